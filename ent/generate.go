@@ -1,0 +1,5 @@
+// Package ent holds the generated data access code; the hand-written schema
+// is in ./schema.
+package ent
+
+//go:generate go tool ent generate --feature sql/upsert,sql/lock,sql/execquery,sql/modifier,intercept ./schema

@@ -1,0 +1,42 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// AccountSettings holds the settings that apply to all of an account's
+// channels, and the revision every settings change moves forward.
+type AccountSettings struct {
+	ent.Schema
+}
+
+// Fields of the AccountSettings.
+func (AccountSettings) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("id"),
+		// revision is the optimistic-concurrency token of the whole settings.
+		field.Int64("revision").Default(1),
+		field.Enum("crm_kind").Values("NONE", "NATIVE", "AMOCRM", "KOMMO", "BITRIX24", "ZOHO", "HUBSPOT", "PIPEDRIVE").Default("NATIVE"),
+		field.Bool("saved_once").Default(false),
+		field.Enum("save_messages").Values("EACH_MESSAGE", "HOURLY", "DAILY", "NONE").Default("HOURLY"),
+		field.Bool("convert_8_to_plus7").Default(true),
+		field.Bool("notify_managers_all_messages").Default(false),
+		field.Enum("global_chat_visibility").Values("OWN", "OWN_AND_UNASSIGNED", "ALL").Default("OWN"),
+		field.String("time_zone").Default("").MaxLen(64),
+		field.Time("updated_at").Default(time.Now),
+	}
+}
+
+// Mixin of the AccountSettings.
+func (AccountSettings) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}}
+}
+
+// Indexes of the AccountSettings.
+func (AccountSettings) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id").Unique().StorageKey("account_settings_one_per_account")}
+}

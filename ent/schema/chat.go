@@ -1,0 +1,49 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Chat is the conversation of one contact on one channel.
+type Chat struct {
+	ent.Schema
+}
+
+// Fields of the Chat.
+func (Chat) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("id"),
+		field.Int64("channel_id").Immutable(),
+		field.Int64("contact_id").Immutable(),
+		field.Int64("deal_id").Optional().Nillable(),
+		field.Time("last_message_at").Default(time.Now),
+	}
+}
+
+// Edges of the Chat.
+func (Chat) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("contact", Contact.Type).Ref("chats").Field("contact_id").Unique().Required().Immutable(),
+		edge.To("messages", Message.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// Indexes of the Chat.
+func (Chat) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("channel_id", "contact_id").Unique(),
+		index.Fields("account_id", "last_message_at", "id"),
+		index.Fields("channel_id", "last_message_at", "id"),
+	}
+}
+
+// Mixin of the Chat.
+func (Chat) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+}

@@ -1,0 +1,46 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Deal is a CRM deal (in a pipeline stage) or lead (with a status) created for
+// a contact.
+type Deal struct {
+	ent.Schema
+}
+
+// Fields of the Deal.
+func (Deal) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("id"),
+		field.Int64("contact_id").Immutable(),
+		field.Int64("channel_id").Immutable(),
+		field.Enum("kind").Values("DEAL", "LEAD").Immutable(),
+		field.Int64("pipeline_id").Optional().Nillable(),
+		field.Int64("stage_id").Optional().Nillable(),
+		field.Int64("lead_status_id").Optional().Nillable(),
+		field.Enum("state").Values("OPEN", "WON", "LOST").Default("OPEN"),
+		field.Time("closed_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the Deal.
+func (Deal) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("contact", Contact.Type).Ref("deals").Field("contact_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of the Deal.
+func (Deal) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("contact_id", "state")}
+}
+
+// Mixin of the Deal.
+func (Deal) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+}

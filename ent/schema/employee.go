@@ -1,0 +1,46 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Employee is a CRM user.
+type Employee struct {
+	ent.Schema
+}
+
+// Fields of the Employee.
+func (Employee) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("id"),
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("crm_user_id").Optional().Nillable().MaxLen(200),
+		field.String("email").Default("").MaxLen(320),
+		field.Bool("active").Default(true),
+		// chat_admin: sees every chat of every channel it is a member of.
+		field.Bool("chat_admin").Default(false),
+		// At most one default outgoing channel per employee, by construction.
+		field.Int64("default_outgoing_channel_id").Optional().Nillable(),
+	}
+}
+
+// Edges of the Employee.
+func (Employee) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("default_outgoing_channel", Channel.Type).Field("default_outgoing_channel_id").Unique(),
+		edge.To("memberships", ChannelMember.Type),
+	}
+}
+
+// Indexes of the Employee.
+func (Employee) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id", "crm_user_id").Unique()}
+}
+
+// Mixin of the Employee.
+func (Employee) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+}
