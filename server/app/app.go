@@ -1,0 +1,122 @@
+// Package app wires Switchboard's capabilities into one http.Handler: every
+// Connect service behind the auth, validation and error interceptors, gRPC
+// health and reflection, and CORS. The binary and the tests both build the
+// server here.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+	connectcors "connectrpc.com/cors"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"github.com/rs/cors"
+
+	"github.com/switchboardhq/switchboard/gen/switchboard/v1/switchboardv1connect"
+	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/directory"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/settings"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/validate"
+)
+
+// Options configure the server.
+type Options struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// AuthCacheTTL is how long a verified credential is remembered. A
+	// revocation takes effect at once on the replica that made it and within
+	// this time on others.
+	AuthCacheTTL time.Duration
+	// CORSOrigins are the browser origins allowed to call the API; empty or
+	// "*" allows any (the API uses bearer credentials, not cookies).
+	CORSOrigins []string
+}
+
+// App is a wired server.
+type App struct {
+	opts  Options
+	auth  *auth.Authenticator
+	rules validate.Rules
+	mux   *http.ServeMux
+}
+
+// EmployeeProcedures are the procedures employee tokens may call; the rest
+// need an account API key.
+var EmployeeProcedures = auth.Policy{
+	switchboardv1connect.AccountServiceGetAccountProcedure:             true,
+	switchboardv1connect.DirectoryServiceListChannelsProcedure:         true,
+	switchboardv1connect.DirectoryServiceListEmployeesProcedure:        true,
+	switchboardv1connect.DirectoryServiceListPipelinesProcedure:        true,
+	switchboardv1connect.RoutingServiceRouteOutgoingMessageProcedure:   true,
+	switchboardv1connect.RoutingServiceCheckAccessProcedure:            true,
+	switchboardv1connect.RoutingServiceListVisibleChatsProcedure:       true,
+	switchboardv1connect.RoutingServiceListChatMessagesProcedure:       true,
+	switchboardv1connect.RoutingServiceAssignResponsibleProcedure:      true,
+	switchboardv1connect.RoutingServiceCloseDealProcedure:              true,
+	switchboardv1connect.NotificationServiceSubscribeProcedure:         true,
+	switchboardv1connect.NotificationServiceListNotificationsProcedure: true,
+}
+
+// New wires the server.
+func New(opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a := &App{opts: opts, rules: validate.Rules{}, mux: http.NewServeMux()}
+	a.auth = auth.NewAuthenticator(opts.Store.Ent, EmployeeProcedures, opts.AuthCacheTTL)
+
+	accounts.Rules(a.rules)
+	directory.Rules(a.rules)
+	settings.Rules(a.rules)
+
+	interceptors := connect.WithInterceptors(errs.Interceptor(opts.Logger), a.auth.Interceptor(), a.rules.Interceptor())
+	st := opts.Store
+	a.mount(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
+	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
+	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, nil), interceptors))
+	a.mount(switchboardv1connect.NewRoutingServiceHandler(switchboardv1connect.UnimplementedRoutingServiceHandler{}, interceptors))
+	a.mount(switchboardv1connect.NewNotificationServiceHandler(switchboardv1connect.UnimplementedNotificationServiceHandler{}, interceptors))
+
+	services := []string{
+		switchboardv1connect.AccountServiceName,
+		switchboardv1connect.DirectoryServiceName,
+		switchboardv1connect.IntegrationServiceName,
+		switchboardv1connect.RoutingServiceName,
+		switchboardv1connect.NotificationServiceName,
+	}
+	a.mount(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+	reflector := grpcreflect.NewStaticReflector(services...)
+	a.mount(grpcreflect.NewHandlerV1(reflector))
+	a.mount(grpcreflect.NewHandlerV1Alpha(reflector))
+	return a, nil
+}
+
+func (a *App) mount(path string, h http.Handler) { a.mux.Handle(path, h) }
+
+// Rules returns the request checks, for tests that every RPC has one.
+func (a *App) Rules() validate.Rules { return a.rules }
+
+// Handler returns the server's HTTP handler, with CORS.
+func (a *App) Handler() http.Handler {
+	origins := a.opts.CORSOrigins
+	if len(origins) == 0 {
+		origins = []string{"*"}
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: connectcors.AllowedMethods(),
+		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization"),
+		ExposedHeaders: connectcors.ExposedHeaders(),
+		MaxAge:         7200,
+	}).Handler(a.mux)
+}
+
+// Close stops background work.
+func (a *App) Close(context.Context) error { return nil }

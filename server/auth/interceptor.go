@@ -1,0 +1,171 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/ent/employee"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// Policy says which procedures employee tokens may call. Every other
+// procedure needs an account API key.
+type Policy map[string]bool
+
+// Authenticator checks the Authorization header of every request.
+type Authenticator struct {
+	db     *ent.Client
+	policy Policy
+	ttl    time.Duration
+
+	mu    sync.Mutex
+	cache map[[32]byte]cached
+}
+
+type cached struct {
+	p       Principal
+	expires time.Time
+}
+
+// NewAuthenticator returns an authenticator over the store. Verified
+// credentials are remembered for ttl (0: not at all); revocations on this
+// server take effect at once, on other replicas within ttl.
+func NewAuthenticator(db *ent.Client, policy Policy, ttl time.Duration) *Authenticator {
+	return &Authenticator{db: db, policy: policy, ttl: ttl, cache: map[[32]byte]cached{}}
+}
+
+// Forget drops every remembered credential, so a revocation or deactivation
+// takes effect on the next request.
+func (a *Authenticator) Forget() {
+	a.mu.Lock()
+	clear(a.cache)
+	a.mu.Unlock()
+}
+
+// Authenticate resolves a bearer secret to its principal.
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (Principal, error) {
+	secret, ok := strings.CutPrefix(header, "Bearer ")
+	secret = strings.TrimSpace(secret)
+	if !ok || secret == "" {
+		return Principal{}, errs.New(errs.ErrUnauthenticated, "missing credentials: send \"Authorization: Bearer <api key or employee token>\"")
+	}
+	if len(secret) > 200 {
+		return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid credentials")
+	}
+	hash := Hash(secret)
+	key := [32]byte(hash)
+	now := time.Now()
+	if a.ttl > 0 {
+		a.mu.Lock()
+		c, hit := a.cache[key]
+		a.mu.Unlock()
+		if hit && now.Before(c.expires) {
+			return c.p, nil
+		}
+	}
+	sys := tenant.System(ctx)
+	cred, err := a.db.Credential.Query().Where(credential.SecretHash(hash)).Only(sys)
+	if ent.IsNotFound(err) {
+		return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid or revoked credentials")
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	if cred.RevokedAt != nil {
+		return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid or revoked credentials")
+	}
+	p := Principal{AccountID: cred.AccountID, Kind: APIKey, CredentialID: cred.ID}
+	if cred.Kind == credential.KindEMPLOYEE_TOKEN {
+		if cred.EmployeeID == nil {
+			return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid credentials")
+		}
+		p.Kind = EmployeeToken
+		p.EmployeeID = *cred.EmployeeID
+		active, err := a.db.Employee.Query().
+			Where(employee.ID(p.EmployeeID), employee.AccountID(p.AccountID), employee.Active(true)).
+			Exist(sys)
+		if err != nil {
+			return Principal{}, err
+		}
+		if !active {
+			return Principal{}, errs.New(errs.ErrUnauthenticated, "the token's employee is deactivated")
+		}
+	}
+	if a.ttl > 0 {
+		a.mu.Lock()
+		if len(a.cache) > 100_000 {
+			clear(a.cache)
+		}
+		a.cache[key] = cached{p: p, expires: now.Add(a.ttl)}
+		a.mu.Unlock()
+	}
+	return p, nil
+}
+
+func (a *Authenticator) authorize(ctx context.Context, procedure, header string) (context.Context, error) {
+	p, err := a.Authenticate(ctx, header)
+	if err != nil {
+		return ctx, err
+	}
+	if p.IsEmployee() && !a.policy[procedure] {
+		return ctx, errs.Forbidden("an employee token cannot call %s: it needs an account API key", procedure)
+	}
+	return NewContext(ctx, p), nil
+}
+
+// Interceptor returns the Connect interceptor that authenticates every call.
+func (a *Authenticator) Interceptor() connect.Interceptor { return interceptor{a} }
+
+type interceptor struct{ a *Authenticator }
+
+func (i interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		ctx, err := i.a.authorize(ctx, req.Spec().Procedure, req.Header().Get("Authorization"))
+		if err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (i interceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		ctx, err := i.a.authorize(ctx, conn.Spec().Procedure, conn.RequestHeader().Get("Authorization"))
+		if err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
+}
+
+// Caller returns the request's principal; handlers run behind the
+// interceptor, so it is always there.
+func Caller(ctx context.Context) Principal {
+	p, _ := FromContext(ctx)
+	return p
+}
+
+// ActingEmployee resolves which employee a request acts as. With an employee
+// token that is the token's employee, and a different requested id is
+// refused. With an API key it is the requested id (0 when empty).
+func ActingEmployee(ctx context.Context, requested int64) (int64, error) {
+	p := Caller(ctx)
+	if !p.IsEmployee() {
+		return requested, nil
+	}
+	if requested != 0 && requested != p.EmployeeID {
+		return 0, errs.Forbidden("an employee token acts only as its own employee")
+	}
+	return p.EmployeeID, nil
+}

@@ -1,0 +1,10 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func notifications(ctx context.Context, args []string) error {
+	return fmt.Errorf("notifications watch is not available yet")
+}

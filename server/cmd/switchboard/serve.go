@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/server/accounts"
+	"github.com/switchboardhq/switchboard/server/app"
+	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/demo"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "listen address (env SWITCHBOARD_ADDR)")
+	dbURL := fs.String("database-url", env("DATABASE_URL", ""), "postgres:// URL, or an SQLite file path; empty: an SQLite file in --data-dir (env DATABASE_URL)")
+	dataDir := fs.String("data-dir", env("SWITCHBOARD_DATA_DIR", "data"), "directory of the default SQLite database (env SWITCHBOARD_DATA_DIR)")
+	withDemo := fs.Bool("demo", envBool("SWITCHBOARD_DEMO"), "fill the first account with a sample company if it has no channels (env SWITCHBOARD_DEMO)")
+	bootstrapKey := fs.String("bootstrap-api-key", env("SWITCHBOARD_BOOTSTRAP_API_KEY", ""), "admin API key of the first account instead of a random one (env SWITCHBOARD_BOOTSTRAP_API_KEY)")
+	logLevel := fs.String("log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHBOARD_LOG_LEVEL)")
+	corsOrigins := fs.String("cors-origins", env("SWITCHBOARD_CORS_ORIGINS", "*"), "comma-separated browser origins allowed to call the API (env SWITCHBOARD_CORS_ORIGINS)")
+	authTTL := fs.Duration("auth-cache-ttl", 5*time.Second, "how long a verified credential is remembered")
+	maxConns := fs.Int("max-db-conns", 16, "PostgreSQL connection pool size")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+
+	st, err := store.Open(ctx, store.Config{URL: *dbURL, DataDir: *dataDir, MaxConns: *maxConns})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	where := "SQLite in " + *dataDir
+	if st.IsPostgres() {
+		where = "PostgreSQL"
+	} else if *dbURL != "" {
+		where = "SQLite " + *dbURL
+	}
+
+	acct, key, created, err := accounts.EnsureFirst(ctx, st, "My company", *bootstrapKey)
+	if err != nil {
+		return err
+	}
+	if !created && *bootstrapKey != "" {
+		if err := ensureKey(ctx, st, acct.ID, *bootstrapKey); err != nil {
+			return err
+		}
+	}
+	var company *demo.Company
+	if *withDemo {
+		if company, err = demo.Fill(ctx, st, acct.ID); err != nil {
+			return err
+		}
+	}
+
+	a, err := app.New(app.Options{Store: st, Logger: log, AuthCacheTTL: *authTTL, CORSOrigins: splitList(*corsOrigins)})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		Protocols:         new(http.Protocols),
+	}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+
+	base := "http://" + ln.Addr().String()
+	log.Info("switchboard listening", "url", base, "database", where)
+	greet(base, created, key, *bootstrapKey, company)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = a.Close(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ensureKey adds the operator's bootstrap key to the first account of a
+// database that already has one, so scripts keep working across restarts.
+// A key that exists (even revoked) is left alone.
+func ensureKey(ctx context.Context, st *store.Store, accountID int64, secret string) error {
+	if problem := auth.CheckBootstrapSecret(secret); problem != "" {
+		return fmt.Errorf("--bootstrap-api-key %s", problem)
+	}
+	sys := tenant.System(ctx)
+	exists, err := st.Ent.Credential.Query().Where(credential.SecretHash(auth.Hash(secret))).Exist(sys)
+	if err != nil || exists {
+		return err
+	}
+	return st.Ent.Credential.Create().SetAccountID(accountID).SetKind(credential.KindAPI_KEY).
+		SetName("bootstrap").SetPrefix(auth.Prefix(secret)).SetSecretHash(auth.Hash(secret)).Exec(sys)
+}
+
+func greet(base string, created bool, key, bootstrapKey string, co *demo.Company) {
+	shown := key
+	if shown == "" {
+		shown = bootstrapKey
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSwitchboard is running at %s\n", base)
+	switch {
+	case created && key != bootstrapKey:
+		fmt.Fprintf(&b, "  Admin API key (shown once, store it now): %s\n", key)
+	case created:
+		fmt.Fprintf(&b, "  Admin API key: the --bootstrap-api-key you gave\n")
+	case bootstrapKey != "":
+		fmt.Fprintf(&b, "  Admin API key: the --bootstrap-api-key you gave\n")
+	default:
+		fmt.Fprintf(&b, "  Using the existing account: its API keys were shown when they were created.\n")
+		shown = "<your API key>"
+	}
+	if co != nil {
+		fmt.Fprintf(&b, "  Demo company created; employee token of Bruce Wayne (shown once): %s\n", co.Token)
+	}
+	fmt.Fprintf(&b, "\nTry it:\n  curl -s %s/switchboard.v1.DirectoryService/ListEmployees \\\n"+
+		"    -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{}'\n\n", base, shown)
+	fmt.Fprint(os.Stderr, b.String())
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

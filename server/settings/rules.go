@@ -1,0 +1,152 @@
+package settings
+
+import (
+	"fmt"
+	"time"
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/validate"
+)
+
+// MaxWeight bounds a member's weight (SPEC §2: 1..100).
+const MaxWeight = 100
+
+// Rules are the request checks of IntegrationService and of the settings
+// RPCs of DirectoryService.
+func Rules(r validate.Rules) {
+	validate.Add(r, func(*pb.GetIntegrationSettingsRequest, *errs.Violations) {})
+	validate.Add(r, func(m *pb.UpdateIntegrationSettingsRequest, v *errs.Violations) {
+		if m.Settings == nil {
+			v.Add("settings", "is required")
+			return
+		}
+		checkShape(v, "settings", m.Settings)
+	})
+	validate.Add(r, func(m *pb.DeleteIntegrationRequest, v *errs.Violations) {
+		if m.Revision < 0 {
+			v.Add("revision", "must not be negative")
+		}
+	})
+	validate.Add(r, func(*pb.RefreshFromCrmRequest, *errs.Violations) {})
+	validate.Add(r, func(m *pb.SendTestMessageRequest, v *errs.Violations) { validate.Text(v, "text", m.Text, 0, 4096) })
+	validate.Add(r, func(*pb.RemoveTestClientRequest, *errs.Violations) {})
+	validate.Add(r, func(m *pb.SetChannelAccessRequest, v *errs.Violations) {
+		checkIDList(v, "employee_ids", m.EmployeeIds)
+		checkIDList(v, "channel_ids", m.ChannelIds)
+		switch {
+		case m.AllEmployees && len(m.EmployeeIds) > 0:
+			v.Add("employee_ids", "must be empty when all_employees is set")
+		case !m.AllEmployees && len(m.EmployeeIds) == 0:
+			v.Add("employee_ids", "name at least one employee, or set all_employees")
+		}
+		switch {
+		case m.AllChannels && len(m.ChannelIds) > 0:
+			v.Add("channel_ids", "must be empty when all_channels is set")
+		case !m.AllChannels && len(m.ChannelIds) == 0:
+			v.Add("channel_ids", "name at least one channel, or set all_channels")
+		}
+		validate.Enum(v, "level", m.Level, true)
+		if m.Revision < 0 {
+			v.Add("revision", "must not be negative")
+		}
+	})
+	validate.Add(r, func(m *pb.SetDefaultOutgoingChannelRequest, v *errs.Violations) {
+		ids.Check(v, "employee_id", m.EmployeeId, true)
+		ids.Check(v, "channel_id", m.ChannelId, false)
+		if m.Revision < 0 {
+			v.Add("revision", "must not be negative")
+		}
+	})
+}
+
+func checkIDList(v *errs.Violations, field string, list []string) {
+	if len(list) > 1000 {
+		v.Add(field, "at most 1000 ids")
+		return
+	}
+	seen := map[string]bool{}
+	for i, id := range list {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		ids.Check(v, f, id, true)
+		if seen[id] {
+			v.Add(f, "%s is listed twice", id)
+		}
+		seen[id] = true
+	}
+}
+
+// checkShape checks everything about settings that needs no store.
+func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
+	if s.Revision <= 0 {
+		v.Add(at+".revision", "is required: send the revision the settings were read at")
+	}
+	validate.Enum(v, at+".crm_kind", s.CrmKind, false)
+	if a := s.Account; a == nil {
+		v.Add(at+".account", "is required (settings are saved as a whole)")
+	} else {
+		validate.Enum(v, at+".account.save_messages", a.SaveMessages, false)
+		validate.Enum(v, at+".account.global_chat_visibility", a.GlobalChatVisibility, false)
+		checkIDList(v, at+".account.chat_admin_employee_ids", a.ChatAdminEmployeeIds)
+		seen := map[string]bool{}
+		for i, d := range a.DefaultOutgoingChannels {
+			f := fmt.Sprintf("%s.account.default_outgoing_channels[%d]", at, i)
+			ids.Check(v, f+".employee_id", d.EmployeeId, true)
+			ids.Check(v, f+".channel_id", d.ChannelId, true)
+			if seen[d.EmployeeId] {
+				v.Add(f+".employee_id", "employee %s has a default outgoing channel already: at most one per employee", d.EmployeeId)
+			}
+			seen[d.EmployeeId] = true
+		}
+		if a.TimeZone != "" {
+			if _, err := time.LoadLocation(a.TimeZone); err != nil || len(a.TimeZone) > 64 {
+				v.Add(at+".account.time_zone", "%q is not an IANA time zone name", a.TimeZone)
+			}
+		}
+	}
+	if len(s.Channels) > 1000 {
+		v.Add(at+".channels", "at most 1000 channels")
+		return
+	}
+	seenCh := map[string]bool{}
+	for i, c := range s.Channels {
+		f := fmt.Sprintf("%s.channels[%d]", at, i)
+		ids.Check(v, f+".channel_id", c.ChannelId, true)
+		if c.ChannelId != "" && seenCh[c.ChannelId] {
+			v.Add(f+".channel_id", "channel %s is listed twice", c.ChannelId)
+		}
+		seenCh[c.ChannelId] = true
+		validate.Enum(v, f+".distribution", c.Distribution, false)
+		validate.Enum(v, f+".repeat_client_policy", c.RepeatClientPolicy, false)
+		switch e := c.GetNewClientEntity().GetEntity().(type) {
+		case *pb.NewClientEntity_Deal:
+			ids.Check(v, f+".new_client_entity.deal.pipeline_id", e.Deal.GetPipelineId(), true)
+			ids.Check(v, f+".new_client_entity.deal.stage_id", e.Deal.GetStageId(), false)
+		case *pb.NewClientEntity_Lead:
+			ids.Check(v, f+".new_client_entity.lead.lead_status_id", e.Lead.GetLeadStatusId(), true)
+		}
+		if len(c.Members) > 1000 {
+			v.Add(f+".members", "at most 1000 members")
+			continue
+		}
+		seenEmp := map[string]bool{}
+		for j, m := range c.Members {
+			mf := fmt.Sprintf("%s.members[%d]", f, j)
+			ids.Check(v, mf+".employee_id", m.EmployeeId, true)
+			if m.EmployeeId != "" && seenEmp[m.EmployeeId] {
+				v.Add(mf+".employee_id", "employee %s is a member of this channel twice", m.EmployeeId)
+			}
+			seenEmp[m.EmployeeId] = true
+			validate.Enum(v, mf+".role", m.Role, false)
+			validate.Enum(v, mf+".access", m.Access, false)
+			if m.Role == pb.EmployeeRole_EMPLOYEE_ROLE_QUALITY_CONTROL && m.Access == pb.ChannelAccess_CHANNEL_ACCESS_READ_WRITE {
+				v.Add(mf+".access", "QUALITY_CONTROL is always READ_ONLY")
+			}
+			if m.Weight < 0 || m.Weight > MaxWeight {
+				v.Add(mf+".weight", "must be between 1 and %d (0 means 1), got %d", MaxWeight, m.Weight)
+			}
+		}
+	}
+}

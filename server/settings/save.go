@@ -1,0 +1,389 @@
+package settings
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/channelmember"
+	"github.com/switchboardhq/switchboard/ent/distributioncursor"
+	"github.com/switchboardhq/switchboard/ent/employee"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/distribution"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// bump moves the settings revision forward. With expected > 0 it does so only
+// if the revision is still expected (else errs.ErrStale). The row update
+// also serializes concurrent settings writers of the account.
+func bump(ctx context.Context, tx *ent.Tx, expected int64) (int64, error) {
+	q := tx.AccountSettings.Update().AddRevision(1).SetUpdatedAt(time.Now())
+	if expected > 0 {
+		q = q.Where(accountsettings.Revision(expected))
+	}
+	n, err := q.Save(ctx)
+	if err != nil {
+		return 0, err
+	}
+	as, err := tx.AccountSettings.Query().Only(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, errs.Stale(expected, as.Revision)
+	}
+	return as.Revision, nil
+}
+
+// directory is what a settings document may refer to.
+type directory struct {
+	channels  map[int64]*ent.Channel
+	employees map[int64]*ent.Employee
+	pipelines map[int64]bool
+	// stages maps a stage to its pipeline.
+	stages   map[int64]int64
+	statuses map[int64]bool
+}
+
+func loadDirectory(ctx context.Context, c *ent.Client) (*directory, error) {
+	d := &directory{channels: map[int64]*ent.Channel{}, employees: map[int64]*ent.Employee{},
+		pipelines: map[int64]bool{}, stages: map[int64]int64{}, statuses: map[int64]bool{}}
+	chs, err := c.Channel.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chs {
+		d.channels[ch.ID] = ch
+	}
+	es, err := c.Employee.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		d.employees[e.ID] = e
+	}
+	ps, err := c.Pipeline.Query().IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ps {
+		d.pipelines[id] = true
+	}
+	ss, err := c.Stage.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range ss {
+		d.stages[s.ID] = s.PipelineID
+	}
+	ls, err := c.LeadStatus.Query().IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ls {
+		d.statuses[id] = true
+	}
+	return d, nil
+}
+
+// writers maps channel → employees who can write there under the given
+// member lists (listed channels) or the stored ones (the rest).
+func writers(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSettings) (map[int64]map[int64]bool, error) {
+	out := map[int64]map[int64]bool{}
+	listed := map[int64]bool{}
+	for _, cs := range s.Channels {
+		chID := ids.Value(cs.ChannelId)
+		listed[chID] = true
+		out[chID] = map[int64]bool{}
+		for _, m := range cs.Members {
+			if m.Access == pb.ChannelAccess_CHANNEL_ACCESS_READ_WRITE && m.Role != pb.EmployeeRole_EMPLOYEE_ROLE_QUALITY_CONTROL {
+				out[chID][ids.Value(m.EmployeeId)] = true
+			}
+		}
+	}
+	stored, err := c.ChannelMember.Query().
+		Where(channelmember.AccessEQ(channelmember.AccessREAD_WRITE), channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range stored {
+		if listed[m.ChannelID] {
+			continue
+		}
+		if out[m.ChannelID] == nil {
+			out[m.ChannelID] = map[int64]bool{}
+		}
+		out[m.ChannelID][m.EmployeeID] = true
+	}
+	return out, nil
+}
+
+// check finds every reference in s that the store does not hold.
+func check(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSettings) error {
+	var v errs.Violations
+	employeeKnown := func(field, id string) bool {
+		if _, ok := d.employees[ids.Value(id)]; !ok {
+			v.Add(field, "employee %s not found", id)
+			return false
+		}
+		return true
+	}
+	for i, cs := range s.Channels {
+		f := fmt.Sprintf("settings.channels[%d]", i)
+		if _, ok := d.channels[ids.Value(cs.ChannelId)]; !ok {
+			v.Add(f+".channel_id", "channel %s not found", cs.ChannelId)
+		}
+		for j, m := range cs.Members {
+			employeeKnown(fmt.Sprintf("%s.members[%d].employee_id", f, j), m.EmployeeId)
+		}
+		switch e := cs.GetNewClientEntity().GetEntity().(type) {
+		case *pb.NewClientEntity_Deal:
+			pid := ids.Value(e.Deal.GetPipelineId())
+			if !d.pipelines[pid] {
+				v.Add(f+".new_client_entity.deal.pipeline_id", "pipeline %s not found", e.Deal.GetPipelineId())
+			} else if sid := e.Deal.GetStageId(); sid != "" {
+				if p, ok := d.stages[ids.Value(sid)]; !ok {
+					v.Add(f+".new_client_entity.deal.stage_id", "stage %s not found", sid)
+				} else if p != pid {
+					v.Add(f+".new_client_entity.deal.stage_id", "stage %s is not in pipeline %s", sid, e.Deal.GetPipelineId())
+				}
+			}
+		case *pb.NewClientEntity_Lead:
+			if !d.statuses[ids.Value(e.Lead.GetLeadStatusId())] {
+				v.Add(f+".new_client_entity.lead.lead_status_id", "lead status %s not found", e.Lead.GetLeadStatusId())
+			}
+		}
+	}
+	a := s.Account
+	for i, id := range a.ChatAdminEmployeeIds {
+		employeeKnown(fmt.Sprintf("settings.account.chat_admin_employee_ids[%d]", i), id)
+	}
+	if len(a.DefaultOutgoingChannels) > 0 {
+		w, err := writers(ctx, c, d, s)
+		if err != nil {
+			return err
+		}
+		for i, dc := range a.DefaultOutgoingChannels {
+			f := fmt.Sprintf("settings.account.default_outgoing_channels[%d]", i)
+			if !employeeKnown(f+".employee_id", dc.EmployeeId) {
+				continue
+			}
+			ch, ok := d.channels[ids.Value(dc.ChannelId)]
+			switch e := d.employees[ids.Value(dc.EmployeeId)]; {
+			case !ok:
+				v.Add(f+".channel_id", "channel %s not found", dc.ChannelId)
+			case !e.Active:
+				v.Add(f+".employee_id", "employee %s is deactivated and cannot write", dc.EmployeeId)
+			case !w[ch.ID][e.ID]:
+				v.Add(f+".channel_id", "%s cannot write on channel %q: only a READ_WRITE member that is not QUALITY_CONTROL can have it as default", e.Name, ch.Name)
+			}
+		}
+	}
+	return v.Err()
+}
+
+// apply writes s over the stored settings; check has passed.
+func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSettings) error {
+	for _, cs := range s.Channels {
+		if err := applyChannel(ctx, tx, d.channels[ids.Value(cs.ChannelId)], cs); err != nil {
+			return err
+		}
+	}
+	a := s.Account
+	crm := convert.EnumFromPB(s.CrmKind, "CRM_KIND_", accountsettings.CrmKind(""))
+	as, err := tx.AccountSettings.Query().Only(ctx)
+	if err != nil {
+		return err
+	}
+	if crm == "" {
+		crm = as.CrmKind
+		if crm == accountsettings.CrmKindNONE {
+			crm = accountsettings.CrmKindNATIVE
+		}
+	}
+	err = tx.AccountSettings.Update().
+		SetCrmKind(crm).
+		SetSavedOnce(true).
+		SetSaveMessages(convert.EnumFromPB(a.SaveMessages, "SAVE_MESSAGES_MODE_", accountsettings.SaveMessagesHOURLY)).
+		SetConvert8ToPlus7(a.Convert_8ToPlus7).
+		SetNotifyManagersAllMessages(a.NotifyManagersAllMessages).
+		SetGlobalChatVisibility(convert.EnumFromPB(a.GlobalChatVisibility, "GLOBAL_CHAT_VISIBILITY_", accountsettings.GlobalChatVisibilityOWN)).
+		SetTimeZone(a.TimeZone).
+		Exec(ctx)
+	if err != nil {
+		return err
+	}
+	admins := make([]int64, 0, len(a.ChatAdminEmployeeIds))
+	for _, id := range a.ChatAdminEmployeeIds {
+		admins = append(admins, ids.Value(id))
+	}
+	if err := tx.Employee.Update().Where(employee.ChatAdmin(true), employee.IDNotIn(admins...)).SetChatAdmin(false).Exec(ctx); err != nil {
+		return err
+	}
+	if err := tx.Employee.Update().Where(employee.ChatAdmin(false), employee.IDIn(admins...)).SetChatAdmin(true).Exec(ctx); err != nil {
+		return err
+	}
+	defaults := map[int64]int64{}
+	for _, dc := range a.DefaultOutgoingChannels {
+		defaults[ids.Value(dc.EmployeeId)] = ids.Value(dc.ChannelId)
+	}
+	for _, e := range d.employees {
+		want, has := defaults[e.ID]
+		switch {
+		case has && (e.DefaultOutgoingChannelID == nil || *e.DefaultOutgoingChannelID != want):
+			err = tx.Employee.UpdateOneID(e.ID).SetDefaultOutgoingChannelID(want).Exec(ctx)
+		case !has && e.DefaultOutgoingChannelID != nil:
+			err = tx.Employee.UpdateOneID(e.ID).ClearDefaultOutgoingChannelID().Exec(ctx)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyChannel(ctx context.Context, tx *ent.Tx, ch *ent.Channel, cs *pb.ChannelSettings) error {
+	upd := tx.Channel.UpdateOneID(ch.ID).
+		SetDistribution(convert.EnumFromPB(cs.Distribution, "DISTRIBUTION_MODE_", channel.DistributionROUND_ROBIN)).
+		SetRepeatClientPolicy(convert.EnumFromPB(cs.RepeatClientPolicy, "REPEAT_CLIENT_POLICY_", channel.RepeatClientPolicyCREATE_NEW_DEAL)).
+		ClearPipelineID().ClearStageID().ClearLeadStatusID().
+		SetEntityKind(channel.EntityKindDEFAULT)
+	switch e := cs.GetNewClientEntity().GetEntity().(type) {
+	case *pb.NewClientEntity_Deal:
+		upd = upd.SetEntityKind(channel.EntityKindDEAL).SetPipelineID(ids.Value(e.Deal.PipelineId))
+		if e.Deal.StageId != "" {
+			upd = upd.SetStageID(ids.Value(e.Deal.StageId))
+		}
+	case *pb.NewClientEntity_Lead:
+		upd = upd.SetEntityKind(channel.EntityKindLEAD).SetLeadStatusID(ids.Value(e.Lead.LeadStatusId))
+	}
+	if err := upd.Exec(ctx); err != nil {
+		return err
+	}
+	members := make([]member, 0, len(cs.Members))
+	for _, m := range cs.Members {
+		w := int(m.Weight)
+		if w == 0 {
+			w = 1
+		}
+		members = append(members, member{
+			employeeID: ids.Value(m.EmployeeId),
+			role:       convert.EnumFromPB(m.Role, "EMPLOYEE_ROLE_", channelmember.RoleSALES_REP),
+			access:     convert.EnumFromPB(m.Access, "CHANNEL_ACCESS_", channelmember.AccessREAD_ONLY),
+			receives:   m.ReceivesNewClients,
+			weight:     w,
+		})
+	}
+	return replaceMembers(ctx, tx, ch.ID, members)
+}
+
+// member is a channel member as settings write it.
+type member struct {
+	employeeID int64
+	role       channelmember.Role
+	access     channelmember.Access
+	receives   bool
+	weight     int
+}
+
+// replaceMembers makes the channel's member list exactly ms, in order, and
+// keeps the distribution cursor on the last assignee (SPEC §5). It locks the
+// channel's cursor, so it never interleaves with distributing a client.
+func replaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []member) error {
+	cur, err := lockCursor(ctx, tx, channelID)
+	if err != nil {
+		return err
+	}
+	old, err := tx.ChannelMember.Query().Where(channelmember.ChannelID(channelID)).
+		Order(ent.Asc(channelmember.FieldPosition), ent.Asc(channelmember.FieldID)).All(ctx)
+	if err != nil {
+		return err
+	}
+	existing := map[int64]*ent.ChannelMember{}
+	before := make([]int64, 0, len(old))
+	for _, m := range old {
+		existing[m.EmployeeID] = m
+		before = append(before, m.EmployeeID)
+	}
+	after := make([]int64, 0, len(ms))
+	keep := map[int64]bool{}
+	for _, m := range ms {
+		after = append(after, m.employeeID)
+		keep[m.employeeID] = true
+	}
+	var gone []int64
+	for _, m := range old {
+		if !keep[m.EmployeeID] {
+			gone = append(gone, m.ID)
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := tx.ChannelMember.Delete().Where(channelmember.IDIn(gone...)).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	var create []*ent.ChannelMemberCreate
+	for pos, m := range ms {
+		if e := existing[m.employeeID]; e != nil {
+			if e.Role == m.role && e.Access == m.access && e.ReceivesNewClients == m.receives && e.Weight == m.weight && e.Position == pos {
+				continue
+			}
+			err := tx.ChannelMember.UpdateOneID(e.ID).SetRole(m.role).SetAccess(m.access).
+				SetReceivesNewClients(m.receives).SetWeight(m.weight).SetPosition(pos).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		create = append(create, tx.ChannelMember.Create().SetChannelID(channelID).SetEmployeeID(m.employeeID).
+			SetRole(m.role).SetAccess(m.access).SetReceivesNewClients(m.receives).SetWeight(m.weight).SetPosition(pos))
+	}
+	if len(create) > 0 {
+		if err := tx.ChannelMember.CreateBulk(create...).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if slices.Equal(before, after) {
+		return nil
+	}
+	return saveCursor(ctx, tx, cur, distribution.Rebase(before, after, cursorOf(cur)))
+}
+
+// lockCursor locks and returns the channel's distribution cursor, creating
+// it if missing.
+func lockCursor(ctx context.Context, tx *ent.Tx, channelID int64) (*ent.DistributionCursor, error) {
+	cur, err := store.ForUpdate(tx.DistributionCursor.Query().Where(distributioncursor.ChannelID(channelID))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return tx.DistributionCursor.Create().SetChannelID(channelID).Save(ctx)
+	}
+	return cur, err
+}
+
+func cursorOf(c *ent.DistributionCursor) distribution.Cursor {
+	out := distribution.Cursor{Streak: c.Streak}
+	if c.LastEmployeeID != nil {
+		out.Last = *c.LastEmployeeID
+	}
+	return out
+}
+
+func saveCursor(ctx context.Context, tx *ent.Tx, c *ent.DistributionCursor, next distribution.Cursor) error {
+	if next == cursorOf(c) {
+		return nil
+	}
+	upd := tx.DistributionCursor.UpdateOneID(c.ID).SetStreak(next.Streak)
+	if next.Last == 0 {
+		upd = upd.ClearLastEmployeeID()
+	} else {
+		upd = upd.SetLastEmployeeID(next.Last)
+	}
+	return upd.Exec(ctx)
+}

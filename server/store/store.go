@@ -1,0 +1,257 @@
+// Package store opens Switchboard's database (embedded SQLite by default,
+// PostgreSQL when given a postgres URL), migrates its schema, runs
+// transactions and translates driver errors into domain errors at the edge.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/switchboardhq/switchboard/ent"
+	_ "github.com/switchboardhq/switchboard/ent/runtime" // installs schema hooks: tenant scoping
+	"github.com/switchboardhq/switchboard/server/errs"
+)
+
+// Store is an open database.
+type Store struct {
+	// Ent is the data access client. Every query on it is tenant-scoped by
+	// its context.
+	Ent *ent.Client
+	// DB is the underlying pool.
+	DB *sql.DB
+	// Dialect is dialect.SQLite or dialect.Postgres.
+	Dialect string
+	// URL is the PostgreSQL URL (empty for SQLite), for connections outside
+	// the pool such as LISTEN.
+	URL string
+}
+
+// Config says which database to open.
+type Config struct {
+	// URL is a postgres:// URL, or "sqlite:" / "file:" followed by a path, or
+	// a plain path to an SQLite file. Empty means DataDir/switchboard.db.
+	URL string
+	// DataDir holds the default SQLite file.
+	DataDir string
+	// MaxConns bounds the PostgreSQL pool (default 16).
+	MaxConns int
+}
+
+// IsPostgres reports whether url names a PostgreSQL database.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open opens and migrates the database.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	var s *Store
+	var err error
+	if IsPostgres(cfg.URL) {
+		s, err = openPostgres(cfg)
+	} else {
+		s, err = openSQLite(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPostgres(cfg Config) (*Store, error) {
+	pc, err := pgx.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	db := stdlib.OpenDB(*pc)
+	n := cfg.MaxConns
+	if n <= 0 {
+		n = 16
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	drv := entsql.OpenDB(dialect.Postgres, db)
+	return &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.Postgres, URL: cfg.URL}, nil
+}
+
+func openSQLite(cfg Config) (*Store, error) {
+	path := cfg.URL
+	path = strings.TrimPrefix(path, "sqlite://")
+	path = strings.TrimPrefix(path, "sqlite:")
+	path = strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		dir := cfg.DataDir
+		if dir == "" {
+			dir = "data"
+		}
+		path = filepath.Join(dir, "switchboard.db")
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	// WAL with synchronous=FULL: a commit is on disk before it is
+	// acknowledged. One connection: SQLite has one writer anyway, and a
+	// single connection serializes transactions in process instead of
+	// failing them with SQLITE_BUSY.
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=busy_timeout(10000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	drv := entsql.OpenDB(dialect.SQLite, db)
+	return &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.SQLite}, nil
+}
+
+// migrateLockKey serializes schema migration among replicas starting at once.
+const migrateLockKey = 0x5357_4244 // "SWBD"
+
+func (s *Store) migrate(ctx context.Context) error {
+	if s.Dialect == dialect.Postgres {
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+			return fmt.Errorf("lock for migration: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
+	}
+	if err := s.Ent.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.Ent.Close() }
+
+// IsPostgres reports whether the store is PostgreSQL.
+func (s *Store) IsPostgres() bool { return s.Dialect == dialect.Postgres }
+
+// ErrRetry asks Tx to run the function again in a new transaction: returned
+// (wrapped) when a concurrent transaction created what this one was about to
+// create, so a second run finds it.
+var ErrRetry = errors.New("store: retry transaction")
+
+const maxAttempts = 8
+
+// Tx runs fn in a transaction and commits it, or rolls back if fn fails.
+// Serialization failures, deadlocks and ErrRetry run fn again, a few times.
+func (s *Store) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		err = s.tx(ctx, fn)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Store) tx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := s.Ent.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	if errors.Is(err, ErrRetry) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation.
+func IsUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	// modernc.org/sqlite reports "UNIQUE constraint failed: ..."
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// NotFound translates ent's not-found into the domain's, naming what was
+// looked up; other errors pass through unchanged.
+func NotFound(err error, what string, id any) error {
+	if ent.IsNotFound(err) {
+		return errs.NotFound(what, id)
+	}
+	return err
+}
+
+// ReadTx runs fn in a read-only transaction that sees one snapshot of the
+// database (REPEATABLE READ on PostgreSQL; SQLite transactions always do), so
+// several queries read a consistent state: a settings revision always
+// matches the settings read with it.
+func (s *Store) ReadTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.IsPostgres() {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.Ent.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	return fn(tx)
+}
