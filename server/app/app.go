@@ -95,6 +95,7 @@ func New(opts Options) (*App, error) {
 	reflector := grpcreflect.NewStaticReflector(services...)
 	a.mount(grpcreflect.NewHandlerV1(reflector))
 	a.mount(grpcreflect.NewHandlerV1Alpha(reflector))
+	a.mux.Handle("/", webHandler())
 	return a, nil
 }
 

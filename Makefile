@@ -1,0 +1,55 @@
+# Switchboard. Every tool is pinned in go.mod (go tool …) or clients/*/package.json.
+SHELL := /bin/bash
+GO    ?= go
+BUF   := $(GO) tool buf
+# PostgreSQL for test-postgres and bench (trust auth on localhost).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Run the server on embedded SQLite with demo data.
+	$(GO) run ./server/cmd/switchboard serve --demo --bootstrap-api-key sbk_demo_0123456789abcdef
+
+.PHONY: generate
+generate: ## Regenerate gen/ (buf) and ent/ from api/ and ent/schema.
+	$(BUF) generate
+	$(GO) generate ./ent
+
+.PHONY: checkgenerate
+checkgenerate: generate ## Fail if regenerating changes anything.
+	@if [ -n "$$(git status --porcelain -- gen ent clients)" ]; then \
+		echo "generated code is out of date; run make generate and commit:"; \
+		git status --porcelain -- gen ent clients; exit 1; fi
+
+.PHONY: lint
+lint: ## buf lint and format, gofmt, go vet.
+	$(BUF) lint
+	$(BUF) format -d --exit-code
+	@out=$$(gofmt -l server ent/schema); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# On a branch, the contract must not break main's; on main itself, the
+# commit before.
+BREAKING_BASE ?= $(shell if [ "$$(git rev-parse HEAD 2>/dev/null)" = "$$(git rev-parse main 2>/dev/null)" ]; then echo HEAD~1; else echo main; fi)
+
+.PHONY: breaking
+breaking: ## buf breaking (WIRE_JSON) against main, or the previous commit on main.
+	@if git cat-file -e $(BREAKING_BASE):buf.yaml 2>/dev/null; then \
+		$(BUF) breaking --against '.git#ref=$(BREAKING_BASE)'; else echo "no contract at $(BREAKING_BASE) yet"; fi
+
+.PHONY: test
+test: ## Run every test (PostgreSQL too when TEST_DATABASE_URL is set).
+	$(GO) test -count=1 -timeout 20m ./...
+
+.PHONY: test-postgres
+test-postgres: ## Run every test on SQLite and on the local PostgreSQL.
+	TEST_DATABASE_URL='$(PG_URL)' $(GO) test -count=1 -timeout 20m ./...
+
+.PHONY: fuzz
+fuzz: ## Fuzz the phone normalizer for a minute.
+	$(GO) test ./server/phone -run XXX -fuzz FuzzNormalize -fuzztime 60s
