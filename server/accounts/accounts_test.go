@@ -11,8 +11,8 @@ import (
 
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/client"
-	. "github.com/switchboardhq/switchboard/server/testenv"
 	"github.com/switchboardhq/switchboard/server/tenant"
+	. "github.com/switchboardhq/switchboard/server/testenv"
 )
 
 func TestAuthentication(t *testing.T) {
