@@ -92,7 +92,7 @@ func New(opts Options) (*App, error) {
 		switchboardv1connect.NotificationServiceName,
 	}
 	a.mount(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
-	reflector := grpcreflect.NewStaticReflector(services...)
+	reflector := grpcreflect.NewStaticReflector(append(services, grpchealth.HealthV1ServiceName)...)
 	a.mount(grpcreflect.NewHandlerV1(reflector))
 	a.mount(grpcreflect.NewHandlerV1Alpha(reflector))
 	a.mux.Handle("/", webHandler())
