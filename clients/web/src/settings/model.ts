@@ -1,0 +1,131 @@
+// Edits of the settings document, as the page's controls make them. The
+// document is the generated IntegrationSettings message; it is saved as a
+// whole, so every control edits this one draft.
+import {
+  ChannelAccess,
+  ChannelAccessLevel,
+  ChannelMemberSchema,
+  create,
+  EmployeeRole,
+  type ChannelMember,
+  type ChannelSettings,
+  type Employee,
+  type IntegrationSettings,
+} from "@switchboard/sdk";
+
+export function roleOf(m: ChannelMember): EmployeeRole {
+  return m.role === EmployeeRole.UNSPECIFIED ? EmployeeRole.SALES_REP : m.role;
+}
+
+export function writes(m: ChannelMember | undefined): boolean {
+  return !!m && m.access === ChannelAccess.READ_WRITE && roleOf(m) !== EmployeeRole.QUALITY_CONTROL;
+}
+
+export function member(cs: ChannelSettings, employeeId: string): ChannelMember | undefined {
+  return cs.members.find((m) => m.employeeId === employeeId);
+}
+
+/** The grid cell of an employee on a channel. */
+export function cellLevel(cs: ChannelSettings, employeeId: string): ChannelAccessLevel {
+  const m = member(cs, employeeId);
+  if (!m) return ChannelAccessLevel.NO_ACCESS;
+  return m.access === ChannelAccess.READ_WRITE ? ChannelAccessLevel.READ_WRITE : ChannelAccessLevel.READ;
+}
+
+/** Why a member takes no new clients, or "" when it is eligible. */
+export function ineligibility(m: ChannelMember, e: Employee | undefined): string {
+  if (!m.receivesNewClients) return "does not receive new clients";
+  if (roleOf(m) === EmployeeRole.QUALITY_CONTROL) return "quality control never receives clients";
+  if (m.access !== ChannelAccess.READ_WRITE) return "needs read + send access";
+  if (e && !e.active) return "deactivated";
+  return "";
+}
+
+/** Drops the employee's default outgoing channel if it is this channel and it can no longer write there. */
+function keepDefaultValid(s: IntegrationSettings, cs: ChannelSettings, employeeId: string): void {
+  const a = s.account;
+  if (!a || writes(member(cs, employeeId))) return;
+  a.defaultOutgoingChannels = a.defaultOutgoingChannels.filter(
+    (d) => !(d.employeeId === employeeId && d.channelId === cs.channelId),
+  );
+}
+
+/** Sets one cell of the access grid: adds, changes or removes the member. */
+export function setCellLevel(s: IntegrationSettings, cs: ChannelSettings, employeeId: string, level: ChannelAccessLevel): void {
+  const i = cs.members.findIndex((m) => m.employeeId === employeeId);
+  if (level === ChannelAccessLevel.NO_ACCESS) {
+    if (i >= 0) cs.members.splice(i, 1);
+  } else {
+    const access = level === ChannelAccessLevel.READ_WRITE ? ChannelAccess.READ_WRITE : ChannelAccess.READ_ONLY;
+    if (i >= 0) cs.members[i].access = access;
+    else addMember(cs, employeeId, access);
+  }
+  keepDefaultValid(s, cs, employeeId);
+}
+
+export function addMember(cs: ChannelSettings, employeeId: string, access = ChannelAccess.READ_ONLY): void {
+  if (member(cs, employeeId)) return;
+  cs.members.push(
+    create(ChannelMemberSchema, { employeeId, role: EmployeeRole.SALES_REP, access, receivesNewClients: false, weight: 1 }),
+  );
+}
+
+export function setRole(s: IntegrationSettings, cs: ChannelSettings, m: ChannelMember, role: EmployeeRole): void {
+  m.role = role;
+  if (role === EmployeeRole.QUALITY_CONTROL) {
+    // Quality control never writes and never takes clients.
+    m.access = ChannelAccess.READ_ONLY;
+    m.receivesNewClients = false;
+  }
+  keepDefaultValid(s, cs, m.employeeId);
+}
+
+export function setAccess(s: IntegrationSettings, cs: ChannelSettings, m: ChannelMember, access: ChannelAccess): void {
+  m.access = access;
+  keepDefaultValid(s, cs, m.employeeId);
+}
+
+export function moveMember(cs: ChannelSettings, index: number, by: -1 | 1): void {
+  const j = index + by;
+  if (j < 0 || j >= cs.members.length) return;
+  const [m] = cs.members.splice(index, 1);
+  cs.members.splice(j, 0, m);
+}
+
+export function removeMember(s: IntegrationSettings, cs: ChannelSettings, index: number): void {
+  const [m] = cs.members.splice(index, 1);
+  if (m) keepDefaultValid(s, cs, m.employeeId);
+}
+
+export function defaultChannelOf(s: IntegrationSettings, employeeId: string): string {
+  return s.account?.defaultOutgoingChannels.find((d) => d.employeeId === employeeId)?.channelId ?? "";
+}
+
+/** Makes channelId the employee's default outgoing channel (clearing its previous one); "" clears. */
+export function setDefaultChannel(s: IntegrationSettings, employeeId: string, channelId: string): void {
+  const a = s.account;
+  if (!a) return;
+  const i = a.defaultOutgoingChannels.findIndex((d) => d.employeeId === employeeId);
+  if (!channelId) {
+    if (i >= 0) a.defaultOutgoingChannels.splice(i, 1);
+  } else if (i >= 0) {
+    a.defaultOutgoingChannels[i].channelId = channelId;
+  } else {
+    a.defaultOutgoingChannels.push({ $typeName: "switchboard.v1.DefaultOutgoingChannel", employeeId, channelId });
+  }
+}
+
+export function setChatAdmin(s: IntegrationSettings, employeeId: string, on: boolean): void {
+  const a = s.account;
+  if (!a) return;
+  const ids = a.chatAdminEmployeeIds.filter((id) => id !== employeeId);
+  if (on) ids.push(employeeId);
+  a.chatAdminEmployeeIds = ids;
+}
+
+/** Parses a weight input; anything that is not a whole number is sent as is for the server to name. */
+export function parseWeight(text: string): number {
+  const n = Number(text.trim());
+  if (!Number.isFinite(n) || !Number.isInteger(n)) return -1;
+  return Math.max(-2147483648, Math.min(2147483647, n));
+}
