@@ -32,6 +32,8 @@ type Contact struct {
 	Name string `json:"name,omitempty"`
 	// ResponsibleID holds the value of the "responsible_id" field.
 	ResponsibleID *int64 `json:"responsible_id,omitempty"`
+	// ClaimedAt holds the value of the "claimed_at" field.
+	ClaimedAt *time.Time `json:"claimed_at,omitempty"`
 	// IsTest holds the value of the "is_test" field.
 	IsTest bool `json:"is_test,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -93,7 +95,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case contact.FieldIdentity, contact.FieldPhone, contact.FieldHandle, contact.FieldName:
 			values[i] = new(sql.NullString)
-		case contact.FieldCreatedAt:
+		case contact.FieldCreatedAt, contact.FieldClaimedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -158,6 +160,13 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ResponsibleID = new(int64)
 				*_m.ResponsibleID = value.Int64
+			}
+		case contact.FieldClaimedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field claimed_at", values[i])
+			} else if value.Valid {
+				_m.ClaimedAt = new(time.Time)
+				*_m.ClaimedAt = value.Time
 			}
 		case contact.FieldIsTest:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -237,6 +246,11 @@ func (_m *Contact) String() string {
 	if v := _m.ResponsibleID; v != nil {
 		builder.WriteString("responsible_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ClaimedAt; v != nil {
+		builder.WriteString("claimed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
 	builder.WriteString("is_test=")

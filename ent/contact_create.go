@@ -107,6 +107,20 @@ func (_c *ContactCreate) SetNillableResponsibleID(v *int64) *ContactCreate {
 	return _c
 }
 
+// SetClaimedAt sets the "claimed_at" field.
+func (_c *ContactCreate) SetClaimedAt(v time.Time) *ContactCreate {
+	_c.mutation.SetClaimedAt(v)
+	return _c
+}
+
+// SetNillableClaimedAt sets the "claimed_at" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableClaimedAt(v *time.Time) *ContactCreate {
+	if v != nil {
+		_c.SetClaimedAt(*v)
+	}
+	return _c
+}
+
 // SetIsTest sets the "is_test" field.
 func (_c *ContactCreate) SetIsTest(v bool) *ContactCreate {
 	_c.mutation.SetIsTest(v)
@@ -320,6 +334,10 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 		_spec.SetField(contact.FieldName, field.TypeString, value)
 		_node.Name = value
 	}
+	if value, ok := _c.mutation.ClaimedAt(); ok {
+		_spec.SetField(contact.FieldClaimedAt, field.TypeTime, value)
+		_node.ClaimedAt = &value
+	}
 	if value, ok := _c.mutation.IsTest(); ok {
 		_spec.SetField(contact.FieldIsTest, field.TypeBool, value)
 		_node.IsTest = value
@@ -479,6 +497,24 @@ func (u *ContactUpsert) ClearResponsibleID() *ContactUpsert {
 	return u
 }
 
+// SetClaimedAt sets the "claimed_at" field.
+func (u *ContactUpsert) SetClaimedAt(v time.Time) *ContactUpsert {
+	u.Set(contact.FieldClaimedAt, v)
+	return u
+}
+
+// UpdateClaimedAt sets the "claimed_at" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateClaimedAt() *ContactUpsert {
+	u.SetExcluded(contact.FieldClaimedAt)
+	return u
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (u *ContactUpsert) ClearClaimedAt() *ContactUpsert {
+	u.SetNull(contact.FieldClaimedAt)
+	return u
+}
+
 // SetIsTest sets the "is_test" field.
 func (u *ContactUpsert) SetIsTest(v bool) *ContactUpsert {
 	u.Set(contact.FieldIsTest, v)
@@ -608,6 +644,27 @@ func (u *ContactUpsertOne) UpdateResponsibleID() *ContactUpsertOne {
 func (u *ContactUpsertOne) ClearResponsibleID() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearResponsibleID()
+	})
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (u *ContactUpsertOne) SetClaimedAt(v time.Time) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetClaimedAt(v)
+	})
+}
+
+// UpdateClaimedAt sets the "claimed_at" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateClaimedAt() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateClaimedAt()
+	})
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (u *ContactUpsertOne) ClearClaimedAt() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearClaimedAt()
 	})
 }
 
@@ -908,6 +965,27 @@ func (u *ContactUpsertBulk) UpdateResponsibleID() *ContactUpsertBulk {
 func (u *ContactUpsertBulk) ClearResponsibleID() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearResponsibleID()
+	})
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (u *ContactUpsertBulk) SetClaimedAt(v time.Time) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetClaimedAt(v)
+	})
+}
+
+// UpdateClaimedAt sets the "claimed_at" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateClaimedAt() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateClaimedAt()
+	})
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (u *ContactUpsertBulk) ClearClaimedAt() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearClaimedAt()
 	})
 }
 

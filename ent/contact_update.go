@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -90,6 +91,26 @@ func (_u *ContactUpdate) SetNillableResponsibleID(v *int64) *ContactUpdate {
 // ClearResponsibleID clears the value of the "responsible_id" field.
 func (_u *ContactUpdate) ClearResponsibleID() *ContactUpdate {
 	_u.mutation.ClearResponsibleID()
+	return _u
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (_u *ContactUpdate) SetClaimedAt(v time.Time) *ContactUpdate {
+	_u.mutation.SetClaimedAt(v)
+	return _u
+}
+
+// SetNillableClaimedAt sets the "claimed_at" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableClaimedAt(v *time.Time) *ContactUpdate {
+	if v != nil {
+		_u.SetClaimedAt(*v)
+	}
+	return _u
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (_u *ContactUpdate) ClearClaimedAt() *ContactUpdate {
+	_u.mutation.ClearClaimedAt()
 	return _u
 }
 
@@ -258,6 +279,12 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(contact.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ClaimedAt(); ok {
+		_spec.SetField(contact.FieldClaimedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClaimedAtCleared() {
+		_spec.ClearField(contact.FieldClaimedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.IsTest(); ok {
 		_spec.SetField(contact.FieldIsTest, field.TypeBool, value)
@@ -465,6 +492,26 @@ func (_u *ContactUpdateOne) ClearResponsibleID() *ContactUpdateOne {
 	return _u
 }
 
+// SetClaimedAt sets the "claimed_at" field.
+func (_u *ContactUpdateOne) SetClaimedAt(v time.Time) *ContactUpdateOne {
+	_u.mutation.SetClaimedAt(v)
+	return _u
+}
+
+// SetNillableClaimedAt sets the "claimed_at" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableClaimedAt(v *time.Time) *ContactUpdateOne {
+	if v != nil {
+		_u.SetClaimedAt(*v)
+	}
+	return _u
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (_u *ContactUpdateOne) ClearClaimedAt() *ContactUpdateOne {
+	_u.mutation.ClearClaimedAt()
+	return _u
+}
+
 // SetIsTest sets the "is_test" field.
 func (_u *ContactUpdateOne) SetIsTest(v bool) *ContactUpdateOne {
 	_u.mutation.SetIsTest(v)
@@ -660,6 +707,12 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(contact.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ClaimedAt(); ok {
+		_spec.SetField(contact.FieldClaimedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClaimedAtCleared() {
+		_spec.ClearField(contact.FieldClaimedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.IsTest(); ok {
 		_spec.SetField(contact.FieldIsTest, field.TypeBool, value)

@@ -4427,6 +4427,7 @@ type ContactMutation struct {
 	phone              *string
 	handle             *string
 	name               *string
+	claimed_at         *time.Time
 	is_test            *bool
 	clearedFields      map[string]struct{}
 	responsible        *int64
@@ -4831,6 +4832,55 @@ func (m *ContactMutation) ResetResponsibleID() {
 	delete(m.clearedFields, contact.FieldResponsibleID)
 }
 
+// SetClaimedAt sets the "claimed_at" field.
+func (m *ContactMutation) SetClaimedAt(t time.Time) {
+	m.claimed_at = &t
+}
+
+// ClaimedAt returns the value of the "claimed_at" field in the mutation.
+func (m *ContactMutation) ClaimedAt() (r time.Time, exists bool) {
+	v := m.claimed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimedAt returns the old "claimed_at" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldClaimedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimedAt: %w", err)
+	}
+	return oldValue.ClaimedAt, nil
+}
+
+// ClearClaimedAt clears the value of the "claimed_at" field.
+func (m *ContactMutation) ClearClaimedAt() {
+	m.claimed_at = nil
+	m.clearedFields[contact.FieldClaimedAt] = struct{}{}
+}
+
+// ClaimedAtCleared returns if the "claimed_at" field was cleared in this mutation.
+func (m *ContactMutation) ClaimedAtCleared() bool {
+	_, ok := m.clearedFields[contact.FieldClaimedAt]
+	return ok
+}
+
+// ResetClaimedAt resets all changes to the "claimed_at" field.
+func (m *ContactMutation) ResetClaimedAt() {
+	m.claimed_at = nil
+	delete(m.clearedFields, contact.FieldClaimedAt)
+}
+
 // SetIsTest sets the "is_test" field.
 func (m *ContactMutation) SetIsTest(b bool) {
 	m.is_test = &b
@@ -5036,7 +5086,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.account_id != nil {
 		fields = append(fields, contact.FieldAccountID)
 	}
@@ -5057,6 +5107,9 @@ func (m *ContactMutation) Fields() []string {
 	}
 	if m.responsible != nil {
 		fields = append(fields, contact.FieldResponsibleID)
+	}
+	if m.claimed_at != nil {
+		fields = append(fields, contact.FieldClaimedAt)
 	}
 	if m.is_test != nil {
 		fields = append(fields, contact.FieldIsTest)
@@ -5083,6 +5136,8 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case contact.FieldResponsibleID:
 		return m.ResponsibleID()
+	case contact.FieldClaimedAt:
+		return m.ClaimedAt()
 	case contact.FieldIsTest:
 		return m.IsTest()
 	}
@@ -5108,6 +5163,8 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldName(ctx)
 	case contact.FieldResponsibleID:
 		return m.OldResponsibleID(ctx)
+	case contact.FieldClaimedAt:
+		return m.OldClaimedAt(ctx)
 	case contact.FieldIsTest:
 		return m.OldIsTest(ctx)
 	}
@@ -5168,6 +5225,13 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetResponsibleID(v)
 		return nil
+	case contact.FieldClaimedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimedAt(v)
+		return nil
 	case contact.FieldIsTest:
 		v, ok := value.(bool)
 		if !ok {
@@ -5223,6 +5287,9 @@ func (m *ContactMutation) ClearedFields() []string {
 	if m.FieldCleared(contact.FieldResponsibleID) {
 		fields = append(fields, contact.FieldResponsibleID)
 	}
+	if m.FieldCleared(contact.FieldClaimedAt) {
+		fields = append(fields, contact.FieldClaimedAt)
+	}
 	return fields
 }
 
@@ -5239,6 +5306,9 @@ func (m *ContactMutation) ClearField(name string) error {
 	switch name {
 	case contact.FieldResponsibleID:
 		m.ClearResponsibleID()
+		return nil
+	case contact.FieldClaimedAt:
+		m.ClearClaimedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact nullable field %s", name)
@@ -5268,6 +5338,9 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldResponsibleID:
 		m.ResetResponsibleID()
+		return nil
+	case contact.FieldClaimedAt:
+		m.ResetClaimedAt()
 		return nil
 	case contact.FieldIsTest:
 		m.ResetIsTest()

@@ -29,6 +29,8 @@ const (
 	FieldName = "name"
 	// FieldResponsibleID holds the string denoting the responsible_id field in the database.
 	FieldResponsibleID = "responsible_id"
+	// FieldClaimedAt holds the string denoting the claimed_at field in the database.
+	FieldClaimedAt = "claimed_at"
 	// FieldIsTest holds the string denoting the is_test field in the database.
 	FieldIsTest = "is_test"
 	// EdgeResponsible holds the string denoting the responsible edge name in mutations.
@@ -72,6 +74,7 @@ var Columns = []string{
 	FieldHandle,
 	FieldName,
 	FieldResponsibleID,
+	FieldClaimedAt,
 	FieldIsTest,
 }
 
@@ -152,6 +155,11 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByResponsibleID orders the results by the responsible_id field.
 func ByResponsibleID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldResponsibleID, opts...).ToFunc()
+}
+
+// ByClaimedAt orders the results by the claimed_at field.
+func ByClaimedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClaimedAt, opts...).ToFunc()
 }
 
 // ByIsTest orders the results by the is_test field.

@@ -90,6 +90,11 @@ func ResponsibleID(v int64) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldResponsibleID, v))
 }
 
+// ClaimedAt applies equality check predicate on the "claimed_at" field. It's identical to ClaimedAtEQ.
+func ClaimedAt(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldClaimedAt, v))
+}
+
 // IsTest applies equality check predicate on the "is_test" field. It's identical to IsTestEQ.
 func IsTest(v bool) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldIsTest, v))
@@ -463,6 +468,56 @@ func ResponsibleIDIsNil() predicate.Contact {
 // ResponsibleIDNotNil applies the NotNil predicate on the "responsible_id" field.
 func ResponsibleIDNotNil() predicate.Contact {
 	return predicate.Contact(sql.FieldNotNull(FieldResponsibleID))
+}
+
+// ClaimedAtEQ applies the EQ predicate on the "claimed_at" field.
+func ClaimedAtEQ(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldClaimedAt, v))
+}
+
+// ClaimedAtNEQ applies the NEQ predicate on the "claimed_at" field.
+func ClaimedAtNEQ(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldClaimedAt, v))
+}
+
+// ClaimedAtIn applies the In predicate on the "claimed_at" field.
+func ClaimedAtIn(vs ...time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldClaimedAt, vs...))
+}
+
+// ClaimedAtNotIn applies the NotIn predicate on the "claimed_at" field.
+func ClaimedAtNotIn(vs ...time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldClaimedAt, vs...))
+}
+
+// ClaimedAtGT applies the GT predicate on the "claimed_at" field.
+func ClaimedAtGT(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldClaimedAt, v))
+}
+
+// ClaimedAtGTE applies the GTE predicate on the "claimed_at" field.
+func ClaimedAtGTE(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldClaimedAt, v))
+}
+
+// ClaimedAtLT applies the LT predicate on the "claimed_at" field.
+func ClaimedAtLT(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldClaimedAt, v))
+}
+
+// ClaimedAtLTE applies the LTE predicate on the "claimed_at" field.
+func ClaimedAtLTE(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldClaimedAt, v))
+}
+
+// ClaimedAtIsNil applies the IsNil predicate on the "claimed_at" field.
+func ClaimedAtIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldClaimedAt))
+}
+
+// ClaimedAtNotNil applies the NotNil predicate on the "claimed_at" field.
+func ClaimedAtNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldClaimedAt))
 }
 
 // IsTestEQ applies the EQ predicate on the "is_test" field.

@@ -206,6 +206,7 @@ var (
 		{Name: "phone", Type: field.TypeString, Default: ""},
 		{Name: "handle", Type: field.TypeString, Default: ""},
 		{Name: "name", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "claimed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "is_test", Type: field.TypeBool, Default: false},
 		{Name: "responsible_id", Type: field.TypeInt64, Nullable: true},
 	}
@@ -217,7 +218,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_employees_responsible",
-				Columns:    []*schema.Column{ContactsColumns[8]},
+				Columns:    []*schema.Column{ContactsColumns[9]},
 				RefColumns: []*schema.Column{EmployeesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

@@ -246,7 +246,7 @@ func init() {
 	// contact.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	contact.NameValidator = contactDescName.Validators[0].(func(string) error)
 	// contactDescIsTest is the schema descriptor for is_test field.
-	contactDescIsTest := contactFields[6].Descriptor()
+	contactDescIsTest := contactFields[7].Descriptor()
 	// contact.DefaultIsTest holds the default value on creation for the is_test field.
 	contact.DefaultIsTest = contactDescIsTest.Default.(bool)
 	credentialMixin := schema.Credential{}.Mixin()

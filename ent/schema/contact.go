@@ -25,6 +25,9 @@ func (Contact) Fields() []ent.Field {
 		field.String("name").Default("").MaxLen(200),
 		// One responsible per contact, shared by all channels, as in the CRM.
 		field.Int64("responsible_id").Optional().Nillable(),
+		// claimed_at is set while the responsible is the first responder who
+		// claimed the client, so later candidates learn they lost a claim.
+		field.Time("claimed_at").Optional().Nillable(),
 		field.Bool("is_test").Default(false),
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/settings"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/validate"
@@ -75,13 +76,15 @@ func New(opts Options) (*App, error) {
 	accounts.Rules(a.rules)
 	directory.Rules(a.rules)
 	settings.Rules(a.rules)
+	routing.Rules(a.rules)
 
 	interceptors := connect.WithInterceptors(errs.Interceptor(opts.Logger), a.auth.Interceptor(), a.rules.Interceptor())
 	st := opts.Store
 	a.mount(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
 	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
-	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, nil), interceptors))
-	a.mount(switchboardv1connect.NewRoutingServiceHandler(switchboardv1connect.UnimplementedRoutingServiceHandler{}, interceptors))
+	router := routing.NewRouter(st, nil)
+	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router), interceptors))
+	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
 	a.mount(switchboardv1connect.NewNotificationServiceHandler(switchboardv1connect.UnimplementedNotificationServiceHandler{}, interceptors))
 
 	services := []string{

@@ -10,14 +10,12 @@ import (
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
-	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/ent/employee"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
-	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // bump moves the settings revision forward. With expected > 0 it does so only
@@ -298,7 +296,7 @@ type member struct {
 // keeps the distribution cursor on the last assignee (SPEC §5). It locks the
 // channel's cursor, so it never interleaves with distributing a client.
 func replaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []member) error {
-	cur, err := lockCursor(ctx, tx, channelID)
+	cur, err := distribution.Lock(ctx, tx, channelID)
 	if err != nil {
 		return err
 	}
@@ -354,36 +352,5 @@ func replaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []membe
 	if slices.Equal(before, after) {
 		return nil
 	}
-	return saveCursor(ctx, tx, cur, distribution.Rebase(before, after, cursorOf(cur)))
-}
-
-// lockCursor locks and returns the channel's distribution cursor, creating
-// it if missing.
-func lockCursor(ctx context.Context, tx *ent.Tx, channelID int64) (*ent.DistributionCursor, error) {
-	cur, err := store.ForUpdate(tx.DistributionCursor.Query().Where(distributioncursor.ChannelID(channelID))).Only(ctx)
-	if ent.IsNotFound(err) {
-		return tx.DistributionCursor.Create().SetChannelID(channelID).Save(ctx)
-	}
-	return cur, err
-}
-
-func cursorOf(c *ent.DistributionCursor) distribution.Cursor {
-	out := distribution.Cursor{Streak: c.Streak}
-	if c.LastEmployeeID != nil {
-		out.Last = *c.LastEmployeeID
-	}
-	return out
-}
-
-func saveCursor(ctx context.Context, tx *ent.Tx, c *ent.DistributionCursor, next distribution.Cursor) error {
-	if next == cursorOf(c) {
-		return nil
-	}
-	upd := tx.DistributionCursor.UpdateOneID(c.ID).SetStreak(next.Streak)
-	if next.Last == 0 {
-		upd = upd.ClearLastEmployeeID()
-	} else {
-		upd = upd.SetLastEmployeeID(next.Last)
-	}
-	return upd.Exec(ctx)
+	return distribution.Save(ctx, tx, cur, distribution.Rebase(before, after, distribution.CursorOf(cur)), false)
 }

@@ -1,0 +1,162 @@
+package routing
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/channelmember"
+	"github.com/switchboardhq/switchboard/ent/contact"
+	"github.com/switchboardhq/switchboard/ent/deal"
+	"github.com/switchboardhq/switchboard/ent/employee"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/access"
+	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// AssignResponsible transfers a chat's client to another employee. acting
+// is the manager doing it (0 for an account API key): it must be a MANAGER
+// of the chat's channel. The new responsible must be able to write there.
+func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acting int64) (*pb.AssignResponsibleResponse, error) {
+	out := &pb.AssignResponsibleResponse{}
+	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
+		c := tx.Client()
+		txid, err := notify.TxID(ctx, r.st, tx)
+		if err != nil {
+			return err
+		}
+		cht, err := c.Chat.Get(ctx, chatID)
+		if err != nil {
+			return store.NotFound(err, "chat", chatID)
+		}
+		ch, err := c.Channel.Get(ctx, cht.ChannelID)
+		if err != nil {
+			return err
+		}
+		if acting != 0 {
+			ok, err := c.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(acting),
+				channelmember.RoleEQ(channelmember.RoleMANAGER), channelmember.HasEmployeeWith(employee.Active(true))).Exist(ctx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errs.Forbidden("only a manager of channel %q (or an account API key) can transfer its clients", ch.Name)
+			}
+		}
+		emp, err := c.Employee.Get(ctx, employeeID)
+		if err != nil {
+			return store.NotFound(err, "employee", employeeID)
+		}
+		// Lock the client so a claim cannot slip between reading who saw the
+		// chat and changing its responsible.
+		ct, err := store.ForUpdate(c.Contact.Query().Where(contact.ID(cht.ContactID))).Only(ctx)
+		if err != nil {
+			return err
+		}
+		as, err := c.AccountSettings.Query().Only(ctx)
+		if err != nil {
+			return err
+		}
+		m, err := c.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(emp.ID)).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		if d := access.Decide(accessInput(emp, m, ch, as, &emp.ID)); !d.Write {
+			return errs.Invalid("employee_id", "%s cannot write on %s, so cannot be responsible there: %s", emp.Name, ch.Name, d.Explanation)
+		}
+		out.PreviousResponsibleEmployeeId = ids.FormatPtr(ct.ResponsibleID)
+		if ct.ResponsibleID != nil && *ct.ResponsibleID == emp.ID {
+			out.Client = convert.Client(ct)
+			return nil
+		}
+		before, err := r.viewersOfClient(ctx, c, as, ct)
+		if err != nil {
+			return err
+		}
+		if ct, err = ct.Update().SetResponsibleID(emp.ID).ClearClaimedAt().Save(ctx); err != nil {
+			return err
+		}
+		after, err := r.viewersOfClient(ctx, c, as, ct)
+		if err != nil {
+			return err
+		}
+		notes := changePushes(before, after, emp.ID, ct, fmt.Sprintf("%s was transferred to %s", ct.Name, emp.Name))
+		if out.Notifications, err = notify.Record(ctx, tx, txid, notes); err != nil {
+			return err
+		}
+		out.Client = convert.Client(ct)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if acct, ok := tenant.FromContext(ctx); ok && len(out.Notifications) > 0 {
+		r.committed(acct)
+	}
+	return out, nil
+}
+
+// CloseDeal closes a deal or lead as won or lost. acting (0 for an account
+// API key) must be able to write on the deal's channel for its client.
+func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting int64) (*pb.Deal, error) {
+	var out *ent.Deal
+	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
+		c := tx.Client()
+		d, err := store.ForUpdate(c.Deal.Query().Where(deal.ID(dealID))).Only(ctx)
+		if err != nil {
+			return store.NotFound(err, "deal", dealID)
+		}
+		if acting != 0 {
+			ct, err := c.Contact.Get(ctx, d.ContactID)
+			if err != nil {
+				return err
+			}
+			dec, err := r.decideIn(ctx, c, acting, d.ChannelID, ct.ResponsibleID)
+			if err != nil {
+				return err
+			}
+			if !dec.Write {
+				return errs.Forbidden("only someone who can write to the client can close its deal: %s", dec.Explanation)
+			}
+		}
+		if d.State != deal.StateOPEN {
+			return errs.Precondition("deal %d is already closed (%s)", d.ID, d.State)
+		}
+		state := deal.StateLOST
+		if won {
+			state = deal.StateWON
+		}
+		out, err = d.Update().SetState(state).SetClosedAt(now()).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return convert.Deal(out), nil
+}
+
+// decideIn applies the access table to an employee on a channel.
+func (r *Router) decideIn(ctx context.Context, c *ent.Client, employeeID, channelID int64, responsible *int64) (access.Decision, error) {
+	emp, err := c.Employee.Get(ctx, employeeID)
+	if err != nil {
+		return access.Decision{}, store.NotFound(err, "employee", employeeID)
+	}
+	ch, err := c.Channel.Get(ctx, channelID)
+	if err != nil {
+		return access.Decision{}, err
+	}
+	as, err := c.AccountSettings.Query().Only(ctx)
+	if err != nil {
+		return access.Decision{}, err
+	}
+	m, err := c.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(emp.ID)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return access.Decision{}, err
+	}
+	return access.Decide(accessInput(emp, m, ch, as, responsible)), nil
+}

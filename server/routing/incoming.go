@@ -1,0 +1,393 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/chat"
+	"github.com/switchboardhq/switchboard/ent/message"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/access"
+	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/distribution"
+	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/push"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// Incoming is a client's message as the gateway received it.
+type Incoming struct {
+	ChannelID  int64
+	Phone      string
+	Handle     string
+	SenderName string
+	Content    Content
+	GatewayID  string
+	// Test marks a message of the built-in test client.
+	Test bool
+}
+
+// RouteIncoming makes the whole decision of SPEC §4 for a client's message,
+// in one transaction. A gateway id seen before returns the first decision
+// and changes nothing (replayed is true).
+func (r *Router) RouteIncoming(ctx context.Context, in Incoming) (d *pb.RoutingDecision, replayed bool, err error) {
+	d = &pb.RoutingDecision{}
+	if ok, err := replay(ctx, r.st.Ent, message.DirectionIN, in.GatewayID, d); ok || err != nil {
+		return d, ok, err
+	}
+	err = r.st.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		d, err = r.routeIncoming(ctx, tx, in)
+		return err
+	})
+	if errors.Is(err, errDuplicate) {
+		d = &pb.RoutingDecision{}
+		ok, err := replay(ctx, r.st.Ent, message.DirectionIN, in.GatewayID, d)
+		if err == nil && !ok {
+			err = fmt.Errorf("message %q vanished after a duplicate insert", in.GatewayID)
+		}
+		return d, true, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if acct, ok := tenant.FromContext(ctx); ok && len(d.Notifications) > 0 {
+		r.committed(acct)
+	}
+	return d, false, nil
+}
+
+// situation is what SPEC §4 found about a client before choosing its
+// responsible.
+type situation int
+
+const (
+	newClient    situation = iota + 1 // §4.2
+	openDealSeen                      // §4.3
+	allClosed                         // §4.4
+	noDeal                            // §4.5
+)
+
+func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*pb.RoutingDecision, error) {
+	c := tx.Client()
+	txid, err := notify.TxID(ctx, r.st, tx)
+	if err != nil {
+		return nil, err
+	}
+	as, err := loadSettings(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := loadChannel(ctx, c, in.ChannelID, "channel_id")
+	if err != nil {
+		return nil, err
+	}
+	who, err := identify(in.Phone, in.Handle, ch.Kind, as.Convert8ToPlus7, in.Test)
+	if err != nil {
+		return nil, err
+	}
+
+	// 1–2. The client, new or known.
+	ct, created, err := findOrCreateContact(ctx, tx, who, in.SenderName, in.Test)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.RoutingDecision{NewClient: created}
+
+	// 2–5. Its deal or lead.
+	var dl *ent.Deal
+	sit := newClient
+	if !created {
+		if dl, err = openDeal(ctx, c, ct.ID); err != nil {
+			return nil, err
+		}
+		switch {
+		case dl != nil:
+			sit, out.EntityAction = openDealSeen, pb.EntityAction_ENTITY_ACTION_ATTACHED_TO_OPEN
+		default:
+			if dl, err = lastClosedDeal(ctx, c, ct.ID); err != nil {
+				return nil, err
+			}
+			sit = noDeal
+			if dl != nil {
+				sit = allClosed
+				if ch.RepeatClientPolicy == channel.RepeatClientPolicyAPPEND_TO_LAST_CLOSED_DEAL {
+					out.EntityAction = pb.EntityAction_ENTITY_ACTION_ATTACHED_TO_LAST_CLOSED
+				} else {
+					dl = nil
+				}
+			}
+		}
+	}
+	if out.EntityAction == pb.EntityAction_ENTITY_ACTION_UNSPECIFIED {
+		if dl, err = createEntity(ctx, tx, ch, ct.ID); err != nil {
+			return nil, err
+		}
+		out.EntityAction = pb.EntityAction_ENTITY_ACTION_CREATED
+		if dl == nil {
+			out.EntityAction = pb.EntityAction_ENTITY_ACTION_CONTACT_ONLY
+		}
+	}
+
+	// The chat on this channel.
+	cht, err := upsertChat(ctx, tx, ch.ID, ct.ID, dl)
+	if err != nil {
+		return nil, err
+	}
+
+	// 2, 4, 5. The responsible: kept, or distributed (SPEC §5).
+	view := &channelView{ch: ch, settings: as}
+	if view.members, err = loadMembers(ctx, c, ch.ID); err != nil {
+		return nil, err
+	}
+	asg, err := r.settleResponsible(ctx, tx, view, ct, sit)
+	if err != nil {
+		return nil, err
+	}
+	out.Assignment = asg
+
+	// 6. The message, who sees it, and the pushes.
+	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionIN).
+		SetText(in.Content.Text).SetAttachments(in.Content.Attachments).SetGatewayMessageID(in.GatewayID).Save(ctx)
+	if store.IsUniqueViolation(err) {
+		return nil, errDuplicate
+	}
+	if err != nil {
+		return nil, err
+	}
+	viewers, decisions := view.viewers(ct.ResponsibleID)
+	for i, m := range view.members {
+		if decisions[i].View {
+			out.Viewers = append(out.Viewers, &pb.ViewerAccess{EmployeeId: ids.Format(m.EmployeeID), EmployeeName: m.Name, Access: accessToPB(decisions[i])})
+		}
+	}
+	pm := push.Message{NotifyManagersAll: as.NotifyManagersAllMessages, Members: viewers,
+		Assigned: asg.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED}
+	if ct.ResponsibleID != nil {
+		pm.Responsible = *ct.ResponsibleID
+	}
+	if asg.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER {
+		for _, id := range asg.CandidateEmployeeIds {
+			pm.Candidates = append(pm.Candidates, ids.Value(id))
+		}
+	}
+	pushes := push.ForMessage(pm)
+	rows := make([]notify.Decision, 0, len(pushes))
+	preview := notify.Preview(in.Content.Text, len(in.Content.Attachments))
+	for _, p := range pushes {
+		rows = append(rows, notify.Decision{
+			EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: cht.ID, ContactID: ct.ID, ContactName: ct.Name,
+			ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), MessageID: msg.ID, Preview: preview,
+			Explanation: explainPush(p, ct.Name, ch.Name, asg),
+		})
+		if p.Reason == push.GeneralChat {
+			out.PostedToGeneralChat = true
+		}
+	}
+	if out.Notifications, err = notify.Record(ctx, tx, txid, rows); err != nil {
+		return nil, err
+	}
+	out.Client = convert.Client(ct)
+	out.Chat = convert.Chat(cht)
+	if dl != nil {
+		out.Deal = convert.Deal(dl)
+	}
+	out.Message = convert.Message(msg)
+	b, err := proto.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Message.UpdateOneID(msg.ID).SetDecision(b).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// upsertChat returns the client's chat on the channel, pointed at the deal
+// and marked active now, creating it when new.
+func upsertChat(ctx context.Context, tx *ent.Tx, channelID, contactID int64, dl *ent.Deal) (*ent.Chat, error) {
+	var dealID *int64
+	if dl != nil {
+		dealID = &dl.ID
+	}
+	t := now()
+	existing, err := tx.Chat.Query().Where(chat.ChannelID(channelID), chat.ContactID(contactID)).Only(ctx)
+	switch {
+	case err == nil:
+		upd := existing.Update().SetLastMessageAt(t)
+		if dealID != nil {
+			upd = upd.SetDealID(*dealID)
+		}
+		return upd.Save(ctx)
+	case !ent.IsNotFound(err):
+		return nil, err
+	}
+	created, err := tx.Chat.Create().SetChannelID(channelID).SetContactID(contactID).SetNillableDealID(dealID).
+		SetLastMessageAt(t).Save(ctx)
+	if store.IsUniqueViolation(err) {
+		return nil, fmt.Errorf("chat created concurrently: %w", store.ErrRetry)
+	}
+	return created, err
+}
+
+// settleResponsible keeps the client's responsible or distributes it
+// (SPEC §4 steps 2–5, §5) and says why.
+func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channelView, ct *ent.Contact, sit situation) (*pb.Assignment, error) {
+	mode := modeOf(view.ch.Distribution)
+	asg := &pb.Assignment{Mode: convert.EnumToPB[pb.DistributionMode](pb.DistributionMode_value, "DISTRIBUTION_MODE_", view.ch.Distribution)}
+	if ct.ResponsibleID != nil {
+		keep, why := true, ""
+		name, err := r.employeeName(ctx, tx.Client(), view, *ct.ResponsibleID)
+		if err != nil {
+			return nil, err
+		}
+		switch sit {
+		case openDealSeen:
+			why = "the client has an open deal"
+		case allClosed:
+			// A repeat client keeps its responsible only if it can still
+			// write on this channel.
+			e, err := tx.Employee.Get(ctx, *ct.ResponsibleID)
+			if err != nil {
+				return nil, err
+			}
+			keep = view.decideFor(e, ct.ResponsibleID).Write
+			why = "it can still write on " + view.ch.Name
+		default:
+			why = "the client already had a responsible"
+		}
+		if keep {
+			asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_KEPT
+			asg.ResponsibleEmployeeId = ids.Format(*ct.ResponsibleID)
+			asg.Explanation = fmt.Sprintf("kept: %s stays responsible (%s)", name, why)
+			return asg, nil
+		}
+	}
+	setResponsible := func(id *int64) error {
+		if (id == nil) == (ct.ResponsibleID == nil) && (id == nil || *id == *ct.ResponsibleID) {
+			return nil
+		}
+		upd := tx.Contact.UpdateOneID(ct.ID).ClearClaimedAt()
+		if id == nil {
+			upd = upd.ClearResponsibleID()
+		} else {
+			upd = upd.SetResponsibleID(*id)
+		}
+		saved, err := upd.Save(ctx)
+		if err == nil {
+			*ct = *saved
+		}
+		return err
+	}
+	if mode == distribution.FirstResponder {
+		cands := distribution.Candidates(view.distribution())
+		if err := setResponsible(nil); err != nil {
+			return nil, err
+		}
+		if len(cands) == 0 {
+			return noneEligible(asg, view), nil
+		}
+		asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER
+		names := make([]string, len(cands))
+		for i, id := range cands {
+			asg.CandidateEmployeeIds = append(asg.CandidateEmployeeIds, ids.Format(id))
+			names[i] = view.name(id)
+		}
+		asg.Explanation = fmt.Sprintf("FIRST_RESPONDER: %d candidates (%s); the first whose reply is authorized becomes responsible",
+			len(cands), joinNames(names))
+		return asg, nil
+	}
+
+	// ROUND_ROBIN / WEIGHTED: under the channel's cursor lock, re-read the
+	// member list so the pick matches the cursor exactly.
+	cur, err := distribution.Lock(ctx, tx, view.ch.ID)
+	if err != nil {
+		return nil, err
+	}
+	if view.members, err = loadMembers(ctx, tx.Client(), view.ch.ID); err != nil {
+		return nil, err
+	}
+	pick, ok := distribution.Next(mode, view.distribution(), distribution.CursorOf(cur))
+	if !ok {
+		if err := setResponsible(nil); err != nil {
+			return nil, err
+		}
+		return noneEligible(asg, view), nil
+	}
+	if err := distribution.Save(ctx, tx, cur, pick.Cursor, true); err != nil {
+		return nil, err
+	}
+	if err := setResponsible(&pick.EmployeeID); err != nil {
+		return nil, err
+	}
+	asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED
+	asg.ResponsibleEmployeeId = ids.Format(pick.EmployeeID)
+	asg.Position, asg.Turn, asg.Weight = int32(pick.Position), int32(pick.Turn), int32(pick.Weight)
+	asg.Explanation = pick.Explain(mode, len(view.members))
+	return asg, nil
+}
+
+func noneEligible(asg *pb.Assignment, view *channelView) *pb.Assignment {
+	asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_ELIGIBLE
+	asg.Explanation = fmt.Sprintf("nobody on %s is eligible for new clients (receives new clients, read-write, sales rep or manager, active): the message goes to the general chat", view.ch.Name)
+	return asg
+}
+
+func (r *Router) employeeName(ctx context.Context, c *ent.Client, view *channelView, id int64) (string, error) {
+	if n := view.name(id); n != "" {
+		return n, nil
+	}
+	e, err := c.Employee.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return e.Name, nil
+}
+
+func joinNames(names []string) string {
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}
+
+func explainPush(p push.Push, client, channel string, asg *pb.Assignment) string {
+	switch p.Reason {
+	case push.Responsible:
+		return fmt.Sprintf("message from your client %s on %s", client, channel)
+	case push.NewClientAssigned:
+		return fmt.Sprintf("new client %s on %s is yours (%s)", client, channel, asg.Explanation)
+	case push.NewClientCandidate:
+		return fmt.Sprintf("new client %s on %s: you are a first-responder candidate; the first to reply gets the client", client, channel)
+	case push.ManagerAllMessages:
+		return fmt.Sprintf("message from %s on %s: you manage the channel and managers are notified of all messages", client, channel)
+	case push.GeneralChat:
+		if asg.ResponsibleEmployeeId == "" && len(asg.CandidateEmployeeIds) == 0 {
+			return fmt.Sprintf("nobody is responsible for %s on %s", client, channel)
+		}
+		return fmt.Sprintf("message from %s on %s", client, channel)
+	}
+	return ""
+}
+
+// accessToPB converts an access decision.
+func accessToPB(d access.Decision) *pb.AccessDecision {
+	return &pb.AccessDecision{
+		CanView:     d.View,
+		CanWrite:    d.Write,
+		WriteClaims: d.Claims,
+		Rule:        pb.AccessRule(d.Rule),
+		Explanation: d.Explanation,
+	}
+}

@@ -1,0 +1,329 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/channelmember"
+	"github.com/switchboardhq/switchboard/ent/chat"
+	"github.com/switchboardhq/switchboard/ent/contact"
+	"github.com/switchboardhq/switchboard/ent/message"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/access"
+	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/push"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// Outgoing is an employee's message about to go out.
+type Outgoing struct {
+	EmployeeID int64
+	// ChatID or ContactID: where it goes.
+	ChatID    int64
+	ContactID int64
+	// ChannelID picks the channel when writing first to ContactID.
+	ChannelID int64
+	Content   Content
+	GatewayID string
+}
+
+// ClaimedReason is the google.rpc.ErrorInfo reason of a lost claim.
+const ClaimedReason = "CLIENT_CLAIMED"
+
+// RouteOutgoing authorizes an employee's message by the access table,
+// picks the channel when the employee writes first, claims an unassigned
+// client atomically, and stores the message.
+func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgoingMessageResponse, error) {
+	out := &pb.RouteOutgoingMessageResponse{}
+	if ok, err := replay(ctx, r.st.Ent, message.DirectionOUT, in.GatewayID, out); ok || err != nil {
+		out.Replayed = ok
+		return out, err
+	}
+	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		out, err = r.routeOutgoing(ctx, tx, in)
+		return err
+	})
+	if errors.Is(err, errDuplicate) {
+		out = &pb.RouteOutgoingMessageResponse{}
+		ok, err := replay(ctx, r.st.Ent, message.DirectionOUT, in.GatewayID, out)
+		out.Replayed = ok
+		return out, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if acct, ok := tenant.FromContext(ctx); ok && len(out.Notifications) > 0 {
+		r.committed(acct)
+	}
+	return out, nil
+}
+
+func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*pb.RouteOutgoingMessageResponse, error) {
+	c := tx.Client()
+	txid, err := notify.TxID(ctx, r.st, tx)
+	if err != nil {
+		return nil, err
+	}
+	as, err := loadSettings(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	emp, err := c.Employee.Get(ctx, in.EmployeeID)
+	if err != nil {
+		return nil, store.NotFound(err, "employee", in.EmployeeID)
+	}
+	if !emp.Active {
+		return nil, errs.Forbidden("%s is deactivated and cannot write", emp.Name)
+	}
+	out := &pb.RouteOutgoingMessageResponse{}
+
+	// The chat, and so the channel.
+	var cht *ent.Chat
+	var ch *ent.Channel
+	var ct *ent.Contact
+	if in.ChatID != 0 {
+		if cht, err = c.Chat.Get(ctx, in.ChatID); err != nil {
+			return nil, store.NotFound(err, "chat", in.ChatID)
+		}
+		if in.ChannelID != 0 && in.ChannelID != cht.ChannelID {
+			return nil, errs.Invalid("channel_id", "chat %d is on channel %d, not %d", cht.ID, cht.ChannelID, in.ChannelID)
+		}
+		if ch, err = loadChannel(ctx, c, cht.ChannelID, "channel_id"); err != nil {
+			return nil, err
+		}
+		if ct, err = c.Contact.Get(ctx, cht.ContactID); err != nil {
+			return nil, err
+		}
+		out.ChannelChoice = pb.ChannelChoice_CHANNEL_CHOICE_CHAT
+	} else {
+		if ct, err = c.Contact.Get(ctx, in.ContactID); err != nil {
+			return nil, store.NotFound(err, "client", in.ContactID)
+		}
+		if ch, out.ChannelChoice, err = pickChannel(ctx, c, emp, in.ChannelID); err != nil {
+			return nil, err
+		}
+		if cht, err = c.Chat.Query().Where(chat.ChannelID(ch.ID), chat.ContactID(ct.ID)).Only(ctx); ent.IsNotFound(err) {
+			cht, err = upsertChat(ctx, tx, ch.ID, ct.ID, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Authorize by the access table.
+	view := &channelView{ch: ch, settings: as}
+	if view.members, err = loadMembers(ctx, c, ch.ID); err != nil {
+		return nil, err
+	}
+	d := view.decideFor(emp, ct.ResponsibleID)
+	if !d.Write {
+		return nil, refusal(ctx, c, view, emp, ct, d)
+	}
+	out.Access = accessToPB(d)
+
+	var notes []notify.Decision
+	if d.Claims {
+		before, err := r.viewersOfClient(ctx, c, as, ct)
+		if err != nil {
+			return nil, err
+		}
+		// Exactly one winner: only the first conditional update finds the
+		// client unassigned; the others wait for its commit and find none.
+		n, err := tx.Contact.Update().Where(contact.ID(ct.ID), contact.ResponsibleIDIsNil()).
+			SetResponsibleID(emp.ID).SetClaimedAt(now()).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			now, err := c.Contact.Get(ctx, ct.ID)
+			if err != nil {
+				return nil, err
+			}
+			return nil, claimedError(ctx, c, now)
+		}
+		ct.ResponsibleID = &emp.ID
+		after, err := r.viewersOfClient(ctx, c, as, ct)
+		if err != nil {
+			return nil, err
+		}
+		notes = changePushes(before, after, emp.ID, ct, fmt.Sprintf("%s claimed %s", emp.Name, ct.Name))
+		out.Claimed = true
+	}
+
+	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionOUT).SetEmployeeID(emp.ID).
+		SetText(in.Content.Text).SetAttachments(in.Content.Attachments).
+		SetNillableGatewayMessageID(nonEmpty(in.GatewayID)).Save(ctx)
+	if store.IsUniqueViolation(err) {
+		return nil, errDuplicate
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cht, err = cht.Update().SetLastMessageAt(now()).Save(ctx); err != nil {
+		return nil, err
+	}
+	if out.Notifications, err = notify.Record(ctx, tx, txid, notes); err != nil {
+		return nil, err
+	}
+	if out.Claimed {
+		if ct, err = c.Contact.Get(ctx, ct.ID); err != nil {
+			return nil, err
+		}
+	}
+	out.Chat, out.Client, out.Message = convert.Chat(cht), convert.Client(ct), convert.Message(msg)
+	b, err := proto.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Message.UpdateOneID(msg.ID).SetDecision(b).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// pickChannel chooses the channel an employee writes first on: the one
+// given, else its default outgoing channel, else the only one it can write
+// on; otherwise the choices are listed in the error.
+func pickChannel(ctx context.Context, c *ent.Client, emp *ent.Employee, given int64) (*ent.Channel, pb.ChannelChoice, error) {
+	if given != 0 {
+		ch, err := loadChannel(ctx, c, given, "channel_id")
+		return ch, pb.ChannelChoice_CHANNEL_CHOICE_GIVEN, err
+	}
+	writable, err := c.Channel.Query().
+		Where(channel.InIntegration(true), channel.HasMembersWith(
+			channelmember.EmployeeID(emp.ID),
+			channelmember.AccessEQ(channelmember.AccessREAD_WRITE),
+			channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL))).
+		Order(ent.Asc(channel.FieldID)).All(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if emp.DefaultOutgoingChannelID != nil {
+		for _, ch := range writable {
+			if ch.ID == *emp.DefaultOutgoingChannelID {
+				return ch, pb.ChannelChoice_CHANNEL_CHOICE_DEFAULT_OUTGOING, nil
+			}
+		}
+	}
+	switch len(writable) {
+	case 1:
+		return writable[0], pb.ChannelChoice_CHANNEL_CHOICE_ONLY_WRITABLE, nil
+	case 0:
+		return nil, 0, errs.Forbidden("%s cannot write on any channel of the integration", emp.Name)
+	}
+	pf := &errdetails.PreconditionFailure{}
+	names := make([]string, len(writable))
+	for i, ch := range writable {
+		pf.Violations = append(pf.Violations, &errdetails.PreconditionFailure_Violation{
+			Type: "CHANNEL_CHOICE", Subject: "channels/" + ids.Format(ch.ID), Description: ch.Name,
+		})
+		names[i] = fmt.Sprintf("%s (%d)", ch.Name, ch.ID)
+	}
+	return nil, 0, errs.Precondition("%s can write on %d channels and has no default outgoing channel: pass channel_id, one of %s",
+		emp.Name, len(writable), strings.Join(names, ", ")).With(pf)
+}
+
+// refusal explains why an employee may not write: ABORTED with
+// CLIENT_CLAIMED when another employee claimed the client and this one
+// could have claimed it too (it lost the race, whenever it arrived), else
+// PERMISSION_DENIED with the access table's reason.
+func refusal(ctx context.Context, c *ent.Client, view *channelView, emp *ent.Employee, ct *ent.Contact, d access.Decision) error {
+	if ct.ResponsibleID != nil && *ct.ResponsibleID != emp.ID && ct.ClaimedAt != nil {
+		if view.decideFor(emp, nil).Claims {
+			return claimedError(ctx, c, ct)
+		}
+	}
+	return errs.Forbidden("%s may not write in this chat: %s", emp.Name, d.Explanation)
+}
+
+func claimedError(ctx context.Context, c *ent.Client, ct *ent.Contact) error {
+	name := ""
+	if ct.ResponsibleID != nil {
+		if e, err := c.Employee.Get(ctx, *ct.ResponsibleID); err == nil {
+			name = e.Name
+		}
+	}
+	id := ids.FormatPtr(ct.ResponsibleID)
+	return errs.New(errs.ErrAborted, "client %s was claimed by %s (employee %s) first: the chat is theirs", ct.Name, name, id).
+		With(&errdetails.ErrorInfo{Reason: ClaimedReason, Domain: "switchboard.v1", Metadata: map[string]string{
+			"client_id": ids.Format(ct.ID), "responsible_employee_id": id, "responsible_name": name,
+		}})
+}
+
+// chatViewers is who can view one chat of a client.
+type chatViewers struct {
+	chat    *ent.Chat
+	channel *ent.Channel
+	viewers []push.Viewer
+}
+
+// viewersOfClient evaluates the access table for every member of every
+// channel the client has a chat on.
+func (r *Router) viewersOfClient(ctx context.Context, c *ent.Client, as *ent.AccountSettings, ct *ent.Contact) ([]chatViewers, error) {
+	chats, err := c.Chat.Query().Where(chat.ContactID(ct.ID)).Order(ent.Asc(chat.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]chatViewers, 0, len(chats))
+	for _, cht := range chats {
+		ch, err := c.Channel.Get(ctx, cht.ChannelID)
+		if err != nil {
+			return nil, err
+		}
+		view := &channelView{ch: ch, settings: as}
+		if view.members, err = loadMembers(ctx, c, ch.ID); err != nil {
+			return nil, err
+		}
+		v, _ := view.viewers(ct.ResponsibleID)
+		out = append(out, chatViewers{chat: cht, channel: ch, viewers: v})
+	}
+	return out, nil
+}
+
+// changePushes decides the pushes of a claim or transfer, per chat of the
+// client: CHAT_REVOKED to those who lost it, NEW_CLIENT_ASSIGNED to the new
+// responsible (once, on the first chat it can view).
+func changePushes(before, after []chatViewers, newResponsible int64, ct *ent.Contact, what string) []notify.Decision {
+	var out []notify.Decision
+	assigned := false
+	for i := range after {
+		ps := push.ForChange(before[i].viewers, after[i].viewers, newResponsible)
+		for _, p := range ps {
+			if p.Reason == push.NewClientAssigned {
+				if assigned {
+					continue
+				}
+				assigned = true
+			}
+			expl := fmt.Sprintf("%s: you can no longer see the chat on %s", what, after[i].channel.Name)
+			if p.Reason == push.NewClientAssigned {
+				expl = fmt.Sprintf("%s: %s is now yours", what, ct.Name)
+			}
+			out = append(out, notify.Decision{
+				EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: after[i].chat.ID, ContactID: ct.ID, ContactName: ct.Name,
+				ChannelID: after[i].channel.ID, ChannelName: after[i].channel.Name, ChannelKind: string(after[i].channel.Kind),
+				Explanation: expl,
+			})
+		}
+	}
+	return out
+}

@@ -1,0 +1,230 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/contact"
+	"github.com/switchboardhq/switchboard/ent/deal"
+	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/pipeline"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
+	"github.com/switchboardhq/switchboard/ent/stage"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/phone"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// Router routes messages. It is safe for concurrent use; every decision is
+// made in one database transaction.
+type Router struct {
+	st *store.Store
+	// committed is told after a transaction that stored push decisions
+	// commits, so live subscribers wake up.
+	committed func(accountID int64)
+}
+
+// NewRouter returns a router over the store. committed (optional) is called
+// after every commit that stored push decisions.
+func NewRouter(st *store.Store, committed func(accountID int64)) *Router {
+	if committed == nil {
+		committed = func(int64) {}
+	}
+	return &Router{st: st, committed: committed}
+}
+
+// errDuplicate: a concurrent request with the same gateway message id
+// committed first; its answer is the answer.
+var errDuplicate = errors.New("routing: duplicate gateway message id")
+
+// Content is what a message says.
+type Content struct {
+	Text        string
+	Attachments []types.Attachment
+}
+
+func contentFromPB(c *pb.MessageContent) Content {
+	out := Content{Text: c.GetText()}
+	for _, a := range c.GetAttachments() {
+		out.Attachments = append(out.Attachments, types.Attachment{URL: a.Url, MimeType: a.MimeType, FileName: a.FileName})
+	}
+	return out
+}
+
+// sender identifies a client: its normalized phone or handle, and the key
+// incoming messages find it by.
+type sender struct {
+	identity, phone, handle string
+}
+
+// identify normalizes the sender of a message on a channel (SPEC §8). A
+// handle is scoped by messenger: the same name on Telegram and Instagram is
+// two people.
+func identify(phoneIn, handleIn string, kind channel.Kind, convert8 bool, test bool) (sender, error) {
+	if test {
+		return sender{identity: testIdentity}, nil
+	}
+	if phoneIn != "" {
+		p, err := phone.Normalize(phoneIn, convert8)
+		if err != nil {
+			return sender{}, errs.Invalid("sender_phone", "%q is not a phone number", clip(phoneIn, 64))
+		}
+		return sender{identity: p, phone: p}, nil
+	}
+	h := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(handleIn), "@"))
+	if h == "" || strings.ContainsAny(h, " \t\n\r") {
+		return sender{}, errs.Invalid("sender_handle", "%q is not a messenger handle", clip(handleIn, 64))
+	}
+	return sender{identity: strings.ToLower(string(kind)) + ":@" + h, handle: "@" + h}, nil
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// loadSettings reads the account settings and refuses routing when the
+// integration was deleted.
+func loadSettings(ctx context.Context, c *ent.Client) (*ent.AccountSettings, error) {
+	as, err := c.AccountSettings.Query().Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if as.CrmKind == accountsettings.CrmKindNONE {
+		return nil, errs.Precondition("the account has no integration: save the integration settings first")
+	}
+	return as, nil
+}
+
+// loadChannel reads a channel and refuses one that is not in the
+// integration.
+func loadChannel(ctx context.Context, c *ent.Client, id int64, field string) (*ent.Channel, error) {
+	ch, err := c.Channel.Get(ctx, id)
+	if err != nil {
+		return nil, store.NotFound(err, "channel", id)
+	}
+	if !ch.InIntegration {
+		return nil, errs.Precondition("channel %q is not in the integration: include it first (%s)", ch.Name, field)
+	}
+	return ch, nil
+}
+
+// openDeal returns the client's most recent open deal, or nil.
+func openDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.Deal, error) {
+	d, err := c.Deal.Query().Where(deal.ContactID(contactID), deal.StateEQ(deal.StateOPEN)).
+		Order(ent.Desc(deal.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// lastClosedDeal returns the client's most recently closed deal, or nil.
+func lastClosedDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.Deal, error) {
+	d, err := c.Deal.Query().Where(deal.ContactID(contactID), deal.StateNEQ(deal.StateOPEN)).
+		Order(ent.Desc(deal.FieldClosedAt), ent.Desc(deal.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// createEntity creates the channel's new-client entity for a contact: a deal
+// in the configured (or first) pipeline and stage, or a lead. It returns nil
+// when the account has nothing to create one in.
+func createEntity(ctx context.Context, tx *ent.Tx, ch *ent.Channel, contactID int64) (*ent.Deal, error) {
+	c := tx.Deal.Create().SetContactID(contactID).SetChannelID(ch.ID)
+	switch ch.EntityKind {
+	case channel.EntityKindLEAD:
+		return c.SetKind(deal.KindLEAD).SetNillableLeadStatusID(ch.LeadStatusID).Save(ctx)
+	case channel.EntityKindDEAL:
+		stage := ch.StageID
+		if stage == nil {
+			s, err := firstStage(ctx, tx.Client(), *ch.PipelineID)
+			if err != nil {
+				return nil, err
+			}
+			stage = s
+		}
+		return c.SetKind(deal.KindDEAL).SetNillablePipelineID(ch.PipelineID).SetNillableStageID(stage).Save(ctx)
+	}
+	p, err := tx.Pipeline.Query().Order(ent.Asc(pipeline.FieldPosition), ent.Asc(pipeline.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	stage, err := firstStage(ctx, tx.Client(), p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return c.SetKind(deal.KindDEAL).SetPipelineID(p.ID).SetNillableStageID(stage).Save(ctx)
+}
+
+func firstStage(ctx context.Context, c *ent.Client, pipelineID int64) (*int64, error) {
+	s, err := c.Stage.Query().Where(stage.PipelineID(pipelineID)).
+		Order(ent.Asc(stage.FieldPosition), ent.Asc(stage.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &s.ID, nil
+}
+
+// replay returns the stored answer to a message the gateway sent before.
+func replay[T proto.Message](ctx context.Context, c *ent.Client, dir message.Direction, gatewayID string, out T) (bool, error) {
+	if gatewayID == "" {
+		return false, nil
+	}
+	m, err := c.Message.Query().
+		Where(message.DirectionEQ(dir), message.GatewayMessageID(gatewayID)).
+		Select(message.FieldDecision).Only(ctx)
+	if ent.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if len(m.Decision) == 0 {
+		return false, fmt.Errorf("message %d has no stored decision", m.ID)
+	}
+	return true, proto.Unmarshal(m.Decision, out)
+}
+
+// findOrCreateContact finds the client by identity or creates it.
+func findOrCreateContact(ctx context.Context, tx *ent.Tx, who sender, name string, test bool) (*ent.Contact, bool, error) {
+	c, err := tx.Contact.Query().Where(contact.Identity(who.identity)).Only(ctx)
+	if err == nil {
+		return c, false, nil
+	}
+	if !ent.IsNotFound(err) {
+		return nil, false, err
+	}
+	if name == "" {
+		name = who.phone + who.handle
+	}
+	c, err = tx.Contact.Create().SetIdentity(who.identity).SetPhone(who.phone).SetHandle(who.handle).
+		SetName(name).SetIsTest(test).Save(ctx)
+	if store.IsUniqueViolation(err) {
+		// Another message of the same new client won the race: run again
+		// and find it.
+		return nil, false, fmt.Errorf("contact %s created concurrently: %w", who.identity, store.ErrRetry)
+	}
+	return c, err == nil, err
+}
+
+func now() time.Time { return time.Now() }

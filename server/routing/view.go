@@ -1,0 +1,177 @@
+// Package routing owns SPEC §3–§5 at work: routing a client's message
+// (RouteIncomingMessage), authorizing and claiming with an employee's
+// message (RouteOutgoingMessage), access checks and the visible chat list,
+// transfers and closing deals. It serves RoutingService. The rules
+// themselves are pure functions in packages access, distribution and push;
+// this package loads their inputs and stores their results in one
+// transaction per request.
+package routing
+
+import (
+	"context"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/channelmember"
+	"github.com/switchboardhq/switchboard/server/access"
+	"github.com/switchboardhq/switchboard/server/distribution"
+	"github.com/switchboardhq/switchboard/server/push"
+)
+
+// member is a channel member with what the rules need of its employee.
+type member struct {
+	EmployeeID int64
+	Name       string
+	Active     bool
+	ChatAdmin  bool
+	Role       access.Role
+	Access     access.Level
+	Receives   bool
+	Weight     int
+}
+
+// channelView is one channel with its members, in list order, and the
+// account settings the rules read.
+type channelView struct {
+	ch       *ent.Channel
+	settings *ent.AccountSettings
+	members  []member
+}
+
+func roleOf(r channelmember.Role) access.Role {
+	switch r {
+	case channelmember.RoleMANAGER:
+		return access.Manager
+	case channelmember.RoleQUALITY_CONTROL:
+		return access.QualityControl
+	}
+	return access.SalesRep
+}
+
+func levelOf(a channelmember.Access) access.Level {
+	if a == channelmember.AccessREAD_WRITE {
+		return access.ReadWrite
+	}
+	return access.ReadOnly
+}
+
+func visibilityOf(v accountsettings.GlobalChatVisibility) access.Visibility {
+	switch v {
+	case accountsettings.GlobalChatVisibilityOWN_AND_UNASSIGNED:
+		return access.OwnAndUnassigned
+	case accountsettings.GlobalChatVisibilityALL:
+		return access.All
+	}
+	return access.Own
+}
+
+func modeOf(d channel.Distribution) distribution.Mode {
+	switch d {
+	case channel.DistributionFIRST_RESPONDER:
+		return distribution.FirstResponder
+	case channel.DistributionWEIGHTED:
+		return distribution.Weighted
+	}
+	return distribution.RoundRobin
+}
+
+// loadMembers reads a channel's member list with its employees.
+func loadMembers(ctx context.Context, c *ent.Client, channelID int64) ([]member, error) {
+	rows, err := c.ChannelMember.Query().
+		Where(channelmember.ChannelID(channelID)).
+		Order(ent.Asc(channelmember.FieldPosition), ent.Asc(channelmember.FieldID)).
+		WithEmployee().
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]member, 0, len(rows))
+	for _, m := range rows {
+		e := m.Edges.Employee
+		out = append(out, member{
+			EmployeeID: m.EmployeeID,
+			Name:       e.Name,
+			Active:     e.Active,
+			ChatAdmin:  e.ChatAdmin,
+			Role:       roleOf(m.Role),
+			Access:     levelOf(m.Access),
+			Receives:   m.ReceivesNewClients,
+			Weight:     m.Weight,
+		})
+	}
+	return out, nil
+}
+
+func (v *channelView) member(employeeID int64) *member {
+	for i := range v.members {
+		if v.members[i].EmployeeID == employeeID {
+			return &v.members[i]
+		}
+	}
+	return nil
+}
+
+func responsibility(employeeID int64, responsible *int64) access.Responsibility {
+	switch {
+	case responsible == nil:
+		return access.Unassigned
+	case *responsible == employeeID:
+		return access.Self
+	}
+	return access.Other
+}
+
+// input builds the access table's input for an employee; emp describes
+// employees who are not members (nil member record).
+func (v *channelView) input(employeeID int64, active, chatAdmin bool, responsible *int64) access.Input {
+	in := access.Input{
+		Active:         active,
+		ChatAdmin:      chatAdmin,
+		Responsible:    responsibility(employeeID, responsible),
+		FirstResponder: v.ch.Distribution == channel.DistributionFIRST_RESPONDER,
+		Visibility:     visibilityOf(v.settings.GlobalChatVisibility),
+	}
+	if m := v.member(employeeID); m != nil {
+		in.Member = &access.Member{Role: m.Role, Access: m.Access, ReceivesNewClients: m.Receives}
+		in.Active, in.ChatAdmin = m.Active, m.ChatAdmin
+	}
+	return in
+}
+
+// decideFor applies the access table to a member (or non-member) employee.
+func (v *channelView) decideFor(e *ent.Employee, responsible *int64) access.Decision {
+	return access.Decide(v.input(e.ID, e.Active, e.ChatAdmin, responsible))
+}
+
+// viewers applies the access table to every member.
+func (v *channelView) viewers(responsible *int64) ([]push.Viewer, []access.Decision) {
+	out := make([]push.Viewer, len(v.members))
+	ds := make([]access.Decision, len(v.members))
+	for i, m := range v.members {
+		ds[i] = access.Decide(v.input(m.EmployeeID, m.Active, m.ChatAdmin, responsible))
+		out[i] = push.Viewer{EmployeeID: m.EmployeeID, Role: m.Role, CanView: ds[i].View}
+	}
+	return out, ds
+}
+
+// eligible says whether a member takes part in distributing new clients
+// (SPEC §5).
+func (m member) eligible() bool {
+	return m.Active && m.Receives && m.Access == access.ReadWrite && (m.Role == access.SalesRep || m.Role == access.Manager)
+}
+
+func (v *channelView) distribution() []distribution.Member {
+	out := make([]distribution.Member, len(v.members))
+	for i, m := range v.members {
+		out[i] = distribution.Member{EmployeeID: m.EmployeeID, Name: m.Name, Weight: m.Weight, Eligible: m.eligible()}
+	}
+	return out
+}
+
+func (v *channelView) name(employeeID int64) string {
+	if m := v.member(employeeID); m != nil {
+		return m.Name
+	}
+	return ""
+}
