@@ -31,7 +31,7 @@ func snapshot(t *testing.T, c *client.Clients) []proto.Message {
 	}
 }
 
-// TestTenantIsolation calls every settings, directory and account RPC with
+// TestTenantIsolation calls every settings, directory, account and routing RPC with
 // another account's ids: each answers NOT_FOUND exactly as for a missing id
 // (INVALID_ARGUMENT for references inside a settings document), and the
 // other account is unchanged.
@@ -45,9 +45,13 @@ func TestTenantIsolation(t *testing.T) {
 		NoErr(t, err)
 		key, err := victimAdmin.Account.CreateApiKey(ctx, &pb.CreateApiKeyRequest{Name: "gateway"})
 		NoErr(t, err)
+		routed := Route(t, victimAdmin, victim.Channels["WhatsApp Sales"], Phone(1), "private")
 		otherID, otherKey := env.NewAccount("Intruder")
 		intruderCo := env.DemoIn(otherID)
+		intruderChat := Route(t, env.Clients(otherKey, client.Connect), intruderCo.Channels["WhatsApp Sales"], Phone(2), "mine")
 		before := snapshot(t, victimAdmin)
+		victimMsgs, err := victimAdmin.Routing.ListChatMessages(ctx, &pb.ListChatMessagesRequest{ChatId: routed.Chat.Id})
+		NoErr(t, err)
 
 		for _, p := range Protocols {
 			in := env.Clients(otherKey, p)
@@ -90,6 +94,53 @@ func TestTenantIsolation(t *testing.T) {
 				"RevokeEmployeeToken": func() error {
 					return second(in.Account.RevokeEmployeeToken(ctx, &pb.RevokeEmployeeTokenRequest{EmployeeTokenId: tok.EmployeeToken.Id}))
 				},
+				"RouteIncomingMessage": func() error {
+					return second(in.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{ChannelId: ch,
+						Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(3)}, Content: &pb.MessageContent{Text: "x"}, GatewayMessageId: GatewayID()}))
+				},
+				"RouteOutgoingMessage chat": func() error {
+					return second(in.Routing.RouteOutgoingMessage(ctx, &pb.RouteOutgoingMessageRequest{EmployeeId: intruderCo.Employees["Bruce Wayne"],
+						Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: routed.Chat.Id}, Content: &pb.MessageContent{Text: "x"}}))
+				},
+				"RouteOutgoingMessage client": func() error {
+					return second(in.Routing.RouteOutgoingMessage(ctx, &pb.RouteOutgoingMessageRequest{EmployeeId: intruderCo.Employees["Bruce Wayne"],
+						Target: &pb.RouteOutgoingMessageRequest_ClientId{ClientId: routed.Client.Id}, Content: &pb.MessageContent{Text: "x"}}))
+				},
+				"RouteOutgoingMessage employee": func() error {
+					return second(in.Routing.RouteOutgoingMessage(ctx, &pb.RouteOutgoingMessageRequest{EmployeeId: emp,
+						Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: intruderChat.Chat.Id}, Content: &pb.MessageContent{Text: "x"}}))
+				},
+				"RouteOutgoingMessage channel": func() error {
+					return second(in.Routing.RouteOutgoingMessage(ctx, &pb.RouteOutgoingMessageRequest{EmployeeId: intruderCo.Employees["Bruce Wayne"],
+						Target: &pb.RouteOutgoingMessageRequest_ClientId{ClientId: intruderChat.Client.Id}, ChannelId: ch, Content: &pb.MessageContent{Text: "x"}}))
+				},
+				"CheckAccess chat": func() error {
+					return second(in.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: intruderCo.Employees["Bruce Wayne"], ChatId: routed.Chat.Id}))
+				},
+				"CheckAccess employee": func() error {
+					return second(in.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: emp, ChatId: intruderChat.Chat.Id}))
+				},
+				"CheckAccess channel and client": func() error {
+					return second(in.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: intruderCo.Employees["Bruce Wayne"], ChannelId: ch, ClientId: intruderChat.Client.Id}))
+				},
+				"ListVisibleChats": func() error {
+					return second(in.Routing.ListVisibleChats(ctx, &pb.ListVisibleChatsRequest{EmployeeId: emp}))
+				},
+				"ListVisibleChats channel": func() error {
+					return second(in.Routing.ListVisibleChats(ctx, &pb.ListVisibleChatsRequest{EmployeeId: intruderCo.Employees["Bruce Wayne"], ChannelId: ch}))
+				},
+				"ListChatMessages": func() error {
+					return second(in.Routing.ListChatMessages(ctx, &pb.ListChatMessagesRequest{ChatId: routed.Chat.Id}))
+				},
+				"AssignResponsible chat": func() error {
+					return second(in.Routing.AssignResponsible(ctx, &pb.AssignResponsibleRequest{ChatId: routed.Chat.Id, EmployeeId: intruderCo.Employees["Bruce Wayne"]}))
+				},
+				"AssignResponsible employee": func() error {
+					return second(in.Routing.AssignResponsible(ctx, &pb.AssignResponsibleRequest{ChatId: intruderChat.Chat.Id, EmployeeId: emp}))
+				},
+				"CloseDeal": func() error {
+					return second(in.Routing.CloseDeal(ctx, &pb.CloseDealRequest{DealId: routed.Deal.Id, Outcome: pb.DealOutcome_DEAL_OUTCOME_LOST}))
+				},
 			}
 			for name, call := range notFound {
 				t.Run(p.String()+"/"+name, func(t *testing.T) { WantCode(t, call(), connect.CodeNotFound) })
@@ -122,14 +173,29 @@ func TestTenantIsolation(t *testing.T) {
 					t.Fatal("intruder lists the victim's employee")
 				}
 			}
-			// Account-wide RPCs act on the caller's own account only.
-			_, err = in.Integration.DeleteIntegration(ctx, &pb.DeleteIntegrationRequest{})
-			NoErr(t, err)
-			_, err = in.Integration.RefreshFromCrm(ctx, &pb.RefreshFromCrmRequest{})
-			WantCode(t, err, connect.CodeFailedPrecondition) // its own integration is gone now
 		}
+		// Account-wide RPCs act on the caller's own account only.
+		in := env.Clients(otherKey, client.Connect)
+		_, err = in.Integration.SendTestMessage(ctx, &pb.SendTestMessageRequest{})
+		NoErr(t, err)
+		_, err = in.Integration.RemoveTestClient(ctx, &pb.RemoveTestClientRequest{})
+		NoErr(t, err)
+		_, err = in.Integration.DeleteIntegration(ctx, &pb.DeleteIntegrationRequest{})
+		NoErr(t, err)
+		_, err = in.Integration.RefreshFromCrm(ctx, &pb.RefreshFromCrmRequest{})
+		WantCode(t, err, connect.CodeFailedPrecondition) // its own integration is gone now
 
 		after := snapshot(t, victimAdmin)
+		msgs, err := victimAdmin.Routing.ListChatMessages(ctx, &pb.ListChatMessagesRequest{ChatId: routed.Chat.Id})
+		NoErr(t, err)
+		if !proto.Equal(msgs, victimMsgs) {
+			t.Fatal("the victim's chat changed")
+		}
+		chk, err := victimAdmin.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: victim.Employees["Bruce Wayne"], ChatId: routed.Chat.Id})
+		NoErr(t, err)
+		if !chk.Access.CanWrite {
+			t.Fatal("the victim's client changed hands")
+		}
 		for i := range before {
 			if !proto.Equal(before[i], after[i]) {
 				t.Fatalf("the victim's data changed:\n%v\n%v", before[i], after[i])

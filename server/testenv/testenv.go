@@ -154,8 +154,10 @@ func Logger() *slog.Logger {
 
 // Env is a server with one account, ready for a test.
 type Env struct {
-	T         testing.TB
-	Backend   string
+	T       testing.TB
+	Backend string
+	// URL is the database's URL, for more replicas on it.
+	URL       string
 	Store     *store.Store
 	Server    *Server
 	AccountID int64
@@ -165,8 +167,9 @@ type Env struct {
 // New starts a server on a fresh database of backend b with one account.
 func New(t testing.TB, b Backend, o Options) *Env {
 	t.Helper()
-	st := OpenStore(t, b.NewURL(t))
-	e := &Env{T: t, Backend: b.Name, Store: st, Server: StartServer(t, st, o)}
+	url := b.NewURL(t)
+	st := OpenStore(t, url)
+	e := &Env{T: t, Backend: b.Name, URL: url, Store: st, Server: StartServer(t, st, o)}
 	e.AccountID, e.AdminKey = e.NewAccount("Acme")
 	return e
 }
@@ -181,6 +184,13 @@ func (e *Env) NewAccount(name string) (int64, string) {
 	return acct.ID, key
 }
 
+// Replica starts another server on the env's database (PostgreSQL only:
+// SQLite is one process's file).
+func (e *Env) Replica(o Options) *Server {
+	e.T.Helper()
+	return StartServer(e.T, OpenStore(e.T, e.URL), o)
+}
+
 // Clients returns clients of this env's server speaking p with key.
 func (e *Env) Clients(key string, p client.Protocol) *client.Clients {
 	return client.New(e.Server.URL, key, p, nil)
@@ -191,3 +201,17 @@ func (e *Env) Admin() *client.Clients { return e.Clients(e.AdminKey, client.Conn
 
 // Protocols are the protocols handler tests run through.
 var Protocols = []client.Protocol{client.Connect, client.GRPC}
+
+// Postgres returns the PostgreSQL backend, skipping the test when
+// TEST_DATABASE_URL is not set (CI always sets it). For claims that need
+// several server replicas on one database.
+func Postgres(t *testing.T) Backend {
+	t.Helper()
+	for _, b := range Backends(t) {
+		if b.Name == "postgres" {
+			return b
+		}
+	}
+	t.Skip("needs TEST_DATABASE_URL: replicas share one PostgreSQL database")
+	return Backend{}
+}

@@ -1,0 +1,189 @@
+package routing_test
+
+import (
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/client"
+	"github.com/switchboardhq/switchboard/server/distribution"
+	"github.com/switchboardhq/switchboard/server/ids"
+	. "github.com/switchboardhq/switchboard/server/testenv"
+)
+
+// replicas returns clients of n server replicas on the env's database: the
+// env's own server and, on PostgreSQL, n-1 more.
+func replicas(t *testing.T, env *Env, n int, key string) []*client.Clients {
+	out := []*client.Clients{client.New(env.Server.URL, key, client.GRPC, nil)}
+	for i := 1; i < n; i++ {
+		out = append(out, client.New(env.Replica(Options{}).URL, key, client.GRPC, nil))
+	}
+	return out
+}
+
+// sequential is what n clients get when routed one after another: the pure
+// distribution run over the same member list.
+func sequential(co *Company, n int) map[string]int {
+	var ms []distribution.Member
+	for _, name := range []string{"Bruce Wayne", "Scrooge McDuck", "Tony Stark", "Constantine"} {
+		w := 1
+		if name == "Tony Stark" {
+			w = 2
+		}
+		ms = append(ms, distribution.Member{EmployeeID: ids.Value(co.Employees[name]), Weight: w, Eligible: true})
+	}
+	out := map[string]int{}
+	var cur distribution.Cursor
+	for i := 0; i < n; i++ {
+		p, _ := distribution.Next(distribution.Weighted, ms, cur)
+		cur = p.Cursor
+		out[ids.Format(p.EmployeeID)]++
+	}
+	return out
+}
+
+func testConcurrentDistribution(t *testing.T, b Backend, nReplicas int) {
+	env := New(t, b, Options{})
+	co := env.Demo()
+	cs := replicas(t, env, nReplicas, env.AdminKey)
+	const n = 200
+	got := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			res, err := cs[i%len(cs)].Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
+				ChannelId: co.Channels["WhatsApp Sales"], Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(10000 + i)},
+				Content: &pb.MessageContent{Text: "at once"}, GatewayMessageId: fmt.Sprintf("burst-%d", i)})
+			if err != nil {
+				t.Errorf("route %d: %v", i, err)
+				return
+			}
+			mu.Lock()
+			got[res.Decision.Client.ResponsibleEmployeeId]++
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	want := sequential(co, n)
+	if !maps.Equal(got, want) {
+		t.Fatalf("%d concurrent new clients on %d replicas: %v; a sequential run gives %v", n, len(cs), got, want)
+	}
+	if want[co.Employees["Tony Stark"]] != 80 || want[co.Employees["Bruce Wayne"]] != 40 {
+		t.Fatalf("sequential counts %v", want)
+	}
+}
+
+// TestConcurrentDistribution: 200 new clients at once on one channel get
+// exactly the counts of a sequential run.
+func TestConcurrentDistribution(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) { testConcurrentDistribution(t, b, 1) })
+}
+
+// TestConcurrentDistributionAcrossReplicas: the same with two server
+// instances on one PostgreSQL.
+func TestConcurrentDistributionAcrossReplicas(t *testing.T) {
+	testConcurrentDistribution(t, Postgres(t), 2)
+}
+
+func testConcurrentClaims(t *testing.T, b Backend, nReplicas int) {
+	env := New(t, b, Options{})
+	admin := env.Admin()
+	ch, err := admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: "Race"})
+	NoErr(t, err)
+	const candidates = 16
+	var emps []string
+	var members []*pb.ChannelMember
+	for i := 0; i < candidates; i++ {
+		e, err := admin.Directory.CreateEmployee(ctx, &pb.CreateEmployeeRequest{Name: fmt.Sprintf("Rep %d", i)})
+		NoErr(t, err)
+		emps = append(emps, e.Employee.Id)
+		members = append(members, Member(e.Employee.Id, Rep, true, true, 1))
+	}
+	UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+		cs := ChannelSettings(s, ch.Channel.Id)
+		cs.Distribution = pb.DistributionMode_DISTRIBUTION_MODE_FIRST_RESPONDER
+		cs.Members = members
+	})
+	cs := replicas(t, env, nReplicas, env.AdminKey)
+	for round := 0; round < 50; round++ {
+		d := Route(t, admin, ch.Channel.Id, Phone(round), "first to answer wins")
+		if len(d.Assignment.CandidateEmployeeIds) != candidates {
+			t.Fatalf("round %d: %d candidates", round, len(d.Assignment.CandidateEmployeeIds))
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		results := make([]error, candidates)
+		winners := make([]*pb.RouteOutgoingMessageResponse, candidates)
+		for i := 0; i < candidates; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				winners[i], results[i] = cs[i%len(cs)].Routing.RouteOutgoingMessage(ctx, &pb.RouteOutgoingMessageRequest{
+					EmployeeId: emps[i], Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: d.Chat.Id},
+					Content: &pb.MessageContent{Text: "mine!"}})
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		winner := -1
+		for i, err := range results {
+			switch {
+			case err == nil:
+				if winner >= 0 {
+					t.Fatalf("round %d: %s and %s both won", round, emps[winner], emps[i])
+				}
+				winner = i
+				if !winners[i].Claimed {
+					t.Fatalf("round %d: the winner did not claim", round)
+				}
+			case connect.CodeOf(err) == connect.CodeAborted:
+				if ei := errorInfo(err); ei == nil || ei.Reason != "CLIENT_CLAIMED" {
+					t.Fatalf("round %d: loser error %v", round, err)
+				}
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: nobody won", round)
+		}
+		// Every loser's error names the winner, and the client is the winner's.
+		for i, err := range results {
+			if err != nil && errorInfo(err).Metadata["responsible_employee_id"] != emps[winner] {
+				t.Fatalf("round %d: loser %d told the winner is %v", round, i, errorInfo(err).Metadata)
+			}
+		}
+		if got := winners[winner].Client.ResponsibleEmployeeId; got != emps[winner] {
+			t.Fatalf("round %d: responsible %s", round, got)
+		}
+		revoked := 0
+		for _, n := range winners[winner].Notifications {
+			if n.Reason == pb.NotificationReason_NOTIFICATION_REASON_CHAT_REVOKED {
+				revoked++
+			}
+		}
+		if revoked != candidates-1 {
+			t.Fatalf("round %d: %d losers told they lost the chat", round, revoked)
+		}
+	}
+}
+
+// TestConcurrentClaims: 50 rounds of 16 candidates replying at once, exactly
+// one winner each round.
+func TestConcurrentClaims(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) { testConcurrentClaims(t, b, 1) })
+}
+
+// TestConcurrentClaimsAcrossReplicas: the same over two server instances on
+// one PostgreSQL.
+func TestConcurrentClaimsAcrossReplicas(t *testing.T) {
+	testConcurrentClaims(t, Postgres(t), 2)
+}
