@@ -12,4 +12,4 @@ if [ -z "${SWITCHBOARD_BIN:-}" ]; then
   (cd ../.. && go build -o "$tmp/switchboard" ./server/cmd/switchboard)
   export SWITCHBOARD_BIN="$tmp/switchboard"
 fi
-node --test --test-concurrency=1 --test-reporter=spec .test-build/test/*.test.js
+node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec .test-build/test/*.test.js

@@ -292,8 +292,11 @@ export class SettingsView {
 
   /** The grid's bulk buttons: applied on the server at once, then reloaded. */
   private async bulkAccess(level: ChannelAccessLevel, channelId?: string): Promise<void> {
-    if (!(await this.settle()) || !this.saved) return;
+    if (this.isDirty() && !(await this.settle())) return;
+    if (!this.saved) return;
     this.busy = true;
+    this.banner = { kind: "info", text: "Changing access…" };
+    this.render();
     try {
       this.accessResult = await api.directory.setChannelAccess({
         allEmployees: true,
@@ -461,7 +464,7 @@ export class SettingsView {
           "dd",
           null,
           d?.notifications.length
-            ? h("ul", null, d.notifications.map((n) => h("li", null, `${n.generalChat ? "General chat" : this.employeeName(n.employeeId)}: ${L.reasons[n.reason]}${n.explanation ? ` — ${n.explanation}` : ""}`)))
+            ? h("ul", null, d.notifications.map((n) => h("li", null, `${n.generalChat ? "General chat" : `${this.employeeName(n.employeeId)}: ${L.reasons[n.reason]}`}${n.explanation ? ` — ${n.explanation}` : ""}`)))
             : "none",
         ),
         d?.postedToGeneralChat ? [h("dt", null, "General chat"), h("dd", null, "posted")] : null,
