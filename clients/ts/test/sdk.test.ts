@@ -206,6 +206,11 @@ test("a routed message reaches the responsible employee's notification stream", 
         break;
       }
     }
+  } catch (e) {
+    if (!abort.signal.aborted) {
+      const ce = ConnectError.from(e);
+      assert.fail(`NotificationService.Subscribe failed (${Code[ce.code]}): ${ce.rawMessage}`);
+    }
   } finally {
     clearTimeout(timer);
     abort.abort();
