@@ -376,6 +376,21 @@ test("the grid adds and removes everyone per channel and overall", async () => {
   await context.close();
 });
 
+test("a channel can leave the integration and come back", async () => {
+  const { page, context } = await openSettings();
+  const T = (id) => page.getByTestId(id);
+  const inIntegration = async () =>
+    (await server.api.directory.listChannels({})).channels.find((c) => c.id === ids.tg).inIntegration;
+  await T(`channel-${ids.tg}-in-integration`).uncheck();
+  await expectStatus(page, /no longer in the integration/);
+  assert.equal(await inIntegration(), false);
+  assert.equal(await T("dirty-indicator").count(), 0, "not a settings change");
+  await T(`channel-${ids.tg}-in-integration`).check();
+  await expectStatus(page, /now in the integration/);
+  assert.equal(await inIntegration(), true);
+  await context.close();
+});
+
 test("refresh from the CRM shows what it found", async () => {
   const { page, context } = await openSettings();
   await page.getByTestId("refresh-crm").click();

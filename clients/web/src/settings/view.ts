@@ -290,6 +290,24 @@ export class SettingsView {
     this.render();
   }
 
+  /** Includes or excludes a channel: a channel property, applied at once and not part of the saved document. */
+  private async setInIntegration(channelId: string, on: boolean): Promise<void> {
+    this.busy = true;
+    try {
+      const res = await api.directory.updateChannel({ channelId, inIntegration: on });
+      for (const doc of [this.saved, this.draft]) {
+        const cs = doc?.channels.find((c) => c.channelId === channelId);
+        if (cs) cs.channel = res.channel;
+      }
+      this.banner = { kind: "ok", text: `${res.channel?.name} is ${on ? "now" : "no longer"} in the integration.` };
+    } catch (err) {
+      this.banner = { kind: "error", text: `Channel not changed: ${describeError(err)}` };
+    } finally {
+      this.busy = false;
+    }
+    this.render();
+  }
+
   /** The grid's bulk buttons: applied on the server at once, then reloaded. */
   private async bulkAccess(level: ChannelAccessLevel, channelId?: string): Promise<void> {
     if (this.isDirty() && !(await this.settle())) return;
@@ -635,6 +653,19 @@ export class SettingsView {
         " ",
         ch && h("span", { class: ch.inIntegration ? "badge ok" : "badge off" }, ch.inIntegration ? "in the integration" : "not in the integration"),
       ),
+      ch &&
+        h(
+          "label",
+          { class: "check", title: "Only channels in the integration are routed. Applies at once." },
+          h("input", {
+            type: "checkbox",
+            "data-testid": t("in-integration"),
+            checked: ch.inIntegration,
+            disabled: this.busy,
+            onchange: (e: Event) => void this.setInIntegration(cid, (e.target as HTMLInputElement).checked),
+          }),
+          "Route this channel's messages (in the integration; applies at once)",
+        ),
       h("div", { "data-errors-for": path }),
       h(
         "div",
