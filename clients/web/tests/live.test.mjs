@@ -63,6 +63,7 @@ test("the notification view shows a decision as soon as a message is routed", as
   assert.match(await item.textContent(), /New client assigned/);
   assert.equal(await item.getByTestId("live-decision-preview").textContent(), "hi");
   assert.match(await item.textContent(), /WhatsApp Sales/);
+  assert.match(await T("live-heartbeat").textContent(), new RegExp(`cursor ${pushed[0].cursor}\\b`), "resumes after it");
   await screenshot(page, "notifications");
 
   // Stopping and resuming from the last cursor replays nothing twice.

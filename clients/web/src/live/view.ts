@@ -122,6 +122,7 @@ export class LiveView {
             case "decision":
               this.cursor = ev.value.cursor;
               this.events.unshift({ kind: "decision", d: ev.value });
+              this.setState(this.state, this.stateText);
               this.renderEvents();
               break;
             case "heartbeat":
