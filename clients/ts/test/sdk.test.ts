@@ -12,9 +12,13 @@ import {
   createSwitchboard,
   CredentialKind,
   equals,
+  errorInfo,
   fieldViolations,
   IntegrationSettingsSchema,
+  isClientClaimed,
   isStaleRevision,
+  preconditionViolations,
+  REASON_CLIENT_CLAIMED,
   SaveMessagesMode,
   type Switchboard,
 } from "../src/index.js";
@@ -216,4 +220,56 @@ test("a routed message reaches the responsible employee's notification stream", 
     abort.abort();
   }
   assert.ok(found, `the decision arrived on the stream (caught up: ${caughtUp})`);
+});
+
+test("a first-responder client claimed by another employee is ABORTED with CLIENT_CLAIMED", async () => {
+  const { channels } = await sb.directory.listChannels({});
+  const { employees } = await sb.directory.listEmployees({});
+  const telegram = channels.find((c) => c.name === "Telegram Support")!;
+  const bruce = employees.find((e) => e.name === "Bruce Wayne")!;
+  const tony = employees.find((e) => e.name === "Tony Stark")!;
+  const { decision } = await sb.routing.routeIncomingMessage({
+    channelId: telegram.id,
+    sender: { case: "senderHandle", value: `sdk_claim_${Date.now()}` },
+    content: { text: "who answers first?" },
+    gatewayMessageId: `sdk-claim-${Date.now()}`,
+  });
+  const chatId = decision!.chat!.id;
+  const first = await sb.routing.routeOutgoingMessage({
+    employeeId: bruce.id,
+    target: { case: "chatId", value: chatId },
+    content: { text: "Bruce here" },
+  });
+  assert.equal(first.claimed, true);
+  const err = await sb.routing
+    .routeOutgoingMessage({ employeeId: tony.id, target: { case: "chatId", value: chatId }, content: { text: "Tony here" } })
+    .then(() => assert.fail("the second candidate must lose"), (e: unknown) => e);
+  assert.equal(codeOf(err), Code.Aborted, `code ${Code[codeOf(err)]}`);
+  assert.equal(isClientClaimed(err), true);
+  assert.equal(errorInfo(err)?.reason, REASON_CLIENT_CLAIMED);
+  assert.equal(isStaleRevision(err), false);
+});
+
+test("writing first with several possible channels is FAILED_PRECONDITION listing them", async () => {
+  const { channels } = await sb.directory.listChannels({});
+  const { employees } = await sb.directory.listEmployees({});
+  const whatsapp = channels.find((c) => c.name === "WhatsApp Sales")!;
+  const alfred = employees.find((e) => e.name === "Alfred Pennyworth")!; // manager on both channels, no default
+  const { decision } = await sb.routing.routeIncomingMessage({
+    channelId: whatsapp.id,
+    sender: { case: "senderPhone", value: "+79161230001" },
+    content: { text: "hello" },
+    gatewayMessageId: `sdk-pick-${Date.now()}`,
+  });
+  const err = await sb.routing
+    .routeOutgoingMessage({
+      employeeId: alfred.id,
+      target: { case: "clientId", value: decision!.client!.id },
+      content: { text: "which channel?" },
+    })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(err, "the channel cannot be picked");
+  assert.equal(codeOf(err), Code.FailedPrecondition);
+  const choices = preconditionViolations(err);
+  assert.ok(choices.length >= 2, `choices: ${JSON.stringify(choices)}`);
 });
