@@ -1,6 +1,7 @@
 // The "Integration with CRM" settings view: every setting of the account and
 // of each channel, saved as one document with its revision.
 import {
+  AccountSettingsSchema,
   ChannelAccess,
   ChannelAccessLevel,
   clone,
@@ -98,6 +99,9 @@ export class SettingsView {
   }
 
   private setSaved(s: IntegrationSettings): void {
+    // The server always sends the account part; a document without one
+    // would not render, so give it the empty one it stands for.
+    s.account ??= create(AccountSettingsSchema);
     this.saved = s;
     this.draft = clone(IntegrationSettingsSchema, s);
     this.dirtyChanged();
