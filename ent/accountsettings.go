@@ -36,7 +36,11 @@ type AccountSettings struct {
 	// TimeZone holds the value of the "time_zone" field.
 	TimeZone string `json:"time_zone,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
-	UpdatedAt    time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// PrunedTxid holds the value of the "pruned_txid" field.
+	PrunedTxid int64 `json:"pruned_txid,omitempty"`
+	// PrunedID holds the value of the "pruned_id" field.
+	PrunedID     int64 `json:"pruned_id,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -47,7 +51,7 @@ func (*AccountSettings) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case accountsettings.FieldSavedOnce, accountsettings.FieldConvert8ToPlus7, accountsettings.FieldNotifyManagersAllMessages:
 			values[i] = new(sql.NullBool)
-		case accountsettings.FieldID, accountsettings.FieldAccountID, accountsettings.FieldRevision:
+		case accountsettings.FieldID, accountsettings.FieldAccountID, accountsettings.FieldRevision, accountsettings.FieldPrunedTxid, accountsettings.FieldPrunedID:
 			values[i] = new(sql.NullInt64)
 		case accountsettings.FieldCrmKind, accountsettings.FieldSaveMessages, accountsettings.FieldGlobalChatVisibility, accountsettings.FieldTimeZone:
 			values[i] = new(sql.NullString)
@@ -134,6 +138,18 @@ func (_m *AccountSettings) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
+		case accountsettings.FieldPrunedTxid:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field pruned_txid", values[i])
+			} else if value.Valid {
+				_m.PrunedTxid = value.Int64
+			}
+		case accountsettings.FieldPrunedID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field pruned_id", values[i])
+			} else if value.Valid {
+				_m.PrunedID = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -199,6 +215,12 @@ func (_m *AccountSettings) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("pruned_txid=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PrunedTxid))
+	builder.WriteString(", ")
+	builder.WriteString("pruned_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PrunedID))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -154,6 +154,34 @@ func (_c *AccountSettingsCreate) SetNillableUpdatedAt(v *time.Time) *AccountSett
 	return _c
 }
 
+// SetPrunedTxid sets the "pruned_txid" field.
+func (_c *AccountSettingsCreate) SetPrunedTxid(v int64) *AccountSettingsCreate {
+	_c.mutation.SetPrunedTxid(v)
+	return _c
+}
+
+// SetNillablePrunedTxid sets the "pruned_txid" field if the given value is not nil.
+func (_c *AccountSettingsCreate) SetNillablePrunedTxid(v *int64) *AccountSettingsCreate {
+	if v != nil {
+		_c.SetPrunedTxid(*v)
+	}
+	return _c
+}
+
+// SetPrunedID sets the "pruned_id" field.
+func (_c *AccountSettingsCreate) SetPrunedID(v int64) *AccountSettingsCreate {
+	_c.mutation.SetPrunedID(v)
+	return _c
+}
+
+// SetNillablePrunedID sets the "pruned_id" field if the given value is not nil.
+func (_c *AccountSettingsCreate) SetNillablePrunedID(v *int64) *AccountSettingsCreate {
+	if v != nil {
+		_c.SetPrunedID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AccountSettingsCreate) SetID(v int64) *AccountSettingsCreate {
 	_c.mutation.SetID(v)
@@ -236,6 +264,14 @@ func (_c *AccountSettingsCreate) defaults() error {
 		v := accountsettings.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.PrunedTxid(); !ok {
+		v := accountsettings.DefaultPrunedTxid
+		_c.mutation.SetPrunedTxid(v)
+	}
+	if _, ok := _c.mutation.PrunedID(); !ok {
+		v := accountsettings.DefaultPrunedID
+		_c.mutation.SetPrunedID(v)
+	}
 	return nil
 }
 
@@ -295,6 +331,12 @@ func (_c *AccountSettingsCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "AccountSettings.updated_at"`)}
+	}
+	if _, ok := _c.mutation.PrunedTxid(); !ok {
+		return &ValidationError{Name: "pruned_txid", err: errors.New(`ent: missing required field "AccountSettings.pruned_txid"`)}
+	}
+	if _, ok := _c.mutation.PrunedID(); !ok {
+		return &ValidationError{Name: "pruned_id", err: errors.New(`ent: missing required field "AccountSettings.pruned_id"`)}
 	}
 	return nil
 }
@@ -368,6 +410,14 @@ func (_c *AccountSettingsCreate) createSpec() (*AccountSettings, *sqlgraph.Creat
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(accountsettings.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.PrunedTxid(); ok {
+		_spec.SetField(accountsettings.FieldPrunedTxid, field.TypeInt64, value)
+		_node.PrunedTxid = value
+	}
+	if value, ok := _c.mutation.PrunedID(); ok {
+		_spec.SetField(accountsettings.FieldPrunedID, field.TypeInt64, value)
+		_node.PrunedID = value
 	}
 	return _node, _spec
 }
@@ -532,6 +582,42 @@ func (u *AccountSettingsUpsert) SetUpdatedAt(v time.Time) *AccountSettingsUpsert
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *AccountSettingsUpsert) UpdateUpdatedAt() *AccountSettingsUpsert {
 	u.SetExcluded(accountsettings.FieldUpdatedAt)
+	return u
+}
+
+// SetPrunedTxid sets the "pruned_txid" field.
+func (u *AccountSettingsUpsert) SetPrunedTxid(v int64) *AccountSettingsUpsert {
+	u.Set(accountsettings.FieldPrunedTxid, v)
+	return u
+}
+
+// UpdatePrunedTxid sets the "pruned_txid" field to the value that was provided on create.
+func (u *AccountSettingsUpsert) UpdatePrunedTxid() *AccountSettingsUpsert {
+	u.SetExcluded(accountsettings.FieldPrunedTxid)
+	return u
+}
+
+// AddPrunedTxid adds v to the "pruned_txid" field.
+func (u *AccountSettingsUpsert) AddPrunedTxid(v int64) *AccountSettingsUpsert {
+	u.Add(accountsettings.FieldPrunedTxid, v)
+	return u
+}
+
+// SetPrunedID sets the "pruned_id" field.
+func (u *AccountSettingsUpsert) SetPrunedID(v int64) *AccountSettingsUpsert {
+	u.Set(accountsettings.FieldPrunedID, v)
+	return u
+}
+
+// UpdatePrunedID sets the "pruned_id" field to the value that was provided on create.
+func (u *AccountSettingsUpsert) UpdatePrunedID() *AccountSettingsUpsert {
+	u.SetExcluded(accountsettings.FieldPrunedID)
+	return u
+}
+
+// AddPrunedID adds v to the "pruned_id" field.
+func (u *AccountSettingsUpsert) AddPrunedID(v int64) *AccountSettingsUpsert {
+	u.Add(accountsettings.FieldPrunedID, v)
 	return u
 }
 
@@ -716,6 +802,48 @@ func (u *AccountSettingsUpsertOne) SetUpdatedAt(v time.Time) *AccountSettingsUps
 func (u *AccountSettingsUpsertOne) UpdateUpdatedAt() *AccountSettingsUpsertOne {
 	return u.Update(func(s *AccountSettingsUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetPrunedTxid sets the "pruned_txid" field.
+func (u *AccountSettingsUpsertOne) SetPrunedTxid(v int64) *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetPrunedTxid(v)
+	})
+}
+
+// AddPrunedTxid adds v to the "pruned_txid" field.
+func (u *AccountSettingsUpsertOne) AddPrunedTxid(v int64) *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.AddPrunedTxid(v)
+	})
+}
+
+// UpdatePrunedTxid sets the "pruned_txid" field to the value that was provided on create.
+func (u *AccountSettingsUpsertOne) UpdatePrunedTxid() *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdatePrunedTxid()
+	})
+}
+
+// SetPrunedID sets the "pruned_id" field.
+func (u *AccountSettingsUpsertOne) SetPrunedID(v int64) *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetPrunedID(v)
+	})
+}
+
+// AddPrunedID adds v to the "pruned_id" field.
+func (u *AccountSettingsUpsertOne) AddPrunedID(v int64) *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.AddPrunedID(v)
+	})
+}
+
+// UpdatePrunedID sets the "pruned_id" field to the value that was provided on create.
+func (u *AccountSettingsUpsertOne) UpdatePrunedID() *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdatePrunedID()
 	})
 }
 
@@ -1066,6 +1194,48 @@ func (u *AccountSettingsUpsertBulk) SetUpdatedAt(v time.Time) *AccountSettingsUp
 func (u *AccountSettingsUpsertBulk) UpdateUpdatedAt() *AccountSettingsUpsertBulk {
 	return u.Update(func(s *AccountSettingsUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetPrunedTxid sets the "pruned_txid" field.
+func (u *AccountSettingsUpsertBulk) SetPrunedTxid(v int64) *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetPrunedTxid(v)
+	})
+}
+
+// AddPrunedTxid adds v to the "pruned_txid" field.
+func (u *AccountSettingsUpsertBulk) AddPrunedTxid(v int64) *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.AddPrunedTxid(v)
+	})
+}
+
+// UpdatePrunedTxid sets the "pruned_txid" field to the value that was provided on create.
+func (u *AccountSettingsUpsertBulk) UpdatePrunedTxid() *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdatePrunedTxid()
+	})
+}
+
+// SetPrunedID sets the "pruned_id" field.
+func (u *AccountSettingsUpsertBulk) SetPrunedID(v int64) *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetPrunedID(v)
+	})
+}
+
+// AddPrunedID adds v to the "pruned_id" field.
+func (u *AccountSettingsUpsertBulk) AddPrunedID(v int64) *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.AddPrunedID(v)
+	})
+}
+
+// UpdatePrunedID sets the "pruned_id" field to the value that was provided on create.
+func (u *AccountSettingsUpsertBulk) UpdatePrunedID() *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdatePrunedID()
 	})
 }
 

@@ -162,6 +162,48 @@ func (_u *AccountSettingsUpdate) SetNillableUpdatedAt(v *time.Time) *AccountSett
 	return _u
 }
 
+// SetPrunedTxid sets the "pruned_txid" field.
+func (_u *AccountSettingsUpdate) SetPrunedTxid(v int64) *AccountSettingsUpdate {
+	_u.mutation.ResetPrunedTxid()
+	_u.mutation.SetPrunedTxid(v)
+	return _u
+}
+
+// SetNillablePrunedTxid sets the "pruned_txid" field if the given value is not nil.
+func (_u *AccountSettingsUpdate) SetNillablePrunedTxid(v *int64) *AccountSettingsUpdate {
+	if v != nil {
+		_u.SetPrunedTxid(*v)
+	}
+	return _u
+}
+
+// AddPrunedTxid adds value to the "pruned_txid" field.
+func (_u *AccountSettingsUpdate) AddPrunedTxid(v int64) *AccountSettingsUpdate {
+	_u.mutation.AddPrunedTxid(v)
+	return _u
+}
+
+// SetPrunedID sets the "pruned_id" field.
+func (_u *AccountSettingsUpdate) SetPrunedID(v int64) *AccountSettingsUpdate {
+	_u.mutation.ResetPrunedID()
+	_u.mutation.SetPrunedID(v)
+	return _u
+}
+
+// SetNillablePrunedID sets the "pruned_id" field if the given value is not nil.
+func (_u *AccountSettingsUpdate) SetNillablePrunedID(v *int64) *AccountSettingsUpdate {
+	if v != nil {
+		_u.SetPrunedID(*v)
+	}
+	return _u
+}
+
+// AddPrunedID adds value to the "pruned_id" field.
+func (_u *AccountSettingsUpdate) AddPrunedID(v int64) *AccountSettingsUpdate {
+	_u.mutation.AddPrunedID(v)
+	return _u
+}
+
 // Mutation returns the AccountSettingsMutation object of the builder.
 func (_u *AccountSettingsUpdate) Mutation() *AccountSettingsMutation {
 	return _u.mutation
@@ -266,6 +308,18 @@ func (_u *AccountSettingsUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(accountsettings.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.PrunedTxid(); ok {
+		_spec.SetField(accountsettings.FieldPrunedTxid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPrunedTxid(); ok {
+		_spec.AddField(accountsettings.FieldPrunedTxid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.PrunedID(); ok {
+		_spec.SetField(accountsettings.FieldPrunedID, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPrunedID(); ok {
+		_spec.AddField(accountsettings.FieldPrunedID, field.TypeInt64, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -422,6 +476,48 @@ func (_u *AccountSettingsUpdateOne) SetNillableUpdatedAt(v *time.Time) *AccountS
 	return _u
 }
 
+// SetPrunedTxid sets the "pruned_txid" field.
+func (_u *AccountSettingsUpdateOne) SetPrunedTxid(v int64) *AccountSettingsUpdateOne {
+	_u.mutation.ResetPrunedTxid()
+	_u.mutation.SetPrunedTxid(v)
+	return _u
+}
+
+// SetNillablePrunedTxid sets the "pruned_txid" field if the given value is not nil.
+func (_u *AccountSettingsUpdateOne) SetNillablePrunedTxid(v *int64) *AccountSettingsUpdateOne {
+	if v != nil {
+		_u.SetPrunedTxid(*v)
+	}
+	return _u
+}
+
+// AddPrunedTxid adds value to the "pruned_txid" field.
+func (_u *AccountSettingsUpdateOne) AddPrunedTxid(v int64) *AccountSettingsUpdateOne {
+	_u.mutation.AddPrunedTxid(v)
+	return _u
+}
+
+// SetPrunedID sets the "pruned_id" field.
+func (_u *AccountSettingsUpdateOne) SetPrunedID(v int64) *AccountSettingsUpdateOne {
+	_u.mutation.ResetPrunedID()
+	_u.mutation.SetPrunedID(v)
+	return _u
+}
+
+// SetNillablePrunedID sets the "pruned_id" field if the given value is not nil.
+func (_u *AccountSettingsUpdateOne) SetNillablePrunedID(v *int64) *AccountSettingsUpdateOne {
+	if v != nil {
+		_u.SetPrunedID(*v)
+	}
+	return _u
+}
+
+// AddPrunedID adds value to the "pruned_id" field.
+func (_u *AccountSettingsUpdateOne) AddPrunedID(v int64) *AccountSettingsUpdateOne {
+	_u.mutation.AddPrunedID(v)
+	return _u
+}
+
 // Mutation returns the AccountSettingsMutation object of the builder.
 func (_u *AccountSettingsUpdateOne) Mutation() *AccountSettingsMutation {
 	return _u.mutation
@@ -556,6 +652,18 @@ func (_u *AccountSettingsUpdateOne) sqlSave(ctx context.Context) (_node *Account
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(accountsettings.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.PrunedTxid(); ok {
+		_spec.SetField(accountsettings.FieldPrunedTxid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPrunedTxid(); ok {
+		_spec.AddField(accountsettings.FieldPrunedTxid, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.PrunedID(); ok {
+		_spec.SetField(accountsettings.FieldPrunedID, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPrunedID(); ok {
+		_spec.AddField(accountsettings.FieldPrunedID, field.TypeInt64, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &AccountSettings{config: _u.config}

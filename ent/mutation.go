@@ -460,6 +460,10 @@ type AccountSettingsMutation struct {
 	global_chat_visibility       *accountsettings.GlobalChatVisibility
 	time_zone                    *string
 	updated_at                   *time.Time
+	pruned_txid                  *int64
+	addpruned_txid               *int64
+	pruned_id                    *int64
+	addpruned_id                 *int64
 	clearedFields                map[string]struct{}
 	done                         bool
 	oldValue                     func(context.Context) (*AccountSettings, error)
@@ -970,6 +974,118 @@ func (m *AccountSettingsMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetPrunedTxid sets the "pruned_txid" field.
+func (m *AccountSettingsMutation) SetPrunedTxid(i int64) {
+	m.pruned_txid = &i
+	m.addpruned_txid = nil
+}
+
+// PrunedTxid returns the value of the "pruned_txid" field in the mutation.
+func (m *AccountSettingsMutation) PrunedTxid() (r int64, exists bool) {
+	v := m.pruned_txid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrunedTxid returns the old "pruned_txid" field's value of the AccountSettings entity.
+// If the AccountSettings object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountSettingsMutation) OldPrunedTxid(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrunedTxid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrunedTxid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrunedTxid: %w", err)
+	}
+	return oldValue.PrunedTxid, nil
+}
+
+// AddPrunedTxid adds i to the "pruned_txid" field.
+func (m *AccountSettingsMutation) AddPrunedTxid(i int64) {
+	if m.addpruned_txid != nil {
+		*m.addpruned_txid += i
+	} else {
+		m.addpruned_txid = &i
+	}
+}
+
+// AddedPrunedTxid returns the value that was added to the "pruned_txid" field in this mutation.
+func (m *AccountSettingsMutation) AddedPrunedTxid() (r int64, exists bool) {
+	v := m.addpruned_txid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPrunedTxid resets all changes to the "pruned_txid" field.
+func (m *AccountSettingsMutation) ResetPrunedTxid() {
+	m.pruned_txid = nil
+	m.addpruned_txid = nil
+}
+
+// SetPrunedID sets the "pruned_id" field.
+func (m *AccountSettingsMutation) SetPrunedID(i int64) {
+	m.pruned_id = &i
+	m.addpruned_id = nil
+}
+
+// PrunedID returns the value of the "pruned_id" field in the mutation.
+func (m *AccountSettingsMutation) PrunedID() (r int64, exists bool) {
+	v := m.pruned_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrunedID returns the old "pruned_id" field's value of the AccountSettings entity.
+// If the AccountSettings object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountSettingsMutation) OldPrunedID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrunedID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrunedID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrunedID: %w", err)
+	}
+	return oldValue.PrunedID, nil
+}
+
+// AddPrunedID adds i to the "pruned_id" field.
+func (m *AccountSettingsMutation) AddPrunedID(i int64) {
+	if m.addpruned_id != nil {
+		*m.addpruned_id += i
+	} else {
+		m.addpruned_id = &i
+	}
+}
+
+// AddedPrunedID returns the value that was added to the "pruned_id" field in this mutation.
+func (m *AccountSettingsMutation) AddedPrunedID() (r int64, exists bool) {
+	v := m.addpruned_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPrunedID resets all changes to the "pruned_id" field.
+func (m *AccountSettingsMutation) ResetPrunedID() {
+	m.pruned_id = nil
+	m.addpruned_id = nil
+}
+
 // Where appends a list predicates to the AccountSettingsMutation builder.
 func (m *AccountSettingsMutation) Where(ps ...predicate.AccountSettings) {
 	m.predicates = append(m.predicates, ps...)
@@ -1004,7 +1120,7 @@ func (m *AccountSettingsMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountSettingsMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.account_id != nil {
 		fields = append(fields, accountsettings.FieldAccountID)
 	}
@@ -1035,6 +1151,12 @@ func (m *AccountSettingsMutation) Fields() []string {
 	if m.updated_at != nil {
 		fields = append(fields, accountsettings.FieldUpdatedAt)
 	}
+	if m.pruned_txid != nil {
+		fields = append(fields, accountsettings.FieldPrunedTxid)
+	}
+	if m.pruned_id != nil {
+		fields = append(fields, accountsettings.FieldPrunedID)
+	}
 	return fields
 }
 
@@ -1063,6 +1185,10 @@ func (m *AccountSettingsMutation) Field(name string) (ent.Value, bool) {
 		return m.TimeZone()
 	case accountsettings.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case accountsettings.FieldPrunedTxid:
+		return m.PrunedTxid()
+	case accountsettings.FieldPrunedID:
+		return m.PrunedID()
 	}
 	return nil, false
 }
@@ -1092,6 +1218,10 @@ func (m *AccountSettingsMutation) OldField(ctx context.Context, name string) (en
 		return m.OldTimeZone(ctx)
 	case accountsettings.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case accountsettings.FieldPrunedTxid:
+		return m.OldPrunedTxid(ctx)
+	case accountsettings.FieldPrunedID:
+		return m.OldPrunedID(ctx)
 	}
 	return nil, fmt.Errorf("unknown AccountSettings field %s", name)
 }
@@ -1171,6 +1301,20 @@ func (m *AccountSettingsMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUpdatedAt(v)
 		return nil
+	case accountsettings.FieldPrunedTxid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrunedTxid(v)
+		return nil
+	case accountsettings.FieldPrunedID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrunedID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AccountSettings field %s", name)
 }
@@ -1185,6 +1329,12 @@ func (m *AccountSettingsMutation) AddedFields() []string {
 	if m.addrevision != nil {
 		fields = append(fields, accountsettings.FieldRevision)
 	}
+	if m.addpruned_txid != nil {
+		fields = append(fields, accountsettings.FieldPrunedTxid)
+	}
+	if m.addpruned_id != nil {
+		fields = append(fields, accountsettings.FieldPrunedID)
+	}
 	return fields
 }
 
@@ -1197,6 +1347,10 @@ func (m *AccountSettingsMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAccountID()
 	case accountsettings.FieldRevision:
 		return m.AddedRevision()
+	case accountsettings.FieldPrunedTxid:
+		return m.AddedPrunedTxid()
+	case accountsettings.FieldPrunedID:
+		return m.AddedPrunedID()
 	}
 	return nil, false
 }
@@ -1219,6 +1373,20 @@ func (m *AccountSettingsMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddRevision(v)
+		return nil
+	case accountsettings.FieldPrunedTxid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPrunedTxid(v)
+		return nil
+	case accountsettings.FieldPrunedID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPrunedID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown AccountSettings numeric field %s", name)
@@ -1276,6 +1444,12 @@ func (m *AccountSettingsMutation) ResetField(name string) error {
 		return nil
 	case accountsettings.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case accountsettings.FieldPrunedTxid:
+		m.ResetPrunedTxid()
+		return nil
+	case accountsettings.FieldPrunedID:
+		m.ResetPrunedID()
 		return nil
 	}
 	return fmt.Errorf("unknown AccountSettings field %s", name)

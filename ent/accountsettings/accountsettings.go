@@ -35,6 +35,10 @@ const (
 	FieldTimeZone = "time_zone"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldPrunedTxid holds the string denoting the pruned_txid field in the database.
+	FieldPrunedTxid = "pruned_txid"
+	// FieldPrunedID holds the string denoting the pruned_id field in the database.
+	FieldPrunedID = "pruned_id"
 	// Table holds the table name of the accountsettings in the database.
 	Table = "account_settings"
 )
@@ -52,6 +56,8 @@ var Columns = []string{
 	FieldGlobalChatVisibility,
 	FieldTimeZone,
 	FieldUpdatedAt,
+	FieldPrunedTxid,
+	FieldPrunedID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -88,6 +94,10 @@ var (
 	TimeZoneValidator func(string) error
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
 	DefaultUpdatedAt func() time.Time
+	// DefaultPrunedTxid holds the default value on creation for the "pruned_txid" field.
+	DefaultPrunedTxid int64
+	// DefaultPrunedID holds the default value on creation for the "pruned_id" field.
+	DefaultPrunedID int64
 )
 
 // CrmKind defines the type for the "crm_kind" enum field.
@@ -233,4 +243,14 @@ func ByTimeZone(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByPrunedTxid orders the results by the pruned_txid field.
+func ByPrunedTxid(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPrunedTxid, opts...).ToFunc()
+}
+
+// ByPrunedID orders the results by the pruned_id field.
+func ByPrunedID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPrunedID, opts...).ToFunc()
 }

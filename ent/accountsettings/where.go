@@ -89,6 +89,16 @@ func UpdatedAt(v time.Time) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// PrunedTxid applies equality check predicate on the "pruned_txid" field. It's identical to PrunedTxidEQ.
+func PrunedTxid(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldPrunedTxid, v))
+}
+
+// PrunedID applies equality check predicate on the "pruned_id" field. It's identical to PrunedIDEQ.
+func PrunedID(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldPrunedID, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldEQ(FieldAccountID, v))
@@ -362,6 +372,86 @@ func UpdatedAtLT(v time.Time) predicate.AccountSettings {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// PrunedTxidEQ applies the EQ predicate on the "pruned_txid" field.
+func PrunedTxidEQ(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldPrunedTxid, v))
+}
+
+// PrunedTxidNEQ applies the NEQ predicate on the "pruned_txid" field.
+func PrunedTxidNEQ(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNEQ(FieldPrunedTxid, v))
+}
+
+// PrunedTxidIn applies the In predicate on the "pruned_txid" field.
+func PrunedTxidIn(vs ...int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldIn(FieldPrunedTxid, vs...))
+}
+
+// PrunedTxidNotIn applies the NotIn predicate on the "pruned_txid" field.
+func PrunedTxidNotIn(vs ...int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNotIn(FieldPrunedTxid, vs...))
+}
+
+// PrunedTxidGT applies the GT predicate on the "pruned_txid" field.
+func PrunedTxidGT(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGT(FieldPrunedTxid, v))
+}
+
+// PrunedTxidGTE applies the GTE predicate on the "pruned_txid" field.
+func PrunedTxidGTE(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGTE(FieldPrunedTxid, v))
+}
+
+// PrunedTxidLT applies the LT predicate on the "pruned_txid" field.
+func PrunedTxidLT(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLT(FieldPrunedTxid, v))
+}
+
+// PrunedTxidLTE applies the LTE predicate on the "pruned_txid" field.
+func PrunedTxidLTE(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLTE(FieldPrunedTxid, v))
+}
+
+// PrunedIDEQ applies the EQ predicate on the "pruned_id" field.
+func PrunedIDEQ(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldPrunedID, v))
+}
+
+// PrunedIDNEQ applies the NEQ predicate on the "pruned_id" field.
+func PrunedIDNEQ(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNEQ(FieldPrunedID, v))
+}
+
+// PrunedIDIn applies the In predicate on the "pruned_id" field.
+func PrunedIDIn(vs ...int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldIn(FieldPrunedID, vs...))
+}
+
+// PrunedIDNotIn applies the NotIn predicate on the "pruned_id" field.
+func PrunedIDNotIn(vs ...int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNotIn(FieldPrunedID, vs...))
+}
+
+// PrunedIDGT applies the GT predicate on the "pruned_id" field.
+func PrunedIDGT(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGT(FieldPrunedID, v))
+}
+
+// PrunedIDGTE applies the GTE predicate on the "pruned_id" field.
+func PrunedIDGTE(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGTE(FieldPrunedID, v))
+}
+
+// PrunedIDLT applies the LT predicate on the "pruned_id" field.
+func PrunedIDLT(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLT(FieldPrunedID, v))
+}
+
+// PrunedIDLTE applies the LTE predicate on the "pruned_id" field.
+func PrunedIDLTE(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLTE(FieldPrunedID, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -33,6 +33,8 @@ var (
 		{Name: "global_chat_visibility", Type: field.TypeEnum, Enums: []string{"OWN", "OWN_AND_UNASSIGNED", "ALL"}, Default: "OWN"},
 		{Name: "time_zone", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "pruned_txid", Type: field.TypeInt64, Default: 0},
+		{Name: "pruned_id", Type: field.TypeInt64, Default: 0},
 	}
 	// AccountSettingsTable holds the schema information for the "account_settings" table.
 	AccountSettingsTable = &schema.Table{

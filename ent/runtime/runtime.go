@@ -93,6 +93,14 @@ func init() {
 	accountsettingsDescUpdatedAt := accountsettingsFields[9].Descriptor()
 	// accountsettings.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	accountsettings.DefaultUpdatedAt = accountsettingsDescUpdatedAt.Default.(func() time.Time)
+	// accountsettingsDescPrunedTxid is the schema descriptor for pruned_txid field.
+	accountsettingsDescPrunedTxid := accountsettingsFields[10].Descriptor()
+	// accountsettings.DefaultPrunedTxid holds the default value on creation for the pruned_txid field.
+	accountsettings.DefaultPrunedTxid = accountsettingsDescPrunedTxid.Default.(int64)
+	// accountsettingsDescPrunedID is the schema descriptor for pruned_id field.
+	accountsettingsDescPrunedID := accountsettingsFields[11].Descriptor()
+	// accountsettings.DefaultPrunedID holds the default value on creation for the pruned_id field.
+	accountsettings.DefaultPrunedID = accountsettingsDescPrunedID.Default.(int64)
 	channelMixin := schema.Channel{}.Mixin()
 	channelMixinHooks0 := channelMixin[0].Hooks()
 	channel.Hooks[0] = channelMixinHooks0[0]

@@ -28,6 +28,10 @@ func (AccountSettings) Fields() []ent.Field {
 		field.Enum("global_chat_visibility").Values("OWN", "OWN_AND_UNASSIGNED", "ALL").Default("OWN"),
 		field.String("time_zone").Default("").MaxLen(64),
 		field.Time("updated_at").Default(time.Now),
+		// The newest pruned push decision: a subscriber resuming from before
+		// it learns that history was truncated.
+		field.Int64("pruned_txid").Default(0),
+		field.Int64("pruned_id").Default(0),
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/settings"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -38,11 +39,14 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to call the API; empty or
 	// "*" allows any (the API uses bearer credentials, not cookies).
 	CORSOrigins []string
+	// Notify tunes the push-decision streams.
+	Notify notify.Options
 }
 
 // App is a wired server.
 type App struct {
 	opts  Options
+	hub   *notify.Hub
 	auth  *auth.Authenticator
 	rules validate.Rules
 	mux   *http.ServeMux
@@ -77,15 +81,17 @@ func New(opts Options) (*App, error) {
 	directory.Rules(a.rules)
 	settings.Rules(a.rules)
 	routing.Rules(a.rules)
+	notify.Rules(a.rules)
 
 	interceptors := connect.WithInterceptors(errs.Interceptor(opts.Logger), a.auth.Interceptor(), a.rules.Interceptor())
 	st := opts.Store
 	a.mount(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
 	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
-	router := routing.NewRouter(st, nil)
+	a.hub = notify.NewHub(st, opts.Logger, opts.Notify)
+	router := routing.NewRouter(st, a.hub.Committed)
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router), interceptors))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
-	a.mount(switchboardv1connect.NewNotificationServiceHandler(switchboardv1connect.UnimplementedNotificationServiceHandler{}, interceptors))
+	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub), interceptors))
 
 	services := []string{
 		switchboardv1connect.AccountServiceName,
@@ -122,5 +128,12 @@ func (a *App) Handler() http.Handler {
 	}).Handler(a.mux)
 }
 
-// Close stops background work.
-func (a *App) Close(context.Context) error { return nil }
+// Hub returns the push-decision hub.
+func (a *App) Hub() *notify.Hub { return a.hub }
+
+// Close ends every notification stream cleanly and stops background work.
+// Call it before shutting the HTTP server down, which waits for streams.
+func (a *App) Close(context.Context) error {
+	a.hub.Close()
+	return nil
+}

@@ -26,6 +26,7 @@ var (
 	ErrFailedPrecondition = errors.New("failed precondition")
 	ErrAborted            = errors.New("aborted")
 	ErrUnimplemented      = errors.New("unimplemented")
+	ErrUnavailable        = errors.New("unavailable")
 )
 
 // Error is a domain error with a message safe to show to the caller.
@@ -126,6 +127,7 @@ var codes = []struct {
 	{ErrUnauthenticated, connect.CodeUnauthenticated},
 	{ErrFailedPrecondition, connect.CodeFailedPrecondition},
 	{ErrUnimplemented, connect.CodeUnimplemented},
+	{ErrUnavailable, connect.CodeUnavailable},
 }
 
 // ToConnect maps any error to a Connect error. Domain errors keep their

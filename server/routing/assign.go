@@ -16,7 +16,6 @@ import (
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/store"
-	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // AssignResponsible transfers a chat's client to another employee. acting
@@ -95,9 +94,7 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 	if err != nil {
 		return nil, err
 	}
-	if acct, ok := tenant.FromContext(ctx); ok && len(out.Notifications) > 0 {
-		r.committed(acct)
-	}
+	r.told(ctx, out.Notifications)
 	return out, nil
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/push"
 	"github.com/switchboardhq/switchboard/server/store"
-	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // Incoming is a client's message as the gateway received it.
@@ -58,9 +57,7 @@ func (r *Router) RouteIncoming(ctx context.Context, in Incoming) (d *pb.RoutingD
 	if err != nil {
 		return nil, false, err
 	}
-	if acct, ok := tenant.FromContext(ctx); ok && len(d.Notifications) > 0 {
-		r.committed(acct)
-	}
+	r.told(ctx, d.Notifications)
 	return d, false, nil
 }
 

@@ -23,7 +23,6 @@ import (
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/push"
 	"github.com/switchboardhq/switchboard/server/store"
-	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // Outgoing is an employee's message about to go out.
@@ -64,9 +63,7 @@ func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgo
 	if err != nil {
 		return nil, err
 	}
-	if acct, ok := tenant.FromContext(ctx); ok && len(out.Notifications) > 0 {
-		r.committed(acct)
-	}
+	r.told(ctx, out.Notifications)
 	return out, nil
 }
 

@@ -20,8 +20,10 @@ import (
 	"github.com/switchboardhq/switchboard/ent/stage"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/phone"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // Router routes messages. It is safe for concurrent use; every decision is
@@ -29,17 +31,27 @@ import (
 type Router struct {
 	st *store.Store
 	// committed is told after a transaction that stored push decisions
-	// commits, so live subscribers wake up.
-	committed func(accountID int64)
+	// commits (txid is its id on PostgreSQL), so live subscribers wake up.
+	committed func(accountID, txid int64)
 }
 
 // NewRouter returns a router over the store. committed (optional) is called
 // after every commit that stored push decisions.
-func NewRouter(st *store.Store, committed func(accountID int64)) *Router {
+func NewRouter(st *store.Store, committed func(accountID, txid int64)) *Router {
 	if committed == nil {
-		committed = func(int64) {}
+		committed = func(int64, int64) {}
 	}
 	return &Router{st: st, committed: committed}
+}
+
+// told tells the hub about a commit that stored decisions.
+func (r *Router) told(ctx context.Context, decisions []*pb.NotificationDecision) {
+	acct, ok := tenant.FromContext(ctx)
+	if !ok || len(decisions) == 0 {
+		return
+	}
+	c, _ := notify.ParseCursor(decisions[len(decisions)-1].Cursor)
+	r.committed(acct, c.TxID)
 }
 
 // errDuplicate: a concurrent request with the same gateway message id

@@ -136,12 +136,26 @@ func StartServer(t testing.TB, st *store.Store, o Options) *Server {
 	return s
 }
 
-// Stop shuts the replica down, ending its streams (as on SIGTERM).
+// Stop shuts the replica down gracefully, ending its streams cleanly (as on
+// SIGTERM).
 func (s *Server) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = s.App.Close(ctx)
+	// Streams have ended; give their last frames a moment to leave rather
+	// than the HTTP/2 server's full GOAWAY grace.
+	sctx, scancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	defer scancel()
+	_ = s.HTTP.Config.Shutdown(sctx)
 	s.HTTP.Close()
+}
+
+// Kill drops the replica's connections at once, mid-stream, as a crash
+// would.
+func (s *Server) Kill() {
+	s.HTTP.CloseClientConnections()
+	s.HTTP.Close()
+	_ = s.App.Close(context.Background())
 }
 
 // Logger discards logs unless SWITCHBOARD_TEST_LOG is set.

@@ -1,0 +1,284 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// Options tune a Hub.
+type Options struct {
+	// Heartbeat is how often an idle stream gets a heartbeat (default 15s).
+	Heartbeat time.Duration
+	// Buffer is how many decisions wait for one slow subscriber before it
+	// is cut off the live feed and catches up from the store (default 64).
+	Buffer int
+	// Poll is how often the log is read with no wake-up at all, in case a
+	// wake-up was missed (default 1s).
+	Poll time.Duration
+	// Retention: decisions older than this are pruned (default 7 days; a
+	// negative value keeps them forever).
+	Retention time.Duration
+	// PruneEvery is how often pruning runs (default 10 minutes).
+	PruneEvery time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 15 * time.Second
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = 64
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Retention == 0 {
+		o.Retention = 7 * 24 * time.Hour
+	}
+	if o.PruneEvery <= 0 {
+		o.PruneEvery = 10 * time.Minute
+	}
+}
+
+// Hub fans the decision log out to the live subscribers of one server
+// replica. One tailer reads every new decision once, in log order, and hands
+// it to the subscribers of its audience without ever blocking: the store is
+// the truth, the live feed only a shortcut. A subscriber that falls behind is
+// cut off and catches up from the store; a missed wake-up costs latency,
+// never a decision.
+type Hub struct {
+	st   *store.Store
+	log  *slog.Logger
+	opts Options
+
+	wake    chan struct{}
+	pending atomic.Int64 // newest txid known committed (PostgreSQL)
+	// ready is closed once the tailer knows where the log ends; a
+	// subscriber joining before that could miss what settles in between.
+	ready  chan struct{}
+	closed chan struct{}
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	pg     *pgBus
+
+	mu   sync.Mutex
+	subs map[Audience]map[*subscriber]struct{}
+	n    int
+}
+
+type subscriber struct {
+	aud  Audience
+	feed chan *ent.Notification
+	// cut is closed when the subscriber fell behind and left the feed.
+	cut     chan struct{}
+	cutOnce sync.Once
+}
+
+// NewHub starts a hub over the store: its tailer, its pruner and, on
+// PostgreSQL, its LISTEN connection for other replicas' commits.
+func NewHub(st *store.Store, log *slog.Logger, opts Options) *Hub {
+	opts.defaults()
+	ctx, stop := context.WithCancel(tenant.System(context.Background()))
+	h := &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), closed: make(chan struct{}), ready: make(chan struct{}),
+		stop: stop, subs: map[Audience]map[*subscriber]struct{}{}}
+	if st.IsPostgres() {
+		h.pg = newPGBus(st, log, h.remoteCommit)
+		h.goRun(func() { h.pg.listen(ctx) })
+		h.goRun(func() { h.pg.send(ctx) })
+	}
+	h.goRun(func() { h.tail(ctx) })
+	if opts.Retention > 0 {
+		h.goRun(func() { h.prune(ctx) })
+	}
+	return h
+}
+
+func (h *Hub) goRun(f func()) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		f()
+	}()
+}
+
+// Close ends every stream cleanly (their clients reconnect elsewhere) and
+// stops the hub.
+func (h *Hub) Close() {
+	select {
+	case <-h.closed:
+		return
+	default:
+	}
+	close(h.closed)
+	h.stop()
+	h.wg.Wait()
+}
+
+// Closed is closed when the hub shuts down.
+func (h *Hub) Closed() <-chan struct{} { return h.closed }
+
+// Committed tells the hub that a transaction of this replica stored
+// decisions (txid is its id on PostgreSQL, 0 on SQLite).
+func (h *Hub) Committed(accountID, txid int64) {
+	h.remoteCommit(txid)
+	if h.pg != nil {
+		h.pg.notify(txid)
+	}
+}
+
+// remoteCommit wakes the tailer for a commit of any replica.
+func (h *Hub) remoteCommit(txid int64) {
+	for {
+		p := h.pending.Load()
+		if txid <= p || h.pending.CompareAndSwap(p, txid) {
+			break
+		}
+	}
+	h.poke()
+}
+
+func (h *Hub) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+const tailBatch = 1000
+
+// tail reads the log after its head and dispatches it, forever.
+func (h *Hub) tail(ctx context.Context) {
+	head, err := globalHead(ctx, h.st)
+	for err != nil {
+		h.log.Error("notification log: read head", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+		head, err = globalHead(ctx, h.st)
+	}
+	close(h.ready)
+	poll := time.NewTicker(h.opts.Poll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.wake:
+		case <-poll.C:
+		}
+		head = h.drain(ctx, head)
+	}
+}
+
+// drain dispatches everything settled after head. When a commit it was told
+// about is not settled yet (an older transaction still runs), it retries
+// shortly, backing off, for a few seconds at most.
+func (h *Hub) drain(ctx context.Context, head Cursor) Cursor {
+	backoff := time.Millisecond
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rows, err := readAll(ctx, h.st, head, tailBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Error("notification log: read", "err", err)
+			}
+			return head
+		}
+		if len(rows) > 0 {
+			h.dispatch(rows)
+			last := rows[len(rows)-1]
+			head = Cursor{TxID: last.Txid, ID: last.ID}
+			backoff = time.Millisecond
+		}
+		if len(rows) == tailBatch {
+			continue
+		}
+		if h.pending.Load() <= head.TxID || time.Now().After(deadline) {
+			return head
+		}
+		select {
+		case <-ctx.Done():
+			return head
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 50*time.Millisecond)
+	}
+}
+
+func (h *Hub) dispatch(rows []*ent.Notification) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range rows {
+		aud := Audience{Account: r.AccountID}
+		if r.EmployeeID != nil {
+			aud.Employee = *r.EmployeeID
+		}
+		for s := range h.subs[aud] {
+			select {
+			case s.feed <- r:
+			default:
+				// Too slow: off the feed; it catches up from the store.
+				h.removeLocked(s)
+				s.cutOnce.Do(func() { close(s.cut) })
+			}
+		}
+	}
+}
+
+// subscribe joins the live feed of an audience. It waits for the tailer to
+// be ready: from then on, every decision that settles is dispatched.
+func (h *Hub) subscribe(ctx context.Context, a Audience) (*subscriber, error) {
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-h.closed:
+		return nil, errs.New(errs.ErrUnavailable, "the server is shutting down")
+	}
+	s := &subscriber{aud: a, feed: make(chan *ent.Notification, h.opts.Buffer), cut: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	set := h.subs[a]
+	if set == nil {
+		set = map[*subscriber]struct{}{}
+		h.subs[a] = set
+	}
+	set[s] = struct{}{}
+	h.n++
+	return s, nil
+}
+
+func (h *Hub) unsubscribe(s *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeLocked(s)
+}
+
+func (h *Hub) removeLocked(s *subscriber) {
+	set := h.subs[s.aud]
+	if _, ok := set[s]; !ok {
+		return
+	}
+	delete(set, s)
+	if len(set) == 0 {
+		delete(h.subs, s.aud)
+	}
+	h.n--
+}
+
+// Subscribers counts live subscribers, for metrics and tests.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n
+}
