@@ -15,10 +15,19 @@ help: ## Show this help.
 run: ## Run the server on embedded SQLite with demo data.
 	$(GO) run ./server/cmd/switchboard serve --demo --bootstrap-api-key sbk_demo_0123456789abcdef
 
+.PHONY: clients-deps
+clients-deps: ## Install the pinned npm packages of clients/ts and clients/web when missing or stale.
+	clients/web/scripts/deps.sh
+
 .PHONY: generate
-generate: ## Regenerate gen/ (buf) and ent/ from api/ and ent/schema.
+generate: clients-deps ## Regenerate gen/ and clients/ts/src/gen (buf), ent/, and the page's dist.
 	$(BUF) generate
 	$(GO) generate ./ent
+	clients/web/scripts/build.sh
+
+.PHONY: web
+web: ## Build the settings page into clients/web/dist (embedded by the server).
+	clients/web/scripts/build.sh
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail if regenerating changes anything.
@@ -43,12 +52,27 @@ breaking: ## buf breaking (WIRE_JSON) against main, or the previous commit on ma
 		$(BUF) breaking --against '.git#ref=$(BREAKING_BASE)'; else echo "no contract at $(BREAKING_BASE) yet"; fi
 
 .PHONY: test
-test: ## Run every test (PostgreSQL too when TEST_DATABASE_URL is set).
+test: test-go test-ts test-web ## Run every test: Go (PostgreSQL too when TEST_DATABASE_URL is set), SDK, browser.
+
+.PHONY: test-go
+test-go: ## Go tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
 	$(GO) test -count=1 -timeout 20m ./...
 
 .PHONY: test-postgres
-test-postgres: ## Run every test on SQLite and on the local PostgreSQL.
+test-postgres: ## Go tests on SQLite and on the local PostgreSQL.
 	TEST_DATABASE_URL='$(PG_URL)' $(GO) test -count=1 -timeout 20m ./...
+
+.PHONY: test-ts
+test-ts: ## TypeScript SDK tests against a freshly built server.
+	clients/ts/scripts/test.sh
+
+.PHONY: test-web
+test-web: ## Browser tests of the settings page (Debian chromium via playwright-core).
+	clients/web/scripts/test.sh
+
+.PHONY: screenshots
+screenshots: ## Refresh docs/screenshots from the browser tests.
+	UPDATE_SCREENSHOTS=1 clients/web/scripts/test.sh
 
 .PHONY: fuzz
 fuzz: ## Fuzz the phone normalizer for a minute.

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/demo"
+	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
 )
@@ -32,6 +33,8 @@ func serve(ctx context.Context, args []string) error {
 	corsOrigins := fs.String("cors-origins", env("SWITCHBOARD_CORS_ORIGINS", "*"), "comma-separated browser origins allowed to call the API (env SWITCHBOARD_CORS_ORIGINS)")
 	authTTL := fs.Duration("auth-cache-ttl", 5*time.Second, "how long a verified credential is remembered")
 	maxConns := fs.Int("max-db-conns", 16, "PostgreSQL connection pool size")
+	heartbeat := fs.Duration("heartbeat", 15*time.Second, "heartbeat interval of idle notification streams")
+	retention := fs.Duration("notification-retention", 7*24*time.Hour, "push decisions older than this are pruned (negative: keep forever)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,7 +72,8 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 
-	a, err := app.New(app.Options{Store: st, Logger: log, AuthCacheTTL: *authTTL, CORSOrigins: splitList(*corsOrigins)})
+	a, err := app.New(app.Options{Store: st, Logger: log, AuthCacheTTL: *authTTL, CORSOrigins: splitList(*corsOrigins),
+		Notify: notify.Options{Heartbeat: *heartbeat, Retention: *retention}})
 	if err != nil {
 		return err
 	}
