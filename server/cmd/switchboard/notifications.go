@@ -144,4 +144,3 @@ func formatDecision(d *pb.NotificationDecision) string {
 	}
 	return line + "  — " + d.Explanation + "  [" + d.Cursor + "]"
 }
-
