@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds the SDK (src, including the generated src/gen) into dist with tsc.
+# Builds the SDK (src, including the generated src/gen) into dist with tsc,
+# then the examples (which import the SDK by its package name) into
+# examples/dist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-rm -rf dist
+rm -rf dist examples/dist
 npx --no-install tsc -p tsconfig.json
+npx --no-install tsc -p tsconfig.examples.json

@@ -14,6 +14,11 @@ export interface TestServer {
   apiKey: string;
   /** Bruce Wayne's employee token, printed once by --demo. */
   employeeToken: string;
+  /** Stops the server (SIGTERM) and keeps its database, for start(). */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port and database. */
+  start(): Promise<void>;
+  /** Stops the server and removes its database. */
   stop(): Promise<void>;
 }
 
@@ -41,25 +46,26 @@ function binary(dir: string): string {
   return built;
 }
 
-export async function startServer(): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), "switchboard-sdk-test-"));
-  const bin = binary(dir);
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
+/** Runs `serve --demo` and resolves once it printed its greeting. */
+async function launch(bin: string, addr: string, dataDir: string): Promise<{ child: ChildProcess; log: string }> {
   const child: ChildProcess = spawn(
     bin,
-    ["serve", "--addr", addr, "--data-dir", join(dir, "data"), "--demo", "--bootstrap-api-key", API_KEY],
+    ["serve", "--addr", addr, "--data-dir", dataDir, "--demo", "--bootstrap-api-key", API_KEY],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";
-  const ready = new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 30s:\n${log}`)), 30_000);
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      fail(new Error(`server did not start in 30s:\n${log}`));
+    }, 30_000);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
-      const m = /employee token of Bruce Wayne \(shown once\): (sbe_\S+)/.exec(log);
-      if (m && log.includes("Switchboard is running at")) {
+      // The greeting ends with "Try it:"; the demo's employee token, printed
+      // once when the demo is created, comes before it.
+      if (log.includes("Switchboard is running at") && log.includes("\nTry it:")) {
         clearTimeout(timer);
-        ok(m[1]);
+        ok();
       }
     };
     child.stderr?.on("data", onData);
@@ -69,17 +75,41 @@ export async function startServer(): Promise<TestServer> {
       fail(new Error(`server exited with ${code}:\n${log}`));
     });
   });
-  const employeeToken = await ready;
+  return { child, log };
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((ok) => child.once("exit", ok));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+export async function startServer(): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-sdk-test-"));
+  const bin = binary(dir);
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  const dataDir = join(dir, "data");
+  const first = await launch(bin, addr, dataDir);
+  let child = first.child;
+  const m = /employee token of Bruce Wayne \(shown once\): (sbe_\S+)/.exec(first.log);
+  if (!m) {
+    await terminate(child);
+    throw new Error(`the server printed no employee token:\n${first.log}`);
+  }
   return {
     baseUrl: `http://${addr}`,
     apiKey: API_KEY,
-    employeeToken,
+    employeeToken: m[1],
+    halt: () => terminate(child),
+    async start() {
+      await terminate(child);
+      ({ child } = await launch(bin, addr, dataDir));
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((ok) => child.once("exit", ok));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await terminate(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
