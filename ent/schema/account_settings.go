@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"time"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
@@ -27,7 +27,7 @@ func (AccountSettings) Fields() []ent.Field {
 		field.Bool("notify_managers_all_messages").Default(false),
 		field.Enum("global_chat_visibility").Values("OWN", "OWN_AND_UNASSIGNED", "ALL").Default("OWN"),
 		field.String("time_zone").Default("").MaxLen(64),
-		field.Time("updated_at").Default(time.Now),
+		field.Time("updated_at").Default(types.Now),
 		// The newest pruned push decision: a subscriber resuming from before
 		// it learns that history was truncated.
 		field.Int64("pruned_txid").Default(0),

@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"time"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
@@ -22,7 +22,7 @@ func (Chat) Fields() []ent.Field {
 		field.Int64("channel_id").Immutable(),
 		field.Int64("contact_id").Immutable(),
 		field.Int64("deal_id").Optional().Nillable(),
-		field.Time("last_message_at").Default(time.Now),
+		field.Time("last_message_at").Default(types.Now),
 	}
 }
 

@@ -3,7 +3,7 @@ package schema
 import (
 	"context"
 	"fmt"
-	"time"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -123,6 +123,6 @@ type TimeMixin struct {
 // Fields of the TimeMixin.
 func (TimeMixin) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("created_at").Immutable().Default(time.Now),
+		field.Time("created_at").Immutable().Default(types.Now),
 	}
 }

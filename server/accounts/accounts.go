@@ -3,12 +3,14 @@
 package accounts
 
 import (
+	"time"
+
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
@@ -69,4 +71,4 @@ func EnsureFirst(ctx context.Context, st *store.Store, name, secret string) (acc
 	return acct, key, err == nil, err
 }
 
-func now() time.Time { return time.Now() }
+func now() time.Time { return types.Now() }

@@ -83,7 +83,12 @@ func New(opts Options) (*App, error) {
 	routing.Rules(a.rules)
 	notify.Rules(a.rules)
 
-	interceptors := connect.WithInterceptors(errs.Interceptor(opts.Logger), a.auth.Interceptor(), a.rules.Interceptor())
+	// Compressing small messages costs more than it saves; large lists and
+	// decisions still go compressed to clients that accept it.
+	interceptors := connect.WithHandlerOptions(
+		connect.WithInterceptors(errs.Interceptor(opts.Logger), a.auth.Interceptor(), a.rules.Interceptor()),
+		connect.WithCompressMinBytes(4096),
+	)
 	st := opts.Store
 	a.mount(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
 	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))

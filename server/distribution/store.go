@@ -34,7 +34,7 @@ func Save(ctx context.Context, tx *ent.Tx, c *ent.DistributionCursor, next Curso
 	if next == CursorOf(c) && !assigned {
 		return nil
 	}
-	upd := tx.DistributionCursor.UpdateOneID(c.ID).SetStreak(next.Streak)
+	upd := tx.DistributionCursor.Update().Where(distributioncursor.ID(c.ID)).SetStreak(next.Streak)
 	if next.Last == 0 {
 		upd = upd.ClearLastEmployeeID()
 	} else {

@@ -10,7 +10,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/chat"
+	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -37,28 +39,53 @@ type Incoming struct {
 // in one transaction. A gateway id seen before returns the first decision
 // and changes nothing (replayed is true).
 func (r *Router) RouteIncoming(ctx context.Context, in Incoming) (d *pb.RoutingDecision, replayed bool, err error) {
-	d = &pb.RoutingDecision{}
-	if ok, err := replay(ctx, r.st.Ent, message.DirectionIN, in.GatewayID, d); ok || err != nil {
-		return d, ok, err
-	}
 	err = r.st.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
 		d, err = r.routeIncoming(ctx, tx, in)
 		return err
 	})
-	if errors.Is(err, errDuplicate) {
-		d = &pb.RoutingDecision{}
-		ok, err := replay(ctx, r.st.Ent, message.DirectionIN, in.GatewayID, d)
-		if err == nil && !ok {
+	if err != nil {
+		// A replay fails where the first message was stored (the unique
+		// gateway id), or earlier if the world changed since (say, the
+		// channel left the integration): either way it gets the first
+		// decision. Looking only on failure keeps the usual path one query
+		// shorter.
+		if first, ok, rerr := r.replayIncoming(ctx, in.GatewayID); ok || rerr != nil {
+			return first, ok, rerr
+		}
+		if errors.Is(err, errDuplicate) {
 			err = fmt.Errorf("message %q vanished after a duplicate insert", in.GatewayID)
 		}
-		return d, true, err
-	}
-	if err != nil {
 		return nil, false, err
 	}
 	r.told(ctx, d.Notifications)
 	return d, false, nil
+}
+
+// replayIncoming returns the decision stored with an incoming message.
+func (r *Router) replayIncoming(ctx context.Context, gatewayID string) (*pb.RoutingDecision, bool, error) {
+	m, err := r.st.Ent.Message.Query().
+		Where(message.DirectionEQ(message.DirectionIN), message.GatewayMessageID(gatewayID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	d := &pb.RoutingDecision{}
+	if err := proto.Unmarshal(m.Decision, d); err != nil {
+		return nil, false, err
+	}
+	d.Message = convert.Message(m)
+	ns, err := r.st.Ent.Notification.Query().Where(notification.MessageID(m.ID)).
+		Order(ent.Asc(notification.FieldTxid), ent.Asc(notification.FieldID)).All(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, n := range ns {
+		d.Notifications = append(d.Notifications, notify.ToPB(n))
+	}
+	return d, true, nil
 }
 
 // situation is what SPEC §4 found about a client before choosing its
@@ -74,11 +101,7 @@ const (
 
 func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*pb.RoutingDecision, error) {
 	c := tx.Client()
-	txid, err := notify.TxID(ctx, r.st, tx)
-	if err != nil {
-		return nil, err
-	}
-	as, err := loadSettings(ctx, c)
+	as, txid, err := r.loadSettings(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -134,31 +157,22 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	}
 
 	// The chat on this channel.
-	cht, err := upsertChat(ctx, tx, ch.ID, ct.ID, dl)
+	cht, err := upsertChat(ctx, tx, ch.ID, ct.ID, dl, created)
 	if err != nil {
 		return nil, err
 	}
 
-	// 2, 4, 5. The responsible: kept, or distributed (SPEC §5).
+	// 2, 4, 5. The responsible: kept, or distributed (SPEC §5). Everything
+	// from here to the commit may run under the channel's cursor lock, so
+	// it is kept short.
 	view := &channelView{ch: ch, settings: as}
-	if view.members, err = loadMembers(ctx, c, ch.ID); err != nil {
-		return nil, err
-	}
 	asg, err := r.settleResponsible(ctx, tx, view, ct, sit)
 	if err != nil {
 		return nil, err
 	}
 	out.Assignment = asg
 
-	// 6. The message, who sees it, and the pushes.
-	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionIN).
-		SetText(in.Content.Text).SetAttachments(in.Content.Attachments).SetGatewayMessageID(in.GatewayID).Save(ctx)
-	if store.IsUniqueViolation(err) {
-		return nil, errDuplicate
-	}
-	if err != nil {
-		return nil, err
-	}
+	// 6. Who sees it, the pushes, and the message with its decision.
 	viewers, decisions := view.viewers(ct.ResponsibleID)
 	for i, m := range view.members {
 		if decisions[i].View {
@@ -176,6 +190,32 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		}
 	}
 	pushes := push.ForMessage(pm)
+	for _, p := range pushes {
+		if p.Reason == push.GeneralChat {
+			out.PostedToGeneralChat = true
+		}
+	}
+	out.Client = convert.Client(ct)
+	out.Chat = convert.Chat(cht)
+	if dl != nil {
+		out.Deal = convert.Deal(dl)
+	}
+	// Stored with the message: the decision but the message itself and its
+	// pushes, which a replay reads back from their own rows.
+	stored, err := proto.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionIN).
+		SetText(in.Content.Text).SetAttachments(in.Content.Attachments).SetGatewayMessageID(in.GatewayID).
+		SetDecision(stored).Save(ctx)
+	if store.IsUniqueViolation(err) {
+		return nil, errDuplicate
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.Message = convert.Message(msg)
 	rows := make([]notify.Decision, 0, len(pushes))
 	preview := notify.Preview(in.Content.Text, len(in.Content.Attachments))
 	for _, p := range pushes {
@@ -184,24 +224,8 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 			ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), MessageID: msg.ID, Preview: preview,
 			Explanation: explainPush(p, ct.Name, ch.Name, asg),
 		})
-		if p.Reason == push.GeneralChat {
-			out.PostedToGeneralChat = true
-		}
 	}
 	if out.Notifications, err = notify.Record(ctx, tx, txid, rows); err != nil {
-		return nil, err
-	}
-	out.Client = convert.Client(ct)
-	out.Chat = convert.Chat(cht)
-	if dl != nil {
-		out.Deal = convert.Deal(dl)
-	}
-	out.Message = convert.Message(msg)
-	b, err := proto.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Message.UpdateOneID(msg.ID).SetDecision(b).Exec(ctx); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -209,22 +233,26 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 
 // upsertChat returns the client's chat on the channel, pointed at the deal
 // and marked active now, creating it when new.
-func upsertChat(ctx context.Context, tx *ent.Tx, channelID, contactID int64, dl *ent.Deal) (*ent.Chat, error) {
+func upsertChat(ctx context.Context, tx *ent.Tx, channelID, contactID int64, dl *ent.Deal, newContact bool) (*ent.Chat, error) {
 	var dealID *int64
 	if dl != nil {
 		dealID = &dl.ID
 	}
 	t := now()
-	existing, err := tx.Chat.Query().Where(chat.ChannelID(channelID), chat.ContactID(contactID)).Only(ctx)
-	switch {
-	case err == nil:
-		upd := existing.Update().SetLastMessageAt(t)
-		if dealID != nil {
-			upd = upd.SetDealID(*dealID)
+	if !newContact { // a new contact has no chat yet
+		existing, err := tx.Chat.Query().Where(chat.ChannelID(channelID), chat.ContactID(contactID)).Only(ctx)
+		switch {
+		case err == nil:
+			upd := tx.Chat.Update().Where(chat.ID(existing.ID)).SetLastMessageAt(t)
+			if dealID != nil {
+				upd = upd.SetDealID(*dealID)
+				existing.DealID = dealID
+			}
+			existing.LastMessageAt = t
+			return existing, upd.Exec(ctx)
+		case !ent.IsNotFound(err):
+			return nil, err
 		}
-		return upd.Save(ctx)
-	case !ent.IsNotFound(err):
-		return nil, err
 	}
 	created, err := tx.Chat.Create().SetChannelID(channelID).SetContactID(contactID).SetNillableDealID(dealID).
 		SetLastMessageAt(t).Save(ctx)
@@ -235,59 +263,56 @@ func upsertChat(ctx context.Context, tx *ent.Tx, channelID, contactID int64, dl 
 }
 
 // settleResponsible keeps the client's responsible or distributes it
-// (SPEC §4 steps 2–5, §5) and says why.
+// (SPEC §4 steps 2–5, §5) and says why. It leaves the channel's members in
+// view: read under the cursor lock when distributing.
 func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channelView, ct *ent.Contact, sit situation) (*pb.Assignment, error) {
+	c := tx.Client()
 	mode := modeOf(view.ch.Distribution)
 	asg := &pb.Assignment{Mode: convert.EnumToPB[pb.DistributionMode](pb.DistributionMode_value, "DISTRIBUTION_MODE_", view.ch.Distribution)}
+	loadView := func() error {
+		var err error
+		view.members, err = loadMembers(ctx, c, view.ch.ID)
+		return err
+	}
 	if ct.ResponsibleID != nil {
-		keep, why := true, ""
-		name, err := r.employeeName(ctx, tx.Client(), view, *ct.ResponsibleID)
-		if err != nil {
+		if err := loadView(); err != nil {
 			return nil, err
 		}
+		keep, why := true, "the client already had a responsible"
 		switch sit {
 		case openDealSeen:
 			why = "the client has an open deal"
 		case allClosed:
 			// A repeat client keeps its responsible only if it can still
 			// write on this channel.
-			e, err := tx.Employee.Get(ctx, *ct.ResponsibleID)
+			e, err := c.Employee.Get(ctx, *ct.ResponsibleID)
 			if err != nil {
 				return nil, err
 			}
 			keep = view.decideFor(e, ct.ResponsibleID).Write
 			why = "it can still write on " + view.ch.Name
-		default:
-			why = "the client already had a responsible"
 		}
 		if keep {
+			name, err := r.employeeName(ctx, c, view, *ct.ResponsibleID)
+			if err != nil {
+				return nil, err
+			}
 			asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_KEPT
 			asg.ResponsibleEmployeeId = ids.Format(*ct.ResponsibleID)
 			asg.Explanation = fmt.Sprintf("kept: %s stays responsible (%s)", name, why)
 			return asg, nil
 		}
 	}
-	setResponsible := func(id *int64) error {
-		if (id == nil) == (ct.ResponsibleID == nil) && (id == nil || *id == *ct.ResponsibleID) {
-			return nil
-		}
-		upd := tx.Contact.UpdateOneID(ct.ID).ClearClaimedAt()
-		if id == nil {
-			upd = upd.ClearResponsibleID()
-		} else {
-			upd = upd.SetResponsibleID(*id)
-		}
-		saved, err := upd.Save(ctx)
-		if err == nil {
-			*ct = *saved
-		}
-		return err
-	}
 	if mode == distribution.FirstResponder {
-		cands := distribution.Candidates(view.distribution())
-		if err := setResponsible(nil); err != nil {
+		if view.members == nil {
+			if err := loadView(); err != nil {
+				return nil, err
+			}
+		}
+		if err := setResponsible(ctx, tx, ct, nil); err != nil {
 			return nil, err
 		}
+		cands := distribution.Candidates(view.distribution())
 		if len(cands) == 0 {
 			return noneEligible(asg, view), nil
 		}
@@ -302,18 +327,18 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channe
 		return asg, nil
 	}
 
-	// ROUND_ROBIN / WEIGHTED: under the channel's cursor lock, re-read the
-	// member list so the pick matches the cursor exactly.
+	// ROUND_ROBIN / WEIGHTED: read the member list under the channel's
+	// cursor lock, so the pick and the cursor agree exactly.
 	cur, err := distribution.Lock(ctx, tx, view.ch.ID)
 	if err != nil {
 		return nil, err
 	}
-	if view.members, err = loadMembers(ctx, tx.Client(), view.ch.ID); err != nil {
+	if err := loadView(); err != nil {
 		return nil, err
 	}
 	pick, ok := distribution.Next(mode, view.distribution(), distribution.CursorOf(cur))
 	if !ok {
-		if err := setResponsible(nil); err != nil {
+		if err := setResponsible(ctx, tx, ct, nil); err != nil {
 			return nil, err
 		}
 		return noneEligible(asg, view), nil
@@ -321,7 +346,7 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channe
 	if err := distribution.Save(ctx, tx, cur, pick.Cursor, true); err != nil {
 		return nil, err
 	}
-	if err := setResponsible(&pick.EmployeeID); err != nil {
+	if err := setResponsible(ctx, tx, ct, &pick.EmployeeID); err != nil {
 		return nil, err
 	}
 	asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED
@@ -329,6 +354,25 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channe
 	asg.Position, asg.Turn, asg.Weight = int32(pick.Position), int32(pick.Turn), int32(pick.Weight)
 	asg.Explanation = pick.Explain(mode, len(view.members))
 	return asg, nil
+}
+
+// setResponsible makes id (nil: nobody) the client's responsible, in the
+// store and in ct; a distributed responsible is not a claim.
+func setResponsible(ctx context.Context, tx *ent.Tx, ct *ent.Contact, id *int64) error {
+	if (id == nil && ct.ResponsibleID == nil) || (id != nil && ct.ResponsibleID != nil && *id == *ct.ResponsibleID) {
+		return nil
+	}
+	upd := tx.Contact.Update().Where(contact.ID(ct.ID)).ClearClaimedAt()
+	if id == nil {
+		upd = upd.ClearResponsibleID()
+	} else {
+		upd = upd.SetResponsibleID(*id)
+	}
+	if err := upd.Exec(ctx); err != nil {
+		return err
+	}
+	ct.ResponsibleID, ct.ClaimedAt = id, nil
+	return nil
 }
 
 func noneEligible(asg *pb.Assignment, view *channelView) *pb.Assignment {

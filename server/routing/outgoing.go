@@ -69,11 +69,7 @@ func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgo
 
 func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*pb.RouteOutgoingMessageResponse, error) {
 	c := tx.Client()
-	txid, err := notify.TxID(ctx, r.st, tx)
-	if err != nil {
-		return nil, err
-	}
-	as, err := loadSettings(ctx, c)
+	as, txid, err := r.loadSettings(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +108,7 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 			return nil, err
 		}
 		if cht, err = c.Chat.Query().Where(chat.ChannelID(ch.ID), chat.ContactID(ct.ID)).Only(ctx); ent.IsNotFound(err) {
-			cht, err = upsertChat(ctx, tx, ch.ID, ct.ID, nil)
+			cht, err = upsertChat(ctx, tx, ch.ID, ct.ID, nil, false)
 		}
 		if err != nil {
 			return nil, err

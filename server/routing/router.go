@@ -2,6 +2,8 @@ package routing
 
 import (
 	"context"
+
+	"entgo.io/ent/dialect/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -107,16 +109,46 @@ func clip(s string, n int) string {
 }
 
 // loadSettings reads the account settings and refuses routing when the
-// integration was deleted.
-func loadSettings(ctx context.Context, c *ent.Client) (*ent.AccountSettings, error) {
-	as, err := c.AccountSettings.Query().Only(ctx)
+// integration was deleted. On PostgreSQL the same query returns the
+// transaction's id, the first half of the cursor of every push decision it
+// writes (0 on SQLite).
+func (r *Router) loadSettings(ctx context.Context, c *ent.Client) (*ent.AccountSettings, int64, error) {
+	q := c.AccountSettings.Query()
+	if r.st.IsPostgres() {
+		q.Modify(func(s *sql.Selector) {
+			s.AppendSelectExprAs(sql.Expr("pg_current_xact_id()::text::bigint"), "txid")
+		})
+	}
+	as, err := q.Only(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if as.CrmKind == accountsettings.CrmKindNONE {
-		return nil, errs.Precondition("the account has no integration: save the integration settings first")
+		return nil, 0, errs.Precondition("the account has no integration: save the integration settings first")
 	}
-	return as, nil
+	var txid int64
+	if r.st.IsPostgres() {
+		v, err := as.Value("txid")
+		if err != nil {
+			return nil, 0, err
+		}
+		if txid, err = toInt64(v); err != nil {
+			return nil, 0, err
+		}
+	}
+	return as, txid, nil
+}
+
+func toInt64(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case *sql.NullInt64:
+		return x.Int64, nil
+	case *any:
+		return toInt64(*x)
+	}
+	return 0, fmt.Errorf("unexpected txid value %T", v)
 }
 
 // loadChannel reads a channel and refuses one that is not in the
@@ -161,40 +193,24 @@ func createEntity(ctx context.Context, tx *ent.Tx, ch *ent.Channel, contactID in
 	case channel.EntityKindLEAD:
 		return c.SetKind(deal.KindLEAD).SetNillableLeadStatusID(ch.LeadStatusID).Save(ctx)
 	case channel.EntityKindDEAL:
-		stage := ch.StageID
-		if stage == nil {
-			s, err := firstStage(ctx, tx.Client(), *ch.PipelineID)
-			if err != nil {
-				return nil, err
-			}
-			stage = s
+		if ch.StageID != nil {
+			return c.SetKind(deal.KindDEAL).SetNillablePipelineID(ch.PipelineID).SetStageID(*ch.StageID).Save(ctx)
 		}
-		return c.SetKind(deal.KindDEAL).SetNillablePipelineID(ch.PipelineID).SetNillableStageID(stage).Save(ctx)
 	}
-	p, err := tx.Pipeline.Query().Order(ent.Asc(pipeline.FieldPosition), ent.Asc(pipeline.FieldID)).First(ctx)
+	// The first stage of the configured pipeline, or of the first pipeline.
+	q := tx.Stage.Query()
+	if ch.EntityKind == channel.EntityKindDEAL {
+		q = q.Where(stage.PipelineID(*ch.PipelineID))
+	}
+	first, err := q.Order(stage.ByPipelineField(pipeline.FieldPosition), ent.Asc(stage.FieldPipelineID),
+		ent.Asc(stage.FieldPosition), ent.Asc(stage.FieldID)).First(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	stage, err := firstStage(ctx, tx.Client(), p.ID)
-	if err != nil {
-		return nil, err
-	}
-	return c.SetKind(deal.KindDEAL).SetPipelineID(p.ID).SetNillableStageID(stage).Save(ctx)
-}
-
-func firstStage(ctx context.Context, c *ent.Client, pipelineID int64) (*int64, error) {
-	s, err := c.Stage.Query().Where(stage.PipelineID(pipelineID)).
-		Order(ent.Asc(stage.FieldPosition), ent.Asc(stage.FieldID)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &s.ID, nil
+	return c.SetKind(deal.KindDEAL).SetPipelineID(first.PipelineID).SetStageID(first.ID).Save(ctx)
 }
 
 // replay returns the stored answer to a message the gateway sent before.
@@ -239,4 +255,4 @@ func findOrCreateContact(ctx context.Context, tx *ent.Tx, who sender, name strin
 	return c, err == nil, err
 }
 
-func now() time.Time { return time.Now() }
+func now() time.Time { return types.Now() }

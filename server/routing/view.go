@@ -10,10 +10,13 @@ package routing
 import (
 	"context"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
+	"github.com/switchboardhq/switchboard/ent/employee"
 	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/push"
@@ -76,29 +79,44 @@ func modeOf(d channel.Distribution) distribution.Mode {
 	return distribution.RoundRobin
 }
 
-// loadMembers reads a channel's member list with its employees.
+// loadMembers reads a channel's member list with its employees, in one
+// query.
 func loadMembers(ctx context.Context, c *ent.Client, channelID int64) ([]member, error) {
-	rows, err := c.ChannelMember.Query().
+	var rows []struct {
+		EmployeeID int64  `json:"employee_id"`
+		Role       string `json:"role"`
+		Access     string `json:"access"`
+		Receives   bool   `json:"receives_new_clients"`
+		Weight     int    `json:"weight"`
+		Name       string `json:"name"`
+		Active     bool   `json:"active"`
+		ChatAdmin  bool   `json:"chat_admin"`
+	}
+	err := c.ChannelMember.Query().
 		Where(channelmember.ChannelID(channelID)).
 		Order(ent.Asc(channelmember.FieldPosition), ent.Asc(channelmember.FieldID)).
-		WithEmployee().
-		All(ctx)
+		Modify(func(s *sql.Selector) {
+			e := sql.Table(employee.Table)
+			s.Join(e).On(s.C(channelmember.FieldEmployeeID), e.C(employee.FieldID))
+			s.Select(s.C(channelmember.FieldEmployeeID), s.C(channelmember.FieldRole), s.C(channelmember.FieldAccess),
+				s.C(channelmember.FieldReceivesNewClients), s.C(channelmember.FieldWeight),
+				e.C(employee.FieldName), e.C(employee.FieldActive), e.C(employee.FieldChatAdmin))
+		}).Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]member, 0, len(rows))
-	for _, m := range rows {
-		e := m.Edges.Employee
-		out = append(out, member{
+	out := make([]member, len(rows))
+	for i, m := range rows {
+		out[i] = member{
 			EmployeeID: m.EmployeeID,
-			Name:       e.Name,
-			Active:     e.Active,
-			ChatAdmin:  e.ChatAdmin,
-			Role:       roleOf(m.Role),
-			Access:     levelOf(m.Access),
-			Receives:   m.ReceivesNewClients,
+			Name:       m.Name,
+			Active:     m.Active,
+			ChatAdmin:  m.ChatAdmin,
+			Role:       roleOf(channelmember.Role(m.Role)),
+			Access:     levelOf(channelmember.Access(m.Access)),
+			Receives:   m.Receives,
 			Weight:     m.Weight,
-		})
+		}
 	}
 	return out, nil
 }

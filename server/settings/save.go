@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/employee"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/distribution"
@@ -22,7 +22,7 @@ import (
 // if the revision is still expected (else errs.ErrStale). The row update
 // also serializes concurrent settings writers of the account.
 func bump(ctx context.Context, tx *ent.Tx, expected int64) (int64, error) {
-	q := tx.AccountSettings.Update().AddRevision(1).SetUpdatedAt(time.Now())
+	q := tx.AccountSettings.Update().AddRevision(1).SetUpdatedAt(types.Now())
 	if expected > 0 {
 		q = q.Where(accountsettings.Revision(expected))
 	}

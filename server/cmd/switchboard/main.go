@@ -3,6 +3,7 @@
 //	switchboard serve [flags]                 run the server
 //	switchboard account create --name NAME    create an account, print its key
 //	switchboard notifications watch [flags]   stream an employee's pushes
+//	switchboard bench [flags]                 the measurements of docs/BENCHMARKS.md
 package main
 
 import (
@@ -32,6 +33,8 @@ func main() {
 		err = account(ctx, os.Args[2:])
 	case "notifications":
 		err = notifications(ctx, os.Args[2:])
+	case "bench":
+		err = benchCmd(ctx, os.Args[2:])
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -54,6 +57,7 @@ Usage:
   switchboard serve [flags]                  run the server (see serve -h)
   switchboard account create --name NAME     create an account and print its admin key
   switchboard notifications watch [flags]    stream an employee's push decisions
+  switchboard bench [flags]                  measure routing, access checks and streams
 `)
 }
 

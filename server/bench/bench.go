@@ -1,0 +1,122 @@
+// Package bench measures Switchboard on this machine: RouteIncomingMessage
+// over the real Connect transport (h2c) against PostgreSQL and embedded
+// SQLite, the same transaction written directly with pgx as the ceiling,
+// CheckAccess, and the notification streams. It is run by
+// "switchboard bench" and its results go to docs/BENCHMARKS.md.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboardhq/switchboard/server/app"
+	"github.com/switchboardhq/switchboard/server/client"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// Result is one measured scenario.
+type Result struct {
+	Name     string
+	Callers  int
+	Ops      int
+	Errors   int
+	Duration time.Duration
+	P50, P99 time.Duration
+}
+
+// Rate is operations per second.
+func (r Result) Rate() float64 { return float64(r.Ops) / r.Duration.Seconds() }
+
+// run calls op from callers goroutines for d and measures each call.
+func run(ctx context.Context, name string, callers int, d time.Duration, op func(ctx context.Context, caller, i int) error) Result {
+	var wg sync.WaitGroup
+	lat := make([][]time.Duration, callers)
+	var errs atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for c := 0; c < callers; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				t0 := time.Now()
+				if err := op(ctx, c, i); err != nil {
+					if errs.Add(1) == 1 {
+						firstErr.Store(err.Error())
+					}
+					continue
+				}
+				lat[c] = append(lat[c], time.Since(t0))
+			}
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	r := Result{Name: name, Callers: callers, Ops: len(all), Errors: int(errs.Load()), Duration: elapsed}
+	if len(all) > 0 {
+		r.P50, r.P99 = all[len(all)/2], all[len(all)*99/100]
+	}
+	if r.Errors > 0 {
+		slog.Warn("bench: errors", "scenario", name, "errors", r.Errors, "first", firstErr.Load())
+	}
+	return r
+}
+
+// server is an in-process Switchboard on a loopback port, speaking h2c.
+type server struct {
+	url  string
+	srv  *http.Server
+	app  *app.App
+	quit func()
+}
+
+func startServer(st *store.Store, opts app.Options) (*server, error) {
+	opts.Store = st
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.AuthCacheTTL == 0 {
+		opts.AuthCacheTTL = 5 * time.Second
+	}
+	a, err := app.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: a.Handler(), Protocols: new(http.Protocols)}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
+	s := &server{url: "http://" + ln.Addr().String(), srv: srv, app: a}
+	s.quit = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Close(ctx)
+		_ = srv.Shutdown(ctx)
+	}
+	return s, nil
+}
+
+// clients returns Connect clients over HTTP/2 cleartext.
+func (s *server) clients(key string) *client.Clients {
+	return client.New(s.url, key, client.Connect, client.HTTPClient(client.Connect, true))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

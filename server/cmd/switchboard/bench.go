@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard/server/bench"
+)
+
+// benchCmd runs "switchboard bench": the measurements of docs/BENCHMARKS.md.
+func benchCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	dbURL := fs.String("database-url", env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL database to measure on (a fresh schema per scenario)")
+	duration := fs.Duration("duration", 20*time.Second, "length of each scenario")
+	callers := fs.String("callers", "8,32", "concurrency levels of the routing scenarios")
+	only := fs.String("only", "routing,access,sqlite,notify", "scenarios to run")
+	channels := fs.String("channels", "100,1", "channel counts of the routing scenarios")
+	noCeiling := fs.Bool("no-ceiling", false, "skip the pgx ceiling (to profile the API alone)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	levels, err := numbers("--callers", *callers)
+	if err != nil {
+		return err
+	}
+	counts, err := numbers("--channels", *channels)
+	if err != nil {
+		return err
+	}
+	out := func(format string, a ...any) { fmt.Fprintf(os.Stdout, format+"\n", a...) }
+	o := bench.Options{DatabaseURL: *dbURL, Duration: *duration, Callers: levels, Channels: counts, SkipCeiling: *noCeiling, Out: out}
+	want := func(s string) bool { return strings.Contains(","+*only+",", ","+s+",") }
+	out("# switchboard bench %s", strings.Join(args, " "))
+	if want("routing") {
+		if _, err := bench.Routing(ctx, o); err != nil {
+			return err
+		}
+	}
+	if want("access") {
+		if _, err := bench.Access(ctx, o, 32); err != nil {
+			return err
+		}
+	}
+	if want("sqlite") {
+		dir, err := os.MkdirTemp("", "switchboard-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		for _, n := range levels {
+			if _, err := bench.SQLite(ctx, o, dir, n); err != nil {
+				return err
+			}
+			os.Remove(dir + "/bench.db")
+		}
+	}
+	return nil
+}
+
+func numbers(flag, list string) ([]int, error) {
+	var out []int
+	for _, s := range splitList(list) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: %q is not a positive number", flag, s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
