@@ -21,6 +21,8 @@ type AccountSettings struct {
 	AccountID int64 `json:"account_id,omitempty"`
 	// Revision holds the value of the "revision" field.
 	Revision int64 `json:"revision,omitempty"`
+	// DirectoryVersion holds the value of the "directory_version" field.
+	DirectoryVersion int64 `json:"directory_version,omitempty"`
 	// CrmKind holds the value of the "crm_kind" field.
 	CrmKind accountsettings.CrmKind `json:"crm_kind,omitempty"`
 	// SavedOnce holds the value of the "saved_once" field.
@@ -51,7 +53,7 @@ func (*AccountSettings) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case accountsettings.FieldSavedOnce, accountsettings.FieldConvert8ToPlus7, accountsettings.FieldNotifyManagersAllMessages:
 			values[i] = new(sql.NullBool)
-		case accountsettings.FieldID, accountsettings.FieldAccountID, accountsettings.FieldRevision, accountsettings.FieldPrunedTxid, accountsettings.FieldPrunedID:
+		case accountsettings.FieldID, accountsettings.FieldAccountID, accountsettings.FieldRevision, accountsettings.FieldDirectoryVersion, accountsettings.FieldPrunedTxid, accountsettings.FieldPrunedID:
 			values[i] = new(sql.NullInt64)
 		case accountsettings.FieldCrmKind, accountsettings.FieldSaveMessages, accountsettings.FieldGlobalChatVisibility, accountsettings.FieldTimeZone:
 			values[i] = new(sql.NullString)
@@ -89,6 +91,12 @@ func (_m *AccountSettings) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field revision", values[i])
 			} else if value.Valid {
 				_m.Revision = value.Int64
+			}
+		case accountsettings.FieldDirectoryVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field directory_version", values[i])
+			} else if value.Valid {
+				_m.DirectoryVersion = value.Int64
 			}
 		case accountsettings.FieldCrmKind:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -191,6 +199,9 @@ func (_m *AccountSettings) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("revision=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Revision))
+	builder.WriteString(", ")
+	builder.WriteString("directory_version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DirectoryVersion))
 	builder.WriteString(", ")
 	builder.WriteString("crm_kind=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CrmKind))

@@ -42,6 +42,20 @@ func (_c *AccountSettingsCreate) SetNillableRevision(v *int64) *AccountSettingsC
 	return _c
 }
 
+// SetDirectoryVersion sets the "directory_version" field.
+func (_c *AccountSettingsCreate) SetDirectoryVersion(v int64) *AccountSettingsCreate {
+	_c.mutation.SetDirectoryVersion(v)
+	return _c
+}
+
+// SetNillableDirectoryVersion sets the "directory_version" field if the given value is not nil.
+func (_c *AccountSettingsCreate) SetNillableDirectoryVersion(v *int64) *AccountSettingsCreate {
+	if v != nil {
+		_c.SetDirectoryVersion(*v)
+	}
+	return _c
+}
+
 // SetCrmKind sets the "crm_kind" field.
 func (_c *AccountSettingsCreate) SetCrmKind(v accountsettings.CrmKind) *AccountSettingsCreate {
 	_c.mutation.SetCrmKind(v)
@@ -229,6 +243,10 @@ func (_c *AccountSettingsCreate) defaults() error {
 		v := accountsettings.DefaultRevision
 		_c.mutation.SetRevision(v)
 	}
+	if _, ok := _c.mutation.DirectoryVersion(); !ok {
+		v := accountsettings.DefaultDirectoryVersion
+		_c.mutation.SetDirectoryVersion(v)
+	}
 	if _, ok := _c.mutation.CrmKind(); !ok {
 		v := accountsettings.DefaultCrmKind
 		_c.mutation.SetCrmKind(v)
@@ -287,6 +305,9 @@ func (_c *AccountSettingsCreate) check() error {
 	}
 	if _, ok := _c.mutation.Revision(); !ok {
 		return &ValidationError{Name: "revision", err: errors.New(`ent: missing required field "AccountSettings.revision"`)}
+	}
+	if _, ok := _c.mutation.DirectoryVersion(); !ok {
+		return &ValidationError{Name: "directory_version", err: errors.New(`ent: missing required field "AccountSettings.directory_version"`)}
 	}
 	if _, ok := _c.mutation.CrmKind(); !ok {
 		return &ValidationError{Name: "crm_kind", err: errors.New(`ent: missing required field "AccountSettings.crm_kind"`)}
@@ -378,6 +399,10 @@ func (_c *AccountSettingsCreate) createSpec() (*AccountSettings, *sqlgraph.Creat
 	if value, ok := _c.mutation.Revision(); ok {
 		_spec.SetField(accountsettings.FieldRevision, field.TypeInt64, value)
 		_node.Revision = value
+	}
+	if value, ok := _c.mutation.DirectoryVersion(); ok {
+		_spec.SetField(accountsettings.FieldDirectoryVersion, field.TypeInt64, value)
+		_node.DirectoryVersion = value
 	}
 	if value, ok := _c.mutation.CrmKind(); ok {
 		_spec.SetField(accountsettings.FieldCrmKind, field.TypeEnum, value)
@@ -486,6 +511,24 @@ func (u *AccountSettingsUpsert) UpdateRevision() *AccountSettingsUpsert {
 // AddRevision adds v to the "revision" field.
 func (u *AccountSettingsUpsert) AddRevision(v int64) *AccountSettingsUpsert {
 	u.Add(accountsettings.FieldRevision, v)
+	return u
+}
+
+// SetDirectoryVersion sets the "directory_version" field.
+func (u *AccountSettingsUpsert) SetDirectoryVersion(v int64) *AccountSettingsUpsert {
+	u.Set(accountsettings.FieldDirectoryVersion, v)
+	return u
+}
+
+// UpdateDirectoryVersion sets the "directory_version" field to the value that was provided on create.
+func (u *AccountSettingsUpsert) UpdateDirectoryVersion() *AccountSettingsUpsert {
+	u.SetExcluded(accountsettings.FieldDirectoryVersion)
+	return u
+}
+
+// AddDirectoryVersion adds v to the "directory_version" field.
+func (u *AccountSettingsUpsert) AddDirectoryVersion(v int64) *AccountSettingsUpsert {
+	u.Add(accountsettings.FieldDirectoryVersion, v)
 	return u
 }
 
@@ -690,6 +733,27 @@ func (u *AccountSettingsUpsertOne) AddRevision(v int64) *AccountSettingsUpsertOn
 func (u *AccountSettingsUpsertOne) UpdateRevision() *AccountSettingsUpsertOne {
 	return u.Update(func(s *AccountSettingsUpsert) {
 		s.UpdateRevision()
+	})
+}
+
+// SetDirectoryVersion sets the "directory_version" field.
+func (u *AccountSettingsUpsertOne) SetDirectoryVersion(v int64) *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetDirectoryVersion(v)
+	})
+}
+
+// AddDirectoryVersion adds v to the "directory_version" field.
+func (u *AccountSettingsUpsertOne) AddDirectoryVersion(v int64) *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.AddDirectoryVersion(v)
+	})
+}
+
+// UpdateDirectoryVersion sets the "directory_version" field to the value that was provided on create.
+func (u *AccountSettingsUpsertOne) UpdateDirectoryVersion() *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdateDirectoryVersion()
 	})
 }
 
@@ -1082,6 +1146,27 @@ func (u *AccountSettingsUpsertBulk) AddRevision(v int64) *AccountSettingsUpsertB
 func (u *AccountSettingsUpsertBulk) UpdateRevision() *AccountSettingsUpsertBulk {
 	return u.Update(func(s *AccountSettingsUpsert) {
 		s.UpdateRevision()
+	})
+}
+
+// SetDirectoryVersion sets the "directory_version" field.
+func (u *AccountSettingsUpsertBulk) SetDirectoryVersion(v int64) *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetDirectoryVersion(v)
+	})
+}
+
+// AddDirectoryVersion adds v to the "directory_version" field.
+func (u *AccountSettingsUpsertBulk) AddDirectoryVersion(v int64) *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.AddDirectoryVersion(v)
+	})
+}
+
+// UpdateDirectoryVersion sets the "directory_version" field to the value that was provided on create.
+func (u *AccountSettingsUpsertBulk) UpdateDirectoryVersion() *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdateDirectoryVersion()
 	})
 }
 

@@ -50,6 +50,27 @@ func (_u *AccountSettingsUpdate) AddRevision(v int64) *AccountSettingsUpdate {
 	return _u
 }
 
+// SetDirectoryVersion sets the "directory_version" field.
+func (_u *AccountSettingsUpdate) SetDirectoryVersion(v int64) *AccountSettingsUpdate {
+	_u.mutation.ResetDirectoryVersion()
+	_u.mutation.SetDirectoryVersion(v)
+	return _u
+}
+
+// SetNillableDirectoryVersion sets the "directory_version" field if the given value is not nil.
+func (_u *AccountSettingsUpdate) SetNillableDirectoryVersion(v *int64) *AccountSettingsUpdate {
+	if v != nil {
+		_u.SetDirectoryVersion(*v)
+	}
+	return _u
+}
+
+// AddDirectoryVersion adds value to the "directory_version" field.
+func (_u *AccountSettingsUpdate) AddDirectoryVersion(v int64) *AccountSettingsUpdate {
+	_u.mutation.AddDirectoryVersion(v)
+	return _u
+}
+
 // SetCrmKind sets the "crm_kind" field.
 func (_u *AccountSettingsUpdate) SetCrmKind(v accountsettings.CrmKind) *AccountSettingsUpdate {
 	_u.mutation.SetCrmKind(v)
@@ -285,6 +306,12 @@ func (_u *AccountSettingsUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.AddedRevision(); ok {
 		_spec.AddField(accountsettings.FieldRevision, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.DirectoryVersion(); ok {
+		_spec.SetField(accountsettings.FieldDirectoryVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedDirectoryVersion(); ok {
+		_spec.AddField(accountsettings.FieldDirectoryVersion, field.TypeInt64, value)
+	}
 	if value, ok := _u.mutation.CrmKind(); ok {
 		_spec.SetField(accountsettings.FieldCrmKind, field.TypeEnum, value)
 	}
@@ -361,6 +388,27 @@ func (_u *AccountSettingsUpdateOne) SetNillableRevision(v *int64) *AccountSettin
 // AddRevision adds value to the "revision" field.
 func (_u *AccountSettingsUpdateOne) AddRevision(v int64) *AccountSettingsUpdateOne {
 	_u.mutation.AddRevision(v)
+	return _u
+}
+
+// SetDirectoryVersion sets the "directory_version" field.
+func (_u *AccountSettingsUpdateOne) SetDirectoryVersion(v int64) *AccountSettingsUpdateOne {
+	_u.mutation.ResetDirectoryVersion()
+	_u.mutation.SetDirectoryVersion(v)
+	return _u
+}
+
+// SetNillableDirectoryVersion sets the "directory_version" field if the given value is not nil.
+func (_u *AccountSettingsUpdateOne) SetNillableDirectoryVersion(v *int64) *AccountSettingsUpdateOne {
+	if v != nil {
+		_u.SetDirectoryVersion(*v)
+	}
+	return _u
+}
+
+// AddDirectoryVersion adds value to the "directory_version" field.
+func (_u *AccountSettingsUpdateOne) AddDirectoryVersion(v int64) *AccountSettingsUpdateOne {
+	_u.mutation.AddDirectoryVersion(v)
 	return _u
 }
 
@@ -628,6 +676,12 @@ func (_u *AccountSettingsUpdateOne) sqlSave(ctx context.Context) (_node *Account
 	}
 	if value, ok := _u.mutation.AddedRevision(); ok {
 		_spec.AddField(accountsettings.FieldRevision, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.DirectoryVersion(); ok {
+		_spec.SetField(accountsettings.FieldDirectoryVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedDirectoryVersion(); ok {
+		_spec.AddField(accountsettings.FieldDirectoryVersion, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.CrmKind(); ok {
 		_spec.SetField(accountsettings.FieldCrmKind, field.TypeEnum, value)

@@ -452,6 +452,8 @@ type AccountSettingsMutation struct {
 	addaccount_id                *int64
 	revision                     *int64
 	addrevision                  *int64
+	directory_version            *int64
+	adddirectory_version         *int64
 	crm_kind                     *accountsettings.CrmKind
 	saved_once                   *bool
 	save_messages                *accountsettings.SaveMessages
@@ -684,6 +686,62 @@ func (m *AccountSettingsMutation) AddedRevision() (r int64, exists bool) {
 func (m *AccountSettingsMutation) ResetRevision() {
 	m.revision = nil
 	m.addrevision = nil
+}
+
+// SetDirectoryVersion sets the "directory_version" field.
+func (m *AccountSettingsMutation) SetDirectoryVersion(i int64) {
+	m.directory_version = &i
+	m.adddirectory_version = nil
+}
+
+// DirectoryVersion returns the value of the "directory_version" field in the mutation.
+func (m *AccountSettingsMutation) DirectoryVersion() (r int64, exists bool) {
+	v := m.directory_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDirectoryVersion returns the old "directory_version" field's value of the AccountSettings entity.
+// If the AccountSettings object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountSettingsMutation) OldDirectoryVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDirectoryVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDirectoryVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDirectoryVersion: %w", err)
+	}
+	return oldValue.DirectoryVersion, nil
+}
+
+// AddDirectoryVersion adds i to the "directory_version" field.
+func (m *AccountSettingsMutation) AddDirectoryVersion(i int64) {
+	if m.adddirectory_version != nil {
+		*m.adddirectory_version += i
+	} else {
+		m.adddirectory_version = &i
+	}
+}
+
+// AddedDirectoryVersion returns the value that was added to the "directory_version" field in this mutation.
+func (m *AccountSettingsMutation) AddedDirectoryVersion() (r int64, exists bool) {
+	v := m.adddirectory_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDirectoryVersion resets all changes to the "directory_version" field.
+func (m *AccountSettingsMutation) ResetDirectoryVersion() {
+	m.directory_version = nil
+	m.adddirectory_version = nil
 }
 
 // SetCrmKind sets the "crm_kind" field.
@@ -1120,12 +1178,15 @@ func (m *AccountSettingsMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountSettingsMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.account_id != nil {
 		fields = append(fields, accountsettings.FieldAccountID)
 	}
 	if m.revision != nil {
 		fields = append(fields, accountsettings.FieldRevision)
+	}
+	if m.directory_version != nil {
+		fields = append(fields, accountsettings.FieldDirectoryVersion)
 	}
 	if m.crm_kind != nil {
 		fields = append(fields, accountsettings.FieldCrmKind)
@@ -1169,6 +1230,8 @@ func (m *AccountSettingsMutation) Field(name string) (ent.Value, bool) {
 		return m.AccountID()
 	case accountsettings.FieldRevision:
 		return m.Revision()
+	case accountsettings.FieldDirectoryVersion:
+		return m.DirectoryVersion()
 	case accountsettings.FieldCrmKind:
 		return m.CrmKind()
 	case accountsettings.FieldSavedOnce:
@@ -1202,6 +1265,8 @@ func (m *AccountSettingsMutation) OldField(ctx context.Context, name string) (en
 		return m.OldAccountID(ctx)
 	case accountsettings.FieldRevision:
 		return m.OldRevision(ctx)
+	case accountsettings.FieldDirectoryVersion:
+		return m.OldDirectoryVersion(ctx)
 	case accountsettings.FieldCrmKind:
 		return m.OldCrmKind(ctx)
 	case accountsettings.FieldSavedOnce:
@@ -1244,6 +1309,13 @@ func (m *AccountSettingsMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRevision(v)
+		return nil
+	case accountsettings.FieldDirectoryVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDirectoryVersion(v)
 		return nil
 	case accountsettings.FieldCrmKind:
 		v, ok := value.(accountsettings.CrmKind)
@@ -1329,6 +1401,9 @@ func (m *AccountSettingsMutation) AddedFields() []string {
 	if m.addrevision != nil {
 		fields = append(fields, accountsettings.FieldRevision)
 	}
+	if m.adddirectory_version != nil {
+		fields = append(fields, accountsettings.FieldDirectoryVersion)
+	}
 	if m.addpruned_txid != nil {
 		fields = append(fields, accountsettings.FieldPrunedTxid)
 	}
@@ -1347,6 +1422,8 @@ func (m *AccountSettingsMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAccountID()
 	case accountsettings.FieldRevision:
 		return m.AddedRevision()
+	case accountsettings.FieldDirectoryVersion:
+		return m.AddedDirectoryVersion()
 	case accountsettings.FieldPrunedTxid:
 		return m.AddedPrunedTxid()
 	case accountsettings.FieldPrunedID:
@@ -1373,6 +1450,13 @@ func (m *AccountSettingsMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddRevision(v)
+		return nil
+	case accountsettings.FieldDirectoryVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDirectoryVersion(v)
 		return nil
 	case accountsettings.FieldPrunedTxid:
 		v, ok := value.(int64)
@@ -1420,6 +1504,9 @@ func (m *AccountSettingsMutation) ResetField(name string) error {
 		return nil
 	case accountsettings.FieldRevision:
 		m.ResetRevision()
+		return nil
+	case accountsettings.FieldDirectoryVersion:
+		m.ResetDirectoryVersion()
 		return nil
 	case accountsettings.FieldCrmKind:
 		m.ResetCrmKind()

@@ -19,6 +19,8 @@ const (
 	FieldAccountID = "account_id"
 	// FieldRevision holds the string denoting the revision field in the database.
 	FieldRevision = "revision"
+	// FieldDirectoryVersion holds the string denoting the directory_version field in the database.
+	FieldDirectoryVersion = "directory_version"
 	// FieldCrmKind holds the string denoting the crm_kind field in the database.
 	FieldCrmKind = "crm_kind"
 	// FieldSavedOnce holds the string denoting the saved_once field in the database.
@@ -48,6 +50,7 @@ var Columns = []string{
 	FieldID,
 	FieldAccountID,
 	FieldRevision,
+	FieldDirectoryVersion,
 	FieldCrmKind,
 	FieldSavedOnce,
 	FieldSaveMessages,
@@ -82,6 +85,8 @@ var (
 	AccountIDValidator func(int64) error
 	// DefaultRevision holds the default value on creation for the "revision" field.
 	DefaultRevision int64
+	// DefaultDirectoryVersion holds the default value on creation for the "directory_version" field.
+	DefaultDirectoryVersion int64
 	// DefaultSavedOnce holds the default value on creation for the "saved_once" field.
 	DefaultSavedOnce bool
 	// DefaultConvert8ToPlus7 holds the default value on creation for the "convert_8_to_plus7" field.
@@ -203,6 +208,11 @@ func ByAccountID(opts ...sql.OrderTermOption) OrderOption {
 // ByRevision orders the results by the revision field.
 func ByRevision(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevision, opts...).ToFunc()
+}
+
+// ByDirectoryVersion orders the results by the directory_version field.
+func ByDirectoryVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDirectoryVersion, opts...).ToFunc()
 }
 
 // ByCrmKind orders the results by the crm_kind field.

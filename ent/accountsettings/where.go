@@ -64,6 +64,11 @@ func Revision(v int64) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldEQ(FieldRevision, v))
 }
 
+// DirectoryVersion applies equality check predicate on the "directory_version" field. It's identical to DirectoryVersionEQ.
+func DirectoryVersion(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldDirectoryVersion, v))
+}
+
 // SavedOnce applies equality check predicate on the "saved_once" field. It's identical to SavedOnceEQ.
 func SavedOnce(v bool) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldEQ(FieldSavedOnce, v))
@@ -177,6 +182,46 @@ func RevisionLT(v int64) predicate.AccountSettings {
 // RevisionLTE applies the LTE predicate on the "revision" field.
 func RevisionLTE(v int64) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldLTE(FieldRevision, v))
+}
+
+// DirectoryVersionEQ applies the EQ predicate on the "directory_version" field.
+func DirectoryVersionEQ(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldDirectoryVersion, v))
+}
+
+// DirectoryVersionNEQ applies the NEQ predicate on the "directory_version" field.
+func DirectoryVersionNEQ(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNEQ(FieldDirectoryVersion, v))
+}
+
+// DirectoryVersionIn applies the In predicate on the "directory_version" field.
+func DirectoryVersionIn(vs ...int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldIn(FieldDirectoryVersion, vs...))
+}
+
+// DirectoryVersionNotIn applies the NotIn predicate on the "directory_version" field.
+func DirectoryVersionNotIn(vs ...int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNotIn(FieldDirectoryVersion, vs...))
+}
+
+// DirectoryVersionGT applies the GT predicate on the "directory_version" field.
+func DirectoryVersionGT(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGT(FieldDirectoryVersion, v))
+}
+
+// DirectoryVersionGTE applies the GTE predicate on the "directory_version" field.
+func DirectoryVersionGTE(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGTE(FieldDirectoryVersion, v))
+}
+
+// DirectoryVersionLT applies the LT predicate on the "directory_version" field.
+func DirectoryVersionLT(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLT(FieldDirectoryVersion, v))
+}
+
+// DirectoryVersionLTE applies the LTE predicate on the "directory_version" field.
+func DirectoryVersionLTE(v int64) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLTE(FieldDirectoryVersion, v))
 }
 
 // CrmKindEQ applies the EQ predicate on the "crm_kind" field.

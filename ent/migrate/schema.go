@@ -25,6 +25,7 @@ var (
 		{Name: "id", Type: field.TypeInt64, Increment: true},
 		{Name: "account_id", Type: field.TypeInt64},
 		{Name: "revision", Type: field.TypeInt64, Default: 1},
+		{Name: "directory_version", Type: field.TypeInt64, Default: 1},
 		{Name: "crm_kind", Type: field.TypeEnum, Enums: []string{"NONE", "NATIVE", "AMOCRM", "KOMMO", "BITRIX24", "ZOHO", "HUBSPOT", "PIPEDRIVE"}, Default: "NATIVE"},
 		{Name: "saved_once", Type: field.TypeBool, Default: false},
 		{Name: "save_messages", Type: field.TypeEnum, Enums: []string{"EACH_MESSAGE", "HOURLY", "DAILY", "NONE"}, Default: "HOURLY"},

@@ -71,34 +71,38 @@ func init() {
 	accountsettingsDescRevision := accountsettingsFields[1].Descriptor()
 	// accountsettings.DefaultRevision holds the default value on creation for the revision field.
 	accountsettings.DefaultRevision = accountsettingsDescRevision.Default.(int64)
+	// accountsettingsDescDirectoryVersion is the schema descriptor for directory_version field.
+	accountsettingsDescDirectoryVersion := accountsettingsFields[2].Descriptor()
+	// accountsettings.DefaultDirectoryVersion holds the default value on creation for the directory_version field.
+	accountsettings.DefaultDirectoryVersion = accountsettingsDescDirectoryVersion.Default.(int64)
 	// accountsettingsDescSavedOnce is the schema descriptor for saved_once field.
-	accountsettingsDescSavedOnce := accountsettingsFields[3].Descriptor()
+	accountsettingsDescSavedOnce := accountsettingsFields[4].Descriptor()
 	// accountsettings.DefaultSavedOnce holds the default value on creation for the saved_once field.
 	accountsettings.DefaultSavedOnce = accountsettingsDescSavedOnce.Default.(bool)
 	// accountsettingsDescConvert8ToPlus7 is the schema descriptor for convert_8_to_plus7 field.
-	accountsettingsDescConvert8ToPlus7 := accountsettingsFields[5].Descriptor()
+	accountsettingsDescConvert8ToPlus7 := accountsettingsFields[6].Descriptor()
 	// accountsettings.DefaultConvert8ToPlus7 holds the default value on creation for the convert_8_to_plus7 field.
 	accountsettings.DefaultConvert8ToPlus7 = accountsettingsDescConvert8ToPlus7.Default.(bool)
 	// accountsettingsDescNotifyManagersAllMessages is the schema descriptor for notify_managers_all_messages field.
-	accountsettingsDescNotifyManagersAllMessages := accountsettingsFields[6].Descriptor()
+	accountsettingsDescNotifyManagersAllMessages := accountsettingsFields[7].Descriptor()
 	// accountsettings.DefaultNotifyManagersAllMessages holds the default value on creation for the notify_managers_all_messages field.
 	accountsettings.DefaultNotifyManagersAllMessages = accountsettingsDescNotifyManagersAllMessages.Default.(bool)
 	// accountsettingsDescTimeZone is the schema descriptor for time_zone field.
-	accountsettingsDescTimeZone := accountsettingsFields[8].Descriptor()
+	accountsettingsDescTimeZone := accountsettingsFields[9].Descriptor()
 	// accountsettings.DefaultTimeZone holds the default value on creation for the time_zone field.
 	accountsettings.DefaultTimeZone = accountsettingsDescTimeZone.Default.(string)
 	// accountsettings.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
 	accountsettings.TimeZoneValidator = accountsettingsDescTimeZone.Validators[0].(func(string) error)
 	// accountsettingsDescUpdatedAt is the schema descriptor for updated_at field.
-	accountsettingsDescUpdatedAt := accountsettingsFields[9].Descriptor()
+	accountsettingsDescUpdatedAt := accountsettingsFields[10].Descriptor()
 	// accountsettings.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	accountsettings.DefaultUpdatedAt = accountsettingsDescUpdatedAt.Default.(func() time.Time)
 	// accountsettingsDescPrunedTxid is the schema descriptor for pruned_txid field.
-	accountsettingsDescPrunedTxid := accountsettingsFields[10].Descriptor()
+	accountsettingsDescPrunedTxid := accountsettingsFields[11].Descriptor()
 	// accountsettings.DefaultPrunedTxid holds the default value on creation for the pruned_txid field.
 	accountsettings.DefaultPrunedTxid = accountsettingsDescPrunedTxid.Default.(int64)
 	// accountsettingsDescPrunedID is the schema descriptor for pruned_id field.
-	accountsettingsDescPrunedID := accountsettingsFields[11].Descriptor()
+	accountsettingsDescPrunedID := accountsettingsFields[12].Descriptor()
 	// accountsettings.DefaultPrunedID holds the default value on creation for the pruned_id field.
 	accountsettings.DefaultPrunedID = accountsettingsDescPrunedID.Default.(int64)
 	channelMixin := schema.Channel{}.Mixin()

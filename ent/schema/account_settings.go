@@ -20,6 +20,11 @@ func (AccountSettings) Fields() []ent.Field {
 		field.Int64("id"),
 		// revision is the optimistic-concurrency token of the whole settings.
 		field.Int64("revision").Default(1),
+		// directory_version moves forward with every change to what routing
+		// reads of the account (settings, channels, members, employees,
+		// pipelines), in the same transaction: replicas cache that data and
+		// check it against this one number.
+		field.Int64("directory_version").Default(1),
 		field.Enum("crm_kind").Values("NONE", "NATIVE", "AMOCRM", "KOMMO", "BITRIX24", "ZOHO", "HUBSPOT", "PIPEDRIVE").Default("NATIVE"),
 		field.Bool("saved_once").Default(false),
 		field.Enum("save_messages").Values("EACH_MESSAGE", "HOURLY", "DAILY", "NONE").Default("HOURLY"),

@@ -13,9 +13,6 @@ type Scope struct {
 	Others bool
 }
 
-// None reports whether the scope shows nothing.
-func (s Scope) None() bool { return !s.All && !s.Own && !s.Unassigned && !s.Others }
-
 // Shows reports whether the scope includes a chat whose client has
 // responsibility r.
 func (s Scope) Shows(r Responsibility) bool {

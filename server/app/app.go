@@ -133,9 +133,6 @@ func (a *App) Handler() http.Handler {
 	}).Handler(a.mux)
 }
 
-// Hub returns the push-decision hub.
-func (a *App) Hub() *notify.Hub { return a.hub }
-
 // Close ends every notification stream cleanly and stops background work.
 // Call it before shutting the HTTP server down, which waits for streams.
 func (a *App) Close(context.Context) error {

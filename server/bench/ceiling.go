@@ -13,13 +13,12 @@ import (
 // the same schema: the same reads and writes as RouteIncomingMessage (the
 // client, its deal and chat, the round-robin pick under the channel's
 // cursor lock, the message and the push), with no transport, no ORM and
-// no response to build. It is written the direct way: pick the responsible
-// first, then write everything.
+// no response to build. It reads what the decision needs (the account's
+// settings, the channel, the first stage) and is written the direct way:
+// pick the responsible first, then write everything.
 type ceiling struct {
 	pool      *pgxpool.Pool
 	accountID int64
-	pipeline  int64
-	stage     int64
 }
 
 func newCeiling(ctx context.Context, url string, accountID int64, conns int32) (*ceiling, error) {
@@ -32,10 +31,7 @@ func newCeiling(ctx context.Context, url string, accountID int64, conns int32) (
 	if err != nil {
 		return nil, err
 	}
-	c := &ceiling{pool: pool, accountID: accountID}
-	err = pool.QueryRow(ctx, `SELECT s.pipeline_id, s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
-		WHERE s.account_id = $1 ORDER BY p.position, p.id, s.position, s.id LIMIT 1`, accountID).Scan(&c.pipeline, &c.stage)
-	return c, err
+	return &ceiling{pool: pool, accountID: accountID}, nil
 }
 
 func (c *ceiling) close() { c.pool.Close() }
@@ -44,7 +40,10 @@ func (c *ceiling) route(ctx context.Context, channelID int64, phone, text, gatew
 	return pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		a := c.accountID
 		var txid int64
-		if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&txid); err != nil {
+		var convert8, notifyManagers bool
+		var visibility string
+		if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint, convert_8_to_plus7, notify_managers_all_messages,
+			global_chat_visibility FROM account_settings WHERE account_id = $1`, a).Scan(&txid, &convert8, &notifyManagers, &visibility); err != nil {
 			return err
 		}
 		var inIntegration bool
@@ -57,6 +56,11 @@ func (c *ceiling) route(ctx context.Context, channelID int64, phone, text, gatew
 		err := tx.QueryRow(ctx, `SELECT id FROM contacts WHERE account_id = $1 AND identity = $2`, a, phone).Scan(&existing)
 		if err != pgx.ErrNoRows {
 			return fmt.Errorf("bench phone %s is not new: %v", phone, err)
+		}
+		var pipeline, stage int64
+		if err := tx.QueryRow(ctx, `SELECT s.pipeline_id, s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+			WHERE s.account_id = $1 ORDER BY p.position, s.pipeline_id, s.position, s.id LIMIT 1`, a).Scan(&pipeline, &stage); err != nil {
+			return err
 		}
 		// The pick, under the channel's cursor lock.
 		var cursorID int64
@@ -107,7 +111,7 @@ func (c *ceiling) route(ctx context.Context, channelID int64, phone, text, gatew
 			return err
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO deals (account_id, created_at, contact_id, channel_id, kind, pipeline_id, stage_id, state)
-			VALUES ($1, $2, $3, $4, 'DEAL', $5, $6, 'OPEN') RETURNING id`, a, now, contactID, channelID, c.pipeline, c.stage).Scan(&dealID); err != nil {
+			VALUES ($1, $2, $3, $4, 'DEAL', $5, $6, 'OPEN') RETURNING id`, a, now, contactID, channelID, pipeline, stage).Scan(&dealID); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO chats (account_id, created_at, channel_id, contact_id, deal_id, last_message_at)

@@ -152,19 +152,24 @@ func (s *Service) CreateChannel(ctx context.Context, req *pb.CreateChannelReques
 
 // UpdateChannel renames a channel or changes its flags.
 func (s *Service) UpdateChannel(ctx context.Context, req *pb.UpdateChannelRequest) (*pb.UpdateChannelResponse, error) {
-	upd := s.st.Ent.Channel.UpdateOneID(ids.Value(req.ChannelId))
-	if req.Name != nil {
-		upd = upd.SetName(*req.Name)
-	}
-	if req.InIntegration != nil {
-		upd = upd.SetInIntegration(*req.InIntegration)
-	}
-	if req.OpenChannels != nil {
-		upd = upd.SetOpenChannels(*req.OpenChannels)
-	}
-	ch, err := upd.Save(ctx)
+	var ch *ent.Channel
+	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
+		upd := tx.Channel.UpdateOneID(ids.Value(req.ChannelId))
+		if req.Name != nil {
+			upd = upd.SetName(*req.Name)
+		}
+		if req.InIntegration != nil {
+			upd = upd.SetInIntegration(*req.InIntegration)
+		}
+		if req.OpenChannels != nil {
+			upd = upd.SetOpenChannels(*req.OpenChannels)
+		}
+		var err error
+		ch, err = upd.Save(ctx)
+		return store.NotFound(err, "channel", req.ChannelId)
+	})
 	if err != nil {
-		return nil, store.NotFound(err, "channel", req.ChannelId)
+		return nil, err
 	}
 	return &pb.UpdateChannelResponse{Channel: convert.Channel(ch)}, nil
 }
@@ -210,11 +215,16 @@ func (s *Service) CreateEmployee(ctx context.Context, req *pb.CreateEmployeeRequ
 	if err := s.requireNative(ctx, "employees"); err != nil {
 		return nil, err
 	}
-	c := s.st.Ent.Employee.Create().SetName(req.Name).SetEmail(req.Email)
-	if req.CrmUserId != "" {
-		c = c.SetCrmUserID(req.CrmUserId)
-	}
-	e, err := c.Save(ctx)
+	var e *ent.Employee
+	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
+		c := tx.Employee.Create().SetName(req.Name).SetEmail(req.Email)
+		if req.CrmUserId != "" {
+			c = c.SetCrmUserID(req.CrmUserId)
+		}
+		var err error
+		e, err = c.Save(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, conflictOnCrmID(err, req.CrmUserId)
 	}
@@ -226,21 +236,26 @@ func (s *Service) UpdateEmployee(ctx context.Context, req *pb.UpdateEmployeeRequ
 	if err := s.requireNative(ctx, "employees"); err != nil {
 		return nil, err
 	}
-	upd := s.st.Ent.Employee.UpdateOneID(ids.Value(req.EmployeeId))
-	if req.Name != nil {
-		upd = upd.SetName(*req.Name)
-	}
-	if req.CrmUserId != nil {
-		if *req.CrmUserId == "" {
-			upd = upd.ClearCrmUserID()
-		} else {
-			upd = upd.SetCrmUserID(*req.CrmUserId)
+	var e *ent.Employee
+	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
+		upd := tx.Employee.UpdateOneID(ids.Value(req.EmployeeId))
+		if req.Name != nil {
+			upd = upd.SetName(*req.Name)
 		}
-	}
-	if req.Email != nil {
-		upd = upd.SetEmail(*req.Email)
-	}
-	e, err := upd.Save(ctx)
+		if req.CrmUserId != nil {
+			if *req.CrmUserId == "" {
+				upd = upd.ClearCrmUserID()
+			} else {
+				upd = upd.SetCrmUserID(*req.CrmUserId)
+			}
+		}
+		if req.Email != nil {
+			upd = upd.SetEmail(*req.Email)
+		}
+		var err error
+		e, err = upd.Save(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, conflictOnCrmID(store.NotFound(err, "employee", req.EmployeeId), req.GetCrmUserId())
 	}
@@ -251,9 +266,14 @@ func (s *Service) setActive(ctx context.Context, id string, active bool) (*ent.E
 	if err := s.requireNative(ctx, "employees"); err != nil {
 		return nil, err
 	}
-	e, err := s.st.Ent.Employee.UpdateOneID(ids.Value(id)).SetActive(active).Save(ctx)
+	var e *ent.Employee
+	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		e, err = tx.Employee.UpdateOneID(ids.Value(id)).SetActive(active).Save(ctx)
+		return store.NotFound(err, "employee", id)
+	})
 	if err != nil {
-		return nil, store.NotFound(err, "employee", id)
+		return nil, err
 	}
 	s.auth.Forget()
 	return e, nil
@@ -337,11 +357,15 @@ func (s *Service) CreateLeadStatus(ctx context.Context, req *pb.CreateLeadStatus
 	if err := s.requireNative(ctx, "lead statuses"); err != nil {
 		return nil, err
 	}
-	n, err := s.st.Ent.LeadStatus.Query().Count(ctx)
-	if err != nil {
-		return nil, err
-	}
-	l, err := s.st.Ent.LeadStatus.Create().SetName(req.Name).SetPosition(n).Save(ctx)
+	var l *ent.LeadStatus
+	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
+		n, err := tx.LeadStatus.Query().Count(ctx)
+		if err != nil {
+			return err
+		}
+		l, err = tx.LeadStatus.Create().SetName(req.Name).SetPosition(n).Save(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package distribution
 import (
 	"context"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -12,11 +14,36 @@ import (
 // it if missing. Distributing a client and editing the member list both take
 // this lock, so they never interleave, on any number of replicas.
 func Lock(ctx context.Context, tx *ent.Tx, channelID int64) (*ent.DistributionCursor, error) {
-	cur, err := store.ForUpdate(tx.DistributionCursor.Query().Where(distributioncursor.ChannelID(channelID))).Only(ctx)
-	if ent.IsNotFound(err) {
-		return tx.DistributionCursor.Create().SetChannelID(channelID).Save(ctx)
-	}
+	cur, _, err := LockVersioned(ctx, tx, channelID)
 	return cur, err
+}
+
+// LockVersioned is Lock that also returns the account's directory version
+// as it stands once the lock is held: a member list read at that version is
+// the one the cursor goes with.
+func LockVersioned(ctx context.Context, tx *ent.Tx, channelID int64) (*ent.DistributionCursor, int64, error) {
+	q := store.ForUpdate(tx.DistributionCursor.Query().Where(distributioncursor.ChannelID(channelID)))
+	q.Modify(func(s *sql.Selector) {
+		s.AppendSelectExprAs(sql.Expr("(SELECT directory_version FROM account_settings WHERE account_settings.account_id = "+
+			s.C(distributioncursor.FieldAccountID)+")"), "directory_version")
+	})
+	cur, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		cur, err = tx.DistributionCursor.Create().SetChannelID(channelID).Save(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		return LockVersioned(ctx, tx, channelID)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := cur.Value("directory_version")
+	if err != nil {
+		return nil, 0, err
+	}
+	version, err := store.Int64(v)
+	return cur, version, err
 }
 
 // CursorOf reads a stored cursor.

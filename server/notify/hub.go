@@ -72,6 +72,9 @@ type Hub struct {
 	mu   sync.Mutex
 	subs map[Audience]map[*subscriber]struct{}
 	n    int
+	// head is where the tailer stands; while nobody subscribes the tailer
+	// rests and head is set again when the first subscriber joins.
+	head Cursor
 }
 
 type subscriber struct {
@@ -154,18 +157,9 @@ func (h *Hub) poke() {
 
 const tailBatch = 1000
 
-// tail reads the log after its head and dispatches it, forever.
+// tail reads the log after its head and dispatches it, for as long as
+// anybody subscribes on this replica.
 func (h *Hub) tail(ctx context.Context) {
-	head, err := globalHead(ctx, h.st)
-	for err != nil {
-		h.log.Error("notification log: read head", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-		head, err = globalHead(ctx, h.st)
-	}
 	close(h.ready)
 	poll := time.NewTicker(h.opts.Poll)
 	defer poll.Stop()
@@ -176,7 +170,17 @@ func (h *Hub) tail(ctx context.Context) {
 		case <-h.wake:
 		case <-poll.C:
 		}
-		head = h.drain(ctx, head)
+		h.mu.Lock()
+		head, active := h.head, h.n > 0
+		h.mu.Unlock()
+		if active {
+			head = h.drain(ctx, head)
+			h.mu.Lock()
+			if h.head.Less(head) {
+				h.head = head
+			}
+			h.mu.Unlock()
+		}
 	}
 }
 
@@ -248,6 +252,16 @@ func (h *Hub) subscribe(ctx context.Context, a Audience) (*subscriber, error) {
 	s := &subscriber{aud: a, feed: make(chan *ent.Notification, h.opts.Buffer), cut: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.n == 0 {
+		// The tailer was resting: it starts again from the end of the log
+		// as of now. Whatever settled before is in this subscriber's replay,
+		// which reads the store after this.
+		head, err := globalHead(ctx, h.st)
+		if err != nil {
+			return nil, err
+		}
+		h.head = head
+	}
 	set := h.subs[a]
 	if set == nil {
 		set = map[*subscriber]struct{}{}

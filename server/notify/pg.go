@@ -121,5 +121,11 @@ func (b *pgBus) send(ctx context.Context) {
 		if _, err := b.st.DB.ExecContext(ctx, "SELECT pg_notify($1, $2)", b.channel, strconv.FormatInt(txid, 10)); err != nil && ctx.Err() == nil {
 			b.log.Warn("notification bus: NOTIFY failed", "err", err)
 		}
+		// Under load, wait a moment so the next NOTIFY rings for a burst.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Millisecond):
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
-	"github.com/switchboardhq/switchboard/ent/employee"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -33,23 +32,20 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 		if err != nil {
 			return store.NotFound(err, "chat", chatID)
 		}
-		ch, err := c.Channel.Get(ctx, cht.ChannelID)
+		snap, err := r.current(ctx, c)
 		if err != nil {
 			return err
 		}
+		ch := snap.Channels[cht.ChannelID]
 		if acting != 0 {
-			ok, err := c.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(acting),
-				channelmember.RoleEQ(channelmember.RoleMANAGER), channelmember.HasEmployeeWith(employee.Active(true))).Exist(ctx)
-			if err != nil {
-				return err
-			}
-			if !ok {
+			m, e := snap.Member(ch.ID, acting), snap.Employees[acting]
+			if m == nil || m.Role != channelmember.RoleMANAGER || e == nil || !e.Active {
 				return errs.Forbidden("only a manager of channel %q (or an account API key) can transfer its clients", ch.Name)
 			}
 		}
-		emp, err := c.Employee.Get(ctx, employeeID)
-		if err != nil {
-			return store.NotFound(err, "employee", employeeID)
+		emp := snap.Employees[employeeID]
+		if emp == nil {
+			return errs.NotFound("employee", employeeID)
 		}
 		// Lock the client so a claim cannot slip between reading who saw the
 		// chat and changing its responsible.
@@ -57,15 +53,7 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 		if err != nil {
 			return err
 		}
-		as, err := c.AccountSettings.Query().Only(ctx)
-		if err != nil {
-			return err
-		}
-		m, err := c.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(emp.ID)).Only(ctx)
-		if err != nil && !ent.IsNotFound(err) {
-			return err
-		}
-		if d := access.Decide(accessInput(emp, m, ch, as, &emp.ID)); !d.Write {
+		if d := access.Decide(inputFor(snap, emp, ch, &emp.ID)); !d.Write {
 			return errs.Invalid("employee_id", "%s cannot write on %s, so cannot be responsible there: %s", emp.Name, ch.Name, d.Explanation)
 		}
 		out.PreviousResponsibleEmployeeId = ids.FormatPtr(ct.ResponsibleID)
@@ -73,14 +61,14 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 			out.Client = convert.Client(ct)
 			return nil
 		}
-		before, err := r.viewersOfClient(ctx, c, as, ct)
+		before, err := r.viewersOfClient(ctx, c, snap, ct)
 		if err != nil {
 			return err
 		}
 		if ct, err = ct.Update().SetResponsibleID(emp.ID).ClearClaimedAt().Save(ctx); err != nil {
 			return err
 		}
-		after, err := r.viewersOfClient(ctx, c, as, ct)
+		after, err := r.viewersOfClient(ctx, c, snap, ct)
 		if err != nil {
 			return err
 		}
@@ -113,7 +101,11 @@ func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting i
 			if err != nil {
 				return err
 			}
-			dec, err := r.decideIn(ctx, c, acting, d.ChannelID, ct.ResponsibleID)
+			snap, err := r.current(ctx, c)
+			if err != nil {
+				return err
+			}
+			dec, err := decideIn(snap, acting, d.ChannelID, ct.ResponsibleID)
 			if err != nil {
 				return err
 			}
@@ -135,25 +127,4 @@ func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting i
 		return nil, err
 	}
 	return convert.Deal(out), nil
-}
-
-// decideIn applies the access table to an employee on a channel.
-func (r *Router) decideIn(ctx context.Context, c *ent.Client, employeeID, channelID int64, responsible *int64) (access.Decision, error) {
-	emp, err := c.Employee.Get(ctx, employeeID)
-	if err != nil {
-		return access.Decision{}, store.NotFound(err, "employee", employeeID)
-	}
-	ch, err := c.Channel.Get(ctx, channelID)
-	if err != nil {
-		return access.Decision{}, err
-	}
-	as, err := c.AccountSettings.Query().Only(ctx)
-	if err != nil {
-		return access.Decision{}, err
-	}
-	m, err := c.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(emp.ID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return access.Decision{}, err
-	}
-	return access.Decide(accessInput(emp, m, ch, as, responsible)), nil
 }

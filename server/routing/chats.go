@@ -2,20 +2,21 @@ package routing
 
 import (
 	"context"
+
 	"encoding/base64"
+	"entgo.io/ent/dialect/sql"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/channel"
-	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/server/access"
+	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
 )
@@ -26,40 +27,67 @@ type ChatRef struct {
 	ChatID, ChannelID, ContactID int64
 }
 
-// CheckAccess answers the access table for one employee and chat.
+// CheckAccess answers the access table for one employee and chat. One
+// query reads what changes with every message (the client's responsible)
+// with the directory's version; the rest comes from the directory snapshot.
 func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef) (access.Decision, error) {
 	c := r.st.Ent
-	chID, ctID := ref.ChannelID, ref.ContactID
+	var rows []struct {
+		ChannelID   int64  `json:"channel_id"`
+		Responsible *int64 `json:"responsible_id"`
+		Version     int64  `json:"directory_version"`
+	}
 	if ref.ChatID != 0 {
-		cht, err := c.Chat.Get(ctx, ref.ChatID)
+		err := c.Chat.Query().Where(chat.ID(ref.ChatID)).Modify(func(s *sql.Selector) {
+			ct := sql.Table(contact.Table)
+			s.Join(ct).On(s.C(chat.FieldContactID), ct.C(contact.FieldID))
+			s.Select(s.C(chat.FieldChannelID), ct.C(contact.FieldResponsibleID))
+			s.AppendSelectExprAs(directoryVersion(s.C(chat.FieldAccountID)), "directory_version")
+		}).Scan(ctx, &rows)
 		if err != nil {
-			return access.Decision{}, store.NotFound(err, "chat", ref.ChatID)
+			return access.Decision{}, err
 		}
-		chID, ctID = cht.ChannelID, cht.ContactID
-	} else if _, err := c.Channel.Get(ctx, chID); err != nil {
-		return access.Decision{}, store.NotFound(err, "channel", chID)
+		if len(rows) == 0 {
+			return access.Decision{}, errs.NotFound("chat", ref.ChatID)
+		}
+	} else {
+		err := c.Contact.Query().Where(contact.ID(ref.ContactID)).Modify(func(s *sql.Selector) {
+			s.Select(s.C(contact.FieldResponsibleID))
+			s.AppendSelectExprAs(sql.Expr(strconv.FormatInt(ref.ChannelID, 10)), "channel_id")
+			s.AppendSelectExprAs(directoryVersion(s.C(contact.FieldAccountID)), "directory_version")
+		}).Scan(ctx, &rows)
+		if err != nil {
+			return access.Decision{}, err
+		}
+		if len(rows) == 0 {
+			return access.Decision{}, errs.NotFound("client", ref.ContactID)
+		}
 	}
-	ct, err := c.Contact.Get(ctx, ctID)
+	row := rows[0]
+	snap, err := r.dir.Get(ctx, c, row.Version)
 	if err != nil {
-		return access.Decision{}, store.NotFound(err, "client", ctID)
+		return access.Decision{}, err
 	}
-	return r.decideIn(ctx, c, employeeID, chID, ct.ResponsibleID)
+	return decideIn(snap, employeeID, row.ChannelID, row.Responsible)
 }
 
-// accessInput builds the access table's input from stored rows; m is nil
-// for a non-member.
-func accessInput(emp *ent.Employee, m *ent.ChannelMember, ch *ent.Channel, as *ent.AccountSettings, responsible *int64) access.Input {
-	in := access.Input{
-		Active:         emp.Active,
-		ChatAdmin:      emp.ChatAdmin,
-		Responsible:    responsibility(emp.ID, responsible),
-		FirstResponder: ch.Distribution == channel.DistributionFIRST_RESPONDER,
-		Visibility:     visibilityOf(as.GlobalChatVisibility),
+// directoryVersion selects the account's directory version next to a row
+// of one of its tables.
+func directoryVersion(accountColumn string) sql.Querier {
+	return sql.Expr("(SELECT directory_version FROM account_settings WHERE account_settings.account_id = " + accountColumn + ")")
+}
+
+// decideIn applies the access table to an employee on a channel.
+func decideIn(snap *snapshot.Snapshot, employeeID, channelID int64, responsible *int64) (access.Decision, error) {
+	emp := snap.Employees[employeeID]
+	if emp == nil {
+		return access.Decision{}, errs.NotFound("employee", employeeID)
 	}
-	if m != nil {
-		in.Member = &access.Member{Role: roleOf(m.Role), Access: levelOf(m.Access), ReceivesNewClients: m.ReceivesNewClients}
+	ch := snap.Channels[channelID]
+	if ch == nil {
+		return access.Decision{}, errs.NotFound("channel", channelID)
 	}
-	return in
+	return access.Decide(inputFor(snap, emp, ch, responsible)), nil
 }
 
 // VisibleChat is a chat an employee may view.
@@ -74,41 +102,28 @@ type VisibleChat struct {
 // every row is then decided by the access table itself.
 func (r *Router) ListVisibleChats(ctx context.Context, employeeID, channelID int64, size int, token string) ([]VisibleChat, string, error) {
 	c := r.st.Ent
-	emp, err := c.Employee.Get(ctx, employeeID)
-	if err != nil {
-		return nil, "", store.NotFound(err, "employee", employeeID)
-	}
 	after, err := parseChatToken(token)
 	if err != nil {
 		return nil, "", err
 	}
-	as, err := c.AccountSettings.Query().Only(ctx)
+	snap, err := r.current(ctx, c)
 	if err != nil {
 		return nil, "", err
 	}
-	mq := c.ChannelMember.Query().Where(channelmember.EmployeeID(emp.ID)).WithChannel()
-	if channelID != 0 {
-		if _, err := c.Channel.Get(ctx, channelID); err != nil {
-			return nil, "", store.NotFound(err, "channel", channelID)
-		}
-		mq = mq.Where(channelmember.ChannelID(channelID))
+	emp := snap.Employees[employeeID]
+	if emp == nil {
+		return nil, "", errs.NotFound("employee", employeeID)
 	}
-	memberships, err := mq.All(ctx)
-	if err != nil {
-		return nil, "", err
+	if channelID != 0 && snap.Channels[channelID] == nil {
+		return nil, "", errs.NotFound("channel", channelID)
 	}
-	type scoped struct {
-		m  *ent.ChannelMember
-		ch *ent.Channel
-	}
-	byChannel := map[int64]scoped{}
 	var scopes []predicate.Chat
-	for _, m := range memberships {
-		ch := m.Edges.Channel
-		s := access.ScopeOf(accessInput(emp, m, ch, as, nil))
-		if p := scopePredicate(ch.ID, emp.ID, s); p != nil {
+	for id, ch := range snap.Channels {
+		if (channelID != 0 && id != channelID) || snap.Member(id, emp.ID) == nil {
+			continue
+		}
+		if p := scopePredicate(id, emp.ID, access.ScopeOf(inputFor(snap, emp, ch, nil))); p != nil {
 			scopes = append(scopes, p)
-			byChannel[ch.ID] = scoped{m, ch}
 		}
 	}
 	if len(scopes) == 0 {
@@ -130,9 +145,8 @@ func (r *Router) ListVisibleChats(ctx context.Context, employeeID, channelID int
 	}
 	out := make([]VisibleChat, 0, len(rows))
 	for _, cht := range rows {
-		s := byChannel[cht.ChannelID]
 		ct := cht.Edges.Contact
-		d := access.Decide(accessInput(emp, s.m, s.ch, as, ct.ResponsibleID))
+		d := access.Decide(inputFor(snap, emp, snap.Channels[cht.ChannelID], ct.ResponsibleID))
 		if !d.View {
 			continue // cannot happen while ScopeOf agrees with Decide; the table has the last word
 		}

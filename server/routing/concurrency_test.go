@@ -187,3 +187,44 @@ func TestConcurrentClaims(t *testing.T) {
 func TestConcurrentClaimsAcrossReplicas(t *testing.T) {
 	testConcurrentClaims(t, Postgres(t), 2)
 }
+
+// TestDirectoryChangesReachEveryReplica: a replica that cached the
+// directory uses a change made through another one at once, for routing
+// and for access checks.
+func TestDirectoryChangesReachEveryReplica(t *testing.T) {
+	env := New(t, Postgres(t), Options{})
+	co := env.Demo()
+	e := co.Employees
+	wa := co.Channels["WhatsApp Sales"]
+	onA := env.Admin()
+	onB := client.New(env.Replica(Options{}).URL, env.AdminKey, client.GRPC, nil)
+	d := Route(t, onA, wa, Phone(1), "hi") // A caches the directory; Bruce gets it
+	if d.Client.ResponsibleEmployeeId != e["Bruce Wayne"] {
+		t.Fatalf("first pick %s", d.Client.ResponsibleEmployeeId)
+	}
+	if chk := check(t, onA, e["Scrooge McDuck"], d.Chat.Id); chk.CanView {
+		t.Fatal("Scrooge sees Bruce's chat under OWN")
+	}
+	// Through B: Scrooge leaves WhatsApp, visibility becomes ALL.
+	_, err := onB.Directory.SetChannelAccess(ctx, &pb.SetChannelAccessRequest{EmployeeIds: []string{e["Scrooge McDuck"]},
+		ChannelIds: []string{wa}, Level: pb.ChannelAccessLevel_CHANNEL_ACCESS_LEVEL_NO_ACCESS})
+	NoErr(t, err)
+	UpdateSettings(t, onB, func(s *pb.IntegrationSettings) {
+		s.Account.GlobalChatVisibility = pb.GlobalChatVisibility_GLOBAL_CHAT_VISIBILITY_ALL
+	})
+	// A routes the next client past Scrooge, straight to Tony.
+	if d2 := Route(t, onA, wa, Phone(2), "hi"); d2.Client.ResponsibleEmployeeId != e["Tony Stark"] {
+		t.Fatalf("A still routes with the old member list: %s", d2.Client.ResponsibleEmployeeId)
+	}
+	if chk := check(t, onA, e["Tony Stark"], d.Chat.Id); !chk.CanView || chk.Rule != pb.AccessRule_ACCESS_RULE_ALL_VISIBLE {
+		t.Fatalf("A still checks access with the old settings: %v", chk)
+	}
+	if chk := check(t, onA, e["Scrooge McDuck"], d.Chat.Id); chk.CanView || chk.Rule != pb.AccessRule_ACCESS_RULE_NOT_A_MEMBER {
+		t.Fatalf("A still sees Scrooge as a member: %v", chk)
+	}
+	// A deactivation through B stops writing through A.
+	_, err = onB.Directory.DeactivateEmployee(ctx, &pb.DeactivateEmployeeRequest{EmployeeId: e["Bruce Wayne"]})
+	NoErr(t, err)
+	_, err = write(onA, e["Bruce Wayne"], d.Chat.Id)
+	WantCode(t, err, connect.CodePermissionDenied)
+}

@@ -16,6 +16,7 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -105,7 +106,11 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	if err != nil {
 		return nil, err
 	}
-	ch, err := loadChannel(ctx, c, in.ChannelID, "channel_id")
+	snap, err := r.dir.Get(ctx, c, as.DirectoryVersion)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := channelIn(snap, in.ChannelID, "channel_id")
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +152,7 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		}
 	}
 	if out.EntityAction == pb.EntityAction_ENTITY_ACTION_UNSPECIFIED {
-		if dl, err = createEntity(ctx, tx, ch, ct.ID); err != nil {
+		if dl, err = createEntity(ctx, tx, snap, ch, ct.ID); err != nil {
 			return nil, err
 		}
 		out.EntityAction = pb.EntityAction_ENTITY_ACTION_CREATED
@@ -165,8 +170,8 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	// 2, 4, 5. The responsible: kept, or distributed (SPEC §5). Everything
 	// from here to the commit may run under the channel's cursor lock, so
 	// it is kept short.
-	view := &channelView{ch: ch, settings: as}
-	asg, err := r.settleResponsible(ctx, tx, view, ct, sit)
+	view := &channelView{ch: ch, settings: as, members: membersFrom(snap, ch.ID)}
+	asg, err := r.settleResponsible(ctx, tx, snap, view, ct, sit)
 	if err != nil {
 		return nil, err
 	}
@@ -263,19 +268,15 @@ func upsertChat(ctx context.Context, tx *ent.Tx, channelID, contactID int64, dl 
 }
 
 // settleResponsible keeps the client's responsible or distributes it
-// (SPEC §4 steps 2–5, §5) and says why. It leaves the channel's members in
-// view: read under the cursor lock when distributing.
-func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channelView, ct *ent.Contact, sit situation) (*pb.Assignment, error) {
+// (SPEC §4 steps 2–5, §5) and says why. When distributing it makes sure the
+// view's member list is the one the channel's cursor goes with.
+func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapshot.Snapshot, view *channelView, ct *ent.Contact, sit situation) (*pb.Assignment, error) {
 	c := tx.Client()
 	mode := modeOf(view.ch.Distribution)
 	asg := &pb.Assignment{Mode: convert.EnumToPB[pb.DistributionMode](pb.DistributionMode_value, "DISTRIBUTION_MODE_", view.ch.Distribution)}
-	loadView := func() error {
-		var err error
-		view.members, err = loadMembers(ctx, c, view.ch.ID)
-		return err
-	}
 	if ct.ResponsibleID != nil {
-		if err := loadView(); err != nil {
+		e, err := employeeIn(ctx, c, snap, *ct.ResponsibleID)
+		if err != nil {
 			return nil, err
 		}
 		keep, why := true, "the client already had a responsible"
@@ -285,30 +286,17 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channe
 		case allClosed:
 			// A repeat client keeps its responsible only if it can still
 			// write on this channel.
-			e, err := c.Employee.Get(ctx, *ct.ResponsibleID)
-			if err != nil {
-				return nil, err
-			}
 			keep = view.decideFor(e, ct.ResponsibleID).Write
 			why = "it can still write on " + view.ch.Name
 		}
 		if keep {
-			name, err := r.employeeName(ctx, c, view, *ct.ResponsibleID)
-			if err != nil {
-				return nil, err
-			}
 			asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_KEPT
 			asg.ResponsibleEmployeeId = ids.Format(*ct.ResponsibleID)
-			asg.Explanation = fmt.Sprintf("kept: %s stays responsible (%s)", name, why)
+			asg.Explanation = fmt.Sprintf("kept: %s stays responsible (%s)", e.Name, why)
 			return asg, nil
 		}
 	}
 	if mode == distribution.FirstResponder {
-		if view.members == nil {
-			if err := loadView(); err != nil {
-				return nil, err
-			}
-		}
 		if err := setResponsible(ctx, tx, ct, nil); err != nil {
 			return nil, err
 		}
@@ -327,14 +315,19 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, view *channe
 		return asg, nil
 	}
 
-	// ROUND_ROBIN / WEIGHTED: read the member list under the channel's
-	// cursor lock, so the pick and the cursor agree exactly.
-	cur, err := distribution.Lock(ctx, tx, view.ch.ID)
+	// ROUND_ROBIN / WEIGHTED: under the channel's cursor lock, the member
+	// list must be the one the cursor goes with. Member edits take the same
+	// lock and move the directory version, so an unchanged version means
+	// the snapshot's list is current.
+	cur, version, err := distribution.LockVersioned(ctx, tx, view.ch.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := loadView(); err != nil {
-		return nil, err
+	if version != snap.Version {
+		if snap, err = r.dir.Get(ctx, c, version); err != nil {
+			return nil, err
+		}
+		view.members = membersFrom(snap, view.ch.ID)
 	}
 	pick, ok := distribution.Next(mode, view.distribution(), distribution.CursorOf(cur))
 	if !ok {
@@ -379,17 +372,6 @@ func noneEligible(asg *pb.Assignment, view *channelView) *pb.Assignment {
 	asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_ELIGIBLE
 	asg.Explanation = fmt.Sprintf("nobody on %s is eligible for new clients (receives new clients, read-write, sales rep or manager, active): the message goes to the general chat", view.ch.Name)
 	return asg
-}
-
-func (r *Router) employeeName(ctx context.Context, c *ent.Client, view *channelView, id int64) (string, error) {
-	if n := view.name(id); n != "" {
-		return n, nil
-	}
-	e, err := c.Employee.Get(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return e.Name, nil
 }
 
 func joinNames(names []string) string {

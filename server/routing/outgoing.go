@@ -1,16 +1,17 @@
 package routing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
@@ -18,6 +19,7 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -73,9 +75,13 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 	if err != nil {
 		return nil, err
 	}
-	emp, err := c.Employee.Get(ctx, in.EmployeeID)
+	snap, err := r.dir.Get(ctx, c, as.DirectoryVersion)
 	if err != nil {
-		return nil, store.NotFound(err, "employee", in.EmployeeID)
+		return nil, err
+	}
+	emp, err := employeeIn(ctx, c, snap, in.EmployeeID)
+	if err != nil {
+		return nil, err
 	}
 	if !emp.Active {
 		return nil, errs.Forbidden("%s is deactivated and cannot write", emp.Name)
@@ -93,7 +99,7 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 		if in.ChannelID != 0 && in.ChannelID != cht.ChannelID {
 			return nil, errs.Invalid("channel_id", "chat %d is on channel %d, not %d", cht.ID, cht.ChannelID, in.ChannelID)
 		}
-		if ch, err = loadChannel(ctx, c, cht.ChannelID, "channel_id"); err != nil {
+		if ch, err = channelIn(snap, cht.ChannelID, "channel_id"); err != nil {
 			return nil, err
 		}
 		if ct, err = c.Contact.Get(ctx, cht.ContactID); err != nil {
@@ -104,7 +110,7 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 		if ct, err = c.Contact.Get(ctx, in.ContactID); err != nil {
 			return nil, store.NotFound(err, "client", in.ContactID)
 		}
-		if ch, out.ChannelChoice, err = pickChannel(ctx, c, emp, in.ChannelID); err != nil {
+		if ch, out.ChannelChoice, err = pickChannel(snap, emp, in.ChannelID); err != nil {
 			return nil, err
 		}
 		if cht, err = c.Chat.Query().Where(chat.ChannelID(ch.ID), chat.ContactID(ct.ID)).Only(ctx); ent.IsNotFound(err) {
@@ -116,19 +122,16 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 	}
 
 	// Authorize by the access table.
-	view := &channelView{ch: ch, settings: as}
-	if view.members, err = loadMembers(ctx, c, ch.ID); err != nil {
-		return nil, err
-	}
+	view := &channelView{ch: ch, settings: as, members: membersFrom(snap, ch.ID)}
 	d := view.decideFor(emp, ct.ResponsibleID)
 	if !d.Write {
-		return nil, refusal(ctx, c, view, emp, ct, d)
+		return nil, refusal(ctx, c, snap, view, emp, ct, d)
 	}
 	out.Access = accessToPB(d)
 
 	var notes []notify.Decision
 	if d.Claims {
-		before, err := r.viewersOfClient(ctx, c, as, ct)
+		before, err := r.viewersOfClient(ctx, c, snap, ct)
 		if err != nil {
 			return nil, err
 		}
@@ -144,10 +147,10 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 			if err != nil {
 				return nil, err
 			}
-			return nil, claimedError(ctx, c, now)
+			return nil, claimedError(ctx, c, snap, now)
 		}
 		ct.ResponsibleID = &emp.ID
-		after, err := r.viewersOfClient(ctx, c, as, ct)
+		after, err := r.viewersOfClient(ctx, c, snap, ct)
 		if err != nil {
 			return nil, err
 		}
@@ -196,20 +199,19 @@ func nonEmpty(s string) *string {
 // pickChannel chooses the channel an employee writes first on: the one
 // given, else its default outgoing channel, else the only one it can write
 // on; otherwise the choices are listed in the error.
-func pickChannel(ctx context.Context, c *ent.Client, emp *ent.Employee, given int64) (*ent.Channel, pb.ChannelChoice, error) {
+func pickChannel(snap *snapshot.Snapshot, emp *ent.Employee, given int64) (*ent.Channel, pb.ChannelChoice, error) {
 	if given != 0 {
-		ch, err := loadChannel(ctx, c, given, "channel_id")
+		ch, err := channelIn(snap, given, "channel_id")
 		return ch, pb.ChannelChoice_CHANNEL_CHOICE_GIVEN, err
 	}
-	writable, err := c.Channel.Query().
-		Where(channel.InIntegration(true), channel.HasMembersWith(
-			channelmember.EmployeeID(emp.ID),
-			channelmember.AccessEQ(channelmember.AccessREAD_WRITE),
-			channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL))).
-		Order(ent.Asc(channel.FieldID)).All(ctx)
-	if err != nil {
-		return nil, 0, err
+	var writable []*ent.Channel
+	for id, ch := range snap.Channels {
+		m := snap.Member(id, emp.ID)
+		if ch.InIntegration && m != nil && m.Access == channelmember.AccessREAD_WRITE && m.Role != channelmember.RoleQUALITY_CONTROL {
+			writable = append(writable, ch)
+		}
 	}
+	slices.SortFunc(writable, func(a, b *ent.Channel) int { return cmp.Compare(a.ID, b.ID) })
 	if emp.DefaultOutgoingChannelID != nil {
 		for _, ch := range writable {
 			if ch.ID == *emp.DefaultOutgoingChannelID {
@@ -239,19 +241,19 @@ func pickChannel(ctx context.Context, c *ent.Client, emp *ent.Employee, given in
 // CLIENT_CLAIMED when another employee claimed the client and this one
 // could have claimed it too (it lost the race, whenever it arrived), else
 // PERMISSION_DENIED with the access table's reason.
-func refusal(ctx context.Context, c *ent.Client, view *channelView, emp *ent.Employee, ct *ent.Contact, d access.Decision) error {
+func refusal(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, view *channelView, emp *ent.Employee, ct *ent.Contact, d access.Decision) error {
 	if ct.ResponsibleID != nil && *ct.ResponsibleID != emp.ID && ct.ClaimedAt != nil {
 		if view.decideFor(emp, nil).Claims {
-			return claimedError(ctx, c, ct)
+			return claimedError(ctx, c, snap, ct)
 		}
 	}
 	return errs.Forbidden("%s may not write in this chat: %s", emp.Name, d.Explanation)
 }
 
-func claimedError(ctx context.Context, c *ent.Client, ct *ent.Contact) error {
+func claimedError(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, ct *ent.Contact) error {
 	name := ""
 	if ct.ResponsibleID != nil {
-		if e, err := c.Employee.Get(ctx, *ct.ResponsibleID); err == nil {
+		if e, err := employeeIn(ctx, c, snap, *ct.ResponsibleID); err == nil {
 			name = e.Name
 		}
 	}
@@ -271,21 +273,18 @@ type chatViewers struct {
 
 // viewersOfClient evaluates the access table for every member of every
 // channel the client has a chat on.
-func (r *Router) viewersOfClient(ctx context.Context, c *ent.Client, as *ent.AccountSettings, ct *ent.Contact) ([]chatViewers, error) {
+func (r *Router) viewersOfClient(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, ct *ent.Contact) ([]chatViewers, error) {
 	chats, err := c.Chat.Query().Where(chat.ContactID(ct.ID)).Order(ent.Asc(chat.FieldID)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]chatViewers, 0, len(chats))
 	for _, cht := range chats {
-		ch, err := c.Channel.Get(ctx, cht.ChannelID)
-		if err != nil {
-			return nil, err
+		ch := snap.Channels[cht.ChannelID]
+		if ch == nil {
+			continue
 		}
-		view := &channelView{ch: ch, settings: as}
-		if view.members, err = loadMembers(ctx, c, ch.ID); err != nil {
-			return nil, err
-		}
+		view := &channelView{ch: ch, settings: snap.Settings, members: membersFrom(snap, ch.ID)}
 		v, _ := view.viewers(ct.ResponsibleID)
 		out = append(out, chatViewers{chat: cht, channel: ch, viewers: v})
 	}

@@ -17,10 +17,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/message"
-	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
-	"github.com/switchboardhq/switchboard/ent/stage"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/phone"
@@ -31,7 +30,8 @@ import (
 // Router routes messages. It is safe for concurrent use; every decision is
 // made in one database transaction.
 type Router struct {
-	st *store.Store
+	st  *store.Store
+	dir *snapshot.Cache
 	// committed is told after a transaction that stored push decisions
 	// commits (txid is its id on PostgreSQL), so live subscribers wake up.
 	committed func(accountID, txid int64)
@@ -43,7 +43,7 @@ func NewRouter(st *store.Store, committed func(accountID, txid int64)) *Router {
 	if committed == nil {
 		committed = func(int64, int64) {}
 	}
-	return &Router{st: st, committed: committed}
+	return &Router{st: st, dir: snapshot.NewCache(), committed: committed}
 }
 
 // told tells the hub about a commit that stored decisions.
@@ -132,36 +132,44 @@ func (r *Router) loadSettings(ctx context.Context, c *ent.Client) (*ent.AccountS
 		if err != nil {
 			return nil, 0, err
 		}
-		if txid, err = toInt64(v); err != nil {
+		if txid, err = store.Int64(v); err != nil {
 			return nil, 0, err
 		}
 	}
 	return as, txid, nil
 }
 
-func toInt64(v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case *sql.NullInt64:
-		return x.Int64, nil
-	case *any:
-		return toInt64(*x)
-	}
-	return 0, fmt.Errorf("unexpected txid value %T", v)
-}
-
-// loadChannel reads a channel and refuses one that is not in the
-// integration.
-func loadChannel(ctx context.Context, c *ent.Client, id int64, field string) (*ent.Channel, error) {
-	ch, err := c.Channel.Get(ctx, id)
-	if err != nil {
-		return nil, store.NotFound(err, "channel", id)
+// channelIn returns a channel of the directory, refusing one that is not
+// in the integration.
+func channelIn(snap *snapshot.Snapshot, id int64, field string) (*ent.Channel, error) {
+	ch := snap.Channels[id]
+	if ch == nil {
+		return nil, errs.NotFound("channel", id)
 	}
 	if !ch.InIntegration {
 		return nil, errs.Precondition("channel %q is not in the integration: include it first (%s)", ch.Name, field)
 	}
 	return ch, nil
+}
+
+// employeeIn returns an employee of the directory; one created after the
+// snapshot was taken is read from the store.
+func employeeIn(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, id int64) (*ent.Employee, error) {
+	if e := snap.Employees[id]; e != nil {
+		return e, nil
+	}
+	e, err := c.Employee.Get(ctx, id)
+	return e, store.NotFound(err, "employee", id)
+}
+
+// current returns the account's directory as of now (for the paths that do
+// not read the settings anyway).
+func (r *Router) current(ctx context.Context, c *ent.Client) (*snapshot.Snapshot, error) {
+	as, err := c.AccountSettings.Query().Select(accountsettings.FieldDirectoryVersion).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.dir.Get(ctx, c, as.DirectoryVersion)
 }
 
 // openDeal returns the client's most recent open deal, or nil.
@@ -187,30 +195,24 @@ func lastClosedDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.D
 // createEntity creates the channel's new-client entity for a contact: a deal
 // in the configured (or first) pipeline and stage, or a lead. It returns nil
 // when the account has nothing to create one in.
-func createEntity(ctx context.Context, tx *ent.Tx, ch *ent.Channel, contactID int64) (*ent.Deal, error) {
+func createEntity(ctx context.Context, tx *ent.Tx, snap *snapshot.Snapshot, ch *ent.Channel, contactID int64) (*ent.Deal, error) {
 	c := tx.Deal.Create().SetContactID(contactID).SetChannelID(ch.ID)
 	switch ch.EntityKind {
 	case channel.EntityKindLEAD:
 		return c.SetKind(deal.KindLEAD).SetNillableLeadStatusID(ch.LeadStatusID).Save(ctx)
 	case channel.EntityKindDEAL:
-		if ch.StageID != nil {
-			return c.SetKind(deal.KindDEAL).SetNillablePipelineID(ch.PipelineID).SetStageID(*ch.StageID).Save(ctx)
+		stage := ch.StageID
+		if stage == nil {
+			if first, ok := snap.FirstStage[*ch.PipelineID]; ok {
+				stage = &first
+			}
 		}
+		return c.SetKind(deal.KindDEAL).SetNillablePipelineID(ch.PipelineID).SetNillableStageID(stage).Save(ctx)
 	}
-	// The first stage of the configured pipeline, or of the first pipeline.
-	q := tx.Stage.Query()
-	if ch.EntityKind == channel.EntityKindDEAL {
-		q = q.Where(stage.PipelineID(*ch.PipelineID))
-	}
-	first, err := q.Order(stage.ByPipelineField(pipeline.FieldPosition), ent.Asc(stage.FieldPipelineID),
-		ent.Asc(stage.FieldPosition), ent.Asc(stage.FieldID)).First(ctx)
-	if ent.IsNotFound(err) {
+	if snap.DefaultStage == nil {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return c.SetKind(deal.KindDEAL).SetPipelineID(first.PipelineID).SetStageID(first.ID).Save(ctx)
+	return c.SetKind(deal.KindDEAL).SetPipelineID(snap.DefaultStage.PipelineID).SetStageID(snap.DefaultStage.ID).Save(ctx)
 }
 
 // replay returns the stored answer to a message the gateway sent before.

@@ -8,16 +8,12 @@
 package routing
 
 import (
-	"context"
-
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
-	"github.com/switchboardhq/switchboard/ent/employee"
 	"github.com/switchboardhq/switchboard/server/access"
+	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/push"
 )
@@ -79,46 +75,43 @@ func modeOf(d channel.Distribution) distribution.Mode {
 	return distribution.RoundRobin
 }
 
-// loadMembers reads a channel's member list with its employees, in one
-// query.
-func loadMembers(ctx context.Context, c *ent.Client, channelID int64) ([]member, error) {
-	var rows []struct {
-		EmployeeID int64  `json:"employee_id"`
-		Role       string `json:"role"`
-		Access     string `json:"access"`
-		Receives   bool   `json:"receives_new_clients"`
-		Weight     int    `json:"weight"`
-		Name       string `json:"name"`
-		Active     bool   `json:"active"`
-		ChatAdmin  bool   `json:"chat_admin"`
-	}
-	err := c.ChannelMember.Query().
-		Where(channelmember.ChannelID(channelID)).
-		Order(ent.Asc(channelmember.FieldPosition), ent.Asc(channelmember.FieldID)).
-		Modify(func(s *sql.Selector) {
-			e := sql.Table(employee.Table)
-			s.Join(e).On(s.C(channelmember.FieldEmployeeID), e.C(employee.FieldID))
-			s.Select(s.C(channelmember.FieldEmployeeID), s.C(channelmember.FieldRole), s.C(channelmember.FieldAccess),
-				s.C(channelmember.FieldReceivesNewClients), s.C(channelmember.FieldWeight),
-				e.C(employee.FieldName), e.C(employee.FieldActive), e.C(employee.FieldChatAdmin))
-		}).Scan(ctx, &rows)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]member, len(rows))
-	for i, m := range rows {
-		out[i] = member{
+// membersFrom reads a channel's member list out of a directory snapshot.
+func membersFrom(snap *snapshot.Snapshot, channelID int64) []member {
+	ms := snap.Members[channelID]
+	out := make([]member, 0, len(ms))
+	for _, m := range ms {
+		e := snap.Employees[m.EmployeeID]
+		if e == nil {
+			continue // cannot happen: a member's employee is in the same snapshot
+		}
+		out = append(out, member{
 			EmployeeID: m.EmployeeID,
-			Name:       m.Name,
-			Active:     m.Active,
-			ChatAdmin:  m.ChatAdmin,
-			Role:       roleOf(channelmember.Role(m.Role)),
-			Access:     levelOf(channelmember.Access(m.Access)),
+			Name:       e.Name,
+			Active:     e.Active,
+			ChatAdmin:  e.ChatAdmin,
+			Role:       roleOf(m.Role),
+			Access:     levelOf(m.Access),
 			Receives:   m.Receives,
 			Weight:     m.Weight,
-		}
+		})
 	}
-	return out, nil
+	return out
+}
+
+// inputFor builds the access table's input for an employee on a channel
+// from a directory snapshot and the client's responsible.
+func inputFor(snap *snapshot.Snapshot, emp *ent.Employee, ch *ent.Channel, responsible *int64) access.Input {
+	in := access.Input{
+		Active:         emp.Active,
+		ChatAdmin:      emp.ChatAdmin,
+		Responsible:    responsibility(emp.ID, responsible),
+		FirstResponder: ch.Distribution == channel.DistributionFIRST_RESPONDER,
+		Visibility:     visibilityOf(snap.Settings.GlobalChatVisibility),
+	}
+	if m := snap.Member(ch.ID, emp.ID); m != nil {
+		in.Member = &access.Member{Role: roleOf(m.Role), Access: levelOf(m.Access), ReceivesNewClients: m.Receives}
+	}
+	return in
 }
 
 func (v *channelView) member(employeeID int64) *member {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 )
@@ -23,4 +25,23 @@ func forUpdate(s *entsql.Selector) {
 	if s.Dialect() == dialect.Postgres {
 		s.ForUpdate()
 	}
+}
+
+// Int64 reads an integer a query selected beyond an entity's fields (ent
+// hands those over as driver values).
+func Int64(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case *entsql.NullInt64:
+		if !x.Valid {
+			return 0, fmt.Errorf("store: NULL where a number was expected")
+		}
+		return x.Int64, nil
+	case *any:
+		return Int64(*x)
+	case nil:
+		return 0, fmt.Errorf("store: NULL where a number was expected")
+	}
+	return 0, fmt.Errorf("store: %T where a number was expected", v)
 }

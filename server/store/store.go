@@ -93,8 +93,7 @@ func openPostgres(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	drv := entsql.OpenDB(dialect.Postgres, db)
-	return &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.Postgres, URL: cfg.URL}, nil
+	return newStore(entsql.OpenDB(dialect.Postgres, db), db, cfg.URL), nil
 }
 
 func openSQLite(cfg Config) (*Store, error) {
@@ -135,8 +134,13 @@ func openSQLite(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	drv := entsql.OpenDB(dialect.SQLite, db)
-	return &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialect.SQLite}, nil
+	return newStore(entsql.OpenDB(dialect.SQLite, db), db, ""), nil
+}
+
+func newStore(drv *entsql.Driver, db *sql.DB, url string) *Store {
+	c := ent.NewClient(ent.Driver(drv))
+	versionDirectory(c)
+	return &Store{Ent: c, DB: db, Dialect: drv.Dialect(), URL: url}
 }
 
 // migrateLockKey serializes schema migration among replicas starting at once.

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// ErrDirectoryOutsideTx is returned for a change to directory data made
+// outside a transaction: its version bump could not be atomic with it.
+var ErrDirectoryOutsideTx = errors.New("store: directory changes must run in a transaction")
+
+// versionDirectory moves the account's directory_version forward after every
+// change to what routing reads of it (settings, channels, members,
+// employees, pipelines, stages, lead statuses), in the change's own
+// transaction. It is installed on the client in one place, here, so no
+// write path can forget it; caches compare this one number to know they
+// are current.
+func versionDirectory(c *ent.Client) {
+	hook := func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if onlyVersion(m) {
+				return next.Mutate(ctx, m)
+			}
+			txm, ok := m.(interface{ Tx() (*ent.Tx, error) })
+			if !ok {
+				return nil, ErrDirectoryOutsideTx
+			}
+			tx, err := txm.Tx()
+			if err != nil {
+				return nil, ErrDirectoryOutsideTx
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil {
+				return v, err
+			}
+			upd := tx.AccountSettings.Update().AddDirectoryVersion(1)
+			if acct, ok := tenant.FromContext(ctx); ok {
+				upd = upd.Where(accountsettings.AccountID(acct))
+			}
+			return v, upd.Exec(ctx)
+		})
+	}
+	c.AccountSettings.Use(hook)
+	c.Channel.Use(hook)
+	c.ChannelMember.Use(hook)
+	c.Employee.Use(hook)
+	c.Pipeline.Use(hook)
+	c.Stage.Use(hook)
+	c.LeadStatus.Use(hook)
+}
+
+// onlyVersion reports whether m is the version bump itself.
+func onlyVersion(m ent.Mutation) bool {
+	return len(m.Fields()) == 0 && slices.Equal(m.AddedFields(), []string{accountsettings.FieldDirectoryVersion})
+}
