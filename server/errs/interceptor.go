@@ -49,6 +49,10 @@ func (i interceptor) finish(ctx context.Context, procedure, protocol string, sta
 	}
 	code := connect.CodeOf(err)
 	attrs = append(attrs, slog.String("code", code.String()), slog.String("error", err.Error()))
-	i.log.LogAttrs(ctx, slog.LevelWarn, "rpc failed", attrs...)
+	level := slog.LevelWarn
+	if code == connect.CodeCanceled {
+		level = slog.LevelDebug // the client left; for streams, the normal end
+	}
+	i.log.LogAttrs(ctx, level, "rpc failed", attrs...)
 	return err
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,7 +216,7 @@ func (h *Hub) drain(ctx context.Context, head Cursor) Cursor {
 			return head
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 50*time.Millisecond)
+		backoff = min(2*backoff, 5*time.Millisecond)
 	}
 }
 
@@ -288,6 +289,14 @@ func (h *Hub) removeLocked(s *subscriber) {
 		delete(h.subs, s.aud)
 	}
 	h.n--
+}
+
+// jitter is the wait before an idle stream's next heartbeat: the interval,
+// give or take a fifth, so thousands of streams opened together (after a
+// replica restart, say) do not beat in step.
+func (h *Hub) jitter() time.Duration {
+	d := h.opts.Heartbeat
+	return d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
 }
 
 // Subscribers counts live subscribers, for metrics and tests.

@@ -108,10 +108,10 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 	if err != nil {
 		return err
 	}
-	heartbeat := time.NewTimer(s.hub.opts.Heartbeat)
+	heartbeat := time.NewTimer(s.hub.jitter())
 	defer heartbeat.Stop()
 	send := func(r *pb.SubscribeResponse) error {
-		heartbeat.Reset(s.hub.opts.Heartbeat)
+		heartbeat.Reset(s.hub.jitter())
 		return stream.Send(r)
 	}
 	caughtUp := false

@@ -21,6 +21,10 @@ func benchCmd(ctx context.Context, args []string) error {
 	callers := fs.String("callers", "8,32", "concurrency levels of the routing scenarios")
 	only := fs.String("only", "routing,access,sqlite,notify", "scenarios to run")
 	channels := fs.String("channels", "100,1", "channel counts of the routing scenarios")
+	streams := fs.Int("streams", 10000, "Subscribe streams held open in the notify scenario")
+	rates := fs.String("rates", "500,2000", "routed messages per second at which push latency is measured")
+	debugAddr := fs.String("server-debug-addr", "", "notify scenario: the server serves /debug/pprof here")
+	hold := fs.Duration("hold", 0, "notify scenario: keep the idle streams this much longer")
 	noCeiling := fs.Bool("no-ceiling", false, "skip the pgx ceiling (to profile the API alone)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +60,19 @@ func benchCmd(ctx context.Context, args []string) error {
 	}
 	if want("access") {
 		if _, err := bench.Access(ctx, o, 32); err != nil {
+			return err
+		}
+	}
+	if want("notify") {
+		rs, err := numbers("--rates", *rates)
+		if err != nil {
+			return err
+		}
+		bin, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		if _, err := bench.Notify(ctx, bench.NotifyOptions{Options: o, Streams: *streams, Rates: rs, Binary: bin, DebugAddr: *debugAddr, Hold: *hold}); err != nil {
 			return err
 		}
 	}

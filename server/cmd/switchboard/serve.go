@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -33,6 +36,7 @@ func serve(ctx context.Context, args []string) error {
 	corsOrigins := fs.String("cors-origins", env("SWITCHBOARD_CORS_ORIGINS", "*"), "comma-separated browser origins allowed to call the API (env SWITCHBOARD_CORS_ORIGINS)")
 	authTTL := fs.Duration("auth-cache-ttl", 5*time.Second, "how long a verified credential is remembered")
 	maxConns := fs.Int("max-db-conns", 16, "PostgreSQL connection pool size")
+	debugAddr := fs.String("debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (off when empty; keep it private) (env SWITCHBOARD_DEBUG_ADDR)")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "heartbeat interval of idle notification streams")
 	retention := fs.Duration("notification-retention", 7*24*time.Hour, "push decisions older than this are pruned (negative: keep forever)")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +93,24 @@ func serve(ctx context.Context, args []string) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 
+	if *debugAddr != "" {
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			// free returns unused memory to the OS, so RSS shows what is live.
+			mux.HandleFunc("/debug/free", func(w http.ResponseWriter, _ *http.Request) {
+				debug.FreeOSMemory()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				fmt.Fprintf(w, "heap_inuse %d\nstack_inuse %d\ngoroutines %d\n", ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
+			})
+			dbg := &http.Server{Addr: *debugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			log.Info("debug server listening", "addr", *debugAddr, "err", dbg.ListenAndServe())
+		}()
+	}
 	base := "http://" + ln.Addr().String()
 	log.Info("switchboard listening", "url", base, "database", where)
 	greet(base, created, key, *bootstrapKey, company)
