@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/gen/switchboard/v1/switchboardv1connect"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/bus"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -46,6 +47,7 @@ type Options struct {
 // App is a wired server.
 type App struct {
 	opts  Options
+	bus   *bus.Bus
 	hub   *notify.Hub
 	auth  *auth.Authenticator
 	rules validate.Rules
@@ -75,7 +77,11 @@ func New(opts Options) (*App, error) {
 		opts.Logger = slog.Default()
 	}
 	a := &App{opts: opts, rules: validate.Rules{}, mux: http.NewServeMux()}
+	a.bus = bus.New(opts.Store, opts.Logger)
 	a.auth = auth.NewAuthenticator(opts.Store.Ent, EmployeeProcedures, opts.AuthCacheTTL)
+	heard := a.auth.Spread(func() { a.bus.Publish(bus.Credentials, "") })
+	a.bus.Handle(bus.Credentials, func(string) { heard() })
+	a.bus.OnReconnect(heard)
 
 	accounts.Rules(a.rules)
 	directory.Rules(a.rules)
@@ -92,8 +98,8 @@ func New(opts Options) (*App, error) {
 	st := opts.Store
 	a.mount(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
 	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
-	a.hub = notify.NewHub(st, opts.Logger, opts.Notify)
-	router := routing.NewRouter(st, a.hub.Committed)
+	a.hub = notify.NewHub(st, opts.Logger, a.bus, opts.Notify)
+	router := routing.NewRouter(st, a.bus, a.hub.Committed)
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router), interceptors))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
 	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub), interceptors))
@@ -137,5 +143,6 @@ func (a *App) Handler() http.Handler {
 // Call it before shutting the HTTP server down, which waits for streams.
 func (a *App) Close(context.Context) error {
 	a.hub.Close()
+	a.bus.Close()
 	return nil
 }

@@ -27,6 +27,8 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	cache map[[32]byte]cached
+	// tell, when set, tells the other replicas to forget too.
+	tell func()
 }
 
 type cached struct {
@@ -41,12 +43,28 @@ func NewAuthenticator(db *ent.Client, policy Policy, ttl time.Duration) *Authent
 	return &Authenticator{db: db, policy: policy, ttl: ttl, cache: map[[32]byte]cached{}}
 }
 
-// Forget drops every remembered credential, so a revocation or deactivation
-// takes effect on the next request.
+// Forget drops every remembered credential, here and (see Spread) on the
+// other replicas, so a revocation or deactivation takes effect on the next
+// request.
 func (a *Authenticator) Forget() {
+	a.forgetHere()
+	if a.tell != nil {
+		a.tell()
+	}
+}
+
+func (a *Authenticator) forgetHere() {
 	a.mu.Lock()
 	clear(a.cache)
 	a.mu.Unlock()
+}
+
+// Spread makes Forget reach the other replicas: tell is called on every
+// Forget, and the returned function is to be called when another replica
+// forgets.
+func (a *Authenticator) Spread(tell func()) (heard func()) {
+	a.tell = tell
+	return a.forgetHere
 }
 
 // Authenticate resolves a bearer secret to its principal.

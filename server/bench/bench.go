@@ -119,4 +119,17 @@ func (s *server) clients(key string) *client.Clients {
 	return client.New(s.url, key, client.Connect, client.HTTPClient(client.Connect, true))
 }
 
+// callersPerConn is how many concurrent callers share one HTTP/2
+// connection, as users of one gateway or proxy would.
+const callersPerConn = 8
+
+// pool returns clients for callers goroutines: caller i uses pool[i/8].
+func (s *server) pool(key string, callers int) []*client.Clients {
+	out := make([]*client.Clients, (callers+callersPerConn-1)/callersPerConn)
+	for i := range out {
+		out[i] = s.clients(key)
+	}
+	return out
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

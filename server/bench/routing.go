@@ -103,7 +103,7 @@ func routingPair(ctx context.Context, o Options, channels, callers int) (api, ce
 			return Result{}, err
 		}
 		defer srv.quit()
-		c := srv.clients(f.key)
+		cs := srv.pool(f.key, callers)
 		chans := make([]string, len(f.channels))
 		for i, id := range f.channels {
 			chans[i] = ids.Format(id)
@@ -111,7 +111,7 @@ func routingPair(ctx context.Context, o Options, channels, callers int) (api, ce
 		var gw atomic.Int64
 		return run(ctx, "API   "+name, callers, o.Duration, func(ctx context.Context, caller, i int) error {
 			n := gw.Add(1)
-			_, err := c.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
+			_, err := cs[caller/callersPerConn].Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
 				ChannelId: chans[int(n)%len(chans)], Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: nextPhone()},
 				Content: &pb.MessageContent{Text: "Hello, I would like to order"}, GatewayMessageId: fmt.Sprintf("b-%d", n),
 			})
@@ -182,9 +182,10 @@ func Access(ctx context.Context, o Options, callers int) (Result, error) {
 			emps := f.employees[ch]
 			probes = append(probes, probe{ids.Format(emps[i%len(emps)]), res.Decision.Chat.Id})
 		}
+		cs := srv.pool(f.key, callers)
 		return run(ctx, fmt.Sprintf("API   check access, %d callers", callers), callers, o.Duration, func(ctx context.Context, caller, i int) error {
 			p := probes[(caller*7919+i)%len(probes)]
-			_, err := c.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: p.employee, ChatId: p.chat})
+			_, err := cs[caller/callersPerConn].Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: p.employee, ChatId: p.chat})
 			return err
 		}), nil
 	})
@@ -211,11 +212,11 @@ func SQLite(ctx context.Context, o Options, dir string, callers int) (Result, er
 		return Result{}, err
 	}
 	defer srv.quit()
-	c := srv.clients(f.key)
+	cs := srv.pool(f.key, callers)
 	var gw atomic.Int64
 	r := run(ctx, fmt.Sprintf("SQLite route 100 ch, %d callers", callers), callers, o.Duration, func(ctx context.Context, caller, i int) error {
 		n := gw.Add(1)
-		_, err := c.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
+		_, err := cs[caller/callersPerConn].Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
 			ChannelId: ids.Format(f.channels[int(n)%len(f.channels)]), Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: nextPhone()},
 			Content: &pb.MessageContent{Text: "Hello, I would like to order"}, GatewayMessageId: fmt.Sprintf("s-%d", n),
 		})

@@ -38,21 +38,24 @@ func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) con
 
 func (i interceptor) finish(ctx context.Context, procedure, protocol string, start time.Time, err error) error {
 	err = ToConnect(ctx, i.log, procedure, err)
+	level, msg := slog.LevelDebug, "rpc"
+	if err != nil {
+		msg = "rpc failed"
+		if connect.CodeOf(err) != connect.CodeCanceled { // the client left: for streams, the normal end
+			level = slog.LevelWarn
+		}
+	}
+	if !i.log.Enabled(ctx, level) {
+		return err
+	}
 	attrs := []slog.Attr{
 		slog.String("procedure", procedure),
 		slog.String("protocol", protocol),
 		slog.Duration("elapsed", time.Since(start)),
 	}
-	if err == nil {
-		i.log.LogAttrs(ctx, slog.LevelDebug, "rpc", attrs...)
-		return nil
+	if err != nil {
+		attrs = append(attrs, slog.String("code", connect.CodeOf(err).String()), slog.String("error", err.Error()))
 	}
-	code := connect.CodeOf(err)
-	attrs = append(attrs, slog.String("code", code.String()), slog.String("error", err.Error()))
-	level := slog.LevelWarn
-	if code == connect.CodeCanceled {
-		level = slog.LevelDebug // the client left; for streams, the normal end
-	}
-	i.log.LogAttrs(ctx, level, "rpc failed", attrs...)
+	i.log.LogAttrs(ctx, level, msg, attrs...)
 	return err
 }

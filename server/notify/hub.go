@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/bus"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
@@ -62,13 +64,10 @@ type Hub struct {
 
 	wake    chan struct{}
 	pending atomic.Int64 // newest txid known committed (PostgreSQL)
-	// ready is closed once the tailer knows where the log ends; a
-	// subscriber joining before that could miss what settles in between.
-	ready  chan struct{}
-	closed chan struct{}
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
-	pg     *pgBus
+	closed  chan struct{}
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	bus     *bus.Bus
 
 	mu   sync.Mutex
 	subs map[Audience]map[*subscriber]struct{}
@@ -86,18 +85,18 @@ type subscriber struct {
 	cutOnce sync.Once
 }
 
-// NewHub starts a hub over the store: its tailer, its pruner and, on
-// PostgreSQL, its LISTEN connection for other replicas' commits.
-func NewHub(st *store.Store, log *slog.Logger, opts Options) *Hub {
+// NewHub starts a hub over the store: its tailer and its pruner. Other
+// replicas' commits ring through the bus.
+func NewHub(st *store.Store, log *slog.Logger, b *bus.Bus, opts Options) *Hub {
 	opts.defaults()
 	ctx, stop := context.WithCancel(tenant.System(context.Background()))
-	h := &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), closed: make(chan struct{}), ready: make(chan struct{}),
-		stop: stop, subs: map[Audience]map[*subscriber]struct{}{}}
-	if st.IsPostgres() {
-		h.pg = newPGBus(st, log, h.remoteCommit)
-		h.goRun(func() { h.pg.listen(ctx) })
-		h.goRun(func() { h.pg.send(ctx) })
-	}
+	h := &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), closed: make(chan struct{}),
+		stop: stop, subs: map[Audience]map[*subscriber]struct{}{}, bus: b}
+	b.Handle(bus.Log, func(p string) {
+		txid, _ := strconv.ParseInt(p, 10, 64)
+		h.remoteCommit(txid)
+	})
+	b.OnReconnect(h.poke) // catch up on whatever was missed meanwhile
 	h.goRun(func() { h.tail(ctx) })
 	if opts.Retention > 0 {
 		h.goRun(func() { h.prune(ctx) })
@@ -133,9 +132,7 @@ func (h *Hub) Closed() <-chan struct{} { return h.closed }
 // decisions (txid is its id on PostgreSQL, 0 on SQLite).
 func (h *Hub) Committed(accountID, txid int64) {
 	h.remoteCommit(txid)
-	if h.pg != nil {
-		h.pg.notify(txid)
-	}
+	h.bus.Publish(bus.Log, strconv.FormatInt(txid, 10))
 }
 
 // remoteCommit wakes the tailer for a commit of any replica.
@@ -161,7 +158,6 @@ const tailBatch = 1000
 // tail reads the log after its head and dispatches it, for as long as
 // anybody subscribes on this replica.
 func (h *Hub) tail(ctx context.Context) {
-	close(h.ready)
 	poll := time.NewTicker(h.opts.Poll)
 	defer poll.Stop()
 	for {
@@ -240,15 +236,13 @@ func (h *Hub) dispatch(rows []*ent.Notification) {
 	}
 }
 
-// subscribe joins the live feed of an audience. It waits for the tailer to
-// be ready: from then on, every decision that settles is dispatched.
+// subscribe joins the live feed of an audience: from then on, every
+// decision that settles is dispatched to it.
 func (h *Hub) subscribe(ctx context.Context, a Audience) (*subscriber, error) {
 	select {
-	case <-h.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	case <-h.closed:
 		return nil, errs.New(errs.ErrUnavailable, "the server is shutting down")
+	default:
 	}
 	s := &subscriber{aud: a, feed: make(chan *ent.Notification, h.opts.Buffer), cut: make(chan struct{})}
 	h.mu.Lock()

@@ -68,6 +68,7 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 		if ct, err = ct.Update().SetResponsibleID(emp.ID).ClearClaimedAt().Save(ctx); err != nil {
 			return err
 		}
+		r.handsChanged(tx, ct.AccountID, ct.ID)
 		after, err := r.viewersOfClient(ctx, c, snap, ct)
 		if err != nil {
 			return err

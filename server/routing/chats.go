@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // ChatRef names a chat by id, or by channel and client (a chat that may not
@@ -27,13 +28,26 @@ type ChatRef struct {
 	ChatID, ChannelID, ContactID int64
 }
 
-// CheckAccess answers the access table for one employee and chat. One
-// query reads what changes with every message (the client's responsible)
-// with the directory's version; the rest comes from the directory snapshot.
+// CheckAccess answers the access table for one employee and chat. It
+// answers from this replica's access cache when that knows the chat (see
+// accessCache); otherwise one query reads what changes with every message
+// (the client's responsible) with the directory's version, and the rest
+// comes from the directory snapshot.
 func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef) (access.Decision, error) {
+	account, _ := tenant.FromContext(ctx)
+	now := time.Now()
+	if ref.ChatID != 0 {
+		if channel, responsible, ok := r.access.lookup(account, ref.ChatID, now); ok {
+			if snap := r.dir.Peek(account); snap != nil {
+				return decideIn(snap, employeeID, channel, responsible)
+			}
+		}
+	}
+	epoch := r.access.begin()
 	c := r.st.Ent
 	var rows []struct {
 		ChannelID   int64  `json:"channel_id"`
+		ContactID   int64  `json:"contact_id"`
 		Responsible *int64 `json:"responsible_id"`
 		Version     int64  `json:"directory_version"`
 	}
@@ -41,7 +55,7 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 		err := c.Chat.Query().Where(chat.ID(ref.ChatID)).Modify(func(s *sql.Selector) {
 			ct := sql.Table(contact.Table)
 			s.Join(ct).On(s.C(chat.FieldContactID), ct.C(contact.FieldID))
-			s.Select(s.C(chat.FieldChannelID), ct.C(contact.FieldResponsibleID))
+			s.Select(s.C(chat.FieldChannelID), s.C(chat.FieldContactID), ct.C(contact.FieldResponsibleID))
 			s.AppendSelectExprAs(directoryVersion(s.C(chat.FieldAccountID)), "directory_version")
 		}).Scan(ctx, &rows)
 		if err != nil {
@@ -53,6 +67,7 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 	} else {
 		err := c.Contact.Query().Where(contact.ID(ref.ContactID)).Modify(func(s *sql.Selector) {
 			s.Select(s.C(contact.FieldResponsibleID))
+			s.AppendSelectExprAs(sql.Expr(s.C(contact.FieldID)), "contact_id")
 			s.AppendSelectExprAs(sql.Expr(strconv.FormatInt(ref.ChannelID, 10)), "channel_id")
 			s.AppendSelectExprAs(directoryVersion(s.C(contact.FieldAccountID)), "directory_version")
 		}).Scan(ctx, &rows)
@@ -68,6 +83,7 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 	if err != nil {
 		return access.Decision{}, err
 	}
+	r.access.remember(epoch, account, ref.ChatID, row.ChannelID, row.ContactID, row.Responsible, snap.Version >= row.Version, now)
 	return decideIn(snap, employeeID, row.ChannelID, row.Responsible)
 }
 

@@ -171,11 +171,15 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	// from here to the commit may run under the channel's cursor lock, so
 	// it is kept short.
 	view := &channelView{ch: ch, settings: as, members: membersFrom(snap, ch.ID)}
+	before := ct.ResponsibleID
 	asg, err := r.settleResponsible(ctx, tx, snap, view, ct, sit)
 	if err != nil {
 		return nil, err
 	}
 	out.Assignment = asg
+	if !created && !sameEmployee(before, ct.ResponsibleID) {
+		r.handsChanged(tx, as.AccountID, ct.ID)
+	}
 
 	// 6. Who sees it, the pushes, and the message with its decision.
 	viewers, decisions := view.viewers(ct.ResponsibleID)
@@ -349,10 +353,14 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapsh
 	return asg, nil
 }
 
+func sameEmployee(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
 // setResponsible makes id (nil: nobody) the client's responsible, in the
 // store and in ct; a distributed responsible is not a claim.
 func setResponsible(ctx context.Context, tx *ent.Tx, ct *ent.Contact, id *int64) error {
-	if (id == nil && ct.ResponsibleID == nil) || (id != nil && ct.ResponsibleID != nil && *id == *ct.ResponsibleID) {
+	if sameEmployee(id, ct.ResponsibleID) {
 		return nil
 	}
 	upd := tx.Contact.Update().Where(contact.ID(ct.ID)).ClearClaimedAt()

@@ -150,6 +150,7 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 			return nil, claimedError(ctx, c, snap, now)
 		}
 		ct.ResponsibleID = &emp.ID
+		r.handsChanged(tx, as.AccountID, ct.ID)
 		after, err := r.viewersOfClient(ctx, c, snap, ct)
 		if err != nil {
 			return nil, err

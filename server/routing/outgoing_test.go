@@ -219,6 +219,10 @@ func TestFirstResponderClaim(t *testing.T) {
 			!slices.Equal(d.Assignment.CandidateEmployeeIds, []string{e["Bruce Wayne"], e["Tony Stark"]}) {
 			t.Fatalf("pending: %v", d.Assignment)
 		}
+		// Bruce's access is known (and cached) before the claim.
+		if chk, err := admin.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: e["Bruce Wayne"], ChatId: d.Chat.Id}); err != nil || !chk.Access.CanWrite {
+			t.Fatalf("before the claim: %v %v", chk, err)
+		}
 		res, err := write(admin, e["Tony Stark"], d.Chat.Id)
 		NoErr(t, err)
 		if !res.Claimed || res.Client.ResponsibleEmployeeId != e["Tony Stark"] || !res.Access.WriteClaims {

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/bus"
 	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -30,20 +31,29 @@ import (
 // Router routes messages. It is safe for concurrent use; every decision is
 // made in one database transaction.
 type Router struct {
-	st  *store.Store
-	dir *snapshot.Cache
+	st     *store.Store
+	dir    *snapshot.Cache
+	bus    *bus.Bus
+	access *accessCache
 	// committed is told after a transaction that stored push decisions
 	// commits (txid is its id on PostgreSQL), so live subscribers wake up.
 	committed func(accountID, txid int64)
 }
 
-// NewRouter returns a router over the store. committed (optional) is called
-// after every commit that stored push decisions.
-func NewRouter(st *store.Store, committed func(accountID, txid int64)) *Router {
+// AccessCacheTTL bounds how long CheckAccess trusts what it remembers
+// without reading it again, should a bus message be lost.
+const AccessCacheTTL = 2 * time.Second
+
+// NewRouter returns a router over the store, told of other replicas'
+// changes by b. committed (optional) is called after every commit that
+// stored push decisions.
+func NewRouter(st *store.Store, b *bus.Bus, committed func(accountID, txid int64)) *Router {
 	if committed == nil {
 		committed = func(int64, int64) {}
 	}
-	return &Router{st: st, dir: snapshot.NewCache(), committed: committed}
+	r := &Router{st: st, dir: snapshot.NewCache(), bus: b, access: newAccessCache(AccessCacheTTL), committed: committed}
+	r.access.watch(st, b)
+	return r
 }
 
 // told tells the hub about a commit that stored decisions.

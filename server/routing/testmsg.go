@@ -12,6 +12,7 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // testIdentity is the built-in test client's identity; no real sender
@@ -70,6 +71,8 @@ func (r *Router) RemoveTestClient(ctx context.Context) (bool, error) {
 			return err
 		}
 		// Deals, chats and messages go with the contact (ON DELETE CASCADE).
+		acct, _ := tenant.FromContext(ctx)
+		r.handsChanged(tx, acct, ids...)
 		n, err := tx.Contact.Delete().Where(contact.IDIn(ids...)).Exec(ctx)
 		removed = n > 0
 		return err

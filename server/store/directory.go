@@ -17,10 +17,10 @@ var ErrDirectoryOutsideTx = errors.New("store: directory changes must run in a t
 // versionDirectory moves the account's directory_version forward after every
 // change to what routing reads of it (settings, channels, members,
 // employees, pipelines, stages, lead statuses), in the change's own
-// transaction. It is installed on the client in one place, here, so no
-// write path can forget it; caches compare this one number to know they
-// are current.
-func versionDirectory(c *ent.Client) {
+// transaction, and calls changed after that transaction commits. It is
+// installed on the client in one place, here, so no write path can forget
+// it; caches compare this one number to know they are current.
+func versionDirectory(c *ent.Client, changed func(accountID int64)) {
 	hook := func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if onlyVersion(m) {
@@ -39,9 +39,19 @@ func versionDirectory(c *ent.Client) {
 				return v, err
 			}
 			upd := tx.AccountSettings.Update().AddDirectoryVersion(1)
-			if acct, ok := tenant.FromContext(ctx); ok {
+			acct, ok := tenant.FromContext(ctx)
+			if ok {
 				upd = upd.Where(accountsettings.AccountID(acct))
 			}
+			tx.OnCommit(func(next ent.Committer) ent.Committer {
+				return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+					err := next.Commit(ctx, tx)
+					if err == nil {
+						changed(acct) // 0: every account (system scope)
+					}
+					return err
+				})
+			})
 			return v, upd.Exec(ctx)
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -37,6 +38,26 @@ type Store struct {
 	// URL is the PostgreSQL URL (empty for SQLite), for connections outside
 	// the pool such as LISTEN.
 	URL string
+
+	mu       sync.Mutex
+	watchers []func(accountID int64)
+}
+
+// OnDirectoryChange calls fn after every committed change to an account's
+// directory (accountID 0: possibly every account).
+func (s *Store) OnDirectoryChange(fn func(accountID int64)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.watchers = append(s.watchers, fn)
+}
+
+func (s *Store) directoryChanged(accountID int64) {
+	s.mu.Lock()
+	ws := s.watchers
+	s.mu.Unlock()
+	for _, fn := range ws {
+		fn(accountID)
+	}
 }
 
 // Config says which database to open.
@@ -138,9 +159,9 @@ func openSQLite(cfg Config) (*Store, error) {
 }
 
 func newStore(drv *entsql.Driver, db *sql.DB, url string) *Store {
-	c := ent.NewClient(ent.Driver(drv))
-	versionDirectory(c)
-	return &Store{Ent: c, DB: db, Dialect: drv.Dialect(), URL: url}
+	s := &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: drv.Dialect(), URL: url}
+	versionDirectory(s.Ent, s.directoryChanged)
+	return s
 }
 
 // migrateLockKey serializes schema migration among replicas starting at once.

@@ -93,6 +93,20 @@ func (c *Cache) Get(ctx context.Context, client *ent.Client, version int64) (*Sn
 	return s, nil
 }
 
+// Peek returns the newest snapshot this replica has of an account, or nil,
+// without checking that it is current.
+func (c *Cache) Peek(account int64) *Snapshot {
+	c.mu.Lock()
+	e := c.accounts[account]
+	c.mu.Unlock()
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.snap
+}
+
 // load reads an account's directory.
 func load(ctx context.Context, c *ent.Client, version int64) (*Snapshot, error) {
 	s := &Snapshot{Version: version, Channels: map[int64]*ent.Channel{}, Employees: map[int64]*ent.Employee{},
