@@ -191,3 +191,30 @@ func TestAccountValidation(t *testing.T) {
 		}
 	})
 }
+
+// A revocation through one replica reaches another that remembered the
+// credential, within moments (not after its cache time).
+func TestRevocationAcrossReplicas(t *testing.T) {
+	env := New(t, Postgres(t), Options{AuthCacheTTL: time.Hour})
+	ctx := context.Background()
+	other := env.Replica(Options{AuthCacheTTL: time.Hour})
+	created, err := env.Admin().Account.CreateApiKey(ctx, &pb.CreateApiKeyRequest{Name: "gateway"})
+	NoErr(t, err)
+	onOther := client.New(other.URL, created.Secret, client.Connect, nil)
+	if _, err := onOther.Account.GetAccount(ctx, &pb.GetAccountRequest{}); err != nil {
+		t.Fatal(err) // the other replica now remembers the key
+	}
+	_, err = env.Admin().Account.RevokeApiKey(ctx, &pb.RevokeApiKeyRequest{ApiKeyId: created.ApiKey.Id})
+	NoErr(t, err)
+	deadline := time.Now().Add(time.Second)
+	for {
+		_, err := onOther.Account.GetAccount(ctx, &pb.GetAccountRequest{})
+		if connect.CodeOf(err) == connect.CodeUnauthenticated {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other replica still accepts a revoked key: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
