@@ -27,6 +27,9 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	cache map[[32]byte]cached
+	// epoch moves with every Forget: a credential read while one happened
+	// may be revoked already, so it is not remembered.
+	epoch uint64
 	// tell, when set, tells the other replicas to forget too.
 	tell func()
 }
@@ -56,6 +59,7 @@ func (a *Authenticator) Forget() {
 func (a *Authenticator) forgetHere() {
 	a.mu.Lock()
 	clear(a.cache)
+	a.epoch++
 	a.mu.Unlock()
 }
 
@@ -80,9 +84,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Princi
 	hash := Hash(secret)
 	key := [32]byte(hash)
 	now := time.Now()
+	var epoch uint64
 	if a.ttl > 0 {
 		a.mu.Lock()
 		c, hit := a.cache[key]
+		epoch = a.epoch
 		a.mu.Unlock()
 		if hit && now.Before(c.expires) {
 			return c.p, nil
@@ -121,7 +127,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Princi
 		if len(a.cache) > 100_000 {
 			clear(a.cache)
 		}
-		a.cache[key] = cached{p: p, expires: now.Add(a.ttl)}
+		if a.epoch == epoch {
+			a.cache[key] = cached{p: p, expires: now.Add(a.ttl)}
+		}
 		a.mu.Unlock()
 	}
 	return p, nil

@@ -35,8 +35,28 @@ type Result struct {
 // Rate is operations per second.
 func (r Result) Rate() float64 { return float64(r.Ops) / r.Duration.Seconds() }
 
-// run calls op from callers goroutines for d and measures each call.
-func run(ctx context.Context, name string, callers int, d time.Duration, op func(ctx context.Context, caller, i int) error) Result {
+// op is one call of a scenario, by caller number and call number.
+type op func(ctx context.Context, caller, i int) error
+
+// sample is what some time of calling measured.
+type sample struct {
+	lat      []time.Duration
+	errors   int
+	firstErr string
+	elapsed  time.Duration
+}
+
+func (s *sample) add(o sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.errors += o.errors
+	if s.firstErr == "" {
+		s.firstErr = o.firstErr
+	}
+	s.elapsed += o.elapsed
+}
+
+// call calls f from callers goroutines for d and measures each call.
+func call(ctx context.Context, callers int, d time.Duration, next *atomic.Int64, f op) sample {
 	var wg sync.WaitGroup
 	lat := make([][]time.Duration, callers)
 	var errs atomic.Int64
@@ -47,9 +67,9 @@ func run(ctx context.Context, name string, callers int, d time.Duration, op func
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
 				t0 := time.Now()
-				if err := op(ctx, c, i); err != nil {
+				if err := f(ctx, c, int(next.Add(1))); err != nil {
 					if errs.Add(1) == 1 {
 						firstErr.Store(err.Error())
 					}
@@ -60,20 +80,51 @@ func run(ctx context.Context, name string, callers int, d time.Duration, op func
 		}(c)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
+	out := sample{errors: int(errs.Load()), elapsed: time.Since(start)}
+	if v, ok := firstErr.Load().(string); ok {
+		out.firstErr = v
 	}
-	slices.Sort(all)
-	r := Result{Name: name, Callers: callers, Ops: len(all), Errors: int(errs.Load()), Duration: elapsed}
-	if len(all) > 0 {
-		r.P50, r.P99 = all[len(all)/2], all[len(all)*99/100]
+	for _, l := range lat {
+		out.lat = append(out.lat, l...)
+	}
+	return out
+}
+
+func (s sample) result(name string, callers int) Result {
+	slices.Sort(s.lat)
+	r := Result{Name: name, Callers: callers, Ops: len(s.lat), Errors: s.errors, Duration: s.elapsed}
+	if len(s.lat) > 0 {
+		r.P50, r.P99 = s.lat[len(s.lat)/2], s.lat[len(s.lat)*99/100]
 	}
 	if r.Errors > 0 {
-		slog.Warn("bench: errors", "scenario", name, "errors", r.Errors, "first", firstErr.Load())
+		slog.Warn("bench: errors", "scenario", name, "errors", r.Errors, "first", s.firstErr)
 	}
 	return r
+}
+
+// run calls f from callers goroutines for d and measures each call.
+func run(ctx context.Context, name string, callers int, d time.Duration, f op) Result {
+	var next atomic.Int64
+	return call(ctx, callers, d, &next, f).result(name, callers)
+}
+
+// rounds is how many slices two compared scenarios take turns in, so a
+// machine that speeds up or slows down meanwhile affects both alike.
+const rounds = 4
+
+// compare runs a and b for d each, taking turns in slices (a b b a a b …).
+func compare(ctx context.Context, callers int, d time.Duration, a, b op) (sample, sample) {
+	var sa, sb sample
+	var na, nb atomic.Int64
+	slice := d / (2 * rounds)
+	for i := 0; i < 2*rounds; i++ {
+		if i%4 == 0 || i%4 == 3 {
+			sa.add(call(ctx, callers, slice, &na, a))
+		} else {
+			sb.add(call(ctx, callers, slice, &nb, b))
+		}
+	}
+	return sa, sb
 }
 
 // server is an in-process Switchboard on a loopback port, speaking h2c.

@@ -93,67 +93,80 @@ func Routing(ctx context.Context, o Options) ([]Result, error) {
 	return out, nil
 }
 
-// routingPair runs the API scenario and the ceiling on fresh schemas of
-// the same shape, one after the other.
+// routingPair measures the API and the ceiling on two fresh schemas of the
+// same shape, taking turns (see compare).
 func routingPair(ctx context.Context, o Options, channels, callers int) (api, ceil Result, err error) {
 	name := fmt.Sprintf("route %d ch, %d callers", channels, callers)
-	api, err = withFixture(ctx, o, channels, func(st *store.Store, f *fixture) (Result, error) {
-		srv, err := startServer(st, appOptions())
-		if err != nil {
-			return Result{}, err
-		}
-		defer srv.quit()
-		cs := srv.pool(f.key, callers)
-		chans := make([]string, len(f.channels))
-		for i, id := range f.channels {
-			chans[i] = ids.Format(id)
-		}
-		var gw atomic.Int64
-		return run(ctx, "API   "+name, callers, o.Duration, func(ctx context.Context, caller, i int) error {
-			n := gw.Add(1)
-			_, err := cs[caller/callersPerConn].Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
-				ChannelId: chans[int(n)%len(chans)], Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: nextPhone()},
-				Content: &pb.MessageContent{Text: "Hello, I would like to order"}, GatewayMessageId: fmt.Sprintf("b-%d", n),
-			})
-			return err
-		}), nil
-	})
-	if err != nil || o.SkipCeiling {
-		return
+	stA, fA, doneA, err := fixtureOn(ctx, o, channels)
+	if err != nil {
+		return api, ceil, err
 	}
-	ceil, err = withFixture(ctx, o, channels, func(st *store.Store, f *fixture) (Result, error) {
-		c, err := newCeiling(ctx, st.URL, f.accountID, 16)
-		if err != nil {
-			return Result{}, err
-		}
-		defer c.close()
-		var gw atomic.Int64
-		return run(ctx, "pgx   "+name, callers, o.Duration, func(ctx context.Context, caller, i int) error {
-			n := gw.Add(1)
-			return c.route(ctx, f.channels[int(n)%len(f.channels)], nextPhone(), "Hello, I would like to order", fmt.Sprintf("c-%d", n))
-		}), nil
-	})
-	return
+	defer doneA()
+	srv, err := startServer(stA, appOptions())
+	if err != nil {
+		return api, ceil, err
+	}
+	defer srv.quit()
+	cs := srv.pool(fA.key, callers)
+	chans := make([]string, len(fA.channels))
+	for i, id := range fA.channels {
+		chans[i] = ids.Format(id)
+	}
+	viaAPI := func(ctx context.Context, caller, n int) error {
+		_, err := cs[caller/callersPerConn].Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
+			ChannelId: chans[n%len(chans)], Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: nextPhone()},
+			Content: &pb.MessageContent{Text: "Hello, I would like to order"}, GatewayMessageId: fmt.Sprintf("b-%d", n),
+		})
+		return err
+	}
+	if o.SkipCeiling {
+		return run(ctx, "API   "+name, callers, o.Duration, viaAPI), ceil, nil
+	}
+	stC, fC, doneC, err := fixtureOn(ctx, o, channels)
+	if err != nil {
+		return api, ceil, err
+	}
+	defer doneC()
+	c, err := newCeiling(ctx, stC.URL, fC.accountID, 16)
+	if err != nil {
+		return api, ceil, err
+	}
+	defer c.close()
+	direct := func(ctx context.Context, caller, n int) error {
+		return c.route(ctx, fC.channels[n%len(fC.channels)], nextPhone(), "Hello, I would like to order", fmt.Sprintf("c-%d", n))
+	}
+	sa, sc := compare(ctx, callers, 2*o.Duration, viaAPI, direct)
+	return sa.result("API   "+name, callers), sc.result("pgx   "+name, callers), nil
+}
+
+// fixtureOn opens a fresh schema holding a fixture company; done drops it.
+func fixtureOn(ctx context.Context, o Options, channels int) (*store.Store, *fixture, func(), error) {
+	u, drop, err := freshSchema(ctx, o.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := store.Open(ctx, store.Config{URL: u, MaxConns: 16})
+	if err != nil {
+		drop()
+		return nil, nil, nil, err
+	}
+	f, err := newFixture(ctx, st, channels, 4)
+	if err != nil {
+		st.Close()
+		drop()
+		return nil, nil, nil, err
+	}
+	time.Sleep(500 * time.Millisecond) // let the database settle after creating the schema
+	return st, f, func() { st.Close(); drop() }, nil
 }
 
 // withFixture runs fn on a fresh schema holding a fixture company.
 func withFixture(ctx context.Context, o Options, channels int, fn func(*store.Store, *fixture) (Result, error)) (Result, error) {
-	u, drop, err := freshSchema(ctx, o.DatabaseURL)
+	st, f, done, err := fixtureOn(ctx, o, channels)
 	if err != nil {
 		return Result{}, err
 	}
-	defer drop()
-	st, err := store.Open(ctx, store.Config{URL: u, MaxConns: 16})
-	if err != nil {
-		return Result{}, err
-	}
-	defer st.Close()
-	f, err := newFixture(ctx, st, channels, 4)
-	if err != nil {
-		return Result{}, err
-	}
-	// Let the database settle after the schema's creation.
-	time.Sleep(500 * time.Millisecond)
+	defer done()
 	return fn(st, f)
 }
 

@@ -84,8 +84,9 @@ func (b *Bus) Handle(topic string, fn func(payload string)) {
 	b.handlers[topic] = append(b.handlers[topic], fn)
 }
 
-// OnReconnect calls fn after the LISTEN connection was lost and came back:
-// messages may have been missed meanwhile.
+// OnReconnect calls fn whenever the LISTEN connection is (re)established:
+// messages sent before may have been missed (on the first connection too:
+// what was remembered before it may be stale).
 func (b *Bus) OnReconnect(fn func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -127,10 +128,8 @@ func (b *Bus) channelName(ctx context.Context) error {
 
 func (b *Bus) listen(ctx context.Context) {
 	backoff := 100 * time.Millisecond
-	first := true
 	for ctx.Err() == nil {
-		err := b.listenOnce(ctx, first)
-		first = false
+		err := b.listenOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
@@ -144,7 +143,7 @@ func (b *Bus) listen(ctx context.Context) {
 	}
 }
 
-func (b *Bus) listenOnce(ctx context.Context, first bool) error {
+func (b *Bus) listenOnce(ctx context.Context) error {
 	if err := b.channelName(ctx); err != nil {
 		return err
 	}
@@ -156,13 +155,11 @@ func (b *Bus) listenOnce(ctx context.Context, first bool) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+b.quoted); err != nil {
 		return err
 	}
-	if !first {
-		b.mu.Lock()
-		fns := append([]func(){}, b.reconnect...)
-		b.mu.Unlock()
-		for _, fn := range fns {
-			fn()
-		}
+	b.mu.Lock()
+	fns := append([]func(){}, b.reconnect...)
+	b.mu.Unlock()
+	for _, fn := range fns {
+		fn()
 	}
 	for {
 		n, err := conn.WaitForNotification(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 
@@ -427,9 +428,10 @@ func TestTestMessage(t *testing.T) {
 		rm, err := admin.Integration.RemoveTestClient(ctx, &pb.RemoveTestClientRequest{})
 		NoErr(t, err)
 		actx := tenant.NewContext(ctx, env.AccountID)
-		if !rm.Removed || env.Store.Ent.Contact.Query().CountX(actx) != 0 || env.Store.Ent.Message.Query().CountX(actx) != 0 ||
-			env.Store.Ent.Notification.Query().CountX(actx) != 0 || env.Store.Ent.Deal.Query().CountX(actx) != 0 {
-			t.Fatal("test client not removed with everything it caused")
+		left := []int{env.Store.Ent.Contact.Query().CountX(actx), env.Store.Ent.Chat.Query().CountX(actx), env.Store.Ent.Message.Query().CountX(actx),
+			env.Store.Ent.Notification.Query().CountX(actx), env.Store.Ent.Deal.Query().CountX(actx)}
+		if !rm.Removed || slices.Max(left) != 0 {
+			t.Fatalf("test client not removed with everything it caused: contacts, chats, messages, pushes, deals left: %v", left)
 		}
 		rm, err = admin.Integration.RemoveTestClient(ctx, &pb.RemoveTestClientRequest{})
 		NoErr(t, err)

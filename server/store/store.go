@@ -155,10 +155,12 @@ func openSQLite(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return newStore(entsql.OpenDB(dialect.SQLite, db), db, ""), nil
+	return newStore(newStmtCacheDriver(db, dialect.SQLite), db, ""), nil
 }
 
-func newStore(drv *entsql.Driver, db *sql.DB, url string) *Store {
+func newStore(drv interface {
+	dialect.Driver
+}, db *sql.DB, url string) *Store {
 	s := &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: drv.Dialect(), URL: url}
 	versionDirectory(s.Ent, s.directoryChanged)
 	return s

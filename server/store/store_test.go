@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/server/accounts"
@@ -104,4 +106,38 @@ func TestDirectoryVersion(t *testing.T) {
 			t.Fatalf("version %d after a rolled-back change", got)
 		}
 	})
+}
+
+// Foreign keys stay on for good on SQLite, whatever statements are prepared
+// ahead (the migrator switches them off and on again), so deleting a client
+// takes its chats along.
+func TestSQLiteForeignKeysStayOn(t *testing.T) {
+	ctx := context.Background()
+	for i := 0; i < 10; i++ { // statements are prepared in the background, in any order
+		st := OpenStore(t, filepath.Join(t.TempDir(), "fk.db"))
+		a, _, err := accounts.Create(ctx, st, "A", "")
+		NoErr(t, err)
+		actx := tenant.NewContext(ctx, a.ID)
+		NoErr(t, st.Tx(actx, func(tx *ent.Tx) error {
+			c, err := tx.Contact.Create().SetIdentity("c").Save(actx)
+			if err != nil {
+				return err
+			}
+			return tx.Chat.Create().SetChannelID(1).SetContactID(c.ID).Exec(actx)
+		}))
+		time.Sleep(20 * time.Millisecond)
+		var on int
+		NoErr(t, st.DB.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on))
+		if on != 1 {
+			t.Fatal("foreign keys were switched off")
+		}
+		NoErr(t, st.Tx(actx, func(tx *ent.Tx) error {
+			_, err := tx.Contact.Delete().Exec(actx)
+			return err
+		}))
+		if n := st.Ent.Chat.Query().CountX(actx); n != 0 {
+			t.Fatalf("deleting the client left %d chats behind", n)
+		}
+		st.Close()
+	}
 }
