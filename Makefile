@@ -74,6 +74,10 @@ test-web: ## Browser tests of the settings page (Debian chromium via playwright-
 screenshots: ## Refresh docs/screenshots from the browser tests.
 	UPDATE_SCREENSHOTS=1 clients/web/scripts/test.sh
 
+.PHONY: bench
+bench: ## Measure routing, access checks, SQLite and streams on the local PostgreSQL (~10 min).
+	$(GO) run ./server/cmd/switchboard bench --database-url '$(PG_URL)'
+
 .PHONY: fuzz
 fuzz: ## Fuzz the phone normalizer for a minute.
 	$(GO) test ./server/phone -run XXX -fuzz FuzzNormalize -fuzztime 60s
