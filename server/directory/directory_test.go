@@ -140,6 +140,7 @@ func TestDirectoryValidation(t *testing.T) {
 				return second(d.UpdateChannel(ctx, &pb.UpdateChannelRequest{ChannelId: "1", Name: &empty}))
 			}, "name"},
 			{"employee without name", func() error { return second(d.CreateEmployee(ctx, &pb.CreateEmployeeRequest{})) }, "name"},
+			{"employee name with NUL", func() error { return second(d.CreateEmployee(ctx, &pb.CreateEmployeeRequest{Name: "Bruce\x00Wayne"})) }, "name"},
 			{"employee bad email", func() error {
 				return second(d.CreateEmployee(ctx, &pb.CreateEmployeeRequest{Name: "A", Email: "not an email"}))
 			}, "email"},

@@ -7,6 +7,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
@@ -40,8 +41,38 @@ func (r Rules) Check(msg proto.Message) error {
 		return fmt.Errorf("validate: no rule for %s", msg.ProtoReflect().Descriptor().FullName())
 	}
 	var v errs.Violations
+	noNUL(&v, "", msg.ProtoReflect())
 	check(msg, &v)
 	return v.Err()
+}
+
+// noNUL refuses NUL characters in every string of a request: no text field
+// needs them, and PostgreSQL cannot store them.
+func noNUL(v *errs.Violations, at string, m protoreflect.Message) {
+	m.Range(func(f protoreflect.FieldDescriptor, val protoreflect.Value) bool {
+		path := string(f.Name())
+		if at != "" {
+			path = at + "." + path
+		}
+		switch {
+		case f.IsList():
+			l := val.List()
+			for i := 0; i < l.Len(); i++ {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if f.Kind() == protoreflect.MessageKind {
+					noNUL(v, p, l.Get(i).Message())
+				} else if f.Kind() == protoreflect.StringKind && strings.ContainsRune(l.Get(i).String(), 0) {
+					v.Add(p, "must not contain NUL characters")
+				}
+			}
+		case f.IsMap():
+		case f.Kind() == protoreflect.MessageKind:
+			noNUL(v, path, val.Message())
+		case f.Kind() == protoreflect.StringKind && strings.ContainsRune(val.String(), 0):
+			v.Add(path, "must not contain NUL characters")
+		}
+		return true
+	})
 }
 
 // Interceptor validates every request (unary and the first message of
