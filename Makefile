@@ -25,6 +25,11 @@ generate: clients-deps ## Regenerate gen/ and clients/ts/src/gen (buf), ent/, an
 	$(GO) generate ./ent
 	clients/web/scripts/build.sh
 
+.PHONY: generate-go
+generate-go: ## Regenerate only gen/ and ent/ (needs nothing but Go).
+	$(BUF) generate --template buf.gen.go.yaml
+	$(GO) generate ./ent
+
 .PHONY: web
 web: ## Build the settings page into clients/web/dist (embedded by the server).
 	clients/web/scripts/build.sh
