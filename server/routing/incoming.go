@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/channel"
-	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
@@ -21,7 +20,6 @@ import (
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/push"
-	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // Incoming is a client's message as the gateway received it.
@@ -120,16 +118,28 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	}
 
 	// 1–2. The client, new or known.
-	ct, created, err := findOrCreateContact(ctx, tx, who, in.SenderName, in.Test)
+	ct, err := findContact(ctx, tx, who)
 	if err != nil {
 		return nil, err
 	}
+	created := ct == nil
 	out := &pb.RoutingDecision{NewClient: created}
 
-	// 2–5. Its deal or lead.
+	// 2–5. Its deal or lead, and its chat on this channel.
 	var dl *ent.Deal
+	var cht *ent.Chat
 	sit := newClient
-	if !created {
+	if created {
+		nc, err := r.createClient(ctx, tx, as.AccountID, snap, ch, who, in.SenderName, in.Test)
+		if err != nil {
+			return nil, err
+		}
+		ct, dl, cht = nc.contact, nc.deal, nc.chat
+		out.EntityAction = pb.EntityAction_ENTITY_ACTION_CREATED
+		if dl == nil {
+			out.EntityAction = pb.EntityAction_ENTITY_ACTION_CONTACT_ONLY
+		}
+	} else {
 		if dl, err = openDeal(ctx, c, ct.ID); err != nil {
 			return nil, err
 		}
@@ -150,21 +160,18 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 				}
 			}
 		}
-	}
-	if out.EntityAction == pb.EntityAction_ENTITY_ACTION_UNSPECIFIED {
-		if dl, err = createEntity(ctx, tx, snap, ch, ct.ID); err != nil {
+		if out.EntityAction == pb.EntityAction_ENTITY_ACTION_UNSPECIFIED {
+			if dl, err = createEntity(ctx, tx, snap, ch, ct.ID); err != nil {
+				return nil, err
+			}
+			out.EntityAction = pb.EntityAction_ENTITY_ACTION_CREATED
+			if dl == nil {
+				out.EntityAction = pb.EntityAction_ENTITY_ACTION_CONTACT_ONLY
+			}
+		}
+		if cht, err = upsertChat(ctx, tx, ch.ID, ct.ID, dl); err != nil {
 			return nil, err
 		}
-		out.EntityAction = pb.EntityAction_ENTITY_ACTION_CREATED
-		if dl == nil {
-			out.EntityAction = pb.EntityAction_ENTITY_ACTION_CONTACT_ONLY
-		}
-	}
-
-	// The chat on this channel.
-	cht, err := upsertChat(ctx, tx, ch.ID, ct.ID, dl, created)
-	if err != nil {
-		return nil, err
 	}
 
 	// 2, 4, 5. The responsible: kept, or distributed (SPEC §5). Everything
@@ -172,7 +179,7 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	// it is kept short.
 	view := &channelView{ch: ch, settings: as, members: membersFrom(snap, ch.ID)}
 	before := ct.ResponsibleID
-	asg, err := r.settleResponsible(ctx, tx, snap, view, ct, sit)
+	asg, moved, err := r.settleResponsible(ctx, tx, snap, view, ct, sit)
 	if err != nil {
 		return nil, err
 	}
@@ -211,77 +218,41 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	}
 	// Stored with the message: the decision but the message itself and its
 	// pushes, which a replay reads back from their own rows.
-	stored, err := proto.Marshal(out)
+	decision, err := proto.Marshal(out)
 	if err != nil {
 		return nil, err
 	}
-	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionIN).
-		SetText(in.Content.Text).SetAttachments(in.Content.Attachments).SetGatewayMessageID(in.GatewayID).
-		SetDecision(stored).Save(ctx)
-	if store.IsUniqueViolation(err) {
-		return nil, errDuplicate
-	}
-	if err != nil {
-		return nil, err
-	}
-	out.Message = convert.Message(msg)
 	rows := make([]notify.Decision, 0, len(pushes))
 	preview := notify.Preview(in.Content.Text, len(in.Content.Attachments))
 	for _, p := range pushes {
 		rows = append(rows, notify.Decision{
 			EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: cht.ID, ContactID: ct.ID, ContactName: ct.Name,
-			ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), MessageID: msg.ID, Preview: preview,
+			ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), Preview: preview,
 			Explanation: explainPush(p, ct.Name, ch.Name, asg),
 		})
 	}
-	if out.Notifications, err = notify.Record(ctx, tx, txid, rows); err != nil {
+	msg, notes, err := r.store(ctx, tx, &stored{accountID: as.AccountID, txid: txid, assign: moved, contact: ct,
+		chatID: cht.ID, content: in.Content, gatewayID: in.GatewayID, decision: decision, pushes: rows})
+	if err != nil {
 		return nil, err
 	}
+	out.Message, out.Notifications = convert.Message(msg), notes
 	return out, nil
-}
-
-// upsertChat returns the client's chat on the channel, pointed at the deal
-// and marked active now, creating it when new.
-func upsertChat(ctx context.Context, tx *ent.Tx, channelID, contactID int64, dl *ent.Deal, newContact bool) (*ent.Chat, error) {
-	var dealID *int64
-	if dl != nil {
-		dealID = &dl.ID
-	}
-	t := now()
-	if !newContact { // a new contact has no chat yet
-		existing, err := tx.Chat.Query().Where(chat.ChannelID(channelID), chat.ContactID(contactID)).Only(ctx)
-		switch {
-		case err == nil:
-			upd := tx.Chat.Update().Where(chat.ID(existing.ID)).SetLastMessageAt(t)
-			if dealID != nil {
-				upd = upd.SetDealID(*dealID)
-				existing.DealID = dealID
-			}
-			existing.LastMessageAt = t
-			return existing, upd.Exec(ctx)
-		case !ent.IsNotFound(err):
-			return nil, err
-		}
-	}
-	created, err := tx.Chat.Create().SetChannelID(channelID).SetContactID(contactID).SetNillableDealID(dealID).
-		SetLastMessageAt(t).Save(ctx)
-	if store.IsUniqueViolation(err) {
-		return nil, fmt.Errorf("chat created concurrently: %w", store.ErrRetry)
-	}
-	return created, err
 }
 
 // settleResponsible keeps the client's responsible or distributes it
 // (SPEC §4 steps 2–5, §5) and says why. When distributing it makes sure the
-// view's member list is the one the channel's cursor goes with.
-func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapshot.Snapshot, view *channelView, ct *ent.Contact, sit situation) (*pb.Assignment, error) {
+// view's member list is the one the channel's cursor goes with, holds the
+// cursor's lock, and returns the pick for store to write; ct has its new
+// responsible already.
+func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapshot.Snapshot, view *channelView, ct *ent.Contact, sit situation) (*pb.Assignment, *distributed, error) {
 	c := tx.Client()
 	mode := modeOf(view.ch.Distribution)
 	asg := &pb.Assignment{Mode: convert.EnumToPB[pb.DistributionMode](pb.DistributionMode_value, "DISTRIBUTION_MODE_", view.ch.Distribution)}
 	if ct.ResponsibleID != nil {
 		e, err := employeeIn(ctx, c, snap, *ct.ResponsibleID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		keep, why := true, "the client already had a responsible"
 		switch sit {
@@ -297,16 +268,16 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapsh
 			asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_KEPT
 			asg.ResponsibleEmployeeId = ids.Format(*ct.ResponsibleID)
 			asg.Explanation = fmt.Sprintf("kept: %s stays responsible (%s)", e.Name, why)
-			return asg, nil
+			return asg, nil, nil
 		}
 	}
 	if mode == distribution.FirstResponder {
 		if err := setResponsible(ctx, tx, ct, nil); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cands := distribution.Candidates(view.distribution())
 		if len(cands) == 0 {
-			return noneEligible(asg, view), nil
+			return noneEligible(asg, view), nil, nil
 		}
 		asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER
 		names := make([]string, len(cands))
@@ -316,7 +287,7 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapsh
 		}
 		asg.Explanation = fmt.Sprintf("FIRST_RESPONDER: %d candidates (%s); the first whose reply is authorized becomes responsible",
 			len(cands), joinNames(names))
-		return asg, nil
+		return asg, nil, nil
 	}
 
 	// ROUND_ROBIN / WEIGHTED: under the channel's cursor lock, the member
@@ -325,53 +296,27 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapsh
 	// the snapshot's list is current.
 	cur, version, err := distribution.LockVersioned(ctx, tx, view.ch.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if version != snap.Version {
 		if snap, err = r.dir.Get(ctx, c, version); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		view.members = membersFrom(snap, view.ch.ID)
 	}
 	pick, ok := distribution.Next(mode, view.distribution(), distribution.CursorOf(cur))
 	if !ok {
 		if err := setResponsible(ctx, tx, ct, nil); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return noneEligible(asg, view), nil
+		return noneEligible(asg, view), nil, nil
 	}
-	if err := r.assign(ctx, tx, cur, pick, ct); err != nil {
-		return nil, err
-	}
+	ct.ResponsibleID, ct.ClaimedAt = &pick.EmployeeID, nil
 	asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED
 	asg.ResponsibleEmployeeId = ids.Format(pick.EmployeeID)
 	asg.Position, asg.Turn, asg.Weight = int32(pick.Position), int32(pick.Turn), int32(pick.Weight)
 	asg.Explanation = pick.Explain(mode, len(view.members))
-	return asg, nil
-}
-
-// assign stores a distribution pick: the channel's new cursor and the
-// client's responsible. Both happen under the channel's cursor lock, so on
-// PostgreSQL they go as one statement: one round trip less holding the
-// channel's hot row.
-func (r *Router) assign(ctx context.Context, tx *ent.Tx, cur *ent.DistributionCursor, pick distribution.Pick, ct *ent.Contact) error {
-	if !r.st.IsPostgres() {
-		if err := distribution.Save(ctx, tx, cur, pick.Cursor, true); err != nil {
-			return err
-		}
-		return setResponsible(ctx, tx, ct, &pick.EmployeeID)
-	}
-	// Account scoping is explicit here, as the ent hooks do it elsewhere.
-	_, err := tx.ExecContext(ctx, `WITH moved AS (
-		UPDATE distribution_cursors SET last_employee_id = $1, streak = $2, assigned = assigned + 1
-		WHERE id = $3 AND account_id = $4)
-	UPDATE contacts SET responsible_id = $1, claimed_at = NULL WHERE id = $5 AND account_id = $4`,
-		pick.EmployeeID, pick.Cursor.Streak, cur.ID, ct.AccountID, ct.ID)
-	if err != nil {
-		return err
-	}
-	ct.ResponsibleID, ct.ClaimedAt = &pick.EmployeeID, nil
-	return nil
+	return asg, &distributed{cursor: cur, pick: pick}, nil
 }
 
 func sameEmployee(a, b *int64) bool {

@@ -15,6 +15,8 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/client"
+	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/tenant"
 	. "github.com/switchboardhq/switchboard/server/testenv"
 )
@@ -141,19 +143,26 @@ func TestNobodyEligible(t *testing.T) {
 }
 
 // TestIdempotentReplay: the same gateway id twice returns the first
-// decision and creates nothing, also when both arrive at once.
+// decision and creates nothing, also when both arrive at once. The replay
+// reads the decision back from the store, so it also checks that the first
+// answer says exactly what was stored.
 func TestIdempotentReplay(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, b Backend) {
 		env := New(t, b, Options{})
 		co := env.Demo()
 		admin := env.Admin()
 		req := &pb.RouteIncomingMessageRequest{ChannelId: co.Channels["WhatsApp Sales"],
-			Sender:  &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(1)},
-			Content: &pb.MessageContent{Text: "once"}, GatewayMessageId: "gw-once"}
+			Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(1)},
+			Content: &pb.MessageContent{Text: "once", Attachments: []*pb.Attachment{
+				{Url: "https://example.com/a.jpg", MimeType: "image/jpeg", FileName: "a.jpg"}}},
+			GatewayMessageId: "gw-once"}
 		first, err := admin.Routing.RouteIncomingMessage(ctx, req)
 		NoErr(t, err)
 		if first.Replayed {
 			t.Fatal("first call marked replayed")
+		}
+		if m := first.Decision.Message; m.GetId() == "" || len(m.Content.GetAttachments()) != 1 || len(first.Decision.Notifications) == 0 {
+			t.Fatalf("first decision: %v", first.Decision)
 		}
 		// Routing another client in between moves the cursor; the replay
 		// must still answer the first decision.
@@ -310,7 +319,27 @@ func TestRepeatClients(t *testing.T) {
 	})
 }
 
-// TestNewClientEntity: deal in the configured stage, lead, or contact only.
+// asStored fails unless the client, deal and chat of a decision are what
+// the store holds.
+func asStored(t *testing.T, env *Env, accountID int64, d *pb.RoutingDecision) {
+	t.Helper()
+	actx := tenant.NewContext(ctx, accountID)
+	c := env.Store.Ent
+	if got := convert.Client(c.Contact.GetX(actx, ids.Value(d.Client.Id))); !proto.Equal(got, d.Client) {
+		t.Fatalf("client answered %v\nstored %v", d.Client, got)
+	}
+	if got := convert.Chat(c.Chat.GetX(actx, ids.Value(d.Chat.Id))); !proto.Equal(got, d.Chat) {
+		t.Fatalf("chat answered %v\nstored %v", d.Chat, got)
+	}
+	if d.Deal != nil {
+		if got := convert.Deal(c.Deal.GetX(actx, ids.Value(d.Deal.Id))); !proto.Equal(got, d.Deal) {
+			t.Fatalf("deal answered %v\nstored %v", d.Deal, got)
+		}
+	}
+}
+
+// TestNewClientEntity: deal in the configured stage, lead, or contact only;
+// the answer shows the rows as stored.
 func TestNewClientEntity(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, b Backend) {
 		env := New(t, b, Options{})
@@ -323,6 +352,7 @@ func TestNewClientEntity(t *testing.T) {
 		if d.Deal.PipelineId != pl.Pipelines[0].Id || d.Deal.StageId != pl.Pipelines[0].Stages[0].Id || d.Deal.Kind != pb.DealKind_DEAL_KIND_DEAL {
 			t.Fatalf("default entity: %v", d.Deal)
 		}
+		asStored(t, env, env.AccountID, d)
 		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
 			ChannelSettings(s, wa).NewClientEntity = &pb.NewClientEntity{Entity: &pb.NewClientEntity_Deal{Deal: &pb.DealTarget{
 				PipelineId: pl.Pipelines[0].Id, StageId: pl.Pipelines[0].Stages[2].Id}}}
@@ -330,20 +360,23 @@ func TestNewClientEntity(t *testing.T) {
 		if d = Route(t, admin, wa, Phone(2), "x"); d.Deal.StageId != pl.Pipelines[0].Stages[2].Id {
 			t.Fatalf("configured stage: %v", d.Deal)
 		}
+		asStored(t, env, env.AccountID, d)
 		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
 			ChannelSettings(s, wa).NewClientEntity = &pb.NewClientEntity{Entity: &pb.NewClientEntity_Lead{Lead: &pb.LeadTarget{LeadStatusId: pl.LeadStatuses[1].Id}}}
 		})
 		if d = Route(t, admin, wa, Phone(3), "x"); d.Deal.Kind != pb.DealKind_DEAL_KIND_LEAD || d.Deal.LeadStatusId != pl.LeadStatuses[1].Id {
 			t.Fatalf("lead: %v", d.Deal)
 		}
+		asStored(t, env, env.AccountID, d)
 		// An account without pipelines creates only the contact.
-		_, key := env.NewAccount("Bare")
+		bareID, key := env.NewAccount("Bare")
 		bare := env.Clients(key, client.Connect)
 		ch, err := bare.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: "Bare"})
 		NoErr(t, err)
 		if d = Route(t, bare, ch.Channel.Id, Phone(4), "x"); d.EntityAction != pb.EntityAction_ENTITY_ACTION_CONTACT_ONLY || d.Deal != nil || !d.PostedToGeneralChat {
 			t.Fatalf("contact only: %v", d)
 		}
+		asStored(t, env, bareID, d)
 	})
 }
 

@@ -114,7 +114,7 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 			return nil, err
 		}
 		if cht, err = c.Chat.Query().Where(chat.ChannelID(ch.ID), chat.ContactID(ct.ID)).Only(ctx); ent.IsNotFound(err) {
-			cht, err = upsertChat(ctx, tx, ch.ID, ct.ID, nil, false)
+			cht, err = createChat(ctx, tx, ch.ID, ct.ID, nil)
 		}
 		if err != nil {
 			return nil, err

@@ -202,29 +202,6 @@ func lastClosedDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.D
 	return d, err
 }
 
-// createEntity creates the channel's new-client entity for a contact: a deal
-// in the configured (or first) pipeline and stage, or a lead. It returns nil
-// when the account has nothing to create one in.
-func createEntity(ctx context.Context, tx *ent.Tx, snap *snapshot.Snapshot, ch *ent.Channel, contactID int64) (*ent.Deal, error) {
-	c := tx.Deal.Create().SetContactID(contactID).SetChannelID(ch.ID)
-	switch ch.EntityKind {
-	case channel.EntityKindLEAD:
-		return c.SetKind(deal.KindLEAD).SetNillableLeadStatusID(ch.LeadStatusID).Save(ctx)
-	case channel.EntityKindDEAL:
-		stage := ch.StageID
-		if stage == nil {
-			if first, ok := snap.FirstStage[*ch.PipelineID]; ok {
-				stage = &first
-			}
-		}
-		return c.SetKind(deal.KindDEAL).SetNillablePipelineID(ch.PipelineID).SetNillableStageID(stage).Save(ctx)
-	}
-	if snap.DefaultStage == nil {
-		return nil, nil
-	}
-	return c.SetKind(deal.KindDEAL).SetPipelineID(snap.DefaultStage.PipelineID).SetStageID(snap.DefaultStage.ID).Save(ctx)
-}
-
 // replay returns the stored answer to a message the gateway sent before.
 func replay[T proto.Message](ctx context.Context, c *ent.Client, dir message.Direction, gatewayID string, out T) (bool, error) {
 	if gatewayID == "" {
@@ -245,26 +222,13 @@ func replay[T proto.Message](ctx context.Context, c *ent.Client, dir message.Dir
 	return true, proto.Unmarshal(m.Decision, out)
 }
 
-// findOrCreateContact finds the client by identity or creates it.
-func findOrCreateContact(ctx context.Context, tx *ent.Tx, who sender, name string, test bool) (*ent.Contact, bool, error) {
+// findContact finds the client by identity; nil when it is new.
+func findContact(ctx context.Context, tx *ent.Tx, who sender) (*ent.Contact, error) {
 	c, err := tx.Contact.Query().Where(contact.Identity(who.identity)).Only(ctx)
-	if err == nil {
-		return c, false, nil
+	if ent.IsNotFound(err) {
+		return nil, nil
 	}
-	if !ent.IsNotFound(err) {
-		return nil, false, err
-	}
-	if name == "" {
-		name = who.phone + who.handle
-	}
-	c, err = tx.Contact.Create().SetIdentity(who.identity).SetPhone(who.phone).SetHandle(who.handle).
-		SetName(name).SetIsTest(test).Save(ctx)
-	if store.IsUniqueViolation(err) {
-		// Another message of the same new client won the race: run again
-		// and find it.
-		return nil, false, fmt.Errorf("contact %s created concurrently: %w", who.identity, store.ErrRetry)
-	}
-	return c, err == nil, err
+	return c, err
 }
 
 func now() time.Time { return types.Now() }
