@@ -179,11 +179,6 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "chat_account_id",
-				Unique:  false,
-				Columns: []*schema.Column{ChatsColumns[1]},
-			},
-			{
 				Name:    "chat_channel_id_contact_id",
 				Unique:  true,
 				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[6]},
@@ -227,11 +222,6 @@ var (
 			},
 		},
 		Indexes: []*schema.Index{
-			{
-				Name:    "contact_account_id",
-				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1]},
-			},
 			{
 				Name:    "contact_account_id_identity",
 				Unique:  true,
@@ -292,11 +282,6 @@ var (
 			},
 		},
 		Indexes: []*schema.Index{
-			{
-				Name:    "deal_account_id",
-				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[1]},
-			},
 			{
 				Name:    "deal_contact_id_state",
 				Unique:  false,
@@ -417,11 +402,6 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "message_account_id",
-				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[1]},
-			},
-			{
 				Name:    "message_account_id_direction_gateway_message_id",
 				Unique:  true,
 				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[3], MessagesColumns[7]},
@@ -457,11 +437,6 @@ var (
 		Columns:    NotificationsColumns,
 		PrimaryKey: []*schema.Column{NotificationsColumns[0]},
 		Indexes: []*schema.Index{
-			{
-				Name:    "notification_account_id",
-				Unique:  false,
-				Columns: []*schema.Column{NotificationsColumns[1]},
-			},
 			{
 				Name:    "notification_txid_id",
 				Unique:  false,

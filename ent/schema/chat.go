@@ -45,5 +45,5 @@ func (Chat) Indexes() []ent.Index {
 
 // Mixin of the Chat.
 func (Chat) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+	return []ent.Mixin{TenantMixin{NoAccountIndex: true}, TimeMixin{}}
 }

@@ -48,5 +48,5 @@ func (Contact) Indexes() []ent.Index {
 
 // Mixin of the Contact.
 func (Contact) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+	return []ent.Mixin{TenantMixin{NoAccountIndex: true}, TimeMixin{}}
 }

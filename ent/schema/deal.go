@@ -42,5 +42,5 @@ func (Deal) Indexes() []ent.Index {
 
 // Mixin of the Deal.
 func (Deal) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+	return []ent.Mixin{TenantMixin{NoAccountIndex: true}, TimeMixin{}}
 }

@@ -49,5 +49,5 @@ func (Message) Indexes() []ent.Index {
 
 // Mixin of the Message.
 func (Message) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+	return []ent.Mixin{TenantMixin{NoAccountIndex: true}, TimeMixin{}}
 }

@@ -51,5 +51,5 @@ func (Notification) Indexes() []ent.Index {
 
 // Mixin of the Notification.
 func (Notification) Mixin() []ent.Mixin {
-	return []ent.Mixin{TenantMixin{}, TimeMixin{}}
+	return []ent.Mixin{TenantMixin{NoAccountIndex: true}, TimeMixin{}}
 }

@@ -19,10 +19,18 @@ type stmtCacheDriver struct {
 	*entsql.Driver
 	db    *sql.DB
 	cache *stmtCache
+	// group, once set, runs write transactions in groups (group.go).
+	group *committer
 }
 
 func newStmtCacheDriver(db *sql.DB, d string) *stmtCacheDriver {
 	return &stmtCacheDriver{Driver: entsql.OpenDB(d, db), db: db, cache: &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}}
+}
+
+// groupCommits makes write transactions share SQLite transactions from
+// now on (see group.go).
+func (d *stmtCacheDriver) groupCommits() {
+	d.group = &committer{db: d.db, cache: d.cache}
 }
 
 func (d *stmtCacheDriver) conn() entsql.Conn { return entsql.Conn{ExecQuerier: cachedDB{d.cache}} }
@@ -42,6 +50,9 @@ func (d *stmtCacheDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d
 
 // BeginTx starts a transaction whose statements come from the cache.
 func (d *stmtCacheDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	if d.group != nil && (opts == nil || !opts.ReadOnly) {
+		return d.group.begin(ctx)
+	}
 	tx, err := d.db.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/migrate"
 	_ "github.com/switchboardhq/switchboard/ent/runtime" // installs schema hooks: tenant scoping
 	"github.com/switchboardhq/switchboard/server/errs"
 )
@@ -41,6 +42,8 @@ type Store struct {
 
 	mu       sync.Mutex
 	watchers []func(accountID int64)
+
+	sqlite *stmtCacheDriver // the SQLite driver; nil on PostgreSQL
 }
 
 // OnDirectoryChange calls fn after every committed change to an account's
@@ -91,6 +94,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.sqlite != nil {
+		s.sqlite.groupCommits()
 	}
 	return s, nil
 }
@@ -155,7 +161,10 @@ func openSQLite(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return newStore(newStmtCacheDriver(db, dialect.SQLite), db, ""), nil
+	drv := newStmtCacheDriver(db, dialect.SQLite)
+	s := newStore(drv, db, "")
+	s.sqlite = drv
+	return s, nil
 }
 
 func newStore(drv interface {
@@ -181,7 +190,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
 	}
-	if err := s.Ent.Schema.Create(ctx); err != nil {
+	if err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil
@@ -189,6 +198,16 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error { return s.Ent.Close() }
+
+// CommitGroups reports, on SQLite, how many SQLite transactions the write
+// transactions so far shared (groups) and how many write transactions there
+// were (members); see group.go. Both are 0 on PostgreSQL.
+func (s *Store) CommitGroups() (groups, members int) {
+	if s.sqlite == nil || s.sqlite.group == nil {
+		return 0, 0
+	}
+	return s.sqlite.group.stats()
+}
 
 // IsPostgres reports whether the store is PostgreSQL.
 func (s *Store) IsPostgres() bool { return s.Dialect == dialect.Postgres }

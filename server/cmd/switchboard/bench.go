@@ -27,6 +27,7 @@ func benchCmd(ctx context.Context, args []string) error {
 	hold := fs.Duration("hold", 0, "notify scenario: keep the idle streams this much longer")
 	noCeiling := fs.Bool("no-ceiling", false, "skip the pgx ceiling (to profile the API alone)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the whole run (server and load) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +41,14 @@ func benchCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	levels, err := numbers("--callers", *callers)
 	if err != nil {
