@@ -19,11 +19,11 @@ const MaxWeight = 100
 func Rules(r validate.Rules) {
 	validate.Add(r, func(*pb.GetIntegrationSettingsRequest, *errs.Violations) {})
 	validate.Add(r, func(m *pb.UpdateIntegrationSettingsRequest, v *errs.Violations) {
+		// The rest is checked by the handler together with what only the
+		// store can tell, so that every bad field is named at once.
 		if m.Settings == nil {
 			v.Add("settings", "is required")
-			return
 		}
-		checkShape(v, "settings", m.Settings)
 	})
 	validate.Add(r, func(m *pb.DeleteIntegrationRequest, v *errs.Violations) {
 		if m.Revision < 0 {

@@ -40,6 +40,23 @@ func bump(ctx context.Context, tx *ent.Tx, expected int64) (int64, error) {
 	return as.Revision, nil
 }
 
+// current fails with errs.ErrStale unless the settings are at revision
+// expected; it checks nothing when expected is not positive (checkShape
+// reports that). It is bump without the write, for validate_only.
+func current(ctx context.Context, tx *ent.Tx, expected int64) error {
+	if expected <= 0 {
+		return nil
+	}
+	as, err := tx.AccountSettings.Query().Only(ctx)
+	if err != nil {
+		return err
+	}
+	if as.Revision != expected {
+		return errs.Stale(expected, as.Revision)
+	}
+	return nil
+}
+
 // directory is what a settings document may refer to.
 type directory struct {
 	channels  map[int64]*ent.Channel
@@ -124,68 +141,67 @@ func writers(ctx context.Context, c *ent.Client, d *directory, s *pb.Integration
 	return out, nil
 }
 
-// check finds every reference in s that the store does not hold.
-func check(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSettings) error {
-	var v errs.Violations
-	employeeKnown := func(field, id string) bool {
-		if _, ok := d.employees[ids.Value(id)]; !ok {
-			v.Add(field, "employee %s not found", id)
-			return false
+// check adds to v every reference in s that the store does not hold. An id
+// checkShape has already found malformed is not reported again.
+func check(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSettings, v *errs.Violations) error {
+	held := func(field, what, id string, ok bool) bool {
+		if !ok && ids.Valid(id) {
+			v.Add(field, "%s %s not found", what, id)
 		}
-		return true
+		return ok
+	}
+	employeeAt := func(field, id string) *ent.Employee {
+		e := d.employees[ids.Value(id)]
+		held(field, "employee", id, e != nil)
+		return e
 	}
 	for i, cs := range s.Channels {
 		f := fmt.Sprintf("settings.channels[%d]", i)
-		if _, ok := d.channels[ids.Value(cs.ChannelId)]; !ok {
-			v.Add(f+".channel_id", "channel %s not found", cs.ChannelId)
-		}
+		held(f+".channel_id", "channel", cs.ChannelId, d.channels[ids.Value(cs.ChannelId)] != nil)
 		for j, m := range cs.Members {
-			employeeKnown(fmt.Sprintf("%s.members[%d].employee_id", f, j), m.EmployeeId)
+			employeeAt(fmt.Sprintf("%s.members[%d].employee_id", f, j), m.EmployeeId)
 		}
 		switch e := cs.GetNewClientEntity().GetEntity().(type) {
 		case *pb.NewClientEntity_Deal:
 			pid := ids.Value(e.Deal.GetPipelineId())
-			if !d.pipelines[pid] {
-				v.Add(f+".new_client_entity.deal.pipeline_id", "pipeline %s not found", e.Deal.GetPipelineId())
-			} else if sid := e.Deal.GetStageId(); sid != "" {
-				if p, ok := d.stages[ids.Value(sid)]; !ok {
-					v.Add(f+".new_client_entity.deal.stage_id", "stage %s not found", sid)
-				} else if p != pid {
+			if !held(f+".new_client_entity.deal.pipeline_id", "pipeline", e.Deal.GetPipelineId(), d.pipelines[pid]) {
+				break
+			}
+			if sid := e.Deal.GetStageId(); sid != "" {
+				p, ok := d.stages[ids.Value(sid)]
+				if held(f+".new_client_entity.deal.stage_id", "stage", sid, ok) && p != pid {
 					v.Add(f+".new_client_entity.deal.stage_id", "stage %s is not in pipeline %s", sid, e.Deal.GetPipelineId())
 				}
 			}
 		case *pb.NewClientEntity_Lead:
-			if !d.statuses[ids.Value(e.Lead.GetLeadStatusId())] {
-				v.Add(f+".new_client_entity.lead.lead_status_id", "lead status %s not found", e.Lead.GetLeadStatusId())
-			}
+			held(f+".new_client_entity.lead.lead_status_id", "lead status", e.Lead.GetLeadStatusId(), d.statuses[ids.Value(e.Lead.GetLeadStatusId())])
 		}
 	}
-	a := s.Account
-	for i, id := range a.ChatAdminEmployeeIds {
-		employeeKnown(fmt.Sprintf("settings.account.chat_admin_employee_ids[%d]", i), id)
+	a := s.GetAccount()
+	for i, id := range a.GetChatAdminEmployeeIds() {
+		employeeAt(fmt.Sprintf("settings.account.chat_admin_employee_ids[%d]", i), id)
 	}
-	if len(a.DefaultOutgoingChannels) > 0 {
-		w, err := writers(ctx, c, d, s)
-		if err != nil {
-			return err
-		}
-		for i, dc := range a.DefaultOutgoingChannels {
-			f := fmt.Sprintf("settings.account.default_outgoing_channels[%d]", i)
-			if !employeeKnown(f+".employee_id", dc.EmployeeId) {
-				continue
-			}
-			ch, ok := d.channels[ids.Value(dc.ChannelId)]
-			switch e := d.employees[ids.Value(dc.EmployeeId)]; {
-			case !ok:
-				v.Add(f+".channel_id", "channel %s not found", dc.ChannelId)
-			case !e.Active:
-				v.Add(f+".employee_id", "employee %s is deactivated and cannot write", dc.EmployeeId)
-			case !w[ch.ID][e.ID]:
-				v.Add(f+".channel_id", "%s cannot write on channel %q: only a READ_WRITE member that is not QUALITY_CONTROL can have it as default", e.Name, ch.Name)
-			}
+	if len(a.GetDefaultOutgoingChannels()) == 0 {
+		return nil
+	}
+	w, err := writers(ctx, c, d, s)
+	if err != nil {
+		return err
+	}
+	for i, dc := range a.DefaultOutgoingChannels {
+		f := fmt.Sprintf("settings.account.default_outgoing_channels[%d]", i)
+		e := employeeAt(f+".employee_id", dc.EmployeeId)
+		ch := d.channels[ids.Value(dc.ChannelId)]
+		switch {
+		case e == nil:
+		case !held(f+".channel_id", "channel", dc.ChannelId, ch != nil):
+		case !e.Active:
+			v.Add(f+".employee_id", "employee %s is deactivated and cannot write", dc.EmployeeId)
+		case !w[ch.ID][e.ID]:
+			v.Add(f+".channel_id", "%s cannot write on channel %q: only a READ_WRITE member that is not QUALITY_CONTROL can have it as default", e.Name, ch.Name)
 		}
 	}
-	return v.Err()
+	return nil
 }
 
 // apply writes s over the stored settings; check has passed.

@@ -49,33 +49,23 @@ func (s *Service) GetIntegrationSettings(ctx context.Context, _ *pb.GetIntegrati
 	return &pb.GetIntegrationSettingsResponse{Settings: out}, nil
 }
 
-// UpdateIntegrationSettings saves the settings as a whole.
+// UpdateIntegrationSettings saves the settings as a whole, or with
+// validate_only checks them as saving would and keeps nothing. A stale
+// revision fails first; otherwise every bad field is named at once, those a
+// look at the request finds and those only the store can tell.
 func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateIntegrationSettingsRequest) (*pb.UpdateIntegrationSettingsResponse, error) {
 	in := req.Settings
-	var out *pb.IntegrationSettings
+	run := s.st.Tx
 	if req.ValidateOnly {
-		err := s.st.ReadTx(ctx, func(tx *ent.Tx) error {
-			c := tx.Client()
-			d, err := loadDirectory(ctx, c)
-			if err != nil {
-				return err
-			}
-			if err := check(ctx, c, d, in); err != nil {
-				return err
-			}
-			out, err = Load(ctx, c)
-			if err == nil && out.Revision != in.Revision {
-				return errs.Stale(in.Revision, out.Revision)
-			}
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &pb.UpdateIntegrationSettingsResponse{Settings: out}, nil
+		run = s.st.ReadTx
 	}
-	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
-		if _, err := bump(ctx, tx, in.Revision); err != nil {
+	var out *pb.IntegrationSettings
+	err := run(ctx, func(tx *ent.Tx) error {
+		if req.ValidateOnly {
+			if err := current(ctx, tx, in.Revision); err != nil {
+				return err
+			}
+		} else if _, err := bump(ctx, tx, in.Revision); err != nil {
 			return err
 		}
 		c := tx.Client()
@@ -83,11 +73,18 @@ func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateI
 		if err != nil {
 			return err
 		}
-		if err := check(ctx, c, d, in); err != nil {
+		var v errs.Violations
+		checkShape(&v, "settings", in)
+		if err := check(ctx, c, d, in, &v); err != nil {
 			return err
 		}
-		if err := apply(ctx, tx, d, in); err != nil {
+		if err := v.Err(); err != nil {
 			return err
+		}
+		if !req.ValidateOnly {
+			if err := apply(ctx, tx, d, in); err != nil {
+				return err
+			}
 		}
 		out, err = Load(ctx, c)
 		return err

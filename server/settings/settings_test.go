@@ -169,6 +169,15 @@ func TestStaleRevision(t *testing.T) {
 		if now := get(t, admin); !proto.Equal(now, saved) {
 			t.Fatalf("a stale update changed the settings:\n%v\n%v", now, saved)
 		}
+		// validate_only says so too, and a stale revision is reported
+		// before any bad field: the editor must reload either way.
+		_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: stale, ValidateOnly: true})
+		WantCode(t, err, connect.CodeAborted)
+		stale.Account.ChatAdminEmployeeIds = []string{"999999"}
+		for _, validateOnly := range []bool{false, true} {
+			_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: stale, ValidateOnly: validateOnly})
+			WantCode(t, err, connect.CodeAborted)
+		}
 		// The bulk RPCs check a revision when given one.
 		_, err = admin.Directory.SetChannelAccess(ctx, &pb.SetChannelAccessRequest{AllEmployees: true, AllChannels: true,
 			Level: pb.ChannelAccessLevel_CHANNEL_ACCESS_LEVEL_NO_ACCESS, Revision: s.Revision})
@@ -331,13 +340,22 @@ func TestValidation(t *testing.T) {
 			})
 		}
 
-		// Every bad field is named at once.
+		// Every bad field is named at once: those the request shows and
+		// those only the store can tell, each once.
 		s := proto.Clone(base).(*pb.IntegrationSettings)
 		s.Channels[waIdx].Members[2].Weight = 500
 		s.Channels[waIdx].Members[5].Access = pb.ChannelAccess_CHANNEL_ACCESS_READ_WRITE
+		s.Channels[waIdx].Members[3].EmployeeId = "x"
 		s.Account.ChatAdminEmployeeIds = []string{"999999"}
-		_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: s})
-		WantViolations(t, err, ch+".members[2].weight", ch+".members[5].access")
+		for _, validateOnly := range []bool{false, true} {
+			_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: s, ValidateOnly: validateOnly})
+			WantViolations(t, err, ch+".members[2].weight", ch+".members[5].access", ch+".members[3].employee_id",
+				"settings.account.chat_admin_employee_ids[0]")
+			if got := FieldViolations(err); len(got) != 4 {
+				t.Fatalf("violations %v, want each of the 4 bad fields once", got)
+			}
+		}
+		s.Channels[waIdx].Members[3].EmployeeId = base.Channels[waIdx].Members[3].EmployeeId
 		s.Channels[waIdx].Members[2].Weight = 5
 		s.Channels[waIdx].Members[5].Access = pb.ChannelAccess_CHANNEL_ACCESS_READ_ONLY
 		s.Channels[waIdx].Members[1].EmployeeId = "999998"
