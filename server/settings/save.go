@@ -226,10 +226,10 @@ func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSetti
 	err = tx.AccountSettings.Update().
 		SetCrmKind(crm).
 		SetSavedOnce(true).
-		SetSaveMessages(convert.EnumFromPB(a.SaveMessages, "SAVE_MESSAGES_MODE_", accountsettings.SaveMessagesHOURLY)).
+		SetSaveMessages(convert.EnumFromPB(a.SaveMessages, "SAVE_MESSAGES_MODE_", accountsettings.DefaultSaveMessages)).
 		SetConvert8ToPlus7(a.Convert_8ToPlus7).
 		SetNotifyManagersAllMessages(a.NotifyManagersAllMessages).
-		SetGlobalChatVisibility(convert.EnumFromPB(a.GlobalChatVisibility, "GLOBAL_CHAT_VISIBILITY_", accountsettings.GlobalChatVisibilityOWN)).
+		SetGlobalChatVisibility(convert.EnumFromPB(a.GlobalChatVisibility, "GLOBAL_CHAT_VISIBILITY_", accountsettings.DefaultGlobalChatVisibility)).
 		SetTimeZone(a.TimeZone).
 		Exec(ctx)
 	if err != nil {
@@ -266,10 +266,10 @@ func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSetti
 
 func applyChannel(ctx context.Context, tx *ent.Tx, ch *ent.Channel, cs *pb.ChannelSettings) error {
 	upd := tx.Channel.UpdateOneID(ch.ID).
-		SetDistribution(convert.EnumFromPB(cs.Distribution, "DISTRIBUTION_MODE_", channel.DistributionROUND_ROBIN)).
-		SetRepeatClientPolicy(convert.EnumFromPB(cs.RepeatClientPolicy, "REPEAT_CLIENT_POLICY_", channel.RepeatClientPolicyCREATE_NEW_DEAL)).
+		SetDistribution(convert.EnumFromPB(cs.Distribution, "DISTRIBUTION_MODE_", channel.DefaultDistribution)).
+		SetRepeatClientPolicy(convert.EnumFromPB(cs.RepeatClientPolicy, "REPEAT_CLIENT_POLICY_", channel.DefaultRepeatClientPolicy)).
 		ClearPipelineID().ClearStageID().ClearLeadStatusID().
-		SetEntityKind(channel.EntityKindDEFAULT)
+		SetEntityKind(channel.DefaultEntityKind)
 	switch e := cs.GetNewClientEntity().GetEntity().(type) {
 	case *pb.NewClientEntity_Deal:
 		upd = upd.SetEntityKind(channel.EntityKindDEAL).SetPipelineID(ids.Value(e.Deal.PipelineId))
@@ -286,12 +286,12 @@ func applyChannel(ctx context.Context, tx *ent.Tx, ch *ent.Channel, cs *pb.Chann
 	for _, m := range cs.Members {
 		w := int(m.Weight)
 		if w == 0 {
-			w = 1
+			w = channelmember.DefaultWeight
 		}
 		members = append(members, member{
 			employeeID: ids.Value(m.EmployeeId),
-			role:       convert.EnumFromPB(m.Role, "EMPLOYEE_ROLE_", channelmember.RoleSALES_REP),
-			access:     convert.EnumFromPB(m.Access, "CHANNEL_ACCESS_", channelmember.AccessREAD_ONLY),
+			role:       convert.EnumFromPB(m.Role, "EMPLOYEE_ROLE_", channelmember.DefaultRole),
+			access:     convert.EnumFromPB(m.Access, "CHANNEL_ACCESS_", channelmember.DefaultAccess),
 			receives:   m.ReceivesNewClients,
 			weight:     w,
 		})

@@ -102,23 +102,16 @@ func (s *Service) DeleteIntegration(ctx context.Context, req *pb.DeleteIntegrati
 		if _, err := bump(ctx, tx, req.Revision); err != nil {
 			return err
 		}
-		chs, err := tx.Channel.Query().IDs(ctx)
+		chs, err := tx.Channel.Query().All(ctx)
 		if err != nil {
 			return err
 		}
-		for _, id := range chs {
-			if err := replaceMembers(ctx, tx, id, nil); err != nil {
+		for _, ch := range chs {
+			if err := applyChannel(ctx, tx, ch, &pb.ChannelSettings{}); err != nil {
 				return err
 			}
 		}
-		err = tx.Channel.Update().
-			SetInIntegration(false).
-			SetDistribution(channel.DistributionROUND_ROBIN).
-			SetRepeatClientPolicy(channel.RepeatClientPolicyCREATE_NEW_DEAL).
-			SetEntityKind(channel.EntityKindDEFAULT).
-			ClearPipelineID().ClearStageID().ClearLeadStatusID().
-			Exec(ctx)
-		if err != nil {
+		if err := tx.Channel.Update().SetInIntegration(false).Exec(ctx); err != nil {
 			return err
 		}
 		err = tx.Employee.Update().

@@ -60,6 +60,46 @@ func TestDefaults(t *testing.T) {
 			cs.NewClientEntity != nil || len(cs.Members) != 0 || !cs.Channel.InIntegration {
 			t.Fatalf("channel defaults: %v", cs)
 		}
+
+		// A document that leaves fields unset saves their defaults: after
+		// a save that changed every one, a save that sets none restores them.
+		emp, err := admin.Directory.CreateEmployee(ctx, &pb.CreateEmployeeRequest{Name: "Peter Parker"})
+		NoErr(t, err)
+		pl, err := admin.Directory.CreatePipeline(ctx, &pb.CreatePipelineRequest{Name: "Sales", StageNames: []string{"New"}})
+		NoErr(t, err)
+		full := get(t, admin)
+		full.Account = &pb.AccountSettings{
+			SaveMessages:         pb.SaveMessagesMode_SAVE_MESSAGES_MODE_DAILY,
+			GlobalChatVisibility: pb.GlobalChatVisibility_GLOBAL_CHAT_VISIBILITY_ALL,
+		}
+		full.Channels = []*pb.ChannelSettings{{
+			ChannelId:          ch.Channel.Id,
+			Distribution:       pb.DistributionMode_DISTRIBUTION_MODE_WEIGHTED,
+			RepeatClientPolicy: pb.RepeatClientPolicy_REPEAT_CLIENT_POLICY_APPEND_TO_LAST_CLOSED_DEAL,
+			NewClientEntity:    &pb.NewClientEntity{Entity: &pb.NewClientEntity_Deal{Deal: &pb.DealTarget{PipelineId: pl.Pipeline.Id}}},
+			Members: []*pb.ChannelMember{{EmployeeId: emp.Employee.Id, Role: pb.EmployeeRole_EMPLOYEE_ROLE_MANAGER,
+				Access: pb.ChannelAccess_CHANNEL_ACCESS_READ_WRITE, Weight: 9}},
+		}}
+		_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: full})
+		NoErr(t, err)
+		bare := get(t, admin)
+		bare.Account = &pb.AccountSettings{}
+		bare.Channels = []*pb.ChannelSettings{{ChannelId: ch.Channel.Id, Members: []*pb.ChannelMember{{EmployeeId: emp.Employee.Id}}}}
+		_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: bare})
+		NoErr(t, err)
+		s = get(t, admin)
+		if a := s.Account; a.SaveMessages != pb.SaveMessagesMode_SAVE_MESSAGES_MODE_HOURLY ||
+			a.GlobalChatVisibility != pb.GlobalChatVisibility_GLOBAL_CHAT_VISIBILITY_OWN {
+			t.Fatalf("account saved without values: %v", a)
+		}
+		cs = channelSettings(s, ch.Channel.Id)
+		want := &pb.ChannelMember{EmployeeId: emp.Employee.Id, Role: pb.EmployeeRole_EMPLOYEE_ROLE_SALES_REP,
+			Access: pb.ChannelAccess_CHANNEL_ACCESS_READ_ONLY, Weight: 1}
+		if cs.Distribution != pb.DistributionMode_DISTRIBUTION_MODE_ROUND_ROBIN ||
+			cs.RepeatClientPolicy != pb.RepeatClientPolicy_REPEAT_CLIENT_POLICY_CREATE_NEW_DEAL ||
+			cs.NewClientEntity != nil || len(cs.Members) != 1 || !proto.Equal(cs.Members[0], want) {
+			t.Fatalf("channel saved without values: %v", cs)
+		}
 	})
 }
 
