@@ -15,14 +15,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboardhq/switchboard/ent/credential"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/app"
-	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/demo"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/store"
-	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 func serve(ctx context.Context, args []string) error {
@@ -63,11 +60,6 @@ func serve(ctx context.Context, args []string) error {
 	acct, key, created, err := accounts.EnsureFirst(ctx, st, "My company", *bootstrapKey)
 	if err != nil {
 		return err
-	}
-	if !created && *bootstrapKey != "" {
-		if err := ensureKey(ctx, st, acct.ID, *bootstrapKey); err != nil {
-			return err
-		}
 	}
 	var company *demo.Company
 	if *withDemo {
@@ -132,22 +124,6 @@ func serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// ensureKey adds the operator's bootstrap key to the first account of a
-// database that already has one, so scripts keep working across restarts.
-// A key that exists (even revoked) is left alone.
-func ensureKey(ctx context.Context, st *store.Store, accountID int64, secret string) error {
-	if problem := auth.CheckBootstrapSecret(secret); problem != "" {
-		return fmt.Errorf("--bootstrap-api-key %s", problem)
-	}
-	sys := tenant.System(ctx)
-	exists, err := st.Ent.Credential.Query().Where(credential.SecretHash(auth.Hash(secret))).Exist(sys)
-	if err != nil || exists {
-		return err
-	}
-	return st.Ent.Credential.Create().SetAccountID(accountID).SetKind(credential.KindAPI_KEY).
-		SetName("bootstrap").SetPrefix(auth.Prefix(secret)).SetSecretHash(auth.Hash(secret)).Exec(sys)
-}
-
 func greet(base string, created bool, key, bootstrapKey string, co *demo.Company) {
 	shown := key
 	if shown == "" {
@@ -156,12 +132,10 @@ func greet(base string, created bool, key, bootstrapKey string, co *demo.Company
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSwitchboard is running at %s\n", base)
 	switch {
-	case created && key != bootstrapKey:
-		fmt.Fprintf(&b, "  Admin API key (shown once, store it now): %s\n", key)
-	case created:
-		fmt.Fprintf(&b, "  Admin API key: the --bootstrap-api-key you gave\n")
 	case bootstrapKey != "":
 		fmt.Fprintf(&b, "  Admin API key: the --bootstrap-api-key you gave\n")
+	case created:
+		fmt.Fprintf(&b, "  Admin API key (shown once, store it now): %s\n", key)
 	default:
 		fmt.Fprintf(&b, "  Using the existing account: its API keys were shown when they were created.\n")
 		shown = "<your API key>"
