@@ -173,7 +173,7 @@ func setAccess(ctx context.Context, tx *ent.Tx, chID int64, emps []int64, level 
 // can no longer write on the channel.
 func dropUnwritableDefaults(ctx context.Context, tx *ent.Tx, chID int64) error {
 	writers, err := tx.ChannelMember.Query().
-		Where(channelmember.ChannelID(chID), channelmember.AccessEQ(channelmember.AccessREAD_WRITE), channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL)).
+		Where(channelmember.ChannelID(chID), writes()).
 		Select(channelmember.FieldEmployeeID).Ints(ctx)
 	if err != nil {
 		return err
@@ -211,13 +211,14 @@ func SetDefaultOutgoingChannel(ctx context.Context, st *store.Store, req *pb.Set
 			if !e.Active {
 				return errs.Invalid("employee_id", "employee %s is deactivated and cannot write", req.EmployeeId)
 			}
-			ok, err := tx.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(e.ID),
-				channelmember.AccessEQ(channelmember.AccessREAD_WRITE), channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL)).Exist(ctx)
+			ok, err := tx.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(e.ID), writes()).Exist(ctx)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return errs.Invalid("channel_id", "%s cannot write on channel %q: only a READ_WRITE member that is not QUALITY_CONTROL can have it as default", e.Name, ch.Name)
+				var v errs.Violations
+				cannotWrite(&v, "channel_id", e, ch)
+				return v.Err()
 			}
 			upd = upd.SetDefaultOutgoingChannelID(ch.ID)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/employee"
+	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -108,6 +109,18 @@ func loadDirectory(ctx context.Context, c *ent.Client) (*directory, error) {
 	return d, nil
 }
 
+// writes selects the members who can write on their channel: READ_WRITE
+// and not QUALITY_CONTROL (SPEC §3).
+func writes() predicate.ChannelMember {
+	return channelmember.And(channelmember.AccessEQ(channelmember.AccessREAD_WRITE), channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL))
+}
+
+// cannotWrite is the violation of a default outgoing channel its employee
+// cannot write on.
+func cannotWrite(v *errs.Violations, field string, e *ent.Employee, ch *ent.Channel) {
+	v.Add(field, "%s cannot write on channel %q: only a READ_WRITE member that is not QUALITY_CONTROL can have it as default", e.Name, ch.Name)
+}
+
 // writers maps channel → employees who can write there under the given
 // member lists (listed channels) or the stored ones (the rest).
 func writers(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSettings) (map[int64]map[int64]bool, error) {
@@ -124,8 +137,7 @@ func writers(ctx context.Context, c *ent.Client, d *directory, s *pb.Integration
 		}
 	}
 	stored, err := c.ChannelMember.Query().
-		Where(channelmember.AccessEQ(channelmember.AccessREAD_WRITE), channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL)).
-		All(ctx)
+		Where(writes()).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +210,7 @@ func check(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSe
 		case !e.Active:
 			v.Add(f+".employee_id", "employee %s is deactivated and cannot write", dc.EmployeeId)
 		case !w[ch.ID][e.ID]:
-			v.Add(f+".channel_id", "%s cannot write on channel %q: only a READ_WRITE member that is not QUALITY_CONTROL can have it as default", e.Name, ch.Name)
+			cannotWrite(v, f+".channel_id", e, ch)
 		}
 	}
 	return nil
