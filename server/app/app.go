@@ -124,6 +124,9 @@ func (a *App) mount(path string, h http.Handler) { a.mux.Handle(path, h) }
 // Rules returns the request checks, for tests that every RPC has one.
 func (a *App) Rules() validate.Rules { return a.rules }
 
+// Hub is the replica's notification hub.
+func (a *App) Hub() *notify.Hub { return a.hub }
+
 // Handler returns the server's HTTP handler, with CORS.
 func (a *App) Handler() http.Handler {
 	origins := a.opts.CORSOrigins

@@ -62,8 +62,10 @@ type Hub struct {
 	log  *slog.Logger
 	opts Options
 
+	ctx     context.Context // system scope; ends with Close
 	wake    chan struct{}
 	pending atomic.Int64 // newest txid known committed (PostgreSQL)
+	tailed  atomic.Int64 // decisions the tailer has read, for tests
 	closed  chan struct{}
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
@@ -90,7 +92,7 @@ type subscriber struct {
 func NewHub(st *store.Store, log *slog.Logger, b *bus.Bus, opts Options) *Hub {
 	opts.defaults()
 	ctx, stop := context.WithCancel(tenant.System(context.Background()))
-	h := &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), closed: make(chan struct{}),
+	h := &Hub{st: st, log: log, opts: opts, ctx: ctx, wake: make(chan struct{}, 1), closed: make(chan struct{}),
 		stop: stop, subs: map[Audience]map[*subscriber]struct{}{}, bus: b}
 	b.Handle(bus.Log, func(p string) {
 		txid, _ := strconv.ParseInt(p, 10, 64)
@@ -188,7 +190,7 @@ func (h *Hub) drain(ctx context.Context, head Cursor) Cursor {
 	backoff := time.Millisecond
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		rows, err := readAll(ctx, h.st, head, tailBatch)
+		rows, err := read(ctx, h.st, head, tailBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.Error("notification log: read", "err", err)
@@ -196,6 +198,7 @@ func (h *Hub) drain(ctx context.Context, head Cursor) Cursor {
 			return head
 		}
 		if len(rows) > 0 {
+			h.tailed.Add(int64(len(rows)))
 			h.dispatch(rows)
 			last := rows[len(rows)-1]
 			head = Cursor{TxID: last.Txid, ID: last.ID}
@@ -249,13 +252,18 @@ func (h *Hub) subscribe(ctx context.Context, a Audience) (*subscriber, error) {
 	defer h.mu.Unlock()
 	if h.n == 0 {
 		// The tailer was resting: it starts again from the end of the log
-		// as of now. Whatever settled before is in this subscriber's replay,
-		// which reads the store after this.
-		head, err := globalHead(ctx, h.st)
+		// (every account's, so with the hub's own system context, not the
+		// request's) as of now, and looks at once for what settles next.
+		// Whatever settled before is in this subscriber's replay, which
+		// reads the store after this.
+		end, err := head(h.ctx, h.st)
 		if err != nil {
 			return nil, err
 		}
-		h.head = head
+		if h.head.Less(end) {
+			h.head = end
+		}
+		h.poke()
 	}
 	set := h.subs[a]
 	if set == nil {
@@ -291,11 +299,4 @@ func (h *Hub) removeLocked(s *subscriber) {
 func (h *Hub) jitter() time.Duration {
 	d := h.opts.Heartbeat
 	return d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
-}
-
-// Subscribers counts live subscribers, for metrics and tests.
-func (h *Hub) Subscribers() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.n
 }

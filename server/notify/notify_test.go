@@ -516,3 +516,33 @@ func TestAcrossReplicas(t *testing.T) {
 		t.Fatalf("%d decisions in the burst", len(want))
 	}
 }
+
+// TestTailerStartsAtTheLogsEnd: when the first subscriber of a replica
+// joins, the tailer starts after every account's newest decision, not only
+// the subscriber's account's: nothing already in the log is read again.
+func TestTailerStartsAtTheLogsEnd(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, fast(time.Hour))
+		co := env.Demo()
+		admin := env.Admin()
+		for i := range 20 {
+			Route(t, admin, co.Channels["WhatsApp Sales"], Phone(i), "hello")
+		}
+		settle(t, env)
+		hub := env.Server.App.Hub()
+		before := hub.Tailed()
+		// Another account, with no decisions, subscribes first.
+		_, otherKey := env.NewAccount("Other")
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		stream, err := env.Clients(otherKey, client.Connect).Notification.Subscribe(sctx, &pb.SubscribeRequest{GeneralChat: true})
+		NoErr(t, err)
+		if !stream.Receive() || stream.Msg().GetCaughtUp() == nil {
+			t.Fatalf("first event %v (%v)", stream.Msg(), stream.Err())
+		}
+		time.Sleep(200 * time.Millisecond) // several polls of the tailer
+		if n := hub.Tailed() - before; n != 0 {
+			t.Fatalf("the tailer read %d old decisions again", n)
+		}
+	})
+}

@@ -59,35 +59,26 @@ func forAudience(a Audience) predicate.Notification {
 // Read returns up to limit settled decisions of the audience after cursor,
 // in log order. ctx must be scoped to the audience's account.
 func Read(ctx context.Context, st *store.Store, a Audience, from Cursor, limit int) ([]*ent.Notification, error) {
-	return ordered(st.Ent.Notification.Query().
-		Where(forAudience(a), after(from), settled(st))).
-		Limit(limit).All(ctx)
-}
-
-// readAll returns up to limit settled decisions of every account after
-// cursor (ctx must have system scope): what a replica's tailer fans out.
-func readAll(ctx context.Context, st *store.Store, from Cursor, limit int) ([]*ent.Notification, error) {
-	return ordered(st.Ent.Notification.Query().Where(after(from), settled(st))).Limit(limit).All(ctx)
+	return read(ctx, st, from, limit, forAudience(a))
 }
 
 // Head returns the position of the audience's newest settled decision, or
 // the zero cursor when it has none.
 func Head(ctx context.Context, st *store.Store, a Audience) (Cursor, error) {
-	n, err := st.Ent.Notification.Query().Where(forAudience(a), settled(st)).
-		Order(ent.Desc(notification.FieldTxid), ent.Desc(notification.FieldID)).
-		Select(notification.FieldTxid, notification.FieldID).First(ctx)
-	if ent.IsNotFound(err) {
-		return Cursor{}, nil
-	}
-	if err != nil {
-		return Cursor{}, err
-	}
-	return Cursor{TxID: n.Txid, ID: n.ID}, nil
+	return head(ctx, st, forAudience(a))
 }
 
-// globalHead is the position of the newest settled decision of any account.
-func globalHead(ctx context.Context, st *store.Store) (Cursor, error) {
-	n, err := st.Ent.Notification.Query().Where(settled(st)).
+// read returns up to limit settled decisions after cursor that match where,
+// in log order. With no predicate and system scope in ctx, every account's:
+// what a replica's tailer fans out.
+func read(ctx context.Context, st *store.Store, from Cursor, limit int, where ...predicate.Notification) ([]*ent.Notification, error) {
+	return ordered(st.Ent.Notification.Query().Where(where...).Where(after(from), settled(st))).Limit(limit).All(ctx)
+}
+
+// head is the position of the newest settled decision that matches where,
+// or the zero cursor when there is none.
+func head(ctx context.Context, st *store.Store, where ...predicate.Notification) (Cursor, error) {
+	n, err := st.Ent.Notification.Query().Where(where...).Where(settled(st)).
 		Order(ent.Desc(notification.FieldTxid), ent.Desc(notification.FieldID)).
 		Select(notification.FieldTxid, notification.FieldID).First(ctx)
 	if ent.IsNotFound(err) {
