@@ -424,10 +424,20 @@ func TestPruning(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			Route(t, admin, co.Channels["WhatsApp Sales"], Phone(1), "old")
 		}
+		version := func() int64 {
+			as, err := env.Store.Ent.AccountSettings.Query().Only(tenant.NewContext(ctx, env.AccountID))
+			NoErr(t, err)
+			return as.DirectoryVersion
+		}
+		before := version()
 		n, err := notify.Prune(tenant.System(ctx), env.Store.Ent, time.Now().Add(time.Second))
 		NoErr(t, err)
 		if n != 3 {
 			t.Fatalf("pruned %d", n)
+		}
+		// Pruning is not a directory change: routing's caches stay valid.
+		if v := version(); v != before {
+			t.Fatalf("pruning moved the directory version from %d to %d", before, v)
 		}
 		d := Route(t, admin, co.Channels["WhatsApp Sales"], Phone(1), "new")
 		stream, cancel := subscribe(t, env.Clients(co.Token, client.Connect), "", "0")

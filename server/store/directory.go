@@ -23,7 +23,7 @@ var ErrDirectoryOutsideTx = errors.New("store: directory changes must run in a t
 func versionDirectory(c *ent.Client, changed func(accountID int64)) {
 	hook := func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if onlyVersion(m) {
+			if bookkeeping(m) {
 				return next.Mutate(ctx, m)
 			}
 			txm, ok := m.(interface{ Tx() (*ent.Tx, error) })
@@ -64,7 +64,16 @@ func versionDirectory(c *ent.Client, changed func(accountID int64)) {
 	c.LeadStatus.Use(hook)
 }
 
-// onlyVersion reports whether m is the version bump itself.
-func onlyVersion(m ent.Mutation) bool {
-	return len(m.Fields()) == 0 && slices.Equal(m.AddedFields(), []string{accountsettings.FieldDirectoryVersion})
+// notDirectory are the fields of account settings that routing does not
+// read: the version itself and the notification log's pruned position.
+var notDirectory = []string{accountsettings.FieldDirectoryVersion, accountsettings.FieldPrunedTxid, accountsettings.FieldPrunedID}
+
+// bookkeeping reports whether m changes none of the directory: the version
+// bump itself, or pruning recording how far it went.
+func bookkeeping(m ent.Mutation) bool {
+	if m.Type() != ent.TypeAccountSettings {
+		return false
+	}
+	changed := slices.Concat(m.Fields(), m.AddedFields(), m.ClearedFields())
+	return len(changed) > 0 && !slices.ContainsFunc(changed, func(f string) bool { return !slices.Contains(notDirectory, f) })
 }
