@@ -102,7 +102,7 @@ func New(opts Options) (*App, error) {
 	router := routing.NewRouter(st, a.bus, a.hub.Committed)
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router), interceptors))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
-	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub), interceptors))
+	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))
 
 	services := []string{
 		switchboardv1connect.AccountServiceName,

@@ -30,6 +30,9 @@ type Authenticator struct {
 	// epoch moves with every Forget: a credential read while one happened
 	// may be revoked already, so it is not remembered.
 	epoch uint64
+	// forgot is closed, and replaced, by every Forget: long-lived streams
+	// wait on it to check their credential again.
+	forgot chan struct{}
 	// tell, when set, tells the other replicas to forget too.
 	tell func()
 }
@@ -43,7 +46,7 @@ type cached struct {
 // credentials are remembered for ttl (0: not at all); revocations on this
 // server take effect at once, on other replicas within ttl.
 func NewAuthenticator(db *ent.Client, policy Policy, ttl time.Duration) *Authenticator {
-	return &Authenticator{db: db, policy: policy, ttl: ttl, cache: map[[32]byte]cached{}}
+	return &Authenticator{db: db, policy: policy, ttl: ttl, cache: map[[32]byte]cached{}, forgot: make(chan struct{})}
 }
 
 // Forget drops every remembered credential, here and (see Spread) on the
@@ -60,7 +63,33 @@ func (a *Authenticator) forgetHere() {
 	a.mu.Lock()
 	clear(a.cache)
 	a.epoch++
+	close(a.forgot)
+	a.forgot = make(chan struct{})
 	a.mu.Unlock()
+}
+
+// Forgot returns a channel closed at the next Forget, here or on another
+// replica: a credential may have been revoked since.
+func (a *Authenticator) Forgot() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.forgot
+}
+
+// Recheck fails with Unauthenticated when the principal's credential was
+// revoked, or its employee deactivated, since it was authenticated: what a
+// stream that outlives its first check calls after Forgot (taking the next
+// Forgot channel first, so no revocation goes unseen).
+func (a *Authenticator) Recheck(ctx context.Context, p Principal) error {
+	cred, err := a.db.Credential.Get(tenant.System(ctx), p.CredentialID)
+	if ent.IsNotFound(err) {
+		return errs.New(errs.ErrUnauthenticated, "invalid or revoked credentials")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = a.principal(ctx, cred)
+	return err
 }
 
 // Spread makes Forget reach the other replicas: tell is called on every
@@ -102,25 +131,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Princi
 	if err != nil {
 		return Principal{}, err
 	}
-	if cred.RevokedAt != nil {
-		return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid or revoked credentials")
-	}
-	p := Principal{AccountID: cred.AccountID, Kind: APIKey, CredentialID: cred.ID}
-	if cred.Kind == credential.KindEMPLOYEE_TOKEN {
-		if cred.EmployeeID == nil {
-			return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid credentials")
-		}
-		p.Kind = EmployeeToken
-		p.EmployeeID = *cred.EmployeeID
-		active, err := a.db.Employee.Query().
-			Where(employee.ID(p.EmployeeID), employee.AccountID(p.AccountID), employee.Active(true)).
-			Exist(sys)
-		if err != nil {
-			return Principal{}, err
-		}
-		if !active {
-			return Principal{}, errs.New(errs.ErrUnauthenticated, "the token's employee is deactivated")
-		}
+	p, err := a.principal(ctx, cred)
+	if err != nil {
+		return Principal{}, err
 	}
 	if a.ttl > 0 {
 		a.mu.Lock()
@@ -131,6 +144,33 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Princi
 			a.cache[key] = cached{p: p, expires: now.Add(a.ttl)}
 		}
 		a.mu.Unlock()
+	}
+	return p, nil
+}
+
+// principal is who a stored credential speaks for, unless it is revoked or
+// its employee deactivated.
+func (a *Authenticator) principal(ctx context.Context, cred *ent.Credential) (Principal, error) {
+	if cred.RevokedAt != nil {
+		return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid or revoked credentials")
+	}
+	p := Principal{AccountID: cred.AccountID, Kind: APIKey, CredentialID: cred.ID}
+	if cred.Kind != credential.KindEMPLOYEE_TOKEN {
+		return p, nil
+	}
+	if cred.EmployeeID == nil {
+		return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid credentials")
+	}
+	p.Kind = EmployeeToken
+	p.EmployeeID = *cred.EmployeeID
+	active, err := a.db.Employee.Query().
+		Where(employee.ID(p.EmployeeID), employee.AccountID(p.AccountID), employee.Active(true)).
+		Exist(tenant.System(ctx))
+	if err != nil {
+		return Principal{}, err
+	}
+	if !active {
+		return Principal{}, errs.New(errs.ErrUnauthenticated, "the token's employee is deactivated")
 	}
 	return p, nil
 }
@@ -167,12 +207,24 @@ func (i interceptor) WrapStreamingClient(next connect.StreamingClientFunc) conne
 
 func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		// Taken before the check, so that a revocation after it closes it.
+		forgot := i.a.Forgot()
 		ctx, err := i.a.authorize(ctx, conn.Spec().Procedure, conn.RequestHeader().Get("Authorization"))
 		if err != nil {
 			return err
 		}
-		return next(ctx, conn)
+		return next(context.WithValue(ctx, forgotKey{}, forgot), conn)
 	}
+}
+
+type forgotKey struct{}
+
+// Forgotten returns, for a stream, a channel closed at the first Forget
+// since its credential was checked (nil, never closed, elsewhere). A stream
+// that outlives its check waits on it, then calls Recheck.
+func Forgotten(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(forgotKey{}).(<-chan struct{})
+	return ch
 }
 
 // Caller returns the request's principal; handlers run behind the

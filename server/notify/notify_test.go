@@ -556,3 +556,70 @@ func TestTailerStartsAtTheLogsEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamEndsOnRevocation: SPEC §9 — a stream stops as soon as its
+// credential is revoked or its employee deactivated, on whichever replica
+// serves it (on PostgreSQL the streams are on a second replica); other
+// streams go on.
+func TestStreamEndsOnRevocation(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, fast(time.Hour))
+		co := env.Demo()
+		admin := env.Admin()
+		url := env.Server.URL
+		if b.Name == "postgres" {
+			url = env.Replica(fast(time.Hour)).URL
+		}
+		open := func(secret string, req *pb.SubscribeRequest) (*connect.ServerStreamForClient[pb.SubscribeResponse], context.CancelFunc) {
+			t.Helper()
+			sctx, cancel := context.WithTimeout(ctx, time.Minute)
+			stream, err := client.New(url, secret, client.Connect, nil).Notification.Subscribe(sctx, req)
+			NoErr(t, err)
+			if !stream.Receive() || stream.Msg().GetCaughtUp() == nil {
+				t.Fatalf("first event %v (%v)", stream.Msg(), stream.Err())
+			}
+			return stream, cancel
+		}
+		ended := func(what string, stream *connect.ServerStreamForClient[pb.SubscribeResponse]) {
+			t.Helper()
+			for stream.Receive() {
+			}
+			if connect.CodeOf(stream.Err()) != connect.CodeUnauthenticated {
+				t.Fatalf("%s: stream ended with %v, want unauthenticated", what, stream.Err())
+			}
+		}
+
+		tony := co.Employees["Tony Stark"]
+		tok, err := admin.Account.CreateEmployeeToken(ctx, &pb.CreateEmployeeTokenRequest{EmployeeId: tony, Name: "phone"})
+		NoErr(t, err)
+		key, err := admin.Account.CreateApiKey(ctx, &pb.CreateApiKeyRequest{Name: "crm"})
+		NoErr(t, err)
+		byToken, cancel1 := open(tok.Secret, &pb.SubscribeRequest{})
+		defer cancel1()
+		byKey, cancel2 := open(key.Secret, &pb.SubscribeRequest{GeneralChat: true})
+		defer cancel2()
+		byBruce, cancel3 := open(co.Token, &pb.SubscribeRequest{})
+		defer cancel3()
+		stays, cancel4 := open(env.AdminKey, &pb.SubscribeRequest{EmployeeId: co.Employees["Scrooge McDuck"]})
+		defer cancel4()
+
+		_, err = admin.Account.RevokeEmployeeToken(ctx, &pb.RevokeEmployeeTokenRequest{EmployeeTokenId: tok.EmployeeToken.Id})
+		NoErr(t, err)
+		ended("revoked employee token", byToken)
+		_, err = admin.Account.RevokeApiKey(ctx, &pb.RevokeApiKeyRequest{ApiKeyId: key.ApiKey.Id})
+		NoErr(t, err)
+		ended("revoked API key", byKey)
+		_, err = admin.Directory.DeactivateEmployee(ctx, &pb.DeactivateEmployeeRequest{EmployeeId: co.Employees["Bruce Wayne"]})
+		NoErr(t, err)
+		ended("deactivated employee", byBruce)
+
+		// The admin key's stream is still live.
+		d := Route(t, admin, co.Channels["WhatsApp Sales"], Phone(7), "still here?")
+		for stays.Receive() {
+			if n := stays.Msg().GetDecision(); n != nil && n.MessageId == d.Message.Id {
+				return
+			}
+		}
+		t.Fatalf("the admin key's stream ended: %v", stays.Err())
+	})
+}

@@ -18,12 +18,17 @@ import (
 
 // Service implements NotificationService.
 type Service struct {
-	st  *store.Store
-	hub *Hub
+	st    *store.Store
+	hub   *Hub
+	creds *auth.Authenticator
 }
 
-// NewService returns the NotificationService handler.
-func NewService(st *store.Store, hub *Hub) *Service { return &Service{st: st, hub: hub} }
+// NewService returns the NotificationService handler. A stream ends with
+// Unauthenticated once creds finds its credential revoked or its employee
+// deactivated.
+func NewService(st *store.Store, hub *Hub, creds *auth.Authenticator) *Service {
+	return &Service{st: st, hub: hub, creds: creds}
+}
 
 const (
 	replayBatch     = 500
@@ -115,6 +120,7 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 		return stream.Send(r)
 	}
 	caughtUp := false
+	forgot := auth.Forgotten(ctx)
 	for {
 		// Join the live feed before reading the store: a decision committed
 		// in between is then in one or the other (or both: the cursor drops
@@ -130,7 +136,7 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 			caughtUp = true
 			return send(&pb.SubscribeResponse{Event: &pb.SubscribeResponse_CaughtUp{CaughtUp: &pb.CaughtUp{
 				Cursor: cur.String(), HistoryTruncated: truncated}}})
-		}, heartbeat)
+		}, heartbeat, &forgot)
 		s.hub.unsubscribe(sub)
 		if err != errLagged {
 			return err
@@ -143,7 +149,7 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 var errLagged = errs.New(errs.ErrAborted, "lagged")
 
 func (s *Service) follow(ctx context.Context, sub *subscriber, cur *Cursor, send func(*pb.SubscribeResponse) error,
-	replayed func() error, heartbeat *time.Timer) error {
+	replayed func() error, heartbeat *time.Timer, forgot *<-chan struct{}) error {
 	emit := func(n *ent.Notification) error {
 		c := Cursor{TxID: n.Txid, ID: n.ID}
 		if !cur.Less(c) {
@@ -174,6 +180,13 @@ func (s *Service) follow(ctx context.Context, sub *subscriber, cur *Cursor, send
 	}
 	for {
 		select {
+		case <-*forgot:
+			// Some credential was revoked or employee deactivated: this
+			// stream's, perhaps.
+			*forgot = s.creds.Forgot()
+			if err := s.creds.Recheck(ctx, auth.Caller(ctx)); err != nil {
+				return err
+			}
 		case n := <-sub.feed:
 			if err := emit(n); err != nil {
 				return err
