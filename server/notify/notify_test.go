@@ -14,7 +14,9 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/client"
+	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/push"
 	"github.com/switchboardhq/switchboard/server/tenant"
 	. "github.com/switchboardhq/switchboard/server/testenv"
 )
@@ -622,4 +624,51 @@ func TestStreamEndsOnRevocation(t *testing.T) {
 		}
 		t.Fatalf("the admin key's stream ended: %v", stays.Err())
 	})
+}
+
+// TestOlderTransactionHoldsBackNewer: SPEC §6 (no gap) — on PostgreSQL a
+// decision committed by a newer transaction is not handed out while an
+// older one that may still add decisions before it is running; when that
+// one commits, readers and streams get both, in log order, exactly once.
+func TestOlderTransactionHoldsBackNewer(t *testing.T) {
+	env := New(t, Postgres(t), fast(time.Hour))
+	co := env.Demo()
+	admin := env.Admin()
+	bruce := co.Employees["Bruce Wayne"]
+	wa := co.Channels["WhatsApp Sales"]
+	first := Route(t, admin, wa, Phone(1), "first") // Bruce's client
+	before := list(t, env, admin, bruce)
+	from := before[len(before)-1].Cursor
+	stream, cancel := subscribe(t, env.Clients(co.Token, client.Connect), "", from)
+	defer cancel()
+	if _, caughtUp, _ := collectUntil(stream, func(_, c int) bool { return c > 0 }); caughtUp != 1 {
+		t.Fatal("no CaughtUp")
+	}
+
+	// An older transaction stores a decision and stays open.
+	actx := tenant.NewContext(ctx, env.AccountID)
+	tx, err := env.Store.Ent.Tx(actx)
+	NoErr(t, err)
+	defer tx.Rollback() //nolint:errcheck // committed below
+	txid, err := notify.TxID(actx, env.Store, tx)
+	NoErr(t, err)
+	_, err = notify.Record(actx, tx, txid, []notify.Decision{{EmployeeID: ids.Value(bruce), Reason: push.Responsible,
+		ChatID: ids.Value(first.Chat.Id), ContactID: ids.Value(first.Client.Id), ChannelID: ids.Value(wa), Preview: "older"}})
+	NoErr(t, err)
+
+	// A newer one commits first: its decisions wait.
+	Route(t, admin, wa, Phone(1), "newer")
+	res, err := admin.Notification.ListNotifications(ctx, &pb.ListNotificationsRequest{EmployeeId: bruce, AfterCursor: from})
+	NoErr(t, err)
+	if len(res.Decisions) != 0 {
+		t.Fatalf("handed out %v while an older transaction could still write before it", res.Decisions)
+	}
+
+	NoErr(t, tx.Commit())
+	want := list(t, env, admin, bruce)[len(before):]
+	if len(want) < 2 || want[0].Preview != "older" {
+		t.Fatalf("after the commit: %v", want)
+	}
+	got, _, _ := collect(t, stream, len(want))
+	exactlyOnce(t, got, want)
 }
