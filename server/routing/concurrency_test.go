@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/routing"
+	"github.com/switchboardhq/switchboard/server/tenant"
 	. "github.com/switchboardhq/switchboard/server/testenv"
 )
 
@@ -261,4 +262,56 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestClaimRacesIncomingMessage: a client waiting for a first responder
+// writes on a round-robin channel while a candidate claims it. Whichever
+// commits first, a claim that was answered as won stands: the message
+// does not hand the client to someone else behind the winner's back.
+func TestClaimRacesIncomingMessage(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		admin := env.Admin()
+		tony := co.Employees["Tony Stark"]
+		tg, wa := co.Channels["Telegram Support"], co.Channels["WhatsApp Sales"]
+		actx := tenant.NewContext(ctx, env.AccountID)
+		won := 0
+		for round := range 40 {
+			phone := Phone(1000 + round)
+			pending := Route(t, admin, tg, phone, "anyone?")
+			if pending.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER {
+				t.Fatalf("round %d: %v", round, pending.Assignment)
+			}
+			var claim *pb.RouteOutgoingMessageResponse
+			var claimErr error
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				claim, claimErr = write(admin, tony, pending.Chat.Id)
+			}()
+			go func() {
+				defer wg.Done()
+				Route(t, admin, wa, phone, "and here too")
+			}()
+			wg.Wait()
+			if claimErr != nil {
+				if code := connect.CodeOf(claimErr); code != connect.CodeFailedPrecondition && code != connect.CodeAborted && code != connect.CodePermissionDenied {
+					t.Fatalf("round %d: claim failed with %v", round, claimErr)
+				}
+				continue
+			}
+			if !claim.Claimed {
+				continue
+			}
+			won++
+			ct, err := env.Store.Ent.Contact.Get(actx, ids.Value(pending.Client.Id))
+			NoErr(t, err)
+			if ct.ResponsibleID == nil || *ct.ResponsibleID != ids.Value(tony) {
+				t.Fatalf("round %d: Tony's claim was answered as won, but the client's responsible is %q", round, ids.FormatPtr(ct.ResponsibleID))
+			}
+		}
+		t.Logf("%d of 40 claims won", won)
+	})
 }

@@ -311,12 +311,13 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapsh
 		}
 		return noneEligible(asg, view), nil, nil
 	}
+	prev := ct.ResponsibleID
 	ct.ResponsibleID, ct.ClaimedAt = &pick.EmployeeID, nil
 	asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED
 	asg.ResponsibleEmployeeId = ids.Format(pick.EmployeeID)
 	asg.Position, asg.Turn, asg.Weight = int32(pick.Position), int32(pick.Turn), int32(pick.Weight)
 	asg.Explanation = pick.Explain(mode, len(view.members))
-	return asg, &distributed{cursor: cur, pick: pick}, nil
+	return asg, &distributed{cursor: cur, pick: pick, prev: prev}, nil
 }
 
 func sameEmployee(a, b *int64) bool {
@@ -324,19 +325,24 @@ func sameEmployee(a, b *int64) bool {
 }
 
 // setResponsible makes id (nil: nobody) the client's responsible, in the
-// store and in ct; a distributed responsible is not a claim.
+// store and in ct, if the stored one is still ct's (else errResponsibleMoved);
+// a distributed responsible is not a claim.
 func setResponsible(ctx context.Context, tx *ent.Tx, ct *ent.Contact, id *int64) error {
 	if sameEmployee(id, ct.ResponsibleID) {
 		return nil
 	}
-	upd := tx.Contact.Update().Where(contact.ID(ct.ID)).ClearClaimedAt()
+	upd := tx.Contact.Update().Where(contact.ID(ct.ID), responsibleIs(ct.ResponsibleID)).ClearClaimedAt()
 	if id == nil {
 		upd = upd.ClearResponsibleID()
 	} else {
 		upd = upd.SetResponsibleID(*id)
 	}
-	if err := upd.Exec(ctx); err != nil {
+	n, err := upd.Save(ctx)
+	if err != nil {
 		return err
+	}
+	if n == 0 {
+		return errResponsibleMoved
 	}
 	ct.ResponsibleID, ct.ClaimedAt = id, nil
 	return nil

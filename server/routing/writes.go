@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/predicate"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/distribution"
@@ -186,6 +187,9 @@ func createClientPG(ctx context.Context, tx *ent.Tx, accountID, channelID int64,
 type distributed struct {
 	cursor *ent.DistributionCursor
 	pick   distribution.Pick
+	// prev is the responsible the client had when it was read: the pick is
+	// written only if it still has it (a claim may have come in between).
+	prev *int64
 }
 
 // stored is what a routed message stores once its responsible is settled.
@@ -225,9 +229,13 @@ func storeEnt(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.N
 		if err := distribution.Save(ctx, tx, a.cursor, a.pick.Cursor, true); err != nil {
 			return nil, nil, err
 		}
-		if err := tx.Contact.Update().Where(contact.ID(s.contact.ID)).SetResponsibleID(a.pick.EmployeeID).
-			ClearClaimedAt().Exec(ctx); err != nil {
+		n, err := tx.Contact.Update().Where(contact.ID(s.contact.ID), responsibleIs(a.prev)).SetResponsibleID(a.pick.EmployeeID).
+			ClearClaimedAt().Save(ctx)
+		if err != nil {
 			return nil, nil, err
+		}
+		if n == 0 {
+			return nil, nil, errResponsibleMoved
 		}
 	}
 	msg, err := tx.Message.Create().SetChatID(s.chatID).SetDirection(message.DirectionIN).
@@ -243,15 +251,17 @@ func storeEnt(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.N
 	return msg, notes, err
 }
 
-// storeSQL moves the cursor and sets the responsible (when $3 is not 0),
-// inserts the message and then its pushes, given as parallel arrays in
-// order, and returns the message's id with each push's id and employee.
+// storeSQL moves the cursor and sets the responsible (when $3 is not 0 and
+// the client's responsible is still $21), inserts the message and then its
+// pushes, given as parallel arrays in order, and returns the message's id
+// with each push's id and employee, and whether the responsible was set.
 const storeSQL = `WITH moved AS (
 	UPDATE distribution_cursors SET last_employee_id = $3, streak = $4, assigned = assigned + 1
 	WHERE id = $5 AND account_id = $1 AND $3 <> 0),
 resp AS (
 	UPDATE contacts SET responsible_id = $3, claimed_at = NULL
-	WHERE id = $6 AND account_id = $1 AND $3 <> 0),
+	WHERE id = $6 AND account_id = $1 AND $3 <> 0 AND responsible_id IS NOT DISTINCT FROM $21::bigint
+	RETURNING id),
 m AS (
 	INSERT INTO messages (account_id, created_at, chat_id, direction, text, attachments, gateway_message_id, decision)
 	VALUES ($1, $2, $7, 'IN', $8, $9, $10, $11) RETURNING id),
@@ -263,15 +273,16 @@ n AS (
 	FROM m, unnest($18::bigint[], $19::varchar[], $20::varchar[]) WITH ORDINALITY AS u(employee_id, reason, explanation, ord)
 	ORDER BY u.ord
 	RETURNING id, COALESCE(employee_id, 0) AS employee_id)
-SELECT m.id, n.id, n.employee_id FROM m LEFT JOIN n ON true`
+SELECT m.id, n.id, n.employee_id, EXISTS (SELECT FROM resp) FROM m LEFT JOIN n ON true`
 
 func storePG(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.NotificationDecision, error) {
 	t := now()
 	var responsible int64
 	var streak int
 	var cursorID int64
+	var prev *int64
 	if a := s.assign; a != nil {
-		responsible, streak, cursorID = a.pick.EmployeeID, a.pick.Cursor.Streak, a.cursor.ID
+		responsible, streak, cursorID, prev = a.pick.EmployeeID, a.pick.Cursor.Streak, a.cursor.ID, a.prev
 	}
 	var attachments any
 	if len(s.content.Attachments) > 0 {
@@ -294,17 +305,18 @@ func storePG(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.No
 	rows, err := tx.QueryContext(ctx, storeSQL, s.accountID, t, responsible, streak, cursorID, s.contact.ID,
 		s.chatID, s.content.Text, attachments, s.gatewayID, s.decision, s.txid,
 		first.ContactName, first.ChannelID, first.ChannelName, first.ChannelKind, first.Preview,
-		employees, reasons, explanations)
+		employees, reasons, explanations, prev)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
 	ids := make(map[int64]int64, len(s.pushes)) // employee → push id
 	var msgID int64
+	var set bool
 	n := 0
 	for rows.Next() {
 		var pushID, employee sql.NullInt64
-		if err := rows.Scan(&msgID, &pushID, &employee); err != nil {
+		if err := rows.Scan(&msgID, &pushID, &employee, &set); err != nil {
 			return nil, nil, err
 		}
 		n++
@@ -317,6 +329,9 @@ func storePG(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.No
 	}
 	if n == 0 || len(ids) != len(s.pushes) {
 		return nil, nil, fmt.Errorf("routing: storing a message returned %d rows for %d pushes", n, len(s.pushes))
+	}
+	if responsible != 0 && !set {
+		return nil, nil, errResponsibleMoved
 	}
 	msg := &ent.Message{ID: msgID, AccountID: s.accountID, CreatedAt: t, ChatID: s.chatID, Direction: message.DirectionIN,
 		Text: s.content.Text, Attachments: s.content.Attachments, GatewayMessageID: &s.gatewayID, Decision: s.decision}
@@ -332,6 +347,18 @@ func storePG(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.No
 		notes[i] = notify.ToPB(row)
 	}
 	return msg, notes, nil
+}
+
+// errResponsibleMoved: the client's responsible changed (a claim, a
+// transfer) after this transaction read it; run again on the new one.
+var errResponsibleMoved = fmt.Errorf("routing: the client's responsible changed meanwhile: %w", store.ErrRetry)
+
+// responsibleIs selects the client if its responsible is id (nil: nobody).
+func responsibleIs(id *int64) predicate.Contact {
+	if id == nil {
+		return contact.ResponsibleIDIsNil()
+	}
+	return contact.ResponsibleID(*id)
 }
 
 // upsertChat returns the client's chat on the channel, pointed at the deal
