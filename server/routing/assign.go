@@ -61,19 +61,15 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 			out.Client = convert.Client(ct)
 			return nil
 		}
-		before, err := r.viewersOfClient(ctx, c, snap, ct)
-		if err != nil {
-			return err
-		}
+		prev := ct.ResponsibleID
 		if ct, err = ct.Update().SetResponsibleID(emp.ID).ClearClaimedAt().Save(ctx); err != nil {
 			return err
 		}
 		r.handsChanged(tx, ct.AccountID, ct.ID)
-		after, err := r.viewersOfClient(ctx, c, snap, ct)
+		notes, err := handover(ctx, c, snap, ct, prev, fmt.Sprintf("%s was transferred to %s", ct.Name, emp.Name))
 		if err != nil {
 			return err
 		}
-		notes := changePushes(before, after, emp.ID, ct, fmt.Sprintf("%s was transferred to %s", ct.Name, emp.Name))
 		if out.Notifications, err = notify.Record(ctx, tx, txid, notes); err != nil {
 			return err
 		}

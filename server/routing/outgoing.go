@@ -131,10 +131,6 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 
 	var notes []notify.Decision
 	if d.Claims {
-		before, err := r.viewersOfClient(ctx, c, snap, ct)
-		if err != nil {
-			return nil, err
-		}
 		// Exactly one winner: only the first conditional update finds the
 		// client unassigned; the others wait for its commit and find none.
 		n, err := tx.Contact.Update().Where(contact.ID(ct.ID), contact.ResponsibleIDIsNil()).
@@ -151,11 +147,9 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 		}
 		ct.ResponsibleID = &emp.ID
 		r.handsChanged(tx, as.AccountID, ct.ID)
-		after, err := r.viewersOfClient(ctx, c, snap, ct)
-		if err != nil {
+		if notes, err = handover(ctx, c, snap, ct, nil, fmt.Sprintf("%s claimed %s", emp.Name, ct.Name)); err != nil {
 			return nil, err
 		}
-		notes = changePushes(before, after, emp.ID, ct, fmt.Sprintf("%s claimed %s", emp.Name, ct.Name))
 		out.Claimed = true
 	}
 
@@ -265,58 +259,44 @@ func claimedError(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, c
 		}})
 }
 
-// chatViewers is who can view one chat of a client.
-type chatViewers struct {
-	chat    *ent.Chat
-	channel *ent.Channel
-	viewers []push.Viewer
-}
-
-// viewersOfClient evaluates the access table for every member of every
-// channel the client has a chat on.
-func (r *Router) viewersOfClient(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, ct *ent.Contact) ([]chatViewers, error) {
+// handover decides the pushes of a change of ct's responsible from prev to
+// its current one (a claim, a transfer, a repeat client handed on), per
+// chat of the client: CHAT_REVOKED to those who could view the chat before
+// and cannot now, NEW_CLIENT_ASSIGNED to the new responsible (once, on the
+// first chat it can view). The chats are read once and judged both ways.
+func handover(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, ct *ent.Contact, prev *int64, what string) ([]notify.Decision, error) {
 	chats, err := c.Chat.Query().Where(chat.ContactID(ct.ID)).Order(ent.Asc(chat.FieldID)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]chatViewers, 0, len(chats))
+	var next int64
+	if ct.ResponsibleID != nil {
+		next = *ct.ResponsibleID
+	}
+	var out []notify.Decision
+	assigned := false
 	for _, cht := range chats {
 		ch := snap.Channels[cht.ChannelID]
 		if ch == nil {
 			continue
 		}
 		view := &channelView{ch: ch, settings: snap.Settings, members: membersFrom(snap, ch.ID)}
-		v, _ := view.viewers(ct.ResponsibleID)
-		out = append(out, chatViewers{chat: cht, channel: ch, viewers: v})
-	}
-	return out, nil
-}
-
-// changePushes decides the pushes of a claim or transfer, per chat of the
-// client: CHAT_REVOKED to those who lost it, NEW_CLIENT_ASSIGNED to the new
-// responsible (once, on the first chat it can view).
-func changePushes(before, after []chatViewers, newResponsible int64, ct *ent.Contact, what string) []notify.Decision {
-	var out []notify.Decision
-	assigned := false
-	for i := range after {
-		ps := push.ForChange(before[i].viewers, after[i].viewers, newResponsible)
-		for _, p := range ps {
+		before, _ := view.viewers(prev)
+		after, _ := view.viewers(ct.ResponsibleID)
+		for _, p := range push.ForChange(before, after, next) {
+			expl := fmt.Sprintf("%s: you can no longer see the chat on %s", what, ch.Name)
 			if p.Reason == push.NewClientAssigned {
 				if assigned {
 					continue
 				}
 				assigned = true
-			}
-			expl := fmt.Sprintf("%s: you can no longer see the chat on %s", what, after[i].channel.Name)
-			if p.Reason == push.NewClientAssigned {
 				expl = fmt.Sprintf("%s: %s is now yours", what, ct.Name)
 			}
 			out = append(out, notify.Decision{
-				EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: after[i].chat.ID, ContactID: ct.ID, ContactName: ct.Name,
-				ChannelID: after[i].channel.ID, ChannelName: after[i].channel.Name, ChannelKind: string(after[i].channel.Kind),
-				Explanation: expl,
+				EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: cht.ID, ContactID: ct.ID, ContactName: ct.Name,
+				ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), Explanation: expl,
 			})
 		}
 	}
-	return out
+	return out, nil
 }
