@@ -184,8 +184,14 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		return nil, err
 	}
 	out.Assignment = asg
+	var revoked []notify.Decision
 	if !created && !sameEmployee(before, ct.ResponsibleID) {
 		r.handsChanged(tx, as.AccountID, ct.ID)
+		// A reassignment: whoever lost the client's chats hears so (SPEC
+		// §6); the new responsible hears of it through the message's push.
+		if revoked, err = lostChats(ctx, c, snap, ct, before, cht.ID); err != nil {
+			return nil, err
+		}
 	}
 
 	// 6. Who sees it, the pushes, and the message with its decision.
@@ -236,7 +242,38 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	if err != nil {
 		return nil, err
 	}
-	out.Message, out.Notifications = convert.Message(msg), notes
+	for i := range revoked {
+		revoked[i].MessageID = msg.ID // a replay reads them back with the message's
+	}
+	more, err := notify.Record(ctx, tx, txid, revoked)
+	if err != nil {
+		return nil, err
+	}
+	out.Message, out.Notifications = convert.Message(msg), append(notes, more...)
+	return out, nil
+}
+
+// lostChats is the CHAT_REVOKED pushes of a client handed from prev to its
+// current responsible by an incoming message on chat msgChat: one per
+// employee who lost a chat of the client (about msgChat if that is one).
+func lostChats(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, ct *ent.Contact, prev *int64, msgChat int64) ([]notify.Decision, error) {
+	all, err := handover(ctx, c, snap, ct, prev, fmt.Sprintf("%s wrote again and was handed on", ct.Name))
+	if err != nil {
+		return nil, err
+	}
+	var out []notify.Decision
+	at := map[int64]int{} // employee → index in out
+	for _, d := range all {
+		if d.Reason != push.ChatRevoked {
+			continue
+		}
+		if i, ok := at[d.EmployeeID]; !ok {
+			at[d.EmployeeID] = len(out)
+			out = append(out, d)
+		} else if d.ChatID == msgChat {
+			out[i] = d
+		}
+	}
 	return out, nil
 }
 

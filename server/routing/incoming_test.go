@@ -313,6 +313,33 @@ func TestRepeatClients(t *testing.T) {
 		if d.Notifications[0].Reason != pb.NotificationReason_NOTIFICATION_REASON_NEW_CLIENT_ASSIGNED {
 			t.Fatalf("redistribution pushes %v", d.Notifications)
 		}
+		// Bruce, read-only now, no longer sees the chat (visibility OWN):
+		// he is told, once, about this chat; nobody else is pushed twice.
+		revoked, pushed := 0, map[string]int{}
+		for _, n := range d.Notifications {
+			pushed[n.EmployeeId]++
+			if n.Reason == pb.NotificationReason_NOTIFICATION_REASON_CHAT_REVOKED {
+				revoked++
+				if n.EmployeeId != bruce || n.ChatId != d.Chat.Id || n.MessageId != d.Message.Id {
+					t.Fatalf("revocation %v", n)
+				}
+			}
+		}
+		if revoked != 1 || pushed[bruce] != 1 || pushed[d.Client.ResponsibleEmployeeId] != 1 {
+			t.Fatalf("redistribution pushes %v", d.Notifications)
+		}
+		if chk := check(t, admin, bruce, d.Chat.Id); chk.CanView {
+			t.Fatalf("Bruce still views the chat: %v", chk)
+		}
+		// A replay answers the same, revocation included.
+		again, err := admin.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{ChannelId: wa,
+			Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(1)}, Content: &pb.MessageContent{Text: "is anyone there?"},
+			GatewayMessageId: d.Message.GatewayMessageId})
+		NoErr(t, err)
+		if !proto.Equal(again.Decision.Notifications[len(again.Decision.Notifications)-1], d.Notifications[len(d.Notifications)-1]) ||
+			len(again.Decision.Notifications) != len(d.Notifications) {
+			t.Fatalf("replay pushes %v, first %v", again.Decision.Notifications, d.Notifications)
+		}
 		// Closing twice is refused.
 		_, err = admin.Routing.CloseDeal(ctx, &pb.CloseDealRequest{DealId: second.Id, Outcome: pb.DealOutcome_DEAL_OUTCOME_WON})
 		WantCode(t, err, connect.CodeFailedPrecondition)
