@@ -502,3 +502,59 @@ func TestTestMessage(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// TestEligibility: SPEC §5 — only active READ_WRITE sales reps and managers
+// who receive new clients are distributed to; read-only members, quality
+// control, deactivated employees and members who do not receive new
+// clients never are.
+func TestEligibility(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		admin := env.Admin()
+		e := co.Employees
+		wa := co.Channels["WhatsApp Sales"]
+		rw, ro := pb.ChannelAccess_CHANNEL_ACCESS_READ_WRITE, pb.ChannelAccess_CHANNEL_ACCESS_READ_ONLY
+		rep, mgr := pb.EmployeeRole_EMPLOYEE_ROLE_SALES_REP, pb.EmployeeRole_EMPLOYEE_ROLE_MANAGER
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			cs := ChannelSettings(s, wa)
+			cs.Distribution = pb.DistributionMode_DISTRIBUTION_MODE_ROUND_ROBIN
+			cs.Members = []*pb.ChannelMember{
+				{EmployeeId: e["Bruce Wayne"], Role: rep, Access: rw, ReceivesNewClients: true},
+				{EmployeeId: e["Scrooge McDuck"], Role: rep, Access: ro, ReceivesNewClients: true},
+				{EmployeeId: e["Tony Stark"], Role: mgr, Access: rw, ReceivesNewClients: true},
+				{EmployeeId: e["Constantine"], Role: rep, Access: rw, ReceivesNewClients: true},
+				{EmployeeId: e["Alfred Pennyworth"], Role: mgr, Access: rw, ReceivesNewClients: false},
+				{EmployeeId: e["Diana Prince"], Role: pb.EmployeeRole_EMPLOYEE_ROLE_QUALITY_CONTROL, Access: ro, ReceivesNewClients: true},
+			}
+		})
+		_, err := admin.Directory.DeactivateEmployee(ctx, &pb.DeactivateEmployeeRequest{EmployeeId: e["Constantine"]})
+		NoErr(t, err)
+		got := map[string]int{}
+		for i := range 6 {
+			got[Route(t, admin, wa, Phone(i), "hi").Client.ResponsibleEmployeeId]++
+		}
+		if want := map[string]int{e["Bruce Wayne"]: 3, e["Tony Stark"]: 3}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("distributed %v, want Bruce and Tony 3 each (%v)", got, want)
+		}
+	})
+}
+
+// TestViewersOfNewClient: SPEC §3 and §4.6 — the decision lists exactly who
+// can view the chat: the responsible, managers and quality control, and
+// (visibility OWN) no other sales rep.
+func TestViewersOfNewClient(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		d := Route(t, env.Admin(), co.Channels["WhatsApp Sales"], Phone(1), "hi")
+		var got []string
+		for _, v := range d.Viewers {
+			got = append(got, names(co)[v.EmployeeId])
+		}
+		slices.Sort(got)
+		if want := []string{"Alfred Pennyworth", "Bruce Wayne", "Diana Prince"}; !slices.Equal(got, want) {
+			t.Fatalf("viewers %v, want %v", got, want)
+		}
+	})
+}
