@@ -2,6 +2,7 @@ package distribution
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -29,7 +30,13 @@ func LockVersioned(ctx context.Context, tx *ent.Tx, channelID int64) (*ent.Distr
 	})
 	cur, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
-		cur, err = tx.DistributionCursor.Create().SetChannelID(channelID).Save(ctx)
+		// Channels are created with their cursor; this is for one that
+		// lost it. Two transactions may get here at once: the loser runs
+		// again and finds the winner's.
+		err = tx.DistributionCursor.Create().SetChannelID(channelID).Exec(ctx)
+		if store.IsUniqueViolation(err) {
+			return nil, 0, fmt.Errorf("cursor of channel %d created concurrently: %w", channelID, store.ErrRetry)
+		}
 		if err != nil {
 			return nil, 0, err
 		}
