@@ -275,7 +275,12 @@ func (s *Service) setActive(ctx context.Context, id string, active bool) (*ent.E
 	if err != nil {
 		return nil, err
 	}
-	s.auth.Forget()
+	if !active {
+		// Remembered tokens of the employee stop working, and its open
+		// streams end; a failed check is never remembered, so reactivating
+		// needs nothing.
+		s.auth.Forget()
+	}
 	return e, nil
 }
 
