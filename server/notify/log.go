@@ -85,7 +85,6 @@ func Record(ctx context.Context, tx *ent.Tx, txid int64, ds []Decision) ([]*pb.N
 	}
 	out := make([]*pb.NotificationDecision, len(rows))
 	for i, r := range rows {
-		r.Txid = txid
 		out[i] = ToPB(r)
 	}
 	return out, nil
