@@ -42,12 +42,8 @@ func bump(ctx context.Context, tx *ent.Tx, expected int64) (int64, error) {
 }
 
 // current fails with errs.ErrStale unless the settings are at revision
-// expected; it checks nothing when expected is not positive (checkShape
-// reports that). It is bump without the write, for validate_only.
+// expected: bump without the write, for validate_only.
 func current(ctx context.Context, tx *ent.Tx, expected int64) error {
-	if expected <= 0 {
-		return nil
-	}
 	as, err := tx.AccountSettings.Query().Only(ctx)
 	if err != nil {
 		return err

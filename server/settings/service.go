@@ -50,9 +50,10 @@ func (s *Service) GetIntegrationSettings(ctx context.Context, _ *pb.GetIntegrati
 }
 
 // UpdateIntegrationSettings saves the settings as a whole, or with
-// validate_only checks them as saving would and keeps nothing. A stale
-// revision fails first; otherwise every bad field is named at once, those a
-// look at the request finds and those only the store can tell.
+// validate_only checks them as saving would and keeps nothing. A document
+// that is malformed in itself fails first, naming every bad field, those
+// the store must resolve included; then a stale revision fails; then any
+// reference the store does not hold.
 func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateIntegrationSettingsRequest) (*pb.UpdateIntegrationSettingsResponse, error) {
 	in := req.Settings
 	run := s.st.Tx
@@ -61,20 +62,22 @@ func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateI
 	}
 	var out *pb.IntegrationSettings
 	err := run(ctx, func(tx *ent.Tx) error {
-		if req.ValidateOnly {
-			if err := current(ctx, tx, in.Revision); err != nil {
+		var v errs.Violations
+		checkShape(&v, "settings", in)
+		if len(v) == 0 {
+			if req.ValidateOnly {
+				if err := current(ctx, tx, in.Revision); err != nil {
+					return err
+				}
+			} else if _, err := bump(ctx, tx, in.Revision); err != nil {
 				return err
 			}
-		} else if _, err := bump(ctx, tx, in.Revision); err != nil {
-			return err
 		}
 		c := tx.Client()
 		d, err := loadDirectory(ctx, c)
 		if err != nil {
 			return err
 		}
-		var v errs.Violations
-		checkShape(&v, "settings", in)
 		if err := check(ctx, c, d, in, &v); err != nil {
 			return err
 		}

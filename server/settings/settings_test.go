@@ -218,6 +218,13 @@ func TestStaleRevision(t *testing.T) {
 			_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: stale, ValidateOnly: validateOnly})
 			WantCode(t, err, connect.CodeAborted)
 		}
+		// A document malformed in itself is named as such first, every bad
+		// field at once.
+		stale.Channels[0].Members = []*pb.ChannelMember{{EmployeeId: "x"}}
+		for _, validateOnly := range []bool{false, true} {
+			_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: stale, ValidateOnly: validateOnly})
+			WantViolations(t, err, "settings.channels[0].members[0].employee_id", "settings.account.chat_admin_employee_ids[0]")
+		}
 		// The bulk RPCs check a revision when given one.
 		_, err = admin.Directory.SetChannelAccess(ctx, &pb.SetChannelAccessRequest{AllEmployees: true, AllChannels: true,
 			Level: pb.ChannelAccessLevel_CHANNEL_ACCESS_LEVEL_NO_ACCESS, Revision: s.Revision})
