@@ -6,8 +6,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"connectrpc.com/connect"
@@ -111,7 +113,7 @@ func New(opts Options) (*App, error) {
 		switchboardv1connect.RoutingServiceName,
 		switchboardv1connect.NotificationServiceName,
 	}
-	a.mount(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+	a.mount(grpchealth.NewHandler(&healthChecker{services: services, store: st.Health()}))
 	reflector := grpcreflect.NewStaticReflector(append(services, grpchealth.HealthV1ServiceName)...)
 	a.mount(grpcreflect.NewHandlerV1(reflector))
 	a.mount(grpcreflect.NewHandlerV1Alpha(reflector))
@@ -148,4 +150,22 @@ func (a *App) Close(context.Context) error {
 	a.hub.Close()
 	a.bus.Close()
 	return nil
+}
+
+// healthChecker answers the gRPC health check: SERVING while the database
+// answers, NOT_SERVING while it cannot be reached (a readiness view: a
+// load balancer stops sending traffic and resumes by itself).
+type healthChecker struct {
+	services []string
+	store    *store.Health
+}
+
+func (h *healthChecker) Check(ctx context.Context, req *grpchealth.CheckRequest) (*grpchealth.CheckResponse, error) {
+	if req.Service != "" && !slices.Contains(h.services, req.Service) {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("unknown service %q", req.Service))
+	}
+	if !h.store.OK(ctx) {
+		return &grpchealth.CheckResponse{Status: grpchealth.StatusNotServing}, nil
+	}
+	return &grpchealth.CheckResponse{Status: grpchealth.StatusServing}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -160,7 +161,36 @@ func ToConnect(ctx context.Context, log *slog.Logger, procedure string, err erro
 		return connect.NewError(connect.CodeCanceled, errors.New("request canceled"))
 	case errors.Is(err, context.DeadlineExceeded):
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded"))
+	case Unreachable(err):
+		log.WarnContext(ctx, "database unreachable", "procedure", procedure, "err", err)
+		return connect.NewError(connect.CodeUnavailable, errors.New("the database is unreachable for the moment: retry shortly"))
 	}
 	log.ErrorContext(ctx, "internal error", "procedure", procedure, "err", err)
 	return connect.NewError(connect.CodeInternal, errors.New("internal error"))
+}
+
+var (
+	unreachableMu sync.RWMutex
+	unreachable   []func(error) bool
+)
+
+// RegisterUnreachable adds a test for errors that mean the database could
+// not be reached or dropped the connection (the store registers its
+// driver's): they answer Unavailable, which clients retry, never Internal.
+func RegisterUnreachable(fn func(error) bool) {
+	unreachableMu.Lock()
+	defer unreachableMu.Unlock()
+	unreachable = append(unreachable, fn)
+}
+
+// Unreachable reports whether err means the database could not be reached.
+func Unreachable(err error) bool {
+	unreachableMu.RLock()
+	defer unreachableMu.RUnlock()
+	for _, fn := range unreachable {
+		if fn(err) {
+			return true
+		}
+	}
+	return false
 }

@@ -8,26 +8,30 @@ import (
 	"strings"
 )
 
-// Cursor is a position in the decision log. Rows are ordered by (TxID, ID):
-// on PostgreSQL TxID is the writing transaction's id, on SQLite it is 0 and
-// IDs alone give the commit order (one writer at a time).
+// Cursor is a position in the decision log. Rows are ordered by (Pos, ID).
+// On PostgreSQL Pos is the log position of the transaction that wrote the
+// row, taken from the log's head as its last write and held until its
+// commit, so positions become visible in order (rows stored before
+// positions existed carry their transaction's id, which every position
+// follows). On SQLite Pos is 0 and IDs alone give the commit order (one
+// writer at a time).
 type Cursor struct {
-	TxID int64
-	ID   int64
+	Pos int64
+	ID  int64
 }
 
 // Less orders cursors.
 func (c Cursor) Less(o Cursor) bool {
-	return c.TxID < o.TxID || (c.TxID == o.TxID && c.ID < o.ID)
+	return c.Pos < o.Pos || (c.Pos == o.Pos && c.ID < o.ID)
 }
 
 // String renders the cursor for the API: "ID" on SQLite, "TXID.ID" on
 // PostgreSQL. Clients treat it as opaque.
 func (c Cursor) String() string {
-	if c.TxID == 0 {
+	if c.Pos == 0 {
 		return strconv.FormatInt(c.ID, 10)
 	}
-	return strconv.FormatInt(c.TxID, 10) + "." + strconv.FormatInt(c.ID, 10)
+	return strconv.FormatInt(c.Pos, 10) + "." + strconv.FormatInt(c.ID, 10)
 }
 
 // ParseCursor reads a cursor the API gave out; ok is false for anything
@@ -42,5 +46,5 @@ func ParseCursor(s string) (c Cursor, ok bool) {
 	if err1 != nil || err2 != nil || t < 0 || i < 0 || (dotted && t == 0) {
 		return Cursor{}, false
 	}
-	return Cursor{TxID: t, ID: i}, true
+	return Cursor{Pos: t, ID: i}, true
 }

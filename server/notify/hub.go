@@ -201,13 +201,13 @@ func (h *Hub) drain(ctx context.Context, head Cursor) Cursor {
 			h.tailed.Add(int64(len(rows)))
 			h.dispatch(rows)
 			last := rows[len(rows)-1]
-			head = Cursor{TxID: last.Txid, ID: last.ID}
+			head = Cursor{Pos: last.Txid, ID: last.ID}
 			backoff = time.Millisecond
 		}
 		if len(rows) == tailBatch {
 			continue
 		}
-		if h.pending.Load() <= head.TxID || time.Now().After(deadline) {
+		if h.pending.Load() <= head.Pos || time.Now().After(deadline) {
 			return head
 		}
 		select {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/jackc/pgx/v5"
 
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
@@ -31,10 +34,9 @@ func fast(hb time.Duration) Options {
 }
 
 // list returns every stored decision of an employee ("" for the general
-// chat), once everything committed is settled.
+// chat).
 func list(t *testing.T, env *Env, c *client.Clients, employee string) []*pb.NotificationDecision {
 	t.Helper()
-	settle(t, env)
 	var out []*pb.NotificationDecision
 	cursor := ""
 	for {
@@ -46,25 +48,6 @@ func list(t *testing.T, env *Env, c *client.Clients, employee string) []*pb.Noti
 			return out
 		}
 		cursor = res.NextCursor
-	}
-}
-
-// settle waits until every committed decision is settled, so a listing
-// holds everything routed so far (a concurrent transaction elsewhere in the
-// database can hold a just committed decision back for a moment).
-func settle(t *testing.T, env *Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n, err := notify.Unsettled(tenant.System(ctx), env.Store)
-		NoErr(t, err)
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d decisions still unsettled", n)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -474,7 +457,6 @@ func TestAcrossReplicas(t *testing.T) {
 	onB := client.New(replicaB.URL, co.Token, client.GRPC, nil)
 	wa := co.Channels["WhatsApp Sales"]
 	Route(t, onA, wa, Phone(1), "hi")
-	settle(t, env)
 
 	stream, cancel := subscribe(t, onB, "", "")
 	defer cancel()
@@ -540,7 +522,6 @@ func TestTailerStartsAtTheLogsEnd(t *testing.T) {
 		for i := range 20 {
 			Route(t, admin, co.Channels["WhatsApp Sales"], Phone(i), "hello")
 		}
-		settle(t, env)
 		hub := env.Server.App.Hub()
 		before := hub.Tailed()
 		// Another account, with no decisions, subscribes first.
@@ -627,9 +608,9 @@ func TestStreamEndsOnRevocation(t *testing.T) {
 }
 
 // TestOlderTransactionHoldsBackNewer: SPEC §6 (no gap) — on PostgreSQL a
-// decision committed by a newer transaction is not handed out while an
-// older one that may still add decisions before it is running; when that
-// one commits, readers and streams get both, in log order, exactly once.
+// transaction that stored decisions holds the log's head until it ends: a
+// newer one's decisions come after it and are not handed out before it
+// commits; then readers and streams get both, in log order, exactly once.
 func TestOlderTransactionHoldsBackNewer(t *testing.T) {
 	env := New(t, Postgres(t), fast(time.Hour))
 	co := env.Demo()
@@ -650,14 +631,18 @@ func TestOlderTransactionHoldsBackNewer(t *testing.T) {
 	tx, err := env.Store.Ent.Tx(actx)
 	NoErr(t, err)
 	defer tx.Rollback() //nolint:errcheck // committed below
-	txid, err := notify.TxID(actx, env.Store, tx)
-	NoErr(t, err)
-	_, err = notify.Record(actx, tx, txid, []notify.Decision{{EmployeeID: ids.Value(bruce), Reason: push.Responsible,
+	_, err = notify.Record(actx, env.Store, tx, []notify.Decision{{EmployeeID: ids.Value(bruce), Reason: push.Responsible,
 		ChatID: ids.Value(first.Chat.Id), ContactID: ids.Value(first.Client.Id), ChannelID: ids.Value(wa), Preview: "older"}})
 	NoErr(t, err)
 
-	// A newer one commits first: its decisions wait.
-	Route(t, admin, wa, Phone(1), "newer")
+	// A newer one waits for it, and nothing is handed out meanwhile.
+	newer := make(chan *pb.RoutingDecision, 1)
+	go func() { newer <- Route(t, admin, wa, Phone(1), "newer") }()
+	select {
+	case d := <-newer:
+		t.Fatalf("a newer transaction stored decisions before an older one ended: %v", d.Notifications)
+	case <-time.After(300 * time.Millisecond):
+	}
 	res, err := admin.Notification.ListNotifications(ctx, &pb.ListNotificationsRequest{EmployeeId: bruce, AfterCursor: from})
 	NoErr(t, err)
 	if len(res.Decisions) != 0 {
@@ -665,10 +650,60 @@ func TestOlderTransactionHoldsBackNewer(t *testing.T) {
 	}
 
 	NoErr(t, tx.Commit())
+	<-newer
 	want := list(t, env, admin, bruce)[len(before):]
-	if len(want) < 2 || want[0].Preview != "older" {
+	if len(want) != 2 || want[0].Preview != "older" || want[1].Preview != "newer" {
 		t.Fatalf("after the commit: %v", want)
 	}
 	got, _, _ := collect(t, stream, len(want))
 	exactlyOnce(t, got, want)
+}
+
+// TestStrangersDoNotHoldBackTheLog: a transaction that stores no decisions
+// — in another database of the same server, or on another table of ours —
+// delays nobody's pushes, however long it stays open.
+func TestStrangersDoNotHoldBackTheLog(t *testing.T) {
+	env := New(t, Postgres(t), fast(time.Hour))
+	co := env.Demo()
+	admin := env.Admin()
+	bruce := co.Employees["Bruce Wayne"]
+	wa := co.Channels["WhatsApp Sales"]
+	stream, cancel := subscribe(t, env.Clients(co.Token, client.Connect), "", "")
+	defer cancel()
+	if _, caughtUp, _ := collectUntil(stream, func(_, c int) bool { return c > 0 }); caughtUp != 1 {
+		t.Fatal("no CaughtUp")
+	}
+
+	// A write transaction in the server's "postgres" database, and one on
+	// an unrelated table of ours, both left open.
+	base, err := url.Parse(os.Getenv("TEST_DATABASE_URL"))
+	NoErr(t, err)
+	base.Path = "/postgres"
+	other, err := pgx.Connect(ctx, base.String())
+	NoErr(t, err)
+	defer other.Close(ctx)
+	otx, err := other.Begin(ctx)
+	NoErr(t, err)
+	defer otx.Rollback(ctx) //nolint:errcheck // never committed
+	_, err = otx.Exec(ctx, "SELECT pg_current_xact_id()")
+	NoErr(t, err)
+	ours, err := pgx.Connect(ctx, env.URL)
+	NoErr(t, err)
+	defer ours.Close(ctx)
+	utx, err := ours.Begin(ctx)
+	NoErr(t, err)
+	defer utx.Rollback(ctx) //nolint:errcheck // never committed
+	_, err = utx.Exec(ctx, "UPDATE employees SET name = name WHERE id = $1", ids.Value(co.Employees["Diana Prince"]))
+	NoErr(t, err)
+
+	d := Route(t, admin, wa, Phone(1), "while strangers wait")
+	res, err := admin.Notification.ListNotifications(ctx, &pb.ListNotificationsRequest{EmployeeId: bruce})
+	NoErr(t, err)
+	if len(res.Decisions) != 1 || res.Decisions[0].MessageId != d.Message.Id {
+		t.Fatalf("listed %v right after the commit; want the new decision", res.Decisions)
+	}
+	got, _, _ := collect(t, stream, 1)
+	if len(got) != 1 || got[0].MessageId != d.Message.Id {
+		t.Fatalf("streamed %v", got)
+	}
 }

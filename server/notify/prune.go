@@ -45,7 +45,7 @@ func Prune(ctx context.Context, c *ent.Client, cutoff time.Time) (int, error) {
 		idsToDelete := make([]int64, len(rows))
 		for i, r := range rows {
 			idsToDelete[i] = r.ID
-			if c := (Cursor{TxID: r.Txid, ID: r.ID}); newest[r.AccountID].Less(c) {
+			if c := (Cursor{Pos: r.Txid, ID: r.ID}); newest[r.AccountID].Less(c) {
 				newest[r.AccountID] = c
 			}
 		}
@@ -60,9 +60,9 @@ func Prune(ctx context.Context, c *ent.Client, cutoff time.Time) (int, error) {
 			}
 			actx := tenant.NewContext(ctx, acct)
 			err = tx.AccountSettings.Update().
-				Where(accountsettings.Or(accountsettings.PrunedTxidLT(cur.TxID),
-					accountsettings.And(accountsettings.PrunedTxid(cur.TxID), accountsettings.PrunedIDLT(cur.ID)))).
-				SetPrunedTxid(cur.TxID).SetPrunedID(cur.ID).Exec(actx)
+				Where(accountsettings.Or(accountsettings.PrunedTxidLT(cur.Pos),
+					accountsettings.And(accountsettings.PrunedTxid(cur.Pos), accountsettings.PrunedIDLT(cur.ID)))).
+				SetPrunedTxid(cur.Pos).SetPrunedID(cur.ID).Exec(actx)
 		}
 		if err != nil {
 			_ = tx.Rollback()

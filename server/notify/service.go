@@ -98,7 +98,7 @@ func (s *Service) start(ctx context.Context, a Audience, raw string) (Cursor, bo
 	if err != nil {
 		return Cursor{}, false, err
 	}
-	truncated := c.Less(Cursor{TxID: as.PrunedTxid, ID: as.PrunedID})
+	truncated := c.Less(Cursor{Pos: as.PrunedTxid, ID: as.PrunedID})
 	return c, truncated, nil
 }
 
@@ -151,7 +151,7 @@ var errLagged = errs.New(errs.ErrAborted, "lagged")
 func (s *Service) follow(ctx context.Context, sub *subscriber, cur *Cursor, send func(*pb.SubscribeResponse) error,
 	replayed func() error, heartbeat *time.Timer, forgot *<-chan struct{}) error {
 	emit := func(n *ent.Notification) error {
-		c := Cursor{TxID: n.Txid, ID: n.ID}
+		c := Cursor{Pos: n.Txid, ID: n.ID}
 		if !cur.Less(c) {
 			return nil // already sent
 		}
@@ -224,7 +224,7 @@ func (s *Service) ListNotifications(ctx context.Context, req *pb.ListNotificatio
 	out := &pb.ListNotificationsResponse{NextCursor: from.String()}
 	for _, n := range rows {
 		out.Decisions = append(out.Decisions, ToPB(n))
-		out.NextCursor = Cursor{TxID: n.Txid, ID: n.ID}.String()
+		out.NextCursor = Cursor{Pos: n.Txid, ID: n.ID}.String()
 	}
 	return out, nil
 }

@@ -24,10 +24,6 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 	out := &pb.AssignResponsibleResponse{}
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
 		c := tx.Client()
-		txid, err := notify.TxID(ctx, r.st, tx)
-		if err != nil {
-			return err
-		}
 		cht, err := c.Chat.Get(ctx, chatID)
 		if err != nil {
 			return store.NotFound(err, "chat", chatID)
@@ -70,7 +66,8 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 		if err != nil {
 			return err
 		}
-		if out.Notifications, err = notify.Record(ctx, tx, txid, notes); err != nil {
+		// The log's position last: it is held until the commit.
+		if out.Notifications, err = notify.Record(ctx, r.st, tx, notes); err != nil {
 			return err
 		}
 		out.Client = convert.Client(ct)
@@ -110,12 +107,18 @@ func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting i
 				return errs.Forbidden("only someone who can write to the client can close its deal: %s", dec.Explanation)
 			}
 		}
-		if d.State != deal.StateOPEN {
-			return errs.Precondition("deal %d is already closed (%s)", d.ID, d.State)
-		}
 		state := deal.StateLOST
 		if won {
 			state = deal.StateWON
+		}
+		if d.State == state {
+			// Closed so already (a repeated or concurrent copy of this
+			// request): the same answer, nothing changed.
+			out = d
+			return nil
+		}
+		if d.State != deal.StateOPEN {
+			return errs.Precondition("deal %d is already closed (%s)", d.ID, d.State)
 		}
 		out, err = d.Update().SetState(state).SetClosedAt(now()).Save(ctx)
 		return err

@@ -11,7 +11,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/message"
-	"github.com/switchboardhq/switchboard/ent/notification"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -20,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/push"
+	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // Incoming is a client's message as the gateway received it.
@@ -63,27 +63,12 @@ func (r *Router) RouteIncoming(ctx context.Context, in Incoming) (d *pb.RoutingD
 
 // replayIncoming returns the decision stored with an incoming message.
 func (r *Router) replayIncoming(ctx context.Context, gatewayID string) (*pb.RoutingDecision, bool, error) {
-	m, err := r.st.Ent.Message.Query().
-		Where(message.DirectionEQ(message.DirectionIN), message.GatewayMessageID(gatewayID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
 	d := &pb.RoutingDecision{}
-	if err := proto.Unmarshal(m.Decision, d); err != nil {
-		return nil, false, err
+	m, ns, ok, err := r.replay(ctx, message.DirectionIN, gatewayID, d)
+	if !ok || err != nil {
+		return nil, ok, err
 	}
-	d.Message = convert.Message(m)
-	ns, err := r.st.Ent.Notification.Query().Where(notification.MessageID(m.ID)).
-		Order(ent.Asc(notification.FieldTxid), ent.Asc(notification.FieldID)).All(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	for _, n := range ns {
-		d.Notifications = append(d.Notifications, notify.ToPB(n))
-	}
+	d.Message, d.Notifications = m, ns
 	return d, true, nil
 }
 
@@ -100,7 +85,7 @@ const (
 
 func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*pb.RoutingDecision, error) {
 	c := tx.Client()
-	as, txid, err := r.loadSettings(ctx, c)
+	as, err := r.loadSettings(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -237,19 +222,12 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 			Explanation: explainPush(p, ct.Name, ch.Name, asg),
 		})
 	}
-	msg, notes, err := r.store(ctx, tx, &stored{accountID: as.AccountID, txid: txid, assign: moved, contact: ct,
-		chatID: cht.ID, content: in.Content, gatewayID: in.GatewayID, decision: decision, pushes: rows})
+	msg, notes, err := r.store(ctx, tx, &stored{accountID: as.AccountID, assign: moved, contact: ct,
+		chatID: cht.ID, content: in.Content, gatewayID: in.GatewayID, decision: decision, pushes: append(rows, revoked...)})
 	if err != nil {
 		return nil, err
 	}
-	for i := range revoked {
-		revoked[i].MessageID = msg.ID // a replay reads them back with the message's
-	}
-	more, err := notify.Record(ctx, tx, txid, revoked)
-	if err != nil {
-		return nil, err
-	}
-	out.Message, out.Notifications = convert.Message(msg), append(notes, more...)
+	out.Message, out.Notifications = convert.Message(msg), notes
 	return out, nil
 }
 
@@ -327,19 +305,19 @@ func (r *Router) settleResponsible(ctx context.Context, tx *ent.Tx, snap *snapsh
 		return asg, nil, nil
 	}
 
-	// ROUND_ROBIN / WEIGHTED: under the channel's cursor lock, the member
-	// list must be the one the cursor goes with. Member edits take the same
-	// lock and move the directory version, so an unchanged version means
-	// the snapshot's list is current.
+	// ROUND_ROBIN / WEIGHTED: under the channel's cursor lock, the channel
+	// and its member list must be the ones the cursor goes with. Edits take
+	// the same lock and move the directory version, so an unchanged version
+	// means the snapshot is current.
 	cur, version, err := distribution.LockVersioned(ctx, tx, view.ch.ID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if version != snap.Version {
-		if snap, err = r.dir.Get(ctx, c, version); err != nil {
-			return nil, nil, err
-		}
-		view.members = membersFrom(snap, view.ch.ID)
+		// The directory changed since this transaction read it (a member
+		// edit, a mode change): decide again, all of it, on what the lock
+		// now holds.
+		return nil, nil, fmt.Errorf("directory version %d, read %d: %w", version, snap.Version, store.ErrRetry)
 	}
 	pick, ok := distribution.Next(mode, view.distribution(), distribution.CursorOf(cur))
 	if !ok {

@@ -44,34 +44,52 @@ const ClaimedReason = "CLIENT_CLAIMED"
 
 // RouteOutgoing authorizes an employee's message by the access table,
 // picks the channel when the employee writes first, claims an unassigned
-// client atomically, and stores the message.
+// client atomically, and stores the message. A gateway id seen before
+// returns the first answer (Replayed), also to copies sent at once.
 func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgoingMessageResponse, error) {
-	out := &pb.RouteOutgoingMessageResponse{}
-	if ok, err := replay(ctx, r.st.Ent, message.DirectionOUT, in.GatewayID, out); ok || err != nil {
-		out.Replayed = ok
+	if out, ok, err := r.replayOutgoing(ctx, in.GatewayID); ok || err != nil {
 		return out, err
 	}
+	var out *pb.RouteOutgoingMessageResponse
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
 		out, err = r.routeOutgoing(ctx, tx, in)
 		return err
 	})
-	if errors.Is(err, errDuplicate) {
-		out = &pb.RouteOutgoingMessageResponse{}
-		ok, err := replay(ctx, r.st.Ent, message.DirectionOUT, in.GatewayID, out)
-		out.Replayed = ok
-		return out, err
-	}
 	if err != nil {
+		// A copy sent at the same time as the first fails where the first
+		// stored the message (or earlier, if the first changed what this
+		// one decided on): either way its answer is the first one's.
+		if first, ok, rerr := r.replayOutgoing(ctx, in.GatewayID); ok || rerr != nil {
+			return first, rerr
+		}
+		if errors.Is(err, errDuplicate) {
+			err = fmt.Errorf("message %q vanished after a duplicate insert", in.GatewayID)
+		}
 		return nil, err
 	}
 	r.told(ctx, out.Notifications)
 	return out, nil
 }
 
+// replayOutgoing returns the stored answer to an outgoing message the
+// gateway sent before.
+func (r *Router) replayOutgoing(ctx context.Context, gatewayID string) (*pb.RouteOutgoingMessageResponse, bool, error) {
+	out := &pb.RouteOutgoingMessageResponse{}
+	m, ns, ok, err := r.replay(ctx, message.DirectionOUT, gatewayID, out)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	out.Message, out.Replayed = m, true
+	if len(ns) > 0 {
+		out.Notifications = ns
+	}
+	return out, true, nil
+}
+
 func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*pb.RouteOutgoingMessageResponse, error) {
 	c := tx.Client()
-	as, txid, err := r.loadSettings(ctx, c)
+	as, err := r.loadSettings(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +106,9 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 	}
 	out := &pb.RouteOutgoingMessageResponse{}
 
-	// The chat, and so the channel.
+	// The chat, and so the channel. The client is locked until the commit:
+	// a claim, a transfer or an incoming message that would change its
+	// responsible waits, so this decision stands on what it read.
 	var cht *ent.Chat
 	var ch *ent.Channel
 	var ct *ent.Contact
@@ -102,12 +122,12 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 		if ch, err = channelIn(snap, cht.ChannelID, "channel_id"); err != nil {
 			return nil, err
 		}
-		if ct, err = c.Contact.Get(ctx, cht.ContactID); err != nil {
+		if ct, err = lockContact(ctx, c, cht.ContactID); err != nil {
 			return nil, err
 		}
 		out.ChannelChoice = pb.ChannelChoice_CHANNEL_CHOICE_CHAT
 	} else {
-		if ct, err = c.Contact.Get(ctx, in.ContactID); err != nil {
+		if ct, err = lockContact(ctx, c, in.ContactID); err != nil {
 			return nil, store.NotFound(err, "client", in.ContactID)
 		}
 		if ch, out.ChannelChoice, err = pickChannel(snap, emp, in.ChannelID); err != nil {
@@ -131,21 +151,20 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 
 	var notes []notify.Decision
 	if d.Claims {
-		// Exactly one winner: only the first conditional update finds the
-		// client unassigned; the others wait for its commit and find none.
+		// Exactly one winner: the client is locked and unassigned, so this
+		// update finds it so; the others wait for this commit and then see
+		// the winner.
 		n, err := tx.Contact.Update().Where(contact.ID(ct.ID), contact.ResponsibleIDIsNil()).
 			SetResponsibleID(emp.ID).SetClaimedAt(now()).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 {
-			now, err := c.Contact.Get(ctx, ct.ID)
-			if err != nil {
-				return nil, err
-			}
-			return nil, claimedError(ctx, c, snap, now)
+			return nil, errResponsibleMoved
 		}
-		ct.ResponsibleID = &emp.ID
+		if ct, err = c.Contact.Get(ctx, ct.ID); err != nil {
+			return nil, err
+		}
 		r.handsChanged(tx, as.AccountID, ct.ID)
 		if notes, err = handover(ctx, c, snap, ct, nil, fmt.Sprintf("%s claimed %s", emp.Name, ct.Name)); err != nil {
 			return nil, err
@@ -153,35 +172,41 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 		out.Claimed = true
 	}
 
+	t := now()
+	if err := tx.Chat.UpdateOneID(cht.ID).SetLastMessageAt(t).Exec(ctx); err != nil {
+		return nil, err
+	}
+	cht.LastMessageAt = t
+	out.Chat, out.Client = convert.Chat(cht), convert.Client(ct)
+	// Stored with the message: the answer but the message itself and its
+	// pushes, which a replay reads back from their own rows.
+	b, err := proto.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
 	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionOUT).SetEmployeeID(emp.ID).
 		SetText(in.Content.Text).SetAttachments(in.Content.Attachments).
-		SetNillableGatewayMessageID(nonEmpty(in.GatewayID)).Save(ctx)
+		SetNillableGatewayMessageID(nonEmpty(in.GatewayID)).SetDecision(b).Save(ctx)
 	if store.IsUniqueViolation(err) {
 		return nil, errDuplicate
 	}
 	if err != nil {
 		return nil, err
 	}
-	if cht, err = cht.Update().SetLastMessageAt(now()).Save(ctx); err != nil {
+	for i := range notes {
+		notes[i].MessageID = msg.ID
+	}
+	// The log's position last: it is held until the commit.
+	if out.Notifications, err = notify.Record(ctx, r.st, tx, notes); err != nil {
 		return nil, err
 	}
-	if out.Notifications, err = notify.Record(ctx, tx, txid, notes); err != nil {
-		return nil, err
-	}
-	if out.Claimed {
-		if ct, err = c.Contact.Get(ctx, ct.ID); err != nil {
-			return nil, err
-		}
-	}
-	out.Chat, out.Client, out.Message = convert.Chat(cht), convert.Client(ct), convert.Message(msg)
-	b, err := proto.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Message.UpdateOneID(msg.ID).SetDecision(b).Exec(ctx); err != nil {
-		return nil, err
-	}
+	out.Message = convert.Message(msg)
 	return out, nil
+}
+
+// lockContact reads a client and locks it until the transaction ends.
+func lockContact(ctx context.Context, c *ent.Client, id int64) (*ent.Contact, error) {
+	return store.ForUpdate(c.Contact.Query().Where(contact.ID(id))).Only(ctx)
 }
 
 func nonEmpty(s string) *string {

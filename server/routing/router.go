@@ -3,7 +3,6 @@ package routing
 import (
 	"context"
 
-	"entgo.io/ent/dialect/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,9 +16,11 @@ import (
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/message"
+	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/bus"
+	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -36,8 +37,9 @@ type Router struct {
 	bus    *bus.Bus
 	access *accessCache
 	// committed is told after a transaction that stored push decisions
-	// commits (txid is its id on PostgreSQL), so live subscribers wake up.
-	committed func(accountID, txid int64)
+	// commits (pos is its log position on PostgreSQL), so live subscribers
+	// wake up.
+	committed func(accountID, pos int64)
 }
 
 // AccessCacheTTL bounds how long CheckAccess trusts what it remembers
@@ -47,7 +49,7 @@ const AccessCacheTTL = 2 * time.Second
 // NewRouter returns a router over the store, told of other replicas'
 // changes by b. committed (optional) is called after every commit that
 // stored push decisions.
-func NewRouter(st *store.Store, b *bus.Bus, committed func(accountID, txid int64)) *Router {
+func NewRouter(st *store.Store, b *bus.Bus, committed func(accountID, pos int64)) *Router {
 	if committed == nil {
 		committed = func(int64, int64) {}
 	}
@@ -63,7 +65,7 @@ func (r *Router) told(ctx context.Context, decisions []*pb.NotificationDecision)
 		return
 	}
 	c, _ := notify.ParseCursor(decisions[len(decisions)-1].Cursor)
-	r.committed(acct, c.TxID)
+	r.committed(acct, c.Pos)
 }
 
 // errDuplicate: a concurrent request with the same gateway message id
@@ -119,34 +121,16 @@ func clip(s string, n int) string {
 }
 
 // loadSettings reads the account settings and refuses routing when the
-// integration was deleted. On PostgreSQL the same query returns the
-// transaction's id, the first half of the cursor of every push decision it
-// writes (0 on SQLite).
-func (r *Router) loadSettings(ctx context.Context, c *ent.Client) (*ent.AccountSettings, int64, error) {
-	q := c.AccountSettings.Query()
-	if r.st.IsPostgres() {
-		q.Modify(func(s *sql.Selector) {
-			s.AppendSelectExprAs(sql.Expr("pg_current_xact_id()::text::bigint"), "txid")
-		})
-	}
-	as, err := q.Only(ctx)
+// integration was deleted.
+func (r *Router) loadSettings(ctx context.Context, c *ent.Client) (*ent.AccountSettings, error) {
+	as, err := c.AccountSettings.Query().Only(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if as.CrmKind == accountsettings.CrmKindNONE {
-		return nil, 0, errs.Precondition("the account has no integration: save the integration settings first")
+		return nil, errs.Precondition("the account has no integration: save the integration settings first")
 	}
-	var txid int64
-	if r.st.IsPostgres() {
-		v, err := as.Value("txid")
-		if err != nil {
-			return nil, 0, err
-		}
-		if txid, err = store.Int64(v); err != nil {
-			return nil, 0, err
-		}
-	}
-	return as, txid, nil
+	return as, nil
 }
 
 // channelIn returns a channel of the directory, refusing one that is not
@@ -202,29 +186,43 @@ func lastClosedDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.D
 	return d, err
 }
 
-// replay returns the stored answer to a message the gateway sent before.
-func replay[T proto.Message](ctx context.Context, c *ent.Client, dir message.Direction, gatewayID string, out T) (bool, error) {
+// replay reads back a message the gateway sent before, by direction and
+// gateway id: the message, the answer stored with it (into out), and the
+// pushes stored with it, in log order.
+func (r *Router) replay(ctx context.Context, dir message.Direction, gatewayID string, out proto.Message) (*pb.Message, []*pb.NotificationDecision, bool, error) {
 	if gatewayID == "" {
-		return false, nil
+		return nil, nil, false, nil
 	}
-	m, err := c.Message.Query().
-		Where(message.DirectionEQ(dir), message.GatewayMessageID(gatewayID)).
-		Select(message.FieldDecision).Only(ctx)
+	m, err := r.st.Ent.Message.Query().Where(message.DirectionEQ(dir), message.GatewayMessageID(gatewayID)).Only(ctx)
 	if ent.IsNotFound(err) {
-		return false, nil
+		return nil, nil, false, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, nil, false, err
 	}
 	if len(m.Decision) == 0 {
-		return false, fmt.Errorf("message %d has no stored decision", m.ID)
+		return nil, nil, false, fmt.Errorf("message %d has no stored decision", m.ID)
 	}
-	return true, proto.Unmarshal(m.Decision, out)
+	if err := proto.Unmarshal(m.Decision, out); err != nil {
+		return nil, nil, false, err
+	}
+	ns, err := r.st.Ent.Notification.Query().Where(notification.MessageID(m.ID)).
+		Order(ent.Asc(notification.FieldTxid), ent.Asc(notification.FieldID)).All(ctx)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	pbs := make([]*pb.NotificationDecision, len(ns))
+	for i, n := range ns {
+		pbs[i] = notify.ToPB(n)
+	}
+	return convert.Message(m), pbs, true, nil
 }
 
-// findContact finds the client by identity; nil when it is new.
+// findContact finds the client by identity and locks it until the
+// transaction ends (a claim or transfer of it waits, and this transaction
+// decides on the responsible they would change); nil when it is new.
 func findContact(ctx context.Context, tx *ent.Tx, who sender) (*ent.Contact, error) {
-	c, err := tx.Contact.Query().Where(contact.Identity(who.identity)).Only(ctx)
+	c, err := store.ForUpdate(tx.Contact.Query().Where(contact.Identity(who.identity))).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}

@@ -25,7 +25,7 @@ const DefaultTestText = "Hello! This is a test message from Switchboard."
 // SendTestMessage routes a message from the built-in test client through
 // the first WhatsApp, WABA or Telegram channel of the integration.
 func (r *Router) SendTestMessage(ctx context.Context, text string) (*pb.SendTestMessageResponse, error) {
-	as, _, err := r.loadSettings(ctx, r.st.Ent)
+	as, err := r.loadSettings(ctx, r.st.Ent)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,12 @@
 package routing
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/channel"
@@ -194,14 +196,17 @@ type distributed struct {
 
 // stored is what a routed message stores once its responsible is settled.
 type stored struct {
-	accountID, txid int64
-	assign          *distributed // nil: no distribution
-	contact         *ent.Contact
-	chatID          int64
-	content         Content
-	gatewayID       string
-	decision        []byte
-	pushes          []notify.Decision // MessageID is filled in
+	accountID int64
+	assign    *distributed // nil: no distribution
+	contact   *ent.Contact
+	chatID    int64
+	content   Content
+	gatewayID string
+	decision  []byte
+	// pushes: the message's, then those of chats the client's other
+	// employees lost; all stored with the message's id, so that a replay
+	// reads them back with it.
+	pushes []notify.Decision
 }
 
 // store writes s and returns the message and the push decisions as the API
@@ -215,7 +220,7 @@ func (r *Router) store(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message
 	if r.st.IsPostgres() {
 		msg, notes, err = storePG(ctx, tx, s)
 	} else {
-		msg, notes, err = storeEnt(ctx, tx, s)
+		msg, notes, err = r.storeEnt(ctx, tx, s)
 	}
 	if store.IsUniqueViolation(err) {
 		// Only the message's gateway id is unique among these rows.
@@ -224,7 +229,7 @@ func (r *Router) store(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message
 	return msg, notes, err
 }
 
-func storeEnt(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.NotificationDecision, error) {
+func (r *Router) storeEnt(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.NotificationDecision, error) {
 	if a := s.assign; a != nil {
 		if err := distribution.Save(ctx, tx, a.cursor, a.pick.Cursor, true); err != nil {
 			return nil, nil, err
@@ -245,35 +250,41 @@ func storeEnt(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.N
 		return nil, nil, err
 	}
 	for i := range s.pushes {
-		s.pushes[i].MessageID = msg.ID
+		s.pushes[i].MessageID = msg.ID // a replay reads them back with the message
 	}
-	notes, err := notify.Record(ctx, tx, s.txid, s.pushes)
+	notes, err := notify.Record(ctx, r.st, tx, s.pushes)
 	return msg, notes, err
 }
 
 // storeSQL moves the cursor and sets the responsible (when $3 is not 0 and
-// the client's responsible is still $21), inserts the message and then its
-// pushes, given as parallel arrays in order, and returns the message's id
-// with each push's id and employee, and whether the responsible was set.
+// the client's responsible is still $13), inserts the message and then its
+// pushes (given as parallel arrays, in order) at the transaction's next log position, and returns the
+// message's id with each push's id and position, and whether the
+// responsible was set. Taking the log position locks the log's head until
+// the commit, so this is the transaction's last statement.
 const storeSQL = `WITH moved AS (
 	UPDATE distribution_cursors SET last_employee_id = $3, streak = $4, assigned = assigned + 1
 	WHERE id = $5 AND account_id = $1 AND $3 <> 0),
 resp AS (
 	UPDATE contacts SET responsible_id = $3, claimed_at = NULL
-	WHERE id = $6 AND account_id = $1 AND $3 <> 0 AND responsible_id IS NOT DISTINCT FROM $21::bigint
+	WHERE id = $6 AND account_id = $1 AND $3 <> 0 AND responsible_id IS NOT DISTINCT FROM $13::bigint
 	RETURNING id),
 m AS (
 	INSERT INTO messages (account_id, created_at, chat_id, direction, text, attachments, gateway_message_id, decision)
 	VALUES ($1, $2, $7, 'IN', $8, $9, $10, $11) RETURNING id),
+pos AS (UPDATE notification_log_head SET position = position + 1 WHERE id = 1 AND $12 RETURNING position),
 n AS (
 	INSERT INTO notifications (account_id, created_at, txid, employee_id, reason, chat_id, contact_id, contact_name,
 		channel_id, channel_name, channel_kind, message_id, preview, explanation)
-	SELECT $1::bigint, $2::timestamptz, $12::bigint, NULLIF(u.employee_id, 0), u.reason, $7::bigint, $6::bigint,
-		$13::varchar, $14::bigint, $15::varchar, $16::varchar, m.id, $17::varchar, u.explanation
-	FROM m, unnest($18::bigint[], $19::varchar[], $20::varchar[]) WITH ORDINALITY AS u(employee_id, reason, explanation, ord)
+	SELECT $1::bigint, $2::timestamptz, pos.position, NULLIF(u.employee_id, 0), u.reason, u.chat_id, $6::bigint,
+		u.contact_name, u.channel_id, u.channel_name, u.channel_kind, m.id, u.preview, u.explanation
+	FROM m, pos, unnest($14::bigint[], $15::varchar[], $16::bigint[], $17::varchar[], $18::bigint[], $19::varchar[],
+		$20::varchar[], $21::varchar[], $22::varchar[])
+		WITH ORDINALITY AS u(employee_id, reason, chat_id, contact_name, channel_id, channel_name, channel_kind,
+			preview, explanation, ord)
 	ORDER BY u.ord
-	RETURNING id, COALESCE(employee_id, 0) AS employee_id)
-SELECT m.id, n.id, n.employee_id, EXISTS (SELECT FROM resp) FROM m LEFT JOIN n ON true`
+	RETURNING id, txid)
+SELECT m.id, n.id, n.txid, EXISTS (SELECT FROM resp) FROM m LEFT JOIN n ON true`
 
 func storePG(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.NotificationDecision, error) {
 	t := now()
@@ -292,55 +303,59 @@ func storePG(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.No
 		}
 		attachments = string(b)
 	}
-	employees := make([]int64, len(s.pushes))
-	reasons := make([]string, len(s.pushes))
-	explanations := make([]string, len(s.pushes))
+	n := len(s.pushes)
+	var (
+		employees, chats, channels                 = make([]int64, n), make([]int64, n), make([]int64, n)
+		reasons, contactNames, channelNames, kinds = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		previews, explanations                     = make([]string, n), make([]string, n)
+	)
 	for i, p := range s.pushes {
-		employees[i], reasons[i], explanations[i] = p.EmployeeID, p.Reason.String(), p.Explanation
-	}
-	var first notify.Decision // the fields all of a message's pushes share
-	if len(s.pushes) > 0 {
-		first = s.pushes[0]
+		employees[i], reasons[i], chats[i], contactNames[i] = p.EmployeeID, p.Reason.String(), p.ChatID, p.ContactName
+		channels[i], channelNames[i], kinds[i] = p.ChannelID, p.ChannelName, p.ChannelKind
+		previews[i], explanations[i] = p.Preview, p.Explanation
 	}
 	rows, err := tx.QueryContext(ctx, storeSQL, s.accountID, t, responsible, streak, cursorID, s.contact.ID,
-		s.chatID, s.content.Text, attachments, s.gatewayID, s.decision, s.txid,
-		first.ContactName, first.ChannelID, first.ChannelName, first.ChannelKind, first.Preview,
-		employees, reasons, explanations, prev)
+		s.chatID, s.content.Text, attachments, s.gatewayID, s.decision, n > 0, prev,
+		employees, reasons, chats, contactNames, channels, channelNames, kinds, previews, explanations)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
-	ids := make(map[int64]int64, len(s.pushes)) // employee → push id
+	type stored struct{ id, pos int64 }
+	var got []stored
 	var msgID int64
 	var set bool
-	n := 0
+	rowsSeen := 0
 	for rows.Next() {
-		var pushID, employee sql.NullInt64
-		if err := rows.Scan(&msgID, &pushID, &employee, &set); err != nil {
+		var pushID, pos sql.NullInt64
+		if err := rows.Scan(&msgID, &pushID, &pos, &set); err != nil {
 			return nil, nil, err
 		}
-		n++
+		rowsSeen++
 		if pushID.Valid {
-			ids[employee.Int64] = pushID.Int64
+			got = append(got, stored{pushID.Int64, pos.Int64})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
-	if n == 0 || len(ids) != len(s.pushes) {
-		return nil, nil, fmt.Errorf("routing: storing a message returned %d rows for %d pushes", n, len(s.pushes))
+	if rowsSeen == 0 || len(got) != n {
+		return nil, nil, fmt.Errorf("routing: storing a message returned %d rows for %d pushes", rowsSeen, n)
 	}
 	if responsible != 0 && !set {
 		return nil, nil, errResponsibleMoved
 	}
+	// One statement's ids grow in insertion order, which is s.pushes' order.
+	slices.SortFunc(got, func(a, b stored) int { return cmp.Compare(a.id, b.id) })
 	msg := &ent.Message{ID: msgID, AccountID: s.accountID, CreatedAt: t, ChatID: s.chatID, Direction: message.DirectionIN,
 		Text: s.content.Text, Attachments: s.content.Attachments, GatewayMessageID: &s.gatewayID, Decision: s.decision}
-	notes := make([]*pb.NotificationDecision, len(s.pushes))
+	notes := make([]*pb.NotificationDecision, n)
 	for i, p := range s.pushes {
-		row := &ent.Notification{ID: ids[p.EmployeeID], AccountID: s.accountID, CreatedAt: t, Txid: s.txid,
-			Reason: notification.Reason(p.Reason.String()), ChatID: s.chatID, ContactID: s.contact.ID,
+		row := &ent.Notification{ID: got[i].id, AccountID: s.accountID, CreatedAt: t, Txid: got[i].pos,
+			Reason: notification.Reason(p.Reason.String()), ChatID: p.ChatID, ContactID: s.contact.ID,
 			ContactName: p.ContactName, ChannelID: p.ChannelID, ChannelName: p.ChannelName, ChannelKind: p.ChannelKind,
-			MessageID: &msgID, Preview: p.Preview, Explanation: p.Explanation}
+			Preview: p.Preview, Explanation: p.Explanation}
+		row.MessageID = &msgID
 		if p.EmployeeID != 0 {
 			row.EmployeeID = &p.EmployeeID
 		}

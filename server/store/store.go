@@ -193,8 +193,32 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
+	if s.Dialect == dialect.Postgres {
+		if _, err := s.DB.ExecContext(ctx, logHeadSQL); err != nil {
+			return fmt.Errorf("migrate schema: the log head: %w", err)
+		}
+	}
 	return nil
 }
+
+// logHeadSQL creates the push-decision log's head on PostgreSQL: one row
+// holding the last position given out. A transaction that stores decisions
+// takes the next position by updating the row as its last statement and
+// holds the row's lock until it commits, so positions become visible in
+// order: a reader never sees a position appear behind one it has read, and
+// nothing but another decision-writing transaction's commit delays it (see
+// docs/ARCHITECTURE.md). The first position follows every transaction id
+// the log used before positions, so cursors given out earlier stay ordered.
+const logHeadSQL = `CREATE TABLE IF NOT EXISTS notification_log_head (
+	id int PRIMARY KEY CHECK (id = 1),
+	position bigint NOT NULL);
+INSERT INTO notification_log_head (id, position)
+SELECT 1, GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications))
+ON CONFLICT (id) DO NOTHING`
+
+// NextLogPositionSQL is the common table expression that takes a
+// transaction's next log position (PostgreSQL): name it "pos" in a WITH.
+const NextLogPositionSQL = `UPDATE notification_log_head SET position = position + 1 WHERE id = 1 RETURNING position`
 
 // Close closes the database.
 func (s *Store) Close() error { return s.Ent.Close() }
@@ -221,11 +245,29 @@ const maxAttempts = 8
 
 // Tx runs fn in a transaction and commits it, or rolls back if fn fails.
 // Serialization failures, deadlocks and ErrRetry run fn again, a few times.
+//
+// A transaction that failed before its commit because the database dropped
+// or refused the connection is run again on another connection, a few
+// times; a failed commit never is (it may have taken effect), and answers
+// Unavailable like every error of an unreachable database.
 func (s *Store) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	var err error
+	unreachable := 0
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		err = s.tx(ctx, fn)
-		if err == nil || !retryable(err) || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		var ce errCommit
+		switch {
+		case errors.As(err, &ce):
+			return err
+		case IsUnreachable(err):
+			if unreachable++; unreachable >= unreachableAttempts {
+				return err
+			}
+			time.Sleep(time.Duration(unreachable) * 20 * time.Millisecond)
+		case !retryable(err):
 			return err
 		}
 	}
@@ -250,7 +292,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return errCommit{err}
 	}
 	return nil
 }
