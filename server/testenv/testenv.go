@@ -84,6 +84,8 @@ func PostgresSchema(t testing.TB, base string) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// Tests that cut connections find this test's by their name.
+	q.Set("application_name", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
