@@ -109,7 +109,7 @@ func (c *Client) GetContact(ctx context.Context, id int64) (Contact, error) {
 		return Contact{}, err
 	}
 	if status == http.StatusNoContent || j.ID == 0 {
-		return Contact{}, &Error{Op: "GET " + path, Status: status, Detail: "no such contact", notFound: true}
+		return Contact{}, &Error{Op: "GET " + path, Status: status, Title: "Not Found", Detail: "no such contact", notFound: true}
 	}
 	return j.contact(), nil
 }

@@ -87,7 +87,7 @@ func (c *Client) GetLead(ctx context.Context, id int64) (Lead, error) {
 		return Lead{}, err
 	}
 	if status == http.StatusNoContent || j.ID == 0 {
-		return Lead{}, &Error{Op: "GET " + path, Status: status, Detail: "no such lead", notFound: true}
+		return Lead{}, &Error{Op: "GET " + path, Status: status, Title: "Not Found", Detail: "no such lead", notFound: true}
 	}
 	return j.lead(), nil
 }
