@@ -2,6 +2,7 @@ package amocrm
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"sort"
 )
@@ -90,7 +91,7 @@ type pipelineJSON struct {
 // Source: https://www.amocrm.ru/developers/content/crm_platform/leads_pipelines
 func (c *Client) ListPipelines(ctx context.Context) ([]Pipeline, error) {
 	var l halList
-	if _, err := c.do(ctx, "GET", "/api/v4/leads/pipelines", url.Values{}, nil, &l); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, "/api/v4/leads/pipelines", url.Values{}, nil, &l); err != nil {
 		return nil, err
 	}
 	var raw []pipelineJSON

@@ -28,9 +28,10 @@ type Subscription struct {
 	Disabled    bool     `json:"disabled"`
 }
 
-// Subscribe registers destination for events (POST /api/v4/webhooks); an
-// existing registration of the same destination is replaced by the CRM.
-// Admin only.
+// Subscribe registers destination for events (POST /api/v4/webhooks) and
+// returns the registration. Admin only; an account holds at most 100
+// webhooks. What the CRM does with a destination registered twice is not
+// documented: list first (Subscriptions) to keep one.
 func (c *Client) Subscribe(ctx context.Context, destination string, events []string) (Subscription, error) {
 	var s Subscription
 	body := map[string]any{"destination": destination, "settings": events, "sort": 10}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,7 +52,7 @@ func (e Event) Won() bool { return e.lead() && e.StatusID == StatusWon }
 // Lost reports whether a lead event leaves the lead closed-lost (143).
 func (e Event) Lost() bool { return e.lead() && e.StatusID == StatusLost }
 
-func (e Event) lead() bool { return len(e.Kind) > 6 && e.Kind[:6] == "leads." }
+func (e Event) lead() bool { return strings.HasPrefix(string(e.Kind), "leads.") }
 
 // Webhook is one webhook POST: the account it comes from and its events,
 // ordered by kind and then by their index in the form.

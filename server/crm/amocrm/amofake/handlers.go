@@ -161,9 +161,7 @@ func digits(s string) string {
 
 // phoneLike reports whether q has only digits and phone punctuation.
 func phoneLike(q string) bool {
-	return strings.Trim(q, "0123456789+-() .") == "" && strings.IndexFunc(q, func(c rune) bool {
-		return !strings.ContainsRune("0123456789+-() .", c)
-	}) < 0
+	return strings.IndexFunc(q, func(c rune) bool { return !strings.ContainsRune("0123456789+-() .", c) }) < 0
 }
 
 func now() int64 { return time.Now().Unix() }
