@@ -149,9 +149,10 @@ func (e *Error) Permanent() bool {
 // Ambiguous reports whether a write may have been applied although the
 // call failed: the request left and no clear answer came back (timeout,
 // dropped connection, unreadable 2xx) or the CRM answered 5xx. Before
-// retrying such a write, look for it (a lead by its request_id through the
-// contact's leads, a note by a marker in its text; see FindNote). A 429 or
-// 4xx is never ambiguous: nothing was written.
+// retrying such a write, look for it: the CRM echoes request_id but does
+// not store it, so a lead is found through its contact's leads
+// (FindContactsByPhone, GetContact) and a note by a marker in its text
+// (FindNote). A 429 or 4xx is never ambiguous: nothing was written.
 func (e *Error) Ambiguous() bool {
 	if e.local {
 		return false
