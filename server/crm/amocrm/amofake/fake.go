@@ -53,6 +53,7 @@ type Server struct {
 	expired    bool
 	limiter    *rate.Limiter
 	json429    bool
+	apiHooks   bool
 	faults     []*Fault
 	accountID  int64
 	subdomain  string
@@ -86,6 +87,13 @@ func WithRateLimit(perSecond int) Option {
 
 // WithJSON429 makes rate-limit answers problem+json instead of plain text.
 func WithJSON429() Option { return func(s *Server) { s.json429 = true } }
+
+// WithAPIWebhooks makes changes made through the API (PATCH of a lead or
+// a contact, bulk PATCH of leads) send webhooks too, in the background, as
+// changes made by a CRM user do: a connector then sees its own writes come
+// back. Off by default, so tests see only the changes they make with
+// MoveLead and the like.
+func WithAPIWebhooks() Option { return func(s *Server) { s.apiHooks = true } }
 
 // WithData replaces the Seed data the fake starts with.
 func WithData(d Data) Option { return func(s *Server) { s.load(d) } }

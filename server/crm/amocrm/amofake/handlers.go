@@ -498,6 +498,7 @@ func (s *Server) patchContact(w http.ResponseWriter, r *http.Request) {
 		writeValidation(w, []ValidationError{{RequestID: "0", Code: "NotSupportedChoice", Path: "responsible_user_id", Detail: "The value you selected is not a valid choice."}})
 		return
 	}
+	prev := *c
 	if in.ResponsibleUserID != nil {
 		c.ResponsibleUserID = *in.ResponsibleUserID
 	}
@@ -505,6 +506,7 @@ func (s *Server) patchContact(w http.ResponseWriter, r *http.Request) {
 		c.Name = in.Name
 	}
 	c.UpdatedAt = now()
+	s.echo(s.contactEvents(prev, c))
 	writeHAL(w, http.StatusOK, map[string]any{
 		"id": c.ID, "updated_at": c.UpdatedAt,
 		"_links": map[string]any{"self": link(fmt.Sprintf("%s/api/v4/contacts/%d", baseURL(r), c.ID))},

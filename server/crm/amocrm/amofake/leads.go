@@ -282,7 +282,9 @@ func (s *Server) patchLead(w http.ResponseWriter, r *http.Request) {
 		writeValidation(w, errs)
 		return
 	}
+	old := *s.leads[id]
 	l := s.applyPatch(p)
+	s.echo(s.leadEvents(old, l))
 	writeHAL(w, http.StatusOK, map[string]any{
 		"id": l.ID, "updated_at": l.UpdatedAt,
 		"_links": map[string]any{"self": link(fmt.Sprintf("%s/api/v4/leads/%d", baseURL(r), l.ID))},
@@ -311,7 +313,9 @@ func (s *Server) patchLeads(w http.ResponseWriter, r *http.Request) {
 	base := baseURL(r)
 	items := make([]any, 0, len(in))
 	for i, p := range in {
+		old := *s.leads[p.ID]
 		l := s.applyPatch(p)
+		s.echo(s.leadEvents(old, l))
 		items = append(items, map[string]any{
 			"id": l.ID, "updated_at": l.UpdatedAt, "request_id": reqID(p.RequestID, i),
 			"_links": map[string]any{"self": link(fmt.Sprintf("%s/api/v4/leads/%d", base, l.ID))},

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // settingName is a webhook event name such as "status_lead".
@@ -111,28 +113,29 @@ type Delivery struct {
 }
 
 // event is one entity change to report: the entity ("leads",
-// "contacts"), the actions it counts as, with the setting that subscribes
-// to each, and its fields.
+// "contacts"), the setting that subscribes to it with the action its keys
+// are named after ("status_lead" → leads[status]), and its fields.
 type event struct {
 	entity  string
-	actions map[string]string // setting → action, e.g. "status_lead" → "status"
+	setting string
+	action  string
 	fields  map[string]string
 }
 
-// payloads builds each destination's form for ev. Callers hold s.mu.
-func (s *Server) payloads(ev event, base string) []Delivery {
+// payloads builds each destination's form for the events its settings
+// ask for; events of one change go in one POST. Callers hold s.mu.
+func (s *Server) payloads(evs []event) []Delivery {
 	var out []Delivery
 	for _, h := range s.webhooks {
 		if h.Disabled {
 			continue
 		}
 		form := url.Values{}
-		for _, setting := range h.Settings {
-			action, ok := ev.actions[setting]
-			if !ok {
+		for _, ev := range evs {
+			if !slices.Contains(h.Settings, ev.setting) {
 				continue
 			}
-			prefix := fmt.Sprintf("%s[%s][0]", ev.entity, action)
+			prefix := fmt.Sprintf("%s[%s][0]", ev.entity, ev.action)
 			for k, v := range ev.fields {
 				form.Set(prefix+"["+k+"]", v)
 			}
@@ -142,7 +145,7 @@ func (s *Server) payloads(ev event, base string) []Delivery {
 		}
 		form.Set("account[id]", strconv.FormatInt(s.accountID, 10))
 		form.Set("account[subdomain]", s.subdomain)
-		form.Set("account[_links][self]", base)
+		form.Set("account[_links][self]", s.base())
 		out = append(out, Delivery{Destination: h.Destination, Form: form})
 	}
 	return out
@@ -189,17 +192,64 @@ func (s *Server) base() string {
 
 // leadFields are the lead fields a webhook carries. Callers hold s.mu.
 func (s *Server) leadFields(l *Lead, modifiedBy int64) map[string]string {
-	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	return map[string]string{
-		"id": i(l.ID), "name": l.Name, "status_id": i(l.StatusID), "pipeline_id": i(l.PipelineID),
-		"price": i(l.Price), "responsible_user_id": i(l.ResponsibleUserID), "last_modified": i(l.UpdatedAt),
-		"modified_user_id": i(modifiedBy), "created_user_id": "0", "date_create": i(l.CreatedAt),
-		"created_at": i(l.CreatedAt), "updated_at": i(l.UpdatedAt), "account_id": i(s.accountID),
+		"id": itoa(l.ID), "name": l.Name, "status_id": itoa(l.StatusID), "pipeline_id": itoa(l.PipelineID),
+		"price": itoa(l.Price), "responsible_user_id": itoa(l.ResponsibleUserID), "last_modified": itoa(l.UpdatedAt),
+		"modified_user_id": itoa(modifiedBy), "created_user_id": "0", "date_create": itoa(l.CreatedAt),
+		"created_at": itoa(l.CreatedAt), "updated_at": itoa(l.UpdatedAt), "account_id": itoa(s.accountID),
 	}
 }
 
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// with returns a copy of m with the pairs kv added.
+func with(m map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(m)+len(kv)/2)
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// leadEvents reports a lead's change from old to l: leads[status] when its
+// stage moved, leads[responsible] when its responsible changed (with
+// old_responsible_user_id, which the fake always sends), and leads[update]
+// always. Callers hold s.mu.
+func (s *Server) leadEvents(old Lead, l *Lead) []event {
+	f := s.leadFields(l, s.defaultUser())
+	var evs []event
+	if old.StatusID != l.StatusID || old.PipelineID != l.PipelineID {
+		evs = append(evs, event{"leads", "status_lead", "status",
+			with(f, "old_status_id", itoa(old.StatusID), "old_pipeline_id", itoa(old.PipelineID))})
+	}
+	if old.ResponsibleUserID != l.ResponsibleUserID {
+		evs = append(evs, event{"leads", "responsible_lead", "responsible",
+			with(f, "old_responsible_user_id", itoa(old.ResponsibleUserID))})
+	}
+	return append(evs, event{"leads", "update_lead", "update", f})
+}
+
+// contactEvents reports a contact's change like leadEvents, with type
+// "contact". Callers hold s.mu.
+func (s *Server) contactEvents(old Contact, c *Contact) []event {
+	f := map[string]string{
+		"id": itoa(c.ID), "name": c.Name, "type": "contact", "responsible_user_id": itoa(c.ResponsibleUserID),
+		"last_modified": itoa(c.UpdatedAt), "modified_user_id": itoa(s.defaultUser()),
+		"date_create": itoa(c.CreatedAt), "account_id": itoa(s.accountID),
+	}
+	var evs []event
+	if old.ResponsibleUserID != c.ResponsibleUserID {
+		evs = append(evs, event{"contacts", "responsible_contact", "responsible",
+			with(f, "old_responsible_user_id", itoa(old.ResponsibleUserID))})
+	}
+	return append(evs, event{"contacts", "update_contact", "update", f})
+}
+
 // MoveLead moves a lead as a CRM user would, to statusID in pipelineID
-// (0 keeps the lead's pipeline; 142 and 143 need none here), then POSTs
+// (0 keeps the lead's pipeline, so 142 and 143 need none here), then POSTs
 // the change to every destination registered for status_lead (as
 // leads[status]) or update_lead (as leads[update]). It returns the
 // delivery failures, if any, after applying the change.
@@ -213,25 +263,20 @@ func (s *Server) MoveLead(ctx context.Context, leadID, pipelineID, statusID int6
 	if pipelineID == 0 {
 		pipelineID = l.PipelineID
 	}
-	pid, sid, verrs := s.place(pipelineID, statusID, l.PipelineID, "0")
-	if len(verrs) > 0 {
+	if _, _, verrs := s.place(pipelineID, statusID, l.PipelineID, "0"); len(verrs) > 0 {
 		s.mu.Unlock()
 		return fmt.Errorf("amofake: lead %d cannot move to status %d of pipeline %d", leadID, statusID, pipelineID)
 	}
-	oldP, oldS := l.PipelineID, l.StatusID
-	s.applyPatch(leadPatch{ID: leadID, PipelineID: pid, StatusID: sid})
-	f := s.leadFields(l, s.defaultUser())
-	f["old_status_id"] = strconv.FormatInt(oldS, 10)
-	f["old_pipeline_id"] = strconv.FormatInt(oldP, 10)
-	ds := s.payloads(event{entity: "leads", actions: map[string]string{"status_lead": "status", "update_lead": "update"}, fields: f}, s.base())
+	old := *l
+	s.applyPatch(leadPatch{ID: leadID, PipelineID: pipelineID, StatusID: statusID})
+	ds := s.payloads(s.leadEvents(old, l))
 	s.mu.Unlock()
 	return s.deliver(ctx, ds)
 }
 
 // ChangeLeadResponsible makes userID the lead's responsible as a CRM user
 // would, then POSTs leads[responsible] (responsible_lead) and
-// leads[update] (update_lead) to the registered destinations. The payload
-// carries old_responsible_user_id too.
+// leads[update] (update_lead) to the registered destinations.
 func (s *Server) ChangeLeadResponsible(ctx context.Context, leadID, userID int64) error {
 	s.mu.Lock()
 	l := s.leads[leadID]
@@ -239,11 +284,9 @@ func (s *Server) ChangeLeadResponsible(ctx context.Context, leadID, userID int64
 		s.mu.Unlock()
 		return fmt.Errorf("amofake: no lead %d or no user %d", leadID, userID)
 	}
-	old := l.ResponsibleUserID
+	old := *l
 	s.applyPatch(leadPatch{ID: leadID, ResponsibleUserID: &userID})
-	f := s.leadFields(l, s.defaultUser())
-	f["old_responsible_user_id"] = strconv.FormatInt(old, 10)
-	ds := s.payloads(event{entity: "leads", actions: map[string]string{"responsible_lead": "responsible", "update_lead": "update"}, fields: f}, s.base())
+	ds := s.payloads(s.leadEvents(old, l))
 	s.mu.Unlock()
 	return s.deliver(ctx, ds)
 }
@@ -258,15 +301,24 @@ func (s *Server) ChangeContactResponsible(ctx context.Context, contactID, userID
 		s.mu.Unlock()
 		return fmt.Errorf("amofake: no contact %d or no user %d", contactID, userID)
 	}
-	old := c.ResponsibleUserID
+	old := *c
 	c.ResponsibleUserID, c.UpdatedAt = userID, now()
-	i := func(n int64) string { return strconv.FormatInt(n, 10) }
-	f := map[string]string{
-		"id": i(c.ID), "name": c.Name, "type": "contact", "responsible_user_id": i(userID),
-		"old_responsible_user_id": i(old), "last_modified": i(c.UpdatedAt), "modified_user_id": i(s.defaultUser()),
-		"date_create": i(c.CreatedAt), "account_id": i(s.accountID),
-	}
-	ds := s.payloads(event{entity: "contacts", actions: map[string]string{"responsible_contact": "responsible", "update_contact": "update"}, fields: f}, s.base())
+	ds := s.payloads(s.contactEvents(old, c))
 	s.mu.Unlock()
 	return s.deliver(ctx, ds)
+}
+
+// echo sends, in the background, the webhooks of a change made through
+// the API, when WithAPIWebhooks is on. Callers hold s.mu.
+func (s *Server) echo(evs []event) {
+	if !s.apiHooks {
+		return
+	}
+	if ds := s.payloads(evs); len(ds) > 0 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = s.deliver(ctx, ds)
+		}()
+	}
 }
