@@ -86,13 +86,13 @@ func logOf(t *testing.T, c *client.Clients, employee, chat string) []*pb.Notific
 // testOneSenderManyMessages: one candidate sends several different
 // messages at once to a client nobody has claimed. It may write each of
 // them: one claims, the others are written as the responsible's.
-func testOneSenderManyMessages(t *testing.T, b Backend, nReplicas int) {
+func testOneSenderManyMessages(t *testing.T, b Backend, nReplicas, rounds int) {
 	env := New(t, b, Options{})
 	admin := env.Admin()
 	ch, emps := firstResponderChannel(t, admin, 16)
 	cs := replicas(t, env, nReplicas, env.AdminKey)
 	const copies = 5
-	for round := 0; round < 20; round++ {
+	for round := 0; round < rounds; round++ {
 		d := Route(t, admin, ch, Phone(round), "who answers?")
 		me := emps[round%len(emps)]
 		res := make([]*pb.RouteOutgoingMessageResponse, copies)
@@ -125,24 +125,24 @@ func testOneSenderManyMessages(t *testing.T, b Backend, nReplicas int) {
 }
 
 func TestOneSenderManyMessages(t *testing.T) {
-	ForEachBackend(t, func(t *testing.T, b Backend) { testOneSenderManyMessages(t, b, 1) })
+	ForEachBackend(t, func(t *testing.T, b Backend) { testOneSenderManyMessages(t, b, 1, 30) })
 }
 
 func TestOneSenderManyMessagesAcrossReplicas(t *testing.T) {
-	testOneSenderManyMessages(t, Postgres(t), 2)
+	testOneSenderManyMessages(t, Postgres(t), 2, 100)
 }
 
 // testConcurrentReplays: the same request sent many times at once gets
 // one answer: the first, marked as a replay on every other copy, for
 // every write RPC.
-func testConcurrentReplays(t *testing.T, b Backend, nReplicas int) {
+func testConcurrentReplays(t *testing.T, b Backend, nReplicas, rounds int) {
 	env := New(t, b, Options{})
 	env.Demo() // pipelines, so that a new client gets a deal
 	admin := env.Admin()
 	ch, emps := firstResponderChannel(t, admin, 16)
 	cs := replicas(t, env, nReplicas, env.AdminKey)
 	const copies = 10
-	for round := 0; round < 10; round++ {
+	for round := 0; round < rounds; round++ {
 		// An incoming message of a new client.
 		in := &pb.RouteIncomingMessageRequest{ChannelId: ch, Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(500 + round)},
 			Content: &pb.MessageContent{Text: "hello?"}, GatewayMessageId: fmt.Sprintf("in-%d", round)}
@@ -167,7 +167,7 @@ func testConcurrentReplays(t *testing.T, b Backend, nReplicas int) {
 		chat := ins[0].Decision.Chat.Id
 
 		// A claiming outgoing message.
-		me := emps[round]
+		me := emps[round%len(emps)]
 		out := &pb.RouteOutgoingMessageRequest{EmployeeId: me, Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: chat},
 			Content: &pb.MessageContent{Text: "mine"}, GatewayMessageId: fmt.Sprintf("out-%d", round)}
 		outs := make([]*pb.RouteOutgoingMessageResponse, copies)
@@ -228,11 +228,11 @@ func testConcurrentReplays(t *testing.T, b Backend, nReplicas int) {
 }
 
 func TestConcurrentReplays(t *testing.T) {
-	ForEachBackend(t, func(t *testing.T, b Backend) { testConcurrentReplays(t, b, 1) })
+	ForEachBackend(t, func(t *testing.T, b Backend) { testConcurrentReplays(t, b, 1, 15) })
 }
 
 func TestConcurrentReplaysAcrossReplicas(t *testing.T) {
-	testConcurrentReplays(t, Postgres(t), 2)
+	testConcurrentReplays(t, Postgres(t), 2, 100)
 }
 
 // testClientWritesWhileCandidatesClaim: while every candidate claims, the
