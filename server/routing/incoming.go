@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/phone"
 	"github.com/switchboardhq/switchboard/server/push"
 )
 
@@ -112,7 +113,7 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	if err != nil {
 		return nil, err
 	}
-	who, err := identify(in.Phone, in.Handle, ch.Kind, as.Convert8ToPlus7, in.Test)
+	who, err := identify(in.Phone, in.Handle, ch.Kind, phone.ForAccount(nil, as.Convert8ToPlus7), in.Test)
 	if err != nil {
 		return nil, err
 	}
