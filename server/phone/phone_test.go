@@ -1,21 +1,24 @@
-package phone
+package phone_test
 
 import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/switchboardhq/switchboard/server/phone"
+	"github.com/switchboardhq/switchboard/server/phone/phonetest"
 )
 
 var (
-	ru   = Options{HomeRegion: "RU", Convert8: true} // the seed: "our numbers are Russian"
-	none = Options{}                                 // convert_8_to_plus7 off: international
+	ru   = phone.Options{HomeRegion: "RU", Convert8: true} // the seed: "our numbers are Russian"
+	none = phone.Options{}                                 // convert_8_to_plus7 off: international
 )
 
 func TestNormalize(t *testing.T) {
 	tests := []struct {
 		in   string
-		o    Options
-		want string // "" means ErrNotAPhone
+		o    phone.Options
+		want string // "" means phone.ErrNotAPhone
 	}{
 		{"8 (916) 123-45-67", ru, "+79161234567"},
 		{"8 (916) 123-45-67", none, ""}, // +89… is no country
@@ -33,9 +36,9 @@ func TestNormalize(t *testing.T) {
 		{"+44 (0)20 7946 0958", none, "+442079460958"},
 		{"+1 (650) 253-0000", ru, "+16502530000"},
 		{"89161234567", ru, "+79161234567"},
-		{"89161234567", Options{Convert8: true}, "+79161234567"},                       // no home region: the setting alone
-		{"8 916 123 45 67", Options{HomeRegion: "CN", Convert8: true}, "+79161234567"}, // convert_8_to_plus7 beside another home
-		{"138 1234 5678", Options{HomeRegion: "CN"}, "+8613812345678"},
+		{"89161234567", phone.Options{Convert8: true}, "+79161234567"},                       // no home region: the setting alone
+		{"8 916 123 45 67", phone.Options{HomeRegion: "CN", Convert8: true}, "+79161234567"}, // convert_8_to_plus7 beside another home
+		{"138 1234 5678", phone.Options{HomeRegion: "CN"}, "+8613812345678"},
 		{"☎ 8 916 123 45 67", ru, "+79161234567"},
 		{"++79161234567", ru, "+79161234567"}, // the library reads it; so do we
 
@@ -91,9 +94,9 @@ func TestNormalize(t *testing.T) {
 		{"+7 8 916 123 45 67", ru, ""},               // but not bare
 	}
 	for _, tt := range tests {
-		got, err := Normalize(tt.in, tt.o)
+		got, err := phone.Normalize(tt.in, tt.o)
 		if tt.want == "" {
-			if !errors.Is(err, ErrNotAPhone) {
+			if !errors.Is(err, phone.ErrNotAPhone) {
 				t.Errorf("Normalize(%q, %+v) = %q, %v; want ErrNotAPhone", tt.in, tt.o, got, err)
 			}
 			continue
@@ -104,41 +107,12 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// OnePerson lists, per person, the ways their number reaches Switchboard:
-// typed by a client or a manager, pasted from a document, exported by a CRM,
-// sent by one WhatsApp gateway or another. Each way is one client. The
-// routing suite replays the same table through RouteIncomingMessage.
-var OnePerson = []struct {
-	Want      string
-	O         Options
-	Spellings []string
-}{
-	{"+79161234567", ru, []string{
-		"+79161234567", "+7 916 123 45 67", "8 (916) 123-45-67", "89161234567", "79161234567",
-		"916 123-45-67", "9161234567", "+7\u00a0916\u00a0123\u00a045\u00a067", "8 (916) 123–45–67",
-		"８ ９１６ １２３ ４５ ６７", "tel:+7-916-123-45-67", "007 916 123 45 67", "+7 (916) 123-45-67",
-	}},
-	{"+79501234567", ru, []string{"9501234567", "950 123-45-67", "8 950 123-45-67", "+7 950 123 45 67"}},
-	{"+77012345678", ru, []string{"+7 701 234 5678", "8 701 234 56 78", "77012345678", "701 234 56 78"}},
-	{"+77012345678", Options{HomeRegion: "KZ", Convert8: true}, []string{"8 (701) 234-56-78", "+7 701 234 5678", "7012345678"}},
-	{"+8613812345678", none, []string{"+86 138 1234 5678", "8613812345678", "0086 138 1234 5678", "+86\u00a0138\u00a01234\u00a05678"}},
-	{"+8613812345678", ru, []string{"8613812345678", "+86 138-1234-5678", "810 86 138 1234 5678"}},
-	{"+8613812345678", Options{HomeRegion: "CN"}, []string{"138 1234 5678", "13812345678", "+86 13812345678"}},
-	{"+821012345678", none, []string{"+82 10-1234-5678", "821012345678", "00 82 10 1234 5678"}},
-	{"+821012345678", Options{HomeRegion: "KR"}, []string{"010-1234-5678", "010 1234 5678", "+82 10 1234 5678"}},
-	{"+380501234567", none, []string{"+380 50 123 4567", "+38 (050) 123-45-67", "380501234567"}},
-	{"+380501234567", Options{HomeRegion: "UA"}, []string{"050 123 45 67", "(050) 123–45–67", "+38 050 123 45 67"}},
-	{"+5511987654321", none, []string{"+55 11 98765-4321", "5511987654321", "551187654321", "+55 (11) 8765-4321"}},
-	{"+5531987654321", ru, []string{"553187654321", "5531987654321", "+55 31 9 8765-4321"}},
-	{"+5511987654321", Options{HomeRegion: "BR"}, []string{"(11) 98765-4321", "011 98765-4321", "0 21 11 98765-4321", "11 8765-4321"}},
-}
-
 func TestOnePersonIsOneClient(t *testing.T) {
 	n := 0
-	for _, p := range OnePerson {
+	for _, p := range phonetest.OnePerson {
 		for _, s := range p.Spellings {
 			n++
-			got, err := Normalize(s, p.O)
+			got, err := phone.Normalize(s, p.O)
 			if err != nil || got != p.Want {
 				t.Errorf("Normalize(%q, %+v) = %q, %v; want %q", s, p.O, got, err, p.Want)
 			}
@@ -155,18 +129,18 @@ func TestForAccount(t *testing.T) {
 	for _, tt := range []struct {
 		home     *string
 		convert8 bool
-		want     Options
+		want     phone.Options
 	}{
-		{nil, true, Options{HomeRegion: "RU", Convert8: true}},
-		{nil, false, Options{}},
-		{&cn, true, Options{HomeRegion: "CN", Convert8: true}},
-		{&empty, true, Options{Convert8: true}},
+		{nil, true, phone.Options{HomeRegion: "RU", Convert8: true}},
+		{nil, false, phone.Options{}},
+		{&cn, true, phone.Options{HomeRegion: "CN", Convert8: true}},
+		{&empty, true, phone.Options{Convert8: true}},
 	} {
-		if got := ForAccount(tt.home, tt.convert8); got != tt.want {
+		if got := phone.ForAccount(tt.home, tt.convert8); got != tt.want {
 			t.Errorf("ForAccount(%v, %v) = %+v; want %+v", tt.home, tt.convert8, got, tt.want)
 		}
 	}
-	if !IsRegion("RU") || !IsRegion("BR") || IsRegion("ru") || IsRegion("XX") || IsRegion("") {
+	if !phone.IsRegion("RU") || !phone.IsRegion("BR") || phone.IsRegion("ru") || phone.IsRegion("XX") || phone.IsRegion("") {
 		t.Error("IsRegion")
 	}
 }
@@ -182,28 +156,28 @@ func TestForms(t *testing.T) {
 		{"+525512345678", []string{"+525512345678", "+5215512345678"}},
 		{"+79161234567", []string{"+79161234567"}},
 	} {
-		if got := Forms(tt.in); !slices.Equal(got, tt.want) {
+		if got := phone.Forms(tt.in); !slices.Equal(got, tt.want) {
 			t.Errorf("Forms(%q) = %q; want %q", tt.in, got, tt.want)
 		}
 		// Every form normalizes to the number itself.
-		for _, f := range Forms(tt.in) {
-			if got, err := Normalize(f, none); err != nil || got != tt.in {
+		for _, f := range phone.Forms(tt.in) {
+			if got, err := phone.Normalize(f, none); err != nil || got != tt.in {
 				t.Errorf("Normalize(%q) = %q, %v; want %q", f, got, err, tt.in)
 			}
 		}
 	}
 }
 
-var fuzzOptions = []Options{none, ru, {Convert8: true}, {HomeRegion: "CN"}, {HomeRegion: "BR"}, {HomeRegion: "KR", Convert8: true}}
+var fuzzOptions = []phone.Options{none, ru, {Convert8: true}, {HomeRegion: "CN"}, {HomeRegion: "BR"}, {HomeRegion: "KR", Convert8: true}}
 
-// FuzzNormalize checks that no input panics, and that what Normalize accepts
+// FuzzNormalize checks that no input panics, and that what phone.Normalize accepts
 // is E.164 and normalizes to itself (a fixed point) under any options. The
 // flag is convert_8_to_plus7 of an account that never chose a home region;
 // a few other home regions are tried on every input too.
 func FuzzNormalize(f *testing.F) {
 	seeds := []string{"8 (916) 123-45-67", "+7 916 123 45 67", "79161234567", "8613812345678", "0079161234567",
 		"tel:+1 650 253 0000", "", "+", "((((", "8", "+44 (0)20 7946 0958", "810 86 138 1234 5678"}
-	for _, p := range OnePerson {
+	for _, p := range phonetest.OnePerson {
 		seeds = append(seeds, p.Spellings...)
 	}
 	for _, s := range seeds {
@@ -211,10 +185,10 @@ func FuzzNormalize(f *testing.F) {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, in string, convert8 bool) {
-		for _, o := range append([]Options{ForAccount(nil, convert8)}, fuzzOptions...) {
-			out, err := Normalize(in, o)
+		for _, o := range append([]phone.Options{phone.ForAccount(nil, convert8)}, fuzzOptions...) {
+			out, err := phone.Normalize(in, o)
 			if err != nil {
-				if !errors.Is(err, ErrNotAPhone) {
+				if !errors.Is(err, phone.ErrNotAPhone) {
 					t.Fatalf("Normalize(%q) returned a foreign error %v", in, err)
 				}
 				continue
@@ -228,9 +202,9 @@ func FuzzNormalize(f *testing.F) {
 				}
 			}
 			for _, o2 := range fuzzOptions {
-				again, err := Normalize(out, o2)
+				again, err := phone.Normalize(out, o2)
 				if err != nil || again != out {
-					t.Fatalf("Normalize(%q, %+v) = %q, but Normalize(%q, %+v) = %q, %v", in, o, out, out, o2, again, err)
+					t.Fatalf("Normalize(%q, %+v) = %q, but phone.Normalize(%q, %+v) = %q, %v", in, o, out, out, o2, again, err)
 				}
 			}
 		}

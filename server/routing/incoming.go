@@ -113,7 +113,7 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	if err != nil {
 		return nil, err
 	}
-	who, err := identify(in.Phone, in.Handle, ch.Kind, phone.ForAccount(nil, as.Convert8ToPlus7), in.Test)
+	who, err := identify(in.Phone, in.Handle, ch.Kind, phone.ForAccount(as.HomeRegion, as.Convert8ToPlus7), in.Test)
 	if err != nil {
 		return nil, err
 	}
