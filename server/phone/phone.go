@@ -158,10 +158,24 @@ func read(s, region string) (string, error) {
 	if err != nil || !keptDigits(num, s, region) {
 		return "", ErrNotAPhone
 	}
-	if e, ok := canonical(num); ok {
+	if e, ok := canonical(num); ok && isE164(e) {
 		return e, nil
 	}
 	return "", ErrNotAPhone
+}
+
+// isE164 guards against the library's corner cases (a national number of
+// only zeros formats as the raw input): "+", then 7 to 15 digits.
+func isE164(e string) bool {
+	if len(e) < 8 || len(e) > 16 || e[0] != '+' || e[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(e); i++ {
+		if e[i] < '0' || e[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // keptDigits reports whether the number the library read from s accounts
@@ -206,6 +220,9 @@ func keptDigits(num *phonenumbers.PhoneNumber, s, region string) bool {
 // where each rule comes from).
 func canonical(num *phonenumbers.PhoneNumber) (string, bool) {
 	cc, nsn := num.GetCountryCode(), phonenumbers.GetNationalSignificantNumber(num)
+	if num.GetNationalNumber() == 0 {
+		return "", false
+	}
 	switch cc {
 	case 55:
 		// Brazil: mobiles gained a ninth digit, a leading 9 (ANATEL,

@@ -90,6 +90,7 @@ func TestNormalize(t *testing.T) {
 		{"9999999999999999999", ru, ""},
 		{"8 916 123 45 67, 8 916 765 43 21", ru, ""},
 		{"+7 (0916) 123 45 67", ru, ""},
+		{"81080000000000", ru, ""},                   // +800 with a national number of zeros: the library formats it as typed
 		{"+7 (8) 916 123 45 67", ru, "+79161234567"}, // the national prefix in parentheses, as "(0)"
 		{"+7 8 916 123 45 67", ru, ""},               // but not bare
 	}
