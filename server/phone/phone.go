@@ -102,8 +102,7 @@ func Normalize(raw string, o Options) (string, error) {
 	if start < 0 || len(digits) < minDigits || len(digits) > maxDigits {
 		return "", ErrNotAPhone
 	}
-	s = s[start:]
-	first, _ := utf8.DecodeRuneInString(s)
+	first, _ := utf8.DecodeRuneInString(s[start:])
 	switch {
 	case isPlus(first):
 		return read(s, international)
@@ -120,7 +119,7 @@ func Normalize(raw string, o Options) (string, error) {
 			return e, nil
 		}
 	}
-	return read("+"+s, international)
+	return read("+"+s[start:], international)
 }
 
 // space makes every kind of space a plain one and drops invisible format

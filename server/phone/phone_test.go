@@ -68,6 +68,11 @@ func TestNormalize(t *testing.T) {
 		{"+9501234567", none, ""},
 		{"+95 1 234567", none, "+951234567"}, // Myanmar written as Myanmar is fine
 		{"916 123-45-67", none, ""},
+		{"812 123-45-67", ru, "+78121234567"}, // a St Petersburg landline starts with 8 itself
+		{"8 (812) 123-45-67", ru, "+78121234567"},
+		{"+7 (812) 123-45-67", none, "+78121234567"},
+		{"(812) 123-45-67", ru, "+78121234567"},
+		{"88121234567", ru, "+78121234567"},
 
 		// Messenger id forms (kind 3).
 		{"551187654321", ru, "+5511987654321"},
