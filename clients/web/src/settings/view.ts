@@ -641,12 +641,16 @@ export class SettingsView {
    * "" is none, a code is that region's numbering plan.
    */
   private renderHomeRegion(a: AccountSettings): HTMLElement {
-    const auto = a.convert8ToPlus7 ? "Russia (RU), as 8 means +7" : "none, as 8 does not mean +7";
+    const auto = a.convert8ToPlus7 ? "Russia (RU)" : "none";
     const codes = a.homeRegion && !L.homeRegions.includes(a.homeRegion) ? [a.homeRegion, ...L.homeRegions] : L.homeRegions;
     const regions = codes.map((c) => ({ value: c, label: L.regionLabel(c) })).sort((x, y) => x.label.localeCompare(y.label));
     return h(
       "label",
-      { title: "How a phone number written without + or 00 is read: senders, CRM contacts, API calls." },
+      {
+        title:
+          "How a phone number written without + or 00 is read (senders, CRM contacts, API calls). " +
+          "Automatic follows “Read numbers starting with 8 as +7”: Russia while it is on, none (international) while off.",
+      },
       "Home region for numbers without a country code",
       select(
         {
