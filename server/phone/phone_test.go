@@ -216,3 +216,17 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNormalize: a gateway's international id, a national number
+// read in the home region, and one that falls through to international.
+func BenchmarkNormalize(b *testing.B) {
+	for _, in := range []string{"+79161234567", "8 (916) 123-45-67", "551187654321"} {
+		b.Run(in, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := phone.Normalize(in, ru); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
