@@ -66,11 +66,13 @@ func IsRegion(code string) bool {
 // The raw string goes to libphonenumber as written, so any punctuation or
 // digit it understands is accepted: no-break spaces, every kind of dash,
 // full-width digits, a leading "tel:". Every other kind of space counts as
-// one, and invisible format characters (bidi marks) as none. A number starting with "+" or "00"
-// carries its country code; one without is read in the home region, then
-// (convert_8_to_plus7) as Russian if it is 11 digits starting with 8, then
-// as international: gateways send "79161234567" and "8613812345678"
-// without a "+". The first reading that is a valid number wins.
+// one, and invisible format characters (bidi marks) as none.
+//
+// A number starting with "+" or "00" carries its country code; one without
+// is read in the home region, then (convert_8_to_plus7) as Russian if it is
+// 11 digits starting with 8, then as international: gateways send
+// "79161234567" and "8613812345678" without a "+". The first reading that
+// is a valid number wins.
 //
 // A reading the library only validates after dropping a digit is refused
 // (the national prefix it may drop is the home region's own "8" or "0",
