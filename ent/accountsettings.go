@@ -37,6 +37,8 @@ type AccountSettings struct {
 	GlobalChatVisibility accountsettings.GlobalChatVisibility `json:"global_chat_visibility,omitempty"`
 	// TimeZone holds the value of the "time_zone" field.
 	TimeZone string `json:"time_zone,omitempty"`
+	// HomeRegion holds the value of the "home_region" field.
+	HomeRegion *string `json:"home_region,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// PrunedTxid holds the value of the "pruned_txid" field.
@@ -55,7 +57,7 @@ func (*AccountSettings) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case accountsettings.FieldID, accountsettings.FieldAccountID, accountsettings.FieldRevision, accountsettings.FieldDirectoryVersion, accountsettings.FieldPrunedTxid, accountsettings.FieldPrunedID:
 			values[i] = new(sql.NullInt64)
-		case accountsettings.FieldCrmKind, accountsettings.FieldSaveMessages, accountsettings.FieldGlobalChatVisibility, accountsettings.FieldTimeZone:
+		case accountsettings.FieldCrmKind, accountsettings.FieldSaveMessages, accountsettings.FieldGlobalChatVisibility, accountsettings.FieldTimeZone, accountsettings.FieldHomeRegion:
 			values[i] = new(sql.NullString)
 		case accountsettings.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -140,6 +142,13 @@ func (_m *AccountSettings) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.TimeZone = value.String
 			}
+		case accountsettings.FieldHomeRegion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field home_region", values[i])
+			} else if value.Valid {
+				_m.HomeRegion = new(string)
+				*_m.HomeRegion = value.String
+			}
 		case accountsettings.FieldUpdatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
@@ -223,6 +232,11 @@ func (_m *AccountSettings) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("time_zone=")
 	builder.WriteString(_m.TimeZone)
+	builder.WriteString(", ")
+	if v := _m.HomeRegion; v != nil {
+		builder.WriteString("home_region=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))

@@ -154,6 +154,20 @@ func (_c *AccountSettingsCreate) SetNillableTimeZone(v *string) *AccountSettings
 	return _c
 }
 
+// SetHomeRegion sets the "home_region" field.
+func (_c *AccountSettingsCreate) SetHomeRegion(v string) *AccountSettingsCreate {
+	_c.mutation.SetHomeRegion(v)
+	return _c
+}
+
+// SetNillableHomeRegion sets the "home_region" field if the given value is not nil.
+func (_c *AccountSettingsCreate) SetNillableHomeRegion(v *string) *AccountSettingsCreate {
+	if v != nil {
+		_c.SetHomeRegion(*v)
+	}
+	return _c
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_c *AccountSettingsCreate) SetUpdatedAt(v time.Time) *AccountSettingsCreate {
 	_c.mutation.SetUpdatedAt(v)
@@ -350,6 +364,11 @@ func (_c *AccountSettingsCreate) check() error {
 			return &ValidationError{Name: "time_zone", err: fmt.Errorf(`ent: validator failed for field "AccountSettings.time_zone": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.HomeRegion(); ok {
+		if err := accountsettings.HomeRegionValidator(v); err != nil {
+			return &ValidationError{Name: "home_region", err: fmt.Errorf(`ent: validator failed for field "AccountSettings.home_region": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "AccountSettings.updated_at"`)}
 	}
@@ -431,6 +450,10 @@ func (_c *AccountSettingsCreate) createSpec() (*AccountSettings, *sqlgraph.Creat
 	if value, ok := _c.mutation.TimeZone(); ok {
 		_spec.SetField(accountsettings.FieldTimeZone, field.TypeString, value)
 		_node.TimeZone = value
+	}
+	if value, ok := _c.mutation.HomeRegion(); ok {
+		_spec.SetField(accountsettings.FieldHomeRegion, field.TypeString, value)
+		_node.HomeRegion = &value
 	}
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(accountsettings.FieldUpdatedAt, field.TypeTime, value)
@@ -613,6 +636,24 @@ func (u *AccountSettingsUpsert) SetTimeZone(v string) *AccountSettingsUpsert {
 // UpdateTimeZone sets the "time_zone" field to the value that was provided on create.
 func (u *AccountSettingsUpsert) UpdateTimeZone() *AccountSettingsUpsert {
 	u.SetExcluded(accountsettings.FieldTimeZone)
+	return u
+}
+
+// SetHomeRegion sets the "home_region" field.
+func (u *AccountSettingsUpsert) SetHomeRegion(v string) *AccountSettingsUpsert {
+	u.Set(accountsettings.FieldHomeRegion, v)
+	return u
+}
+
+// UpdateHomeRegion sets the "home_region" field to the value that was provided on create.
+func (u *AccountSettingsUpsert) UpdateHomeRegion() *AccountSettingsUpsert {
+	u.SetExcluded(accountsettings.FieldHomeRegion)
+	return u
+}
+
+// ClearHomeRegion clears the value of the "home_region" field.
+func (u *AccountSettingsUpsert) ClearHomeRegion() *AccountSettingsUpsert {
+	u.SetNull(accountsettings.FieldHomeRegion)
 	return u
 }
 
@@ -852,6 +893,27 @@ func (u *AccountSettingsUpsertOne) SetTimeZone(v string) *AccountSettingsUpsertO
 func (u *AccountSettingsUpsertOne) UpdateTimeZone() *AccountSettingsUpsertOne {
 	return u.Update(func(s *AccountSettingsUpsert) {
 		s.UpdateTimeZone()
+	})
+}
+
+// SetHomeRegion sets the "home_region" field.
+func (u *AccountSettingsUpsertOne) SetHomeRegion(v string) *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetHomeRegion(v)
+	})
+}
+
+// UpdateHomeRegion sets the "home_region" field to the value that was provided on create.
+func (u *AccountSettingsUpsertOne) UpdateHomeRegion() *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdateHomeRegion()
+	})
+}
+
+// ClearHomeRegion clears the value of the "home_region" field.
+func (u *AccountSettingsUpsertOne) ClearHomeRegion() *AccountSettingsUpsertOne {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.ClearHomeRegion()
 	})
 }
 
@@ -1265,6 +1327,27 @@ func (u *AccountSettingsUpsertBulk) SetTimeZone(v string) *AccountSettingsUpsert
 func (u *AccountSettingsUpsertBulk) UpdateTimeZone() *AccountSettingsUpsertBulk {
 	return u.Update(func(s *AccountSettingsUpsert) {
 		s.UpdateTimeZone()
+	})
+}
+
+// SetHomeRegion sets the "home_region" field.
+func (u *AccountSettingsUpsertBulk) SetHomeRegion(v string) *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.SetHomeRegion(v)
+	})
+}
+
+// UpdateHomeRegion sets the "home_region" field to the value that was provided on create.
+func (u *AccountSettingsUpsertBulk) UpdateHomeRegion() *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.UpdateHomeRegion()
+	})
+}
+
+// ClearHomeRegion clears the value of the "home_region" field.
+func (u *AccountSettingsUpsertBulk) ClearHomeRegion() *AccountSettingsUpsertBulk {
+	return u.Update(func(s *AccountSettingsUpsert) {
+		s.ClearHomeRegion()
 	})
 }
 

@@ -169,6 +169,26 @@ func (_u *AccountSettingsUpdate) SetNillableTimeZone(v *string) *AccountSettings
 	return _u
 }
 
+// SetHomeRegion sets the "home_region" field.
+func (_u *AccountSettingsUpdate) SetHomeRegion(v string) *AccountSettingsUpdate {
+	_u.mutation.SetHomeRegion(v)
+	return _u
+}
+
+// SetNillableHomeRegion sets the "home_region" field if the given value is not nil.
+func (_u *AccountSettingsUpdate) SetNillableHomeRegion(v *string) *AccountSettingsUpdate {
+	if v != nil {
+		_u.SetHomeRegion(*v)
+	}
+	return _u
+}
+
+// ClearHomeRegion clears the value of the "home_region" field.
+func (_u *AccountSettingsUpdate) ClearHomeRegion() *AccountSettingsUpdate {
+	_u.mutation.ClearHomeRegion()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *AccountSettingsUpdate) SetUpdatedAt(v time.Time) *AccountSettingsUpdate {
 	_u.mutation.SetUpdatedAt(v)
@@ -279,6 +299,11 @@ func (_u *AccountSettingsUpdate) check() error {
 			return &ValidationError{Name: "time_zone", err: fmt.Errorf(`ent: validator failed for field "AccountSettings.time_zone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HomeRegion(); ok {
+		if err := accountsettings.HomeRegionValidator(v); err != nil {
+			return &ValidationError{Name: "home_region", err: fmt.Errorf(`ent: validator failed for field "AccountSettings.home_region": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -332,6 +357,12 @@ func (_u *AccountSettingsUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if value, ok := _u.mutation.TimeZone(); ok {
 		_spec.SetField(accountsettings.FieldTimeZone, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.HomeRegion(); ok {
+		_spec.SetField(accountsettings.FieldHomeRegion, field.TypeString, value)
+	}
+	if _u.mutation.HomeRegionCleared() {
+		_spec.ClearField(accountsettings.FieldHomeRegion, field.TypeString)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(accountsettings.FieldUpdatedAt, field.TypeTime, value)
@@ -510,6 +541,26 @@ func (_u *AccountSettingsUpdateOne) SetNillableTimeZone(v *string) *AccountSetti
 	return _u
 }
 
+// SetHomeRegion sets the "home_region" field.
+func (_u *AccountSettingsUpdateOne) SetHomeRegion(v string) *AccountSettingsUpdateOne {
+	_u.mutation.SetHomeRegion(v)
+	return _u
+}
+
+// SetNillableHomeRegion sets the "home_region" field if the given value is not nil.
+func (_u *AccountSettingsUpdateOne) SetNillableHomeRegion(v *string) *AccountSettingsUpdateOne {
+	if v != nil {
+		_u.SetHomeRegion(*v)
+	}
+	return _u
+}
+
+// ClearHomeRegion clears the value of the "home_region" field.
+func (_u *AccountSettingsUpdateOne) ClearHomeRegion() *AccountSettingsUpdateOne {
+	_u.mutation.ClearHomeRegion()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *AccountSettingsUpdateOne) SetUpdatedAt(v time.Time) *AccountSettingsUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
@@ -633,6 +684,11 @@ func (_u *AccountSettingsUpdateOne) check() error {
 			return &ValidationError{Name: "time_zone", err: fmt.Errorf(`ent: validator failed for field "AccountSettings.time_zone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HomeRegion(); ok {
+		if err := accountsettings.HomeRegionValidator(v); err != nil {
+			return &ValidationError{Name: "home_region", err: fmt.Errorf(`ent: validator failed for field "AccountSettings.home_region": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -703,6 +759,12 @@ func (_u *AccountSettingsUpdateOne) sqlSave(ctx context.Context) (_node *Account
 	}
 	if value, ok := _u.mutation.TimeZone(); ok {
 		_spec.SetField(accountsettings.FieldTimeZone, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.HomeRegion(); ok {
+		_spec.SetField(accountsettings.FieldHomeRegion, field.TypeString, value)
+	}
+	if _u.mutation.HomeRegionCleared() {
+		_spec.ClearField(accountsettings.FieldHomeRegion, field.TypeString)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(accountsettings.FieldUpdatedAt, field.TypeTime, value)

@@ -461,6 +461,7 @@ type AccountSettingsMutation struct {
 	notify_managers_all_messages *bool
 	global_chat_visibility       *accountsettings.GlobalChatVisibility
 	time_zone                    *string
+	home_region                  *string
 	updated_at                   *time.Time
 	pruned_txid                  *int64
 	addpruned_txid               *int64
@@ -996,6 +997,55 @@ func (m *AccountSettingsMutation) ResetTimeZone() {
 	m.time_zone = nil
 }
 
+// SetHomeRegion sets the "home_region" field.
+func (m *AccountSettingsMutation) SetHomeRegion(s string) {
+	m.home_region = &s
+}
+
+// HomeRegion returns the value of the "home_region" field in the mutation.
+func (m *AccountSettingsMutation) HomeRegion() (r string, exists bool) {
+	v := m.home_region
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHomeRegion returns the old "home_region" field's value of the AccountSettings entity.
+// If the AccountSettings object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountSettingsMutation) OldHomeRegion(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHomeRegion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHomeRegion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHomeRegion: %w", err)
+	}
+	return oldValue.HomeRegion, nil
+}
+
+// ClearHomeRegion clears the value of the "home_region" field.
+func (m *AccountSettingsMutation) ClearHomeRegion() {
+	m.home_region = nil
+	m.clearedFields[accountsettings.FieldHomeRegion] = struct{}{}
+}
+
+// HomeRegionCleared returns if the "home_region" field was cleared in this mutation.
+func (m *AccountSettingsMutation) HomeRegionCleared() bool {
+	_, ok := m.clearedFields[accountsettings.FieldHomeRegion]
+	return ok
+}
+
+// ResetHomeRegion resets all changes to the "home_region" field.
+func (m *AccountSettingsMutation) ResetHomeRegion() {
+	m.home_region = nil
+	delete(m.clearedFields, accountsettings.FieldHomeRegion)
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (m *AccountSettingsMutation) SetUpdatedAt(t time.Time) {
 	m.updated_at = &t
@@ -1178,7 +1228,7 @@ func (m *AccountSettingsMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AccountSettingsMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.account_id != nil {
 		fields = append(fields, accountsettings.FieldAccountID)
 	}
@@ -1208,6 +1258,9 @@ func (m *AccountSettingsMutation) Fields() []string {
 	}
 	if m.time_zone != nil {
 		fields = append(fields, accountsettings.FieldTimeZone)
+	}
+	if m.home_region != nil {
+		fields = append(fields, accountsettings.FieldHomeRegion)
 	}
 	if m.updated_at != nil {
 		fields = append(fields, accountsettings.FieldUpdatedAt)
@@ -1246,6 +1299,8 @@ func (m *AccountSettingsMutation) Field(name string) (ent.Value, bool) {
 		return m.GlobalChatVisibility()
 	case accountsettings.FieldTimeZone:
 		return m.TimeZone()
+	case accountsettings.FieldHomeRegion:
+		return m.HomeRegion()
 	case accountsettings.FieldUpdatedAt:
 		return m.UpdatedAt()
 	case accountsettings.FieldPrunedTxid:
@@ -1281,6 +1336,8 @@ func (m *AccountSettingsMutation) OldField(ctx context.Context, name string) (en
 		return m.OldGlobalChatVisibility(ctx)
 	case accountsettings.FieldTimeZone:
 		return m.OldTimeZone(ctx)
+	case accountsettings.FieldHomeRegion:
+		return m.OldHomeRegion(ctx)
 	case accountsettings.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
 	case accountsettings.FieldPrunedTxid:
@@ -1365,6 +1422,13 @@ func (m *AccountSettingsMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTimeZone(v)
+		return nil
+	case accountsettings.FieldHomeRegion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHomeRegion(v)
 		return nil
 	case accountsettings.FieldUpdatedAt:
 		v, ok := value.(time.Time)
@@ -1479,7 +1543,11 @@ func (m *AccountSettingsMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *AccountSettingsMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(accountsettings.FieldHomeRegion) {
+		fields = append(fields, accountsettings.FieldHomeRegion)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -1492,6 +1560,11 @@ func (m *AccountSettingsMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *AccountSettingsMutation) ClearField(name string) error {
+	switch name {
+	case accountsettings.FieldHomeRegion:
+		m.ClearHomeRegion()
+		return nil
+	}
 	return fmt.Errorf("unknown AccountSettings nullable field %s", name)
 }
 
@@ -1528,6 +1601,9 @@ func (m *AccountSettingsMutation) ResetField(name string) error {
 		return nil
 	case accountsettings.FieldTimeZone:
 		m.ResetTimeZone()
+		return nil
+	case accountsettings.FieldHomeRegion:
+		m.ResetHomeRegion()
 		return nil
 	case accountsettings.FieldUpdatedAt:
 		m.ResetUpdatedAt()

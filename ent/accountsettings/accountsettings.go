@@ -35,6 +35,8 @@ const (
 	FieldGlobalChatVisibility = "global_chat_visibility"
 	// FieldTimeZone holds the string denoting the time_zone field in the database.
 	FieldTimeZone = "time_zone"
+	// FieldHomeRegion holds the string denoting the home_region field in the database.
+	FieldHomeRegion = "home_region"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
 	// FieldPrunedTxid holds the string denoting the pruned_txid field in the database.
@@ -58,6 +60,7 @@ var Columns = []string{
 	FieldNotifyManagersAllMessages,
 	FieldGlobalChatVisibility,
 	FieldTimeZone,
+	FieldHomeRegion,
 	FieldUpdatedAt,
 	FieldPrunedTxid,
 	FieldPrunedID,
@@ -97,6 +100,8 @@ var (
 	DefaultTimeZone string
 	// TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
 	TimeZoneValidator func(string) error
+	// HomeRegionValidator is a validator for the "home_region" field. It is called by the builders before save.
+	HomeRegionValidator func(string) error
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
 	DefaultUpdatedAt func() time.Time
 	// DefaultPrunedTxid holds the default value on creation for the "pruned_txid" field.
@@ -248,6 +253,11 @@ func ByGlobalChatVisibility(opts ...sql.OrderTermOption) OrderOption {
 // ByTimeZone orders the results by the time_zone field.
 func ByTimeZone(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTimeZone, opts...).ToFunc()
+}
+
+// ByHomeRegion orders the results by the home_region field.
+func ByHomeRegion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHomeRegion, opts...).ToFunc()
 }
 
 // ByUpdatedAt orders the results by the updated_at field.

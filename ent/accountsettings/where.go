@@ -89,6 +89,11 @@ func TimeZone(v string) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldEQ(FieldTimeZone, v))
 }
 
+// HomeRegion applies equality check predicate on the "home_region" field. It's identical to HomeRegionEQ.
+func HomeRegion(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldHomeRegion, v))
+}
+
 // UpdatedAt applies equality check predicate on the "updated_at" field. It's identical to UpdatedAtEQ.
 func UpdatedAt(v time.Time) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldEQ(FieldUpdatedAt, v))
@@ -377,6 +382,81 @@ func TimeZoneEqualFold(v string) predicate.AccountSettings {
 // TimeZoneContainsFold applies the ContainsFold predicate on the "time_zone" field.
 func TimeZoneContainsFold(v string) predicate.AccountSettings {
 	return predicate.AccountSettings(sql.FieldContainsFold(FieldTimeZone, v))
+}
+
+// HomeRegionEQ applies the EQ predicate on the "home_region" field.
+func HomeRegionEQ(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEQ(FieldHomeRegion, v))
+}
+
+// HomeRegionNEQ applies the NEQ predicate on the "home_region" field.
+func HomeRegionNEQ(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNEQ(FieldHomeRegion, v))
+}
+
+// HomeRegionIn applies the In predicate on the "home_region" field.
+func HomeRegionIn(vs ...string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldIn(FieldHomeRegion, vs...))
+}
+
+// HomeRegionNotIn applies the NotIn predicate on the "home_region" field.
+func HomeRegionNotIn(vs ...string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNotIn(FieldHomeRegion, vs...))
+}
+
+// HomeRegionGT applies the GT predicate on the "home_region" field.
+func HomeRegionGT(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGT(FieldHomeRegion, v))
+}
+
+// HomeRegionGTE applies the GTE predicate on the "home_region" field.
+func HomeRegionGTE(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldGTE(FieldHomeRegion, v))
+}
+
+// HomeRegionLT applies the LT predicate on the "home_region" field.
+func HomeRegionLT(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLT(FieldHomeRegion, v))
+}
+
+// HomeRegionLTE applies the LTE predicate on the "home_region" field.
+func HomeRegionLTE(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldLTE(FieldHomeRegion, v))
+}
+
+// HomeRegionContains applies the Contains predicate on the "home_region" field.
+func HomeRegionContains(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldContains(FieldHomeRegion, v))
+}
+
+// HomeRegionHasPrefix applies the HasPrefix predicate on the "home_region" field.
+func HomeRegionHasPrefix(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldHasPrefix(FieldHomeRegion, v))
+}
+
+// HomeRegionHasSuffix applies the HasSuffix predicate on the "home_region" field.
+func HomeRegionHasSuffix(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldHasSuffix(FieldHomeRegion, v))
+}
+
+// HomeRegionIsNil applies the IsNil predicate on the "home_region" field.
+func HomeRegionIsNil() predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldIsNull(FieldHomeRegion))
+}
+
+// HomeRegionNotNil applies the NotNil predicate on the "home_region" field.
+func HomeRegionNotNil() predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldNotNull(FieldHomeRegion))
+}
+
+// HomeRegionEqualFold applies the EqualFold predicate on the "home_region" field.
+func HomeRegionEqualFold(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldEqualFold(FieldHomeRegion, v))
+}
+
+// HomeRegionContainsFold applies the ContainsFold predicate on the "home_region" field.
+func HomeRegionContainsFold(v string) predicate.AccountSettings {
+	return predicate.AccountSettings(sql.FieldContainsFold(FieldHomeRegion, v))
 }
 
 // UpdatedAtEQ applies the EQ predicate on the "updated_at" field.

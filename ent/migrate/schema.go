@@ -33,6 +33,7 @@ var (
 		{Name: "notify_managers_all_messages", Type: field.TypeBool, Default: false},
 		{Name: "global_chat_visibility", Type: field.TypeEnum, Enums: []string{"OWN", "OWN_AND_UNASSIGNED", "ALL"}, Default: "OWN"},
 		{Name: "time_zone", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "home_region", Type: field.TypeString, Nullable: true, Size: 8},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "pruned_txid", Type: field.TypeInt64, Default: 0},
 		{Name: "pruned_id", Type: field.TypeInt64, Default: 0},

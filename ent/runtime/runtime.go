@@ -93,16 +93,20 @@ func init() {
 	accountsettings.DefaultTimeZone = accountsettingsDescTimeZone.Default.(string)
 	// accountsettings.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
 	accountsettings.TimeZoneValidator = accountsettingsDescTimeZone.Validators[0].(func(string) error)
+	// accountsettingsDescHomeRegion is the schema descriptor for home_region field.
+	accountsettingsDescHomeRegion := accountsettingsFields[10].Descriptor()
+	// accountsettings.HomeRegionValidator is a validator for the "home_region" field. It is called by the builders before save.
+	accountsettings.HomeRegionValidator = accountsettingsDescHomeRegion.Validators[0].(func(string) error)
 	// accountsettingsDescUpdatedAt is the schema descriptor for updated_at field.
-	accountsettingsDescUpdatedAt := accountsettingsFields[10].Descriptor()
+	accountsettingsDescUpdatedAt := accountsettingsFields[11].Descriptor()
 	// accountsettings.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	accountsettings.DefaultUpdatedAt = accountsettingsDescUpdatedAt.Default.(func() time.Time)
 	// accountsettingsDescPrunedTxid is the schema descriptor for pruned_txid field.
-	accountsettingsDescPrunedTxid := accountsettingsFields[11].Descriptor()
+	accountsettingsDescPrunedTxid := accountsettingsFields[12].Descriptor()
 	// accountsettings.DefaultPrunedTxid holds the default value on creation for the pruned_txid field.
 	accountsettings.DefaultPrunedTxid = accountsettingsDescPrunedTxid.Default.(int64)
 	// accountsettingsDescPrunedID is the schema descriptor for pruned_id field.
-	accountsettingsDescPrunedID := accountsettingsFields[12].Descriptor()
+	accountsettingsDescPrunedID := accountsettingsFields[13].Descriptor()
 	// accountsettings.DefaultPrunedID holds the default value on creation for the pruned_id field.
 	accountsettings.DefaultPrunedID = accountsettingsDescPrunedID.Default.(int64)
 	channelMixin := schema.Channel{}.Mixin()

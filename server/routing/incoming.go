@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/phone"
 	"github.com/switchboardhq/switchboard/server/push"
 	"github.com/switchboardhq/switchboard/server/store"
 )
@@ -97,7 +98,7 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 	if err != nil {
 		return nil, err
 	}
-	who, err := identify(in.Phone, in.Handle, ch.Kind, as.Convert8ToPlus7, in.Test)
+	who, err := identify(in.Phone, in.Handle, ch.Kind, phone.ForAccount(as.HomeRegion, as.Convert8ToPlus7), in.Test)
 	if err != nil {
 		return nil, err
 	}

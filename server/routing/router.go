@@ -95,12 +95,12 @@ type sender struct {
 // identify normalizes the sender of a message on a channel (SPEC §8). A
 // handle is scoped by messenger: the same name on Telegram and Instagram is
 // two people.
-func identify(phoneIn, handleIn string, kind channel.Kind, convert8 bool, test bool) (sender, error) {
+func identify(phoneIn, handleIn string, kind channel.Kind, plan phone.Options, test bool) (sender, error) {
 	if test {
 		return sender{identity: testIdentity}, nil
 	}
 	if phoneIn != "" {
-		p, err := phone.Normalize(phoneIn, convert8)
+		p, err := phone.Normalize(phoneIn, plan)
 		if err != nil {
 			return sender{}, errs.Invalid("sender_phone", "%q is not a phone number", clip(phoneIn, 64))
 		}
@@ -220,13 +220,26 @@ func (r *Router) replay(ctx context.Context, dir message.Direction, gatewayID st
 
 // findContact finds the client by identity and locks it until the
 // transaction ends (a claim or transfer of it waits, and this transaction
-// decides on the responsible they would change); nil when it is new.
+// decides on the responsible they would change); nil when it is new. A
+// phone number is also looked up in the legacy forms a client may have
+// been stored under (phone.Forms); its own form comes first.
 func findContact(ctx context.Context, tx *ent.Tx, who sender) (*ent.Contact, error) {
-	c, err := store.ForUpdate(tx.Contact.Query().Where(contact.Identity(who.identity))).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
+	forms := []string{who.identity}
+	if who.phone != "" {
+		forms = phone.Forms(who.phone)
 	}
-	return c, err
+	cs, err := store.ForUpdate(tx.Contact.Query().Where(contact.IdentityIn(forms...))).All(ctx)
+	if err != nil || len(cs) == 0 {
+		return nil, err
+	}
+	for _, f := range forms {
+		for _, c := range cs {
+			if c.Identity == f {
+				return c, nil
+			}
+		}
+	}
+	return cs[0], nil
 }
 
 func now() time.Time { return types.Now() }

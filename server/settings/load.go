@@ -52,6 +52,7 @@ func Load(ctx context.Context, c *ent.Client) (*pb.IntegrationSettings, error) {
 			NotifyManagersAllMessages: as.NotifyManagersAllMessages,
 			GlobalChatVisibility:      convert.EnumToPB[pb.GlobalChatVisibility](pb.GlobalChatVisibility_value, "GLOBAL_CHAT_VISIBILITY_", as.GlobalChatVisibility),
 			TimeZone:                  as.TimeZone,
+			HomeRegion:                as.HomeRegion,
 		},
 	}
 	for _, e := range special {

@@ -8,6 +8,7 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/phone"
 	"github.com/switchboardhq/switchboard/server/validate"
 )
 
@@ -79,6 +80,14 @@ func checkIDList(v *errs.Violations, field string, list []string) {
 }
 
 // checkShape checks everything about settings that needs no store.
+// clipRegion keeps a refused region short in the message that names it.
+func clipRegion(r string) string {
+	if len(r) > 16 {
+		return r[:16] + "…"
+	}
+	return r
+}
+
 func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
 	if s.Revision <= 0 {
 		v.Add(at+".revision", "is required: send the revision the settings were read at")
@@ -104,6 +113,9 @@ func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
 			if _, err := time.LoadLocation(a.TimeZone); err != nil || len(a.TimeZone) > 64 {
 				v.Add(at+".account.time_zone", "%q is not an IANA time zone name", a.TimeZone)
 			}
+		}
+		if r := a.HomeRegion; r != nil && *r != "" && !phone.IsRegion(*r) {
+			v.Add(at+".account.home_region", "%q is not a region code of the numbering plans: an upper-case ISO 3166 code such as \"RU\", or empty for none", clipRegion(*r))
 		}
 	}
 	if len(s.Channels) > 1000 {

@@ -231,7 +231,11 @@ func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSetti
 			crm = accountsettings.CrmKindNATIVE
 		}
 	}
-	err = tx.AccountSettings.Update().
+	u := tx.AccountSettings.Update()
+	if a.HomeRegion == nil {
+		u.ClearHomeRegion() // automatic, by convert_8_to_plus7
+	}
+	err = u.
 		SetCrmKind(crm).
 		SetSavedOnce(true).
 		SetSaveMessages(convert.EnumFromPB(a.SaveMessages, "SAVE_MESSAGES_MODE_", accountsettings.DefaultSaveMessages)).
@@ -239,6 +243,7 @@ func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSetti
 		SetNotifyManagersAllMessages(a.NotifyManagersAllMessages).
 		SetGlobalChatVisibility(convert.EnumFromPB(a.GlobalChatVisibility, "GLOBAL_CHAT_VISIBILITY_", accountsettings.DefaultGlobalChatVisibility)).
 		SetTimeZone(a.TimeZone).
+		SetNillableHomeRegion(a.HomeRegion).
 		Exec(ctx)
 	if err != nil {
 		return err

@@ -131,6 +131,7 @@ func (s *Service) DeleteIntegration(ctx context.Context, req *pb.DeleteIntegrati
 			SetNotifyManagersAllMessages(accountsettings.DefaultNotifyManagersAllMessages).
 			SetGlobalChatVisibility(accountsettings.DefaultGlobalChatVisibility).
 			SetTimeZone(accountsettings.DefaultTimeZone).
+			ClearHomeRegion().
 			Exec(ctx)
 		if err != nil {
 			return err

@@ -49,7 +49,8 @@ func TestDefaults(t *testing.T) {
 		}
 		a := s.Account
 		if a.SaveMessages != pb.SaveMessagesMode_SAVE_MESSAGES_MODE_HOURLY || !a.Convert_8ToPlus7 || a.NotifyManagersAllMessages ||
-			a.GlobalChatVisibility != pb.GlobalChatVisibility_GLOBAL_CHAT_VISIBILITY_OWN || len(a.ChatAdminEmployeeIds) != 0 {
+			a.GlobalChatVisibility != pb.GlobalChatVisibility_GLOBAL_CHAT_VISIBILITY_OWN || len(a.ChatAdminEmployeeIds) != 0 ||
+			a.HomeRegion != nil { // automatic: RU while convert_8_to_plus7 is on
 			t.Fatalf("account defaults: %v", a)
 		}
 		ch, err := admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WABA, Name: "Main"})
@@ -115,7 +116,8 @@ func everything(s *pb.IntegrationSettings, co *Company, pipelines *pb.ListPipeli
 		DefaultOutgoingChannels: []*pb.DefaultOutgoingChannel{
 			{EmployeeId: co.Employees["Tony Stark"], ChannelId: co.Channels["Telegram Support"]},
 		},
-		TimeZone: "Europe/Moscow",
+		TimeZone:   "Europe/Moscow",
+		HomeRegion: proto.String("KZ"),
 	}
 	p := pipelines.Pipelines[0]
 	for _, cs := range s.Channels {
@@ -183,6 +185,23 @@ func TestUpdateRoundTrip(t *testing.T) {
 					t.Fatal("revision did not move")
 				}
 			})
+		}
+	})
+}
+
+// TestHomeRegionSetting: unset is automatic and stays unset; the empty
+// string (none: read as international) and a region are kept as sent.
+func TestHomeRegionSetting(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		admin := env.Admin()
+		for _, home := range []*string{proto.String(""), proto.String("BR"), nil, proto.String("RU")} {
+			saved := UpdateSettings(t, admin, func(s *pb.IntegrationSettings) { s.Account.HomeRegion = home })
+			for _, a := range []*pb.AccountSettings{saved.Account, get(t, admin).Account} {
+				if (a.HomeRegion == nil) != (home == nil) || (home != nil && *a.HomeRegion != *home) {
+					t.Fatalf("home region %v came back as %v", home, a.HomeRegion)
+				}
+			}
 		}
 	})
 }
@@ -309,6 +328,9 @@ func TestValidation(t *testing.T) {
 			{"save messages unknown", func(s *pb.IntegrationSettings) { s.Account.SaveMessages = 42 }, "settings.account.save_messages"},
 			{"visibility unknown", func(s *pb.IntegrationSettings) { s.Account.GlobalChatVisibility = 9 }, "settings.account.global_chat_visibility"},
 			{"time zone unknown", func(s *pb.IntegrationSettings) { s.Account.TimeZone = "Mars/Olympus" }, "settings.account.time_zone"},
+			{"home region unknown", func(s *pb.IntegrationSettings) { s.Account.HomeRegion = proto.String("XX") }, "settings.account.home_region"},
+			{"home region not a code", func(s *pb.IntegrationSettings) { s.Account.HomeRegion = proto.String("Russia") }, "settings.account.home_region"},
+			{"home region lower case", func(s *pb.IntegrationSettings) { s.Account.HomeRegion = proto.String("ru") }, "settings.account.home_region"},
 			{"chat admin bad id", func(s *pb.IntegrationSettings) { s.Account.ChatAdminEmployeeIds = []string{"x"} }, "settings.account.chat_admin_employee_ids[0]"},
 			{"chat admin twice", func(s *pb.IntegrationSettings) {
 				s.Account.ChatAdminEmployeeIds = []string{co.Employees["Tony Stark"], co.Employees["Tony Stark"]}
@@ -443,12 +465,13 @@ func TestDeleteAndRefresh(t *testing.T) {
 			t.Fatalf("refresh after deactivation: %v", rep)
 		}
 
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) { s.Account.HomeRegion = proto.String("CN") })
 		before := get(t, admin)
 		res, err := admin.Integration.DeleteIntegration(ctx, &pb.DeleteIntegrationRequest{Revision: before.Revision})
 		NoErr(t, err)
 		s := res.Settings
 		if s.Connected || s.CrmKind != pb.CrmKind_CRM_KIND_UNSPECIFIED || s.Revision != before.Revision+1 || s.TestMessageAvailable ||
-			len(s.Account.DefaultOutgoingChannels) != 0 {
+			len(s.Account.DefaultOutgoingChannels) != 0 || s.Account.HomeRegion != nil {
 			t.Fatalf("after delete: %v", s)
 		}
 		for _, cs := range s.Channels {

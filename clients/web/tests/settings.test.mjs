@@ -91,7 +91,12 @@ test("every setting can be changed, saved, and is kept after a reload", async ()
   // For all channels.
   await T("account-save-messages").selectOption(String(SaveMessagesMode.DAILY));
   await T("account-time-zone").fill("Europe/Moscow");
+  // The home region starts automatic, Russian while 8 means +7.
+  assert.equal(await T("account-home-region").inputValue(), "auto");
+  assert.match(await T("account-home-region").locator("option:checked").textContent(), /Automatic: Russia \(RU\)/);
   await T("account-convert-8").uncheck();
+  assert.match(await T("account-home-region").locator("option:checked").textContent(), /Automatic: none/);
+  await T("account-home-region").selectOption("KZ");
   await T("account-notify-managers").check();
   await T("account-visibility").selectOption(String(GlobalChatVisibility.ALL));
   await T(`chat-admin-${alfred}`).check();
@@ -145,6 +150,7 @@ test("every setting can be changed, saved, and is kept after a reload", async ()
   assert.equal(a.saveMessages, SaveMessagesMode.DAILY);
   assert.equal(a.timeZone, "Europe/Moscow");
   assert.equal(a.convert8ToPlus7, false);
+  assert.equal(a.homeRegion, "KZ");
   assert.equal(a.notifyManagersAllMessages, true);
   assert.equal(a.globalChatVisibility, GlobalChatVisibility.ALL);
   assert.deepEqual([...a.chatAdminEmployeeIds].sort(), [alfred, diana].sort());
@@ -190,6 +196,8 @@ test("every setting can be changed, saved, and is kept after a reload", async ()
   assert.equal(await T("account-save-messages").inputValue(), String(SaveMessagesMode.DAILY));
   assert.equal(await T("account-time-zone").inputValue(), "Europe/Moscow");
   assert.equal(await T("account-convert-8").isChecked(), false);
+  assert.equal(await T("account-home-region").inputValue(), "KZ");
+  assert.match(await T("account-home-region").locator("option:checked").textContent(), /Kazakhstan \(KZ\)/);
   assert.equal(await T("account-notify-managers").isChecked(), true);
   assert.equal(await T("account-visibility").inputValue(), String(GlobalChatVisibility.ALL));
   assert.equal(await T(`chat-admin-${alfred}`).isChecked(), true);
@@ -221,6 +229,37 @@ test("every setting can be changed, saved, and is kept after a reload", async ()
   assert.equal(await T(`default-${constantine}-none`).isChecked(), true);
   assert.equal(await T("dirty-indicator").count(), 0);
   await screenshot(page, "settings-saved", { fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the home region is automatic, none, or a region", async () => {
+  const { page, context, errors } = await openSettings();
+  const T = (id) => page.getByTestId(id);
+  const region = T("account-home-region");
+
+  await region.selectOption("");
+  await T("save").click();
+  await expectStatus(page, /Saved \(revision \d+\)/);
+  assert.equal((await settingsNow()).account.homeRegion, "", "none: read as international");
+
+  await region.selectOption("auto");
+  await T("account-convert-8").check();
+  assert.match(await region.locator("option:checked").textContent(), /Automatic: Russia \(RU\)/);
+  await T("save").click();
+  await expectStatus(page, /Saved \(revision \d+\)/);
+  let a = (await settingsNow()).account;
+  assert.equal(a.homeRegion, undefined, "automatic is unset");
+  assert.equal(a.convert8ToPlus7, true);
+
+  // A region saved elsewhere is shown as it is.
+  const theirs = clone(IntegrationSettingsSchema, await settingsNow());
+  theirs.account.homeRegion = "BR";
+  theirs.account.convert8ToPlus7 = false;
+  await server.api.integration.updateIntegrationSettings({ settings: theirs });
+  await page.reload();
+  await T("settings-view").waitFor();
+  assert.equal(await region.inputValue(), "BR");
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -136,7 +136,8 @@ type AccountSettings struct {
 	SaveMessages SaveMessagesMode `protobuf:"varint,1,opt,name=save_messages,json=saveMessages,proto3,enum=switchboard.v1.SaveMessagesMode" json:"save_messages,omitempty"`
 	// Read an 11-digit number starting with 8 as Russian (+7). Turn off for
 	// clients from Asia, whose numbers are then read as international
-	// ("8613812345678" is +86). Default true.
+	// ("8613812345678" is +86). Default true. While home_region is unset it
+	// also decides that: RU when on, none when off.
 	Convert_8ToPlus7 bool `protobuf:"varint,2,opt,name=convert_8_to_plus7,json=convert8ToPlus7,proto3" json:"convert_8_to_plus7,omitempty"`
 	// Push every MANAGER member of a channel about every incoming message there
 	// and post every message to the general chat. Default false.
@@ -153,7 +154,19 @@ type AccountSettings struct {
 	DefaultOutgoingChannels []*DefaultOutgoingChannel `protobuf:"bytes,6,rep,name=default_outgoing_channels,json=defaultOutgoingChannels,proto3" json:"default_outgoing_channels,omitempty"`
 	// IANA time zone name used for DAILY saving, for example "Europe/Moscow".
 	// Empty means UTC.
-	TimeZone      string `protobuf:"bytes,7,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	TimeZone string `protobuf:"bytes,7,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// The home region: the numbering plan that reads a phone number written
+	// without "+" or "00" (a sender, a contact imported from the CRM, any
+	// phone an API takes). An ISO 3166-1 region code in upper case, one of
+	// libphonenumber's ("RU", "KZ", "BR"): in RU, "916 123-45-67" and
+	// "8 916 123-45-67" are both +79161234567. The empty string means none:
+	// such numbers are read as international ("8613812345678" is +86).
+	//
+	// Unset (the default) means automatic: RU while convert_8_to_plus7 is on,
+	// none while it is off. Reads return it as stored: unset when automatic.
+	// A region libphonenumber does not know is INVALID_ARGUMENT with a field
+	// violation on settings.account.home_region.
+	HomeRegion    *string `protobuf:"bytes,8,opt,name=home_region,json=homeRegion,proto3,oneof" json:"home_region,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -233,6 +246,13 @@ func (x *AccountSettings) GetDefaultOutgoingChannels() []*DefaultOutgoingChannel
 func (x *AccountSettings) GetTimeZone() string {
 	if x != nil {
 		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *AccountSettings) GetHomeRegion() string {
+	if x != nil && x.HomeRegion != nil {
+		return *x.HomeRegion
 	}
 	return ""
 }
@@ -1303,7 +1323,7 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\bchannels\x18\x05 \x03(\v2\x1f.switchboard.v1.ChannelSettingsR\bchannels\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x124\n" +
-	"\x16test_message_available\x18\a \x01(\bR\x14testMessageAvailable\"\xda\x03\n" +
+	"\x16test_message_available\x18\a \x01(\bR\x14testMessageAvailable\"\x90\x04\n" +
 	"\x0fAccountSettings\x12E\n" +
 	"\rsave_messages\x18\x01 \x01(\x0e2 .switchboard.v1.SaveMessagesModeR\fsaveMessages\x12+\n" +
 	"\x12convert_8_to_plus7\x18\x02 \x01(\bR\x0fconvert8ToPlus7\x12?\n" +
@@ -1311,7 +1331,10 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\x16global_chat_visibility\x18\x04 \x01(\x0e2$.switchboard.v1.GlobalChatVisibilityR\x14globalChatVisibility\x125\n" +
 	"\x17chat_admin_employee_ids\x18\x05 \x03(\tR\x14chatAdminEmployeeIds\x12b\n" +
 	"\x19default_outgoing_channels\x18\x06 \x03(\v2&.switchboard.v1.DefaultOutgoingChannelR\x17defaultOutgoingChannels\x12\x1b\n" +
-	"\ttime_zone\x18\a \x01(\tR\btimeZone\"X\n" +
+	"\ttime_zone\x18\a \x01(\tR\btimeZone\x12$\n" +
+	"\vhome_region\x18\b \x01(\tH\x00R\n" +
+	"homeRegion\x88\x01\x01B\x0e\n" +
+	"\f_home_region\"X\n" +
 	"\x16DefaultOutgoingChannel\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
 	"employeeId\x12\x1d\n" +
@@ -1481,6 +1504,7 @@ func file_switchboard_v1_integration_proto_init() {
 	}
 	file_switchboard_v1_common_proto_init()
 	file_switchboard_v1_routing_proto_init()
+	file_switchboard_v1_integration_proto_msgTypes[1].OneofWrappers = []any{}
 	file_switchboard_v1_integration_proto_msgTypes[5].OneofWrappers = []any{
 		(*NewClientEntity_Deal)(nil),
 		(*NewClientEntity_Lead)(nil),

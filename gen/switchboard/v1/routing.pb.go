@@ -1128,9 +1128,12 @@ type isRouteIncomingMessageRequest_Sender interface {
 }
 
 type RouteIncomingMessageRequest_SenderPhone struct {
-	// Phone number in any common notation ("8 (916) 123-45-67",
-	// "+7 916 123 45 67", "79161234567"); normalized to E.164 by the
-	// account's convert_8_to_plus7 setting.
+	// Phone number in any notation libphonenumber reads ("8 (916) 123-45-67",
+	// "+7 916 123 45 67", "79161234567", no-break spaces, any dash), up to
+	// 64 characters; normalized to E.164, a number without "+" or "00" in
+	// the account's home_region (see AccountSettings). A messenger's legacy
+	// form of a number (WhatsApp's Brazilian mobiles without the ninth
+	// digit) is the same client. Not a phone number: INVALID_ARGUMENT.
 	SenderPhone string `protobuf:"bytes,2,opt,name=sender_phone,json=senderPhone,proto3,oneof"`
 }
 

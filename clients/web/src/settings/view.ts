@@ -21,6 +21,7 @@ import {
   SaveMessagesMode,
   GlobalChatVisibility,
   timestampDate,
+  type AccountSettings,
   type ChannelSettings,
   type Employee,
   type FieldViolation,
@@ -574,6 +575,7 @@ export class SettingsView {
             String(a.globalChatVisibility || GlobalChatVisibility.OWN),
           ),
         ),
+        this.renderHomeRegion(a),
         h(
           "div",
           { class: "checks" },
@@ -630,6 +632,42 @@ export class SettingsView {
             this.employeeName(e.id),
           ),
         ),
+      ),
+    );
+  }
+
+  /**
+   * The home region: unset is automatic (RU while 8 means +7, else none),
+   * "" is none, a code is that region's numbering plan.
+   */
+  private renderHomeRegion(a: AccountSettings): HTMLElement {
+    const auto = a.convert8ToPlus7 ? "Russia (RU)" : "none";
+    const codes = a.homeRegion && !L.homeRegions.includes(a.homeRegion) ? [a.homeRegion, ...L.homeRegions] : L.homeRegions;
+    const regions = codes.map((c) => ({ value: c, label: L.regionLabel(c) })).sort((x, y) => x.label.localeCompare(y.label));
+    return h(
+      "label",
+      {
+        title:
+          "How a phone number written without + or 00 is read (senders, CRM contacts, API calls). " +
+          "Automatic follows “Read numbers starting with 8 as +7”: Russia while it is on, none (international) while off.",
+      },
+      "Home region for numbers without a country code",
+      select(
+        {
+          "data-testid": "account-home-region",
+          "data-field": "settings.account.home_region",
+          onchange: (e: Event) => {
+            const v = (e.target as HTMLSelectElement).value;
+            a.homeRegion = v === "auto" ? undefined : v;
+            this.changed();
+          },
+        },
+        [
+          { value: "auto", label: `Automatic: ${auto}` },
+          { value: "", label: "None: read them as international" },
+          ...regions,
+        ],
+        a.homeRegion ?? "auto",
       ),
     );
   }
