@@ -59,6 +59,7 @@ type LatencyResult struct {
 	P50, P99  time.Duration
 	// RouteP50 and RouteP99 are of the routing call alone.
 	RouteP50, RouteP99 time.Duration
+	lat                []time.Duration // sorted, for merging
 }
 
 // Notify opens Streams Subscribe streams (one per employee) on a server run
@@ -250,7 +251,7 @@ func measureLatency(ctx context.Context, c *client.Clients, f *fixture, rate int
 		return true
 	})
 	slices.Sort(lat)
-	lr := LatencyResult{Offered: rate, Routed: int(routed.Load()), Delivered: len(lat), Achieved: float64(routed.Load()) / elapsed.Seconds()}
+	lr := LatencyResult{Offered: rate, Routed: int(routed.Load()), Delivered: len(lat), Achieved: float64(routed.Load()) / elapsed.Seconds(), lat: lat}
 	if len(lat) > 0 {
 		lr.P50, lr.P99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}

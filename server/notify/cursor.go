@@ -10,8 +10,8 @@ import (
 
 // Cursor is a position in the decision log. Rows are ordered by (Pos, ID).
 // On PostgreSQL Pos is the log position of the transaction that wrote the
-// row, taken from the log's head as its last write and held until its
-// commit, so positions become visible in order (rows stored before
+// row, taken under the log's lock (held until its commit) as its last
+// write, so positions become visible in order (rows stored before
 // positions existed carry their transaction's id, which every position
 // follows). On SQLite Pos is 0 and IDs alone give the commit order (one
 // writer at a time).

@@ -38,7 +38,7 @@ type Decision struct {
 
 // Record stores decisions in the transaction tx, in order, and returns them
 // as the API shows them. On PostgreSQL it takes the transaction's next log
-// position (store.NextLogPositionSQL) and so holds the log's head until
+// position (store.NextLogPositionSQL) and so holds the log's lock until
 // the transaction ends: call it as the transaction's last write.
 func Record(ctx context.Context, st *store.Store, tx *ent.Tx, ds []Decision) ([]*pb.NotificationDecision, error) {
 	if len(ds) == 0 {

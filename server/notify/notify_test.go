@@ -608,7 +608,7 @@ func TestStreamEndsOnRevocation(t *testing.T) {
 }
 
 // TestOlderTransactionHoldsBackNewer: SPEC §6 (no gap) — on PostgreSQL a
-// transaction that stored decisions holds the log's head until it ends: a
+// transaction that stored decisions holds the log's lock until it ends: a
 // newer one's decisions come after it and are not handed out before it
 // commits; then readers and streams get both, in log order, exactly once.
 func TestOlderTransactionHoldsBackNewer(t *testing.T) {

@@ -260,7 +260,7 @@ func (r *Router) storeEnt(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Mess
 // the client's responsible is still $13), inserts the message and then its
 // pushes (given as parallel arrays, in order) at the transaction's next log position, and returns the
 // message's id with each push's id and position, and whether the
-// responsible was set. Taking the log position locks the log's head until
+// responsible was set. Taking the log position takes the log's lock until
 // the commit, so this is the transaction's last statement.
 const storeSQL = `WITH moved AS (
 	UPDATE distribution_cursors SET last_employee_id = $3, streak = $4, assigned = assigned + 1
@@ -272,7 +272,7 @@ resp AS (
 m AS (
 	INSERT INTO messages (account_id, created_at, chat_id, direction, text, attachments, gateway_message_id, decision)
 	VALUES ($1, $2, $7, 'IN', $8, $9, $10, $11) RETURNING id),
-pos AS (UPDATE notification_log_head SET position = position + 1 WHERE id = 1 AND $12 RETURNING position),
+pos AS (` + store.NextLogPositionSQL + ` WHERE $12),
 n AS (
 	INSERT INTO notifications (account_id, created_at, txid, employee_id, reason, chat_id, contact_id, contact_name,
 		channel_id, channel_name, channel_kind, message_id, preview, explanation)

@@ -195,30 +195,32 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if s.Dialect == dialect.Postgres {
 		if _, err := s.DB.ExecContext(ctx, logHeadSQL); err != nil {
-			return fmt.Errorf("migrate schema: the log head: %w", err)
+			return fmt.Errorf("migrate schema: the log position: %w", err)
 		}
 	}
 	return nil
 }
 
-// logHeadSQL creates the push-decision log's head on PostgreSQL: one row
-// holding the last position given out. A transaction that stores decisions
-// takes the next position by updating the row as its last statement and
-// holds the row's lock until it commits, so positions become visible in
-// order: a reader never sees a position appear behind one it has read, and
-// nothing but another decision-writing transaction's commit delays it (see
-// docs/ARCHITECTURE.md). The first position follows every transaction id
-// the log used before positions, so cursors given out earlier stay ordered.
-const logHeadSQL = `CREATE TABLE IF NOT EXISTS notification_log_head (
-	id int PRIMARY KEY CHECK (id = 1),
-	position bigint NOT NULL);
-INSERT INTO notification_log_head (id, position)
-SELECT 1, GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications))
-ON CONFLICT (id) DO NOTHING`
+// logHeadSQL creates the push-decision log's position sequence on
+// PostgreSQL. A transaction that stores decisions takes the log's lock
+// (a transaction-level advisory lock, one per schema) and the next
+// position in its last statement, and holds the lock until it commits, so
+// positions become visible in order: a reader never sees a position appear
+// behind one it has read, and nothing but another decision-writing
+// transaction's commit delays it (see docs/ARCHITECTURE.md). A sequence
+// and an advisory lock leave no row versions behind, so a long transaction
+// elsewhere cannot make taking a position slower. The first position
+// follows every transaction id the log used before positions, so cursors
+// given out earlier stay ordered.
+const logHeadSQL = `CREATE SEQUENCE IF NOT EXISTS notification_position;
+SELECT setval('notification_position', s.m) FROM (
+	SELECT GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications)) AS m) s
+WHERE s.m > (SELECT last_value FROM notification_position)`
 
-// NextLogPositionSQL is the common table expression that takes a
-// transaction's next log position (PostgreSQL): name it "pos" in a WITH.
-const NextLogPositionSQL = `UPDATE notification_log_head SET position = position + 1 WHERE id = 1 RETURNING position`
+// NextLogPositionSQL takes the log's lock and the transaction's next log
+// position (PostgreSQL), as a query with one column, "position".
+const NextLogPositionSQL = `SELECT nextval('notification_position') AS position
+	FROM pg_advisory_xact_lock(hashtext(current_schema() || '.notification_position')) AS l`
 
 // Close closes the database.
 func (s *Store) Close() error { return s.Ent.Close() }
