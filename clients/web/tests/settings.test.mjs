@@ -358,6 +358,19 @@ test("a weight out of range is shown next to its input", async () => {
   await screenshot(page, "field-error");
   assert.equal((await settingsNow()).revision, s.revision, "nothing was saved");
 
+  // 0 would be read by the API as "the default, 1": the page refuses it
+  // next to the input and keeps what was typed, as it does an empty input.
+  for (const typed of ["0", ""]) {
+    await input.fill(typed);
+    await T("save").click();
+    const e = page.locator(`[data-testid="field-error"][data-error-for="${path}"]`);
+    await e.first().waitFor();
+    assert.match(await e.first().textContent(), /between 1 and 100/);
+    assert.equal(await input.inputValue(), typed, "what was typed stays");
+    await expectStatus(page, /one field needs fixing/);
+    assert.equal((await settingsNow()).revision, s.revision, "nothing was saved");
+  }
+
   await input.fill("3");
   await T("save").click();
   await expectStatus(page, /Saved/);

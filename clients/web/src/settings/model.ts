@@ -10,6 +10,7 @@ import {
   type ChannelMember,
   type ChannelSettings,
   type Employee,
+  type FieldViolation,
   type IntegrationSettings,
 } from "@switchboard/sdk";
 
@@ -123,9 +124,38 @@ export function setChatAdmin(s: IntegrationSettings, employeeId: string, on: boo
   a.chatAdminEmployeeIds = ids;
 }
 
-/** Parses a weight input; anything that is not a whole number is sent as is for the server to name. */
+/** Marks a weight input that holds no whole number (empty, "abc", "1.5"). */
+export const NOT_A_WEIGHT = -1;
+
+/**
+ * Parses a weight input as typed: a whole number as it is (0 too: the API
+ * would read 0 as "the default, 1", so the page refuses it before saving),
+ * anything else NOT_A_WEIGHT.
+ */
 export function parseWeight(text: string): number {
-  const n = Number(text.trim());
-  if (!Number.isFinite(n) || !Number.isInteger(n)) return -1;
+  const t = text.trim();
+  const n = Number(t);
+  if (t === "" || !Number.isFinite(n) || !Number.isInteger(n)) return NOT_A_WEIGHT;
   return Math.max(-2147483648, Math.min(2147483647, n));
+}
+
+/** What a weight input shows: the number, or empty when none was typed. */
+export function weightText(w: number): string {
+  return w === NOT_A_WEIGHT ? "" : String(w);
+}
+
+/** The weights of a draft that may not be sent: not a whole number in 1..100. */
+export function weightViolations(s: IntegrationSettings): FieldViolation[] {
+  const out: FieldViolation[] = [];
+  s.channels.forEach((c, ci) =>
+    c.members.forEach((m, mi) => {
+      if (m.weight >= 1 && m.weight <= 100) return;
+      out.push({
+        field: `settings.channels[${ci}].members[${mi}].weight`,
+        description:
+          m.weight === NOT_A_WEIGHT ? "enter a whole number between 1 and 100" : `must be between 1 and 100, got ${m.weight}`,
+      });
+    }),
+  );
+  return out;
 }

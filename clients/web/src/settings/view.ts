@@ -137,6 +137,18 @@ export class SettingsView {
   async save(): Promise<boolean> {
     const draft = this.draft;
     if (!draft || this.busy) return false;
+    // A weight the user typed is sent only if it is one: 0, empty or
+    // out of range is refused here, next to its input, never replaced.
+    const local = M.weightViolations(draft);
+    if (local.length) {
+      this.violations = local;
+      this.banner = {
+        kind: "error",
+        text: `Not saved: ${local.length === 1 ? "one field needs" : `${local.length} fields need`} fixing — see the marked fields.`,
+      };
+      this.render();
+      return false;
+    }
     this.busy = true;
     this.violations = [];
     this.banner = { kind: "info", text: "Saving…" };
@@ -981,10 +993,10 @@ export class SettingsView {
           "aria-label": "Weight",
           "data-testid": t("weight"),
           "data-field": `${path}.weight`,
-          value: m.weight || 1,
+          value: M.weightText(m.weight),
           oninput: (e: Event) => {
             const text = (e.target as HTMLInputElement).value;
-            m.weight = text.trim() === "" ? 0 : M.parseWeight(text);
+            m.weight = M.parseWeight(text);
             this.dirtyChanged();
           },
         }),
