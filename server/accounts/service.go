@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -149,7 +150,13 @@ func (s *Service) CreateEmployeeToken(ctx context.Context, req *pb.CreateEmploye
 func (s *Service) ListEmployeeTokens(ctx context.Context, req *pb.ListEmployeeTokensRequest) (*pb.ListEmployeeTokensResponse, error) {
 	q := s.st.Ent.Credential.Query().Where(credential.KindEQ(credential.KindEMPLOYEE_TOKEN))
 	if req.EmployeeId != "" {
-		q = q.Where(credential.EmployeeID(ids.Value(req.EmployeeId)))
+		// An employee that is not the account's is not found, whether it
+		// exists elsewhere or nowhere (SPEC §9).
+		eid := ids.Value(req.EmployeeId)
+		if ok, err := s.st.Ent.Employee.Query().Where(employee.ID(eid)).Exist(ctx); err != nil || !ok {
+			return nil, cmp.Or(err, error(errs.NotFound("employee", req.EmployeeId)))
+		}
+		q = q.Where(credential.EmployeeID(eid))
 	}
 	cs, err := q.Order(ent.Asc(credential.FieldID)).All(ctx)
 	if err != nil {

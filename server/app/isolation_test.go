@@ -156,7 +156,11 @@ func TestTenantIsolation(t *testing.T) {
 			WantViolations(t, err, "settings.channels[2].channel_id")
 
 			// Lists show only the caller's own things.
-			toks, err := in.Account.ListEmployeeTokens(ctx, &pb.ListEmployeeTokensRequest{EmployeeId: emp})
+			_, err = in.Account.ListEmployeeTokens(ctx, &pb.ListEmployeeTokensRequest{EmployeeId: emp})
+			WantCode(t, err, connect.CodeNotFound)
+			_, err = in.Account.ListEmployeeTokens(ctx, &pb.ListEmployeeTokensRequest{EmployeeId: "987654"})
+			WantCode(t, err, connect.CodeNotFound)
+			toks, err := in.Account.ListEmployeeTokens(ctx, &pb.ListEmployeeTokensRequest{})
 			NoErr(t, err)
 			emps, err := in.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{IncludeDeactivated: true})
 			NoErr(t, err)
@@ -164,7 +168,7 @@ func TestTenantIsolation(t *testing.T) {
 			NoErr(t, err)
 			keys, err := in.Account.ListApiKeys(ctx, &pb.ListApiKeysRequest{})
 			NoErr(t, err)
-			if len(toks.EmployeeTokens) != 0 || len(emps.Employees) != 6 || len(chs.Channels) != 2 || len(keys.ApiKeys) != 1 {
+			if len(toks.EmployeeTokens) != 1 || toks.EmployeeTokens[0].EmployeeId != intruderCo.Employees["Bruce Wayne"] || len(emps.Employees) != 6 || len(chs.Channels) != 2 || len(keys.ApiKeys) != 1 {
 				t.Fatalf("intruder sees foreign data: tokens %v, employees %d, channels %d, keys %d",
 					toks.EmployeeTokens, len(emps.Employees), len(chs.Channels), len(keys.ApiKeys))
 			}
