@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/ent/crmconnection"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/ent/employee"
@@ -53,6 +54,8 @@ type Client struct {
 	Contact *ContactClient
 	// Credential is the client for interacting with the Credential builders.
 	Credential *CredentialClient
+	// CrmConnection is the client for interacting with the CrmConnection builders.
+	CrmConnection *CrmConnectionClient
 	// Deal is the client for interacting with the Deal builders.
 	Deal *DealClient
 	// DistributionCursor is the client for interacting with the DistributionCursor builders.
@@ -87,6 +90,7 @@ func (c *Client) init() {
 	c.Chat = NewChatClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Credential = NewCredentialClient(c.config)
+	c.CrmConnection = NewCrmConnectionClient(c.config)
 	c.Deal = NewDealClient(c.config)
 	c.DistributionCursor = NewDistributionCursorClient(c.config)
 	c.Employee = NewEmployeeClient(c.config)
@@ -194,6 +198,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Chat:               NewChatClient(cfg),
 		Contact:            NewContactClient(cfg),
 		Credential:         NewCredentialClient(cfg),
+		CrmConnection:      NewCrmConnectionClient(cfg),
 		Deal:               NewDealClient(cfg),
 		DistributionCursor: NewDistributionCursorClient(cfg),
 		Employee:           NewEmployeeClient(cfg),
@@ -228,6 +233,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Chat:               NewChatClient(cfg),
 		Contact:            NewContactClient(cfg),
 		Credential:         NewCredentialClient(cfg),
+		CrmConnection:      NewCrmConnectionClient(cfg),
 		Deal:               NewDealClient(cfg),
 		DistributionCursor: NewDistributionCursorClient(cfg),
 		Employee:           NewEmployeeClient(cfg),
@@ -266,8 +272,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.AccountSettings, c.Channel, c.ChannelMember, c.Chat, c.Contact,
-		c.Credential, c.Deal, c.DistributionCursor, c.Employee, c.LeadStatus,
-		c.Message, c.Notification, c.Pipeline, c.Stage,
+		c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor, c.Employee,
+		c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
 	} {
 		n.Use(hooks...)
 	}
@@ -278,8 +284,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.AccountSettings, c.Channel, c.ChannelMember, c.Chat, c.Contact,
-		c.Credential, c.Deal, c.DistributionCursor, c.Employee, c.LeadStatus,
-		c.Message, c.Notification, c.Pipeline, c.Stage,
+		c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor, c.Employee,
+		c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -302,6 +308,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Contact.mutate(ctx, m)
 	case *CredentialMutation:
 		return c.Credential.mutate(ctx, m)
+	case *CrmConnectionMutation:
+		return c.CrmConnection.mutate(ctx, m)
 	case *DealMutation:
 		return c.Deal.mutate(ctx, m)
 	case *DistributionCursorMutation:
@@ -1439,6 +1447,141 @@ func (c *CredentialClient) mutate(ctx context.Context, m *CredentialMutation) (V
 		return (&CredentialDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Credential mutation op: %q", m.Op())
+	}
+}
+
+// CrmConnectionClient is a client for the CrmConnection schema.
+type CrmConnectionClient struct {
+	config
+}
+
+// NewCrmConnectionClient returns a client for the CrmConnection from the given config.
+func NewCrmConnectionClient(c config) *CrmConnectionClient {
+	return &CrmConnectionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `crmconnection.Hooks(f(g(h())))`.
+func (c *CrmConnectionClient) Use(hooks ...Hook) {
+	c.hooks.CrmConnection = append(c.hooks.CrmConnection, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `crmconnection.Intercept(f(g(h())))`.
+func (c *CrmConnectionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CrmConnection = append(c.inters.CrmConnection, interceptors...)
+}
+
+// Create returns a builder for creating a CrmConnection entity.
+func (c *CrmConnectionClient) Create() *CrmConnectionCreate {
+	mutation := newCrmConnectionMutation(c.config, OpCreate)
+	return &CrmConnectionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CrmConnection entities.
+func (c *CrmConnectionClient) CreateBulk(builders ...*CrmConnectionCreate) *CrmConnectionCreateBulk {
+	return &CrmConnectionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CrmConnectionClient) MapCreateBulk(slice any, setFunc func(*CrmConnectionCreate, int)) *CrmConnectionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CrmConnectionCreateBulk{err: fmt.Errorf("calling to CrmConnectionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CrmConnectionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CrmConnectionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CrmConnection.
+func (c *CrmConnectionClient) Update() *CrmConnectionUpdate {
+	mutation := newCrmConnectionMutation(c.config, OpUpdate)
+	return &CrmConnectionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CrmConnectionClient) UpdateOne(_m *CrmConnection) *CrmConnectionUpdateOne {
+	mutation := newCrmConnectionMutation(c.config, OpUpdateOne, withCrmConnection(_m))
+	return &CrmConnectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CrmConnectionClient) UpdateOneID(id int64) *CrmConnectionUpdateOne {
+	mutation := newCrmConnectionMutation(c.config, OpUpdateOne, withCrmConnectionID(id))
+	return &CrmConnectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CrmConnection.
+func (c *CrmConnectionClient) Delete() *CrmConnectionDelete {
+	mutation := newCrmConnectionMutation(c.config, OpDelete)
+	return &CrmConnectionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CrmConnectionClient) DeleteOne(_m *CrmConnection) *CrmConnectionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CrmConnectionClient) DeleteOneID(id int64) *CrmConnectionDeleteOne {
+	builder := c.Delete().Where(crmconnection.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CrmConnectionDeleteOne{builder}
+}
+
+// Query returns a query builder for CrmConnection.
+func (c *CrmConnectionClient) Query() *CrmConnectionQuery {
+	return &CrmConnectionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCrmConnection},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CrmConnection entity by its id.
+func (c *CrmConnectionClient) Get(ctx context.Context, id int64) (*CrmConnection, error) {
+	return c.Query().Where(crmconnection.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CrmConnectionClient) GetX(ctx context.Context, id int64) *CrmConnection {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CrmConnectionClient) Hooks() []Hook {
+	hooks := c.hooks.CrmConnection
+	return append(hooks[:len(hooks):len(hooks)], crmconnection.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CrmConnectionClient) Interceptors() []Interceptor {
+	inters := c.inters.CrmConnection
+	return append(inters[:len(inters):len(inters)], crmconnection.Interceptors[:]...)
+}
+
+func (c *CrmConnectionClient) mutate(ctx context.Context, m *CrmConnectionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CrmConnectionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CrmConnectionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CrmConnectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CrmConnectionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CrmConnection mutation op: %q", m.Op())
 	}
 }
 
@@ -2622,13 +2765,13 @@ func (c *StageClient) mutate(ctx context.Context, m *StageMutation) (Value, erro
 type (
 	hooks struct {
 		Account, AccountSettings, Channel, ChannelMember, Chat, Contact, Credential,
-		Deal, DistributionCursor, Employee, LeadStatus, Message, Notification,
-		Pipeline, Stage []ent.Hook
+		CrmConnection, Deal, DistributionCursor, Employee, LeadStatus, Message,
+		Notification, Pipeline, Stage []ent.Hook
 	}
 	inters struct {
 		Account, AccountSettings, Channel, ChannelMember, Chat, Contact, Credential,
-		Deal, DistributionCursor, Employee, LeadStatus, Message, Notification,
-		Pipeline, Stage []ent.Interceptor
+		CrmConnection, Deal, DistributionCursor, Employee, LeadStatus, Message,
+		Notification, Pipeline, Stage []ent.Interceptor
 	}
 )
 

@@ -36,6 +36,8 @@ type Contact struct {
 	ClaimedAt *time.Time `json:"claimed_at,omitempty"`
 	// IsTest holds the value of the "is_test" field.
 	IsTest bool `json:"is_test,omitempty"`
+	// CrmID holds the value of the "crm_id" field.
+	CrmID *string `json:"crm_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContactQuery when eager-loading is set.
 	Edges        ContactEdges `json:"edges"`
@@ -93,7 +95,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case contact.FieldID, contact.FieldAccountID, contact.FieldResponsibleID:
 			values[i] = new(sql.NullInt64)
-		case contact.FieldIdentity, contact.FieldPhone, contact.FieldHandle, contact.FieldName:
+		case contact.FieldIdentity, contact.FieldPhone, contact.FieldHandle, contact.FieldName, contact.FieldCrmID:
 			values[i] = new(sql.NullString)
 		case contact.FieldCreatedAt, contact.FieldClaimedAt:
 			values[i] = new(sql.NullTime)
@@ -173,6 +175,13 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field is_test", values[i])
 			} else if value.Valid {
 				_m.IsTest = value.Bool
+			}
+		case contact.FieldCrmID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_id", values[i])
+			} else if value.Valid {
+				_m.CrmID = new(string)
+				*_m.CrmID = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -255,6 +264,11 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_test=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsTest))
+	builder.WriteString(", ")
+	if v := _m.CrmID; v != nil {
+		builder.WriteString("crm_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

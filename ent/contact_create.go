@@ -135,6 +135,20 @@ func (_c *ContactCreate) SetNillableIsTest(v *bool) *ContactCreate {
 	return _c
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_c *ContactCreate) SetCrmID(v string) *ContactCreate {
+	_c.mutation.SetCrmID(v)
+	return _c
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableCrmID(v *string) *ContactCreate {
+	if v != nil {
+		_c.SetCrmID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ContactCreate) SetID(v int64) *ContactCreate {
 	_c.mutation.SetID(v)
@@ -277,6 +291,11 @@ func (_c *ContactCreate) check() error {
 	if _, ok := _c.mutation.IsTest(); !ok {
 		return &ValidationError{Name: "is_test", err: errors.New(`ent: missing required field "Contact.is_test"`)}
 	}
+	if v, ok := _c.mutation.CrmID(); ok {
+		if err := contact.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Contact.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -341,6 +360,10 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsTest(); ok {
 		_spec.SetField(contact.FieldIsTest, field.TypeBool, value)
 		_node.IsTest = value
+	}
+	if value, ok := _c.mutation.CrmID(); ok {
+		_spec.SetField(contact.FieldCrmID, field.TypeString, value)
+		_node.CrmID = &value
 	}
 	if nodes := _c.mutation.ResponsibleIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -527,6 +550,24 @@ func (u *ContactUpsert) UpdateIsTest() *ContactUpsert {
 	return u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (u *ContactUpsert) SetCrmID(v string) *ContactUpsert {
+	u.Set(contact.FieldCrmID, v)
+	return u
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateCrmID() *ContactUpsert {
+	u.SetExcluded(contact.FieldCrmID)
+	return u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *ContactUpsert) ClearCrmID() *ContactUpsert {
+	u.SetNull(contact.FieldCrmID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -679,6 +720,27 @@ func (u *ContactUpsertOne) SetIsTest(v bool) *ContactUpsertOne {
 func (u *ContactUpsertOne) UpdateIsTest() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateIsTest()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *ContactUpsertOne) SetCrmID(v string) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateCrmID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *ContactUpsertOne) ClearCrmID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearCrmID()
 	})
 }
 
@@ -1000,6 +1062,27 @@ func (u *ContactUpsertBulk) SetIsTest(v bool) *ContactUpsertBulk {
 func (u *ContactUpsertBulk) UpdateIsTest() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateIsTest()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *ContactUpsertBulk) SetCrmID(v string) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateCrmID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *ContactUpsertBulk) ClearCrmID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearCrmID()
 	})
 }
 

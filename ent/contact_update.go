@@ -128,6 +128,26 @@ func (_u *ContactUpdate) SetNillableIsTest(v *bool) *ContactUpdate {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *ContactUpdate) SetCrmID(v string) *ContactUpdate {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableCrmID(v *string) *ContactUpdate {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *ContactUpdate) ClearCrmID() *ContactUpdate {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
 // SetResponsible sets the "responsible" edge to the Employee entity.
 func (_u *ContactUpdate) SetResponsible(v *Employee) *ContactUpdate {
 	return _u.SetResponsibleID(v.ID)
@@ -250,6 +270,11 @@ func (_u *ContactUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Contact.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := contact.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Contact.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -288,6 +313,12 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.IsTest(); ok {
 		_spec.SetField(contact.FieldIsTest, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(contact.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(contact.FieldCrmID, field.TypeString)
 	}
 	if _u.mutation.ResponsibleCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -526,6 +557,26 @@ func (_u *ContactUpdateOne) SetNillableIsTest(v *bool) *ContactUpdateOne {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *ContactUpdateOne) SetCrmID(v string) *ContactUpdateOne {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableCrmID(v *string) *ContactUpdateOne {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *ContactUpdateOne) ClearCrmID() *ContactUpdateOne {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
 // SetResponsible sets the "responsible" edge to the Employee entity.
 func (_u *ContactUpdateOne) SetResponsible(v *Employee) *ContactUpdateOne {
 	return _u.SetResponsibleID(v.ID)
@@ -661,6 +712,11 @@ func (_u *ContactUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Contact.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := contact.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Contact.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -716,6 +772,12 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if value, ok := _u.mutation.IsTest(); ok {
 		_spec.SetField(contact.FieldIsTest, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(contact.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(contact.FieldCrmID, field.TypeString)
 	}
 	if _u.mutation.ResponsibleCleared() {
 		edge := &sqlgraph.EdgeSpec{

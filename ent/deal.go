@@ -38,6 +38,10 @@ type Deal struct {
 	State deal.State `json:"state,omitempty"`
 	// ClosedAt holds the value of the "closed_at" field.
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// CrmID holds the value of the "crm_id" field.
+	CrmID *string `json:"crm_id,omitempty"`
+	// CrmModified holds the value of the "crm_modified" field.
+	CrmModified int64 `json:"crm_modified,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DealQuery when eager-loading is set.
 	Edges        DealEdges `json:"edges"`
@@ -69,9 +73,9 @@ func (*Deal) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case deal.FieldID, deal.FieldAccountID, deal.FieldContactID, deal.FieldChannelID, deal.FieldPipelineID, deal.FieldStageID, deal.FieldLeadStatusID:
+		case deal.FieldID, deal.FieldAccountID, deal.FieldContactID, deal.FieldChannelID, deal.FieldPipelineID, deal.FieldStageID, deal.FieldLeadStatusID, deal.FieldCrmModified:
 			values[i] = new(sql.NullInt64)
-		case deal.FieldKind, deal.FieldState:
+		case deal.FieldKind, deal.FieldState, deal.FieldCrmID:
 			values[i] = new(sql.NullString)
 		case deal.FieldCreatedAt, deal.FieldClosedAt:
 			values[i] = new(sql.NullTime)
@@ -160,6 +164,19 @@ func (_m *Deal) assignValues(columns []string, values []any) error {
 				_m.ClosedAt = new(time.Time)
 				*_m.ClosedAt = value.Time
 			}
+		case deal.FieldCrmID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_id", values[i])
+			} else if value.Valid {
+				_m.CrmID = new(string)
+				*_m.CrmID = value.String
+			}
+		case deal.FieldCrmModified:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_modified", values[i])
+			} else if value.Valid {
+				_m.CrmModified = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -238,6 +255,14 @@ func (_m *Deal) String() string {
 		builder.WriteString("closed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.CrmID; v != nil {
+		builder.WriteString("crm_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("crm_modified=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CrmModified))
 	builder.WriteByte(')')
 	return builder.String()
 }

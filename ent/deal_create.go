@@ -131,6 +131,34 @@ func (_c *DealCreate) SetNillableClosedAt(v *time.Time) *DealCreate {
 	return _c
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_c *DealCreate) SetCrmID(v string) *DealCreate {
+	_c.mutation.SetCrmID(v)
+	return _c
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_c *DealCreate) SetNillableCrmID(v *string) *DealCreate {
+	if v != nil {
+		_c.SetCrmID(*v)
+	}
+	return _c
+}
+
+// SetCrmModified sets the "crm_modified" field.
+func (_c *DealCreate) SetCrmModified(v int64) *DealCreate {
+	_c.mutation.SetCrmModified(v)
+	return _c
+}
+
+// SetNillableCrmModified sets the "crm_modified" field if the given value is not nil.
+func (_c *DealCreate) SetNillableCrmModified(v *int64) *DealCreate {
+	if v != nil {
+		_c.SetCrmModified(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *DealCreate) SetID(v int64) *DealCreate {
 	_c.mutation.SetID(v)
@@ -190,6 +218,10 @@ func (_c *DealCreate) defaults() error {
 		v := deal.DefaultState
 		_c.mutation.SetState(v)
 	}
+	if _, ok := _c.mutation.CrmModified(); !ok {
+		v := deal.DefaultCrmModified
+		_c.mutation.SetCrmModified(v)
+	}
 	return nil
 }
 
@@ -227,6 +259,14 @@ func (_c *DealCreate) check() error {
 		if err := deal.StateValidator(v); err != nil {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "Deal.state": %w`, err)}
 		}
+	}
+	if v, ok := _c.mutation.CrmID(); ok {
+		if err := deal.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Deal.crm_id": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.CrmModified(); !ok {
+		return &ValidationError{Name: "crm_modified", err: errors.New(`ent: missing required field "Deal.crm_modified"`)}
 	}
 	if len(_c.mutation.ContactIDs()) == 0 {
 		return &ValidationError{Name: "contact", err: errors.New(`ent: missing required edge "Deal.contact"`)}
@@ -299,6 +339,14 @@ func (_c *DealCreate) createSpec() (*Deal, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ClosedAt(); ok {
 		_spec.SetField(deal.FieldClosedAt, field.TypeTime, value)
 		_node.ClosedAt = &value
+	}
+	if value, ok := _c.mutation.CrmID(); ok {
+		_spec.SetField(deal.FieldCrmID, field.TypeString, value)
+		_node.CrmID = &value
+	}
+	if value, ok := _c.mutation.CrmModified(); ok {
+		_spec.SetField(deal.FieldCrmModified, field.TypeInt64, value)
+		_node.CrmModified = value
 	}
 	if nodes := _c.mutation.ContactIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -468,6 +516,42 @@ func (u *DealUpsert) UpdateClosedAt() *DealUpsert {
 // ClearClosedAt clears the value of the "closed_at" field.
 func (u *DealUpsert) ClearClosedAt() *DealUpsert {
 	u.SetNull(deal.FieldClosedAt)
+	return u
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *DealUpsert) SetCrmID(v string) *DealUpsert {
+	u.Set(deal.FieldCrmID, v)
+	return u
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *DealUpsert) UpdateCrmID() *DealUpsert {
+	u.SetExcluded(deal.FieldCrmID)
+	return u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *DealUpsert) ClearCrmID() *DealUpsert {
+	u.SetNull(deal.FieldCrmID)
+	return u
+}
+
+// SetCrmModified sets the "crm_modified" field.
+func (u *DealUpsert) SetCrmModified(v int64) *DealUpsert {
+	u.Set(deal.FieldCrmModified, v)
+	return u
+}
+
+// UpdateCrmModified sets the "crm_modified" field to the value that was provided on create.
+func (u *DealUpsert) UpdateCrmModified() *DealUpsert {
+	u.SetExcluded(deal.FieldCrmModified)
+	return u
+}
+
+// AddCrmModified adds v to the "crm_modified" field.
+func (u *DealUpsert) AddCrmModified(v int64) *DealUpsert {
+	u.Add(deal.FieldCrmModified, v)
 	return u
 }
 
@@ -650,6 +734,48 @@ func (u *DealUpsertOne) UpdateClosedAt() *DealUpsertOne {
 func (u *DealUpsertOne) ClearClosedAt() *DealUpsertOne {
 	return u.Update(func(s *DealUpsert) {
 		s.ClearClosedAt()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *DealUpsertOne) SetCrmID(v string) *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *DealUpsertOne) UpdateCrmID() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *DealUpsertOne) ClearCrmID() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearCrmID()
+	})
+}
+
+// SetCrmModified sets the "crm_modified" field.
+func (u *DealUpsertOne) SetCrmModified(v int64) *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.SetCrmModified(v)
+	})
+}
+
+// AddCrmModified adds v to the "crm_modified" field.
+func (u *DealUpsertOne) AddCrmModified(v int64) *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.AddCrmModified(v)
+	})
+}
+
+// UpdateCrmModified sets the "crm_modified" field to the value that was provided on create.
+func (u *DealUpsertOne) UpdateCrmModified() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateCrmModified()
 	})
 }
 
@@ -998,6 +1124,48 @@ func (u *DealUpsertBulk) UpdateClosedAt() *DealUpsertBulk {
 func (u *DealUpsertBulk) ClearClosedAt() *DealUpsertBulk {
 	return u.Update(func(s *DealUpsert) {
 		s.ClearClosedAt()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *DealUpsertBulk) SetCrmID(v string) *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *DealUpsertBulk) UpdateCrmID() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *DealUpsertBulk) ClearCrmID() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearCrmID()
+	})
+}
+
+// SetCrmModified sets the "crm_modified" field.
+func (u *DealUpsertBulk) SetCrmModified(v int64) *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.SetCrmModified(v)
+	})
+}
+
+// AddCrmModified adds v to the "crm_modified" field.
+func (u *DealUpsertBulk) AddCrmModified(v int64) *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.AddCrmModified(v)
+	})
+}
+
+// UpdateCrmModified sets the "crm_modified" field to the value that was provided on create.
+func (u *DealUpsertBulk) UpdateCrmModified() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateCrmModified()
 	})
 }
 

@@ -144,6 +144,47 @@ func (_u *DealUpdate) ClearClosedAt() *DealUpdate {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *DealUpdate) SetCrmID(v string) *DealUpdate {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *DealUpdate) SetNillableCrmID(v *string) *DealUpdate {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *DealUpdate) ClearCrmID() *DealUpdate {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
+// SetCrmModified sets the "crm_modified" field.
+func (_u *DealUpdate) SetCrmModified(v int64) *DealUpdate {
+	_u.mutation.ResetCrmModified()
+	_u.mutation.SetCrmModified(v)
+	return _u
+}
+
+// SetNillableCrmModified sets the "crm_modified" field if the given value is not nil.
+func (_u *DealUpdate) SetNillableCrmModified(v *int64) *DealUpdate {
+	if v != nil {
+		_u.SetCrmModified(*v)
+	}
+	return _u
+}
+
+// AddCrmModified adds value to the "crm_modified" field.
+func (_u *DealUpdate) AddCrmModified(v int64) *DealUpdate {
+	_u.mutation.AddCrmModified(v)
+	return _u
+}
+
 // Mutation returns the DealMutation object of the builder.
 func (_u *DealUpdate) Mutation() *DealMutation {
 	return _u.mutation
@@ -181,6 +222,11 @@ func (_u *DealUpdate) check() error {
 	if v, ok := _u.mutation.State(); ok {
 		if err := deal.StateValidator(v); err != nil {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "Deal.state": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := deal.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Deal.crm_id": %w`, err)}
 		}
 	}
 	if _u.mutation.ContactCleared() && len(_u.mutation.ContactIDs()) > 0 {
@@ -242,6 +288,18 @@ func (_u *DealUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ClosedAtCleared() {
 		_spec.ClearField(deal.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(deal.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(deal.FieldCrmID, field.TypeString)
+	}
+	if value, ok := _u.mutation.CrmModified(); ok {
+		_spec.SetField(deal.FieldCrmModified, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCrmModified(); ok {
+		_spec.AddField(deal.FieldCrmModified, field.TypeInt64, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -380,6 +438,47 @@ func (_u *DealUpdateOne) ClearClosedAt() *DealUpdateOne {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *DealUpdateOne) SetCrmID(v string) *DealUpdateOne {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *DealUpdateOne) SetNillableCrmID(v *string) *DealUpdateOne {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *DealUpdateOne) ClearCrmID() *DealUpdateOne {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
+// SetCrmModified sets the "crm_modified" field.
+func (_u *DealUpdateOne) SetCrmModified(v int64) *DealUpdateOne {
+	_u.mutation.ResetCrmModified()
+	_u.mutation.SetCrmModified(v)
+	return _u
+}
+
+// SetNillableCrmModified sets the "crm_modified" field if the given value is not nil.
+func (_u *DealUpdateOne) SetNillableCrmModified(v *int64) *DealUpdateOne {
+	if v != nil {
+		_u.SetCrmModified(*v)
+	}
+	return _u
+}
+
+// AddCrmModified adds value to the "crm_modified" field.
+func (_u *DealUpdateOne) AddCrmModified(v int64) *DealUpdateOne {
+	_u.mutation.AddCrmModified(v)
+	return _u
+}
+
 // Mutation returns the DealMutation object of the builder.
 func (_u *DealUpdateOne) Mutation() *DealMutation {
 	return _u.mutation
@@ -430,6 +529,11 @@ func (_u *DealUpdateOne) check() error {
 	if v, ok := _u.mutation.State(); ok {
 		if err := deal.StateValidator(v); err != nil {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "Deal.state": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := deal.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Deal.crm_id": %w`, err)}
 		}
 	}
 	if _u.mutation.ContactCleared() && len(_u.mutation.ContactIDs()) > 0 {
@@ -508,6 +612,18 @@ func (_u *DealUpdateOne) sqlSave(ctx context.Context) (_node *Deal, err error) {
 	}
 	if _u.mutation.ClosedAtCleared() {
 		_spec.ClearField(deal.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(deal.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(deal.FieldCrmID, field.TypeString)
+	}
+	if value, ok := _u.mutation.CrmModified(); ok {
+		_spec.SetField(deal.FieldCrmModified, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCrmModified(); ok {
+		_spec.AddField(deal.FieldCrmModified, field.TypeInt64, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Deal{config: _u.config}

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/ent/crmconnection"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/ent/employee"
@@ -94,6 +95,7 @@ func checkColumn(t, c string) error {
 			chat.Table:               chat.ValidColumn,
 			contact.Table:            contact.ValidColumn,
 			credential.Table:         credential.ValidColumn,
+			crmconnection.Table:      crmconnection.ValidColumn,
 			deal.Table:               deal.ValidColumn,
 			distributioncursor.Table: distributioncursor.ValidColumn,
 			employee.Table:           employee.ValidColumn,

@@ -21,7 +21,9 @@ type LeadStatus struct {
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// Position holds the value of the "position" field.
-	Position     int `json:"position,omitempty"`
+	Position int `json:"position,omitempty"`
+	// CrmID holds the value of the "crm_id" field.
+	CrmID        *string `json:"crm_id,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -32,7 +34,7 @@ func (*LeadStatus) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case leadstatus.FieldID, leadstatus.FieldAccountID, leadstatus.FieldPosition:
 			values[i] = new(sql.NullInt64)
-		case leadstatus.FieldName:
+		case leadstatus.FieldName, leadstatus.FieldCrmID:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -72,6 +74,13 @@ func (_m *LeadStatus) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field position", values[i])
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
+			}
+		case leadstatus.FieldCrmID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_id", values[i])
+			} else if value.Valid {
+				_m.CrmID = new(string)
+				*_m.CrmID = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -117,6 +126,11 @@ func (_m *LeadStatus) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	if v := _m.CrmID; v != nil {
+		builder.WriteString("crm_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -47,6 +47,20 @@ func (_c *LeadStatusCreate) SetNillablePosition(v *int) *LeadStatusCreate {
 	return _c
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_c *LeadStatusCreate) SetCrmID(v string) *LeadStatusCreate {
+	_c.mutation.SetCrmID(v)
+	return _c
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_c *LeadStatusCreate) SetNillableCrmID(v *string) *LeadStatusCreate {
+	if v != nil {
+		_c.SetCrmID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *LeadStatusCreate) SetID(v int64) *LeadStatusCreate {
 	_c.mutation.SetID(v)
@@ -118,6 +132,11 @@ func (_c *LeadStatusCreate) check() error {
 	if _, ok := _c.mutation.Position(); !ok {
 		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "LeadStatus.position"`)}
 	}
+	if v, ok := _c.mutation.CrmID(); ok {
+		if err := leadstatus.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "LeadStatus.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -162,6 +181,10 @@ func (_c *LeadStatusCreate) createSpec() (*LeadStatus, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(leadstatus.FieldPosition, field.TypeInt, value)
 		_node.Position = value
+	}
+	if value, ok := _c.mutation.CrmID(); ok {
+		_spec.SetField(leadstatus.FieldCrmID, field.TypeString, value)
+		_node.CrmID = &value
 	}
 	return _node, _spec
 }
@@ -242,6 +265,24 @@ func (u *LeadStatusUpsert) UpdatePosition() *LeadStatusUpsert {
 // AddPosition adds v to the "position" field.
 func (u *LeadStatusUpsert) AddPosition(v int) *LeadStatusUpsert {
 	u.Add(leadstatus.FieldPosition, v)
+	return u
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *LeadStatusUpsert) SetCrmID(v string) *LeadStatusUpsert {
+	u.Set(leadstatus.FieldCrmID, v)
+	return u
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *LeadStatusUpsert) UpdateCrmID() *LeadStatusUpsert {
+	u.SetExcluded(leadstatus.FieldCrmID)
+	return u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *LeadStatusUpsert) ClearCrmID() *LeadStatusUpsert {
+	u.SetNull(leadstatus.FieldCrmID)
 	return u
 }
 
@@ -328,6 +369,27 @@ func (u *LeadStatusUpsertOne) AddPosition(v int) *LeadStatusUpsertOne {
 func (u *LeadStatusUpsertOne) UpdatePosition() *LeadStatusUpsertOne {
 	return u.Update(func(s *LeadStatusUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *LeadStatusUpsertOne) SetCrmID(v string) *LeadStatusUpsertOne {
+	return u.Update(func(s *LeadStatusUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *LeadStatusUpsertOne) UpdateCrmID() *LeadStatusUpsertOne {
+	return u.Update(func(s *LeadStatusUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *LeadStatusUpsertOne) ClearCrmID() *LeadStatusUpsertOne {
+	return u.Update(func(s *LeadStatusUpsert) {
+		s.ClearCrmID()
 	})
 }
 
@@ -580,6 +642,27 @@ func (u *LeadStatusUpsertBulk) AddPosition(v int) *LeadStatusUpsertBulk {
 func (u *LeadStatusUpsertBulk) UpdatePosition() *LeadStatusUpsertBulk {
 	return u.Update(func(s *LeadStatusUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *LeadStatusUpsertBulk) SetCrmID(v string) *LeadStatusUpsertBulk {
+	return u.Update(func(s *LeadStatusUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *LeadStatusUpsertBulk) UpdateCrmID() *LeadStatusUpsertBulk {
+	return u.Update(func(s *LeadStatusUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *LeadStatusUpsertBulk) ClearCrmID() *LeadStatusUpsertBulk {
+	return u.Update(func(s *LeadStatusUpsert) {
+		s.ClearCrmID()
 	})
 }
 

@@ -63,6 +63,26 @@ func (_u *LeadStatusUpdate) AddPosition(v int) *LeadStatusUpdate {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *LeadStatusUpdate) SetCrmID(v string) *LeadStatusUpdate {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *LeadStatusUpdate) SetNillableCrmID(v *string) *LeadStatusUpdate {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *LeadStatusUpdate) ClearCrmID() *LeadStatusUpdate {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
 // Mutation returns the LeadStatusMutation object of the builder.
 func (_u *LeadStatusUpdate) Mutation() *LeadStatusMutation {
 	return _u.mutation
@@ -102,6 +122,11 @@ func (_u *LeadStatusUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "LeadStatus.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := leadstatus.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "LeadStatus.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -131,6 +156,12 @@ func (_u *LeadStatusUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(leadstatus.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(leadstatus.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(leadstatus.FieldCrmID, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -189,6 +220,26 @@ func (_u *LeadStatusUpdateOne) AddPosition(v int) *LeadStatusUpdateOne {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *LeadStatusUpdateOne) SetCrmID(v string) *LeadStatusUpdateOne {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *LeadStatusUpdateOne) SetNillableCrmID(v *string) *LeadStatusUpdateOne {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *LeadStatusUpdateOne) ClearCrmID() *LeadStatusUpdateOne {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
 // Mutation returns the LeadStatusMutation object of the builder.
 func (_u *LeadStatusUpdateOne) Mutation() *LeadStatusMutation {
 	return _u.mutation
@@ -241,6 +292,11 @@ func (_u *LeadStatusUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "LeadStatus.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := leadstatus.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "LeadStatus.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -287,6 +343,12 @@ func (_u *LeadStatusUpdateOne) sqlSave(ctx context.Context) (_node *LeadStatus, 
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(leadstatus.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(leadstatus.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(leadstatus.FieldCrmID, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &LeadStatus{config: _u.config}

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/ent/crmconnection"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/ent/employee"
@@ -46,6 +47,7 @@ const (
 	TypeChat               = "Chat"
 	TypeContact            = "Contact"
 	TypeCredential         = "Credential"
+	TypeCrmConnection      = "CrmConnection"
 	TypeDeal               = "Deal"
 	TypeDistributionCursor = "DistributionCursor"
 	TypeEmployee           = "Employee"
@@ -4766,6 +4768,7 @@ type ContactMutation struct {
 	name               *string
 	claimed_at         *time.Time
 	is_test            *bool
+	crm_id             *string
 	clearedFields      map[string]struct{}
 	responsible        *int64
 	clearedresponsible bool
@@ -5254,6 +5257,55 @@ func (m *ContactMutation) ResetIsTest() {
 	m.is_test = nil
 }
 
+// SetCrmID sets the "crm_id" field.
+func (m *ContactMutation) SetCrmID(s string) {
+	m.crm_id = &s
+}
+
+// CrmID returns the value of the "crm_id" field in the mutation.
+func (m *ContactMutation) CrmID() (r string, exists bool) {
+	v := m.crm_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmID returns the old "crm_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldCrmID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmID: %w", err)
+	}
+	return oldValue.CrmID, nil
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (m *ContactMutation) ClearCrmID() {
+	m.crm_id = nil
+	m.clearedFields[contact.FieldCrmID] = struct{}{}
+}
+
+// CrmIDCleared returns if the "crm_id" field was cleared in this mutation.
+func (m *ContactMutation) CrmIDCleared() bool {
+	_, ok := m.clearedFields[contact.FieldCrmID]
+	return ok
+}
+
+// ResetCrmID resets all changes to the "crm_id" field.
+func (m *ContactMutation) ResetCrmID() {
+	m.crm_id = nil
+	delete(m.clearedFields, contact.FieldCrmID)
+}
+
 // ClearResponsible clears the "responsible" edge to the Employee entity.
 func (m *ContactMutation) ClearResponsible() {
 	m.clearedresponsible = true
@@ -5423,7 +5475,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.account_id != nil {
 		fields = append(fields, contact.FieldAccountID)
 	}
@@ -5451,6 +5503,9 @@ func (m *ContactMutation) Fields() []string {
 	if m.is_test != nil {
 		fields = append(fields, contact.FieldIsTest)
 	}
+	if m.crm_id != nil {
+		fields = append(fields, contact.FieldCrmID)
+	}
 	return fields
 }
 
@@ -5477,6 +5532,8 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.ClaimedAt()
 	case contact.FieldIsTest:
 		return m.IsTest()
+	case contact.FieldCrmID:
+		return m.CrmID()
 	}
 	return nil, false
 }
@@ -5504,6 +5561,8 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldClaimedAt(ctx)
 	case contact.FieldIsTest:
 		return m.OldIsTest(ctx)
+	case contact.FieldCrmID:
+		return m.OldCrmID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Contact field %s", name)
 }
@@ -5576,6 +5635,13 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetIsTest(v)
 		return nil
+	case contact.FieldCrmID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
 }
@@ -5627,6 +5693,9 @@ func (m *ContactMutation) ClearedFields() []string {
 	if m.FieldCleared(contact.FieldClaimedAt) {
 		fields = append(fields, contact.FieldClaimedAt)
 	}
+	if m.FieldCleared(contact.FieldCrmID) {
+		fields = append(fields, contact.FieldCrmID)
+	}
 	return fields
 }
 
@@ -5646,6 +5715,9 @@ func (m *ContactMutation) ClearField(name string) error {
 		return nil
 	case contact.FieldClaimedAt:
 		m.ClearClaimedAt()
+		return nil
+	case contact.FieldCrmID:
+		m.ClearCrmID()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact nullable field %s", name)
@@ -5681,6 +5753,9 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldIsTest:
 		m.ResetIsTest()
+		return nil
+	case contact.FieldCrmID:
+		m.ResetCrmID()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
@@ -6635,6 +6710,720 @@ func (m *CredentialMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Credential edge %s", name)
 }
 
+// CrmConnectionMutation represents an operation that mutates the CrmConnection nodes in the graph.
+type CrmConnectionMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int64
+	account_id       *int64
+	addaccount_id    *int64
+	created_at       *time.Time
+	kind             *crmconnection.Kind
+	base_url         *string
+	token_sealed     *[]byte
+	webhook_key_hash *[]byte
+	refreshed_at     *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*CrmConnection, error)
+	predicates       []predicate.CrmConnection
+}
+
+var _ ent.Mutation = (*CrmConnectionMutation)(nil)
+
+// crmconnectionOption allows management of the mutation configuration using functional options.
+type crmconnectionOption func(*CrmConnectionMutation)
+
+// newCrmConnectionMutation creates new mutation for the CrmConnection entity.
+func newCrmConnectionMutation(c config, op Op, opts ...crmconnectionOption) *CrmConnectionMutation {
+	m := &CrmConnectionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCrmConnection,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCrmConnectionID sets the ID field of the mutation.
+func withCrmConnectionID(id int64) crmconnectionOption {
+	return func(m *CrmConnectionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CrmConnection
+		)
+		m.oldValue = func(ctx context.Context) (*CrmConnection, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CrmConnection.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCrmConnection sets the old CrmConnection of the mutation.
+func withCrmConnection(node *CrmConnection) crmconnectionOption {
+	return func(m *CrmConnectionMutation) {
+		m.oldValue = func(context.Context) (*CrmConnection, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CrmConnectionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CrmConnectionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CrmConnection entities.
+func (m *CrmConnectionMutation) SetID(id int64) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CrmConnectionMutation) ID() (id int64, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CrmConnectionMutation) IDs(ctx context.Context) ([]int64, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int64{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CrmConnection.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *CrmConnectionMutation) SetAccountID(i int64) {
+	m.account_id = &i
+	m.addaccount_id = nil
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *CrmConnectionMutation) AccountID() (r int64, exists bool) {
+	v := m.account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldAccountID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// AddAccountID adds i to the "account_id" field.
+func (m *CrmConnectionMutation) AddAccountID(i int64) {
+	if m.addaccount_id != nil {
+		*m.addaccount_id += i
+	} else {
+		m.addaccount_id = &i
+	}
+}
+
+// AddedAccountID returns the value that was added to the "account_id" field in this mutation.
+func (m *CrmConnectionMutation) AddedAccountID() (r int64, exists bool) {
+	v := m.addaccount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *CrmConnectionMutation) ResetAccountID() {
+	m.account_id = nil
+	m.addaccount_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CrmConnectionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CrmConnectionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CrmConnectionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *CrmConnectionMutation) SetKind(c crmconnection.Kind) {
+	m.kind = &c
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *CrmConnectionMutation) Kind() (r crmconnection.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldKind(ctx context.Context) (v crmconnection.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *CrmConnectionMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetBaseURL sets the "base_url" field.
+func (m *CrmConnectionMutation) SetBaseURL(s string) {
+	m.base_url = &s
+}
+
+// BaseURL returns the value of the "base_url" field in the mutation.
+func (m *CrmConnectionMutation) BaseURL() (r string, exists bool) {
+	v := m.base_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBaseURL returns the old "base_url" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldBaseURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBaseURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBaseURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBaseURL: %w", err)
+	}
+	return oldValue.BaseURL, nil
+}
+
+// ResetBaseURL resets all changes to the "base_url" field.
+func (m *CrmConnectionMutation) ResetBaseURL() {
+	m.base_url = nil
+}
+
+// SetTokenSealed sets the "token_sealed" field.
+func (m *CrmConnectionMutation) SetTokenSealed(b []byte) {
+	m.token_sealed = &b
+}
+
+// TokenSealed returns the value of the "token_sealed" field in the mutation.
+func (m *CrmConnectionMutation) TokenSealed() (r []byte, exists bool) {
+	v := m.token_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenSealed returns the old "token_sealed" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldTokenSealed(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenSealed: %w", err)
+	}
+	return oldValue.TokenSealed, nil
+}
+
+// ResetTokenSealed resets all changes to the "token_sealed" field.
+func (m *CrmConnectionMutation) ResetTokenSealed() {
+	m.token_sealed = nil
+}
+
+// SetWebhookKeyHash sets the "webhook_key_hash" field.
+func (m *CrmConnectionMutation) SetWebhookKeyHash(b []byte) {
+	m.webhook_key_hash = &b
+}
+
+// WebhookKeyHash returns the value of the "webhook_key_hash" field in the mutation.
+func (m *CrmConnectionMutation) WebhookKeyHash() (r []byte, exists bool) {
+	v := m.webhook_key_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookKeyHash returns the old "webhook_key_hash" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldWebhookKeyHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookKeyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookKeyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookKeyHash: %w", err)
+	}
+	return oldValue.WebhookKeyHash, nil
+}
+
+// ResetWebhookKeyHash resets all changes to the "webhook_key_hash" field.
+func (m *CrmConnectionMutation) ResetWebhookKeyHash() {
+	m.webhook_key_hash = nil
+}
+
+// SetRefreshedAt sets the "refreshed_at" field.
+func (m *CrmConnectionMutation) SetRefreshedAt(t time.Time) {
+	m.refreshed_at = &t
+}
+
+// RefreshedAt returns the value of the "refreshed_at" field in the mutation.
+func (m *CrmConnectionMutation) RefreshedAt() (r time.Time, exists bool) {
+	v := m.refreshed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefreshedAt returns the old "refreshed_at" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldRefreshedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefreshedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefreshedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefreshedAt: %w", err)
+	}
+	return oldValue.RefreshedAt, nil
+}
+
+// ClearRefreshedAt clears the value of the "refreshed_at" field.
+func (m *CrmConnectionMutation) ClearRefreshedAt() {
+	m.refreshed_at = nil
+	m.clearedFields[crmconnection.FieldRefreshedAt] = struct{}{}
+}
+
+// RefreshedAtCleared returns if the "refreshed_at" field was cleared in this mutation.
+func (m *CrmConnectionMutation) RefreshedAtCleared() bool {
+	_, ok := m.clearedFields[crmconnection.FieldRefreshedAt]
+	return ok
+}
+
+// ResetRefreshedAt resets all changes to the "refreshed_at" field.
+func (m *CrmConnectionMutation) ResetRefreshedAt() {
+	m.refreshed_at = nil
+	delete(m.clearedFields, crmconnection.FieldRefreshedAt)
+}
+
+// Where appends a list predicates to the CrmConnectionMutation builder.
+func (m *CrmConnectionMutation) Where(ps ...predicate.CrmConnection) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CrmConnectionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CrmConnectionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CrmConnection, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CrmConnectionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CrmConnectionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CrmConnection).
+func (m *CrmConnectionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CrmConnectionMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.account_id != nil {
+		fields = append(fields, crmconnection.FieldAccountID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, crmconnection.FieldCreatedAt)
+	}
+	if m.kind != nil {
+		fields = append(fields, crmconnection.FieldKind)
+	}
+	if m.base_url != nil {
+		fields = append(fields, crmconnection.FieldBaseURL)
+	}
+	if m.token_sealed != nil {
+		fields = append(fields, crmconnection.FieldTokenSealed)
+	}
+	if m.webhook_key_hash != nil {
+		fields = append(fields, crmconnection.FieldWebhookKeyHash)
+	}
+	if m.refreshed_at != nil {
+		fields = append(fields, crmconnection.FieldRefreshedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CrmConnectionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case crmconnection.FieldAccountID:
+		return m.AccountID()
+	case crmconnection.FieldCreatedAt:
+		return m.CreatedAt()
+	case crmconnection.FieldKind:
+		return m.Kind()
+	case crmconnection.FieldBaseURL:
+		return m.BaseURL()
+	case crmconnection.FieldTokenSealed:
+		return m.TokenSealed()
+	case crmconnection.FieldWebhookKeyHash:
+		return m.WebhookKeyHash()
+	case crmconnection.FieldRefreshedAt:
+		return m.RefreshedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CrmConnectionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case crmconnection.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case crmconnection.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case crmconnection.FieldKind:
+		return m.OldKind(ctx)
+	case crmconnection.FieldBaseURL:
+		return m.OldBaseURL(ctx)
+	case crmconnection.FieldTokenSealed:
+		return m.OldTokenSealed(ctx)
+	case crmconnection.FieldWebhookKeyHash:
+		return m.OldWebhookKeyHash(ctx)
+	case crmconnection.FieldRefreshedAt:
+		return m.OldRefreshedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CrmConnection field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CrmConnectionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case crmconnection.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case crmconnection.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case crmconnection.FieldKind:
+		v, ok := value.(crmconnection.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case crmconnection.FieldBaseURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBaseURL(v)
+		return nil
+	case crmconnection.FieldTokenSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenSealed(v)
+		return nil
+	case crmconnection.FieldWebhookKeyHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookKeyHash(v)
+		return nil
+	case crmconnection.FieldRefreshedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefreshedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CrmConnection field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CrmConnectionMutation) AddedFields() []string {
+	var fields []string
+	if m.addaccount_id != nil {
+		fields = append(fields, crmconnection.FieldAccountID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CrmConnectionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case crmconnection.FieldAccountID:
+		return m.AddedAccountID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CrmConnectionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case crmconnection.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccountID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CrmConnection numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CrmConnectionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(crmconnection.FieldRefreshedAt) {
+		fields = append(fields, crmconnection.FieldRefreshedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CrmConnectionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CrmConnectionMutation) ClearField(name string) error {
+	switch name {
+	case crmconnection.FieldRefreshedAt:
+		m.ClearRefreshedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CrmConnection nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CrmConnectionMutation) ResetField(name string) error {
+	switch name {
+	case crmconnection.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case crmconnection.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case crmconnection.FieldKind:
+		m.ResetKind()
+		return nil
+	case crmconnection.FieldBaseURL:
+		m.ResetBaseURL()
+		return nil
+	case crmconnection.FieldTokenSealed:
+		m.ResetTokenSealed()
+		return nil
+	case crmconnection.FieldWebhookKeyHash:
+		m.ResetWebhookKeyHash()
+		return nil
+	case crmconnection.FieldRefreshedAt:
+		m.ResetRefreshedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CrmConnection field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CrmConnectionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CrmConnectionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CrmConnectionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CrmConnectionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CrmConnectionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CrmConnectionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CrmConnectionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown CrmConnection unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CrmConnectionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown CrmConnection edge %s", name)
+}
+
 // DealMutation represents an operation that mutates the Deal nodes in the graph.
 type DealMutation struct {
 	config
@@ -6655,6 +7444,9 @@ type DealMutation struct {
 	addlead_status_id *int64
 	state             *deal.State
 	closed_at         *time.Time
+	crm_id            *string
+	crm_modified      *int64
+	addcrm_modified   *int64
 	clearedFields     map[string]struct{}
 	contact           *int64
 	clearedcontact    bool
@@ -7282,6 +8074,111 @@ func (m *DealMutation) ResetClosedAt() {
 	delete(m.clearedFields, deal.FieldClosedAt)
 }
 
+// SetCrmID sets the "crm_id" field.
+func (m *DealMutation) SetCrmID(s string) {
+	m.crm_id = &s
+}
+
+// CrmID returns the value of the "crm_id" field in the mutation.
+func (m *DealMutation) CrmID() (r string, exists bool) {
+	v := m.crm_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmID returns the old "crm_id" field's value of the Deal entity.
+// If the Deal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DealMutation) OldCrmID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmID: %w", err)
+	}
+	return oldValue.CrmID, nil
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (m *DealMutation) ClearCrmID() {
+	m.crm_id = nil
+	m.clearedFields[deal.FieldCrmID] = struct{}{}
+}
+
+// CrmIDCleared returns if the "crm_id" field was cleared in this mutation.
+func (m *DealMutation) CrmIDCleared() bool {
+	_, ok := m.clearedFields[deal.FieldCrmID]
+	return ok
+}
+
+// ResetCrmID resets all changes to the "crm_id" field.
+func (m *DealMutation) ResetCrmID() {
+	m.crm_id = nil
+	delete(m.clearedFields, deal.FieldCrmID)
+}
+
+// SetCrmModified sets the "crm_modified" field.
+func (m *DealMutation) SetCrmModified(i int64) {
+	m.crm_modified = &i
+	m.addcrm_modified = nil
+}
+
+// CrmModified returns the value of the "crm_modified" field in the mutation.
+func (m *DealMutation) CrmModified() (r int64, exists bool) {
+	v := m.crm_modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmModified returns the old "crm_modified" field's value of the Deal entity.
+// If the Deal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DealMutation) OldCrmModified(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmModified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmModified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmModified: %w", err)
+	}
+	return oldValue.CrmModified, nil
+}
+
+// AddCrmModified adds i to the "crm_modified" field.
+func (m *DealMutation) AddCrmModified(i int64) {
+	if m.addcrm_modified != nil {
+		*m.addcrm_modified += i
+	} else {
+		m.addcrm_modified = &i
+	}
+}
+
+// AddedCrmModified returns the value that was added to the "crm_modified" field in this mutation.
+func (m *DealMutation) AddedCrmModified() (r int64, exists bool) {
+	v := m.addcrm_modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCrmModified resets all changes to the "crm_modified" field.
+func (m *DealMutation) ResetCrmModified() {
+	m.crm_modified = nil
+	m.addcrm_modified = nil
+}
+
 // ClearContact clears the "contact" edge to the Contact entity.
 func (m *DealMutation) ClearContact() {
 	m.clearedcontact = true
@@ -7343,7 +8240,7 @@ func (m *DealMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DealMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.account_id != nil {
 		fields = append(fields, deal.FieldAccountID)
 	}
@@ -7374,6 +8271,12 @@ func (m *DealMutation) Fields() []string {
 	if m.closed_at != nil {
 		fields = append(fields, deal.FieldClosedAt)
 	}
+	if m.crm_id != nil {
+		fields = append(fields, deal.FieldCrmID)
+	}
+	if m.crm_modified != nil {
+		fields = append(fields, deal.FieldCrmModified)
+	}
 	return fields
 }
 
@@ -7402,6 +8305,10 @@ func (m *DealMutation) Field(name string) (ent.Value, bool) {
 		return m.State()
 	case deal.FieldClosedAt:
 		return m.ClosedAt()
+	case deal.FieldCrmID:
+		return m.CrmID()
+	case deal.FieldCrmModified:
+		return m.CrmModified()
 	}
 	return nil, false
 }
@@ -7431,6 +8338,10 @@ func (m *DealMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldState(ctx)
 	case deal.FieldClosedAt:
 		return m.OldClosedAt(ctx)
+	case deal.FieldCrmID:
+		return m.OldCrmID(ctx)
+	case deal.FieldCrmModified:
+		return m.OldCrmModified(ctx)
 	}
 	return nil, fmt.Errorf("unknown Deal field %s", name)
 }
@@ -7510,6 +8421,20 @@ func (m *DealMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetClosedAt(v)
 		return nil
+	case deal.FieldCrmID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmID(v)
+		return nil
+	case deal.FieldCrmModified:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmModified(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Deal field %s", name)
 }
@@ -7533,6 +8458,9 @@ func (m *DealMutation) AddedFields() []string {
 	if m.addlead_status_id != nil {
 		fields = append(fields, deal.FieldLeadStatusID)
 	}
+	if m.addcrm_modified != nil {
+		fields = append(fields, deal.FieldCrmModified)
+	}
 	return fields
 }
 
@@ -7551,6 +8479,8 @@ func (m *DealMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedStageID()
 	case deal.FieldLeadStatusID:
 		return m.AddedLeadStatusID()
+	case deal.FieldCrmModified:
+		return m.AddedCrmModified()
 	}
 	return nil, false
 }
@@ -7595,6 +8525,13 @@ func (m *DealMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddLeadStatusID(v)
 		return nil
+	case deal.FieldCrmModified:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCrmModified(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Deal numeric field %s", name)
 }
@@ -7614,6 +8551,9 @@ func (m *DealMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(deal.FieldClosedAt) {
 		fields = append(fields, deal.FieldClosedAt)
+	}
+	if m.FieldCleared(deal.FieldCrmID) {
+		fields = append(fields, deal.FieldCrmID)
 	}
 	return fields
 }
@@ -7640,6 +8580,9 @@ func (m *DealMutation) ClearField(name string) error {
 		return nil
 	case deal.FieldClosedAt:
 		m.ClearClosedAt()
+		return nil
+	case deal.FieldCrmID:
+		m.ClearCrmID()
 		return nil
 	}
 	return fmt.Errorf("unknown Deal nullable field %s", name)
@@ -7678,6 +8621,12 @@ func (m *DealMutation) ResetField(name string) error {
 		return nil
 	case deal.FieldClosedAt:
 		m.ResetClosedAt()
+		return nil
+	case deal.FieldCrmID:
+		m.ResetCrmID()
+		return nil
+	case deal.FieldCrmModified:
+		m.ResetCrmModified()
 		return nil
 	}
 	return fmt.Errorf("unknown Deal field %s", name)
@@ -9433,6 +10382,7 @@ type LeadStatusMutation struct {
 	name          *string
 	position      *int
 	addposition   *int
+	crm_id        *string
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*LeadStatus, error)
@@ -9691,6 +10641,55 @@ func (m *LeadStatusMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetCrmID sets the "crm_id" field.
+func (m *LeadStatusMutation) SetCrmID(s string) {
+	m.crm_id = &s
+}
+
+// CrmID returns the value of the "crm_id" field in the mutation.
+func (m *LeadStatusMutation) CrmID() (r string, exists bool) {
+	v := m.crm_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmID returns the old "crm_id" field's value of the LeadStatus entity.
+// If the LeadStatus object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeadStatusMutation) OldCrmID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmID: %w", err)
+	}
+	return oldValue.CrmID, nil
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (m *LeadStatusMutation) ClearCrmID() {
+	m.crm_id = nil
+	m.clearedFields[leadstatus.FieldCrmID] = struct{}{}
+}
+
+// CrmIDCleared returns if the "crm_id" field was cleared in this mutation.
+func (m *LeadStatusMutation) CrmIDCleared() bool {
+	_, ok := m.clearedFields[leadstatus.FieldCrmID]
+	return ok
+}
+
+// ResetCrmID resets all changes to the "crm_id" field.
+func (m *LeadStatusMutation) ResetCrmID() {
+	m.crm_id = nil
+	delete(m.clearedFields, leadstatus.FieldCrmID)
+}
+
 // Where appends a list predicates to the LeadStatusMutation builder.
 func (m *LeadStatusMutation) Where(ps ...predicate.LeadStatus) {
 	m.predicates = append(m.predicates, ps...)
@@ -9725,7 +10724,7 @@ func (m *LeadStatusMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LeadStatusMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 4)
 	if m.account_id != nil {
 		fields = append(fields, leadstatus.FieldAccountID)
 	}
@@ -9734,6 +10733,9 @@ func (m *LeadStatusMutation) Fields() []string {
 	}
 	if m.position != nil {
 		fields = append(fields, leadstatus.FieldPosition)
+	}
+	if m.crm_id != nil {
+		fields = append(fields, leadstatus.FieldCrmID)
 	}
 	return fields
 }
@@ -9749,6 +10751,8 @@ func (m *LeadStatusMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case leadstatus.FieldPosition:
 		return m.Position()
+	case leadstatus.FieldCrmID:
+		return m.CrmID()
 	}
 	return nil, false
 }
@@ -9764,6 +10768,8 @@ func (m *LeadStatusMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldName(ctx)
 	case leadstatus.FieldPosition:
 		return m.OldPosition(ctx)
+	case leadstatus.FieldCrmID:
+		return m.OldCrmID(ctx)
 	}
 	return nil, fmt.Errorf("unknown LeadStatus field %s", name)
 }
@@ -9793,6 +10799,13 @@ func (m *LeadStatusMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPosition(v)
+		return nil
+	case leadstatus.FieldCrmID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown LeadStatus field %s", name)
@@ -9850,7 +10863,11 @@ func (m *LeadStatusMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *LeadStatusMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(leadstatus.FieldCrmID) {
+		fields = append(fields, leadstatus.FieldCrmID)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -9863,6 +10880,11 @@ func (m *LeadStatusMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *LeadStatusMutation) ClearField(name string) error {
+	switch name {
+	case leadstatus.FieldCrmID:
+		m.ClearCrmID()
+		return nil
+	}
 	return fmt.Errorf("unknown LeadStatus nullable field %s", name)
 }
 
@@ -9878,6 +10900,9 @@ func (m *LeadStatusMutation) ResetField(name string) error {
 		return nil
 	case leadstatus.FieldPosition:
 		m.ResetPosition()
+		return nil
+	case leadstatus.FieldCrmID:
+		m.ResetCrmID()
 		return nil
 	}
 	return fmt.Errorf("unknown LeadStatus field %s", name)
@@ -12258,6 +13283,7 @@ type PipelineMutation struct {
 	name          *string
 	position      *int
 	addposition   *int
+	crm_id        *string
 	clearedFields map[string]struct{}
 	stages        map[int64]struct{}
 	removedstages map[int64]struct{}
@@ -12555,6 +13581,55 @@ func (m *PipelineMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetCrmID sets the "crm_id" field.
+func (m *PipelineMutation) SetCrmID(s string) {
+	m.crm_id = &s
+}
+
+// CrmID returns the value of the "crm_id" field in the mutation.
+func (m *PipelineMutation) CrmID() (r string, exists bool) {
+	v := m.crm_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmID returns the old "crm_id" field's value of the Pipeline entity.
+// If the Pipeline object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PipelineMutation) OldCrmID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmID: %w", err)
+	}
+	return oldValue.CrmID, nil
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (m *PipelineMutation) ClearCrmID() {
+	m.crm_id = nil
+	m.clearedFields[pipeline.FieldCrmID] = struct{}{}
+}
+
+// CrmIDCleared returns if the "crm_id" field was cleared in this mutation.
+func (m *PipelineMutation) CrmIDCleared() bool {
+	_, ok := m.clearedFields[pipeline.FieldCrmID]
+	return ok
+}
+
+// ResetCrmID resets all changes to the "crm_id" field.
+func (m *PipelineMutation) ResetCrmID() {
+	m.crm_id = nil
+	delete(m.clearedFields, pipeline.FieldCrmID)
+}
+
 // AddStageIDs adds the "stages" edge to the Stage entity by ids.
 func (m *PipelineMutation) AddStageIDs(ids ...int64) {
 	if m.stages == nil {
@@ -12643,7 +13718,7 @@ func (m *PipelineMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PipelineMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.account_id != nil {
 		fields = append(fields, pipeline.FieldAccountID)
 	}
@@ -12655,6 +13730,9 @@ func (m *PipelineMutation) Fields() []string {
 	}
 	if m.position != nil {
 		fields = append(fields, pipeline.FieldPosition)
+	}
+	if m.crm_id != nil {
+		fields = append(fields, pipeline.FieldCrmID)
 	}
 	return fields
 }
@@ -12672,6 +13750,8 @@ func (m *PipelineMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case pipeline.FieldPosition:
 		return m.Position()
+	case pipeline.FieldCrmID:
+		return m.CrmID()
 	}
 	return nil, false
 }
@@ -12689,6 +13769,8 @@ func (m *PipelineMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldName(ctx)
 	case pipeline.FieldPosition:
 		return m.OldPosition(ctx)
+	case pipeline.FieldCrmID:
+		return m.OldCrmID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Pipeline field %s", name)
 }
@@ -12725,6 +13807,13 @@ func (m *PipelineMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPosition(v)
+		return nil
+	case pipeline.FieldCrmID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Pipeline field %s", name)
@@ -12782,7 +13871,11 @@ func (m *PipelineMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *PipelineMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(pipeline.FieldCrmID) {
+		fields = append(fields, pipeline.FieldCrmID)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -12795,6 +13888,11 @@ func (m *PipelineMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *PipelineMutation) ClearField(name string) error {
+	switch name {
+	case pipeline.FieldCrmID:
+		m.ClearCrmID()
+		return nil
+	}
 	return fmt.Errorf("unknown Pipeline nullable field %s", name)
 }
 
@@ -12813,6 +13911,9 @@ func (m *PipelineMutation) ResetField(name string) error {
 		return nil
 	case pipeline.FieldPosition:
 		m.ResetPosition()
+		return nil
+	case pipeline.FieldCrmID:
+		m.ResetCrmID()
 		return nil
 	}
 	return fmt.Errorf("unknown Pipeline field %s", name)
@@ -12913,6 +14014,8 @@ type StageMutation struct {
 	name            *string
 	position        *int
 	addposition     *int
+	crm_id          *string
+	kind            *stage.Kind
 	clearedFields   map[string]struct{}
 	pipeline        *int64
 	clearedpipeline bool
@@ -13209,6 +14312,91 @@ func (m *StageMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetCrmID sets the "crm_id" field.
+func (m *StageMutation) SetCrmID(s string) {
+	m.crm_id = &s
+}
+
+// CrmID returns the value of the "crm_id" field in the mutation.
+func (m *StageMutation) CrmID() (r string, exists bool) {
+	v := m.crm_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmID returns the old "crm_id" field's value of the Stage entity.
+// If the Stage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StageMutation) OldCrmID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmID: %w", err)
+	}
+	return oldValue.CrmID, nil
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (m *StageMutation) ClearCrmID() {
+	m.crm_id = nil
+	m.clearedFields[stage.FieldCrmID] = struct{}{}
+}
+
+// CrmIDCleared returns if the "crm_id" field was cleared in this mutation.
+func (m *StageMutation) CrmIDCleared() bool {
+	_, ok := m.clearedFields[stage.FieldCrmID]
+	return ok
+}
+
+// ResetCrmID resets all changes to the "crm_id" field.
+func (m *StageMutation) ResetCrmID() {
+	m.crm_id = nil
+	delete(m.clearedFields, stage.FieldCrmID)
+}
+
+// SetKind sets the "kind" field.
+func (m *StageMutation) SetKind(s stage.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *StageMutation) Kind() (r stage.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Stage entity.
+// If the Stage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StageMutation) OldKind(ctx context.Context) (v stage.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *StageMutation) ResetKind() {
+	m.kind = nil
+}
+
 // ClearPipeline clears the "pipeline" edge to the Pipeline entity.
 func (m *StageMutation) ClearPipeline() {
 	m.clearedpipeline = true
@@ -13270,7 +14458,7 @@ func (m *StageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *StageMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 6)
 	if m.account_id != nil {
 		fields = append(fields, stage.FieldAccountID)
 	}
@@ -13282,6 +14470,12 @@ func (m *StageMutation) Fields() []string {
 	}
 	if m.position != nil {
 		fields = append(fields, stage.FieldPosition)
+	}
+	if m.crm_id != nil {
+		fields = append(fields, stage.FieldCrmID)
+	}
+	if m.kind != nil {
+		fields = append(fields, stage.FieldKind)
 	}
 	return fields
 }
@@ -13299,6 +14493,10 @@ func (m *StageMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case stage.FieldPosition:
 		return m.Position()
+	case stage.FieldCrmID:
+		return m.CrmID()
+	case stage.FieldKind:
+		return m.Kind()
 	}
 	return nil, false
 }
@@ -13316,6 +14514,10 @@ func (m *StageMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldName(ctx)
 	case stage.FieldPosition:
 		return m.OldPosition(ctx)
+	case stage.FieldCrmID:
+		return m.OldCrmID(ctx)
+	case stage.FieldKind:
+		return m.OldKind(ctx)
 	}
 	return nil, fmt.Errorf("unknown Stage field %s", name)
 }
@@ -13352,6 +14554,20 @@ func (m *StageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPosition(v)
+		return nil
+	case stage.FieldCrmID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmID(v)
+		return nil
+	case stage.FieldKind:
+		v, ok := value.(stage.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Stage field %s", name)
@@ -13409,7 +14625,11 @@ func (m *StageMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *StageMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(stage.FieldCrmID) {
+		fields = append(fields, stage.FieldCrmID)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -13422,6 +14642,11 @@ func (m *StageMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *StageMutation) ClearField(name string) error {
+	switch name {
+	case stage.FieldCrmID:
+		m.ClearCrmID()
+		return nil
+	}
 	return fmt.Errorf("unknown Stage nullable field %s", name)
 }
 
@@ -13440,6 +14665,12 @@ func (m *StageMutation) ResetField(name string) error {
 		return nil
 	case stage.FieldPosition:
 		m.ResetPosition()
+		return nil
+	case stage.FieldCrmID:
+		m.ResetCrmID()
+		return nil
+	case stage.FieldKind:
+		m.ResetKind()
 		return nil
 	}
 	return fmt.Errorf("unknown Stage field %s", name)

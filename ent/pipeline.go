@@ -25,6 +25,8 @@ type Pipeline struct {
 	Name string `json:"name,omitempty"`
 	// Position holds the value of the "position" field.
 	Position int `json:"position,omitempty"`
+	// CrmID holds the value of the "crm_id" field.
+	CrmID *string `json:"crm_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PipelineQuery when eager-loading is set.
 	Edges        PipelineEdges `json:"edges"`
@@ -56,7 +58,7 @@ func (*Pipeline) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case pipeline.FieldID, pipeline.FieldAccountID, pipeline.FieldPosition:
 			values[i] = new(sql.NullInt64)
-		case pipeline.FieldName:
+		case pipeline.FieldName, pipeline.FieldCrmID:
 			values[i] = new(sql.NullString)
 		case pipeline.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -104,6 +106,13 @@ func (_m *Pipeline) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field position", values[i])
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
+			}
+		case pipeline.FieldCrmID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_id", values[i])
+			} else if value.Valid {
+				_m.CrmID = new(string)
+				*_m.CrmID = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -157,6 +166,11 @@ func (_m *Pipeline) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	if v := _m.CrmID; v != nil {
+		builder.WriteString("crm_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

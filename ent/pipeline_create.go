@@ -63,6 +63,20 @@ func (_c *PipelineCreate) SetNillablePosition(v *int) *PipelineCreate {
 	return _c
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_c *PipelineCreate) SetCrmID(v string) *PipelineCreate {
+	_c.mutation.SetCrmID(v)
+	return _c
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_c *PipelineCreate) SetNillableCrmID(v *string) *PipelineCreate {
+	if v != nil {
+		_c.SetCrmID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PipelineCreate) SetID(v int64) *PipelineCreate {
 	_c.mutation.SetID(v)
@@ -159,6 +173,11 @@ func (_c *PipelineCreate) check() error {
 	if _, ok := _c.mutation.Position(); !ok {
 		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "Pipeline.position"`)}
 	}
+	if v, ok := _c.mutation.CrmID(); ok {
+		if err := pipeline.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Pipeline.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -207,6 +226,10 @@ func (_c *PipelineCreate) createSpec() (*Pipeline, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(pipeline.FieldPosition, field.TypeInt, value)
 		_node.Position = value
+	}
+	if value, ok := _c.mutation.CrmID(); ok {
+		_spec.SetField(pipeline.FieldCrmID, field.TypeString, value)
+		_node.CrmID = &value
 	}
 	if nodes := _c.mutation.StagesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -306,6 +329,24 @@ func (u *PipelineUpsert) AddPosition(v int) *PipelineUpsert {
 	return u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (u *PipelineUpsert) SetCrmID(v string) *PipelineUpsert {
+	u.Set(pipeline.FieldCrmID, v)
+	return u
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *PipelineUpsert) UpdateCrmID() *PipelineUpsert {
+	u.SetExcluded(pipeline.FieldCrmID)
+	return u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *PipelineUpsert) ClearCrmID() *PipelineUpsert {
+	u.SetNull(pipeline.FieldCrmID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -392,6 +433,27 @@ func (u *PipelineUpsertOne) AddPosition(v int) *PipelineUpsertOne {
 func (u *PipelineUpsertOne) UpdatePosition() *PipelineUpsertOne {
 	return u.Update(func(s *PipelineUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *PipelineUpsertOne) SetCrmID(v string) *PipelineUpsertOne {
+	return u.Update(func(s *PipelineUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *PipelineUpsertOne) UpdateCrmID() *PipelineUpsertOne {
+	return u.Update(func(s *PipelineUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *PipelineUpsertOne) ClearCrmID() *PipelineUpsertOne {
+	return u.Update(func(s *PipelineUpsert) {
+		s.ClearCrmID()
 	})
 }
 
@@ -647,6 +709,27 @@ func (u *PipelineUpsertBulk) AddPosition(v int) *PipelineUpsertBulk {
 func (u *PipelineUpsertBulk) UpdatePosition() *PipelineUpsertBulk {
 	return u.Update(func(s *PipelineUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *PipelineUpsertBulk) SetCrmID(v string) *PipelineUpsertBulk {
+	return u.Update(func(s *PipelineUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *PipelineUpsertBulk) UpdateCrmID() *PipelineUpsertBulk {
+	return u.Update(func(s *PipelineUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *PipelineUpsertBulk) ClearCrmID() *PipelineUpsertBulk {
+	return u.Update(func(s *PipelineUpsert) {
+		s.ClearCrmID()
 	})
 }
 

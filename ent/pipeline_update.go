@@ -64,6 +64,26 @@ func (_u *PipelineUpdate) AddPosition(v int) *PipelineUpdate {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *PipelineUpdate) SetCrmID(v string) *PipelineUpdate {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *PipelineUpdate) SetNillableCrmID(v *string) *PipelineUpdate {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *PipelineUpdate) ClearCrmID() *PipelineUpdate {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
 // AddStageIDs adds the "stages" edge to the Stage entity by IDs.
 func (_u *PipelineUpdate) AddStageIDs(ids ...int64) *PipelineUpdate {
 	_u.mutation.AddStageIDs(ids...)
@@ -139,6 +159,11 @@ func (_u *PipelineUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Pipeline.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := pipeline.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Pipeline.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -168,6 +193,12 @@ func (_u *PipelineUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(pipeline.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(pipeline.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(pipeline.FieldCrmID, field.TypeString)
 	}
 	if _u.mutation.StagesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -271,6 +302,26 @@ func (_u *PipelineUpdateOne) AddPosition(v int) *PipelineUpdateOne {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *PipelineUpdateOne) SetCrmID(v string) *PipelineUpdateOne {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *PipelineUpdateOne) SetNillableCrmID(v *string) *PipelineUpdateOne {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *PipelineUpdateOne) ClearCrmID() *PipelineUpdateOne {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
 // AddStageIDs adds the "stages" edge to the Stage entity by IDs.
 func (_u *PipelineUpdateOne) AddStageIDs(ids ...int64) *PipelineUpdateOne {
 	_u.mutation.AddStageIDs(ids...)
@@ -359,6 +410,11 @@ func (_u *PipelineUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Pipeline.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := pipeline.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Pipeline.crm_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -405,6 +461,12 @@ func (_u *PipelineUpdateOne) sqlSave(ctx context.Context) (_node *Pipeline, err 
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(pipeline.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(pipeline.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(pipeline.FieldCrmID, field.TypeString)
 	}
 	if _u.mutation.StagesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -25,6 +25,10 @@ type Stage struct {
 	Name string `json:"name,omitempty"`
 	// Position holds the value of the "position" field.
 	Position int `json:"position,omitempty"`
+	// CrmID holds the value of the "crm_id" field.
+	CrmID *string `json:"crm_id,omitempty"`
+	// Kind holds the value of the "kind" field.
+	Kind stage.Kind `json:"kind,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the StageQuery when eager-loading is set.
 	Edges        StageEdges `json:"edges"`
@@ -58,7 +62,7 @@ func (*Stage) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case stage.FieldID, stage.FieldAccountID, stage.FieldPipelineID, stage.FieldPosition:
 			values[i] = new(sql.NullInt64)
-		case stage.FieldName:
+		case stage.FieldName, stage.FieldCrmID, stage.FieldKind:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -104,6 +108,19 @@ func (_m *Stage) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field position", values[i])
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
+			}
+		case stage.FieldCrmID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_id", values[i])
+			} else if value.Valid {
+				_m.CrmID = new(string)
+				*_m.CrmID = value.String
+			}
+		case stage.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = stage.Kind(value.String)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -157,6 +174,14 @@ func (_m *Stage) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	if v := _m.CrmID; v != nil {
+		builder.WriteString("crm_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -54,6 +54,34 @@ func (_c *StageCreate) SetNillablePosition(v *int) *StageCreate {
 	return _c
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_c *StageCreate) SetCrmID(v string) *StageCreate {
+	_c.mutation.SetCrmID(v)
+	return _c
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_c *StageCreate) SetNillableCrmID(v *string) *StageCreate {
+	if v != nil {
+		_c.SetCrmID(*v)
+	}
+	return _c
+}
+
+// SetKind sets the "kind" field.
+func (_c *StageCreate) SetKind(v stage.Kind) *StageCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *StageCreate) SetNillableKind(v *stage.Kind) *StageCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *StageCreate) SetID(v int64) *StageCreate {
 	_c.mutation.SetID(v)
@@ -106,6 +134,10 @@ func (_c *StageCreate) defaults() error {
 		v := stage.DefaultPosition
 		_c.mutation.SetPosition(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := stage.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	return nil
 }
 
@@ -132,6 +164,19 @@ func (_c *StageCreate) check() error {
 	}
 	if _, ok := _c.mutation.Position(); !ok {
 		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "Stage.position"`)}
+	}
+	if v, ok := _c.mutation.CrmID(); ok {
+		if err := stage.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Stage.crm_id": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Stage.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := stage.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Stage.kind": %w`, err)}
+		}
 	}
 	if len(_c.mutation.PipelineIDs()) == 0 {
 		return &ValidationError{Name: "pipeline", err: errors.New(`ent: missing required edge "Stage.pipeline"`)}
@@ -180,6 +225,14 @@ func (_c *StageCreate) createSpec() (*Stage, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(stage.FieldPosition, field.TypeInt, value)
 		_node.Position = value
+	}
+	if value, ok := _c.mutation.CrmID(); ok {
+		_spec.SetField(stage.FieldCrmID, field.TypeString, value)
+		_node.CrmID = &value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(stage.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
 	}
 	if nodes := _c.mutation.PipelineIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -292,6 +345,36 @@ func (u *StageUpsert) AddPosition(v int) *StageUpsert {
 	return u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (u *StageUpsert) SetCrmID(v string) *StageUpsert {
+	u.Set(stage.FieldCrmID, v)
+	return u
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *StageUpsert) UpdateCrmID() *StageUpsert {
+	u.SetExcluded(stage.FieldCrmID)
+	return u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *StageUpsert) ClearCrmID() *StageUpsert {
+	u.SetNull(stage.FieldCrmID)
+	return u
+}
+
+// SetKind sets the "kind" field.
+func (u *StageUpsert) SetKind(v stage.Kind) *StageUpsert {
+	u.Set(stage.FieldKind, v)
+	return u
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *StageUpsert) UpdateKind() *StageUpsert {
+	u.SetExcluded(stage.FieldKind)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -389,6 +472,41 @@ func (u *StageUpsertOne) AddPosition(v int) *StageUpsertOne {
 func (u *StageUpsertOne) UpdatePosition() *StageUpsertOne {
 	return u.Update(func(s *StageUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *StageUpsertOne) SetCrmID(v string) *StageUpsertOne {
+	return u.Update(func(s *StageUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *StageUpsertOne) UpdateCrmID() *StageUpsertOne {
+	return u.Update(func(s *StageUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *StageUpsertOne) ClearCrmID() *StageUpsertOne {
+	return u.Update(func(s *StageUpsert) {
+		s.ClearCrmID()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *StageUpsertOne) SetKind(v stage.Kind) *StageUpsertOne {
+	return u.Update(func(s *StageUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *StageUpsertOne) UpdateKind() *StageUpsertOne {
+	return u.Update(func(s *StageUpsert) {
+		s.UpdateKind()
 	})
 }
 
@@ -655,6 +773,41 @@ func (u *StageUpsertBulk) AddPosition(v int) *StageUpsertBulk {
 func (u *StageUpsertBulk) UpdatePosition() *StageUpsertBulk {
 	return u.Update(func(s *StageUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetCrmID sets the "crm_id" field.
+func (u *StageUpsertBulk) SetCrmID(v string) *StageUpsertBulk {
+	return u.Update(func(s *StageUpsert) {
+		s.SetCrmID(v)
+	})
+}
+
+// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
+func (u *StageUpsertBulk) UpdateCrmID() *StageUpsertBulk {
+	return u.Update(func(s *StageUpsert) {
+		s.UpdateCrmID()
+	})
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (u *StageUpsertBulk) ClearCrmID() *StageUpsertBulk {
+	return u.Update(func(s *StageUpsert) {
+		s.ClearCrmID()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *StageUpsertBulk) SetKind(v stage.Kind) *StageUpsertBulk {
+	return u.Update(func(s *StageUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *StageUpsertBulk) UpdateKind() *StageUpsertBulk {
+	return u.Update(func(s *StageUpsert) {
+		s.UpdateKind()
 	})
 }
 

@@ -78,6 +78,40 @@ func (_u *StageUpdate) AddPosition(v int) *StageUpdate {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *StageUpdate) SetCrmID(v string) *StageUpdate {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *StageUpdate) SetNillableCrmID(v *string) *StageUpdate {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *StageUpdate) ClearCrmID() *StageUpdate {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
+// SetKind sets the "kind" field.
+func (_u *StageUpdate) SetKind(v stage.Kind) *StageUpdate {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *StageUpdate) SetNillableKind(v *stage.Kind) *StageUpdate {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
 // SetPipeline sets the "pipeline" edge to the Pipeline entity.
 func (_u *StageUpdate) SetPipeline(v *Pipeline) *StageUpdate {
 	return _u.SetPipelineID(v.ID)
@@ -128,6 +162,16 @@ func (_u *StageUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Stage.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := stage.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Stage.crm_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := stage.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Stage.kind": %w`, err)}
+		}
+	}
 	if _u.mutation.PipelineCleared() && len(_u.mutation.PipelineIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Stage.pipeline"`)
 	}
@@ -160,6 +204,15 @@ func (_u *StageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(stage.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(stage.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(stage.FieldCrmID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(stage.FieldKind, field.TypeEnum, value)
 	}
 	if _u.mutation.PipelineCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -261,6 +314,40 @@ func (_u *StageUpdateOne) AddPosition(v int) *StageUpdateOne {
 	return _u
 }
 
+// SetCrmID sets the "crm_id" field.
+func (_u *StageUpdateOne) SetCrmID(v string) *StageUpdateOne {
+	_u.mutation.SetCrmID(v)
+	return _u
+}
+
+// SetNillableCrmID sets the "crm_id" field if the given value is not nil.
+func (_u *StageUpdateOne) SetNillableCrmID(v *string) *StageUpdateOne {
+	if v != nil {
+		_u.SetCrmID(*v)
+	}
+	return _u
+}
+
+// ClearCrmID clears the value of the "crm_id" field.
+func (_u *StageUpdateOne) ClearCrmID() *StageUpdateOne {
+	_u.mutation.ClearCrmID()
+	return _u
+}
+
+// SetKind sets the "kind" field.
+func (_u *StageUpdateOne) SetKind(v stage.Kind) *StageUpdateOne {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *StageUpdateOne) SetNillableKind(v *stage.Kind) *StageUpdateOne {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
 // SetPipeline sets the "pipeline" edge to the Pipeline entity.
 func (_u *StageUpdateOne) SetPipeline(v *Pipeline) *StageUpdateOne {
 	return _u.SetPipelineID(v.ID)
@@ -324,6 +411,16 @@ func (_u *StageUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Stage.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CrmID(); ok {
+		if err := stage.CrmIDValidator(v); err != nil {
+			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Stage.crm_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := stage.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Stage.kind": %w`, err)}
+		}
+	}
 	if _u.mutation.PipelineCleared() && len(_u.mutation.PipelineIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Stage.pipeline"`)
 	}
@@ -373,6 +470,15 @@ func (_u *StageUpdateOne) sqlSave(ctx context.Context) (_node *Stage, err error)
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(stage.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CrmID(); ok {
+		_spec.SetField(stage.FieldCrmID, field.TypeString, value)
+	}
+	if _u.mutation.CrmIDCleared() {
+		_spec.ClearField(stage.FieldCrmID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(stage.FieldKind, field.TypeEnum, value)
 	}
 	if _u.mutation.PipelineCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -28,6 +28,8 @@ type Tx struct {
 	Contact *ContactClient
 	// Credential is the client for interacting with the Credential builders.
 	Credential *CredentialClient
+	// CrmConnection is the client for interacting with the CrmConnection builders.
+	CrmConnection *CrmConnectionClient
 	// Deal is the client for interacting with the Deal builders.
 	Deal *DealClient
 	// DistributionCursor is the client for interacting with the DistributionCursor builders.
@@ -182,6 +184,7 @@ func (tx *Tx) init() {
 	tx.Chat = NewChatClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Credential = NewCredentialClient(tx.config)
+	tx.CrmConnection = NewCrmConnectionClient(tx.config)
 	tx.Deal = NewDealClient(tx.config)
 	tx.DistributionCursor = NewDistributionCursorClient(tx.config)
 	tx.Employee = NewEmployeeClient(tx.config)

@@ -33,6 +33,8 @@ const (
 	FieldClaimedAt = "claimed_at"
 	// FieldIsTest holds the string denoting the is_test field in the database.
 	FieldIsTest = "is_test"
+	// FieldCrmID holds the string denoting the crm_id field in the database.
+	FieldCrmID = "crm_id"
 	// EdgeResponsible holds the string denoting the responsible edge name in mutations.
 	EdgeResponsible = "responsible"
 	// EdgeDeals holds the string denoting the deals edge name in mutations.
@@ -76,6 +78,7 @@ var Columns = []string{
 	FieldResponsibleID,
 	FieldClaimedAt,
 	FieldIsTest,
+	FieldCrmID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -112,6 +115,8 @@ var (
 	NameValidator func(string) error
 	// DefaultIsTest holds the default value on creation for the "is_test" field.
 	DefaultIsTest bool
+	// CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	CrmIDValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Contact queries.
@@ -165,6 +170,11 @@ func ByClaimedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByIsTest orders the results by the is_test field.
 func ByIsTest(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsTest, opts...).ToFunc()
+}
+
+// ByCrmID orders the results by the crm_id field.
+func ByCrmID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmID, opts...).ToFunc()
 }
 
 // ByResponsibleField orders the results by responsible field.

@@ -100,6 +100,11 @@ func IsTest(v bool) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldIsTest, v))
 }
 
+// CrmID applies equality check predicate on the "crm_id" field. It's identical to CrmIDEQ.
+func CrmID(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldCrmID, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldAccountID, v))
@@ -528,6 +533,81 @@ func IsTestEQ(v bool) predicate.Contact {
 // IsTestNEQ applies the NEQ predicate on the "is_test" field.
 func IsTestNEQ(v bool) predicate.Contact {
 	return predicate.Contact(sql.FieldNEQ(FieldIsTest, v))
+}
+
+// CrmIDEQ applies the EQ predicate on the "crm_id" field.
+func CrmIDEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldCrmID, v))
+}
+
+// CrmIDNEQ applies the NEQ predicate on the "crm_id" field.
+func CrmIDNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldCrmID, v))
+}
+
+// CrmIDIn applies the In predicate on the "crm_id" field.
+func CrmIDIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldCrmID, vs...))
+}
+
+// CrmIDNotIn applies the NotIn predicate on the "crm_id" field.
+func CrmIDNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldCrmID, vs...))
+}
+
+// CrmIDGT applies the GT predicate on the "crm_id" field.
+func CrmIDGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldCrmID, v))
+}
+
+// CrmIDGTE applies the GTE predicate on the "crm_id" field.
+func CrmIDGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldCrmID, v))
+}
+
+// CrmIDLT applies the LT predicate on the "crm_id" field.
+func CrmIDLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldCrmID, v))
+}
+
+// CrmIDLTE applies the LTE predicate on the "crm_id" field.
+func CrmIDLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldCrmID, v))
+}
+
+// CrmIDContains applies the Contains predicate on the "crm_id" field.
+func CrmIDContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldCrmID, v))
+}
+
+// CrmIDHasPrefix applies the HasPrefix predicate on the "crm_id" field.
+func CrmIDHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldCrmID, v))
+}
+
+// CrmIDHasSuffix applies the HasSuffix predicate on the "crm_id" field.
+func CrmIDHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldCrmID, v))
+}
+
+// CrmIDIsNil applies the IsNil predicate on the "crm_id" field.
+func CrmIDIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldCrmID))
+}
+
+// CrmIDNotNil applies the NotNil predicate on the "crm_id" field.
+func CrmIDNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldCrmID))
+}
+
+// CrmIDEqualFold applies the EqualFold predicate on the "crm_id" field.
+func CrmIDEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldCrmID, v))
+}
+
+// CrmIDContainsFold applies the ContainsFold predicate on the "crm_id" field.
+func CrmIDContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldCrmID, v))
 }
 
 // HasResponsible applies the HasEdge predicate on the "responsible" edge.

@@ -36,6 +36,10 @@ const (
 	FieldState = "state"
 	// FieldClosedAt holds the string denoting the closed_at field in the database.
 	FieldClosedAt = "closed_at"
+	// FieldCrmID holds the string denoting the crm_id field in the database.
+	FieldCrmID = "crm_id"
+	// FieldCrmModified holds the string denoting the crm_modified field in the database.
+	FieldCrmModified = "crm_modified"
 	// EdgeContact holds the string denoting the contact edge name in mutations.
 	EdgeContact = "contact"
 	// Table holds the table name of the deal in the database.
@@ -62,6 +66,8 @@ var Columns = []string{
 	FieldLeadStatusID,
 	FieldState,
 	FieldClosedAt,
+	FieldCrmID,
+	FieldCrmModified,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -86,6 +92,10 @@ var (
 	AccountIDValidator func(int64) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	CrmIDValidator func(string) error
+	// DefaultCrmModified holds the default value on creation for the "crm_modified" field.
+	DefaultCrmModified int64
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -194,6 +204,16 @@ func ByState(opts ...sql.OrderTermOption) OrderOption {
 // ByClosedAt orders the results by the closed_at field.
 func ByClosedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldClosedAt, opts...).ToFunc()
+}
+
+// ByCrmID orders the results by the crm_id field.
+func ByCrmID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmID, opts...).ToFunc()
+}
+
+// ByCrmModified orders the results by the crm_modified field.
+func ByCrmModified(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmModified, opts...).ToFunc()
 }
 
 // ByContactField orders the results by contact field.

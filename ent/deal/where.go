@@ -95,6 +95,16 @@ func ClosedAt(v time.Time) predicate.Deal {
 	return predicate.Deal(sql.FieldEQ(FieldClosedAt, v))
 }
 
+// CrmID applies equality check predicate on the "crm_id" field. It's identical to CrmIDEQ.
+func CrmID(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldEQ(FieldCrmID, v))
+}
+
+// CrmModified applies equality check predicate on the "crm_modified" field. It's identical to CrmModifiedEQ.
+func CrmModified(v int64) predicate.Deal {
+	return predicate.Deal(sql.FieldEQ(FieldCrmModified, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Deal {
 	return predicate.Deal(sql.FieldEQ(FieldAccountID, v))
@@ -473,6 +483,121 @@ func ClosedAtIsNil() predicate.Deal {
 // ClosedAtNotNil applies the NotNil predicate on the "closed_at" field.
 func ClosedAtNotNil() predicate.Deal {
 	return predicate.Deal(sql.FieldNotNull(FieldClosedAt))
+}
+
+// CrmIDEQ applies the EQ predicate on the "crm_id" field.
+func CrmIDEQ(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldEQ(FieldCrmID, v))
+}
+
+// CrmIDNEQ applies the NEQ predicate on the "crm_id" field.
+func CrmIDNEQ(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldNEQ(FieldCrmID, v))
+}
+
+// CrmIDIn applies the In predicate on the "crm_id" field.
+func CrmIDIn(vs ...string) predicate.Deal {
+	return predicate.Deal(sql.FieldIn(FieldCrmID, vs...))
+}
+
+// CrmIDNotIn applies the NotIn predicate on the "crm_id" field.
+func CrmIDNotIn(vs ...string) predicate.Deal {
+	return predicate.Deal(sql.FieldNotIn(FieldCrmID, vs...))
+}
+
+// CrmIDGT applies the GT predicate on the "crm_id" field.
+func CrmIDGT(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldGT(FieldCrmID, v))
+}
+
+// CrmIDGTE applies the GTE predicate on the "crm_id" field.
+func CrmIDGTE(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldGTE(FieldCrmID, v))
+}
+
+// CrmIDLT applies the LT predicate on the "crm_id" field.
+func CrmIDLT(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldLT(FieldCrmID, v))
+}
+
+// CrmIDLTE applies the LTE predicate on the "crm_id" field.
+func CrmIDLTE(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldLTE(FieldCrmID, v))
+}
+
+// CrmIDContains applies the Contains predicate on the "crm_id" field.
+func CrmIDContains(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldContains(FieldCrmID, v))
+}
+
+// CrmIDHasPrefix applies the HasPrefix predicate on the "crm_id" field.
+func CrmIDHasPrefix(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldHasPrefix(FieldCrmID, v))
+}
+
+// CrmIDHasSuffix applies the HasSuffix predicate on the "crm_id" field.
+func CrmIDHasSuffix(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldHasSuffix(FieldCrmID, v))
+}
+
+// CrmIDIsNil applies the IsNil predicate on the "crm_id" field.
+func CrmIDIsNil() predicate.Deal {
+	return predicate.Deal(sql.FieldIsNull(FieldCrmID))
+}
+
+// CrmIDNotNil applies the NotNil predicate on the "crm_id" field.
+func CrmIDNotNil() predicate.Deal {
+	return predicate.Deal(sql.FieldNotNull(FieldCrmID))
+}
+
+// CrmIDEqualFold applies the EqualFold predicate on the "crm_id" field.
+func CrmIDEqualFold(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldEqualFold(FieldCrmID, v))
+}
+
+// CrmIDContainsFold applies the ContainsFold predicate on the "crm_id" field.
+func CrmIDContainsFold(v string) predicate.Deal {
+	return predicate.Deal(sql.FieldContainsFold(FieldCrmID, v))
+}
+
+// CrmModifiedEQ applies the EQ predicate on the "crm_modified" field.
+func CrmModifiedEQ(v int64) predicate.Deal {
+	return predicate.Deal(sql.FieldEQ(FieldCrmModified, v))
+}
+
+// CrmModifiedNEQ applies the NEQ predicate on the "crm_modified" field.
+func CrmModifiedNEQ(v int64) predicate.Deal {
+	return predicate.Deal(sql.FieldNEQ(FieldCrmModified, v))
+}
+
+// CrmModifiedIn applies the In predicate on the "crm_modified" field.
+func CrmModifiedIn(vs ...int64) predicate.Deal {
+	return predicate.Deal(sql.FieldIn(FieldCrmModified, vs...))
+}
+
+// CrmModifiedNotIn applies the NotIn predicate on the "crm_modified" field.
+func CrmModifiedNotIn(vs ...int64) predicate.Deal {
+	return predicate.Deal(sql.FieldNotIn(FieldCrmModified, vs...))
+}
+
+// CrmModifiedGT applies the GT predicate on the "crm_modified" field.
+func CrmModifiedGT(v int64) predicate.Deal {
+	return predicate.Deal(sql.FieldGT(FieldCrmModified, v))
+}
+
+// CrmModifiedGTE applies the GTE predicate on the "crm_modified" field.
+func CrmModifiedGTE(v int64) predicate.Deal {
+	return predicate.Deal(sql.FieldGTE(FieldCrmModified, v))
+}
+
+// CrmModifiedLT applies the LT predicate on the "crm_modified" field.
+func CrmModifiedLT(v int64) predicate.Deal {
+	return predicate.Deal(sql.FieldLT(FieldCrmModified, v))
+}
+
+// CrmModifiedLTE applies the LTE predicate on the "crm_modified" field.
+func CrmModifiedLTE(v int64) predicate.Deal {
+	return predicate.Deal(sql.FieldLTE(FieldCrmModified, v))
 }
 
 // HasContact applies the HasEdge predicate on the "contact" edge.

@@ -93,6 +93,18 @@ func (f CredentialFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CredentialMutation", m)
 }
 
+// The CrmConnectionFunc type is an adapter to allow the use of ordinary
+// function as CrmConnection mutator.
+type CrmConnectionFunc func(context.Context, *ent.CrmConnectionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CrmConnectionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CrmConnectionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CrmConnectionMutation", m)
+}
+
 // The DealFunc type is an adapter to allow the use of ordinary
 // function as Deal mutator.
 type DealFunc func(context.Context, *ent.DealMutation) (ent.Value, error)

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/ent/crmconnection"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/ent/employee"
@@ -271,6 +272,33 @@ func (f TraverseCredential) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.CredentialQuery", q)
 }
 
+// The CrmConnectionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CrmConnectionFunc func(context.Context, *ent.CrmConnectionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CrmConnectionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CrmConnectionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CrmConnectionQuery", q)
+}
+
+// The TraverseCrmConnection type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCrmConnection func(context.Context, *ent.CrmConnectionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCrmConnection) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCrmConnection) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CrmConnectionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CrmConnectionQuery", q)
+}
+
 // The DealFunc type is an adapter to allow the use of ordinary function as a Querier.
 type DealFunc func(context.Context, *ent.DealQuery) (ent.Value, error)
 
@@ -504,6 +532,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.CredentialQuery:
 		return &query[*ent.CredentialQuery, predicate.Credential, credential.OrderOption]{typ: ent.TypeCredential, tq: q}, nil
+	case *ent.CrmConnectionQuery:
+		return &query[*ent.CrmConnectionQuery, predicate.CrmConnection, crmconnection.OrderOption]{typ: ent.TypeCrmConnection, tq: q}, nil
 	case *ent.DealQuery:
 		return &query[*ent.DealQuery, predicate.Deal, deal.OrderOption]{typ: ent.TypeDeal, tq: q}, nil
 	case *ent.DistributionCursorQuery:

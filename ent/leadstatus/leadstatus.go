@@ -18,6 +18,8 @@ const (
 	FieldName = "name"
 	// FieldPosition holds the string denoting the position field in the database.
 	FieldPosition = "position"
+	// FieldCrmID holds the string denoting the crm_id field in the database.
+	FieldCrmID = "crm_id"
 	// Table holds the table name of the leadstatus in the database.
 	Table = "lead_status"
 )
@@ -28,6 +30,7 @@ var Columns = []string{
 	FieldAccountID,
 	FieldName,
 	FieldPosition,
+	FieldCrmID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -54,6 +57,8 @@ var (
 	NameValidator func(string) error
 	// DefaultPosition holds the default value on creation for the "position" field.
 	DefaultPosition int
+	// CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	CrmIDValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the LeadStatus queries.
@@ -77,4 +82,9 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByPosition orders the results by the position field.
 func ByPosition(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPosition, opts...).ToFunc()
+}
+
+// ByCrmID orders the results by the crm_id field.
+func ByCrmID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmID, opts...).ToFunc()
 }

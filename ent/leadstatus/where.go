@@ -67,6 +67,11 @@ func Position(v int) predicate.LeadStatus {
 	return predicate.LeadStatus(sql.FieldEQ(FieldPosition, v))
 }
 
+// CrmID applies equality check predicate on the "crm_id" field. It's identical to CrmIDEQ.
+func CrmID(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldEQ(FieldCrmID, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.LeadStatus {
 	return predicate.LeadStatus(sql.FieldEQ(FieldAccountID, v))
@@ -210,6 +215,81 @@ func PositionLT(v int) predicate.LeadStatus {
 // PositionLTE applies the LTE predicate on the "position" field.
 func PositionLTE(v int) predicate.LeadStatus {
 	return predicate.LeadStatus(sql.FieldLTE(FieldPosition, v))
+}
+
+// CrmIDEQ applies the EQ predicate on the "crm_id" field.
+func CrmIDEQ(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldEQ(FieldCrmID, v))
+}
+
+// CrmIDNEQ applies the NEQ predicate on the "crm_id" field.
+func CrmIDNEQ(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldNEQ(FieldCrmID, v))
+}
+
+// CrmIDIn applies the In predicate on the "crm_id" field.
+func CrmIDIn(vs ...string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldIn(FieldCrmID, vs...))
+}
+
+// CrmIDNotIn applies the NotIn predicate on the "crm_id" field.
+func CrmIDNotIn(vs ...string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldNotIn(FieldCrmID, vs...))
+}
+
+// CrmIDGT applies the GT predicate on the "crm_id" field.
+func CrmIDGT(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldGT(FieldCrmID, v))
+}
+
+// CrmIDGTE applies the GTE predicate on the "crm_id" field.
+func CrmIDGTE(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldGTE(FieldCrmID, v))
+}
+
+// CrmIDLT applies the LT predicate on the "crm_id" field.
+func CrmIDLT(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldLT(FieldCrmID, v))
+}
+
+// CrmIDLTE applies the LTE predicate on the "crm_id" field.
+func CrmIDLTE(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldLTE(FieldCrmID, v))
+}
+
+// CrmIDContains applies the Contains predicate on the "crm_id" field.
+func CrmIDContains(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldContains(FieldCrmID, v))
+}
+
+// CrmIDHasPrefix applies the HasPrefix predicate on the "crm_id" field.
+func CrmIDHasPrefix(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldHasPrefix(FieldCrmID, v))
+}
+
+// CrmIDHasSuffix applies the HasSuffix predicate on the "crm_id" field.
+func CrmIDHasSuffix(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldHasSuffix(FieldCrmID, v))
+}
+
+// CrmIDIsNil applies the IsNil predicate on the "crm_id" field.
+func CrmIDIsNil() predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldIsNull(FieldCrmID))
+}
+
+// CrmIDNotNil applies the NotNil predicate on the "crm_id" field.
+func CrmIDNotNil() predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldNotNull(FieldCrmID))
+}
+
+// CrmIDEqualFold applies the EqualFold predicate on the "crm_id" field.
+func CrmIDEqualFold(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldEqualFold(FieldCrmID, v))
+}
+
+// CrmIDContainsFold applies the ContainsFold predicate on the "crm_id" field.
+func CrmIDContainsFold(v string) predicate.LeadStatus {
+	return predicate.LeadStatus(sql.FieldContainsFold(FieldCrmID, v))
 }
 
 // And groups predicates with the AND operator between them.

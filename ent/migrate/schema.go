@@ -207,6 +207,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "claimed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "is_test", Type: field.TypeBool, Default: false},
+		{Name: "crm_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "responsible_id", Type: field.TypeInt64, Nullable: true},
 	}
 	// ContactsTable holds the schema information for the "contacts" table.
@@ -217,7 +218,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_employees_responsible",
-				Columns:    []*schema.Column{ContactsColumns[9]},
+				Columns:    []*schema.Column{ContactsColumns[10]},
 				RefColumns: []*schema.Column{EmployeesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -255,6 +256,30 @@ var (
 			},
 		},
 	}
+	// CrmConnectionsColumns holds the columns for the "crm_connections" table.
+	CrmConnectionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "account_id", Type: field.TypeInt64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"AMOCRM", "KOMMO", "BITRIX24", "ZOHO", "HUBSPOT", "PIPEDRIVE"}},
+		{Name: "base_url", Type: field.TypeString, Size: 300},
+		{Name: "token_sealed", Type: field.TypeBytes},
+		{Name: "webhook_key_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "refreshed_at", Type: field.TypeTime, Nullable: true},
+	}
+	// CrmConnectionsTable holds the schema information for the "crm_connections" table.
+	CrmConnectionsTable = &schema.Table{
+		Name:       "crm_connections",
+		Columns:    CrmConnectionsColumns,
+		PrimaryKey: []*schema.Column{CrmConnectionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "crm_connections_one_per_account",
+				Unique:  true,
+				Columns: []*schema.Column{CrmConnectionsColumns[1]},
+			},
+		},
+	}
 	// DealsColumns holds the columns for the "deals" table.
 	DealsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt64, Increment: true},
@@ -267,6 +292,8 @@ var (
 		{Name: "lead_status_id", Type: field.TypeInt64, Nullable: true},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"OPEN", "WON", "LOST"}, Default: "OPEN"},
 		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "crm_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "crm_modified", Type: field.TypeInt64, Default: 0},
 		{Name: "contact_id", Type: field.TypeInt64},
 	}
 	// DealsTable holds the schema information for the "deals" table.
@@ -277,7 +304,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "deals_contacts_deals",
-				Columns:    []*schema.Column{DealsColumns[10]},
+				Columns:    []*schema.Column{DealsColumns[12]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -286,7 +313,12 @@ var (
 			{
 				Name:    "deal_contact_id_state",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[10], DealsColumns[8]},
+				Columns: []*schema.Column{DealsColumns[12], DealsColumns[8]},
+			},
+			{
+				Name:    "deal_account_id_crm_id",
+				Unique:  false,
+				Columns: []*schema.Column{DealsColumns[1], DealsColumns[10]},
 			},
 		},
 	}
@@ -361,6 +393,7 @@ var (
 		{Name: "account_id", Type: field.TypeInt64},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "crm_id", Type: field.TypeString, Nullable: true, Size: 64},
 	}
 	// LeadStatusTable holds the schema information for the "lead_status" table.
 	LeadStatusTable = &schema.Table{
@@ -462,6 +495,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "crm_id", Type: field.TypeString, Nullable: true, Size: 64},
 	}
 	// PipelinesTable holds the schema information for the "pipelines" table.
 	PipelinesTable = &schema.Table{
@@ -482,6 +516,8 @@ var (
 		{Name: "account_id", Type: field.TypeInt64},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "crm_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPEN", "INCOMING", "WON", "LOST"}, Default: "OPEN"},
 		{Name: "pipeline_id", Type: field.TypeInt64},
 	}
 	// StagesTable holds the schema information for the "stages" table.
@@ -492,7 +528,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "stages_pipelines_stages",
-				Columns:    []*schema.Column{StagesColumns[4]},
+				Columns:    []*schema.Column{StagesColumns[6]},
 				RefColumns: []*schema.Column{PipelinesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -514,6 +550,7 @@ var (
 		ChatsTable,
 		ContactsTable,
 		CredentialsTable,
+		CrmConnectionsTable,
 		DealsTable,
 		DistributionCursorsTable,
 		EmployeesTable,

@@ -23,6 +23,8 @@ const (
 	FieldName = "name"
 	// FieldPosition holds the string denoting the position field in the database.
 	FieldPosition = "position"
+	// FieldCrmID holds the string denoting the crm_id field in the database.
+	FieldCrmID = "crm_id"
 	// EdgeStages holds the string denoting the stages edge name in mutations.
 	EdgeStages = "stages"
 	// Table holds the table name of the pipeline in the database.
@@ -43,6 +45,7 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldName,
 	FieldPosition,
+	FieldCrmID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -71,6 +74,8 @@ var (
 	NameValidator func(string) error
 	// DefaultPosition holds the default value on creation for the "position" field.
 	DefaultPosition int
+	// CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	CrmIDValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Pipeline queries.
@@ -99,6 +104,11 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByPosition orders the results by the position field.
 func ByPosition(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPosition, opts...).ToFunc()
+}
+
+// ByCrmID orders the results by the crm_id field.
+func ByCrmID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmID, opts...).ToFunc()
 }
 
 // ByStagesCount orders the results by stages count.

@@ -75,6 +75,11 @@ func Position(v int) predicate.Pipeline {
 	return predicate.Pipeline(sql.FieldEQ(FieldPosition, v))
 }
 
+// CrmID applies equality check predicate on the "crm_id" field. It's identical to CrmIDEQ.
+func CrmID(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldEQ(FieldCrmID, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Pipeline {
 	return predicate.Pipeline(sql.FieldEQ(FieldAccountID, v))
@@ -258,6 +263,81 @@ func PositionLT(v int) predicate.Pipeline {
 // PositionLTE applies the LTE predicate on the "position" field.
 func PositionLTE(v int) predicate.Pipeline {
 	return predicate.Pipeline(sql.FieldLTE(FieldPosition, v))
+}
+
+// CrmIDEQ applies the EQ predicate on the "crm_id" field.
+func CrmIDEQ(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldEQ(FieldCrmID, v))
+}
+
+// CrmIDNEQ applies the NEQ predicate on the "crm_id" field.
+func CrmIDNEQ(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldNEQ(FieldCrmID, v))
+}
+
+// CrmIDIn applies the In predicate on the "crm_id" field.
+func CrmIDIn(vs ...string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldIn(FieldCrmID, vs...))
+}
+
+// CrmIDNotIn applies the NotIn predicate on the "crm_id" field.
+func CrmIDNotIn(vs ...string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldNotIn(FieldCrmID, vs...))
+}
+
+// CrmIDGT applies the GT predicate on the "crm_id" field.
+func CrmIDGT(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldGT(FieldCrmID, v))
+}
+
+// CrmIDGTE applies the GTE predicate on the "crm_id" field.
+func CrmIDGTE(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldGTE(FieldCrmID, v))
+}
+
+// CrmIDLT applies the LT predicate on the "crm_id" field.
+func CrmIDLT(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldLT(FieldCrmID, v))
+}
+
+// CrmIDLTE applies the LTE predicate on the "crm_id" field.
+func CrmIDLTE(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldLTE(FieldCrmID, v))
+}
+
+// CrmIDContains applies the Contains predicate on the "crm_id" field.
+func CrmIDContains(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldContains(FieldCrmID, v))
+}
+
+// CrmIDHasPrefix applies the HasPrefix predicate on the "crm_id" field.
+func CrmIDHasPrefix(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldHasPrefix(FieldCrmID, v))
+}
+
+// CrmIDHasSuffix applies the HasSuffix predicate on the "crm_id" field.
+func CrmIDHasSuffix(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldHasSuffix(FieldCrmID, v))
+}
+
+// CrmIDIsNil applies the IsNil predicate on the "crm_id" field.
+func CrmIDIsNil() predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldIsNull(FieldCrmID))
+}
+
+// CrmIDNotNil applies the NotNil predicate on the "crm_id" field.
+func CrmIDNotNil() predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldNotNull(FieldCrmID))
+}
+
+// CrmIDEqualFold applies the EqualFold predicate on the "crm_id" field.
+func CrmIDEqualFold(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldEqualFold(FieldCrmID, v))
+}
+
+// CrmIDContainsFold applies the ContainsFold predicate on the "crm_id" field.
+func CrmIDContainsFold(v string) predicate.Pipeline {
+	return predicate.Pipeline(sql.FieldContainsFold(FieldCrmID, v))
 }
 
 // HasStages applies the HasEdge predicate on the "stages" edge.

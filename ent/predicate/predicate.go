@@ -27,6 +27,9 @@ type Contact func(*sql.Selector)
 // Credential is the predicate function for credential builders.
 type Credential func(*sql.Selector)
 
+// CrmConnection is the predicate function for crmconnection builders.
+type CrmConnection func(*sql.Selector)
+
 // Deal is the predicate function for deal builders.
 type Deal func(*sql.Selector)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/credential"
+	"github.com/switchboardhq/switchboard/ent/crmconnection"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/ent/employee"
@@ -265,6 +266,10 @@ func init() {
 	contactDescIsTest := contactFields[7].Descriptor()
 	// contact.DefaultIsTest holds the default value on creation for the is_test field.
 	contact.DefaultIsTest = contactDescIsTest.Default.(bool)
+	// contactDescCrmID is the schema descriptor for crm_id field.
+	contactDescCrmID := contactFields[8].Descriptor()
+	// contact.CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	contact.CrmIDValidator = contactDescCrmID.Validators[0].(func(string) error)
 	credentialMixin := schema.Credential{}.Mixin()
 	credentialMixinHooks0 := credentialMixin[0].Hooks()
 	credential.Hooks[0] = credentialMixinHooks0[0]
@@ -288,6 +293,29 @@ func init() {
 	credentialDescName := credentialFields[3].Descriptor()
 	// credential.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	credential.NameValidator = credentialDescName.Validators[0].(func(string) error)
+	crmconnectionMixin := schema.CrmConnection{}.Mixin()
+	crmconnectionMixinHooks0 := crmconnectionMixin[0].Hooks()
+	crmconnection.Hooks[0] = crmconnectionMixinHooks0[0]
+	crmconnectionMixinInters0 := crmconnectionMixin[0].Interceptors()
+	crmconnection.Interceptors[0] = crmconnectionMixinInters0[0]
+	crmconnectionMixinFields0 := crmconnectionMixin[0].Fields()
+	_ = crmconnectionMixinFields0
+	crmconnectionMixinFields1 := crmconnectionMixin[1].Fields()
+	_ = crmconnectionMixinFields1
+	crmconnectionFields := schema.CrmConnection{}.Fields()
+	_ = crmconnectionFields
+	// crmconnectionDescAccountID is the schema descriptor for account_id field.
+	crmconnectionDescAccountID := crmconnectionMixinFields0[0].Descriptor()
+	// crmconnection.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	crmconnection.AccountIDValidator = crmconnectionDescAccountID.Validators[0].(func(int64) error)
+	// crmconnectionDescCreatedAt is the schema descriptor for created_at field.
+	crmconnectionDescCreatedAt := crmconnectionMixinFields1[0].Descriptor()
+	// crmconnection.DefaultCreatedAt holds the default value on creation for the created_at field.
+	crmconnection.DefaultCreatedAt = crmconnectionDescCreatedAt.Default.(func() time.Time)
+	// crmconnectionDescBaseURL is the schema descriptor for base_url field.
+	crmconnectionDescBaseURL := crmconnectionFields[2].Descriptor()
+	// crmconnection.BaseURLValidator is a validator for the "base_url" field. It is called by the builders before save.
+	crmconnection.BaseURLValidator = crmconnectionDescBaseURL.Validators[0].(func(string) error)
 	dealMixin := schema.Deal{}.Mixin()
 	dealMixinHooks0 := dealMixin[0].Hooks()
 	deal.Hooks[0] = dealMixinHooks0[0]
@@ -307,6 +335,14 @@ func init() {
 	dealDescCreatedAt := dealMixinFields1[0].Descriptor()
 	// deal.DefaultCreatedAt holds the default value on creation for the created_at field.
 	deal.DefaultCreatedAt = dealDescCreatedAt.Default.(func() time.Time)
+	// dealDescCrmID is the schema descriptor for crm_id field.
+	dealDescCrmID := dealFields[9].Descriptor()
+	// deal.CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	deal.CrmIDValidator = dealDescCrmID.Validators[0].(func(string) error)
+	// dealDescCrmModified is the schema descriptor for crm_modified field.
+	dealDescCrmModified := dealFields[10].Descriptor()
+	// deal.DefaultCrmModified holds the default value on creation for the crm_modified field.
+	deal.DefaultCrmModified = dealDescCrmModified.Default.(int64)
 	distributioncursorMixin := schema.DistributionCursor{}.Mixin()
 	distributioncursorMixinHooks0 := distributioncursorMixin[0].Hooks()
 	distributioncursor.Hooks[0] = distributioncursorMixinHooks0[0]
@@ -418,6 +454,10 @@ func init() {
 	leadstatusDescPosition := leadstatusFields[2].Descriptor()
 	// leadstatus.DefaultPosition holds the default value on creation for the position field.
 	leadstatus.DefaultPosition = leadstatusDescPosition.Default.(int)
+	// leadstatusDescCrmID is the schema descriptor for crm_id field.
+	leadstatusDescCrmID := leadstatusFields[3].Descriptor()
+	// leadstatus.CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	leadstatus.CrmIDValidator = leadstatusDescCrmID.Validators[0].(func(string) error)
 	messageMixin := schema.Message{}.Mixin()
 	messageMixinHooks0 := messageMixin[0].Hooks()
 	message.Hooks[0] = messageMixinHooks0[0]
@@ -525,6 +565,10 @@ func init() {
 	pipelineDescPosition := pipelineFields[2].Descriptor()
 	// pipeline.DefaultPosition holds the default value on creation for the position field.
 	pipeline.DefaultPosition = pipelineDescPosition.Default.(int)
+	// pipelineDescCrmID is the schema descriptor for crm_id field.
+	pipelineDescCrmID := pipelineFields[3].Descriptor()
+	// pipeline.CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	pipeline.CrmIDValidator = pipelineDescCrmID.Validators[0].(func(string) error)
 	stageMixin := schema.Stage{}.Mixin()
 	stageMixinHooks0 := stageMixin[0].Hooks()
 	stage.Hooks[0] = stageMixinHooks0[0]
@@ -560,6 +604,10 @@ func init() {
 	stageDescPosition := stageFields[3].Descriptor()
 	// stage.DefaultPosition holds the default value on creation for the position field.
 	stage.DefaultPosition = stageDescPosition.Default.(int)
+	// stageDescCrmID is the schema descriptor for crm_id field.
+	stageDescCrmID := stageFields[4].Descriptor()
+	// stage.CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	stage.CrmIDValidator = stageDescCrmID.Validators[0].(func(string) error)
 }
 
 const (

@@ -29,6 +29,8 @@ func (Contact) Fields() []ent.Field {
 		// claimed the client, so later candidates learn they lost a claim.
 		field.Time("claimed_at").Optional().Nillable(),
 		field.Bool("is_test").Default(false),
+		// crm_id is the contact's id in an external CRM, once known.
+		field.String("crm_id").Optional().Nillable().MaxLen(64),
 	}
 }
 

@@ -25,6 +25,11 @@ func (Deal) Fields() []ent.Field {
 		field.Int64("lead_status_id").Optional().Nillable(),
 		field.Enum("state").Values("OPEN", "WON", "LOST").Default("OPEN"),
 		field.Time("closed_at").Optional().Nillable(),
+		// crm_id is the deal's (lead's) id in an external CRM, once known;
+		// crm_modified is the CRM's last change of it that reached us
+		// (Unix seconds), so an older webhook arriving late changes nothing.
+		field.String("crm_id").Optional().Nillable().MaxLen(64),
+		field.Int64("crm_modified").Default(0),
 	}
 }
 
@@ -37,7 +42,7 @@ func (Deal) Edges() []ent.Edge {
 
 // Indexes of the Deal.
 func (Deal) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("contact_id", "state")}
+	return []ent.Index{index.Fields("contact_id", "state"), index.Fields("account_id", "crm_id")}
 }
 
 // Mixin of the Deal.

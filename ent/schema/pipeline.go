@@ -17,6 +17,8 @@ func (Pipeline) Fields() []ent.Field {
 		field.Int64("id"),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Int("position").Default(0),
+		// crm_id is the pipeline's id in an external CRM (empty: made here).
+		field.String("crm_id").Optional().Nillable().MaxLen(64),
 	}
 }
 
@@ -42,6 +44,12 @@ func (Stage) Fields() []ent.Field {
 		field.Int64("pipeline_id"),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Int("position").Default(0),
+		// crm_id is the stage's (status's) id in an external CRM.
+		field.String("crm_id").Optional().Nillable().MaxLen(64),
+		// kind: OPEN stages hold open deals; a deal moved to WON or LOST in
+		// the CRM is closed here; INCOMING (the CRM's inbox of unsorted
+		// leads) is never where a new client's deal starts.
+		field.Enum("kind").Values("OPEN", "INCOMING", "WON", "LOST").Default("OPEN"),
 	}
 }
 
@@ -68,6 +76,8 @@ func (LeadStatus) Fields() []ent.Field {
 		field.Int64("id"),
 		field.String("name").NotEmpty().MaxLen(200),
 		field.Int("position").Default(0),
+		// crm_id is the status's id in an external CRM.
+		field.String("crm_id").Optional().Nillable().MaxLen(64),
 	}
 }
 

@@ -3,6 +3,8 @@
 package stage
 
 import (
+	"fmt"
+
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -21,6 +23,10 @@ const (
 	FieldName = "name"
 	// FieldPosition holds the string denoting the position field in the database.
 	FieldPosition = "position"
+	// FieldCrmID holds the string denoting the crm_id field in the database.
+	FieldCrmID = "crm_id"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
 	// EdgePipeline holds the string denoting the pipeline edge name in mutations.
 	EdgePipeline = "pipeline"
 	// Table holds the table name of the stage in the database.
@@ -41,6 +47,8 @@ var Columns = []string{
 	FieldPipelineID,
 	FieldName,
 	FieldPosition,
+	FieldCrmID,
+	FieldKind,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -67,7 +75,37 @@ var (
 	NameValidator func(string) error
 	// DefaultPosition holds the default value on creation for the "position" field.
 	DefaultPosition int
+	// CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
+	CrmIDValidator func(string) error
 )
+
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindOPEN is the default value of the Kind enum.
+const DefaultKind = KindOPEN
+
+// Kind values.
+const (
+	KindOPEN     Kind = "OPEN"
+	KindINCOMING Kind = "INCOMING"
+	KindWON      Kind = "WON"
+	KindLOST     Kind = "LOST"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindOPEN, KindINCOMING, KindWON, KindLOST:
+		return nil
+	default:
+		return fmt.Errorf("stage: invalid enum value for kind field: %q", k)
+	}
+}
 
 // OrderOption defines the ordering options for the Stage queries.
 type OrderOption func(*sql.Selector)
@@ -95,6 +133,16 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByPosition orders the results by the position field.
 func ByPosition(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPosition, opts...).ToFunc()
+}
+
+// ByCrmID orders the results by the crm_id field.
+func ByCrmID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmID, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
 }
 
 // ByPipelineField orders the results by pipeline field.

@@ -73,6 +73,11 @@ func Position(v int) predicate.Stage {
 	return predicate.Stage(sql.FieldEQ(FieldPosition, v))
 }
 
+// CrmID applies equality check predicate on the "crm_id" field. It's identical to CrmIDEQ.
+func CrmID(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldEQ(FieldCrmID, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Stage {
 	return predicate.Stage(sql.FieldEQ(FieldAccountID, v))
@@ -236,6 +241,101 @@ func PositionLT(v int) predicate.Stage {
 // PositionLTE applies the LTE predicate on the "position" field.
 func PositionLTE(v int) predicate.Stage {
 	return predicate.Stage(sql.FieldLTE(FieldPosition, v))
+}
+
+// CrmIDEQ applies the EQ predicate on the "crm_id" field.
+func CrmIDEQ(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldEQ(FieldCrmID, v))
+}
+
+// CrmIDNEQ applies the NEQ predicate on the "crm_id" field.
+func CrmIDNEQ(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldNEQ(FieldCrmID, v))
+}
+
+// CrmIDIn applies the In predicate on the "crm_id" field.
+func CrmIDIn(vs ...string) predicate.Stage {
+	return predicate.Stage(sql.FieldIn(FieldCrmID, vs...))
+}
+
+// CrmIDNotIn applies the NotIn predicate on the "crm_id" field.
+func CrmIDNotIn(vs ...string) predicate.Stage {
+	return predicate.Stage(sql.FieldNotIn(FieldCrmID, vs...))
+}
+
+// CrmIDGT applies the GT predicate on the "crm_id" field.
+func CrmIDGT(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldGT(FieldCrmID, v))
+}
+
+// CrmIDGTE applies the GTE predicate on the "crm_id" field.
+func CrmIDGTE(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldGTE(FieldCrmID, v))
+}
+
+// CrmIDLT applies the LT predicate on the "crm_id" field.
+func CrmIDLT(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldLT(FieldCrmID, v))
+}
+
+// CrmIDLTE applies the LTE predicate on the "crm_id" field.
+func CrmIDLTE(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldLTE(FieldCrmID, v))
+}
+
+// CrmIDContains applies the Contains predicate on the "crm_id" field.
+func CrmIDContains(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldContains(FieldCrmID, v))
+}
+
+// CrmIDHasPrefix applies the HasPrefix predicate on the "crm_id" field.
+func CrmIDHasPrefix(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldHasPrefix(FieldCrmID, v))
+}
+
+// CrmIDHasSuffix applies the HasSuffix predicate on the "crm_id" field.
+func CrmIDHasSuffix(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldHasSuffix(FieldCrmID, v))
+}
+
+// CrmIDIsNil applies the IsNil predicate on the "crm_id" field.
+func CrmIDIsNil() predicate.Stage {
+	return predicate.Stage(sql.FieldIsNull(FieldCrmID))
+}
+
+// CrmIDNotNil applies the NotNil predicate on the "crm_id" field.
+func CrmIDNotNil() predicate.Stage {
+	return predicate.Stage(sql.FieldNotNull(FieldCrmID))
+}
+
+// CrmIDEqualFold applies the EqualFold predicate on the "crm_id" field.
+func CrmIDEqualFold(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldEqualFold(FieldCrmID, v))
+}
+
+// CrmIDContainsFold applies the ContainsFold predicate on the "crm_id" field.
+func CrmIDContainsFold(v string) predicate.Stage {
+	return predicate.Stage(sql.FieldContainsFold(FieldCrmID, v))
+}
+
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.Stage {
+	return predicate.Stage(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.Stage {
+	return predicate.Stage(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.Stage {
+	return predicate.Stage(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.Stage {
+	return predicate.Stage(sql.FieldNotIn(FieldKind, vs...))
 }
 
 // HasPipeline applies the HasEdge predicate on the "pipeline" edge.

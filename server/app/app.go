@@ -22,13 +22,16 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/bus"
+	_ "github.com/switchboardhq/switchboard/server/crm/amocrm" // registers amoCRM and Kommo
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/routing"
+	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/settings"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/validate"
+	"github.com/switchboardhq/switchboard/server/webhooks"
 )
 
 // Options configure the server.
@@ -44,6 +47,15 @@ type Options struct {
 	CORSOrigins []string
 	// Notify tunes the push-decision streams.
 	Notify notify.Options
+	// SecretKey seals stored CRM tokens (32 bytes); without it CRMs cannot
+	// be connected.
+	SecretKey []byte
+	// PublicURL is where CRMs reach this server, for their webhook URL.
+	PublicURL string
+	// CRMAllowAnyHost lets a CRM live at any address (a fake CRM).
+	CRMAllowAnyHost bool
+	// CRMHTTP is the HTTP client for CRM calls (nil: the default).
+	CRMHTTP *http.Client
 }
 
 // App is a wired server.
@@ -102,7 +114,14 @@ func New(opts Options) (*App, error) {
 	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
 	a.hub = notify.NewHub(st, opts.Logger, a.bus, opts.Notify)
 	router := routing.NewRouter(st, a.bus, a.hub.Committed)
-	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router), interceptors))
+	sealer, err := secrets.New(opts.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	crmOpts := settings.CRMOptions{Sealer: sealer, PublicURL: opts.PublicURL, AllowAnyHost: opts.CRMAllowAnyHost,
+		HTTP: opts.CRMHTTP, Deactivated: a.auth.Forget}
+	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
+	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, opts.Logger, settings.WebhookPath))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
 	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))
 

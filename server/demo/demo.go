@@ -102,7 +102,7 @@ func Fill(ctx context.Context, st *store.Store, accountID int64) (*Company, erro
 
 // configure saves the demo settings through the same path as the API.
 func configure(ctx context.Context, st *store.Store, co *Company) error {
-	svc := settings.NewService(st, nil)
+	svc := settings.NewService(st, nil, settings.CRMOptions{})
 	cur, err := svc.GetIntegrationSettings(ctx, &pb.GetIntegrationSettingsRequest{})
 	if err != nil {
 		return err

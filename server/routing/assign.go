@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -21,6 +22,29 @@ import (
 // is the manager doing it (0 for an account API key): it must be a MANAGER
 // of the chat's channel. The new responsible must be able to write there.
 func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acting int64) (*pb.AssignResponsibleResponse, error) {
+	return r.assign(ctx, chatID, employeeID, acting, false)
+}
+
+// AssignFromCRM makes employeeID the responsible of chatID's client because
+// the CRM says so (a webhook): the pushes of a transfer, without requiring
+// that the employee can write on the chat's channel (the responsible is
+// the client's, on every channel, and the CRM decides it).
+func (r *Router) AssignFromCRM(ctx context.Context, chatID, employeeID int64) error {
+	_, err := r.assign(ctx, chatID, employeeID, 0, true)
+	return err
+}
+
+// CloseDealFromCRM closes a deal as won or lost because the CRM moved it
+// to such a stage; a deal already closed so is left as it is.
+func (r *Router) CloseDealFromCRM(ctx context.Context, dealID int64, won bool) error {
+	_, err := r.CloseDeal(ctx, dealID, won, 0)
+	if errors.Is(err, errs.ErrFailedPrecondition) {
+		return nil // closed the other way here: the first close stands
+	}
+	return err
+}
+
+func (r *Router) assign(ctx context.Context, chatID, employeeID, acting int64, fromCRM bool) (*pb.AssignResponsibleResponse, error) {
 	out := &pb.AssignResponsibleResponse{}
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
 		c := tx.Client()
@@ -49,7 +73,7 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 		if err != nil {
 			return err
 		}
-		if d := access.Decide(inputFor(snap, emp, ch, &emp.ID)); !d.Write {
+		if d := access.Decide(inputFor(snap, emp, ch, &emp.ID)); !d.Write && !fromCRM {
 			return errs.Invalid("employee_id", "%s cannot write on %s, so cannot be responsible there: %s", emp.Name, ch.Name, d.Explanation)
 		}
 		out.PreviousResponsibleEmployeeId = ids.FormatPtr(ct.ResponsibleID)
@@ -62,7 +86,11 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 			return err
 		}
 		r.handsChanged(tx, ct.AccountID, ct.ID)
-		notes, err := handover(ctx, c, snap, ct, prev, fmt.Sprintf("%s was transferred to %s", ct.Name, emp.Name))
+		what := fmt.Sprintf("%s was transferred to %s", ct.Name, emp.Name)
+		if fromCRM {
+			what = fmt.Sprintf("%s was given to %s in the CRM", ct.Name, emp.Name)
+		}
+		notes, err := handover(ctx, c, snap, ct, prev, what)
 		if err != nil {
 			return err
 		}

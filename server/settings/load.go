@@ -55,6 +55,13 @@ func Load(ctx context.Context, c *ent.Client) (*pb.IntegrationSettings, error) {
 			HomeRegion:                as.HomeRegion,
 		},
 	}
+	cc, err := c.CrmConnection.Query().Only(ctx)
+	switch {
+	case err == nil:
+		out.CrmConnection = connectionToPB(cc)
+	case !ent.IsNotFound(err):
+		return nil, err
+	}
 	for _, e := range special {
 		if e.ChatAdmin {
 			out.Account.ChatAdminEmployeeIds = append(out.Account.ChatAdminEmployeeIds, ids.Format(e.ID))

@@ -32,6 +32,13 @@ func Rules(r validate.Rules) {
 		}
 	})
 	validate.Add(r, func(*pb.RefreshFromCrmRequest, *errs.Violations) {})
+	validate.Add(r, func(m *pb.ConnectCrmRequest, v *errs.Violations) {
+		validate.Enum(v, "crm_kind", m.CrmKind, true)
+		validate.Text(v, "base_url", m.BaseUrl, 1, 300)
+		if m.Token == "" || len(m.Token) > 4096 {
+			v.Add("token", "is required, 1..4096 characters")
+		}
+	})
 	validate.Add(r, func(m *pb.SendTestMessageRequest, v *errs.Violations) { validate.Text(v, "text", m.Text, 0, 4096) })
 	validate.Add(r, func(*pb.RemoveTestClientRequest, *errs.Violations) {})
 	validate.Add(r, func(m *pb.SetChannelAccessRequest, v *errs.Violations) {

@@ -28,11 +28,12 @@ type Tester interface {
 type Service struct {
 	st     *store.Store
 	tester Tester
+	crm    CRMOptions
 }
 
 // NewService returns the IntegrationService handler.
-func NewService(st *store.Store, tester Tester) *Service {
-	return &Service{st: st, tester: tester}
+func NewService(st *store.Store, tester Tester, crmOpts CRMOptions) *Service {
+	return &Service{st: st, tester: tester, crm: crmOpts}
 }
 
 // GetIntegrationSettings returns the current settings.
@@ -117,6 +118,10 @@ func (s *Service) DeleteIntegration(ctx context.Context, req *pb.DeleteIntegrati
 		if err := tx.Channel.Update().SetInIntegration(false).Exec(ctx); err != nil {
 			return err
 		}
+		// The CRM's token and webhook key go with the link.
+		if _, err := tx.CrmConnection.Delete().Exec(ctx); err != nil {
+			return err
+		}
 		err = tx.Employee.Update().
 			Where(employee.Or(employee.ChatAdmin(true), employee.DefaultOutgoingChannelIDNotNil())).
 			SetChatAdmin(false).ClearDefaultOutgoingChannelID().Exec(ctx)
@@ -145,26 +150,24 @@ func (s *Service) DeleteIntegration(ctx context.Context, req *pb.DeleteIntegrati
 	return &pb.DeleteIntegrationResponse{Settings: out}, nil
 }
 
-// RefreshFromCrm checks the settings against the CRM's data. For the NATIVE
-// CRM the store is the CRM, so it reports what it holds and what an admin
-// should fix.
+// RefreshFromCrm re-reads employees, pipelines and stages from an external
+// CRM and reports what changed; for the NATIVE CRM the store is the CRM, so
+// it reports what it holds. Both note what an admin should fix.
 func (s *Service) RefreshFromCrm(ctx context.Context, _ *pb.RefreshFromCrmRequest) (*pb.RefreshFromCrmResponse, error) {
 	out := &pb.RefreshFromCrmResponse{}
-	err := s.st.ReadTx(ctx, func(tx *ent.Tx) error {
-		as, err := tx.AccountSettings.Query().Only(ctx)
-		if err != nil {
-			return err
-		}
-		switch as.CrmKind {
-		case accountsettings.CrmKindNONE:
-			return errs.Precondition("there is no integration to refresh: save the settings first")
-		case accountsettings.CrmKindNATIVE:
-		default:
-			return errs.Precondition("refreshing from %s is not available yet: only the NATIVE CRM can be refreshed", as.CrmKind)
-		}
-		out.CrmKind = crmKindToPB(as.CrmKind)
-		return refreshNative(ctx, tx.Client(), out)
-	})
+	as, err := s.st.Ent.AccountSettings.Query().Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out.CrmKind = crmKindToPB(as.CrmKind)
+	switch as.CrmKind {
+	case accountsettings.CrmKindNONE:
+		return nil, errs.Precondition("there is no integration to refresh: save the settings first")
+	case accountsettings.CrmKindNATIVE:
+		err = s.st.ReadTx(ctx, func(tx *ent.Tx) error { return summarize(ctx, tx.Client(), out) })
+	default:
+		err = s.refreshExternal(ctx, out)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +175,9 @@ func (s *Service) RefreshFromCrm(ctx context.Context, _ *pb.RefreshFromCrmReques
 	return out, nil
 }
 
-func refreshNative(ctx context.Context, c *ent.Client, out *pb.RefreshFromCrmResponse) error {
+// summarize counts what the account holds and notes what an admin should
+// look at.
+func summarize(ctx context.Context, c *ent.Client, out *pb.RefreshFromCrmResponse) error {
 	emps, err := c.Employee.Query().Order(ent.Asc(employee.FieldID)).All(ctx)
 	if err != nil {
 		return err

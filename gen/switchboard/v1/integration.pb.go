@@ -46,8 +46,11 @@ type IntegrationSettings struct {
 	// Whether SendTestMessage may be used (true after the first successful
 	// save). Output only.
 	TestMessageAvailable bool `protobuf:"varint,7,opt,name=test_message_available,json=testMessageAvailable,proto3" json:"test_message_available,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The external CRM the account is connected to, without its token. Unset
+	// for the NATIVE CRM. Output only.
+	CrmConnection *CrmConnection `protobuf:"bytes,8,opt,name=crm_connection,json=crmConnection,proto3" json:"crm_connection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *IntegrationSettings) Reset() {
@@ -129,6 +132,220 @@ func (x *IntegrationSettings) GetTestMessageAvailable() bool {
 	return false
 }
 
+func (x *IntegrationSettings) GetCrmConnection() *CrmConnection {
+	if x != nil {
+		return x.CrmConnection
+	}
+	return nil
+}
+
+// CrmConnection is how the account reaches its external CRM. The token is
+// stored sealed and never returned.
+type CrmConnection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// AMOCRM or KOMMO.
+	CrmKind CrmKind `protobuf:"varint,1,opt,name=crm_kind,json=crmKind,proto3,enum=switchboard.v1.CrmKind" json:"crm_kind,omitempty"`
+	// The account's CRM address, for example "https://acme.amocrm.ru".
+	BaseUrl string `protobuf:"bytes,2,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	// When the CRM was connected.
+	ConnectTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=connect_time,json=connectTime,proto3" json:"connect_time,omitempty"`
+	// When employees and pipelines were last read from the CRM.
+	RefreshTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrmConnection) Reset() {
+	*x = CrmConnection{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrmConnection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrmConnection) ProtoMessage() {}
+
+func (x *CrmConnection) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrmConnection.ProtoReflect.Descriptor instead.
+func (*CrmConnection) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CrmConnection) GetCrmKind() CrmKind {
+	if x != nil {
+		return x.CrmKind
+	}
+	return CrmKind_CRM_KIND_UNSPECIFIED
+}
+
+func (x *CrmConnection) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
+func (x *CrmConnection) GetConnectTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConnectTime
+	}
+	return nil
+}
+
+func (x *CrmConnection) GetRefreshTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RefreshTime
+	}
+	return nil
+}
+
+// ConnectCrmRequest names the CRM and how to reach it.
+type ConnectCrmRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// AMOCRM or KOMMO (the same API; only the host differs). Required.
+	CrmKind CrmKind `protobuf:"varint,1,opt,name=crm_kind,json=crmKind,proto3,enum=switchboard.v1.CrmKind" json:"crm_kind,omitempty"`
+	// The account's address: https://{subdomain}.amocrm.ru (or .amocrm.com)
+	// for amoCRM, https://{subdomain}.kommo.com for Kommo; no path. Required.
+	BaseUrl string `protobuf:"bytes,2,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	// A long-lived token of the account's private integration (amoCRM:
+	// Settings → Integrations → your integration → Keys and scopes), 1..4096
+	// characters. Write-only: stored sealed, never returned or logged.
+	Token         string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectCrmRequest) Reset() {
+	*x = ConnectCrmRequest{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectCrmRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectCrmRequest) ProtoMessage() {}
+
+func (x *ConnectCrmRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectCrmRequest.ProtoReflect.Descriptor instead.
+func (*ConnectCrmRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ConnectCrmRequest) GetCrmKind() CrmKind {
+	if x != nil {
+		return x.CrmKind
+	}
+	return CrmKind_CRM_KIND_UNSPECIFIED
+}
+
+func (x *ConnectCrmRequest) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
+func (x *ConnectCrmRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+// ConnectCrmResponse reports the connection.
+type ConnectCrmResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings after connecting, with their new revision.
+	Settings *IntegrationSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	// What was read from the CRM and what changed.
+	Refresh *RefreshFromCrmResponse `protobuf:"bytes,2,opt,name=refresh,proto3" json:"refresh,omitempty"`
+	// The address the CRM's webhooks must call (lead status and responsible
+	// changes), with its secret key: shown only here. Relative ("/webhooks/…")
+	// when the server was not told its public URL (--public-url).
+	WebhookUrl    string `protobuf:"bytes,3,opt,name=webhook_url,json=webhookUrl,proto3" json:"webhook_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectCrmResponse) Reset() {
+	*x = ConnectCrmResponse{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectCrmResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectCrmResponse) ProtoMessage() {}
+
+func (x *ConnectCrmResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectCrmResponse.ProtoReflect.Descriptor instead.
+func (*ConnectCrmResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConnectCrmResponse) GetSettings() *IntegrationSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *ConnectCrmResponse) GetRefresh() *RefreshFromCrmResponse {
+	if x != nil {
+		return x.Refresh
+	}
+	return nil
+}
+
+func (x *ConnectCrmResponse) GetWebhookUrl() string {
+	if x != nil {
+		return x.WebhookUrl
+	}
+	return ""
+}
+
 // AccountSettings apply to every channel of the account.
 type AccountSettings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -173,7 +390,7 @@ type AccountSettings struct {
 
 func (x *AccountSettings) Reset() {
 	*x = AccountSettings{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[1]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +402,7 @@ func (x *AccountSettings) String() string {
 func (*AccountSettings) ProtoMessage() {}
 
 func (x *AccountSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[1]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +415,7 @@ func (x *AccountSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountSettings.ProtoReflect.Descriptor instead.
 func (*AccountSettings) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{1}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AccountSettings) GetSaveMessages() SaveMessagesMode {
@@ -271,7 +488,7 @@ type DefaultOutgoingChannel struct {
 
 func (x *DefaultOutgoingChannel) Reset() {
 	*x = DefaultOutgoingChannel{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[2]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -283,7 +500,7 @@ func (x *DefaultOutgoingChannel) String() string {
 func (*DefaultOutgoingChannel) ProtoMessage() {}
 
 func (x *DefaultOutgoingChannel) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[2]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -296,7 +513,7 @@ func (x *DefaultOutgoingChannel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefaultOutgoingChannel.ProtoReflect.Descriptor instead.
 func (*DefaultOutgoingChannel) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DefaultOutgoingChannel) GetEmployeeId() string {
@@ -340,7 +557,7 @@ type ChannelSettings struct {
 
 func (x *ChannelSettings) Reset() {
 	*x = ChannelSettings{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[3]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +569,7 @@ func (x *ChannelSettings) String() string {
 func (*ChannelSettings) ProtoMessage() {}
 
 func (x *ChannelSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[3]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +582,7 @@ func (x *ChannelSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelSettings.ProtoReflect.Descriptor instead.
 func (*ChannelSettings) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{3}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChannelSettings) GetChannelId() string {
@@ -432,7 +649,7 @@ type ChannelMember struct {
 
 func (x *ChannelMember) Reset() {
 	*x = ChannelMember{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[4]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -444,7 +661,7 @@ func (x *ChannelMember) String() string {
 func (*ChannelMember) ProtoMessage() {}
 
 func (x *ChannelMember) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[4]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -457,7 +674,7 @@ func (x *ChannelMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelMember.ProtoReflect.Descriptor instead.
 func (*ChannelMember) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChannelMember) GetEmployeeId() string {
@@ -511,7 +728,7 @@ type NewClientEntity struct {
 
 func (x *NewClientEntity) Reset() {
 	*x = NewClientEntity{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +740,7 @@ func (x *NewClientEntity) String() string {
 func (*NewClientEntity) ProtoMessage() {}
 
 func (x *NewClientEntity) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +753,7 @@ func (x *NewClientEntity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewClientEntity.ProtoReflect.Descriptor instead.
 func (*NewClientEntity) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *NewClientEntity) GetEntity() isNewClientEntity_Entity {
@@ -595,7 +812,7 @@ type DealTarget struct {
 
 func (x *DealTarget) Reset() {
 	*x = DealTarget{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -607,7 +824,7 @@ func (x *DealTarget) String() string {
 func (*DealTarget) ProtoMessage() {}
 
 func (x *DealTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -620,7 +837,7 @@ func (x *DealTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DealTarget.ProtoReflect.Descriptor instead.
 func (*DealTarget) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DealTarget) GetPipelineId() string {
@@ -648,7 +865,7 @@ type LeadTarget struct {
 
 func (x *LeadTarget) Reset() {
 	*x = LeadTarget{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +877,7 @@ func (x *LeadTarget) String() string {
 func (*LeadTarget) ProtoMessage() {}
 
 func (x *LeadTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +890,7 @@ func (x *LeadTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadTarget.ProtoReflect.Descriptor instead.
 func (*LeadTarget) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LeadTarget) GetLeadStatusId() string {
@@ -692,7 +909,7 @@ type GetIntegrationSettingsRequest struct {
 
 func (x *GetIntegrationSettingsRequest) Reset() {
 	*x = GetIntegrationSettingsRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +921,7 @@ func (x *GetIntegrationSettingsRequest) String() string {
 func (*GetIntegrationSettingsRequest) ProtoMessage() {}
 
 func (x *GetIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +934,7 @@ func (x *GetIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetIntegrationSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{11}
 }
 
 // GetIntegrationSettingsResponse carries the current settings.
@@ -731,7 +948,7 @@ type GetIntegrationSettingsResponse struct {
 
 func (x *GetIntegrationSettingsResponse) Reset() {
 	*x = GetIntegrationSettingsResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +960,7 @@ func (x *GetIntegrationSettingsResponse) String() string {
 func (*GetIntegrationSettingsResponse) ProtoMessage() {}
 
 func (x *GetIntegrationSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +973,7 @@ func (x *GetIntegrationSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetIntegrationSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetIntegrationSettingsResponse) GetSettings() *IntegrationSettings {
@@ -779,7 +996,7 @@ type UpdateIntegrationSettingsRequest struct {
 
 func (x *UpdateIntegrationSettingsRequest) Reset() {
 	*x = UpdateIntegrationSettingsRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +1008,7 @@ func (x *UpdateIntegrationSettingsRequest) String() string {
 func (*UpdateIntegrationSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +1021,7 @@ func (x *UpdateIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateIntegrationSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateIntegrationSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateIntegrationSettingsRequest) GetSettings() *IntegrationSettings {
@@ -832,7 +1049,7 @@ type UpdateIntegrationSettingsResponse struct {
 
 func (x *UpdateIntegrationSettingsResponse) Reset() {
 	*x = UpdateIntegrationSettingsResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +1061,7 @@ func (x *UpdateIntegrationSettingsResponse) String() string {
 func (*UpdateIntegrationSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateIntegrationSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +1074,7 @@ func (x *UpdateIntegrationSettingsResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateIntegrationSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateIntegrationSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateIntegrationSettingsResponse) GetSettings() *IntegrationSettings {
@@ -879,7 +1096,7 @@ type DeleteIntegrationRequest struct {
 
 func (x *DeleteIntegrationRequest) Reset() {
 	*x = DeleteIntegrationRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +1108,7 @@ func (x *DeleteIntegrationRequest) String() string {
 func (*DeleteIntegrationRequest) ProtoMessage() {}
 
 func (x *DeleteIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +1121,7 @@ func (x *DeleteIntegrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIntegrationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DeleteIntegrationRequest) GetRevision() int64 {
@@ -925,7 +1142,7 @@ type DeleteIntegrationResponse struct {
 
 func (x *DeleteIntegrationResponse) Reset() {
 	*x = DeleteIntegrationResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -937,7 +1154,7 @@ func (x *DeleteIntegrationResponse) String() string {
 func (*DeleteIntegrationResponse) ProtoMessage() {}
 
 func (x *DeleteIntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -950,7 +1167,7 @@ func (x *DeleteIntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIntegrationResponse.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteIntegrationResponse) GetSettings() *IntegrationSettings {
@@ -969,7 +1186,7 @@ type RefreshFromCrmRequest struct {
 
 func (x *RefreshFromCrmRequest) Reset() {
 	*x = RefreshFromCrmRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1198,7 @@ func (x *RefreshFromCrmRequest) String() string {
 func (*RefreshFromCrmRequest) ProtoMessage() {}
 
 func (x *RefreshFromCrmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1211,7 @@ func (x *RefreshFromCrmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshFromCrmRequest.ProtoReflect.Descriptor instead.
 func (*RefreshFromCrmRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{17}
 }
 
 // RefreshFromCrmResponse reports what the refresh found.
@@ -1021,14 +1238,30 @@ type RefreshFromCrmResponse struct {
 	// eligible for new clients).
 	Findings []string `protobuf:"bytes,9,rep,name=findings,proto3" json:"findings,omitempty"`
 	// When the refresh ran.
-	RefreshTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RefreshTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
+	// What the refresh changed, in words ("added employee Anna Petrova",
+	// "deactivated employee Ivan Ivanov: no longer active in the CRM"). Empty
+	// for the NATIVE CRM and when nothing changed.
+	Changes []string `protobuf:"bytes,11,rep,name=changes,proto3" json:"changes,omitempty"`
+	// Employees added, updated (name, e-mail), deactivated and reactivated by
+	// the refresh.
+	EmployeesAdded int32 `protobuf:"varint,12,opt,name=employees_added,json=employeesAdded,proto3" json:"employees_added,omitempty"`
+	// Employees whose name or e-mail changed.
+	EmployeesUpdated int32 `protobuf:"varint,13,opt,name=employees_updated,json=employeesUpdated,proto3" json:"employees_updated,omitempty"`
+	// Employees deactivated: inactive in the CRM or gone from it (never
+	// deleted).
+	EmployeesDeactivated int32 `protobuf:"varint,14,opt,name=employees_deactivated,json=employeesDeactivated,proto3" json:"employees_deactivated,omitempty"`
+	// Employees active again in the CRM.
+	EmployeesReactivated int32 `protobuf:"varint,15,opt,name=employees_reactivated,json=employeesReactivated,proto3" json:"employees_reactivated,omitempty"`
+	// Pipelines and stages added, renamed or reordered.
+	PipelinesChanged int32 `protobuf:"varint,16,opt,name=pipelines_changed,json=pipelinesChanged,proto3" json:"pipelines_changed,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RefreshFromCrmResponse) Reset() {
 	*x = RefreshFromCrmResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1040,7 +1273,7 @@ func (x *RefreshFromCrmResponse) String() string {
 func (*RefreshFromCrmResponse) ProtoMessage() {}
 
 func (x *RefreshFromCrmResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1053,7 +1286,7 @@ func (x *RefreshFromCrmResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshFromCrmResponse.ProtoReflect.Descriptor instead.
 func (*RefreshFromCrmResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RefreshFromCrmResponse) GetCrmKind() CrmKind {
@@ -1126,6 +1359,48 @@ func (x *RefreshFromCrmResponse) GetRefreshTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RefreshFromCrmResponse) GetChanges() []string {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *RefreshFromCrmResponse) GetEmployeesAdded() int32 {
+	if x != nil {
+		return x.EmployeesAdded
+	}
+	return 0
+}
+
+func (x *RefreshFromCrmResponse) GetEmployeesUpdated() int32 {
+	if x != nil {
+		return x.EmployeesUpdated
+	}
+	return 0
+}
+
+func (x *RefreshFromCrmResponse) GetEmployeesDeactivated() int32 {
+	if x != nil {
+		return x.EmployeesDeactivated
+	}
+	return 0
+}
+
+func (x *RefreshFromCrmResponse) GetEmployeesReactivated() int32 {
+	if x != nil {
+		return x.EmployeesReactivated
+	}
+	return 0
+}
+
+func (x *RefreshFromCrmResponse) GetPipelinesChanged() int32 {
+	if x != nil {
+		return x.PipelinesChanged
+	}
+	return 0
+}
+
 // SendTestMessageRequest asks for a test message.
 type SendTestMessageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1137,7 +1412,7 @@ type SendTestMessageRequest struct {
 
 func (x *SendTestMessageRequest) Reset() {
 	*x = SendTestMessageRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1424,7 @@ func (x *SendTestMessageRequest) String() string {
 func (*SendTestMessageRequest) ProtoMessage() {}
 
 func (x *SendTestMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1437,7 @@ func (x *SendTestMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendTestMessageRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SendTestMessageRequest) GetText() string {
@@ -1185,7 +1460,7 @@ type SendTestMessageResponse struct {
 
 func (x *SendTestMessageResponse) Reset() {
 	*x = SendTestMessageResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1472,7 @@ func (x *SendTestMessageResponse) String() string {
 func (*SendTestMessageResponse) ProtoMessage() {}
 
 func (x *SendTestMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1485,7 @@ func (x *SendTestMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendTestMessageResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{17}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SendTestMessageResponse) GetChannel() *Channel {
@@ -1236,7 +1511,7 @@ type RemoveTestClientRequest struct {
 
 func (x *RemoveTestClientRequest) Reset() {
 	*x = RemoveTestClientRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1523,7 @@ func (x *RemoveTestClientRequest) String() string {
 func (*RemoveTestClientRequest) ProtoMessage() {}
 
 func (x *RemoveTestClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1536,7 @@ func (x *RemoveTestClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveTestClientRequest.ProtoReflect.Descriptor instead.
 func (*RemoveTestClientRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{18}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{21}
 }
 
 // RemoveTestClientResponse reports what was removed.
@@ -1275,7 +1550,7 @@ type RemoveTestClientResponse struct {
 
 func (x *RemoveTestClientResponse) Reset() {
 	*x = RemoveTestClientResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1287,7 +1562,7 @@ func (x *RemoveTestClientResponse) String() string {
 func (*RemoveTestClientResponse) ProtoMessage() {}
 
 func (x *RemoveTestClientResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1300,7 +1575,7 @@ func (x *RemoveTestClientResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveTestClientResponse.ProtoReflect.Descriptor instead.
 func (*RemoveTestClientResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{19}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RemoveTestClientResponse) GetRemoved() bool {
@@ -1314,7 +1589,7 @@ var File_switchboard_v1_integration_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\n" +
-	" switchboard/v1/integration.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a\x1cswitchboard/v1/routing.proto\"\xee\x02\n" +
+	" switchboard/v1/integration.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a\x1cswitchboard/v1/routing.proto\"\xb4\x03\n" +
 	"\x13IntegrationSettings\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x122\n" +
 	"\bcrm_kind\x18\x02 \x01(\x0e2\x17.switchboard.v1.CrmKindR\acrmKind\x12\x1c\n" +
@@ -1323,7 +1598,22 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\bchannels\x18\x05 \x03(\v2\x1f.switchboard.v1.ChannelSettingsR\bchannels\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x124\n" +
-	"\x16test_message_available\x18\a \x01(\bR\x14testMessageAvailable\"\x90\x04\n" +
+	"\x16test_message_available\x18\a \x01(\bR\x14testMessageAvailable\x12D\n" +
+	"\x0ecrm_connection\x18\b \x01(\v2\x1d.switchboard.v1.CrmConnectionR\rcrmConnection\"\xdc\x01\n" +
+	"\rCrmConnection\x122\n" +
+	"\bcrm_kind\x18\x01 \x01(\x0e2\x17.switchboard.v1.CrmKindR\acrmKind\x12\x19\n" +
+	"\bbase_url\x18\x02 \x01(\tR\abaseUrl\x12=\n" +
+	"\fconnect_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconnectTime\x12=\n" +
+	"\frefresh_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrefreshTime\"x\n" +
+	"\x11ConnectCrmRequest\x122\n" +
+	"\bcrm_kind\x18\x01 \x01(\x0e2\x17.switchboard.v1.CrmKindR\acrmKind\x12\x19\n" +
+	"\bbase_url\x18\x02 \x01(\tR\abaseUrl\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\tR\x05token\"\xb8\x01\n" +
+	"\x12ConnectCrmResponse\x12?\n" +
+	"\bsettings\x18\x01 \x01(\v2#.switchboard.v1.IntegrationSettingsR\bsettings\x12@\n" +
+	"\arefresh\x18\x02 \x01(\v2&.switchboard.v1.RefreshFromCrmResponseR\arefresh\x12\x1f\n" +
+	"\vwebhook_url\x18\x03 \x01(\tR\n" +
+	"webhookUrl\"\x90\x04\n" +
 	"\x0fAccountSettings\x12E\n" +
 	"\rsave_messages\x18\x01 \x01(\x0e2 .switchboard.v1.SaveMessagesModeR\fsaveMessages\x12+\n" +
 	"\x12convert_8_to_plus7\x18\x02 \x01(\bR\x0fconvert8ToPlus7\x12?\n" +
@@ -1379,7 +1669,7 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\"\\\n" +
 	"\x19DeleteIntegrationResponse\x12?\n" +
 	"\bsettings\x18\x01 \x01(\v2#.switchboard.v1.IntegrationSettingsR\bsettings\"\x17\n" +
-	"\x15RefreshFromCrmRequest\"\xb6\x03\n" +
+	"\x15RefreshFromCrmRequest\"\xbd\x05\n" +
 	"\x16RefreshFromCrmResponse\x122\n" +
 	"\bcrm_kind\x18\x01 \x01(\x0e2\x17.switchboard.v1.CrmKindR\acrmKind\x12)\n" +
 	"\x10active_employees\x18\x02 \x01(\x05R\x0factiveEmployees\x123\n" +
@@ -1391,7 +1681,13 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\x17channels_in_integration\x18\b \x01(\x05R\x15channelsInIntegration\x12\x1a\n" +
 	"\bfindings\x18\t \x03(\tR\bfindings\x12=\n" +
 	"\frefresh_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\vrefreshTime\",\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vrefreshTime\x12\x18\n" +
+	"\achanges\x18\v \x03(\tR\achanges\x12'\n" +
+	"\x0femployees_added\x18\f \x01(\x05R\x0eemployeesAdded\x12+\n" +
+	"\x11employees_updated\x18\r \x01(\x05R\x10employeesUpdated\x123\n" +
+	"\x15employees_deactivated\x18\x0e \x01(\x05R\x14employeesDeactivated\x123\n" +
+	"\x15employees_reactivated\x18\x0f \x01(\x05R\x14employeesReactivated\x12+\n" +
+	"\x11pipelines_changed\x18\x10 \x01(\x05R\x10pipelinesChanged\",\n" +
 	"\x16SendTestMessageRequest\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\"\x89\x01\n" +
 	"\x17SendTestMessageResponse\x121\n" +
@@ -1399,11 +1695,13 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\bdecision\x18\x02 \x01(\v2\x1f.switchboard.v1.RoutingDecisionR\bdecision\"\x19\n" +
 	"\x17RemoveTestClientRequest\"4\n" +
 	"\x18RemoveTestClientResponse\x12\x18\n" +
-	"\aremoved\x18\x01 \x01(\bR\aremoved2\xab\x05\n" +
+	"\aremoved\x18\x01 \x01(\bR\aremoved2\x80\x06\n" +
 	"\x12IntegrationService\x12|\n" +
 	"\x16GetIntegrationSettings\x12-.switchboard.v1.GetIntegrationSettingsRequest\x1a..switchboard.v1.GetIntegrationSettingsResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
 	"\x19UpdateIntegrationSettings\x120.switchboard.v1.UpdateIntegrationSettingsRequest\x1a1.switchboard.v1.UpdateIntegrationSettingsResponse\x12h\n" +
-	"\x11DeleteIntegration\x12(.switchboard.v1.DeleteIntegrationRequest\x1a).switchboard.v1.DeleteIntegrationResponse\x12_\n" +
+	"\x11DeleteIntegration\x12(.switchboard.v1.DeleteIntegrationRequest\x1a).switchboard.v1.DeleteIntegrationResponse\x12S\n" +
+	"\n" +
+	"ConnectCrm\x12!.switchboard.v1.ConnectCrmRequest\x1a\".switchboard.v1.ConnectCrmResponse\x12_\n" +
 	"\x0eRefreshFromCrm\x12%.switchboard.v1.RefreshFromCrmRequest\x1a&.switchboard.v1.RefreshFromCrmResponse\x12b\n" +
 	"\x0fSendTestMessage\x12&.switchboard.v1.SendTestMessageRequest\x1a'.switchboard.v1.SendTestMessageResponse\x12e\n" +
 	"\x10RemoveTestClient\x12'.switchboard.v1.RemoveTestClientRequest\x1a(.switchboard.v1.RemoveTestClientResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
@@ -1420,81 +1718,93 @@ func file_switchboard_v1_integration_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_integration_proto_rawDescData
 }
 
-var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*IntegrationSettings)(nil),               // 0: switchboard.v1.IntegrationSettings
-	(*AccountSettings)(nil),                   // 1: switchboard.v1.AccountSettings
-	(*DefaultOutgoingChannel)(nil),            // 2: switchboard.v1.DefaultOutgoingChannel
-	(*ChannelSettings)(nil),                   // 3: switchboard.v1.ChannelSettings
-	(*ChannelMember)(nil),                     // 4: switchboard.v1.ChannelMember
-	(*NewClientEntity)(nil),                   // 5: switchboard.v1.NewClientEntity
-	(*DealTarget)(nil),                        // 6: switchboard.v1.DealTarget
-	(*LeadTarget)(nil),                        // 7: switchboard.v1.LeadTarget
-	(*GetIntegrationSettingsRequest)(nil),     // 8: switchboard.v1.GetIntegrationSettingsRequest
-	(*GetIntegrationSettingsResponse)(nil),    // 9: switchboard.v1.GetIntegrationSettingsResponse
-	(*UpdateIntegrationSettingsRequest)(nil),  // 10: switchboard.v1.UpdateIntegrationSettingsRequest
-	(*UpdateIntegrationSettingsResponse)(nil), // 11: switchboard.v1.UpdateIntegrationSettingsResponse
-	(*DeleteIntegrationRequest)(nil),          // 12: switchboard.v1.DeleteIntegrationRequest
-	(*DeleteIntegrationResponse)(nil),         // 13: switchboard.v1.DeleteIntegrationResponse
-	(*RefreshFromCrmRequest)(nil),             // 14: switchboard.v1.RefreshFromCrmRequest
-	(*RefreshFromCrmResponse)(nil),            // 15: switchboard.v1.RefreshFromCrmResponse
-	(*SendTestMessageRequest)(nil),            // 16: switchboard.v1.SendTestMessageRequest
-	(*SendTestMessageResponse)(nil),           // 17: switchboard.v1.SendTestMessageResponse
-	(*RemoveTestClientRequest)(nil),           // 18: switchboard.v1.RemoveTestClientRequest
-	(*RemoveTestClientResponse)(nil),          // 19: switchboard.v1.RemoveTestClientResponse
-	(CrmKind)(0),                              // 20: switchboard.v1.CrmKind
-	(*timestamppb.Timestamp)(nil),             // 21: google.protobuf.Timestamp
-	(SaveMessagesMode)(0),                     // 22: switchboard.v1.SaveMessagesMode
-	(GlobalChatVisibility)(0),                 // 23: switchboard.v1.GlobalChatVisibility
-	(*Channel)(nil),                           // 24: switchboard.v1.Channel
-	(DistributionMode)(0),                     // 25: switchboard.v1.DistributionMode
-	(RepeatClientPolicy)(0),                   // 26: switchboard.v1.RepeatClientPolicy
-	(EmployeeRole)(0),                         // 27: switchboard.v1.EmployeeRole
-	(ChannelAccess)(0),                        // 28: switchboard.v1.ChannelAccess
-	(*RoutingDecision)(nil),                   // 29: switchboard.v1.RoutingDecision
+	(*CrmConnection)(nil),                     // 1: switchboard.v1.CrmConnection
+	(*ConnectCrmRequest)(nil),                 // 2: switchboard.v1.ConnectCrmRequest
+	(*ConnectCrmResponse)(nil),                // 3: switchboard.v1.ConnectCrmResponse
+	(*AccountSettings)(nil),                   // 4: switchboard.v1.AccountSettings
+	(*DefaultOutgoingChannel)(nil),            // 5: switchboard.v1.DefaultOutgoingChannel
+	(*ChannelSettings)(nil),                   // 6: switchboard.v1.ChannelSettings
+	(*ChannelMember)(nil),                     // 7: switchboard.v1.ChannelMember
+	(*NewClientEntity)(nil),                   // 8: switchboard.v1.NewClientEntity
+	(*DealTarget)(nil),                        // 9: switchboard.v1.DealTarget
+	(*LeadTarget)(nil),                        // 10: switchboard.v1.LeadTarget
+	(*GetIntegrationSettingsRequest)(nil),     // 11: switchboard.v1.GetIntegrationSettingsRequest
+	(*GetIntegrationSettingsResponse)(nil),    // 12: switchboard.v1.GetIntegrationSettingsResponse
+	(*UpdateIntegrationSettingsRequest)(nil),  // 13: switchboard.v1.UpdateIntegrationSettingsRequest
+	(*UpdateIntegrationSettingsResponse)(nil), // 14: switchboard.v1.UpdateIntegrationSettingsResponse
+	(*DeleteIntegrationRequest)(nil),          // 15: switchboard.v1.DeleteIntegrationRequest
+	(*DeleteIntegrationResponse)(nil),         // 16: switchboard.v1.DeleteIntegrationResponse
+	(*RefreshFromCrmRequest)(nil),             // 17: switchboard.v1.RefreshFromCrmRequest
+	(*RefreshFromCrmResponse)(nil),            // 18: switchboard.v1.RefreshFromCrmResponse
+	(*SendTestMessageRequest)(nil),            // 19: switchboard.v1.SendTestMessageRequest
+	(*SendTestMessageResponse)(nil),           // 20: switchboard.v1.SendTestMessageResponse
+	(*RemoveTestClientRequest)(nil),           // 21: switchboard.v1.RemoveTestClientRequest
+	(*RemoveTestClientResponse)(nil),          // 22: switchboard.v1.RemoveTestClientResponse
+	(CrmKind)(0),                              // 23: switchboard.v1.CrmKind
+	(*timestamppb.Timestamp)(nil),             // 24: google.protobuf.Timestamp
+	(SaveMessagesMode)(0),                     // 25: switchboard.v1.SaveMessagesMode
+	(GlobalChatVisibility)(0),                 // 26: switchboard.v1.GlobalChatVisibility
+	(*Channel)(nil),                           // 27: switchboard.v1.Channel
+	(DistributionMode)(0),                     // 28: switchboard.v1.DistributionMode
+	(RepeatClientPolicy)(0),                   // 29: switchboard.v1.RepeatClientPolicy
+	(EmployeeRole)(0),                         // 30: switchboard.v1.EmployeeRole
+	(ChannelAccess)(0),                        // 31: switchboard.v1.ChannelAccess
+	(*RoutingDecision)(nil),                   // 32: switchboard.v1.RoutingDecision
 }
 var file_switchboard_v1_integration_proto_depIdxs = []int32{
-	20, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
-	1,  // 1: switchboard.v1.IntegrationSettings.account:type_name -> switchboard.v1.AccountSettings
-	3,  // 2: switchboard.v1.IntegrationSettings.channels:type_name -> switchboard.v1.ChannelSettings
-	21, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
-	22, // 4: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
-	23, // 5: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
-	2,  // 6: switchboard.v1.AccountSettings.default_outgoing_channels:type_name -> switchboard.v1.DefaultOutgoingChannel
-	24, // 7: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
-	4,  // 8: switchboard.v1.ChannelSettings.members:type_name -> switchboard.v1.ChannelMember
-	5,  // 9: switchboard.v1.ChannelSettings.new_client_entity:type_name -> switchboard.v1.NewClientEntity
-	25, // 10: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
-	26, // 11: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
-	27, // 12: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
-	28, // 13: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
-	6,  // 14: switchboard.v1.NewClientEntity.deal:type_name -> switchboard.v1.DealTarget
-	7,  // 15: switchboard.v1.NewClientEntity.lead:type_name -> switchboard.v1.LeadTarget
-	0,  // 16: switchboard.v1.GetIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	0,  // 17: switchboard.v1.UpdateIntegrationSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
-	0,  // 18: switchboard.v1.UpdateIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	0,  // 19: switchboard.v1.DeleteIntegrationResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	20, // 20: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
-	21, // 21: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
-	24, // 22: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
-	29, // 23: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
-	8,  // 24: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
-	10, // 25: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
-	12, // 26: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
-	14, // 27: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
-	16, // 28: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
-	18, // 29: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
-	9,  // 30: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
-	11, // 31: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
-	13, // 32: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
-	15, // 33: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
-	17, // 34: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
-	19, // 35: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
-	30, // [30:36] is the sub-list for method output_type
-	24, // [24:30] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	23, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
+	4,  // 1: switchboard.v1.IntegrationSettings.account:type_name -> switchboard.v1.AccountSettings
+	6,  // 2: switchboard.v1.IntegrationSettings.channels:type_name -> switchboard.v1.ChannelSettings
+	24, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 4: switchboard.v1.IntegrationSettings.crm_connection:type_name -> switchboard.v1.CrmConnection
+	23, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
+	24, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
+	24, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
+	23, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
+	0,  // 9: switchboard.v1.ConnectCrmResponse.settings:type_name -> switchboard.v1.IntegrationSettings
+	18, // 10: switchboard.v1.ConnectCrmResponse.refresh:type_name -> switchboard.v1.RefreshFromCrmResponse
+	25, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
+	26, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
+	5,  // 13: switchboard.v1.AccountSettings.default_outgoing_channels:type_name -> switchboard.v1.DefaultOutgoingChannel
+	27, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
+	7,  // 15: switchboard.v1.ChannelSettings.members:type_name -> switchboard.v1.ChannelMember
+	8,  // 16: switchboard.v1.ChannelSettings.new_client_entity:type_name -> switchboard.v1.NewClientEntity
+	28, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
+	29, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
+	30, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
+	31, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
+	9,  // 21: switchboard.v1.NewClientEntity.deal:type_name -> switchboard.v1.DealTarget
+	10, // 22: switchboard.v1.NewClientEntity.lead:type_name -> switchboard.v1.LeadTarget
+	0,  // 23: switchboard.v1.GetIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
+	0,  // 24: switchboard.v1.UpdateIntegrationSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
+	0,  // 25: switchboard.v1.UpdateIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
+	0,  // 26: switchboard.v1.DeleteIntegrationResponse.settings:type_name -> switchboard.v1.IntegrationSettings
+	23, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
+	24, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	27, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
+	32, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
+	11, // 31: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
+	13, // 32: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
+	15, // 33: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
+	2,  // 34: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
+	17, // 35: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
+	19, // 36: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
+	21, // 37: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
+	12, // 38: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
+	14, // 39: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
+	16, // 40: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
+	3,  // 41: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
+	18, // 42: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
+	20, // 43: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
+	22, // 44: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
+	38, // [38:45] is the sub-list for method output_type
+	31, // [31:38] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_integration_proto_init() }
@@ -1504,8 +1814,8 @@ func file_switchboard_v1_integration_proto_init() {
 	}
 	file_switchboard_v1_common_proto_init()
 	file_switchboard_v1_routing_proto_init()
-	file_switchboard_v1_integration_proto_msgTypes[1].OneofWrappers = []any{}
-	file_switchboard_v1_integration_proto_msgTypes[5].OneofWrappers = []any{
+	file_switchboard_v1_integration_proto_msgTypes[4].OneofWrappers = []any{}
+	file_switchboard_v1_integration_proto_msgTypes[8].OneofWrappers = []any{
 		(*NewClientEntity_Deal)(nil),
 		(*NewClientEntity_Lead)(nil),
 	}
@@ -1515,7 +1825,7 @@ func file_switchboard_v1_integration_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_integration_proto_rawDesc), len(file_switchboard_v1_integration_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

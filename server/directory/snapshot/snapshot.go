@@ -37,7 +37,7 @@ type Snapshot struct {
 	Employees map[int64]*ent.Employee
 	// Members maps a channel to its member list, in list order.
 	Members map[int64][]Member
-	// FirstStage maps a pipeline to its first stage; DefaultStage is the
+	// FirstStage maps a pipeline to its first open stage; DefaultStage is the
 	// first stage of the first pipeline (0: the account has none).
 	FirstStage   map[int64]int64
 	DefaultStage *ent.Stage
@@ -146,6 +146,9 @@ func load(ctx context.Context, c *ent.Client, version int64) (*Snapshot, error) 
 		return nil, err
 	}
 	for _, st := range stages {
+		if st.Kind != stage.KindOPEN {
+			continue // a new client's deal never starts in the inbox or closed
+		}
 		if _, ok := s.FirstStage[st.PipelineID]; !ok {
 			s.FirstStage[st.PipelineID] = st.ID
 		}

@@ -42,6 +42,9 @@ const (
 	// IntegrationServiceDeleteIntegrationProcedure is the fully-qualified name of the
 	// IntegrationService's DeleteIntegration RPC.
 	IntegrationServiceDeleteIntegrationProcedure = "/switchboard.v1.IntegrationService/DeleteIntegration"
+	// IntegrationServiceConnectCrmProcedure is the fully-qualified name of the IntegrationService's
+	// ConnectCrm RPC.
+	IntegrationServiceConnectCrmProcedure = "/switchboard.v1.IntegrationService/ConnectCrm"
 	// IntegrationServiceRefreshFromCrmProcedure is the fully-qualified name of the IntegrationService's
 	// RefreshFromCrm RPC.
 	IntegrationServiceRefreshFromCrmProcedure = "/switchboard.v1.IntegrationService/RefreshFromCrm"
@@ -67,6 +70,16 @@ type IntegrationServiceClient interface {
 	// every routing setting return to their defaults. Clients, chats, messages,
 	// employees and pipelines are kept. Saving settings again reconnects.
 	DeleteIntegration(context.Context, *v1.DeleteIntegrationRequest) (*v1.DeleteIntegrationResponse, error)
+	// Links the account to an external CRM (amoCRM or Kommo): checks the host
+	// and token by reading the CRM's users and pipelines, stores the token
+	// sealed with the server's secret key (it is never returned), makes the
+	// CRM's users the account's employees and its pipelines and statuses the
+	// account's pipelines and stages, and answers what changed with the URL
+	// the CRM's webhooks must call. A wrong host or token is INVALID_ARGUMENT
+	// naming the field, and nothing is saved; a server started without a
+	// secret key answers FAILED_PRECONDITION. Connecting again replaces the
+	// token and the webhook URL.
+	ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error)
 	// Re-reads employees, pipelines, stages and lead statuses from the CRM and
 	// reports what it found. For the NATIVE CRM the store is the CRM, so this
 	// checks the settings against it. Other CRMs answer FAILED_PRECONDITION
@@ -111,6 +124,12 @@ func NewIntegrationServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(integrationServiceMethods.ByName("DeleteIntegration")),
 			connect.WithClientOptions(opts...),
 		),
+		connectCrm: connect.NewClient[v1.ConnectCrmRequest, v1.ConnectCrmResponse](
+			httpClient,
+			baseURL+IntegrationServiceConnectCrmProcedure,
+			connect.WithSchema(integrationServiceMethods.ByName("ConnectCrm")),
+			connect.WithClientOptions(opts...),
+		),
 		refreshFromCrm: connect.NewClient[v1.RefreshFromCrmRequest, v1.RefreshFromCrmResponse](
 			httpClient,
 			baseURL+IntegrationServiceRefreshFromCrmProcedure,
@@ -137,6 +156,7 @@ type integrationServiceClient struct {
 	getIntegrationSettings    *connect.Client[v1.GetIntegrationSettingsRequest, v1.GetIntegrationSettingsResponse]
 	updateIntegrationSettings *connect.Client[v1.UpdateIntegrationSettingsRequest, v1.UpdateIntegrationSettingsResponse]
 	deleteIntegration         *connect.Client[v1.DeleteIntegrationRequest, v1.DeleteIntegrationResponse]
+	connectCrm                *connect.Client[v1.ConnectCrmRequest, v1.ConnectCrmResponse]
 	refreshFromCrm            *connect.Client[v1.RefreshFromCrmRequest, v1.RefreshFromCrmResponse]
 	sendTestMessage           *connect.Client[v1.SendTestMessageRequest, v1.SendTestMessageResponse]
 	removeTestClient          *connect.Client[v1.RemoveTestClientRequest, v1.RemoveTestClientResponse]
@@ -163,6 +183,15 @@ func (c *integrationServiceClient) UpdateIntegrationSettings(ctx context.Context
 // DeleteIntegration calls switchboard.v1.IntegrationService.DeleteIntegration.
 func (c *integrationServiceClient) DeleteIntegration(ctx context.Context, req *v1.DeleteIntegrationRequest) (*v1.DeleteIntegrationResponse, error) {
 	response, err := c.deleteIntegration.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ConnectCrm calls switchboard.v1.IntegrationService.ConnectCrm.
+func (c *integrationServiceClient) ConnectCrm(ctx context.Context, req *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error) {
+	response, err := c.connectCrm.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -210,6 +239,16 @@ type IntegrationServiceHandler interface {
 	// every routing setting return to their defaults. Clients, chats, messages,
 	// employees and pipelines are kept. Saving settings again reconnects.
 	DeleteIntegration(context.Context, *v1.DeleteIntegrationRequest) (*v1.DeleteIntegrationResponse, error)
+	// Links the account to an external CRM (amoCRM or Kommo): checks the host
+	// and token by reading the CRM's users and pipelines, stores the token
+	// sealed with the server's secret key (it is never returned), makes the
+	// CRM's users the account's employees and its pipelines and statuses the
+	// account's pipelines and stages, and answers what changed with the URL
+	// the CRM's webhooks must call. A wrong host or token is INVALID_ARGUMENT
+	// naming the field, and nothing is saved; a server started without a
+	// secret key answers FAILED_PRECONDITION. Connecting again replaces the
+	// token and the webhook URL.
+	ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error)
 	// Re-reads employees, pipelines, stages and lead statuses from the CRM and
 	// reports what it found. For the NATIVE CRM the store is the CRM, so this
 	// checks the settings against it. Other CRMs answer FAILED_PRECONDITION
@@ -250,6 +289,12 @@ func NewIntegrationServiceHandler(svc IntegrationServiceHandler, opts ...connect
 		connect.WithSchema(integrationServiceMethods.ByName("DeleteIntegration")),
 		connect.WithHandlerOptions(opts...),
 	)
+	integrationServiceConnectCrmHandler := connect.NewUnaryHandlerSimple(
+		IntegrationServiceConnectCrmProcedure,
+		svc.ConnectCrm,
+		connect.WithSchema(integrationServiceMethods.ByName("ConnectCrm")),
+		connect.WithHandlerOptions(opts...),
+	)
 	integrationServiceRefreshFromCrmHandler := connect.NewUnaryHandlerSimple(
 		IntegrationServiceRefreshFromCrmProcedure,
 		svc.RefreshFromCrm,
@@ -276,6 +321,8 @@ func NewIntegrationServiceHandler(svc IntegrationServiceHandler, opts ...connect
 			integrationServiceUpdateIntegrationSettingsHandler.ServeHTTP(w, r)
 		case IntegrationServiceDeleteIntegrationProcedure:
 			integrationServiceDeleteIntegrationHandler.ServeHTTP(w, r)
+		case IntegrationServiceConnectCrmProcedure:
+			integrationServiceConnectCrmHandler.ServeHTTP(w, r)
 		case IntegrationServiceRefreshFromCrmProcedure:
 			integrationServiceRefreshFromCrmHandler.ServeHTTP(w, r)
 		case IntegrationServiceSendTestMessageProcedure:
@@ -301,6 +348,10 @@ func (UnimplementedIntegrationServiceHandler) UpdateIntegrationSettings(context.
 
 func (UnimplementedIntegrationServiceHandler) DeleteIntegration(context.Context, *v1.DeleteIntegrationRequest) (*v1.DeleteIntegrationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.IntegrationService.DeleteIntegration is not implemented"))
+}
+
+func (UnimplementedIntegrationServiceHandler) ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.IntegrationService.ConnectCrm is not implemented"))
 }
 
 func (UnimplementedIntegrationServiceHandler) RefreshFromCrm(context.Context, *v1.RefreshFromCrmRequest) (*v1.RefreshFromCrmResponse, error) {

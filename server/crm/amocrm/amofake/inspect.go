@@ -99,3 +99,29 @@ func (s *Server) Deliveries() []Delivery {
 	defer s.mu.Unlock()
 	return append([]Delivery(nil), s.deliveries...)
 }
+
+// SetUser adds a user, or replaces the one with its id (a user renamed,
+// deactivated or reactivated in the CRM).
+func (s *Server) SetUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.users {
+		if s.users[i].ID == u.ID {
+			s.users[i] = u
+			return
+		}
+	}
+	s.users = append(s.users, u)
+}
+
+// RemoveUser removes a user from the account.
+func (s *Server) RemoveUser(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.users {
+		if s.users[i].ID == id {
+			s.users = append(s.users[:i], s.users[i+1:]...)
+			return
+		}
+	}
+}

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/integration.proto.
  */
 export const file_switchboard_v1_integration: GenFile = /*@__PURE__*/
-  fileDesc("CiBzd2l0Y2hib2FyZC92MS9pbnRlZ3JhdGlvbi5wcm90bxIOc3dpdGNoYm9hcmQudjEimwIKE0ludGVncmF0aW9uU2V0dGluZ3MSEAoIcmV2aXNpb24YASABKAMSKQoIY3JtX2tpbmQYAiABKA4yFy5zd2l0Y2hib2FyZC52MS5Dcm1LaW5kEhEKCWNvbm5lY3RlZBgDIAEoCBIwCgdhY2NvdW50GAQgASgLMh8uc3dpdGNoYm9hcmQudjEuQWNjb3VudFNldHRpbmdzEjEKCGNoYW5uZWxzGAUgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFNldHRpbmdzEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZ0ZXN0X21lc3NhZ2VfYXZhaWxhYmxlGAcgASgIIvsCCg9BY2NvdW50U2V0dGluZ3MSNwoNc2F2ZV9tZXNzYWdlcxgBIAEoDjIgLnN3aXRjaGJvYXJkLnYxLlNhdmVNZXNzYWdlc01vZGUSGgoSY29udmVydF84X3RvX3BsdXM3GAIgASgIEiQKHG5vdGlmeV9tYW5hZ2Vyc19hbGxfbWVzc2FnZXMYAyABKAgSRAoWZ2xvYmFsX2NoYXRfdmlzaWJpbGl0eRgEIAEoDjIkLnN3aXRjaGJvYXJkLnYxLkdsb2JhbENoYXRWaXNpYmlsaXR5Eh8KF2NoYXRfYWRtaW5fZW1wbG95ZWVfaWRzGAUgAygJEkkKGWRlZmF1bHRfb3V0Z29pbmdfY2hhbm5lbHMYBiADKAsyJi5zd2l0Y2hib2FyZC52MS5EZWZhdWx0T3V0Z29pbmdDaGFubmVsEhEKCXRpbWVfem9uZRgHIAEoCRIYCgtob21lX3JlZ2lvbhgIIAEoCUgAiAEBQg4KDF9ob21lX3JlZ2lvbiJBChZEZWZhdWx0T3V0Z29pbmdDaGFubmVsEhMKC2VtcGxveWVlX2lkGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAkitQIKD0NoYW5uZWxTZXR0aW5ncxISCgpjaGFubmVsX2lkGAEgASgJEigKB2NoYW5uZWwYAiABKAsyFy5zd2l0Y2hib2FyZC52MS5DaGFubmVsEi4KB21lbWJlcnMYAyADKAsyHS5zd2l0Y2hib2FyZC52MS5DaGFubmVsTWVtYmVyEjoKEW5ld19jbGllbnRfZW50aXR5GAQgASgLMh8uc3dpdGNoYm9hcmQudjEuTmV3Q2xpZW50RW50aXR5EjYKDGRpc3RyaWJ1dGlvbhgFIAEoDjIgLnN3aXRjaGJvYXJkLnYxLkRpc3RyaWJ1dGlvbk1vZGUSQAoUcmVwZWF0X2NsaWVudF9wb2xpY3kYBiABKA4yIi5zd2l0Y2hib2FyZC52MS5SZXBlYXRDbGllbnRQb2xpY3kirQEKDUNoYW5uZWxNZW1iZXISEwoLZW1wbG95ZWVfaWQYASABKAkSKgoEcm9sZRgCIAEoDjIcLnN3aXRjaGJvYXJkLnYxLkVtcGxveWVlUm9sZRItCgZhY2Nlc3MYAyABKA4yHS5zd2l0Y2hib2FyZC52MS5DaGFubmVsQWNjZXNzEhwKFHJlY2VpdmVzX25ld19jbGllbnRzGAQgASgIEg4KBndlaWdodBgFIAEoBSJzCg9OZXdDbGllbnRFbnRpdHkSKgoEZGVhbBgBIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkRlYWxUYXJnZXRIABIqCgRsZWFkGAIgASgLMhouc3dpdGNoYm9hcmQudjEuTGVhZFRhcmdldEgAQggKBmVudGl0eSIzCgpEZWFsVGFyZ2V0EhMKC3BpcGVsaW5lX2lkGAEgASgJEhAKCHN0YWdlX2lkGAIgASgJIiQKCkxlYWRUYXJnZXQSFgoObGVhZF9zdGF0dXNfaWQYASABKAkiHwodR2V0SW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QiVwoeR2V0SW50ZWdyYXRpb25TZXR0aW5nc1Jlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncyJwCiBVcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVxdWVzdBI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MSFQoNdmFsaWRhdGVfb25seRgCIAEoCCJaCiFVcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2USNQoIc2V0dGluZ3MYASABKAsyIy5zd2l0Y2hib2FyZC52MS5JbnRlZ3JhdGlvblNldHRpbmdzIiwKGERlbGV0ZUludGVncmF0aW9uUmVxdWVzdBIQCghyZXZpc2lvbhgBIAEoAyJSChlEZWxldGVJbnRlZ3JhdGlvblJlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncyIXChVSZWZyZXNoRnJvbUNybVJlcXVlc3QirQIKFlJlZnJlc2hGcm9tQ3JtUmVzcG9uc2USKQoIY3JtX2tpbmQYASABKA4yFy5zd2l0Y2hib2FyZC52MS5Dcm1LaW5kEhgKEGFjdGl2ZV9lbXBsb3llZXMYAiABKAUSHQoVZGVhY3RpdmF0ZWRfZW1wbG95ZWVzGAMgASgFEhEKCXBpcGVsaW5lcxgEIAEoBRIOCgZzdGFnZXMYBSABKAUSFQoNbGVhZF9zdGF0dXNlcxgGIAEoBRIQCghjaGFubmVscxgHIAEoBRIfChdjaGFubmVsc19pbl9pbnRlZ3JhdGlvbhgIIAEoBRIQCghmaW5kaW5ncxgJIAMoCRIwCgxyZWZyZXNoX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKFlNlbmRUZXN0TWVzc2FnZVJlcXVlc3QSDAoEdGV4dBgBIAEoCSJ2ChdTZW5kVGVzdE1lc3NhZ2VSZXNwb25zZRIoCgdjaGFubmVsGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIxCghkZWNpc2lvbhgCIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJvdXRpbmdEZWNpc2lvbiIZChdSZW1vdmVUZXN0Q2xpZW50UmVxdWVzdCIrChhSZW1vdmVUZXN0Q2xpZW50UmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoCDKrBQoSSW50ZWdyYXRpb25TZXJ2aWNlEnwKFkdldEludGVncmF0aW9uU2V0dGluZ3MSLS5zd2l0Y2hib2FyZC52MS5HZXRJbnRlZ3JhdGlvblNldHRpbmdzUmVxdWVzdBouLnN3aXRjaGJvYXJkLnYxLkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZSIDkAIBEoABChlVcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzEjAuc3dpdGNoYm9hcmQudjEuVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QaMS5zd2l0Y2hib2FyZC52MS5VcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2USaAoRRGVsZXRlSW50ZWdyYXRpb24SKC5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlc3BvbnNlEl8KDlJlZnJlc2hGcm9tQ3JtEiUuc3dpdGNoYm9hcmQudjEuUmVmcmVzaEZyb21Dcm1SZXF1ZXN0GiYuc3dpdGNoYm9hcmQudjEuUmVmcmVzaEZyb21Dcm1SZXNwb25zZRJiCg9TZW5kVGVzdE1lc3NhZ2USJi5zd2l0Y2hib2FyZC52MS5TZW5kVGVzdE1lc3NhZ2VSZXF1ZXN0Gicuc3dpdGNoYm9hcmQudjEuU2VuZFRlc3RNZXNzYWdlUmVzcG9uc2USZQoQUmVtb3ZlVGVzdENsaWVudBInLnN3aXRjaGJvYXJkLnYxLlJlbW92ZVRlc3RDbGllbnRSZXF1ZXN0Giguc3dpdGNoYm9hcmQudjEuUmVtb3ZlVGVzdENsaWVudFJlc3BvbnNlQkdaRWdpdGh1Yi5jb20vc3dpdGNoYm9hcmRocS9zd2l0Y2hib2FyZC9nZW4vc3dpdGNoYm9hcmQvdjE7c3dpdGNoYm9hcmR2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_routing]);
+  fileDesc("CiBzd2l0Y2hib2FyZC92MS9pbnRlZ3JhdGlvbi5wcm90bxIOc3dpdGNoYm9hcmQudjEi0gIKE0ludGVncmF0aW9uU2V0dGluZ3MSEAoIcmV2aXNpb24YASABKAMSKQoIY3JtX2tpbmQYAiABKA4yFy5zd2l0Y2hib2FyZC52MS5Dcm1LaW5kEhEKCWNvbm5lY3RlZBgDIAEoCBIwCgdhY2NvdW50GAQgASgLMh8uc3dpdGNoYm9hcmQudjEuQWNjb3VudFNldHRpbmdzEjEKCGNoYW5uZWxzGAUgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFNldHRpbmdzEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZ0ZXN0X21lc3NhZ2VfYXZhaWxhYmxlGAcgASgIEjUKDmNybV9jb25uZWN0aW9uGAggASgLMh0uc3dpdGNoYm9hcmQudjEuQ3JtQ29ubmVjdGlvbiKwAQoNQ3JtQ29ubmVjdGlvbhIpCghjcm1fa2luZBgBIAEoDjIXLnN3aXRjaGJvYXJkLnYxLkNybUtpbmQSEAoIYmFzZV91cmwYAiABKAkSMAoMY29ubmVjdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZWZyZXNoX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KEUNvbm5lY3RDcm1SZXF1ZXN0EikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIQCghiYXNlX3VybBgCIAEoCRINCgV0b2tlbhgDIAEoCSKZAQoSQ29ubmVjdENybVJlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncxI3CgdyZWZyZXNoGAIgASgLMiYuc3dpdGNoYm9hcmQudjEuUmVmcmVzaEZyb21Dcm1SZXNwb25zZRITCgt3ZWJob29rX3VybBgDIAEoCSL7AgoPQWNjb3VudFNldHRpbmdzEjcKDXNhdmVfbWVzc2FnZXMYASABKA4yIC5zd2l0Y2hib2FyZC52MS5TYXZlTWVzc2FnZXNNb2RlEhoKEmNvbnZlcnRfOF90b19wbHVzNxgCIAEoCBIkChxub3RpZnlfbWFuYWdlcnNfYWxsX21lc3NhZ2VzGAMgASgIEkQKFmdsb2JhbF9jaGF0X3Zpc2liaWxpdHkYBCABKA4yJC5zd2l0Y2hib2FyZC52MS5HbG9iYWxDaGF0VmlzaWJpbGl0eRIfChdjaGF0X2FkbWluX2VtcGxveWVlX2lkcxgFIAMoCRJJChlkZWZhdWx0X291dGdvaW5nX2NoYW5uZWxzGAYgAygLMiYuc3dpdGNoYm9hcmQudjEuRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBIRCgl0aW1lX3pvbmUYByABKAkSGAoLaG9tZV9yZWdpb24YCCABKAlIAIgBAUIOCgxfaG9tZV9yZWdpb24iQQoWRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBITCgtlbXBsb3llZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJIrUCCg9DaGFubmVsU2V0dGluZ3MSEgoKY2hhbm5lbF9pZBgBIAEoCRIoCgdjaGFubmVsGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIuCgdtZW1iZXJzGAMgAygLMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbE1lbWJlchI6ChFuZXdfY2xpZW50X2VudGl0eRgEIAEoCzIfLnN3aXRjaGJvYXJkLnYxLk5ld0NsaWVudEVudGl0eRI2CgxkaXN0cmlidXRpb24YBSABKA4yIC5zd2l0Y2hib2FyZC52MS5EaXN0cmlidXRpb25Nb2RlEkAKFHJlcGVhdF9jbGllbnRfcG9saWN5GAYgASgOMiIuc3dpdGNoYm9hcmQudjEuUmVwZWF0Q2xpZW50UG9saWN5Iq0BCg1DaGFubmVsTWVtYmVyEhMKC2VtcGxveWVlX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5zd2l0Y2hib2FyZC52MS5FbXBsb3llZVJvbGUSLQoGYWNjZXNzGAMgASgOMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbEFjY2VzcxIcChRyZWNlaXZlc19uZXdfY2xpZW50cxgEIAEoCBIOCgZ3ZWlnaHQYBSABKAUicwoPTmV3Q2xpZW50RW50aXR5EioKBGRlYWwYASABKAsyGi5zd2l0Y2hib2FyZC52MS5EZWFsVGFyZ2V0SAASKgoEbGVhZBgCIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkxlYWRUYXJnZXRIAEIICgZlbnRpdHkiMwoKRGVhbFRhcmdldBITCgtwaXBlbGluZV9pZBgBIAEoCRIQCghzdGFnZV9pZBgCIAEoCSIkCgpMZWFkVGFyZ2V0EhYKDmxlYWRfc3RhdHVzX2lkGAEgASgJIh8KHUdldEludGVncmF0aW9uU2V0dGluZ3NSZXF1ZXN0IlcKHkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MicAogVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QSNQoIc2V0dGluZ3MYASABKAsyIy5zd2l0Y2hib2FyZC52MS5JbnRlZ3JhdGlvblNldHRpbmdzEhUKDXZhbGlkYXRlX29ubHkYAiABKAgiWgohVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1Jlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncyIsChhEZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QSEAoIcmV2aXNpb24YASABKAMiUgoZRGVsZXRlSW50ZWdyYXRpb25SZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MiFwoVUmVmcmVzaEZyb21Dcm1SZXF1ZXN0IssDChZSZWZyZXNoRnJvbUNybVJlc3BvbnNlEikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIYChBhY3RpdmVfZW1wbG95ZWVzGAIgASgFEh0KFWRlYWN0aXZhdGVkX2VtcGxveWVlcxgDIAEoBRIRCglwaXBlbGluZXMYBCABKAUSDgoGc3RhZ2VzGAUgASgFEhUKDWxlYWRfc3RhdHVzZXMYBiABKAUSEAoIY2hhbm5lbHMYByABKAUSHwoXY2hhbm5lbHNfaW5faW50ZWdyYXRpb24YCCABKAUSEAoIZmluZGluZ3MYCSADKAkSMAoMcmVmcmVzaF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFuZ2VzGAsgAygJEhcKD2VtcGxveWVlc19hZGRlZBgMIAEoBRIZChFlbXBsb3llZXNfdXBkYXRlZBgNIAEoBRIdChVlbXBsb3llZXNfZGVhY3RpdmF0ZWQYDiABKAUSHQoVZW1wbG95ZWVzX3JlYWN0aXZhdGVkGA8gASgFEhkKEXBpcGVsaW5lc19jaGFuZ2VkGBAgASgFIiYKFlNlbmRUZXN0TWVzc2FnZVJlcXVlc3QSDAoEdGV4dBgBIAEoCSJ2ChdTZW5kVGVzdE1lc3NhZ2VSZXNwb25zZRIoCgdjaGFubmVsGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIxCghkZWNpc2lvbhgCIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJvdXRpbmdEZWNpc2lvbiIZChdSZW1vdmVUZXN0Q2xpZW50UmVxdWVzdCIrChhSZW1vdmVUZXN0Q2xpZW50UmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoCDKABgoSSW50ZWdyYXRpb25TZXJ2aWNlEnwKFkdldEludGVncmF0aW9uU2V0dGluZ3MSLS5zd2l0Y2hib2FyZC52MS5HZXRJbnRlZ3JhdGlvblNldHRpbmdzUmVxdWVzdBouLnN3aXRjaGJvYXJkLnYxLkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZSIDkAIBEoABChlVcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzEjAuc3dpdGNoYm9hcmQudjEuVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QaMS5zd2l0Y2hib2FyZC52MS5VcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2USaAoRRGVsZXRlSW50ZWdyYXRpb24SKC5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlc3BvbnNlElMKCkNvbm5lY3RDcm0SIS5zd2l0Y2hib2FyZC52MS5Db25uZWN0Q3JtUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3RDcm1SZXNwb25zZRJfCg5SZWZyZXNoRnJvbUNybRIlLnN3aXRjaGJvYXJkLnYxLlJlZnJlc2hGcm9tQ3JtUmVxdWVzdBomLnN3aXRjaGJvYXJkLnYxLlJlZnJlc2hGcm9tQ3JtUmVzcG9uc2USYgoPU2VuZFRlc3RNZXNzYWdlEiYuc3dpdGNoYm9hcmQudjEuU2VuZFRlc3RNZXNzYWdlUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLlNlbmRUZXN0TWVzc2FnZVJlc3BvbnNlEmUKEFJlbW92ZVRlc3RDbGllbnQSJy5zd2l0Y2hib2FyZC52MS5SZW1vdmVUZXN0Q2xpZW50UmVxdWVzdBooLnN3aXRjaGJvYXJkLnYxLlJlbW92ZVRlc3RDbGllbnRSZXNwb25zZUJHWkVnaXRodWIuY29tL3N3aXRjaGJvYXJkaHEvc3dpdGNoYm9hcmQvZ2VuL3N3aXRjaGJvYXJkL3YxO3N3aXRjaGJvYXJkdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_routing]);
 
 /**
  * IntegrationSettings is everything an account admin configures, saved as a
@@ -79,6 +79,14 @@ export type IntegrationSettings = Message<"switchboard.v1.IntegrationSettings"> 
    * @generated from field: bool test_message_available = 7;
    */
   testMessageAvailable: boolean;
+
+  /**
+   * The external CRM the account is connected to, without its token. Unset
+   * for the NATIVE CRM. Output only.
+   *
+   * @generated from field: switchboard.v1.CrmConnection crm_connection = 8;
+   */
+  crmConnection?: CrmConnection | undefined;
 };
 
 /**
@@ -87,6 +95,124 @@ export type IntegrationSettings = Message<"switchboard.v1.IntegrationSettings"> 
  */
 export const IntegrationSettingsSchema: GenMessage<IntegrationSettings> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_integration, 0);
+
+/**
+ * CrmConnection is how the account reaches its external CRM. The token is
+ * stored sealed and never returned.
+ *
+ * @generated from message switchboard.v1.CrmConnection
+ */
+export type CrmConnection = Message<"switchboard.v1.CrmConnection"> & {
+  /**
+   * AMOCRM or KOMMO.
+   *
+   * @generated from field: switchboard.v1.CrmKind crm_kind = 1;
+   */
+  crmKind: CrmKind;
+
+  /**
+   * The account's CRM address, for example "https://acme.amocrm.ru".
+   *
+   * @generated from field: string base_url = 2;
+   */
+  baseUrl: string;
+
+  /**
+   * When the CRM was connected.
+   *
+   * @generated from field: google.protobuf.Timestamp connect_time = 3;
+   */
+  connectTime?: Timestamp | undefined;
+
+  /**
+   * When employees and pipelines were last read from the CRM.
+   *
+   * @generated from field: google.protobuf.Timestamp refresh_time = 4;
+   */
+  refreshTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.CrmConnection.
+ * Use `create(CrmConnectionSchema)` to create a new message.
+ */
+export const CrmConnectionSchema: GenMessage<CrmConnection> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 1);
+
+/**
+ * ConnectCrmRequest names the CRM and how to reach it.
+ *
+ * @generated from message switchboard.v1.ConnectCrmRequest
+ */
+export type ConnectCrmRequest = Message<"switchboard.v1.ConnectCrmRequest"> & {
+  /**
+   * AMOCRM or KOMMO (the same API; only the host differs). Required.
+   *
+   * @generated from field: switchboard.v1.CrmKind crm_kind = 1;
+   */
+  crmKind: CrmKind;
+
+  /**
+   * The account's address: https://{subdomain}.amocrm.ru (or .amocrm.com)
+   * for amoCRM, https://{subdomain}.kommo.com for Kommo; no path. Required.
+   *
+   * @generated from field: string base_url = 2;
+   */
+  baseUrl: string;
+
+  /**
+   * A long-lived token of the account's private integration (amoCRM:
+   * Settings → Integrations → your integration → Keys and scopes), 1..4096
+   * characters. Write-only: stored sealed, never returned or logged.
+   *
+   * @generated from field: string token = 3;
+   */
+  token: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ConnectCrmRequest.
+ * Use `create(ConnectCrmRequestSchema)` to create a new message.
+ */
+export const ConnectCrmRequestSchema: GenMessage<ConnectCrmRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 2);
+
+/**
+ * ConnectCrmResponse reports the connection.
+ *
+ * @generated from message switchboard.v1.ConnectCrmResponse
+ */
+export type ConnectCrmResponse = Message<"switchboard.v1.ConnectCrmResponse"> & {
+  /**
+   * The settings after connecting, with their new revision.
+   *
+   * @generated from field: switchboard.v1.IntegrationSettings settings = 1;
+   */
+  settings?: IntegrationSettings | undefined;
+
+  /**
+   * What was read from the CRM and what changed.
+   *
+   * @generated from field: switchboard.v1.RefreshFromCrmResponse refresh = 2;
+   */
+  refresh?: RefreshFromCrmResponse | undefined;
+
+  /**
+   * The address the CRM's webhooks must call (lead status and responsible
+   * changes), with its secret key: shown only here. Relative ("/webhooks/…")
+   * when the server was not told its public URL (--public-url).
+   *
+   * @generated from field: string webhook_url = 3;
+   */
+  webhookUrl: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ConnectCrmResponse.
+ * Use `create(ConnectCrmResponseSchema)` to create a new message.
+ */
+export const ConnectCrmResponseSchema: GenMessage<ConnectCrmResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 3);
 
 /**
  * AccountSettings apply to every channel of the account.
@@ -175,7 +301,7 @@ export type AccountSettings = Message<"switchboard.v1.AccountSettings"> & {
  * Use `create(AccountSettingsSchema)` to create a new message.
  */
 export const AccountSettingsSchema: GenMessage<AccountSettings> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 1);
+  messageDesc(file_switchboard_v1_integration, 4);
 
 /**
  * DefaultOutgoingChannel pairs an employee with its default outgoing channel.
@@ -204,7 +330,7 @@ export type DefaultOutgoingChannel = Message<"switchboard.v1.DefaultOutgoingChan
  * Use `create(DefaultOutgoingChannelSchema)` to create a new message.
  */
 export const DefaultOutgoingChannelSchema: GenMessage<DefaultOutgoingChannel> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 2);
+  messageDesc(file_switchboard_v1_integration, 5);
 
 /**
  * ChannelSettings configure one channel.
@@ -266,7 +392,7 @@ export type ChannelSettings = Message<"switchboard.v1.ChannelSettings"> & {
  * Use `create(ChannelSettingsSchema)` to create a new message.
  */
 export const ChannelSettingsSchema: GenMessage<ChannelSettings> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 3);
+  messageDesc(file_switchboard_v1_integration, 6);
 
 /**
  * ChannelMember is an employee's settings on one channel.
@@ -318,7 +444,7 @@ export type ChannelMember = Message<"switchboard.v1.ChannelMember"> & {
  * Use `create(ChannelMemberSchema)` to create a new message.
  */
 export const ChannelMemberSchema: GenMessage<ChannelMember> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 4);
+  messageDesc(file_switchboard_v1_integration, 7);
 
 /**
  * NewClientEntity is the CRM entity created for a new client.
@@ -355,7 +481,7 @@ export type NewClientEntity = Message<"switchboard.v1.NewClientEntity"> & {
  * Use `create(NewClientEntitySchema)` to create a new message.
  */
 export const NewClientEntitySchema: GenMessage<NewClientEntity> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 5);
+  messageDesc(file_switchboard_v1_integration, 8);
 
 /**
  * DealTarget is where new deals are created.
@@ -383,7 +509,7 @@ export type DealTarget = Message<"switchboard.v1.DealTarget"> & {
  * Use `create(DealTargetSchema)` to create a new message.
  */
 export const DealTargetSchema: GenMessage<DealTarget> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 6);
+  messageDesc(file_switchboard_v1_integration, 9);
 
 /**
  * LeadTarget is the status new leads get.
@@ -404,7 +530,7 @@ export type LeadTarget = Message<"switchboard.v1.LeadTarget"> & {
  * Use `create(LeadTargetSchema)` to create a new message.
  */
 export const LeadTargetSchema: GenMessage<LeadTarget> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 7);
+  messageDesc(file_switchboard_v1_integration, 10);
 
 /**
  * GetIntegrationSettingsRequest has no fields: the account is the caller's.
@@ -419,7 +545,7 @@ export type GetIntegrationSettingsRequest = Message<"switchboard.v1.GetIntegrati
  * Use `create(GetIntegrationSettingsRequestSchema)` to create a new message.
  */
 export const GetIntegrationSettingsRequestSchema: GenMessage<GetIntegrationSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 8);
+  messageDesc(file_switchboard_v1_integration, 11);
 
 /**
  * GetIntegrationSettingsResponse carries the current settings.
@@ -440,7 +566,7 @@ export type GetIntegrationSettingsResponse = Message<"switchboard.v1.GetIntegrat
  * Use `create(GetIntegrationSettingsResponseSchema)` to create a new message.
  */
 export const GetIntegrationSettingsResponseSchema: GenMessage<GetIntegrationSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 9);
+  messageDesc(file_switchboard_v1_integration, 12);
 
 /**
  * UpdateIntegrationSettingsRequest carries the settings to save.
@@ -468,7 +594,7 @@ export type UpdateIntegrationSettingsRequest = Message<"switchboard.v1.UpdateInt
  * Use `create(UpdateIntegrationSettingsRequestSchema)` to create a new message.
  */
 export const UpdateIntegrationSettingsRequestSchema: GenMessage<UpdateIntegrationSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 10);
+  messageDesc(file_switchboard_v1_integration, 13);
 
 /**
  * UpdateIntegrationSettingsResponse carries the settings as saved.
@@ -489,7 +615,7 @@ export type UpdateIntegrationSettingsResponse = Message<"switchboard.v1.UpdateIn
  * Use `create(UpdateIntegrationSettingsResponseSchema)` to create a new message.
  */
 export const UpdateIntegrationSettingsResponseSchema: GenMessage<UpdateIntegrationSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 11);
+  messageDesc(file_switchboard_v1_integration, 14);
 
 /**
  * DeleteIntegrationRequest asks to unlink the CRM.
@@ -511,7 +637,7 @@ export type DeleteIntegrationRequest = Message<"switchboard.v1.DeleteIntegration
  * Use `create(DeleteIntegrationRequestSchema)` to create a new message.
  */
 export const DeleteIntegrationRequestSchema: GenMessage<DeleteIntegrationRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 12);
+  messageDesc(file_switchboard_v1_integration, 15);
 
 /**
  * DeleteIntegrationResponse carries the settings after the delete.
@@ -532,7 +658,7 @@ export type DeleteIntegrationResponse = Message<"switchboard.v1.DeleteIntegratio
  * Use `create(DeleteIntegrationResponseSchema)` to create a new message.
  */
 export const DeleteIntegrationResponseSchema: GenMessage<DeleteIntegrationResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 13);
+  messageDesc(file_switchboard_v1_integration, 16);
 
 /**
  * RefreshFromCrmRequest has no fields.
@@ -547,7 +673,7 @@ export type RefreshFromCrmRequest = Message<"switchboard.v1.RefreshFromCrmReques
  * Use `create(RefreshFromCrmRequestSchema)` to create a new message.
  */
 export const RefreshFromCrmRequestSchema: GenMessage<RefreshFromCrmRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 14);
+  messageDesc(file_switchboard_v1_integration, 17);
 
 /**
  * RefreshFromCrmResponse reports what the refresh found.
@@ -626,6 +752,52 @@ export type RefreshFromCrmResponse = Message<"switchboard.v1.RefreshFromCrmRespo
    * @generated from field: google.protobuf.Timestamp refresh_time = 10;
    */
   refreshTime?: Timestamp | undefined;
+
+  /**
+   * What the refresh changed, in words ("added employee Anna Petrova",
+   * "deactivated employee Ivan Ivanov: no longer active in the CRM"). Empty
+   * for the NATIVE CRM and when nothing changed.
+   *
+   * @generated from field: repeated string changes = 11;
+   */
+  changes: string[];
+
+  /**
+   * Employees added, updated (name, e-mail), deactivated and reactivated by
+   * the refresh.
+   *
+   * @generated from field: int32 employees_added = 12;
+   */
+  employeesAdded: number;
+
+  /**
+   * Employees whose name or e-mail changed.
+   *
+   * @generated from field: int32 employees_updated = 13;
+   */
+  employeesUpdated: number;
+
+  /**
+   * Employees deactivated: inactive in the CRM or gone from it (never
+   * deleted).
+   *
+   * @generated from field: int32 employees_deactivated = 14;
+   */
+  employeesDeactivated: number;
+
+  /**
+   * Employees active again in the CRM.
+   *
+   * @generated from field: int32 employees_reactivated = 15;
+   */
+  employeesReactivated: number;
+
+  /**
+   * Pipelines and stages added, renamed or reordered.
+   *
+   * @generated from field: int32 pipelines_changed = 16;
+   */
+  pipelinesChanged: number;
 };
 
 /**
@@ -633,7 +805,7 @@ export type RefreshFromCrmResponse = Message<"switchboard.v1.RefreshFromCrmRespo
  * Use `create(RefreshFromCrmResponseSchema)` to create a new message.
  */
 export const RefreshFromCrmResponseSchema: GenMessage<RefreshFromCrmResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 15);
+  messageDesc(file_switchboard_v1_integration, 18);
 
 /**
  * SendTestMessageRequest asks for a test message.
@@ -654,7 +826,7 @@ export type SendTestMessageRequest = Message<"switchboard.v1.SendTestMessageRequ
  * Use `create(SendTestMessageRequestSchema)` to create a new message.
  */
 export const SendTestMessageRequestSchema: GenMessage<SendTestMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 16);
+  messageDesc(file_switchboard_v1_integration, 19);
 
 /**
  * SendTestMessageResponse carries the decision for the test message.
@@ -682,7 +854,7 @@ export type SendTestMessageResponse = Message<"switchboard.v1.SendTestMessageRes
  * Use `create(SendTestMessageResponseSchema)` to create a new message.
  */
 export const SendTestMessageResponseSchema: GenMessage<SendTestMessageResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 17);
+  messageDesc(file_switchboard_v1_integration, 20);
 
 /**
  * RemoveTestClientRequest has no fields.
@@ -697,7 +869,7 @@ export type RemoveTestClientRequest = Message<"switchboard.v1.RemoveTestClientRe
  * Use `create(RemoveTestClientRequestSchema)` to create a new message.
  */
 export const RemoveTestClientRequestSchema: GenMessage<RemoveTestClientRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 18);
+  messageDesc(file_switchboard_v1_integration, 21);
 
 /**
  * RemoveTestClientResponse reports what was removed.
@@ -718,7 +890,7 @@ export type RemoveTestClientResponse = Message<"switchboard.v1.RemoveTestClientR
  * Use `create(RemoveTestClientResponseSchema)` to create a new message.
  */
 export const RemoveTestClientResponseSchema: GenMessage<RemoveTestClientResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 19);
+  messageDesc(file_switchboard_v1_integration, 22);
 
 /**
  * IntegrationService reads and saves an account's integration settings: how
@@ -763,6 +935,24 @@ export const IntegrationService: GenService<{
     methodKind: "unary";
     input: typeof DeleteIntegrationRequestSchema;
     output: typeof DeleteIntegrationResponseSchema;
+  },
+  /**
+   * Links the account to an external CRM (amoCRM or Kommo): checks the host
+   * and token by reading the CRM's users and pipelines, stores the token
+   * sealed with the server's secret key (it is never returned), makes the
+   * CRM's users the account's employees and its pipelines and statuses the
+   * account's pipelines and stages, and answers what changed with the URL
+   * the CRM's webhooks must call. A wrong host or token is INVALID_ARGUMENT
+   * naming the field, and nothing is saved; a server started without a
+   * secret key answers FAILED_PRECONDITION. Connecting again replaces the
+   * token and the webhook URL.
+   *
+   * @generated from rpc switchboard.v1.IntegrationService.ConnectCrm
+   */
+  connectCrm: {
+    methodKind: "unary";
+    input: typeof ConnectCrmRequestSchema;
+    output: typeof ConnectCrmResponseSchema;
   },
   /**
    * Re-reads employees, pipelines, stages and lead statuses from the CRM and

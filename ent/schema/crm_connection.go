@@ -1,0 +1,39 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// CrmConnection is how an account reaches its external CRM: the CRM's base
+// URL and its access token, sealed with the server's secret key (never
+// stored or returned in clear), and the webhook key the CRM calls back
+// with, stored as a SHA-256 hash. At most one per account.
+type CrmConnection struct {
+	ent.Schema
+}
+
+// Fields of the CrmConnection.
+func (CrmConnection) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("id"),
+		field.Enum("kind").Values("AMOCRM", "KOMMO", "BITRIX24", "ZOHO", "HUBSPOT", "PIPEDRIVE"),
+		field.String("base_url").MaxLen(300),
+		// token_sealed is the token encrypted with AES-256-GCM under the
+		// server's secret key, bound to the account.
+		field.Bytes("token_sealed").Sensitive(),
+		field.Bytes("webhook_key_hash").Unique().Sensitive(),
+		field.Time("refreshed_at").Optional().Nillable(),
+	}
+}
+
+// Mixin of the CrmConnection.
+func (CrmConnection) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{NoAccountIndex: true}, TimeMixin{}}
+}
+
+// Indexes of the CrmConnection.
+func (CrmConnection) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id").Unique().StorageKey("crm_connections_one_per_account")}
+}

@@ -1,0 +1,182 @@
+// Package crm is the seam between Switchboard and the external CRMs it
+// keeps in step (SPEC §8a): what a connector can do, in the CRM's own ids
+// and words, and the registry that opens one by kind. One folder per
+// vendor (crm/amocrm, …) implements Connector and registers itself; the
+// rest of the server knows only this package.
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Kind names a CRM as the API does ("AMOCRM", "KOMMO", …).
+type Kind string
+
+// The kinds with a connector are registered by their packages.
+const (
+	AmoCRM Kind = "AMOCRM"
+	Kommo  Kind = "KOMMO"
+)
+
+// User is a CRM user: an employee on Switchboard's side.
+type User struct {
+	ID, Name, Email string
+	// Active: an inactive (or vanished) user is a deactivated employee.
+	Active bool
+}
+
+// StageKind says what a deal in a stage is.
+type StageKind int
+
+// Stage kinds.
+const (
+	// Working: an open deal's stage.
+	Working StageKind = iota
+	// Incoming: the CRM's inbox of unsorted leads; a new client's deal
+	// never starts there.
+	Incoming
+	// Won and Lost: a deal moved here is closed.
+	Won
+	Lost
+)
+
+// Stage is one stage (status) of a pipeline, in the pipeline's order.
+type Stage struct {
+	ID, Name string
+	Kind     StageKind
+}
+
+// Pipeline is a deal pipeline with its stages in order; Main is the CRM's
+// main pipeline.
+type Pipeline struct {
+	ID, Name string
+	Main     bool
+	Stages   []Stage
+}
+
+// Directory is what a refresh reads from the CRM.
+type Directory struct {
+	Users     []User
+	Pipelines []Pipeline
+}
+
+// EventKind is what a CRM webhook reports.
+type EventKind int
+
+// Event kinds.
+const (
+	// DealStage: the deal moved to StageID (closing it when that stage is
+	// won or lost).
+	DealStage EventKind = iota + 1
+	// DealResponsible: the deal's responsible is now UserID.
+	DealResponsible
+)
+
+// Event is one change the CRM reports about a deal.
+type Event struct {
+	Kind    EventKind
+	DealID  string
+	StageID string
+	// Won and Lost: the stage closes the deal.
+	Won, Lost bool
+	UserID    string
+	// Modified is when the CRM made the change: an event older than the
+	// last one applied to the deal changes nothing.
+	Modified time.Time
+}
+
+// Connector talks to one account's CRM.
+type Connector interface {
+	// Directory reads the CRM's users and pipelines.
+	Directory(ctx context.Context) (Directory, error)
+}
+
+// WebhookParser reads the events of one webhook request a CRM sent; it
+// needs no credentials.
+type WebhookParser func(r *http.Request) ([]Event, error)
+
+// Config says how to reach a CRM.
+type Config struct {
+	Kind    Kind
+	BaseURL string
+	Token   string
+	// AllowAnyHost accepts a base URL outside the vendor's domains (a fake
+	// CRM on this machine, for demos and tests).
+	AllowAnyHost bool
+	// HTTP is the client to use (nil: the connector's default).
+	HTTP *http.Client
+}
+
+// Errors a connector reports, matched with errors.Is.
+var (
+	// ErrUnsupported: no connector for this kind yet.
+	ErrUnsupported = errors.New("crm: no connector for this CRM yet")
+	// ErrBadAddress: the base URL is not one of the CRM's.
+	ErrBadAddress = errors.New("crm: not an address of this CRM")
+	// ErrUnauthorized: the CRM refused the token (wrong, expired, revoked,
+	// or without the rights needed).
+	ErrUnauthorized = errors.New("crm: the CRM refused the token")
+	// ErrUnreachable: the CRM did not answer, or answered with a server
+	// error.
+	ErrUnreachable = errors.New("crm: the CRM could not be reached")
+)
+
+// Opener makes a connector from a config.
+type Opener func(Config) (Connector, error)
+
+// Vendor is what a connector package registers for a kind.
+type Vendor struct {
+	Open         Opener
+	ParseWebhook WebhookParser
+}
+
+var (
+	mu      sync.RWMutex
+	vendors = map[Kind]Vendor{}
+)
+
+// Register makes Open and ParseWebhook use v for kind k.
+func Register(k Kind, v Vendor) {
+	mu.Lock()
+	defer mu.Unlock()
+	vendors[k] = v
+}
+
+func vendor(k Kind) (Vendor, error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	v, ok := vendors[k]
+	if !ok {
+		return Vendor{}, fmt.Errorf("%w: %s", ErrUnsupported, k)
+	}
+	return v, nil
+}
+
+// Open returns a connector for cfg.Kind.
+func Open(cfg Config) (Connector, error) {
+	v, err := vendor(cfg.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return v.Open(cfg)
+}
+
+// ParseWebhook reads a webhook request of a CRM of kind k.
+func ParseWebhook(k Kind, r *http.Request) ([]Event, error) {
+	v, err := vendor(k)
+	if err != nil {
+		return nil, err
+	}
+	return v.ParseWebhook(r)
+}
+
+// Supported reports whether kind k has a connector.
+func Supported(k Kind) bool {
+	_, err := vendor(k)
+	return err == nil
+}

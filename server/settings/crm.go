@@ -1,0 +1,429 @@
+package settings
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/crmconnection"
+	"github.com/switchboardhq/switchboard/ent/stage"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/secrets"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// CRMOptions say how the server reaches external CRMs.
+type CRMOptions struct {
+	// Sealer seals CRM tokens; without a key, connecting is refused.
+	Sealer *secrets.Sealer
+	// PublicURL is where the CRM reaches this server ("https://sb.example.com"),
+	// for the webhook URL; empty gives a relative one.
+	PublicURL string
+	// AllowAnyHost lets a CRM live at any address (a fake CRM for demos and
+	// tests), not only the vendor's domains.
+	AllowAnyHost bool
+	// HTTP is the client CRM calls use (nil: each connector's default).
+	HTTP *http.Client
+	// Deactivated is told after a refresh deactivated employees, so their
+	// remembered tokens stop working at once.
+	Deactivated func()
+}
+
+// WebhookPath is where CRM webhooks arrive: WebhookPath + the connection's
+// webhook key.
+const WebhookPath = "/webhooks/crm/"
+
+// callTimeout bounds one connect or refresh's calls to the CRM.
+const callTimeout = 30 * time.Second
+
+// ConnectCrm links the account to an external CRM (see the contract).
+func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*pb.ConnectCrmResponse, error) {
+	kind := crm.Kind(strings.TrimPrefix(req.CrmKind.String(), "CRM_KIND_"))
+	if !crm.Supported(kind) {
+		return nil, errs.Invalid("crm_kind", "connecting %s is not available yet: AMOCRM and KOMMO are", kind)
+	}
+	if !s.crm.Sealer.HasKey() {
+		return nil, errs.Precondition("this server cannot store CRM credentials: start it with --secret-key (or SWITCHBOARD_SECRET_KEY) set to 32 random bytes, for example from `openssl rand -base64 32`")
+	}
+	acct, _ := tenant.FromContext(ctx)
+	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: strings.TrimSpace(req.BaseUrl), Token: req.Token,
+		AllowAnyHost: s.crm.AllowAnyHost, HTTP: s.crm.HTTP})
+	if err != nil {
+		return nil, errs.Invalid("base_url", "%q is not an address of %s: use https://{subdomain}.amocrm.ru for amoCRM or https://{subdomain}.kommo.com for Kommo", req.BaseUrl, kind)
+	}
+	dir, err := s.readDirectory(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.crm.Sealer.Seal([]byte(req.Token), owner(acct))
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 24)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	webhookKey := base64.RawURLEncoding.EncodeToString(key)
+	hash := sha256.Sum256([]byte(webhookKey))
+	out := &pb.ConnectCrmResponse{Refresh: &pb.RefreshFromCrmResponse{}}
+	deactivated := 0
+	err = s.st.Tx(ctx, func(tx *ent.Tx) error {
+		as, err := tx.AccountSettings.Query().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CrmConnection.Delete().Exec(ctx); err != nil {
+			return err
+		}
+		now := time.Now()
+		if err := tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(strings.TrimRight(strings.TrimSpace(req.BaseUrl), "/")).
+			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetRefreshedAt(now).Exec(ctx); err != nil {
+			return err
+		}
+		if err := tx.AccountSettings.UpdateOne(as).SetCrmKind(accountsettings.CrmKind(kind)).AddRevision(1).SetUpdatedAt(now).Exec(ctx); err != nil {
+			return err
+		}
+		if deactivated, err = applyDirectory(ctx, tx, dir, out.Refresh); err != nil {
+			return err
+		}
+		if err := summarize(ctx, tx.Client(), out.Refresh); err != nil {
+			return err
+		}
+		out.Settings, err = Load(ctx, tx.Client())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if deactivated > 0 && s.crm.Deactivated != nil {
+		s.crm.Deactivated()
+	}
+	out.Refresh.CrmKind = out.Settings.CrmKind
+	out.Refresh.RefreshTime = timestamppb.Now()
+	out.WebhookUrl = strings.TrimRight(s.crm.PublicURL, "/") + WebhookPath + webhookKey
+	return out, nil
+}
+
+// owner binds a sealed token to its account.
+func owner(account int64) string { return "account " + strconv.FormatInt(account, 10) }
+
+// readDirectory reads the CRM's users and pipelines, telling a refused
+// token and an unreachable CRM apart.
+func (s *Service) readDirectory(ctx context.Context, conn crm.Connector) (crm.Directory, error) {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	dir, err := conn.Directory(cctx)
+	switch {
+	case err == nil:
+		return dir, nil
+	case errors.Is(err, crm.ErrUnauthorized):
+		return dir, errs.Invalid("token", "the CRM refused the token: it must be a valid long-lived token of an administrator (it may be wrong, expired or revoked)")
+	case errors.Is(err, crm.ErrUnreachable), ctx.Err() == nil && cctx.Err() != nil:
+		return dir, errs.Invalid("base_url", "the CRM at this address did not answer: check the address (%v)", clipErr(err))
+	}
+	return dir, errs.Invalid("base_url", "the CRM at this address answered unexpectedly: %v", clipErr(err))
+}
+
+func clipErr(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// connector opens the account's connection to its external CRM.
+func (s *Service) connector(ctx context.Context, c *ent.Client) (crm.Connector, *ent.CrmConnection, error) {
+	cc, err := c.CrmConnection.Query().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil, errs.Precondition("the account is not connected to its CRM: connect it first (ConnectCrm)")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	acct, _ := tenant.FromContext(ctx)
+	token, err := s.crm.Sealer.Open(cc.TokenSealed, owner(acct))
+	if errors.Is(err, secrets.ErrNoKey) || errors.Is(err, secrets.ErrOpen) {
+		return nil, nil, errs.Precondition("the CRM token cannot be opened with this server's secret key (%v): start the server with the key it was stored with, or connect the CRM again", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := crm.Open(crm.Config{Kind: crm.Kind(cc.Kind), BaseURL: cc.BaseURL, Token: string(token), AllowAnyHost: s.crm.AllowAnyHost, HTTP: s.crm.HTTP})
+	if err != nil {
+		return nil, nil, errs.Precondition("the stored CRM address %q is not usable: %v", cc.BaseURL, err)
+	}
+	return conn, cc, nil
+}
+
+// refreshExternal re-reads the directory from the account's external CRM.
+func (s *Service) refreshExternal(ctx context.Context, out *pb.RefreshFromCrmResponse) error {
+	conn, _, err := s.connector(ctx, s.st.Ent)
+	if err != nil {
+		return err
+	}
+	dir, err := s.readDirectory(ctx, conn)
+	if err != nil {
+		var e *errs.Error
+		if errors.As(err, &e) {
+			// The stored connection, not a request field, is what failed.
+			return errs.Precondition("refreshing from the CRM failed: %s; connect it again if the token or address changed", e.Message)
+		}
+		return err
+	}
+	deactivated := 0
+	err = s.st.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		if deactivated, err = applyDirectory(ctx, tx, dir, out); err != nil {
+			return err
+		}
+		if err := tx.CrmConnection.Update().SetRefreshedAt(time.Now()).Exec(ctx); err != nil {
+			return err
+		}
+		return summarize(ctx, tx.Client(), out)
+	})
+	if err == nil && deactivated > 0 && s.crm.Deactivated != nil {
+		s.crm.Deactivated()
+	}
+	return err
+}
+
+// applyDirectory makes the CRM's users the account's employees and its
+// pipelines and stages the account's, in tx, recording what changed in
+// out. Employees are never deleted: a user inactive in the CRM or gone
+// from it is deactivated. Pipelines and stages gone from the CRM are
+// removed unless a channel's new clients still go there, which is reported
+// instead. It returns how many employees it deactivated.
+func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.RefreshFromCrmResponse) (int, error) {
+	change := func(format string, a ...any) { out.Changes = append(out.Changes, fmt.Sprintf(format, a...)) }
+	emps, err := tx.Employee.Query().All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	byCrm := map[string]*ent.Employee{}
+	for _, e := range emps {
+		if e.CrmUserID != nil {
+			byCrm[*e.CrmUserID] = e
+		}
+	}
+	seen := map[string]bool{}
+	for _, u := range dir.Users {
+		seen[u.ID] = true
+		name := strings.TrimSpace(u.Name)
+		if name == "" {
+			name = "CRM user " + u.ID
+		}
+		name, email := clip(name, 200), clip(u.Email, 320)
+		e := byCrm[u.ID]
+		if e == nil {
+			if err := tx.Employee.Create().SetName(name).SetEmail(email).SetCrmUserID(u.ID).SetActive(u.Active).Exec(ctx); err != nil {
+				return 0, err
+			}
+			out.EmployeesAdded++
+			change("added employee %s", name)
+			continue
+		}
+		upd := tx.Employee.UpdateOne(e)
+		dirty := false
+		if e.Name != name || e.Email != email {
+			upd.SetName(name).SetEmail(email)
+			out.EmployeesUpdated++
+			change("updated employee %s", name)
+			dirty = true
+		}
+		if e.Active != u.Active {
+			upd.SetActive(u.Active)
+			dirty = true
+			if u.Active {
+				out.EmployeesReactivated++
+				change("reactivated employee %s: active in the CRM again", name)
+			} else {
+				out.EmployeesDeactivated++
+				change("deactivated employee %s: no longer active in the CRM", name)
+			}
+		}
+		if dirty {
+			if err := upd.Exec(ctx); err != nil {
+				return 0, err
+			}
+		}
+	}
+	gone := 0
+	for _, e := range emps {
+		switch {
+		case e.CrmUserID == nil:
+			if e.Active {
+				out.Findings = append(out.Findings, fmt.Sprintf("employee %s is not a user of the CRM: deactivate it, or give it its CRM user id", e.Name))
+			}
+		case !seen[*e.CrmUserID] && e.Active:
+			if err := tx.Employee.UpdateOne(e).SetActive(false).Exec(ctx); err != nil {
+				return 0, err
+			}
+			gone++
+			out.EmployeesDeactivated++
+			change("deactivated employee %s: gone from the CRM", e.Name)
+		}
+	}
+	if err := applyPipelines(ctx, tx, dir.Pipelines, out, change); err != nil {
+		return 0, err
+	}
+	return int(out.EmployeesDeactivated), nil
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+var stageKinds = map[crm.StageKind]stage.Kind{crm.Working: stage.KindOPEN, crm.Incoming: stage.KindINCOMING, crm.Won: stage.KindWON, crm.Lost: stage.KindLOST}
+
+func applyPipelines(ctx context.Context, tx *ent.Tx, pipelines []crm.Pipeline, out *pb.RefreshFromCrmResponse, change func(string, ...any)) error {
+	existing, err := tx.Pipeline.Query().WithStages().All(ctx)
+	if err != nil {
+		return err
+	}
+	byCrm := map[string]*ent.Pipeline{}
+	for _, p := range existing {
+		if p.CrmID != nil {
+			byCrm[*p.CrmID] = p
+		}
+	}
+	// The main pipeline first: a channel without its own choice starts new
+	// clients in the first open stage of the first pipeline.
+	ordered := make([]crm.Pipeline, 0, len(pipelines))
+	for _, p := range pipelines {
+		if p.Main {
+			ordered = append(ordered, p)
+		}
+	}
+	for _, p := range pipelines {
+		if !p.Main {
+			ordered = append(ordered, p)
+		}
+	}
+	keepPipeline, keepStage := map[int64]bool{}, map[int64]bool{}
+	for pos, cp := range ordered {
+		name := clip(cmpOr(strings.TrimSpace(cp.Name), "Pipeline "+cp.ID), 200)
+		p := byCrm[cp.ID]
+		if p == nil {
+			if p, err = tx.Pipeline.Create().SetName(name).SetPosition(pos).SetCrmID(cp.ID).Save(ctx); err != nil {
+				return err
+			}
+			out.PipelinesChanged++
+			change("added pipeline %s", name)
+		} else if p.Name != name || p.Position != pos {
+			if err := tx.Pipeline.UpdateOne(p).SetName(name).SetPosition(pos).Exec(ctx); err != nil {
+				return err
+			}
+			out.PipelinesChanged++
+			change("updated pipeline %s", name)
+		}
+		keepPipeline[p.ID] = true
+		stages := map[string]*ent.Stage{}
+		for _, st := range p.Edges.Stages {
+			if st.CrmID != nil {
+				stages[*st.CrmID] = st
+			}
+		}
+		for spos, cs := range cp.Stages {
+			sname := clip(cmpOr(strings.TrimSpace(cs.Name), "Stage "+cs.ID), 200)
+			kind := stageKinds[cs.Kind]
+			st := stages[cs.ID]
+			if st == nil {
+				if st, err = tx.Stage.Create().SetPipelineID(p.ID).SetName(sname).SetPosition(spos).SetCrmID(cs.ID).SetKind(kind).Save(ctx); err != nil {
+					return err
+				}
+				if p.Edges.Stages != nil || byCrm[cp.ID] != nil {
+					change("added stage %s to %s", sname, name)
+				}
+			} else if st.Name != sname || st.Position != spos || st.Kind != kind {
+				if err := tx.Stage.UpdateOne(st).SetName(sname).SetPosition(spos).SetKind(kind).Exec(ctx); err != nil {
+					return err
+				}
+				change("updated stage %s of %s", sname, name)
+			}
+			keepStage[st.ID] = true
+		}
+	}
+	// What the CRM no longer has (or never had: pipelines made before the
+	// CRM was connected) goes, unless a channel still points there.
+	chans, err := tx.Channel.Query().Where(channel.Or(channel.PipelineIDNotNil(), channel.StageIDNotNil())).All(ctx)
+	if err != nil {
+		return err
+	}
+	usedPipeline, usedStage := map[int64]string{}, map[int64]string{}
+	for _, ch := range chans {
+		if ch.PipelineID != nil {
+			usedPipeline[*ch.PipelineID] = ch.Name
+		}
+		if ch.StageID != nil {
+			usedStage[*ch.StageID] = ch.Name
+		}
+	}
+	for _, p := range existing {
+		for _, st := range p.Edges.Stages {
+			if keepStage[st.ID] {
+				continue
+			}
+			if ch, ok := usedStage[st.ID]; ok {
+				out.Findings = append(out.Findings, fmt.Sprintf("new clients on channel %s go to stage %s of %s, which the CRM does not have: choose another stage", ch, st.Name, p.Name))
+				keepPipeline[p.ID] = true
+				continue
+			}
+			if err := tx.Stage.DeleteOne(st).Exec(ctx); err != nil {
+				return err
+			}
+			change("removed stage %s of %s", st.Name, p.Name)
+		}
+		if keepPipeline[p.ID] {
+			continue
+		}
+		if ch, ok := usedPipeline[p.ID]; ok {
+			out.Findings = append(out.Findings, fmt.Sprintf("new clients on channel %s go to pipeline %s, which the CRM does not have: choose another pipeline", ch, p.Name))
+			continue
+		}
+		if err := tx.Pipeline.DeleteOne(p).Exec(ctx); err != nil {
+			return err
+		}
+		out.PipelinesChanged++
+		change("removed pipeline %s", p.Name)
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// connectionToPB converts the stored connection (never its token).
+func connectionToPB(c *ent.CrmConnection) *pb.CrmConnection {
+	out := &pb.CrmConnection{
+		CrmKind:     convert.EnumToPB[pb.CrmKind](pb.CrmKind_value, "CRM_KIND_", c.Kind),
+		BaseUrl:     c.BaseURL,
+		ConnectTime: convert.Time(c.CreatedAt),
+	}
+	if c.RefreshedAt != nil {
+		out.RefreshTime = convert.Time(*c.RefreshedAt)
+	}
+	return out
+}
