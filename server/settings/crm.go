@@ -221,6 +221,33 @@ func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.
 			byCrm[*e.CrmUserID] = e
 		}
 	}
+	// An employee made before the CRM was connected (its CRM user id is
+	// none of the CRM's) is the CRM user with its e-mail, else its exact
+	// name: linked, keeping its channels, rather than doubled.
+	inCRM := map[string]bool{}
+	for _, u := range dir.Users {
+		inCRM[u.ID] = true
+	}
+	var unlinked []*ent.Employee
+	for _, e := range emps {
+		if e.CrmUserID == nil || !inCRM[*e.CrmUserID] {
+			unlinked = append(unlinked, e)
+		}
+	}
+	link := func(u crm.User) *ent.Employee {
+		for _, same := range []func(*ent.Employee) bool{
+			func(e *ent.Employee) bool { return u.Email != "" && strings.EqualFold(e.Email, u.Email) },
+			func(e *ent.Employee) bool { return e.Name == strings.TrimSpace(u.Name) },
+		} {
+			for i, e := range unlinked {
+				if e != nil && same(e) {
+					unlinked[i] = nil
+					return e
+				}
+			}
+		}
+		return nil
+	}
 	seen := map[string]bool{}
 	for _, u := range dir.Users {
 		seen[u.ID] = true
@@ -230,6 +257,17 @@ func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.
 		}
 		name, email := clip(name, 200), clip(u.Email, 320)
 		e := byCrm[u.ID]
+		if e == nil {
+			if e = link(u); e != nil {
+				if err := tx.Employee.UpdateOne(e).SetCrmUserID(u.ID).Exec(ctx); err != nil {
+					return 0, err
+				}
+				change("linked employee %s to CRM user %s", e.Name, u.ID)
+				id := u.ID
+				e.CrmUserID = &id
+				byCrm[u.ID] = e
+			}
+		}
 		if e == nil {
 			if err := tx.Employee.Create().SetName(name).SetEmail(email).SetCrmUserID(u.ID).SetActive(u.Active).Exec(ctx); err != nil {
 				return 0, err
@@ -265,19 +303,17 @@ func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.
 	}
 	gone := 0
 	for _, e := range emps {
-		switch {
-		case e.CrmUserID == nil:
-			if e.Active {
-				out.Findings = append(out.Findings, fmt.Sprintf("employee %s is not a user of the CRM: deactivate it, or give it its CRM user id", e.Name))
-			}
-		case !seen[*e.CrmUserID] && e.Active:
-			if err := tx.Employee.UpdateOne(e).SetActive(false).Exec(ctx); err != nil {
-				return 0, err
-			}
-			gone++
-			out.EmployeesDeactivated++
-			change("deactivated employee %s: gone from the CRM", e.Name)
+		if !e.Active || (e.CrmUserID != nil && seen[*e.CrmUserID]) {
+			continue
 		}
+		// Once a CRM is connected its users are the employees: one that is
+		// not (gone from it, or never in it) is deactivated, never deleted.
+		if err := tx.Employee.UpdateOne(e).SetActive(false).Exec(ctx); err != nil {
+			return 0, err
+		}
+		gone++
+		out.EmployeesDeactivated++
+		change("deactivated employee %s: not a user of the CRM", e.Name)
 	}
 	if err := applyPipelines(ctx, tx, dir.Pipelines, out, change); err != nil {
 		return 0, err

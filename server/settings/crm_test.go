@@ -295,3 +295,41 @@ func post(t *testing.T, hook string, form url.Values) {
 		t.Fatalf("webhook answered %d", resp.StatusCode)
 	}
 }
+
+// TestConnectLinksExistingEmployees: employees made before the CRM was
+// connected are linked to the CRM user with their e-mail or exact name and
+// keep their channels; the others are deactivated, and nobody is doubled.
+func TestConnectLinksExistingEmployees(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		f := amofake.Start(amofake.WithToken(fakeToken))
+		defer f.Close()
+		env := New(t, b, withCRM(secretKey))
+		co := env.Demo()
+		admin := env.Admin()
+		res, err := admin.Integration.ConnectCrm(ctx, connectReq(f, fakeToken))
+		NoErr(t, err)
+		emps, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{IncludeDeactivated: true})
+		NoErr(t, err)
+		byID := map[string]*pb.Employee{}
+		names := map[string]int{}
+		for _, e := range emps.Employees {
+			byID[e.Id] = e
+			names[e.Name]++
+		}
+		bruce := byID[co.Employees["Bruce Wayne"]]
+		if bruce.CrmUserId != "5001" || !bruce.Active || names["Bruce Wayne"] != 1 {
+			t.Fatalf("Bruce after connect: %v (%d of that name)", bruce, names["Bruce Wayne"])
+		}
+		if c := byID[co.Employees["Constantine"]]; c.Active {
+			t.Fatalf("an employee that is no CRM user stays active: %v", c)
+		}
+		if names["John Constantine"] != 1 {
+			t.Fatalf("the CRM's John Constantine: %v", names)
+		}
+		d := Route(t, admin, co.Channels["WhatsApp Sales"], Phone(1), "hello")
+		if d.Client.ResponsibleEmployeeId != co.Employees["Bruce Wayne"] {
+			t.Fatalf("Bruce kept his channel? the new client went to %s (%v)", d.Client.ResponsibleEmployeeId, res.Refresh.Changes)
+		}
+	})
+}

@@ -4,6 +4,7 @@
 //	switchboard account create --name NAME    create an account, print its key
 //	switchboard notifications watch [flags]   stream an employee's pushes
 //	switchboard bench [flags]                 the measurements of docs/BENCHMARKS.md
+//	switchboard fake-crm amocrm [flags]       a fake amoCRM account on this machine
 package main
 
 import (
@@ -35,6 +36,8 @@ func main() {
 		err = notifications(ctx, os.Args[2:])
 	case "bench":
 		err = benchCmd(ctx, os.Args[2:])
+	case "fake-crm":
+		err = fakeCRM(ctx, os.Args[2:])
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -58,6 +61,7 @@ Usage:
   switchboard account create --name NAME     create an account and print its admin key
   switchboard notifications watch [flags]    stream an employee's push decisions
   switchboard bench [flags]                  measure routing, access checks and streams
+  switchboard fake-crm amocrm [flags]        run a fake amoCRM account on this machine
 `)
 }
 
