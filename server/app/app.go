@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/bus"
 	_ "github.com/switchboardhq/switchboard/server/crm/amocrm" // registers amoCRM and Kommo
+	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -66,6 +67,8 @@ type App struct {
 	auth  *auth.Authenticator
 	rules validate.Rules
 	mux   *http.ServeMux
+	// router makes every routing decision of this replica.
+	router *routing.Router
 }
 
 // EmployeeProcedures are the procedures employee tokens may call; the rest
@@ -114,12 +117,13 @@ func New(opts Options) (*App, error) {
 	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
 	a.hub = notify.NewHub(st, opts.Logger, a.bus, opts.Notify)
 	router := routing.NewRouter(st, a.bus, a.hub.Committed)
+	a.router = router
 	sealer, err := secrets.New(opts.SecretKey)
 	if err != nil {
 		return nil, err
 	}
-	crmOpts := settings.CRMOptions{Sealer: sealer, PublicURL: opts.PublicURL, AllowAnyHost: opts.CRMAllowAnyHost,
-		HTTP: opts.CRMHTTP, Deactivated: a.auth.Forget}
+	crmOpts := settings.CRMOptions{Options: crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP},
+		PublicURL: opts.PublicURL, Deactivated: a.auth.Forget}
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, opts.Logger, settings.WebhookPath))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
@@ -144,6 +148,9 @@ func (a *App) mount(path string, h http.Handler) { a.mux.Handle(path, h) }
 
 // Rules returns the request checks, for tests that every RPC has one.
 func (a *App) Rules() validate.Rules { return a.rules }
+
+// Router is the replica's router.
+func (a *App) Router() *routing.Router { return a.router }
 
 // Hub is the replica's notification hub.
 func (a *App) Hub() *notify.Hub { return a.hub }

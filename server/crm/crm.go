@@ -94,6 +94,51 @@ type Event struct {
 type Connector interface {
 	// Directory reads the CRM's users and pipelines.
 	Directory(ctx context.Context) (Directory, error)
+	// FindContact finds the contact with a phone number: the CRM's search
+	// is full-text, so every phone it returns is judged by same (the
+	// caller's normalization, SPEC §8); nil when none matches.
+	FindContact(ctx context.Context, phone string, same func(raw string) bool) (*Contact, error)
+	// CreateClient creates a new client's deal in the CRM, with a new
+	// contact, or with the existing one when rec.ContactID is set.
+	CreateClient(ctx context.Context, rec ClientRecord) (ClientRef, error)
+	// FindCreated looks for what CreateClient made for rec before, by its
+	// marker (after a call whose outcome is unknown); nil when nothing.
+	FindCreated(ctx context.Context, rec ClientRecord) (*ClientRef, error)
+	// SetResponsible makes userID responsible for the deal and its contact.
+	SetResponsible(ctx context.Context, ref ClientRef, userID string) error
+	// AddNote writes text to the deal's feed (else the contact's), once:
+	// a note carrying marker already there is not written again.
+	AddNote(ctx context.Context, ref ClientRef, text, marker string) error
+}
+
+// Contact is a CRM contact found by phone.
+type Contact struct {
+	ID, Name, ResponsibleID string
+}
+
+// ClientRecord is a new client as Switchboard decided it, to create in the
+// CRM.
+type ClientRecord struct {
+	// Marker is unique to this client's first deal (e.g. "#sb-1-42"): it
+	// is written with the deal, so a retry after an unknown outcome finds
+	// it instead of creating a second one.
+	Marker string
+	Name   string
+	// Phone in E.164; empty for a client known by a messenger handle.
+	Phone string
+	// DealName names the deal; the marker is added to it.
+	DealName string
+	// PipelineID and StageID place the deal (empty: the CRM's default).
+	PipelineID, StageID string
+	// ResponsibleID is the CRM user responsible ("" none).
+	ResponsibleID string
+	// ContactID links an existing contact instead of creating one.
+	ContactID string
+}
+
+// ClientRef is a client's contact and deal in the CRM.
+type ClientRef struct {
+	ContactID, DealID string
 }
 
 // WebhookParser reads the events of one webhook request a CRM sent; it
@@ -125,6 +170,23 @@ var (
 	// error.
 	ErrUnreachable = errors.New("crm: the CRM could not be reached")
 )
+
+// Permanent reports whether err is a refusal a retry cannot change (the
+// CRM's validation of the request): it is parked with the CRM's message.
+func Permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
+
+// RetryAfter is the wait the CRM asked for with err (a rate limit), 0 when
+// none.
+func RetryAfter(err error) time.Duration {
+	var r interface{ RetryAfterHint() time.Duration }
+	if errors.As(err, &r) {
+		return r.RetryAfterHint()
+	}
+	return 0
+}
 
 // Opener makes a connector from a config.
 type Opener func(Config) (Connector, error)

@@ -7,8 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,23 +20,19 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
-	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
-// CRMOptions say how the server reaches external CRMs.
+// CRMOptions say how the server reaches external CRMs: the sealer (without
+// a key, connecting is refused), whether a CRM may live at any address,
+// the HTTP client.
 type CRMOptions struct {
-	// Sealer seals CRM tokens; without a key, connecting is refused.
-	Sealer *secrets.Sealer
+	crmsync.Options
 	// PublicURL is where the CRM reaches this server ("https://sb.example.com"),
 	// for the webhook URL; empty gives a relative one.
 	PublicURL string
-	// AllowAnyHost lets a CRM live at any address (a fake CRM for demos and
-	// tests), not only the vendor's domains.
-	AllowAnyHost bool
-	// HTTP is the client CRM calls use (nil: each connector's default).
-	HTTP *http.Client
 	// Deactivated is told after a refresh deactivated employees, so their
 	// remembered tokens stop working at once.
 	Deactivated func()
@@ -70,7 +64,7 @@ func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.crm.Sealer.Seal([]byte(req.Token), owner(acct))
+	sealed, err := s.crm.Sealer.Seal([]byte(req.Token), crmsync.Owner(acct))
 	if err != nil {
 		return nil, err
 	}
@@ -119,9 +113,6 @@ func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*p
 	return out, nil
 }
 
-// owner binds a sealed token to its account.
-func owner(account int64) string { return "account " + strconv.FormatInt(account, 10) }
-
 // readDirectory reads the CRM's users and pipelines, telling a refused
 // token and an unreachable CRM apart.
 func (s *Service) readDirectory(ctx context.Context, conn crm.Connector) (crm.Directory, error) {
@@ -147,33 +138,9 @@ func clipErr(err error) string {
 	return s
 }
 
-// connector opens the account's connection to its external CRM.
-func (s *Service) connector(ctx context.Context, c *ent.Client) (crm.Connector, *ent.CrmConnection, error) {
-	cc, err := c.CrmConnection.Query().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil, errs.Precondition("the account is not connected to its CRM: connect it first (ConnectCrm)")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	acct, _ := tenant.FromContext(ctx)
-	token, err := s.crm.Sealer.Open(cc.TokenSealed, owner(acct))
-	if errors.Is(err, secrets.ErrNoKey) || errors.Is(err, secrets.ErrOpen) {
-		return nil, nil, errs.Precondition("the CRM token cannot be opened with this server's secret key (%v): start the server with the key it was stored with, or connect the CRM again", err)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	conn, err := crm.Open(crm.Config{Kind: crm.Kind(cc.Kind), BaseURL: cc.BaseURL, Token: string(token), AllowAnyHost: s.crm.AllowAnyHost, HTTP: s.crm.HTTP})
-	if err != nil {
-		return nil, nil, errs.Precondition("the stored CRM address %q is not usable: %v", cc.BaseURL, err)
-	}
-	return conn, cc, nil
-}
-
 // refreshExternal re-reads the directory from the account's external CRM.
 func (s *Service) refreshExternal(ctx context.Context, out *pb.RefreshFromCrmResponse) error {
-	conn, _, err := s.connector(ctx, s.st.Ent)
+	conn, _, err := crmsync.Open(ctx, s.st.Ent, s.crm.Options)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/switchboardhq/switchboard/server/crm"
 )
@@ -41,13 +42,13 @@ func seam(err error) error {
 	}
 	switch {
 	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %v", crm.ErrUnauthorized, err)
+		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
 	case IsRetryable(err):
-		return fmt.Errorf("%w: %v", crm.ErrUnreachable, err)
+		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
 	}
 	var e *Error
 	if errors.As(err, &e) && e.Status == 0 {
-		return fmt.Errorf("%w: %v", crm.ErrUnreachable, err)
+		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
 	}
 	return err
 }
@@ -112,4 +113,125 @@ func parseWebhook(r *http.Request) ([]crm.Event, error) {
 		}
 	}
 	return out, nil
+}
+
+func id64(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// FindContact searches contacts by the number's national significant
+// digits (the search is full-text, and CRM users write "8 (916) …" as
+// often as "+7 916 …"), then keeps the first whose PHONE value same
+// accepts. An empty result is the CRM's HTTP 204.
+// Source: https://www.amocrm.ru/developers/content/crm_platform/contacts-api
+func (k connector) FindContact(ctx context.Context, phone string, same func(raw string) bool) (*crm.Contact, error) {
+	q := strings.TrimPrefix(phone, "+")
+	if len(q) > 10 {
+		q = q[len(q)-10:]
+	}
+	cs, err := k.c.FindContactsByPhone(ctx, q)
+	if err != nil {
+		return nil, seam(err)
+	}
+	for _, c := range cs {
+		for _, raw := range c.Phones {
+			if same(raw) {
+				return &crm.Contact{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, ResponsibleID: strconv.FormatInt(c.ResponsibleUserID, 10)}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// dealName is the lead's name with the record's marker.
+func dealName(rec crm.ClientRecord) string {
+	return strings.TrimSpace(rec.DealName + " " + rec.Marker)
+}
+
+// CreateClient creates the lead with its contact in one
+// POST /api/v4/leads/complex (an existing contact is linked by id).
+// Source: https://developers.kommo.com/reference/complex-leads
+func (k connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm.ClientRef, error) {
+	lead := NewLead{Name: dealName(rec), PipelineID: id64(rec.PipelineID), StatusID: id64(rec.StageID),
+		ResponsibleUserID: id64(rec.ResponsibleID), RequestID: rec.Marker}
+	if rec.ContactID != "" {
+		lead.ContactID = id64(rec.ContactID)
+	} else {
+		lead.Contact = &NewContact{Name: rec.Name, Phone: rec.Phone, PhoneEnum: "MOB", ResponsibleUserID: id64(rec.ResponsibleID)}
+	}
+	out, err := k.c.CreateLeadComplex(ctx, lead)
+	if err != nil {
+		return crm.ClientRef{}, seam(err)
+	}
+	return crm.ClientRef{ContactID: strconv.FormatInt(out.ContactID, 10), DealID: strconv.FormatInt(out.ID, 10)}, nil
+}
+
+// FindCreated finds a lead named with rec's marker among the leads of the
+// contacts with rec's phone. The CRM echoes request ids but does not keep
+// them, so the marker in the lead's name is what survives a lost answer.
+// A client known only by a messenger handle has no phone to search by:
+// nothing is found, and a retry creates the deal again (documented).
+func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.ClientRef, error) {
+	if rec.Phone == "" || rec.Marker == "" {
+		return nil, nil
+	}
+	q := strings.TrimPrefix(rec.Phone, "+")
+	if len(q) > 10 {
+		q = q[len(q)-10:]
+	}
+	cs, err := k.c.FindContactsByPhone(ctx, q)
+	if err != nil {
+		return nil, seam(err)
+	}
+	for _, c := range cs {
+		for _, lid := range c.LeadIDs {
+			l, err := k.c.GetLead(ctx, lid)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, seam(err)
+			}
+			if strings.Contains(l.Name, rec.Marker) {
+				return &crm.ClientRef{ContactID: strconv.FormatInt(c.ID, 10), DealID: strconv.FormatInt(l.ID, 10)}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// SetResponsible patches the lead's and the contact's responsible user
+// (PATCH /api/v4/leads/{id}, /api/v4/contacts/{id}): a client has one
+// responsible, shared by its deals.
+func (k connector) SetResponsible(ctx context.Context, ref crm.ClientRef, userID string) error {
+	if ref.DealID != "" {
+		if err := k.c.UpdateLeadResponsible(ctx, id64(ref.DealID), id64(userID)); err != nil {
+			return seam(err)
+		}
+	}
+	if ref.ContactID != "" {
+		if err := k.c.UpdateContactResponsible(ctx, id64(ref.ContactID), id64(userID)); err != nil {
+			return seam(err)
+		}
+	}
+	return nil
+}
+
+// AddNote adds an extended service message signed "Switchboard" to the
+// lead (else the contact), unless a note with marker is there already.
+// Source: https://developers.kommo.com/reference/notes-types
+func (k connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker string) error {
+	entity, id := Leads, id64(ref.DealID)
+	if ref.DealID == "" {
+		entity, id = Contacts, id64(ref.ContactID)
+	}
+	if marker != "" {
+		if _, found, err := k.c.FindNote(ctx, entity, id, marker); err != nil || found {
+			return seam(err)
+		}
+		text = text + "\n" + marker
+	}
+	_, err := k.c.AddNotes(ctx, entity, []NewNote{{EntityID: id, Text: text, RequestID: marker}})
+	return seam(err)
 }

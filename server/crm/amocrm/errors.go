@@ -297,3 +297,6 @@ func excerpt(b []byte, n int) string {
 	}
 	return s
 }
+
+// RetryAfterHint is the wait the CRM asked for (the crm seam reads it).
+func (e *Error) RetryAfterHint() time.Duration { return e.RetryAfter }
