@@ -278,3 +278,11 @@ func TestEnqueueInTransaction(t *testing.T) {
 		}
 	})
 }
+
+func accountsCreate(f *fixture, name string) (int64, string, error) {
+	a, key, err := accounts.Create(context.Background(), f.st, name, "")
+	if err != nil {
+		return 0, "", err
+	}
+	return a.ID, key, nil
+}
