@@ -95,7 +95,9 @@ type deliver struct {
 	url     string
 	replica string
 	// hold, when set, runs before the request (to stop a replica mid-job).
-	hold  func(ctx context.Context, job *river.Job[deliverArgs]) error
+	hold func(ctx context.Context, job *river.Job[deliverArgs]) error
+	// paced requests wait for the account's amoCRM limiter first.
+	paced bool
 	limit *outbox.Pacer
 }
 
@@ -173,6 +175,9 @@ func (f *fixture) start(st *store.Store, w *deliver) *outbox.Outbox {
 	})
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	if w.paced {
+		w.limit = o.Pacer()
 	}
 	if err := o.Start(context.Background()); err != nil {
 		f.t.Fatal(err)
