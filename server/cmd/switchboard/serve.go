@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/demo"
 	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
@@ -36,6 +37,9 @@ func serve(ctx context.Context, args []string) error {
 	debugAddr := fs.String("debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (off when empty; keep it private) (env SWITCHBOARD_DEBUG_ADDR)")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "heartbeat interval of idle notification streams")
 	retention := fs.Duration("notification-retention", 7*24*time.Hour, "push decisions older than this are pruned (negative: keep forever)")
+	outboxWorkers := fs.Int("outbox-workers", 4, "CRM writes this replica delivers at once, per CRM kind")
+	outboxPoll := fs.Duration("outbox-poll", time.Second, "how often the outbox looks for writes enqueued elsewhere or due for a retry")
+	outboxTimeout := fs.Duration("outbox-job-timeout", time.Minute, "one delivery attempt's limit; a timed-out attempt is retried")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,7 +73,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	a, err := app.New(app.Options{Store: st, Logger: log, AuthCacheTTL: *authTTL, CORSOrigins: splitList(*corsOrigins),
-		Notify: notify.Options{Heartbeat: *heartbeat, Retention: *retention}})
+		Notify: notify.Options{Heartbeat: *heartbeat, Retention: *retention},
+		Outbox: outbox.Config{Workers: *outboxWorkers, PollInterval: *outboxPoll, JobTimeout: *outboxTimeout}})
 	if err != nil {
 		return err
 	}
