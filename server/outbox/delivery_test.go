@@ -115,9 +115,18 @@ func TestExactlyOnceThroughAnOutage(t *testing.T) {
 			return http.StatusOK, "ok", true
 		})
 		o := f.start(f.st, &deliver{})
+		g0, m0 := f.st.CommitGroups()
 		ids := f.enqueueMany(o, 500, 16)
 		if len(ids) != 500 {
 			t.Fatalf("%d jobs committed, want 500", len(ids))
+		}
+		if g1, m1 := f.st.CommitGroups(); b.Name == "sqlite" {
+			// The jobs went in with SQLite's group commit at work: members
+			// shared transactions, each inside its savepoint.
+			t.Logf("%d write transactions in %d SQLite transactions", m1-m0, g1-g0)
+			if m1-m0 <= g1-g0 {
+				t.Errorf("no commit group had two members (%d in %d)", m1-m0, g1-g0)
+			}
 		}
 		waitFor(t, 40*time.Second, "every job's effect", func() bool { return f.sink.effectCount() >= len(ids) })
 		f.checkExactlyOnce(ids)

@@ -60,7 +60,7 @@ type Config struct {
 	RescueAfter time.Duration
 	// Retry is the backoff between failed attempts.
 	Retry Backoff
-	// MaxAttempts before a failing job is parked as failed (default 25:
+	// MaxAttempts before a failing job is parked as failed (default 100:
 	// about four days of retries with the default backoff).
 	MaxAttempts int
 	// Logger; default slog.Default().
@@ -96,6 +96,9 @@ func New(st *store.Store, cfg Config) (*Outbox, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 100
+	}
 	rc := &river.Config{
 		Logger:                      cfg.Logger.With("component", "outbox"),
 		JobTimeout:                  cfg.JobTimeout,
@@ -104,7 +107,7 @@ func New(st *store.Store, cfg Config) (*Outbox, error) {
 		RetryPolicy:                 cfg.Retry.withDefaults(),
 		FetchPollInterval:           cfg.PollInterval,
 		FetchCooldown:               min(100*time.Millisecond, cfg.PollInterval),
-		WorkerMiddleware:            []rivertype.WorkerMiddleware{&outcomes{}},
+		WorkerMiddleware:            []rivertype.WorkerMiddleware{&outcomes{log: cfg.Logger.With("component", "outbox")}},
 		CancelledJobRetentionPeriod: -1, // a parked write stays until retried
 		DiscardedJobRetentionPeriod: -1,
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
@@ -256,9 +259,12 @@ func AccountOf(job *rivertype.JobRow) int64 {
 // outcomes scopes a job's context to its account and turns the handlers'
 // errors into River's outcomes: RetryAfter snoozes the job for the time
 // the CRM asked, Permanent parks it as failed (cancelled) with its message.
-type outcomes struct{ river.MiddlewareDefaults }
+type outcomes struct {
+	river.MiddlewareDefaults
+	log *slog.Logger
+}
 
-func (outcomes) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+func (m *outcomes) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	if id := AccountOf(job); id > 0 {
 		ctx = tenant.NewContext(ctx, id)
 	}
@@ -268,6 +274,9 @@ func (outcomes) Work(ctx context.Context, job *rivertype.JobRow, doInner func(co
 	}
 	var ra *retryAfterError
 	if errors.As(err, &ra) {
+		// A snooze records no error on the job; the log keeps the CRM's.
+		m.log.InfoContext(ctx, "outbox: the CRM asked to retry later", "job", job.ID, "kind", job.Kind,
+			"after", ra.after, "err", ra.err)
 		return river.JobSnooze(ra.after)
 	}
 	var pe *permanentError
