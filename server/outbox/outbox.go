@@ -210,11 +210,14 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *ent.Tx, args Args, opts *river
 	if account <= 0 {
 		return 0, errors.New("outbox: a job needs its account")
 	}
+	// River merges opts with the arguments' own options field by field;
+	// the metadata, which Enqueue sets, starts from whichever has some.
 	var o2 river.InsertOpts
 	if opts != nil {
 		o2 = *opts
-	} else if wo, ok := args.(river.JobArgsWithInsertOpts); ok {
-		o2 = wo.InsertOpts()
+	}
+	if wo, ok := args.(river.JobArgsWithInsertOpts); ok && len(o2.Metadata) == 0 {
+		o2.Metadata = wo.InsertOpts().Metadata
 	}
 	meta := map[string]any{}
 	if len(o2.Metadata) > 0 {

@@ -36,5 +36,11 @@ func (s *Store) migrateRiver(ctx context.Context) error {
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrate the outbox: %w", err)
 	}
+	// An account's sync state lists its jobs by state (outbox.Sync); the
+	// account is in each job's metadata.
+	if _, err := s.DB.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS river_job_account
+		ON river_job ((metadata ->> 'account'), state, id)`); err != nil {
+		return fmt.Errorf("migrate the outbox: the account index: %w", err)
+	}
 	return nil
 }
