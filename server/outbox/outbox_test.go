@@ -159,12 +159,12 @@ func setup(t *testing.T, b testenv.Backend) *fixture {
 }
 
 // start starts an outbox on st working the test queue with w.
-func (f *fixture) start(st *store.Store, w *deliver) *outbox.Outbox {
+func (f *fixture) start(st *store.Store, w *deliver, tune ...func(*outbox.Config)) *outbox.Outbox {
 	f.t.Helper()
 	if w.url == "" {
 		w.url = f.sink.srv.URL
 	}
-	o, err := outbox.New(st, outbox.Config{
+	cfg := outbox.Config{
 		Workers:      8,
 		Queues:       []string{"test"},
 		Register:     func(ws *river.Workers) { river.AddWorker(ws, w) },
@@ -172,7 +172,11 @@ func (f *fixture) start(st *store.Store, w *deliver) *outbox.Outbox {
 		JobTimeout:   10 * time.Second,
 		Retry:        outbox.Backoff{Initial: 50 * time.Millisecond, Max: 400 * time.Millisecond},
 		Logger:       testenv.Logger(),
-	})
+	}
+	for _, fn := range tune {
+		fn(&cfg)
+	}
+	o, err := outbox.New(st, cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}

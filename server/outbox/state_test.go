@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -111,6 +113,31 @@ func TestPermanentErrorParksTheJob(t *testing.T) {
 		}
 		if err := o.Retry(f.ctx(), id); !errors.Is(err, errs.ErrFailedPrecondition) {
 			t.Errorf("retrying a completed job: %v, want a failed precondition", err)
+		}
+	})
+}
+
+func TestTimedOutAttemptIsRetried(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		f := setup(t, b)
+		// The first attempt hangs past the job timeout (a CRM that does not
+		// answer); the second goes through.
+		var attempts atomic.Int32
+		o := f.start(f.st, &deliver{hold: func(ctx context.Context, _ *river.Job[deliverArgs]) error {
+			if attempts.Add(1) == 1 {
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			return nil
+		}}, func(c *outbox.Config) { c.JobTimeout = 200 * time.Millisecond })
+		id, err := f.enqueue(o, "slow", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "the job to complete", func() bool { return f.job(id).State == rivertype.JobStateCompleted })
+		j := f.job(id)
+		if j.Attempt != 2 || len(j.Errors) != 1 || f.sink.effectCount() != 1 {
+			t.Errorf("attempt %d, errors %v, %d effects; want the second attempt after one error, one effect", j.Attempt, j.Errors, f.sink.effectCount())
 		}
 	})
 }
