@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/settings"
@@ -57,6 +58,8 @@ type Options struct {
 	CRMAllowAnyHost bool
 	// CRMHTTP is the HTTP client for CRM calls (nil: the default).
 	CRMHTTP *http.Client
+	// Outbox tunes the workers that deliver writes to the CRMs.
+	Outbox outbox.Config
 }
 
 // App is a wired server.
@@ -64,6 +67,7 @@ type App struct {
 	opts  Options
 	bus   *bus.Bus
 	hub   *notify.Hub
+	out   *outbox.Outbox
 	auth  *auth.Authenticator
 	rules validate.Rules
 	mux   *http.ServeMux
@@ -94,6 +98,17 @@ func New(opts Options) (*App, error) {
 		opts.Logger = slog.Default()
 	}
 	a := &App{opts: opts, rules: validate.Rules{}, mux: http.NewServeMux()}
+	if opts.Outbox.Logger == nil {
+		opts.Outbox.Logger = opts.Logger
+	}
+	out, err := outbox.New(opts.Store, opts.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	if err := out.Start(context.Background()); err != nil {
+		return nil, fmt.Errorf("start the outbox: %w", err)
+	}
+	a.out = out
 	a.bus = bus.New(opts.Store, opts.Logger)
 	a.auth = auth.NewAuthenticator(opts.Store.Ent, EmployeeProcedures, opts.AuthCacheTTL)
 	heard := a.auth.Spread(func() { a.bus.Publish(bus.Credentials, "") })
@@ -152,6 +167,9 @@ func (a *App) Rules() validate.Rules { return a.rules }
 // Router is the replica's router.
 func (a *App) Router() *routing.Router { return a.router }
 
+// Outbox is the replica's outbox: CRM writes are enqueued on it.
+func (a *App) Outbox() *outbox.Outbox { return a.out }
+
 // Hub is the replica's notification hub.
 func (a *App) Hub() *notify.Hub { return a.hub }
 
@@ -170,12 +188,15 @@ func (a *App) Handler() http.Handler {
 	}).Handler(a.mux)
 }
 
-// Close ends every notification stream cleanly and stops background work.
-// Call it before shutting the HTTP server down, which waits for streams.
-func (a *App) Close(context.Context) error {
+// Close ends every notification stream cleanly and stops background work:
+// the outbox's running jobs get until ctx ends to finish, then are
+// cancelled (and retried by another replica or the next start). Call it
+// before shutting the HTTP server down, which waits for streams.
+func (a *App) Close(ctx context.Context) error {
 	a.hub.Close()
+	err := a.out.Stop(ctx)
 	a.bus.Close()
-	return nil
+	return err
 }
 
 // healthChecker answers the gRPC health check: SERVING while the database

@@ -99,6 +99,7 @@ func (c *committer) begin(ctx context.Context) (dialect.Tx, error) {
 		m.end()
 		return nil, err
 	}
+	noteRawTx(ctx, g.tx)
 	return m, nil
 }
 

@@ -57,6 +57,7 @@ func (d *stmtCacheDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dia
 	if err != nil {
 		return nil, err
 	}
+	noteRawTx(ctx, tx)
 	return &entsql.Tx{Conn: entsql.Conn{ExecQuerier: cachedTx{tx, d.cache}}, Tx: tx}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -44,6 +45,10 @@ type Store struct {
 	watchers []func(accountID int64)
 
 	sqlite *stmtCacheDriver // the SQLite driver; nil on PostgreSQL
+
+	river riverdriver.Driver[*sql.Tx]
+
+	txs sync.Map // *ent.Tx → its *sql.Tx, while Tx runs its function (sqltx.go)
 }
 
 // OnDirectoryChange calls fn after every committed change to an account's
@@ -120,7 +125,7 @@ func openPostgres(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return newStore(entsql.OpenDB(dialect.Postgres, db), db, cfg.URL), nil
+	return newStore(pgDriver{entsql.OpenDB(dialect.Postgres, db)}, db, cfg.URL), nil
 }
 
 func openSQLite(cfg Config) (*Store, error) {
@@ -171,6 +176,7 @@ func newStore(drv interface {
 	dialect.Driver
 }, db *sql.DB, url string) *Store {
 	s := &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: drv.Dialect(), URL: url}
+	s.river = newRiverDriver(db, s.Dialect == dialect.Postgres)
 	versionDirectory(s.Ent, s.directoryChanged)
 	return s
 }
@@ -193,9 +199,15 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
+	if err := s.migrateRiver(ctx); err != nil {
+		return err
+	}
 	if s.Dialect == dialect.Postgres {
 		if _, err := s.DB.ExecContext(ctx, logHeadSQL); err != nil {
 			return fmt.Errorf("migrate schema: the log position: %w", err)
+		}
+		if _, err := s.DB.ExecContext(ctx, outboxPaceSQL); err != nil {
+			return fmt.Errorf("migrate schema: the outbox's pace: %w", err)
 		}
 	}
 	return nil
@@ -216,6 +228,11 @@ const logHeadSQL = `CREATE SEQUENCE IF NOT EXISTS notification_position;
 SELECT setval('notification_position', s.m) FROM (
 	SELECT GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications)) AS m) s
 WHERE s.m > (SELECT last_value FROM notification_position)`
+
+// outboxPaceSQL creates the table that paces requests to each CRM account
+// across replicas (server/outbox, Pacer): the time of each key's next free
+// slot.
+const outboxPaceSQL = `CREATE TABLE IF NOT EXISTS outbox_pace (key text PRIMARY KEY, tat timestamptz NOT NULL)`
 
 // NextLogPositionSQL takes the log's lock and the transaction's next log
 // position (PostgreSQL), as a query with one column, "position".
@@ -277,11 +294,16 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 }
 
 func (s *Store) tx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
-	tx, err := s.Ent.Tx(ctx)
+	var raw *sql.Tx
+	tx, err := s.Ent.Tx(context.WithValue(ctx, rawTxKey{}, &raw))
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	if raw != nil {
+		s.txs.Store(tx, raw)
+	}
 	defer func() {
+		s.txs.Delete(tx)
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
 			panic(p)

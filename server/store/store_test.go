@@ -141,3 +141,39 @@ func TestSQLiteForeignKeysStayOn(t *testing.T) {
 		st.Close()
 	}
 }
+
+// TestReplicasMigrateTogether opens several stores on one fresh database
+// at once: each migrates, River's tables included, without tripping over
+// the others (the migration lock), into the store's own schema.
+func TestReplicasMigrateTogether(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		url := b.NewURL(t)
+		n := 1
+		if b.Name == "postgres" {
+			n = 4
+		}
+		errc := make(chan error, n)
+		for range n {
+			go func() {
+				st, err := store.Open(context.Background(), store.Config{URL: url, MaxConns: 4})
+				if err == nil {
+					defer st.Close()
+					var jobs int
+					err = st.DB.QueryRowContext(context.Background(), "SELECT count(*) FROM river_job").Scan(&jobs)
+					if err == nil && b.Name == "postgres" {
+						// In this test's schema, not public.
+						var schema string
+						err = st.DB.QueryRowContext(context.Background(),
+							"SELECT table_schema FROM information_schema.tables WHERE table_name = 'river_job' AND table_schema = current_schema()").Scan(&schema)
+					}
+				}
+				errc <- err
+			}()
+		}
+		for range n {
+			if err := <-errc; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/demo"
 	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 )
@@ -40,6 +41,9 @@ func serve(ctx context.Context, args []string) error {
 	secretKey := fs.String("secret-key", env("SWITCHBOARD_SECRET_KEY", ""), "32 bytes, as base64 or 64 hex digits, that seal stored CRM tokens; without it CRMs cannot be connected (env SWITCHBOARD_SECRET_KEY)")
 	publicURL := fs.String("public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "the address CRMs reach this server at, for their webhook URL, e.g. https://switchboard.example.com (env SWITCHBOARD_PUBLIC_URL)")
 	crmAnyHost := fs.Bool("crm-allow-any-host", envBool("SWITCHBOARD_CRM_ALLOW_ANY_HOST"), "let a CRM live at any address, such as a fake CRM on this machine (demos and tests only) (env SWITCHBOARD_CRM_ALLOW_ANY_HOST)")
+	outboxWorkers := fs.Int("outbox-workers", 4, "CRM writes this replica delivers at once, per CRM kind")
+	outboxPoll := fs.Duration("outbox-poll", time.Second, "how often the outbox looks for writes enqueued elsewhere or due for a retry")
+	outboxTimeout := fs.Duration("outbox-job-timeout", time.Minute, "one delivery attempt's limit; a timed-out attempt is retried")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,7 +82,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 	a, err := app.New(app.Options{Store: st, Logger: log, AuthCacheTTL: *authTTL, CORSOrigins: splitList(*corsOrigins),
 		Notify:    notify.Options{Heartbeat: *heartbeat, Retention: *retention},
-		SecretKey: key32, PublicURL: *publicURL, CRMAllowAnyHost: *crmAnyHost})
+		SecretKey: key32, PublicURL: *publicURL, CRMAllowAnyHost: *crmAnyHost,
+		Outbox: outbox.Config{Workers: *outboxWorkers, PollInterval: *outboxPoll, JobTimeout: *outboxTimeout}})
 	if err != nil {
 		return err
 	}
