@@ -16,6 +16,7 @@ import (
 	connectcors "connectrpc.com/cors"
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
+	"github.com/riverqueue/river"
 	"github.com/rs/cors"
 
 	"github.com/switchboardhq/switchboard/gen/switchboard/v1/switchboardv1connect"
@@ -101,12 +102,14 @@ func New(opts Options) (*App, error) {
 	if opts.Outbox.Logger == nil {
 		opts.Outbox.Logger = opts.Logger
 	}
+	// The CRM workers run the syncer, made below once the router exists.
+	crmWorkers := &crmsync.Workers{}
+	if opts.Outbox.Register == nil {
+		opts.Outbox.Register = func(ws *river.Workers) { crmsync.Register(ws, crmWorkers) }
+	}
 	out, err := outbox.New(opts.Store, opts.Outbox)
 	if err != nil {
 		return nil, err
-	}
-	if err := out.Start(context.Background()); err != nil {
-		return nil, fmt.Errorf("start the outbox: %w", err)
 	}
 	a.out = out
 	a.bus = bus.New(opts.Store, opts.Logger)
@@ -137,8 +140,10 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	crmOpts := settings.CRMOptions{Options: crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP},
-		PublicURL: opts.PublicURL, Deactivated: a.auth.Forget}
+	syncOpts := crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP, Pacer: out.Pacer()}
+	crmWorkers.Syncer = crmsync.New(st, syncOpts, router)
+	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
+	crmOpts := settings.CRMOptions{Options: syncOpts, PublicURL: opts.PublicURL, Deactivated: a.auth.Forget}
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, opts.Logger, settings.WebhookPath))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
@@ -156,6 +161,9 @@ func New(opts Options) (*App, error) {
 	a.mount(grpcreflect.NewHandlerV1(reflector))
 	a.mount(grpcreflect.NewHandlerV1Alpha(reflector))
 	a.mux.Handle("/", webHandler())
+	if err := out.Start(context.Background()); err != nil {
+		return nil, fmt.Errorf("start the outbox: %w", err)
+	}
 	return a, nil
 }
 

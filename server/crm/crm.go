@@ -155,6 +155,9 @@ type Config struct {
 	AllowAnyHost bool
 	// HTTP is the client to use (nil: the connector's default).
 	HTTP *http.Client
+	// Limiter, when set, paces every request (the account's share of the
+	// CRM's rate limit, across replicas).
+	Limiter interface{ Wait(context.Context) error }
 }
 
 // Errors a connector reports, matched with errors.Is.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
@@ -21,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/employee"
 	"github.com/switchboardhq/switchboard/server/crm"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/phone"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -35,6 +37,9 @@ type Options struct {
 	AllowAnyHost bool
 	// HTTP is the client CRM calls use (nil: each connector's default).
 	HTTP *http.Client
+	// Pacer, when set, keeps each account's calls within its CRM's rate
+	// limit across replicas.
+	Pacer *outbox.Pacer
 }
 
 // Owner is what a sealed token of an account is bound to.
@@ -58,7 +63,15 @@ func Open(ctx context.Context, c *ent.Client, o Options) (crm.Connector, *ent.Cr
 	if err != nil {
 		return nil, nil, err
 	}
-	conn, err := crm.Open(crm.Config{Kind: crm.Kind(cc.Kind), BaseURL: cc.BaseURL, Token: string(token), AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP})
+	cfg := crm.Config{Kind: crm.Kind(cc.Kind), BaseURL: cc.BaseURL, Token: string(token), AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP}
+	if o.Pacer != nil {
+		limit := outbox.AmoCRMLimit
+		if cfg.Kind == "BITRIX24" {
+			limit = outbox.Bitrix24Limit
+		}
+		cfg.Limiter = o.Pacer.Limiter(strings.ToLower(string(cfg.Kind)), acct, limit)
+	}
+	conn, err := crm.Open(cfg)
 	if err != nil {
 		return nil, nil, errs.Precondition("the stored CRM address %q is not usable: %v", cc.BaseURL, err)
 	}

@@ -94,6 +94,12 @@ func (r *Router) assign(ctx context.Context, chatID, employeeID, acting int64, f
 		if err != nil {
 			return err
 		}
+		// A change the CRM made is not sent back to it.
+		if !fromCRM && r.external(snap.Settings) {
+			if err := r.crm.Responsible(ctx, tx, string(snap.Settings.CrmKind), ct.AccountID, ct.ID); err != nil {
+				return err
+			}
+		}
 		// The log's position last: it is held until the commit.
 		if out.Notifications, err = notify.Record(ctx, r.st, tx, notes); err != nil {
 			return err

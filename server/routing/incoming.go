@@ -160,6 +160,14 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		}
 	}
 
+	// The CRM hears of a new deal (and of a new client's contact) after
+	// the commit, through the outbox; the job reads the responsible then.
+	if dl != nil && out.EntityAction == pb.EntityAction_ENTITY_ACTION_CREATED && r.external(as) {
+		if err := r.crm.NewClient(ctx, tx, string(as.CrmKind), as.AccountID, dl.ID); err != nil {
+			return nil, err
+		}
+	}
+
 	// 2, 4, 5. The responsible: kept, or distributed (SPEC §5). Everything
 	// from here to the commit may run under the channel's cursor lock, so
 	// it is kept short.
@@ -177,6 +185,11 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		// §6); the new responsible hears of it through the message's push.
 		if revoked, err = lostChats(ctx, c, snap, ct, before, cht.ID); err != nil {
 			return nil, err
+		}
+		if r.external(as) && ct.ResponsibleID != nil {
+			if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), as.AccountID, ct.ID); err != nil {
+				return nil, err
+			}
 		}
 	}
 

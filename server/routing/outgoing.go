@@ -169,6 +169,11 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 		if notes, err = handover(ctx, c, snap, ct, nil, fmt.Sprintf("%s claimed %s", emp.Name, ct.Name)); err != nil {
 			return nil, err
 		}
+		if r.external(as) {
+			if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), as.AccountID, ct.ID); err != nil {
+				return nil, err
+			}
+		}
 		out.Claimed = true
 	}
 

@@ -40,6 +40,25 @@ type Router struct {
 	// commits (pos is its log position on PostgreSQL), so live subscribers
 	// wake up.
 	committed func(accountID, pos int64)
+	// crm enqueues CRM writes (nil: none).
+	crm CRMWrites
+}
+
+// CRMWrites puts the CRM's side of a decision into the outbox, in the
+// decision's transaction (SPEC §8a): kind is the account's CRM kind.
+type CRMWrites interface {
+	NewClient(ctx context.Context, tx *ent.Tx, kind string, accountID, dealID int64) error
+	Responsible(ctx context.Context, tx *ent.Tx, kind string, accountID, contactID int64) error
+}
+
+// SetCRMWrites makes the router enqueue CRM writes for accounts linked to
+// an external CRM. Call it before serving.
+func (r *Router) SetCRMWrites(w CRMWrites) { r.crm = w }
+
+// external reports whether the account's CRM is another system, which
+// then hears of the decision through the outbox.
+func (r *Router) external(as *ent.AccountSettings) bool {
+	return r.crm != nil && as != nil && as.CrmKind != accountsettings.CrmKindNATIVE && as.CrmKind != accountsettings.CrmKindNONE
 }
 
 // AccessCacheTTL bounds how long CheckAccess trusts what it remembers

@@ -28,6 +28,9 @@ func open(cfg crm.Config) (crm.Connector, error) {
 	if cfg.HTTP != nil {
 		opts = append(opts, WithHTTPClient(cfg.HTTP))
 	}
+	if cfg.Limiter != nil {
+		opts = append(opts, WithLimiter(cfg.Limiter))
+	}
 	c, err := New(cfg.BaseURL, cfg.Token, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", crm.ErrBadAddress, err)

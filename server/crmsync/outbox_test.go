@@ -1,0 +1,128 @@
+package crmsync_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/ent/deal"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/app"
+	"github.com/switchboardhq/switchboard/server/crm/amocrm/amofake"
+	"github.com/switchboardhq/switchboard/server/crmsync"
+	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/outbox"
+	"github.com/switchboardhq/switchboard/server/tenant"
+	. "github.com/switchboardhq/switchboard/server/testenv"
+)
+
+// quickOutbox works the outbox often, retrying soon.
+func quickOutbox(o *app.Options) {
+	o.SecretKey, o.CRMAllowAnyHost = key, true
+	o.Outbox.PollInterval = 50 * time.Millisecond
+	o.Outbox.Retry = outbox.Backoff{Initial: 50 * time.Millisecond, Max: 400 * time.Millisecond}
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRoutingWritesTheCRM: new clients routed at once, while the CRM
+// answers 503, rate-limits and loses answers, each get exactly one contact
+// and lead in the CRM through the outbox, with the responsible chosen
+// here; a transfer here reaches the CRM too.
+func TestRoutingWritesTheCRM(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
+		defer f.Close()
+		env := New(t, b, Options{Configure: quickOutbox})
+		admin := env.Admin()
+		_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
+		NoErr(t, err)
+		emps := map[string]string{}  // CRM user → employee
+		crmOf := map[string]string{} // employee → CRM user
+		res, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{})
+		NoErr(t, err)
+		for _, e := range res.Employees {
+			emps[e.CrmUserId], crmOf[e.Id] = e.Id, e.CrmUserId
+		}
+		ch, err := admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: "WhatsApp"})
+		NoErr(t, err)
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			ChannelSettings(s, ch.Channel.Id).Members = []*pb.ChannelMember{
+				Member(emps["5003"], Rep, true, true, 1), Member(emps["5002"], Rep, true, true, 1), Member(emps["5005"], Rep, true, true, 1),
+			}
+		})
+		complex := "/api/v4/leads/complex"
+		f.Inject(amofake.Fault{Method: "POST", PathPrefix: complex, Status: 503, Times: 5})
+		f.Inject(amofake.Fault{Method: "POST", PathPrefix: complex, Status: 429, RetryAfter: "1", Times: 2})
+		f.Inject(amofake.Fault{Method: "POST", PathPrefix: complex, DropAfterCommit: true, Times: 3})
+
+		const n = 40
+		decisions := make([]*pb.RoutingDecision, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r, err := admin.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{ChannelId: ch.Channel.Id,
+					Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(500 + i)}, Content: &pb.MessageContent{Text: "hi"},
+					GatewayMessageId: fmt.Sprintf("crm-%d", i)})
+				if err != nil {
+					t.Errorf("route %d: %v", i, err)
+					return
+				}
+				decisions[i] = r.Decision
+			}(i)
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		actx := tenant.NewContext(ctx, env.AccountID)
+		waitFor(t, "every deal is in the CRM", 60*time.Second, func() bool {
+			linked, err := env.Store.Ent.Deal.Query().Where(deal.CrmIDNotNil()).Count(actx)
+			return err == nil && linked == n
+		})
+		fx := &fixture{fake: f}
+		for _, d := range decisions {
+			leads := fx.leadsWith(crmsync.Marker(ids.Value(d.Deal.Id)))
+			if len(leads) != 1 {
+				t.Fatalf("deal %s: %d leads", d.Deal.Id, len(leads))
+			}
+			if want := crmOf[d.Client.ResponsibleEmployeeId]; strconv.FormatInt(leads[0].ResponsibleUserID, 10) != want {
+				t.Fatalf("deal %s: lead responsible %d, here %s", d.Deal.Id, leads[0].ResponsibleUserID, want)
+			}
+		}
+		if got := len(f.Leads()); got != n+1 { // and the seed's lead
+			t.Fatalf("%d leads in the CRM for %d new clients", got, n)
+		}
+
+		// A transfer here reaches the CRM's lead and contact.
+		d := decisions[0]
+		to := emps["5005"]
+		if d.Client.ResponsibleEmployeeId == to {
+			to = emps["5002"]
+		}
+		_, err = admin.Routing.AssignResponsible(ctx, &pb.AssignResponsibleRequest{ChatId: d.Chat.Id, EmployeeId: to})
+		NoErr(t, err)
+		dl, err := env.Store.Ent.Deal.Get(actx, ids.Value(d.Deal.Id))
+		NoErr(t, err)
+		leadID, _ := strconv.ParseInt(*dl.CrmID, 10, 64)
+		waitFor(t, "the CRM hears of the transfer", 20*time.Second, func() bool {
+			l, ok := f.Lead(leadID)
+			return ok && strconv.FormatInt(l.ResponsibleUserID, 10) == crmOf[to]
+		})
+	})
+}
