@@ -30,6 +30,10 @@ type Chat struct {
 	DealID *int64 `json:"deal_id,omitempty"`
 	// LastMessageAt holds the value of the "last_message_at" field.
 	LastMessageAt time.Time `json:"last_message_at,omitempty"`
+	// CrmLoggedMessageID holds the value of the "crm_logged_message_id" field.
+	CrmLoggedMessageID int64 `json:"crm_logged_message_id,omitempty"`
+	// CrmFlushUntil holds the value of the "crm_flush_until" field.
+	CrmFlushUntil *time.Time `json:"crm_flush_until,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ChatQuery when eager-loading is set.
 	Edges        ChatEdges `json:"edges"`
@@ -72,9 +76,9 @@ func (*Chat) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case chat.FieldID, chat.FieldAccountID, chat.FieldChannelID, chat.FieldContactID, chat.FieldDealID:
+		case chat.FieldID, chat.FieldAccountID, chat.FieldChannelID, chat.FieldContactID, chat.FieldDealID, chat.FieldCrmLoggedMessageID:
 			values[i] = new(sql.NullInt64)
-		case chat.FieldCreatedAt, chat.FieldLastMessageAt:
+		case chat.FieldCreatedAt, chat.FieldLastMessageAt, chat.FieldCrmFlushUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -133,6 +137,19 @@ func (_m *Chat) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field last_message_at", values[i])
 			} else if value.Valid {
 				_m.LastMessageAt = value.Time
+			}
+		case chat.FieldCrmLoggedMessageID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_logged_message_id", values[i])
+			} else if value.Valid {
+				_m.CrmLoggedMessageID = value.Int64
+			}
+		case chat.FieldCrmFlushUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_flush_until", values[i])
+			} else if value.Valid {
+				_m.CrmFlushUntil = new(time.Time)
+				*_m.CrmFlushUntil = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -199,6 +216,14 @@ func (_m *Chat) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("last_message_at=")
 	builder.WriteString(_m.LastMessageAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("crm_logged_message_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CrmLoggedMessageID))
+	builder.WriteString(", ")
+	if v := _m.CrmFlushUntil; v != nil {
+		builder.WriteString("crm_flush_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

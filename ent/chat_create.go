@@ -84,6 +84,34 @@ func (_c *ChatCreate) SetNillableLastMessageAt(v *time.Time) *ChatCreate {
 	return _c
 }
 
+// SetCrmLoggedMessageID sets the "crm_logged_message_id" field.
+func (_c *ChatCreate) SetCrmLoggedMessageID(v int64) *ChatCreate {
+	_c.mutation.SetCrmLoggedMessageID(v)
+	return _c
+}
+
+// SetNillableCrmLoggedMessageID sets the "crm_logged_message_id" field if the given value is not nil.
+func (_c *ChatCreate) SetNillableCrmLoggedMessageID(v *int64) *ChatCreate {
+	if v != nil {
+		_c.SetCrmLoggedMessageID(*v)
+	}
+	return _c
+}
+
+// SetCrmFlushUntil sets the "crm_flush_until" field.
+func (_c *ChatCreate) SetCrmFlushUntil(v time.Time) *ChatCreate {
+	_c.mutation.SetCrmFlushUntil(v)
+	return _c
+}
+
+// SetNillableCrmFlushUntil sets the "crm_flush_until" field if the given value is not nil.
+func (_c *ChatCreate) SetNillableCrmFlushUntil(v *time.Time) *ChatCreate {
+	if v != nil {
+		_c.SetCrmFlushUntil(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ChatCreate) SetID(v int64) *ChatCreate {
 	_c.mutation.SetID(v)
@@ -161,6 +189,10 @@ func (_c *ChatCreate) defaults() error {
 		v := chat.DefaultLastMessageAt()
 		_c.mutation.SetLastMessageAt(v)
 	}
+	if _, ok := _c.mutation.CrmLoggedMessageID(); !ok {
+		v := chat.DefaultCrmLoggedMessageID
+		_c.mutation.SetCrmLoggedMessageID(v)
+	}
 	return nil
 }
 
@@ -185,6 +217,9 @@ func (_c *ChatCreate) check() error {
 	}
 	if _, ok := _c.mutation.LastMessageAt(); !ok {
 		return &ValidationError{Name: "last_message_at", err: errors.New(`ent: missing required field "Chat.last_message_at"`)}
+	}
+	if _, ok := _c.mutation.CrmLoggedMessageID(); !ok {
+		return &ValidationError{Name: "crm_logged_message_id", err: errors.New(`ent: missing required field "Chat.crm_logged_message_id"`)}
 	}
 	if len(_c.mutation.ContactIDs()) == 0 {
 		return &ValidationError{Name: "contact", err: errors.New(`ent: missing required edge "Chat.contact"`)}
@@ -241,6 +276,14 @@ func (_c *ChatCreate) createSpec() (*Chat, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastMessageAt(); ok {
 		_spec.SetField(chat.FieldLastMessageAt, field.TypeTime, value)
 		_node.LastMessageAt = value
+	}
+	if value, ok := _c.mutation.CrmLoggedMessageID(); ok {
+		_spec.SetField(chat.FieldCrmLoggedMessageID, field.TypeInt64, value)
+		_node.CrmLoggedMessageID = value
+	}
+	if value, ok := _c.mutation.CrmFlushUntil(); ok {
+		_spec.SetField(chat.FieldCrmFlushUntil, field.TypeTime, value)
+		_node.CrmFlushUntil = &value
 	}
 	if nodes := _c.mutation.ContactIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -363,6 +406,42 @@ func (u *ChatUpsert) UpdateLastMessageAt() *ChatUpsert {
 	return u
 }
 
+// SetCrmLoggedMessageID sets the "crm_logged_message_id" field.
+func (u *ChatUpsert) SetCrmLoggedMessageID(v int64) *ChatUpsert {
+	u.Set(chat.FieldCrmLoggedMessageID, v)
+	return u
+}
+
+// UpdateCrmLoggedMessageID sets the "crm_logged_message_id" field to the value that was provided on create.
+func (u *ChatUpsert) UpdateCrmLoggedMessageID() *ChatUpsert {
+	u.SetExcluded(chat.FieldCrmLoggedMessageID)
+	return u
+}
+
+// AddCrmLoggedMessageID adds v to the "crm_logged_message_id" field.
+func (u *ChatUpsert) AddCrmLoggedMessageID(v int64) *ChatUpsert {
+	u.Add(chat.FieldCrmLoggedMessageID, v)
+	return u
+}
+
+// SetCrmFlushUntil sets the "crm_flush_until" field.
+func (u *ChatUpsert) SetCrmFlushUntil(v time.Time) *ChatUpsert {
+	u.Set(chat.FieldCrmFlushUntil, v)
+	return u
+}
+
+// UpdateCrmFlushUntil sets the "crm_flush_until" field to the value that was provided on create.
+func (u *ChatUpsert) UpdateCrmFlushUntil() *ChatUpsert {
+	u.SetExcluded(chat.FieldCrmFlushUntil)
+	return u
+}
+
+// ClearCrmFlushUntil clears the value of the "crm_flush_until" field.
+func (u *ChatUpsert) ClearCrmFlushUntil() *ChatUpsert {
+	u.SetNull(chat.FieldCrmFlushUntil)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -462,6 +541,48 @@ func (u *ChatUpsertOne) SetLastMessageAt(v time.Time) *ChatUpsertOne {
 func (u *ChatUpsertOne) UpdateLastMessageAt() *ChatUpsertOne {
 	return u.Update(func(s *ChatUpsert) {
 		s.UpdateLastMessageAt()
+	})
+}
+
+// SetCrmLoggedMessageID sets the "crm_logged_message_id" field.
+func (u *ChatUpsertOne) SetCrmLoggedMessageID(v int64) *ChatUpsertOne {
+	return u.Update(func(s *ChatUpsert) {
+		s.SetCrmLoggedMessageID(v)
+	})
+}
+
+// AddCrmLoggedMessageID adds v to the "crm_logged_message_id" field.
+func (u *ChatUpsertOne) AddCrmLoggedMessageID(v int64) *ChatUpsertOne {
+	return u.Update(func(s *ChatUpsert) {
+		s.AddCrmLoggedMessageID(v)
+	})
+}
+
+// UpdateCrmLoggedMessageID sets the "crm_logged_message_id" field to the value that was provided on create.
+func (u *ChatUpsertOne) UpdateCrmLoggedMessageID() *ChatUpsertOne {
+	return u.Update(func(s *ChatUpsert) {
+		s.UpdateCrmLoggedMessageID()
+	})
+}
+
+// SetCrmFlushUntil sets the "crm_flush_until" field.
+func (u *ChatUpsertOne) SetCrmFlushUntil(v time.Time) *ChatUpsertOne {
+	return u.Update(func(s *ChatUpsert) {
+		s.SetCrmFlushUntil(v)
+	})
+}
+
+// UpdateCrmFlushUntil sets the "crm_flush_until" field to the value that was provided on create.
+func (u *ChatUpsertOne) UpdateCrmFlushUntil() *ChatUpsertOne {
+	return u.Update(func(s *ChatUpsert) {
+		s.UpdateCrmFlushUntil()
+	})
+}
+
+// ClearCrmFlushUntil clears the value of the "crm_flush_until" field.
+func (u *ChatUpsertOne) ClearCrmFlushUntil() *ChatUpsertOne {
+	return u.Update(func(s *ChatUpsert) {
+		s.ClearCrmFlushUntil()
 	})
 }
 
@@ -730,6 +851,48 @@ func (u *ChatUpsertBulk) SetLastMessageAt(v time.Time) *ChatUpsertBulk {
 func (u *ChatUpsertBulk) UpdateLastMessageAt() *ChatUpsertBulk {
 	return u.Update(func(s *ChatUpsert) {
 		s.UpdateLastMessageAt()
+	})
+}
+
+// SetCrmLoggedMessageID sets the "crm_logged_message_id" field.
+func (u *ChatUpsertBulk) SetCrmLoggedMessageID(v int64) *ChatUpsertBulk {
+	return u.Update(func(s *ChatUpsert) {
+		s.SetCrmLoggedMessageID(v)
+	})
+}
+
+// AddCrmLoggedMessageID adds v to the "crm_logged_message_id" field.
+func (u *ChatUpsertBulk) AddCrmLoggedMessageID(v int64) *ChatUpsertBulk {
+	return u.Update(func(s *ChatUpsert) {
+		s.AddCrmLoggedMessageID(v)
+	})
+}
+
+// UpdateCrmLoggedMessageID sets the "crm_logged_message_id" field to the value that was provided on create.
+func (u *ChatUpsertBulk) UpdateCrmLoggedMessageID() *ChatUpsertBulk {
+	return u.Update(func(s *ChatUpsert) {
+		s.UpdateCrmLoggedMessageID()
+	})
+}
+
+// SetCrmFlushUntil sets the "crm_flush_until" field.
+func (u *ChatUpsertBulk) SetCrmFlushUntil(v time.Time) *ChatUpsertBulk {
+	return u.Update(func(s *ChatUpsert) {
+		s.SetCrmFlushUntil(v)
+	})
+}
+
+// UpdateCrmFlushUntil sets the "crm_flush_until" field to the value that was provided on create.
+func (u *ChatUpsertBulk) UpdateCrmFlushUntil() *ChatUpsertBulk {
+	return u.Update(func(s *ChatUpsert) {
+		s.UpdateCrmFlushUntil()
+	})
+}
+
+// ClearCrmFlushUntil clears the value of the "crm_flush_until" field.
+func (u *ChatUpsertBulk) ClearCrmFlushUntil() *ChatUpsertBulk {
+	return u.Update(func(s *ChatUpsert) {
+		s.ClearCrmFlushUntil()
 	})
 }
 

@@ -71,6 +71,47 @@ func (_u *ChatUpdate) SetNillableLastMessageAt(v *time.Time) *ChatUpdate {
 	return _u
 }
 
+// SetCrmLoggedMessageID sets the "crm_logged_message_id" field.
+func (_u *ChatUpdate) SetCrmLoggedMessageID(v int64) *ChatUpdate {
+	_u.mutation.ResetCrmLoggedMessageID()
+	_u.mutation.SetCrmLoggedMessageID(v)
+	return _u
+}
+
+// SetNillableCrmLoggedMessageID sets the "crm_logged_message_id" field if the given value is not nil.
+func (_u *ChatUpdate) SetNillableCrmLoggedMessageID(v *int64) *ChatUpdate {
+	if v != nil {
+		_u.SetCrmLoggedMessageID(*v)
+	}
+	return _u
+}
+
+// AddCrmLoggedMessageID adds value to the "crm_logged_message_id" field.
+func (_u *ChatUpdate) AddCrmLoggedMessageID(v int64) *ChatUpdate {
+	_u.mutation.AddCrmLoggedMessageID(v)
+	return _u
+}
+
+// SetCrmFlushUntil sets the "crm_flush_until" field.
+func (_u *ChatUpdate) SetCrmFlushUntil(v time.Time) *ChatUpdate {
+	_u.mutation.SetCrmFlushUntil(v)
+	return _u
+}
+
+// SetNillableCrmFlushUntil sets the "crm_flush_until" field if the given value is not nil.
+func (_u *ChatUpdate) SetNillableCrmFlushUntil(v *time.Time) *ChatUpdate {
+	if v != nil {
+		_u.SetCrmFlushUntil(*v)
+	}
+	return _u
+}
+
+// ClearCrmFlushUntil clears the value of the "crm_flush_until" field.
+func (_u *ChatUpdate) ClearCrmFlushUntil() *ChatUpdate {
+	_u.mutation.ClearCrmFlushUntil()
+	return _u
+}
+
 // AddMessageIDs adds the "messages" edge to the Message entity by IDs.
 func (_u *ChatUpdate) AddMessageIDs(ids ...int64) *ChatUpdate {
 	_u.mutation.AddMessageIDs(ids...)
@@ -177,6 +218,18 @@ func (_u *ChatUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.LastMessageAt(); ok {
 		_spec.SetField(chat.FieldLastMessageAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.CrmLoggedMessageID(); ok {
+		_spec.SetField(chat.FieldCrmLoggedMessageID, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCrmLoggedMessageID(); ok {
+		_spec.AddField(chat.FieldCrmLoggedMessageID, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.CrmFlushUntil(); ok {
+		_spec.SetField(chat.FieldCrmFlushUntil, field.TypeTime, value)
+	}
+	if _u.mutation.CrmFlushUntilCleared() {
+		_spec.ClearField(chat.FieldCrmFlushUntil, field.TypeTime)
+	}
 	if _u.mutation.MessagesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -282,6 +335,47 @@ func (_u *ChatUpdateOne) SetNillableLastMessageAt(v *time.Time) *ChatUpdateOne {
 	if v != nil {
 		_u.SetLastMessageAt(*v)
 	}
+	return _u
+}
+
+// SetCrmLoggedMessageID sets the "crm_logged_message_id" field.
+func (_u *ChatUpdateOne) SetCrmLoggedMessageID(v int64) *ChatUpdateOne {
+	_u.mutation.ResetCrmLoggedMessageID()
+	_u.mutation.SetCrmLoggedMessageID(v)
+	return _u
+}
+
+// SetNillableCrmLoggedMessageID sets the "crm_logged_message_id" field if the given value is not nil.
+func (_u *ChatUpdateOne) SetNillableCrmLoggedMessageID(v *int64) *ChatUpdateOne {
+	if v != nil {
+		_u.SetCrmLoggedMessageID(*v)
+	}
+	return _u
+}
+
+// AddCrmLoggedMessageID adds value to the "crm_logged_message_id" field.
+func (_u *ChatUpdateOne) AddCrmLoggedMessageID(v int64) *ChatUpdateOne {
+	_u.mutation.AddCrmLoggedMessageID(v)
+	return _u
+}
+
+// SetCrmFlushUntil sets the "crm_flush_until" field.
+func (_u *ChatUpdateOne) SetCrmFlushUntil(v time.Time) *ChatUpdateOne {
+	_u.mutation.SetCrmFlushUntil(v)
+	return _u
+}
+
+// SetNillableCrmFlushUntil sets the "crm_flush_until" field if the given value is not nil.
+func (_u *ChatUpdateOne) SetNillableCrmFlushUntil(v *time.Time) *ChatUpdateOne {
+	if v != nil {
+		_u.SetCrmFlushUntil(*v)
+	}
+	return _u
+}
+
+// ClearCrmFlushUntil clears the value of the "crm_flush_until" field.
+func (_u *ChatUpdateOne) ClearCrmFlushUntil() *ChatUpdateOne {
+	_u.mutation.ClearCrmFlushUntil()
 	return _u
 }
 
@@ -420,6 +514,18 @@ func (_u *ChatUpdateOne) sqlSave(ctx context.Context) (_node *Chat, err error) {
 	}
 	if value, ok := _u.mutation.LastMessageAt(); ok {
 		_spec.SetField(chat.FieldLastMessageAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.CrmLoggedMessageID(); ok {
+		_spec.SetField(chat.FieldCrmLoggedMessageID, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCrmLoggedMessageID(); ok {
+		_spec.AddField(chat.FieldCrmLoggedMessageID, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.CrmFlushUntil(); ok {
+		_spec.SetField(chat.FieldCrmFlushUntil, field.TypeTime, value)
+	}
+	if _u.mutation.CrmFlushUntilCleared() {
+		_spec.ClearField(chat.FieldCrmFlushUntil, field.TypeTime)
 	}
 	if _u.mutation.MessagesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -3890,26 +3890,29 @@ func (m *ChannelMemberMutation) ResetEdge(name string) error {
 // ChatMutation represents an operation that mutates the Chat nodes in the graph.
 type ChatMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int64
-	account_id      *int64
-	addaccount_id   *int64
-	created_at      *time.Time
-	channel_id      *int64
-	addchannel_id   *int64
-	deal_id         *int64
-	adddeal_id      *int64
-	last_message_at *time.Time
-	clearedFields   map[string]struct{}
-	contact         *int64
-	clearedcontact  bool
-	messages        map[int64]struct{}
-	removedmessages map[int64]struct{}
-	clearedmessages bool
-	done            bool
-	oldValue        func(context.Context) (*Chat, error)
-	predicates      []predicate.Chat
+	op                       Op
+	typ                      string
+	id                       *int64
+	account_id               *int64
+	addaccount_id            *int64
+	created_at               *time.Time
+	channel_id               *int64
+	addchannel_id            *int64
+	deal_id                  *int64
+	adddeal_id               *int64
+	last_message_at          *time.Time
+	crm_logged_message_id    *int64
+	addcrm_logged_message_id *int64
+	crm_flush_until          *time.Time
+	clearedFields            map[string]struct{}
+	contact                  *int64
+	clearedcontact           bool
+	messages                 map[int64]struct{}
+	removedmessages          map[int64]struct{}
+	clearedmessages          bool
+	done                     bool
+	oldValue                 func(context.Context) (*Chat, error)
+	predicates               []predicate.Chat
 }
 
 var _ ent.Mutation = (*ChatMutation)(nil)
@@ -4306,6 +4309,111 @@ func (m *ChatMutation) ResetLastMessageAt() {
 	m.last_message_at = nil
 }
 
+// SetCrmLoggedMessageID sets the "crm_logged_message_id" field.
+func (m *ChatMutation) SetCrmLoggedMessageID(i int64) {
+	m.crm_logged_message_id = &i
+	m.addcrm_logged_message_id = nil
+}
+
+// CrmLoggedMessageID returns the value of the "crm_logged_message_id" field in the mutation.
+func (m *ChatMutation) CrmLoggedMessageID() (r int64, exists bool) {
+	v := m.crm_logged_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmLoggedMessageID returns the old "crm_logged_message_id" field's value of the Chat entity.
+// If the Chat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChatMutation) OldCrmLoggedMessageID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmLoggedMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmLoggedMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmLoggedMessageID: %w", err)
+	}
+	return oldValue.CrmLoggedMessageID, nil
+}
+
+// AddCrmLoggedMessageID adds i to the "crm_logged_message_id" field.
+func (m *ChatMutation) AddCrmLoggedMessageID(i int64) {
+	if m.addcrm_logged_message_id != nil {
+		*m.addcrm_logged_message_id += i
+	} else {
+		m.addcrm_logged_message_id = &i
+	}
+}
+
+// AddedCrmLoggedMessageID returns the value that was added to the "crm_logged_message_id" field in this mutation.
+func (m *ChatMutation) AddedCrmLoggedMessageID() (r int64, exists bool) {
+	v := m.addcrm_logged_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCrmLoggedMessageID resets all changes to the "crm_logged_message_id" field.
+func (m *ChatMutation) ResetCrmLoggedMessageID() {
+	m.crm_logged_message_id = nil
+	m.addcrm_logged_message_id = nil
+}
+
+// SetCrmFlushUntil sets the "crm_flush_until" field.
+func (m *ChatMutation) SetCrmFlushUntil(t time.Time) {
+	m.crm_flush_until = &t
+}
+
+// CrmFlushUntil returns the value of the "crm_flush_until" field in the mutation.
+func (m *ChatMutation) CrmFlushUntil() (r time.Time, exists bool) {
+	v := m.crm_flush_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmFlushUntil returns the old "crm_flush_until" field's value of the Chat entity.
+// If the Chat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChatMutation) OldCrmFlushUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmFlushUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmFlushUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmFlushUntil: %w", err)
+	}
+	return oldValue.CrmFlushUntil, nil
+}
+
+// ClearCrmFlushUntil clears the value of the "crm_flush_until" field.
+func (m *ChatMutation) ClearCrmFlushUntil() {
+	m.crm_flush_until = nil
+	m.clearedFields[chat.FieldCrmFlushUntil] = struct{}{}
+}
+
+// CrmFlushUntilCleared returns if the "crm_flush_until" field was cleared in this mutation.
+func (m *ChatMutation) CrmFlushUntilCleared() bool {
+	_, ok := m.clearedFields[chat.FieldCrmFlushUntil]
+	return ok
+}
+
+// ResetCrmFlushUntil resets all changes to the "crm_flush_until" field.
+func (m *ChatMutation) ResetCrmFlushUntil() {
+	m.crm_flush_until = nil
+	delete(m.clearedFields, chat.FieldCrmFlushUntil)
+}
+
 // ClearContact clears the "contact" edge to the Contact entity.
 func (m *ChatMutation) ClearContact() {
 	m.clearedcontact = true
@@ -4421,7 +4529,7 @@ func (m *ChatMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChatMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 8)
 	if m.account_id != nil {
 		fields = append(fields, chat.FieldAccountID)
 	}
@@ -4439,6 +4547,12 @@ func (m *ChatMutation) Fields() []string {
 	}
 	if m.last_message_at != nil {
 		fields = append(fields, chat.FieldLastMessageAt)
+	}
+	if m.crm_logged_message_id != nil {
+		fields = append(fields, chat.FieldCrmLoggedMessageID)
+	}
+	if m.crm_flush_until != nil {
+		fields = append(fields, chat.FieldCrmFlushUntil)
 	}
 	return fields
 }
@@ -4460,6 +4574,10 @@ func (m *ChatMutation) Field(name string) (ent.Value, bool) {
 		return m.DealID()
 	case chat.FieldLastMessageAt:
 		return m.LastMessageAt()
+	case chat.FieldCrmLoggedMessageID:
+		return m.CrmLoggedMessageID()
+	case chat.FieldCrmFlushUntil:
+		return m.CrmFlushUntil()
 	}
 	return nil, false
 }
@@ -4481,6 +4599,10 @@ func (m *ChatMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldDealID(ctx)
 	case chat.FieldLastMessageAt:
 		return m.OldLastMessageAt(ctx)
+	case chat.FieldCrmLoggedMessageID:
+		return m.OldCrmLoggedMessageID(ctx)
+	case chat.FieldCrmFlushUntil:
+		return m.OldCrmFlushUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown Chat field %s", name)
 }
@@ -4532,6 +4654,20 @@ func (m *ChatMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastMessageAt(v)
 		return nil
+	case chat.FieldCrmLoggedMessageID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmLoggedMessageID(v)
+		return nil
+	case chat.FieldCrmFlushUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmFlushUntil(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)
 }
@@ -4549,6 +4685,9 @@ func (m *ChatMutation) AddedFields() []string {
 	if m.adddeal_id != nil {
 		fields = append(fields, chat.FieldDealID)
 	}
+	if m.addcrm_logged_message_id != nil {
+		fields = append(fields, chat.FieldCrmLoggedMessageID)
+	}
 	return fields
 }
 
@@ -4563,6 +4702,8 @@ func (m *ChatMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedChannelID()
 	case chat.FieldDealID:
 		return m.AddedDealID()
+	case chat.FieldCrmLoggedMessageID:
+		return m.AddedCrmLoggedMessageID()
 	}
 	return nil, false
 }
@@ -4593,6 +4734,13 @@ func (m *ChatMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddDealID(v)
 		return nil
+	case chat.FieldCrmLoggedMessageID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCrmLoggedMessageID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Chat numeric field %s", name)
 }
@@ -4603,6 +4751,9 @@ func (m *ChatMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(chat.FieldDealID) {
 		fields = append(fields, chat.FieldDealID)
+	}
+	if m.FieldCleared(chat.FieldCrmFlushUntil) {
+		fields = append(fields, chat.FieldCrmFlushUntil)
 	}
 	return fields
 }
@@ -4620,6 +4771,9 @@ func (m *ChatMutation) ClearField(name string) error {
 	switch name {
 	case chat.FieldDealID:
 		m.ClearDealID()
+		return nil
+	case chat.FieldCrmFlushUntil:
+		m.ClearCrmFlushUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat nullable field %s", name)
@@ -4646,6 +4800,12 @@ func (m *ChatMutation) ResetField(name string) error {
 		return nil
 	case chat.FieldLastMessageAt:
 		m.ResetLastMessageAt()
+		return nil
+	case chat.FieldCrmLoggedMessageID:
+		m.ResetCrmLoggedMessageID()
+		return nil
+	case chat.FieldCrmFlushUntil:
+		m.ResetCrmFlushUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)

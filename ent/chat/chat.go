@@ -27,6 +27,10 @@ const (
 	FieldDealID = "deal_id"
 	// FieldLastMessageAt holds the string denoting the last_message_at field in the database.
 	FieldLastMessageAt = "last_message_at"
+	// FieldCrmLoggedMessageID holds the string denoting the crm_logged_message_id field in the database.
+	FieldCrmLoggedMessageID = "crm_logged_message_id"
+	// FieldCrmFlushUntil holds the string denoting the crm_flush_until field in the database.
+	FieldCrmFlushUntil = "crm_flush_until"
 	// EdgeContact holds the string denoting the contact edge name in mutations.
 	EdgeContact = "contact"
 	// EdgeMessages holds the string denoting the messages edge name in mutations.
@@ -58,6 +62,8 @@ var Columns = []string{
 	FieldContactID,
 	FieldDealID,
 	FieldLastMessageAt,
+	FieldCrmLoggedMessageID,
+	FieldCrmFlushUntil,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -84,6 +90,8 @@ var (
 	DefaultCreatedAt func() time.Time
 	// DefaultLastMessageAt holds the default value on creation for the "last_message_at" field.
 	DefaultLastMessageAt func() time.Time
+	// DefaultCrmLoggedMessageID holds the default value on creation for the "crm_logged_message_id" field.
+	DefaultCrmLoggedMessageID int64
 )
 
 // OrderOption defines the ordering options for the Chat queries.
@@ -122,6 +130,16 @@ func ByDealID(opts ...sql.OrderTermOption) OrderOption {
 // ByLastMessageAt orders the results by the last_message_at field.
 func ByLastMessageAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastMessageAt, opts...).ToFunc()
+}
+
+// ByCrmLoggedMessageID orders the results by the crm_logged_message_id field.
+func ByCrmLoggedMessageID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmLoggedMessageID, opts...).ToFunc()
+}
+
+// ByCrmFlushUntil orders the results by the crm_flush_until field.
+func ByCrmFlushUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmFlushUntil, opts...).ToFunc()
 }
 
 // ByContactField orders the results by contact field.

@@ -85,6 +85,16 @@ func LastMessageAt(v time.Time) predicate.Chat {
 	return predicate.Chat(sql.FieldEQ(FieldLastMessageAt, v))
 }
 
+// CrmLoggedMessageID applies equality check predicate on the "crm_logged_message_id" field. It's identical to CrmLoggedMessageIDEQ.
+func CrmLoggedMessageID(v int64) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldCrmLoggedMessageID, v))
+}
+
+// CrmFlushUntil applies equality check predicate on the "crm_flush_until" field. It's identical to CrmFlushUntilEQ.
+func CrmFlushUntil(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldCrmFlushUntil, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Chat {
 	return predicate.Chat(sql.FieldEQ(FieldAccountID, v))
@@ -313,6 +323,96 @@ func LastMessageAtLT(v time.Time) predicate.Chat {
 // LastMessageAtLTE applies the LTE predicate on the "last_message_at" field.
 func LastMessageAtLTE(v time.Time) predicate.Chat {
 	return predicate.Chat(sql.FieldLTE(FieldLastMessageAt, v))
+}
+
+// CrmLoggedMessageIDEQ applies the EQ predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDEQ(v int64) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldCrmLoggedMessageID, v))
+}
+
+// CrmLoggedMessageIDNEQ applies the NEQ predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDNEQ(v int64) predicate.Chat {
+	return predicate.Chat(sql.FieldNEQ(FieldCrmLoggedMessageID, v))
+}
+
+// CrmLoggedMessageIDIn applies the In predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDIn(vs ...int64) predicate.Chat {
+	return predicate.Chat(sql.FieldIn(FieldCrmLoggedMessageID, vs...))
+}
+
+// CrmLoggedMessageIDNotIn applies the NotIn predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDNotIn(vs ...int64) predicate.Chat {
+	return predicate.Chat(sql.FieldNotIn(FieldCrmLoggedMessageID, vs...))
+}
+
+// CrmLoggedMessageIDGT applies the GT predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDGT(v int64) predicate.Chat {
+	return predicate.Chat(sql.FieldGT(FieldCrmLoggedMessageID, v))
+}
+
+// CrmLoggedMessageIDGTE applies the GTE predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDGTE(v int64) predicate.Chat {
+	return predicate.Chat(sql.FieldGTE(FieldCrmLoggedMessageID, v))
+}
+
+// CrmLoggedMessageIDLT applies the LT predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDLT(v int64) predicate.Chat {
+	return predicate.Chat(sql.FieldLT(FieldCrmLoggedMessageID, v))
+}
+
+// CrmLoggedMessageIDLTE applies the LTE predicate on the "crm_logged_message_id" field.
+func CrmLoggedMessageIDLTE(v int64) predicate.Chat {
+	return predicate.Chat(sql.FieldLTE(FieldCrmLoggedMessageID, v))
+}
+
+// CrmFlushUntilEQ applies the EQ predicate on the "crm_flush_until" field.
+func CrmFlushUntilEQ(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldCrmFlushUntil, v))
+}
+
+// CrmFlushUntilNEQ applies the NEQ predicate on the "crm_flush_until" field.
+func CrmFlushUntilNEQ(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldNEQ(FieldCrmFlushUntil, v))
+}
+
+// CrmFlushUntilIn applies the In predicate on the "crm_flush_until" field.
+func CrmFlushUntilIn(vs ...time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldIn(FieldCrmFlushUntil, vs...))
+}
+
+// CrmFlushUntilNotIn applies the NotIn predicate on the "crm_flush_until" field.
+func CrmFlushUntilNotIn(vs ...time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldNotIn(FieldCrmFlushUntil, vs...))
+}
+
+// CrmFlushUntilGT applies the GT predicate on the "crm_flush_until" field.
+func CrmFlushUntilGT(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldGT(FieldCrmFlushUntil, v))
+}
+
+// CrmFlushUntilGTE applies the GTE predicate on the "crm_flush_until" field.
+func CrmFlushUntilGTE(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldGTE(FieldCrmFlushUntil, v))
+}
+
+// CrmFlushUntilLT applies the LT predicate on the "crm_flush_until" field.
+func CrmFlushUntilLT(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldLT(FieldCrmFlushUntil, v))
+}
+
+// CrmFlushUntilLTE applies the LTE predicate on the "crm_flush_until" field.
+func CrmFlushUntilLTE(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldLTE(FieldCrmFlushUntil, v))
+}
+
+// CrmFlushUntilIsNil applies the IsNil predicate on the "crm_flush_until" field.
+func CrmFlushUntilIsNil() predicate.Chat {
+	return predicate.Chat(sql.FieldIsNull(FieldCrmFlushUntil))
+}
+
+// CrmFlushUntilNotNil applies the NotNil predicate on the "crm_flush_until" field.
+func CrmFlushUntilNotNil() predicate.Chat {
+	return predicate.Chat(sql.FieldNotNull(FieldCrmFlushUntil))
 }
 
 // HasContact applies the HasEdge predicate on the "contact" edge.

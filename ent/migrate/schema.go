@@ -163,6 +163,8 @@ var (
 		{Name: "channel_id", Type: field.TypeInt64},
 		{Name: "deal_id", Type: field.TypeInt64, Nullable: true},
 		{Name: "last_message_at", Type: field.TypeTime},
+		{Name: "crm_logged_message_id", Type: field.TypeInt64, Default: 0},
+		{Name: "crm_flush_until", Type: field.TypeTime, Nullable: true},
 		{Name: "contact_id", Type: field.TypeInt64},
 	}
 	// ChatsTable holds the schema information for the "chats" table.
@@ -173,7 +175,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "chats_contacts_chats",
-				Columns:    []*schema.Column{ChatsColumns[6]},
+				Columns:    []*schema.Column{ChatsColumns[8]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -182,7 +184,7 @@ var (
 			{
 				Name:    "chat_channel_id_contact_id",
 				Unique:  true,
-				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[6]},
+				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[8]},
 			},
 			{
 				Name:    "chat_account_id_last_message_at_id",

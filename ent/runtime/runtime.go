@@ -211,6 +211,10 @@ func init() {
 	chatDescLastMessageAt := chatFields[4].Descriptor()
 	// chat.DefaultLastMessageAt holds the default value on creation for the last_message_at field.
 	chat.DefaultLastMessageAt = chatDescLastMessageAt.Default.(func() time.Time)
+	// chatDescCrmLoggedMessageID is the schema descriptor for crm_logged_message_id field.
+	chatDescCrmLoggedMessageID := chatFields[5].Descriptor()
+	// chat.DefaultCrmLoggedMessageID holds the default value on creation for the crm_logged_message_id field.
+	chat.DefaultCrmLoggedMessageID = chatDescCrmLoggedMessageID.Default.(int64)
 	contactMixin := schema.Contact{}.Mixin()
 	contactMixinHooks0 := contactMixin[0].Hooks()
 	contact.Hooks[0] = contactMixinHooks0[0]

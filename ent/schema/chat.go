@@ -23,6 +23,11 @@ func (Chat) Fields() []ent.Field {
 		field.Int64("contact_id").Immutable(),
 		field.Int64("deal_id").Optional().Nillable(),
 		field.Time("last_message_at").Default(types.Now),
+		// The chat's messages up to crm_logged_message_id are in the CRM's
+		// feed (SAVE_MESSAGES EACH_MESSAGE); crm_flush_until is the lease
+		// of the one outbox job writing the next ones, in order.
+		field.Int64("crm_logged_message_id").Default(0),
+		field.Time("crm_flush_until").Optional().Nillable(),
 	}
 }
 

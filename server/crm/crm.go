@@ -106,9 +106,10 @@ type Connector interface {
 	FindCreated(ctx context.Context, rec ClientRecord) (*ClientRef, error)
 	// SetResponsible makes userID responsible for the deal and its contact.
 	SetResponsible(ctx context.Context, ref ClientRef, userID string) error
-	// AddNote writes text to the deal's feed (else the contact's), once:
+	// AddNote writes text with marker to the deal's feed (else the
+	// contact's). When maybeWritten (an earlier call's outcome is unknown),
 	// a note carrying marker already there is not written again.
-	AddNote(ctx context.Context, ref ClientRef, text, marker string) error
+	AddNote(ctx context.Context, ref ClientRef, text, marker string, maybeWritten bool) error
 }
 
 // Contact is a CRM contact found by phone.

@@ -42,6 +42,8 @@ type Workers struct {
 func Register(ws *river.Workers, w *Workers) {
 	river.AddWorker(ws, &newClientWorker{w: w})
 	river.AddWorker(ws, &responsibleWorker{w: w})
+	river.AddWorker(ws, &flushWorker{w: w})
+	river.AddWorker(ws, &chatLogWorker{w: w})
 }
 
 type newClientWorker struct {

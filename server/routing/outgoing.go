@@ -201,6 +201,11 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 	for i := range notes {
 		notes[i].MessageID = msg.ID
 	}
+	if r.external(as) && !ct.IsTest {
+		if err := r.crm.Logged(ctx, tx, as, cht.ID, t); err != nil {
+			return nil, err
+		}
+	}
 	// The log's position last: it is held until the commit.
 	if out.Notifications, err = notify.Record(ctx, r.st, tx, notes); err != nil {
 		return nil, err

@@ -49,6 +49,9 @@ type Router struct {
 type CRMWrites interface {
 	NewClient(ctx context.Context, tx *ent.Tx, kind string, accountID, dealID int64) error
 	Responsible(ctx context.Context, tx *ent.Tx, kind string, accountID, contactID int64) error
+	// Logged: a message of chatID was stored at; the account's
+	// save_messages says what the CRM's feed gets (SPEC §7).
+	Logged(ctx context.Context, tx *ent.Tx, as *ent.AccountSettings, chatID int64, at time.Time) error
 }
 
 // SetCRMWrites makes the router enqueue CRM writes for accounts linked to

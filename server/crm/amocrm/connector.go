@@ -222,17 +222,21 @@ func (k connector) SetResponsible(ctx context.Context, ref crm.ClientRef, userID
 }
 
 // AddNote adds an extended service message signed "Switchboard" to the
-// lead (else the contact), unless a note with marker is there already.
+// lead (else the contact); when maybeWritten, not if a note with marker is
+// there already (the CRM does not keep request ids, so the marker in the
+// text is what is searched).
 // Source: https://developers.kommo.com/reference/notes-types
-func (k connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker string) error {
+func (k connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker string, maybeWritten bool) error {
 	entity, id := Leads, id64(ref.DealID)
 	if ref.DealID == "" {
 		entity, id = Contacts, id64(ref.ContactID)
 	}
-	if marker != "" {
+	if marker != "" && maybeWritten {
 		if _, found, err := k.c.FindNote(ctx, entity, id, marker); err != nil || found {
 			return seam(err)
 		}
+	}
+	if marker != "" {
 		text = text + "\n" + marker
 	}
 	_, err := k.c.AddNotes(ctx, entity, []NewNote{{EntityID: id, Text: text, RequestID: marker}})
