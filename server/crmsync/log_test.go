@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/message"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
@@ -24,7 +24,9 @@ func TestPeriod(t *testing.T) {
 	kolkata, _ := time.LoadLocation("Asia/Kolkata")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	moscow, _ := time.LoadLocation("Europe/Moscow")
-	at := func(loc *time.Location, y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, loc) }
+	at := func(loc *time.Location, y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, loc)
+	}
 	for _, c := range []struct {
 		name     string
 		mode     accountsettings.SaveMessages
