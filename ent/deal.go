@@ -42,6 +42,8 @@ type Deal struct {
 	CrmID *string `json:"crm_id,omitempty"`
 	// CrmModified holds the value of the "crm_modified" field.
 	CrmModified int64 `json:"crm_modified,omitempty"`
+	// CrmSyncUntil holds the value of the "crm_sync_until" field.
+	CrmSyncUntil *time.Time `json:"crm_sync_until,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DealQuery when eager-loading is set.
 	Edges        DealEdges `json:"edges"`
@@ -77,7 +79,7 @@ func (*Deal) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case deal.FieldKind, deal.FieldState, deal.FieldCrmID:
 			values[i] = new(sql.NullString)
-		case deal.FieldCreatedAt, deal.FieldClosedAt:
+		case deal.FieldCreatedAt, deal.FieldClosedAt, deal.FieldCrmSyncUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -177,6 +179,13 @@ func (_m *Deal) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CrmModified = value.Int64
 			}
+		case deal.FieldCrmSyncUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_sync_until", values[i])
+			} else if value.Valid {
+				_m.CrmSyncUntil = new(time.Time)
+				*_m.CrmSyncUntil = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -263,6 +272,11 @@ func (_m *Deal) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("crm_modified=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CrmModified))
+	builder.WriteString(", ")
+	if v := _m.CrmSyncUntil; v != nil {
+		builder.WriteString("crm_sync_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -159,6 +159,20 @@ func (_c *DealCreate) SetNillableCrmModified(v *int64) *DealCreate {
 	return _c
 }
 
+// SetCrmSyncUntil sets the "crm_sync_until" field.
+func (_c *DealCreate) SetCrmSyncUntil(v time.Time) *DealCreate {
+	_c.mutation.SetCrmSyncUntil(v)
+	return _c
+}
+
+// SetNillableCrmSyncUntil sets the "crm_sync_until" field if the given value is not nil.
+func (_c *DealCreate) SetNillableCrmSyncUntil(v *time.Time) *DealCreate {
+	if v != nil {
+		_c.SetCrmSyncUntil(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *DealCreate) SetID(v int64) *DealCreate {
 	_c.mutation.SetID(v)
@@ -347,6 +361,10 @@ func (_c *DealCreate) createSpec() (*Deal, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CrmModified(); ok {
 		_spec.SetField(deal.FieldCrmModified, field.TypeInt64, value)
 		_node.CrmModified = value
+	}
+	if value, ok := _c.mutation.CrmSyncUntil(); ok {
+		_spec.SetField(deal.FieldCrmSyncUntil, field.TypeTime, value)
+		_node.CrmSyncUntil = &value
 	}
 	if nodes := _c.mutation.ContactIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -552,6 +570,24 @@ func (u *DealUpsert) UpdateCrmModified() *DealUpsert {
 // AddCrmModified adds v to the "crm_modified" field.
 func (u *DealUpsert) AddCrmModified(v int64) *DealUpsert {
 	u.Add(deal.FieldCrmModified, v)
+	return u
+}
+
+// SetCrmSyncUntil sets the "crm_sync_until" field.
+func (u *DealUpsert) SetCrmSyncUntil(v time.Time) *DealUpsert {
+	u.Set(deal.FieldCrmSyncUntil, v)
+	return u
+}
+
+// UpdateCrmSyncUntil sets the "crm_sync_until" field to the value that was provided on create.
+func (u *DealUpsert) UpdateCrmSyncUntil() *DealUpsert {
+	u.SetExcluded(deal.FieldCrmSyncUntil)
+	return u
+}
+
+// ClearCrmSyncUntil clears the value of the "crm_sync_until" field.
+func (u *DealUpsert) ClearCrmSyncUntil() *DealUpsert {
+	u.SetNull(deal.FieldCrmSyncUntil)
 	return u
 }
 
@@ -776,6 +812,27 @@ func (u *DealUpsertOne) AddCrmModified(v int64) *DealUpsertOne {
 func (u *DealUpsertOne) UpdateCrmModified() *DealUpsertOne {
 	return u.Update(func(s *DealUpsert) {
 		s.UpdateCrmModified()
+	})
+}
+
+// SetCrmSyncUntil sets the "crm_sync_until" field.
+func (u *DealUpsertOne) SetCrmSyncUntil(v time.Time) *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.SetCrmSyncUntil(v)
+	})
+}
+
+// UpdateCrmSyncUntil sets the "crm_sync_until" field to the value that was provided on create.
+func (u *DealUpsertOne) UpdateCrmSyncUntil() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateCrmSyncUntil()
+	})
+}
+
+// ClearCrmSyncUntil clears the value of the "crm_sync_until" field.
+func (u *DealUpsertOne) ClearCrmSyncUntil() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearCrmSyncUntil()
 	})
 }
 
@@ -1166,6 +1223,27 @@ func (u *DealUpsertBulk) AddCrmModified(v int64) *DealUpsertBulk {
 func (u *DealUpsertBulk) UpdateCrmModified() *DealUpsertBulk {
 	return u.Update(func(s *DealUpsert) {
 		s.UpdateCrmModified()
+	})
+}
+
+// SetCrmSyncUntil sets the "crm_sync_until" field.
+func (u *DealUpsertBulk) SetCrmSyncUntil(v time.Time) *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.SetCrmSyncUntil(v)
+	})
+}
+
+// UpdateCrmSyncUntil sets the "crm_sync_until" field to the value that was provided on create.
+func (u *DealUpsertBulk) UpdateCrmSyncUntil() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateCrmSyncUntil()
+	})
+}
+
+// ClearCrmSyncUntil clears the value of the "crm_sync_until" field.
+func (u *DealUpsertBulk) ClearCrmSyncUntil() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearCrmSyncUntil()
 	})
 }
 

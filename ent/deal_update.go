@@ -185,6 +185,26 @@ func (_u *DealUpdate) AddCrmModified(v int64) *DealUpdate {
 	return _u
 }
 
+// SetCrmSyncUntil sets the "crm_sync_until" field.
+func (_u *DealUpdate) SetCrmSyncUntil(v time.Time) *DealUpdate {
+	_u.mutation.SetCrmSyncUntil(v)
+	return _u
+}
+
+// SetNillableCrmSyncUntil sets the "crm_sync_until" field if the given value is not nil.
+func (_u *DealUpdate) SetNillableCrmSyncUntil(v *time.Time) *DealUpdate {
+	if v != nil {
+		_u.SetCrmSyncUntil(*v)
+	}
+	return _u
+}
+
+// ClearCrmSyncUntil clears the value of the "crm_sync_until" field.
+func (_u *DealUpdate) ClearCrmSyncUntil() *DealUpdate {
+	_u.mutation.ClearCrmSyncUntil()
+	return _u
+}
+
 // Mutation returns the DealMutation object of the builder.
 func (_u *DealUpdate) Mutation() *DealMutation {
 	return _u.mutation
@@ -300,6 +320,12 @@ func (_u *DealUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedCrmModified(); ok {
 		_spec.AddField(deal.FieldCrmModified, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.CrmSyncUntil(); ok {
+		_spec.SetField(deal.FieldCrmSyncUntil, field.TypeTime, value)
+	}
+	if _u.mutation.CrmSyncUntilCleared() {
+		_spec.ClearField(deal.FieldCrmSyncUntil, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -479,6 +505,26 @@ func (_u *DealUpdateOne) AddCrmModified(v int64) *DealUpdateOne {
 	return _u
 }
 
+// SetCrmSyncUntil sets the "crm_sync_until" field.
+func (_u *DealUpdateOne) SetCrmSyncUntil(v time.Time) *DealUpdateOne {
+	_u.mutation.SetCrmSyncUntil(v)
+	return _u
+}
+
+// SetNillableCrmSyncUntil sets the "crm_sync_until" field if the given value is not nil.
+func (_u *DealUpdateOne) SetNillableCrmSyncUntil(v *time.Time) *DealUpdateOne {
+	if v != nil {
+		_u.SetCrmSyncUntil(*v)
+	}
+	return _u
+}
+
+// ClearCrmSyncUntil clears the value of the "crm_sync_until" field.
+func (_u *DealUpdateOne) ClearCrmSyncUntil() *DealUpdateOne {
+	_u.mutation.ClearCrmSyncUntil()
+	return _u
+}
+
 // Mutation returns the DealMutation object of the builder.
 func (_u *DealUpdateOne) Mutation() *DealMutation {
 	return _u.mutation
@@ -624,6 +670,12 @@ func (_u *DealUpdateOne) sqlSave(ctx context.Context) (_node *Deal, err error) {
 	}
 	if value, ok := _u.mutation.AddedCrmModified(); ok {
 		_spec.AddField(deal.FieldCrmModified, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.CrmSyncUntil(); ok {
+		_spec.SetField(deal.FieldCrmSyncUntil, field.TypeTime, value)
+	}
+	if _u.mutation.CrmSyncUntilCleared() {
+		_spec.ClearField(deal.FieldCrmSyncUntil, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Deal{config: _u.config}

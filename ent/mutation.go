@@ -7607,6 +7607,7 @@ type DealMutation struct {
 	crm_id            *string
 	crm_modified      *int64
 	addcrm_modified   *int64
+	crm_sync_until    *time.Time
 	clearedFields     map[string]struct{}
 	contact           *int64
 	clearedcontact    bool
@@ -8339,6 +8340,55 @@ func (m *DealMutation) ResetCrmModified() {
 	m.addcrm_modified = nil
 }
 
+// SetCrmSyncUntil sets the "crm_sync_until" field.
+func (m *DealMutation) SetCrmSyncUntil(t time.Time) {
+	m.crm_sync_until = &t
+}
+
+// CrmSyncUntil returns the value of the "crm_sync_until" field in the mutation.
+func (m *DealMutation) CrmSyncUntil() (r time.Time, exists bool) {
+	v := m.crm_sync_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmSyncUntil returns the old "crm_sync_until" field's value of the Deal entity.
+// If the Deal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DealMutation) OldCrmSyncUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmSyncUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmSyncUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmSyncUntil: %w", err)
+	}
+	return oldValue.CrmSyncUntil, nil
+}
+
+// ClearCrmSyncUntil clears the value of the "crm_sync_until" field.
+func (m *DealMutation) ClearCrmSyncUntil() {
+	m.crm_sync_until = nil
+	m.clearedFields[deal.FieldCrmSyncUntil] = struct{}{}
+}
+
+// CrmSyncUntilCleared returns if the "crm_sync_until" field was cleared in this mutation.
+func (m *DealMutation) CrmSyncUntilCleared() bool {
+	_, ok := m.clearedFields[deal.FieldCrmSyncUntil]
+	return ok
+}
+
+// ResetCrmSyncUntil resets all changes to the "crm_sync_until" field.
+func (m *DealMutation) ResetCrmSyncUntil() {
+	m.crm_sync_until = nil
+	delete(m.clearedFields, deal.FieldCrmSyncUntil)
+}
+
 // ClearContact clears the "contact" edge to the Contact entity.
 func (m *DealMutation) ClearContact() {
 	m.clearedcontact = true
@@ -8400,7 +8450,7 @@ func (m *DealMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DealMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.account_id != nil {
 		fields = append(fields, deal.FieldAccountID)
 	}
@@ -8437,6 +8487,9 @@ func (m *DealMutation) Fields() []string {
 	if m.crm_modified != nil {
 		fields = append(fields, deal.FieldCrmModified)
 	}
+	if m.crm_sync_until != nil {
+		fields = append(fields, deal.FieldCrmSyncUntil)
+	}
 	return fields
 }
 
@@ -8469,6 +8522,8 @@ func (m *DealMutation) Field(name string) (ent.Value, bool) {
 		return m.CrmID()
 	case deal.FieldCrmModified:
 		return m.CrmModified()
+	case deal.FieldCrmSyncUntil:
+		return m.CrmSyncUntil()
 	}
 	return nil, false
 }
@@ -8502,6 +8557,8 @@ func (m *DealMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCrmID(ctx)
 	case deal.FieldCrmModified:
 		return m.OldCrmModified(ctx)
+	case deal.FieldCrmSyncUntil:
+		return m.OldCrmSyncUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown Deal field %s", name)
 }
@@ -8594,6 +8651,13 @@ func (m *DealMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCrmModified(v)
+		return nil
+	case deal.FieldCrmSyncUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmSyncUntil(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Deal field %s", name)
@@ -8715,6 +8779,9 @@ func (m *DealMutation) ClearedFields() []string {
 	if m.FieldCleared(deal.FieldCrmID) {
 		fields = append(fields, deal.FieldCrmID)
 	}
+	if m.FieldCleared(deal.FieldCrmSyncUntil) {
+		fields = append(fields, deal.FieldCrmSyncUntil)
+	}
 	return fields
 }
 
@@ -8743,6 +8810,9 @@ func (m *DealMutation) ClearField(name string) error {
 		return nil
 	case deal.FieldCrmID:
 		m.ClearCrmID()
+		return nil
+	case deal.FieldCrmSyncUntil:
+		m.ClearCrmSyncUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Deal nullable field %s", name)
@@ -8787,6 +8857,9 @@ func (m *DealMutation) ResetField(name string) error {
 		return nil
 	case deal.FieldCrmModified:
 		m.ResetCrmModified()
+		return nil
+	case deal.FieldCrmSyncUntil:
+		m.ResetCrmSyncUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Deal field %s", name)

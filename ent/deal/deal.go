@@ -40,6 +40,8 @@ const (
 	FieldCrmID = "crm_id"
 	// FieldCrmModified holds the string denoting the crm_modified field in the database.
 	FieldCrmModified = "crm_modified"
+	// FieldCrmSyncUntil holds the string denoting the crm_sync_until field in the database.
+	FieldCrmSyncUntil = "crm_sync_until"
 	// EdgeContact holds the string denoting the contact edge name in mutations.
 	EdgeContact = "contact"
 	// Table holds the table name of the deal in the database.
@@ -68,6 +70,7 @@ var Columns = []string{
 	FieldClosedAt,
 	FieldCrmID,
 	FieldCrmModified,
+	FieldCrmSyncUntil,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -214,6 +217,11 @@ func ByCrmID(opts ...sql.OrderTermOption) OrderOption {
 // ByCrmModified orders the results by the crm_modified field.
 func ByCrmModified(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCrmModified, opts...).ToFunc()
+}
+
+// ByCrmSyncUntil orders the results by the crm_sync_until field.
+func ByCrmSyncUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmSyncUntil, opts...).ToFunc()
 }
 
 // ByContactField orders the results by contact field.

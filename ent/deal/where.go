@@ -105,6 +105,11 @@ func CrmModified(v int64) predicate.Deal {
 	return predicate.Deal(sql.FieldEQ(FieldCrmModified, v))
 }
 
+// CrmSyncUntil applies equality check predicate on the "crm_sync_until" field. It's identical to CrmSyncUntilEQ.
+func CrmSyncUntil(v time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldEQ(FieldCrmSyncUntil, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Deal {
 	return predicate.Deal(sql.FieldEQ(FieldAccountID, v))
@@ -598,6 +603,56 @@ func CrmModifiedLT(v int64) predicate.Deal {
 // CrmModifiedLTE applies the LTE predicate on the "crm_modified" field.
 func CrmModifiedLTE(v int64) predicate.Deal {
 	return predicate.Deal(sql.FieldLTE(FieldCrmModified, v))
+}
+
+// CrmSyncUntilEQ applies the EQ predicate on the "crm_sync_until" field.
+func CrmSyncUntilEQ(v time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldEQ(FieldCrmSyncUntil, v))
+}
+
+// CrmSyncUntilNEQ applies the NEQ predicate on the "crm_sync_until" field.
+func CrmSyncUntilNEQ(v time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldNEQ(FieldCrmSyncUntil, v))
+}
+
+// CrmSyncUntilIn applies the In predicate on the "crm_sync_until" field.
+func CrmSyncUntilIn(vs ...time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldIn(FieldCrmSyncUntil, vs...))
+}
+
+// CrmSyncUntilNotIn applies the NotIn predicate on the "crm_sync_until" field.
+func CrmSyncUntilNotIn(vs ...time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldNotIn(FieldCrmSyncUntil, vs...))
+}
+
+// CrmSyncUntilGT applies the GT predicate on the "crm_sync_until" field.
+func CrmSyncUntilGT(v time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldGT(FieldCrmSyncUntil, v))
+}
+
+// CrmSyncUntilGTE applies the GTE predicate on the "crm_sync_until" field.
+func CrmSyncUntilGTE(v time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldGTE(FieldCrmSyncUntil, v))
+}
+
+// CrmSyncUntilLT applies the LT predicate on the "crm_sync_until" field.
+func CrmSyncUntilLT(v time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldLT(FieldCrmSyncUntil, v))
+}
+
+// CrmSyncUntilLTE applies the LTE predicate on the "crm_sync_until" field.
+func CrmSyncUntilLTE(v time.Time) predicate.Deal {
+	return predicate.Deal(sql.FieldLTE(FieldCrmSyncUntil, v))
+}
+
+// CrmSyncUntilIsNil applies the IsNil predicate on the "crm_sync_until" field.
+func CrmSyncUntilIsNil() predicate.Deal {
+	return predicate.Deal(sql.FieldIsNull(FieldCrmSyncUntil))
+}
+
+// CrmSyncUntilNotNil applies the NotNil predicate on the "crm_sync_until" field.
+func CrmSyncUntilNotNil() predicate.Deal {
+	return predicate.Deal(sql.FieldNotNull(FieldCrmSyncUntil))
 }
 
 // HasContact applies the HasEdge predicate on the "contact" edge.

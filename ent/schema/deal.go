@@ -30,6 +30,9 @@ func (Deal) Fields() []ent.Field {
 		// (Unix seconds), so an older webhook arriving late changes nothing.
 		field.String("crm_id").Optional().Nillable().MaxLen(64),
 		field.Int64("crm_modified").Default(0),
+		// crm_sync_until leases the deal to the one outbox job creating it
+		// in the CRM, so two runs of it never both create it.
+		field.Time("crm_sync_until").Optional().Nillable(),
 	}
 }
 

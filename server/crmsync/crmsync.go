@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
@@ -114,6 +115,25 @@ func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) error 
 	if err != nil || d.CrmID != nil {
 		return err
 	}
+	// One run at a time per deal: a second one (a job rescued while the
+	// first still runs) waits rather than creating the deal twice. A lease
+	// left behind is a run that died: it may have created the deal.
+	retry = retry || d.CrmSyncUntil != nil
+	now := time.Now()
+	n, err := c.Deal.Update().Where(deal.ID(dealID), deal.CrmIDIsNil(),
+		deal.Or(deal.CrmSyncUntilIsNil(), deal.CrmSyncUntilLT(now))).SetCrmSyncUntil(now.Add(flushLease)).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if d, err = c.Deal.Get(ctx, dealID); err != nil || d.CrmID != nil {
+			return err
+		}
+		return ErrBusy
+	}
+	defer func() {
+		_ = c.Deal.UpdateOneID(dealID).ClearCrmSyncUntil().Exec(context.WithoutCancel(ctx))
+	}()
 	ct, err := c.Contact.Get(ctx, d.ContactID)
 	if err != nil {
 		return err

@@ -3,10 +3,12 @@ package crmsync_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent/deal"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
@@ -43,7 +45,11 @@ func connected(t *testing.T, b Backend) *fixture {
 	ctx := context.Background()
 	f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
 	t.Cleanup(f.Close)
-	env := New(t, b, Options{Configure: func(o *app.Options) { o.SecretKey = key; o.CRMAllowAnyHost = true }})
+	// The outbox works no CRM queue: these tests run the steps themselves.
+	env := New(t, b, Options{Configure: func(o *app.Options) {
+		o.SecretKey, o.CRMAllowAnyHost = key, true
+		o.Outbox.Queues = []string{"tests-work-no-queue"}
+	}})
 	admin := env.Admin()
 	_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
 	NoErr(t, err)
@@ -228,6 +234,40 @@ func TestNewClientsConcurrently(t *testing.T) {
 		NoErr(t, err)
 		if linked != n {
 			t.Fatalf("%d of %d deals linked", linked, n)
+		}
+	})
+}
+
+// TestOneDealOneRunAtATime: the step run for one deal from 8 goroutines at
+// once (a job rescued while it still runs) creates one lead; the others
+// wait and then find it done.
+func TestOneDealOneRunAtATime(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		fx := connected(t, b)
+		fx.fake.Inject(amofake.Fault{Method: "POST", PathPrefix: "/api/v4/leads/complex", Delay: 300 * time.Millisecond})
+		d := Route(t, fx.admin, fx.channel, Phone(77), "hello")
+		id := ids.Value(d.Deal.Id)
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					err := fx.syncer.NewClient(fx.actx, id, false)
+					if err == nil {
+						return
+					}
+					if !errors.Is(err, crmsync.ErrBusy) {
+						t.Errorf("%v", err)
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := len(fx.leadsWith(crmsync.Marker(id))); n != 1 {
+			t.Fatalf("%d leads", n)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package crmsync
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -52,7 +53,11 @@ type newClientWorker struct {
 }
 
 func (k *newClientWorker) Work(ctx context.Context, job *river.Job[NewClientArgs]) error {
-	return outcome(k.w.Syncer.NewClient(ctx, job.Args.DealID, job.Attempt > 1))
+	err := k.w.Syncer.NewClient(ctx, job.Args.DealID, job.Attempt > 1)
+	if errors.Is(err, ErrBusy) {
+		return outbox.RetryAfter(time.Second, err)
+	}
+	return outcome(err)
 }
 
 type responsibleWorker struct {

@@ -160,8 +160,8 @@ func (s *Syncer) author(ctx context.Context, m *ent.Message, client string) stri
 // flushLease is how long one flush may hold its chat.
 const flushLease = 2 * time.Minute
 
-// errBusy: another flush holds the chat; this one waits briefly.
-var errBusy = errors.New("crmsync: another flush is writing this chat")
+// ErrBusy: another flush holds the chat; this one waits briefly.
+var ErrBusy = errors.New("crmsync: another run is writing this chat or deal")
 
 // Flush writes the chat's messages that are not in the CRM yet, in order,
 // one note each (EACH_MESSAGE). Messages from before the CRM was connected
@@ -178,7 +178,7 @@ func (s *Syncer) Flush(ctx context.Context, chatID int64, retry bool) error {
 		if _, err := c.Chat.Get(ctx, chatID); ent.IsNotFound(err) {
 			return nil
 		}
-		return errBusy
+		return ErrBusy
 	}
 	defer func() {
 		_ = c.Chat.UpdateOneID(chatID).ClearCrmFlushUntil().Exec(context.WithoutCancel(ctx))
@@ -286,7 +286,7 @@ type flushWorker struct {
 
 func (k *flushWorker) Work(ctx context.Context, job *river.Job[FlushArgs]) error {
 	err := k.w.Syncer.Flush(ctx, job.Args.ChatID, job.Attempt > 1)
-	if errors.Is(err, errBusy) {
+	if errors.Is(err, ErrBusy) {
 		return outbox.RetryAfter(time.Second, err)
 	}
 	return outcome(err)
