@@ -143,7 +143,7 @@ func New(opts Options) (*App, error) {
 	syncOpts := crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP, Pacer: out.Pacer()}
 	crmWorkers.Syncer = crmsync.New(st, syncOpts, router)
 	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
-	crmOpts := settings.CRMOptions{Options: syncOpts, PublicURL: opts.PublicURL, Deactivated: a.auth.Forget}
+	crmOpts := settings.CRMOptions{Options: syncOpts, PublicURL: opts.PublicURL, Outbox: out, Deactivated: a.auth.Forget}
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, opts.Logger, settings.WebhookPath))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))

@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"github.com/switchboardhq/switchboard/ent/deal"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
+	"github.com/switchboardhq/switchboard/server/client"
 	"github.com/switchboardhq/switchboard/server/crm/amocrm/amofake"
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/ids"
@@ -124,5 +128,56 @@ func TestRoutingWritesTheCRM(t *testing.T) {
 			l, ok := f.Lead(leadID)
 			return ok && strconv.FormatInt(l.ResponsibleUserID, 10) == crmOf[to]
 		})
+	})
+}
+
+// TestSyncStateAndRetry: a write the CRM refuses is parked with the CRM's
+// message and shown; another account cannot retry it; retried once the
+// cause is gone, it goes through.
+func TestSyncStateAndRetry(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
+		defer f.Close()
+		env := New(t, b, Options{Configure: quickOutbox})
+		admin := env.Admin()
+		_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
+		NoErr(t, err)
+		ch, err := admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: "WhatsApp"})
+		NoErr(t, err)
+		f.Inject(amofake.Fault{Method: "POST", PathPrefix: "/api/v4/leads/complex", Status: 400,
+			Validation: []amofake.ValidationError{{RequestID: "0", Code: "NotSupportedChoice", Path: "status_id", Detail: "The status is archived."}}})
+		d := Route(t, admin, ch.Channel.Id, Phone(3), "hello")
+
+		var failed *pb.CrmSyncItem
+		waitFor(t, "the refused write is parked", 20*time.Second, func() bool {
+			st, err := admin.Integration.GetCrmSyncState(ctx, &pb.GetCrmSyncStateRequest{})
+			if err != nil || len(st.Failed) == 0 {
+				return false
+			}
+			failed = st.Failed[0]
+			return true
+		})
+		if failed.Kind != "new client" || !strings.Contains(failed.Error, "archived") {
+			t.Fatalf("failed item %v", failed)
+		}
+
+		_, otherKey := env.NewAccount("Other")
+		_, err = env.Clients(otherKey, client.Connect).Integration.RetryCrmSync(ctx, &pb.RetryCrmSyncRequest{ItemId: failed.Id})
+		WantCode(t, err, connect.CodeNotFound)
+
+		_, err = admin.Integration.RetryCrmSync(ctx, &pb.RetryCrmSyncRequest{ItemId: failed.Id})
+		NoErr(t, err)
+		actx := tenant.NewContext(ctx, env.AccountID)
+		waitFor(t, "the retried write goes through", 20*time.Second, func() bool {
+			dl, err := env.Store.Ent.Deal.Get(actx, ids.Value(d.Deal.Id))
+			return err == nil && dl.CrmID != nil
+		})
+		waitFor(t, "the sync state shows it", 10*time.Second, func() bool {
+			st, err := admin.Integration.GetCrmSyncState(ctx, &pb.GetCrmSyncStateRequest{})
+			return err == nil && len(st.Failed) == 0 && st.LastSuccessTime != nil
+		})
+		_, err = admin.Integration.RetryCrmSync(ctx, &pb.RetryCrmSyncRequest{ItemId: failed.Id})
+		WantCode(t, err, connect.CodeFailedPrecondition)
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/crm"
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
@@ -33,6 +34,8 @@ type CRMOptions struct {
 	// PublicURL is where the CRM reaches this server ("https://sb.example.com"),
 	// for the webhook URL; empty gives a relative one.
 	PublicURL string
+	// Outbox holds the writes to the CRM, for their sync state.
+	Outbox *outbox.Outbox
 	// Deactivated is told after a refresh deactivated employees, so their
 	// remembered tokens stop working at once.
 	Deactivated func()

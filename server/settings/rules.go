@@ -32,6 +32,12 @@ func Rules(r validate.Rules) {
 		}
 	})
 	validate.Add(r, func(*pb.RefreshFromCrmRequest, *errs.Violations) {})
+	validate.Add(r, func(m *pb.GetCrmSyncStateRequest, v *errs.Violations) {
+		if m.PageSize < 0 || m.PageSize > 500 {
+			v.Add("page_size", "must be 1..500 (0 means 100), got %d", m.PageSize)
+		}
+	})
+	validate.Add(r, func(m *pb.RetryCrmSyncRequest, v *errs.Violations) { ids.Check(v, "item_id", m.ItemId, true) })
 	validate.Add(r, func(m *pb.ConnectCrmRequest, v *errs.Violations) {
 		validate.Enum(v, "crm_kind", m.CrmKind, true)
 		validate.Text(v, "base_url", m.BaseUrl, 1, 300)

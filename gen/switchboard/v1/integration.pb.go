@@ -1585,6 +1585,284 @@ func (x *RemoveTestClientResponse) GetRemoved() bool {
 	return false
 }
 
+// GetCrmSyncStateRequest asks for the sync state.
+type GetCrmSyncStateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Items per list, 1..500; 0 means 100.
+	PageSize      int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCrmSyncStateRequest) Reset() {
+	*x = GetCrmSyncStateRequest{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCrmSyncStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCrmSyncStateRequest) ProtoMessage() {}
+
+func (x *GetCrmSyncStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCrmSyncStateRequest.ProtoReflect.Descriptor instead.
+func (*GetCrmSyncStateRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetCrmSyncStateRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+// CrmSyncItem is one write to the CRM.
+type CrmSyncItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item's id, for RetryCrmSync.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// What it writes: "new client" (contact and deal), "responsible", "chat
+	// messages" (EACH_MESSAGE) or "chat log" (HOURLY, DAILY).
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Attempts so far.
+	Attempt int32 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The last attempt's error; for a failed item, the CRM's message.
+	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// When a pending item is due (or started), or when a failed one was
+	// parked.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrmSyncItem) Reset() {
+	*x = CrmSyncItem{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrmSyncItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrmSyncItem) ProtoMessage() {}
+
+func (x *CrmSyncItem) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrmSyncItem.ProtoReflect.Descriptor instead.
+func (*CrmSyncItem) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CrmSyncItem) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CrmSyncItem) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CrmSyncItem) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *CrmSyncItem) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *CrmSyncItem) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// GetCrmSyncStateResponse is the sync state, oldest items first.
+type GetCrmSyncStateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Not written yet: waiting, being written, or between retries.
+	Pending []*CrmSyncItem `protobuf:"bytes,1,rep,name=pending,proto3" json:"pending,omitempty"`
+	// Parked: refused by the CRM (its message in error), or out of attempts.
+	Failed []*CrmSyncItem `protobuf:"bytes,2,rep,name=failed,proto3" json:"failed,omitempty"`
+	// When the last write went through; unset when none is remembered
+	// (finished writes are kept for a week).
+	LastSuccessTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_success_time,json=lastSuccessTime,proto3" json:"last_success_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetCrmSyncStateResponse) Reset() {
+	*x = GetCrmSyncStateResponse{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCrmSyncStateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCrmSyncStateResponse) ProtoMessage() {}
+
+func (x *GetCrmSyncStateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCrmSyncStateResponse.ProtoReflect.Descriptor instead.
+func (*GetCrmSyncStateResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetCrmSyncStateResponse) GetPending() []*CrmSyncItem {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+func (x *GetCrmSyncStateResponse) GetFailed() []*CrmSyncItem {
+	if x != nil {
+		return x.Failed
+	}
+	return nil
+}
+
+func (x *GetCrmSyncStateResponse) GetLastSuccessTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSuccessTime
+	}
+	return nil
+}
+
+// RetryCrmSyncRequest names a failed item.
+type RetryCrmSyncRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item's id. Required.
+	ItemId        string `protobuf:"bytes,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryCrmSyncRequest) Reset() {
+	*x = RetryCrmSyncRequest{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryCrmSyncRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryCrmSyncRequest) ProtoMessage() {}
+
+func (x *RetryCrmSyncRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryCrmSyncRequest.ProtoReflect.Descriptor instead.
+func (*RetryCrmSyncRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RetryCrmSyncRequest) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+// RetryCrmSyncResponse is empty: the item is pending again.
+type RetryCrmSyncResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryCrmSyncResponse) Reset() {
+	*x = RetryCrmSyncResponse{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryCrmSyncResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryCrmSyncResponse) ProtoMessage() {}
+
+func (x *RetryCrmSyncResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryCrmSyncResponse.ProtoReflect.Descriptor instead.
+func (*RetryCrmSyncResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{27}
+}
+
 var File_switchboard_v1_integration_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_integration_proto_rawDesc = "" +
@@ -1695,13 +1973,30 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\bdecision\x18\x02 \x01(\v2\x1f.switchboard.v1.RoutingDecisionR\bdecision\"\x19\n" +
 	"\x17RemoveTestClientRequest\"4\n" +
 	"\x18RemoveTestClientResponse\x12\x18\n" +
-	"\aremoved\x18\x01 \x01(\bR\aremoved2\x80\x06\n" +
+	"\aremoved\x18\x01 \x01(\bR\aremoved\"5\n" +
+	"\x16GetCrmSyncStateRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\"\x91\x01\n" +
+	"\vCrmSyncItem\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12\x14\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\x12.\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xcd\x01\n" +
+	"\x17GetCrmSyncStateResponse\x125\n" +
+	"\apending\x18\x01 \x03(\v2\x1b.switchboard.v1.CrmSyncItemR\apending\x123\n" +
+	"\x06failed\x18\x02 \x03(\v2\x1b.switchboard.v1.CrmSyncItemR\x06failed\x12F\n" +
+	"\x11last_success_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSuccessTime\".\n" +
+	"\x13RetryCrmSyncRequest\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\tR\x06itemId\"\x16\n" +
+	"\x14RetryCrmSyncResponse2\xc4\a\n" +
 	"\x12IntegrationService\x12|\n" +
 	"\x16GetIntegrationSettings\x12-.switchboard.v1.GetIntegrationSettingsRequest\x1a..switchboard.v1.GetIntegrationSettingsResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
 	"\x19UpdateIntegrationSettings\x120.switchboard.v1.UpdateIntegrationSettingsRequest\x1a1.switchboard.v1.UpdateIntegrationSettingsResponse\x12h\n" +
 	"\x11DeleteIntegration\x12(.switchboard.v1.DeleteIntegrationRequest\x1a).switchboard.v1.DeleteIntegrationResponse\x12S\n" +
 	"\n" +
-	"ConnectCrm\x12!.switchboard.v1.ConnectCrmRequest\x1a\".switchboard.v1.ConnectCrmResponse\x12_\n" +
+	"ConnectCrm\x12!.switchboard.v1.ConnectCrmRequest\x1a\".switchboard.v1.ConnectCrmResponse\x12g\n" +
+	"\x0fGetCrmSyncState\x12&.switchboard.v1.GetCrmSyncStateRequest\x1a'.switchboard.v1.GetCrmSyncStateResponse\"\x03\x90\x02\x01\x12Y\n" +
+	"\fRetryCrmSync\x12#.switchboard.v1.RetryCrmSyncRequest\x1a$.switchboard.v1.RetryCrmSyncResponse\x12_\n" +
 	"\x0eRefreshFromCrm\x12%.switchboard.v1.RefreshFromCrmRequest\x1a&.switchboard.v1.RefreshFromCrmResponse\x12b\n" +
 	"\x0fSendTestMessage\x12&.switchboard.v1.SendTestMessageRequest\x1a'.switchboard.v1.SendTestMessageResponse\x12e\n" +
 	"\x10RemoveTestClient\x12'.switchboard.v1.RemoveTestClientRequest\x1a(.switchboard.v1.RemoveTestClientResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
@@ -1718,7 +2013,7 @@ func file_switchboard_v1_integration_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_integration_proto_rawDescData
 }
 
-var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*IntegrationSettings)(nil),               // 0: switchboard.v1.IntegrationSettings
 	(*CrmConnection)(nil),                     // 1: switchboard.v1.CrmConnection
@@ -1743,68 +2038,81 @@ var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*SendTestMessageResponse)(nil),           // 20: switchboard.v1.SendTestMessageResponse
 	(*RemoveTestClientRequest)(nil),           // 21: switchboard.v1.RemoveTestClientRequest
 	(*RemoveTestClientResponse)(nil),          // 22: switchboard.v1.RemoveTestClientResponse
-	(CrmKind)(0),                              // 23: switchboard.v1.CrmKind
-	(*timestamppb.Timestamp)(nil),             // 24: google.protobuf.Timestamp
-	(SaveMessagesMode)(0),                     // 25: switchboard.v1.SaveMessagesMode
-	(GlobalChatVisibility)(0),                 // 26: switchboard.v1.GlobalChatVisibility
-	(*Channel)(nil),                           // 27: switchboard.v1.Channel
-	(DistributionMode)(0),                     // 28: switchboard.v1.DistributionMode
-	(RepeatClientPolicy)(0),                   // 29: switchboard.v1.RepeatClientPolicy
-	(EmployeeRole)(0),                         // 30: switchboard.v1.EmployeeRole
-	(ChannelAccess)(0),                        // 31: switchboard.v1.ChannelAccess
-	(*RoutingDecision)(nil),                   // 32: switchboard.v1.RoutingDecision
+	(*GetCrmSyncStateRequest)(nil),            // 23: switchboard.v1.GetCrmSyncStateRequest
+	(*CrmSyncItem)(nil),                       // 24: switchboard.v1.CrmSyncItem
+	(*GetCrmSyncStateResponse)(nil),           // 25: switchboard.v1.GetCrmSyncStateResponse
+	(*RetryCrmSyncRequest)(nil),               // 26: switchboard.v1.RetryCrmSyncRequest
+	(*RetryCrmSyncResponse)(nil),              // 27: switchboard.v1.RetryCrmSyncResponse
+	(CrmKind)(0),                              // 28: switchboard.v1.CrmKind
+	(*timestamppb.Timestamp)(nil),             // 29: google.protobuf.Timestamp
+	(SaveMessagesMode)(0),                     // 30: switchboard.v1.SaveMessagesMode
+	(GlobalChatVisibility)(0),                 // 31: switchboard.v1.GlobalChatVisibility
+	(*Channel)(nil),                           // 32: switchboard.v1.Channel
+	(DistributionMode)(0),                     // 33: switchboard.v1.DistributionMode
+	(RepeatClientPolicy)(0),                   // 34: switchboard.v1.RepeatClientPolicy
+	(EmployeeRole)(0),                         // 35: switchboard.v1.EmployeeRole
+	(ChannelAccess)(0),                        // 36: switchboard.v1.ChannelAccess
+	(*RoutingDecision)(nil),                   // 37: switchboard.v1.RoutingDecision
 }
 var file_switchboard_v1_integration_proto_depIdxs = []int32{
-	23, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
+	28, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
 	4,  // 1: switchboard.v1.IntegrationSettings.account:type_name -> switchboard.v1.AccountSettings
 	6,  // 2: switchboard.v1.IntegrationSettings.channels:type_name -> switchboard.v1.ChannelSettings
-	24, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
+	29, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: switchboard.v1.IntegrationSettings.crm_connection:type_name -> switchboard.v1.CrmConnection
-	23, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
-	24, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
-	24, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
-	23, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
+	28, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
+	29, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
+	29, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
+	28, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
 	0,  // 9: switchboard.v1.ConnectCrmResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	18, // 10: switchboard.v1.ConnectCrmResponse.refresh:type_name -> switchboard.v1.RefreshFromCrmResponse
-	25, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
-	26, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
+	30, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
+	31, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
 	5,  // 13: switchboard.v1.AccountSettings.default_outgoing_channels:type_name -> switchboard.v1.DefaultOutgoingChannel
-	27, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
+	32, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
 	7,  // 15: switchboard.v1.ChannelSettings.members:type_name -> switchboard.v1.ChannelMember
 	8,  // 16: switchboard.v1.ChannelSettings.new_client_entity:type_name -> switchboard.v1.NewClientEntity
-	28, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
-	29, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
-	30, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
-	31, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
+	33, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
+	34, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
+	35, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
+	36, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
 	9,  // 21: switchboard.v1.NewClientEntity.deal:type_name -> switchboard.v1.DealTarget
 	10, // 22: switchboard.v1.NewClientEntity.lead:type_name -> switchboard.v1.LeadTarget
 	0,  // 23: switchboard.v1.GetIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 24: switchboard.v1.UpdateIntegrationSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 25: switchboard.v1.UpdateIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 26: switchboard.v1.DeleteIntegrationResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	23, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
-	24, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
-	27, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
-	32, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
-	11, // 31: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
-	13, // 32: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
-	15, // 33: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
-	2,  // 34: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
-	17, // 35: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
-	19, // 36: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
-	21, // 37: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
-	12, // 38: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
-	14, // 39: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
-	16, // 40: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
-	3,  // 41: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
-	18, // 42: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
-	20, // 43: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
-	22, // 44: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
-	38, // [38:45] is the sub-list for method output_type
-	31, // [31:38] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	28, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
+	29, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	32, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
+	37, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
+	29, // 31: switchboard.v1.CrmSyncItem.time:type_name -> google.protobuf.Timestamp
+	24, // 32: switchboard.v1.GetCrmSyncStateResponse.pending:type_name -> switchboard.v1.CrmSyncItem
+	24, // 33: switchboard.v1.GetCrmSyncStateResponse.failed:type_name -> switchboard.v1.CrmSyncItem
+	29, // 34: switchboard.v1.GetCrmSyncStateResponse.last_success_time:type_name -> google.protobuf.Timestamp
+	11, // 35: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
+	13, // 36: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
+	15, // 37: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
+	2,  // 38: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
+	23, // 39: switchboard.v1.IntegrationService.GetCrmSyncState:input_type -> switchboard.v1.GetCrmSyncStateRequest
+	26, // 40: switchboard.v1.IntegrationService.RetryCrmSync:input_type -> switchboard.v1.RetryCrmSyncRequest
+	17, // 41: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
+	19, // 42: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
+	21, // 43: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
+	12, // 44: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
+	14, // 45: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
+	16, // 46: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
+	3,  // 47: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
+	25, // 48: switchboard.v1.IntegrationService.GetCrmSyncState:output_type -> switchboard.v1.GetCrmSyncStateResponse
+	27, // 49: switchboard.v1.IntegrationService.RetryCrmSync:output_type -> switchboard.v1.RetryCrmSyncResponse
+	18, // 50: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
+	20, // 51: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
+	22, // 52: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
+	44, // [44:53] is the sub-list for method output_type
+	35, // [35:44] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_integration_proto_init() }
@@ -1825,7 +2133,7 @@ func file_switchboard_v1_integration_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_integration_proto_rawDesc), len(file_switchboard_v1_integration_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

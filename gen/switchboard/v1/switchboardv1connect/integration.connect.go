@@ -45,6 +45,12 @@ const (
 	// IntegrationServiceConnectCrmProcedure is the fully-qualified name of the IntegrationService's
 	// ConnectCrm RPC.
 	IntegrationServiceConnectCrmProcedure = "/switchboard.v1.IntegrationService/ConnectCrm"
+	// IntegrationServiceGetCrmSyncStateProcedure is the fully-qualified name of the
+	// IntegrationService's GetCrmSyncState RPC.
+	IntegrationServiceGetCrmSyncStateProcedure = "/switchboard.v1.IntegrationService/GetCrmSyncState"
+	// IntegrationServiceRetryCrmSyncProcedure is the fully-qualified name of the IntegrationService's
+	// RetryCrmSync RPC.
+	IntegrationServiceRetryCrmSyncProcedure = "/switchboard.v1.IntegrationService/RetryCrmSync"
 	// IntegrationServiceRefreshFromCrmProcedure is the fully-qualified name of the IntegrationService's
 	// RefreshFromCrm RPC.
 	IntegrationServiceRefreshFromCrmProcedure = "/switchboard.v1.IntegrationService/RefreshFromCrm"
@@ -80,6 +86,15 @@ type IntegrationServiceClient interface {
 	// secret key answers FAILED_PRECONDITION. Connecting again replaces the
 	// token and the webhook URL.
 	ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error)
+	// Reports the account's writes to its external CRM (new clients' contacts
+	// and deals, responsible changes, chat logs): those not written yet,
+	// those parked as failed with the CRM's message, and when the last one
+	// went through.
+	GetCrmSyncState(context.Context, *v1.GetCrmSyncStateRequest) (*v1.GetCrmSyncStateResponse, error)
+	// Sends a failed write to the CRM again (after its cause was fixed). An
+	// unknown item, or another account's, is NOT_FOUND; one that has not
+	// failed is FAILED_PRECONDITION.
+	RetryCrmSync(context.Context, *v1.RetryCrmSyncRequest) (*v1.RetryCrmSyncResponse, error)
 	// Re-reads employees, pipelines, stages and lead statuses from the CRM and
 	// reports what it found. For the NATIVE CRM the store is the CRM, so this
 	// checks the settings against it. Other CRMs answer FAILED_PRECONDITION
@@ -130,6 +145,19 @@ func NewIntegrationServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(integrationServiceMethods.ByName("ConnectCrm")),
 			connect.WithClientOptions(opts...),
 		),
+		getCrmSyncState: connect.NewClient[v1.GetCrmSyncStateRequest, v1.GetCrmSyncStateResponse](
+			httpClient,
+			baseURL+IntegrationServiceGetCrmSyncStateProcedure,
+			connect.WithSchema(integrationServiceMethods.ByName("GetCrmSyncState")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		retryCrmSync: connect.NewClient[v1.RetryCrmSyncRequest, v1.RetryCrmSyncResponse](
+			httpClient,
+			baseURL+IntegrationServiceRetryCrmSyncProcedure,
+			connect.WithSchema(integrationServiceMethods.ByName("RetryCrmSync")),
+			connect.WithClientOptions(opts...),
+		),
 		refreshFromCrm: connect.NewClient[v1.RefreshFromCrmRequest, v1.RefreshFromCrmResponse](
 			httpClient,
 			baseURL+IntegrationServiceRefreshFromCrmProcedure,
@@ -157,6 +185,8 @@ type integrationServiceClient struct {
 	updateIntegrationSettings *connect.Client[v1.UpdateIntegrationSettingsRequest, v1.UpdateIntegrationSettingsResponse]
 	deleteIntegration         *connect.Client[v1.DeleteIntegrationRequest, v1.DeleteIntegrationResponse]
 	connectCrm                *connect.Client[v1.ConnectCrmRequest, v1.ConnectCrmResponse]
+	getCrmSyncState           *connect.Client[v1.GetCrmSyncStateRequest, v1.GetCrmSyncStateResponse]
+	retryCrmSync              *connect.Client[v1.RetryCrmSyncRequest, v1.RetryCrmSyncResponse]
 	refreshFromCrm            *connect.Client[v1.RefreshFromCrmRequest, v1.RefreshFromCrmResponse]
 	sendTestMessage           *connect.Client[v1.SendTestMessageRequest, v1.SendTestMessageResponse]
 	removeTestClient          *connect.Client[v1.RemoveTestClientRequest, v1.RemoveTestClientResponse]
@@ -192,6 +222,24 @@ func (c *integrationServiceClient) DeleteIntegration(ctx context.Context, req *v
 // ConnectCrm calls switchboard.v1.IntegrationService.ConnectCrm.
 func (c *integrationServiceClient) ConnectCrm(ctx context.Context, req *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error) {
 	response, err := c.connectCrm.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetCrmSyncState calls switchboard.v1.IntegrationService.GetCrmSyncState.
+func (c *integrationServiceClient) GetCrmSyncState(ctx context.Context, req *v1.GetCrmSyncStateRequest) (*v1.GetCrmSyncStateResponse, error) {
+	response, err := c.getCrmSyncState.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RetryCrmSync calls switchboard.v1.IntegrationService.RetryCrmSync.
+func (c *integrationServiceClient) RetryCrmSync(ctx context.Context, req *v1.RetryCrmSyncRequest) (*v1.RetryCrmSyncResponse, error) {
+	response, err := c.retryCrmSync.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -249,6 +297,15 @@ type IntegrationServiceHandler interface {
 	// secret key answers FAILED_PRECONDITION. Connecting again replaces the
 	// token and the webhook URL.
 	ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error)
+	// Reports the account's writes to its external CRM (new clients' contacts
+	// and deals, responsible changes, chat logs): those not written yet,
+	// those parked as failed with the CRM's message, and when the last one
+	// went through.
+	GetCrmSyncState(context.Context, *v1.GetCrmSyncStateRequest) (*v1.GetCrmSyncStateResponse, error)
+	// Sends a failed write to the CRM again (after its cause was fixed). An
+	// unknown item, or another account's, is NOT_FOUND; one that has not
+	// failed is FAILED_PRECONDITION.
+	RetryCrmSync(context.Context, *v1.RetryCrmSyncRequest) (*v1.RetryCrmSyncResponse, error)
 	// Re-reads employees, pipelines, stages and lead statuses from the CRM and
 	// reports what it found. For the NATIVE CRM the store is the CRM, so this
 	// checks the settings against it. Other CRMs answer FAILED_PRECONDITION
@@ -295,6 +352,19 @@ func NewIntegrationServiceHandler(svc IntegrationServiceHandler, opts ...connect
 		connect.WithSchema(integrationServiceMethods.ByName("ConnectCrm")),
 		connect.WithHandlerOptions(opts...),
 	)
+	integrationServiceGetCrmSyncStateHandler := connect.NewUnaryHandlerSimple(
+		IntegrationServiceGetCrmSyncStateProcedure,
+		svc.GetCrmSyncState,
+		connect.WithSchema(integrationServiceMethods.ByName("GetCrmSyncState")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	integrationServiceRetryCrmSyncHandler := connect.NewUnaryHandlerSimple(
+		IntegrationServiceRetryCrmSyncProcedure,
+		svc.RetryCrmSync,
+		connect.WithSchema(integrationServiceMethods.ByName("RetryCrmSync")),
+		connect.WithHandlerOptions(opts...),
+	)
 	integrationServiceRefreshFromCrmHandler := connect.NewUnaryHandlerSimple(
 		IntegrationServiceRefreshFromCrmProcedure,
 		svc.RefreshFromCrm,
@@ -323,6 +393,10 @@ func NewIntegrationServiceHandler(svc IntegrationServiceHandler, opts ...connect
 			integrationServiceDeleteIntegrationHandler.ServeHTTP(w, r)
 		case IntegrationServiceConnectCrmProcedure:
 			integrationServiceConnectCrmHandler.ServeHTTP(w, r)
+		case IntegrationServiceGetCrmSyncStateProcedure:
+			integrationServiceGetCrmSyncStateHandler.ServeHTTP(w, r)
+		case IntegrationServiceRetryCrmSyncProcedure:
+			integrationServiceRetryCrmSyncHandler.ServeHTTP(w, r)
 		case IntegrationServiceRefreshFromCrmProcedure:
 			integrationServiceRefreshFromCrmHandler.ServeHTTP(w, r)
 		case IntegrationServiceSendTestMessageProcedure:
@@ -352,6 +426,14 @@ func (UnimplementedIntegrationServiceHandler) DeleteIntegration(context.Context,
 
 func (UnimplementedIntegrationServiceHandler) ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.IntegrationService.ConnectCrm is not implemented"))
+}
+
+func (UnimplementedIntegrationServiceHandler) GetCrmSyncState(context.Context, *v1.GetCrmSyncStateRequest) (*v1.GetCrmSyncStateResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.IntegrationService.GetCrmSyncState is not implemented"))
+}
+
+func (UnimplementedIntegrationServiceHandler) RetryCrmSync(context.Context, *v1.RetryCrmSyncRequest) (*v1.RetryCrmSyncResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.IntegrationService.RetryCrmSync is not implemented"))
 }
 
 func (UnimplementedIntegrationServiceHandler) RefreshFromCrm(context.Context, *v1.RefreshFromCrmRequest) (*v1.RefreshFromCrmResponse, error) {
