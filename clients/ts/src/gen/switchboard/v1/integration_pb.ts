@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/integration.proto.
  */
 export const file_switchboard_v1_integration: GenFile = /*@__PURE__*/
-  fileDesc("CiBzd2l0Y2hib2FyZC92MS9pbnRlZ3JhdGlvbi5wcm90bxIOc3dpdGNoYm9hcmQudjEi0gIKE0ludGVncmF0aW9uU2V0dGluZ3MSEAoIcmV2aXNpb24YASABKAMSKQoIY3JtX2tpbmQYAiABKA4yFy5zd2l0Y2hib2FyZC52MS5Dcm1LaW5kEhEKCWNvbm5lY3RlZBgDIAEoCBIwCgdhY2NvdW50GAQgASgLMh8uc3dpdGNoYm9hcmQudjEuQWNjb3VudFNldHRpbmdzEjEKCGNoYW5uZWxzGAUgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFNldHRpbmdzEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZ0ZXN0X21lc3NhZ2VfYXZhaWxhYmxlGAcgASgIEjUKDmNybV9jb25uZWN0aW9uGAggASgLMh0uc3dpdGNoYm9hcmQudjEuQ3JtQ29ubmVjdGlvbiKwAQoNQ3JtQ29ubmVjdGlvbhIpCghjcm1fa2luZBgBIAEoDjIXLnN3aXRjaGJvYXJkLnYxLkNybUtpbmQSEAoIYmFzZV91cmwYAiABKAkSMAoMY29ubmVjdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZWZyZXNoX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KEUNvbm5lY3RDcm1SZXF1ZXN0EikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIQCghiYXNlX3VybBgCIAEoCRINCgV0b2tlbhgDIAEoCSKZAQoSQ29ubmVjdENybVJlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncxI3CgdyZWZyZXNoGAIgASgLMiYuc3dpdGNoYm9hcmQudjEuUmVmcmVzaEZyb21Dcm1SZXNwb25zZRITCgt3ZWJob29rX3VybBgDIAEoCSL7AgoPQWNjb3VudFNldHRpbmdzEjcKDXNhdmVfbWVzc2FnZXMYASABKA4yIC5zd2l0Y2hib2FyZC52MS5TYXZlTWVzc2FnZXNNb2RlEhoKEmNvbnZlcnRfOF90b19wbHVzNxgCIAEoCBIkChxub3RpZnlfbWFuYWdlcnNfYWxsX21lc3NhZ2VzGAMgASgIEkQKFmdsb2JhbF9jaGF0X3Zpc2liaWxpdHkYBCABKA4yJC5zd2l0Y2hib2FyZC52MS5HbG9iYWxDaGF0VmlzaWJpbGl0eRIfChdjaGF0X2FkbWluX2VtcGxveWVlX2lkcxgFIAMoCRJJChlkZWZhdWx0X291dGdvaW5nX2NoYW5uZWxzGAYgAygLMiYuc3dpdGNoYm9hcmQudjEuRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBIRCgl0aW1lX3pvbmUYByABKAkSGAoLaG9tZV9yZWdpb24YCCABKAlIAIgBAUIOCgxfaG9tZV9yZWdpb24iQQoWRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBITCgtlbXBsb3llZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJIrUCCg9DaGFubmVsU2V0dGluZ3MSEgoKY2hhbm5lbF9pZBgBIAEoCRIoCgdjaGFubmVsGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIuCgdtZW1iZXJzGAMgAygLMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbE1lbWJlchI6ChFuZXdfY2xpZW50X2VudGl0eRgEIAEoCzIfLnN3aXRjaGJvYXJkLnYxLk5ld0NsaWVudEVudGl0eRI2CgxkaXN0cmlidXRpb24YBSABKA4yIC5zd2l0Y2hib2FyZC52MS5EaXN0cmlidXRpb25Nb2RlEkAKFHJlcGVhdF9jbGllbnRfcG9saWN5GAYgASgOMiIuc3dpdGNoYm9hcmQudjEuUmVwZWF0Q2xpZW50UG9saWN5Iq0BCg1DaGFubmVsTWVtYmVyEhMKC2VtcGxveWVlX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5zd2l0Y2hib2FyZC52MS5FbXBsb3llZVJvbGUSLQoGYWNjZXNzGAMgASgOMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbEFjY2VzcxIcChRyZWNlaXZlc19uZXdfY2xpZW50cxgEIAEoCBIOCgZ3ZWlnaHQYBSABKAUicwoPTmV3Q2xpZW50RW50aXR5EioKBGRlYWwYASABKAsyGi5zd2l0Y2hib2FyZC52MS5EZWFsVGFyZ2V0SAASKgoEbGVhZBgCIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkxlYWRUYXJnZXRIAEIICgZlbnRpdHkiMwoKRGVhbFRhcmdldBITCgtwaXBlbGluZV9pZBgBIAEoCRIQCghzdGFnZV9pZBgCIAEoCSIkCgpMZWFkVGFyZ2V0EhYKDmxlYWRfc3RhdHVzX2lkGAEgASgJIh8KHUdldEludGVncmF0aW9uU2V0dGluZ3NSZXF1ZXN0IlcKHkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MicAogVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QSNQoIc2V0dGluZ3MYASABKAsyIy5zd2l0Y2hib2FyZC52MS5JbnRlZ3JhdGlvblNldHRpbmdzEhUKDXZhbGlkYXRlX29ubHkYAiABKAgiWgohVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1Jlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncyIsChhEZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QSEAoIcmV2aXNpb24YASABKAMiUgoZRGVsZXRlSW50ZWdyYXRpb25SZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MiFwoVUmVmcmVzaEZyb21Dcm1SZXF1ZXN0IssDChZSZWZyZXNoRnJvbUNybVJlc3BvbnNlEikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIYChBhY3RpdmVfZW1wbG95ZWVzGAIgASgFEh0KFWRlYWN0aXZhdGVkX2VtcGxveWVlcxgDIAEoBRIRCglwaXBlbGluZXMYBCABKAUSDgoGc3RhZ2VzGAUgASgFEhUKDWxlYWRfc3RhdHVzZXMYBiABKAUSEAoIY2hhbm5lbHMYByABKAUSHwoXY2hhbm5lbHNfaW5faW50ZWdyYXRpb24YCCABKAUSEAoIZmluZGluZ3MYCSADKAkSMAoMcmVmcmVzaF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFuZ2VzGAsgAygJEhcKD2VtcGxveWVlc19hZGRlZBgMIAEoBRIZChFlbXBsb3llZXNfdXBkYXRlZBgNIAEoBRIdChVlbXBsb3llZXNfZGVhY3RpdmF0ZWQYDiABKAUSHQoVZW1wbG95ZWVzX3JlYWN0aXZhdGVkGA8gASgFEhkKEXBpcGVsaW5lc19jaGFuZ2VkGBAgASgFIiYKFlNlbmRUZXN0TWVzc2FnZVJlcXVlc3QSDAoEdGV4dBgBIAEoCSJ2ChdTZW5kVGVzdE1lc3NhZ2VSZXNwb25zZRIoCgdjaGFubmVsGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIxCghkZWNpc2lvbhgCIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJvdXRpbmdEZWNpc2lvbiIZChdSZW1vdmVUZXN0Q2xpZW50UmVxdWVzdCIrChhSZW1vdmVUZXN0Q2xpZW50UmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoCDKABgoSSW50ZWdyYXRpb25TZXJ2aWNlEnwKFkdldEludGVncmF0aW9uU2V0dGluZ3MSLS5zd2l0Y2hib2FyZC52MS5HZXRJbnRlZ3JhdGlvblNldHRpbmdzUmVxdWVzdBouLnN3aXRjaGJvYXJkLnYxLkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZSIDkAIBEoABChlVcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzEjAuc3dpdGNoYm9hcmQudjEuVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QaMS5zd2l0Y2hib2FyZC52MS5VcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2USaAoRRGVsZXRlSW50ZWdyYXRpb24SKC5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlc3BvbnNlElMKCkNvbm5lY3RDcm0SIS5zd2l0Y2hib2FyZC52MS5Db25uZWN0Q3JtUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3RDcm1SZXNwb25zZRJfCg5SZWZyZXNoRnJvbUNybRIlLnN3aXRjaGJvYXJkLnYxLlJlZnJlc2hGcm9tQ3JtUmVxdWVzdBomLnN3aXRjaGJvYXJkLnYxLlJlZnJlc2hGcm9tQ3JtUmVzcG9uc2USYgoPU2VuZFRlc3RNZXNzYWdlEiYuc3dpdGNoYm9hcmQudjEuU2VuZFRlc3RNZXNzYWdlUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLlNlbmRUZXN0TWVzc2FnZVJlc3BvbnNlEmUKEFJlbW92ZVRlc3RDbGllbnQSJy5zd2l0Y2hib2FyZC52MS5SZW1vdmVUZXN0Q2xpZW50UmVxdWVzdBooLnN3aXRjaGJvYXJkLnYxLlJlbW92ZVRlc3RDbGllbnRSZXNwb25zZUJHWkVnaXRodWIuY29tL3N3aXRjaGJvYXJkaHEvc3dpdGNoYm9hcmQvZ2VuL3N3aXRjaGJvYXJkL3YxO3N3aXRjaGJvYXJkdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_routing]);
+  fileDesc("CiBzd2l0Y2hib2FyZC92MS9pbnRlZ3JhdGlvbi5wcm90bxIOc3dpdGNoYm9hcmQudjEi0gIKE0ludGVncmF0aW9uU2V0dGluZ3MSEAoIcmV2aXNpb24YASABKAMSKQoIY3JtX2tpbmQYAiABKA4yFy5zd2l0Y2hib2FyZC52MS5Dcm1LaW5kEhEKCWNvbm5lY3RlZBgDIAEoCBIwCgdhY2NvdW50GAQgASgLMh8uc3dpdGNoYm9hcmQudjEuQWNjb3VudFNldHRpbmdzEjEKCGNoYW5uZWxzGAUgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFNldHRpbmdzEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZ0ZXN0X21lc3NhZ2VfYXZhaWxhYmxlGAcgASgIEjUKDmNybV9jb25uZWN0aW9uGAggASgLMh0uc3dpdGNoYm9hcmQudjEuQ3JtQ29ubmVjdGlvbiKwAQoNQ3JtQ29ubmVjdGlvbhIpCghjcm1fa2luZBgBIAEoDjIXLnN3aXRjaGJvYXJkLnYxLkNybUtpbmQSEAoIYmFzZV91cmwYAiABKAkSMAoMY29ubmVjdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZWZyZXNoX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl8KEUNvbm5lY3RDcm1SZXF1ZXN0EikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIQCghiYXNlX3VybBgCIAEoCRINCgV0b2tlbhgDIAEoCSKZAQoSQ29ubmVjdENybVJlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncxI3CgdyZWZyZXNoGAIgASgLMiYuc3dpdGNoYm9hcmQudjEuUmVmcmVzaEZyb21Dcm1SZXNwb25zZRITCgt3ZWJob29rX3VybBgDIAEoCSL7AgoPQWNjb3VudFNldHRpbmdzEjcKDXNhdmVfbWVzc2FnZXMYASABKA4yIC5zd2l0Y2hib2FyZC52MS5TYXZlTWVzc2FnZXNNb2RlEhoKEmNvbnZlcnRfOF90b19wbHVzNxgCIAEoCBIkChxub3RpZnlfbWFuYWdlcnNfYWxsX21lc3NhZ2VzGAMgASgIEkQKFmdsb2JhbF9jaGF0X3Zpc2liaWxpdHkYBCABKA4yJC5zd2l0Y2hib2FyZC52MS5HbG9iYWxDaGF0VmlzaWJpbGl0eRIfChdjaGF0X2FkbWluX2VtcGxveWVlX2lkcxgFIAMoCRJJChlkZWZhdWx0X291dGdvaW5nX2NoYW5uZWxzGAYgAygLMiYuc3dpdGNoYm9hcmQudjEuRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBIRCgl0aW1lX3pvbmUYByABKAkSGAoLaG9tZV9yZWdpb24YCCABKAlIAIgBAUIOCgxfaG9tZV9yZWdpb24iQQoWRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBITCgtlbXBsb3llZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJIrUCCg9DaGFubmVsU2V0dGluZ3MSEgoKY2hhbm5lbF9pZBgBIAEoCRIoCgdjaGFubmVsGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIuCgdtZW1iZXJzGAMgAygLMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbE1lbWJlchI6ChFuZXdfY2xpZW50X2VudGl0eRgEIAEoCzIfLnN3aXRjaGJvYXJkLnYxLk5ld0NsaWVudEVudGl0eRI2CgxkaXN0cmlidXRpb24YBSABKA4yIC5zd2l0Y2hib2FyZC52MS5EaXN0cmlidXRpb25Nb2RlEkAKFHJlcGVhdF9jbGllbnRfcG9saWN5GAYgASgOMiIuc3dpdGNoYm9hcmQudjEuUmVwZWF0Q2xpZW50UG9saWN5Iq0BCg1DaGFubmVsTWVtYmVyEhMKC2VtcGxveWVlX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5zd2l0Y2hib2FyZC52MS5FbXBsb3llZVJvbGUSLQoGYWNjZXNzGAMgASgOMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbEFjY2VzcxIcChRyZWNlaXZlc19uZXdfY2xpZW50cxgEIAEoCBIOCgZ3ZWlnaHQYBSABKAUicwoPTmV3Q2xpZW50RW50aXR5EioKBGRlYWwYASABKAsyGi5zd2l0Y2hib2FyZC52MS5EZWFsVGFyZ2V0SAASKgoEbGVhZBgCIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkxlYWRUYXJnZXRIAEIICgZlbnRpdHkiMwoKRGVhbFRhcmdldBITCgtwaXBlbGluZV9pZBgBIAEoCRIQCghzdGFnZV9pZBgCIAEoCSIkCgpMZWFkVGFyZ2V0EhYKDmxlYWRfc3RhdHVzX2lkGAEgASgJIh8KHUdldEludGVncmF0aW9uU2V0dGluZ3NSZXF1ZXN0IlcKHkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MicAogVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QSNQoIc2V0dGluZ3MYASABKAsyIy5zd2l0Y2hib2FyZC52MS5JbnRlZ3JhdGlvblNldHRpbmdzEhUKDXZhbGlkYXRlX29ubHkYAiABKAgiWgohVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1Jlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncyIsChhEZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QSEAoIcmV2aXNpb24YASABKAMiUgoZRGVsZXRlSW50ZWdyYXRpb25SZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MiFwoVUmVmcmVzaEZyb21Dcm1SZXF1ZXN0IssDChZSZWZyZXNoRnJvbUNybVJlc3BvbnNlEikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIYChBhY3RpdmVfZW1wbG95ZWVzGAIgASgFEh0KFWRlYWN0aXZhdGVkX2VtcGxveWVlcxgDIAEoBRIRCglwaXBlbGluZXMYBCABKAUSDgoGc3RhZ2VzGAUgASgFEhUKDWxlYWRfc3RhdHVzZXMYBiABKAUSEAoIY2hhbm5lbHMYByABKAUSHwoXY2hhbm5lbHNfaW5faW50ZWdyYXRpb24YCCABKAUSEAoIZmluZGluZ3MYCSADKAkSMAoMcmVmcmVzaF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFuZ2VzGAsgAygJEhcKD2VtcGxveWVlc19hZGRlZBgMIAEoBRIZChFlbXBsb3llZXNfdXBkYXRlZBgNIAEoBRIdChVlbXBsb3llZXNfZGVhY3RpdmF0ZWQYDiABKAUSHQoVZW1wbG95ZWVzX3JlYWN0aXZhdGVkGA8gASgFEhkKEXBpcGVsaW5lc19jaGFuZ2VkGBAgASgFIiYKFlNlbmRUZXN0TWVzc2FnZVJlcXVlc3QSDAoEdGV4dBgBIAEoCSJ2ChdTZW5kVGVzdE1lc3NhZ2VSZXNwb25zZRIoCgdjaGFubmVsGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIxCghkZWNpc2lvbhgCIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJvdXRpbmdEZWNpc2lvbiIZChdSZW1vdmVUZXN0Q2xpZW50UmVxdWVzdCIrChhSZW1vdmVUZXN0Q2xpZW50UmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoCCIrChZHZXRDcm1TeW5jU3RhdGVSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBSJxCgtDcm1TeW5jSXRlbRIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg8KB2F0dGVtcHQYAyABKAUSDQoFZXJyb3IYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiqwEKF0dldENybVN5bmNTdGF0ZVJlc3BvbnNlEiwKB3BlbmRpbmcYASADKAsyGy5zd2l0Y2hib2FyZC52MS5Dcm1TeW5jSXRlbRIrCgZmYWlsZWQYAiADKAsyGy5zd2l0Y2hib2FyZC52MS5Dcm1TeW5jSXRlbRI1ChFsYXN0X3N1Y2Nlc3NfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJgoTUmV0cnlDcm1TeW5jUmVxdWVzdBIPCgdpdGVtX2lkGAEgASgJIhYKFFJldHJ5Q3JtU3luY1Jlc3BvbnNlMsQHChJJbnRlZ3JhdGlvblNlcnZpY2USfAoWR2V0SW50ZWdyYXRpb25TZXR0aW5ncxItLnN3aXRjaGJvYXJkLnYxLkdldEludGVncmF0aW9uU2V0dGluZ3NSZXF1ZXN0Gi4uc3dpdGNoYm9hcmQudjEuR2V0SW50ZWdyYXRpb25TZXR0aW5nc1Jlc3BvbnNlIgOQAgESgAEKGVVwZGF0ZUludGVncmF0aW9uU2V0dGluZ3MSMC5zd2l0Y2hib2FyZC52MS5VcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVxdWVzdBoxLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZUludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZRJoChFEZWxldGVJbnRlZ3JhdGlvbhIoLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUludGVncmF0aW9uUmVxdWVzdBopLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUludGVncmF0aW9uUmVzcG9uc2USUwoKQ29ubmVjdENybRIhLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3RDcm1SZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQ29ubmVjdENybVJlc3BvbnNlEmcKD0dldENybVN5bmNTdGF0ZRImLnN3aXRjaGJvYXJkLnYxLkdldENybVN5bmNTdGF0ZVJlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5HZXRDcm1TeW5jU3RhdGVSZXNwb25zZSIDkAIBElkKDFJldHJ5Q3JtU3luYxIjLnN3aXRjaGJvYXJkLnYxLlJldHJ5Q3JtU3luY1JlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZXRyeUNybVN5bmNSZXNwb25zZRJfCg5SZWZyZXNoRnJvbUNybRIlLnN3aXRjaGJvYXJkLnYxLlJlZnJlc2hGcm9tQ3JtUmVxdWVzdBomLnN3aXRjaGJvYXJkLnYxLlJlZnJlc2hGcm9tQ3JtUmVzcG9uc2USYgoPU2VuZFRlc3RNZXNzYWdlEiYuc3dpdGNoYm9hcmQudjEuU2VuZFRlc3RNZXNzYWdlUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLlNlbmRUZXN0TWVzc2FnZVJlc3BvbnNlEmUKEFJlbW92ZVRlc3RDbGllbnQSJy5zd2l0Y2hib2FyZC52MS5SZW1vdmVUZXN0Q2xpZW50UmVxdWVzdBooLnN3aXRjaGJvYXJkLnYxLlJlbW92ZVRlc3RDbGllbnRSZXNwb25zZUJHWkVnaXRodWIuY29tL3N3aXRjaGJvYXJkaHEvc3dpdGNoYm9hcmQvZ2VuL3N3aXRjaGJvYXJkL3YxO3N3aXRjaGJvYXJkdjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_routing]);
 
 /**
  * IntegrationSettings is everything an account admin configures, saved as a
@@ -893,6 +893,150 @@ export const RemoveTestClientResponseSchema: GenMessage<RemoveTestClientResponse
   messageDesc(file_switchboard_v1_integration, 22);
 
 /**
+ * GetCrmSyncStateRequest asks for the sync state.
+ *
+ * @generated from message switchboard.v1.GetCrmSyncStateRequest
+ */
+export type GetCrmSyncStateRequest = Message<"switchboard.v1.GetCrmSyncStateRequest"> & {
+  /**
+   * Items per list, 1..500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message switchboard.v1.GetCrmSyncStateRequest.
+ * Use `create(GetCrmSyncStateRequestSchema)` to create a new message.
+ */
+export const GetCrmSyncStateRequestSchema: GenMessage<GetCrmSyncStateRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 23);
+
+/**
+ * CrmSyncItem is one write to the CRM.
+ *
+ * @generated from message switchboard.v1.CrmSyncItem
+ */
+export type CrmSyncItem = Message<"switchboard.v1.CrmSyncItem"> & {
+  /**
+   * The item's id, for RetryCrmSync.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * What it writes: "new client" (contact and deal), "responsible", "chat
+   * messages" (EACH_MESSAGE) or "chat log" (HOURLY, DAILY).
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * Attempts so far.
+   *
+   * @generated from field: int32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * The last attempt's error; for a failed item, the CRM's message.
+   *
+   * @generated from field: string error = 4;
+   */
+  error: string;
+
+  /**
+   * When a pending item is due (or started), or when a failed one was
+   * parked.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 5;
+   */
+  time?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.CrmSyncItem.
+ * Use `create(CrmSyncItemSchema)` to create a new message.
+ */
+export const CrmSyncItemSchema: GenMessage<CrmSyncItem> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 24);
+
+/**
+ * GetCrmSyncStateResponse is the sync state, oldest items first.
+ *
+ * @generated from message switchboard.v1.GetCrmSyncStateResponse
+ */
+export type GetCrmSyncStateResponse = Message<"switchboard.v1.GetCrmSyncStateResponse"> & {
+  /**
+   * Not written yet: waiting, being written, or between retries.
+   *
+   * @generated from field: repeated switchboard.v1.CrmSyncItem pending = 1;
+   */
+  pending: CrmSyncItem[];
+
+  /**
+   * Parked: refused by the CRM (its message in error), or out of attempts.
+   *
+   * @generated from field: repeated switchboard.v1.CrmSyncItem failed = 2;
+   */
+  failed: CrmSyncItem[];
+
+  /**
+   * When the last write went through; unset when none is remembered
+   * (finished writes are kept for a week).
+   *
+   * @generated from field: google.protobuf.Timestamp last_success_time = 3;
+   */
+  lastSuccessTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.GetCrmSyncStateResponse.
+ * Use `create(GetCrmSyncStateResponseSchema)` to create a new message.
+ */
+export const GetCrmSyncStateResponseSchema: GenMessage<GetCrmSyncStateResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 25);
+
+/**
+ * RetryCrmSyncRequest names a failed item.
+ *
+ * @generated from message switchboard.v1.RetryCrmSyncRequest
+ */
+export type RetryCrmSyncRequest = Message<"switchboard.v1.RetryCrmSyncRequest"> & {
+  /**
+   * The item's id. Required.
+   *
+   * @generated from field: string item_id = 1;
+   */
+  itemId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.RetryCrmSyncRequest.
+ * Use `create(RetryCrmSyncRequestSchema)` to create a new message.
+ */
+export const RetryCrmSyncRequestSchema: GenMessage<RetryCrmSyncRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 26);
+
+/**
+ * RetryCrmSyncResponse is empty: the item is pending again.
+ *
+ * @generated from message switchboard.v1.RetryCrmSyncResponse
+ */
+export type RetryCrmSyncResponse = Message<"switchboard.v1.RetryCrmSyncResponse"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.RetryCrmSyncResponse.
+ * Use `create(RetryCrmSyncResponseSchema)` to create a new message.
+ */
+export const RetryCrmSyncResponseSchema: GenMessage<RetryCrmSyncResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 27);
+
+/**
  * IntegrationService reads and saves an account's integration settings: how
  * each channel routes new clients and who may see and answer its chats, plus
  * the settings that apply to every channel at once. Account API keys only.
@@ -953,6 +1097,31 @@ export const IntegrationService: GenService<{
     methodKind: "unary";
     input: typeof ConnectCrmRequestSchema;
     output: typeof ConnectCrmResponseSchema;
+  },
+  /**
+   * Reports the account's writes to its external CRM (new clients' contacts
+   * and deals, responsible changes, chat logs): those not written yet,
+   * those parked as failed with the CRM's message, and when the last one
+   * went through.
+   *
+   * @generated from rpc switchboard.v1.IntegrationService.GetCrmSyncState
+   */
+  getCrmSyncState: {
+    methodKind: "unary";
+    input: typeof GetCrmSyncStateRequestSchema;
+    output: typeof GetCrmSyncStateResponseSchema;
+  },
+  /**
+   * Sends a failed write to the CRM again (after its cause was fixed). An
+   * unknown item, or another account's, is NOT_FOUND; one that has not
+   * failed is FAILED_PRECONDITION.
+   *
+   * @generated from rpc switchboard.v1.IntegrationService.RetryCrmSync
+   */
+  retryCrmSync: {
+    methodKind: "unary";
+    input: typeof RetryCrmSyncRequestSchema;
+    output: typeof RetryCrmSyncResponseSchema;
   },
   /**
    * Re-reads employees, pipelines, stages and lead statuses from the CRM and
