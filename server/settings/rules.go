@@ -38,6 +38,15 @@ func Rules(r validate.Rules) {
 		}
 	})
 	validate.Add(r, func(m *pb.RetryCrmSyncRequest, v *errs.Violations) { ids.Check(v, "item_id", m.ItemId, true) })
+	validate.Add(r, func(m *pb.ListClientFeedRequest, v *errs.Violations) {
+		ids.Check(v, "client_id", m.ClientId, true)
+		if m.PageSize < 0 || m.PageSize > 200 {
+			v.Add("page_size", "must be 1..200 (0 means 50), got %d", m.PageSize)
+		}
+		if m.Before != nil && !m.Before.IsValid() {
+			v.Add("before", "is not a valid time")
+		}
+	})
 	validate.Add(r, func(m *pb.ConnectCrmRequest, v *errs.Violations) {
 		validate.Enum(v, "crm_kind", m.CrmKind, true)
 		validate.Text(v, "base_url", m.BaseUrl, 1, 300)

@@ -3,9 +3,11 @@ package settings
 import (
 	"context"
 	"strconv"
+	"time"
 
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/outbox"
@@ -61,4 +63,30 @@ func (s *Service) RetryCrmSync(ctx context.Context, req *pb.RetryCrmSyncRequest)
 		return nil, err
 	}
 	return &pb.RetryCrmSyncResponse{}, nil
+}
+
+// ListClientFeed lists a client's chat log as the CRM's feed holds it.
+func (s *Service) ListClientFeed(ctx context.Context, req *pb.ListClientFeedRequest) (*pb.ListClientFeedResponse, error) {
+	size := int(req.PageSize)
+	if size == 0 {
+		size = 50
+	}
+	var before time.Time
+	if req.Before != nil {
+		before = req.Before.AsTime()
+	}
+	entries, next, err := crmsync.Feed(ctx, s.st.Ent, ids.Value(req.ClientId), before, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListClientFeedResponse{}
+	for _, e := range entries {
+		out.Entries = append(out.Entries, &pb.FeedEntry{ChatId: ids.Format(e.ChatID), ChannelId: ids.Format(e.ChannelID),
+			ChannelName: e.ChannelName, StartTime: convert.Time(e.Start), EndTime: convert.Time(e.End), Text: e.Text,
+			MessageCount: int32(e.Count)})
+	}
+	if !next.IsZero() {
+		out.NextBefore = convert.Time(next)
+	}
+	return out, nil
 }

@@ -1863,6 +1863,227 @@ func (*RetryCrmSyncResponse) Descriptor() ([]byte, []int) {
 	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{27}
 }
 
+// ListClientFeedRequest names the client and the page.
+type ListClientFeedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The client. Required.
+	ClientId string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// Entries per page, 1..200; 0 means 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Entries that start before this time (from next_before); unset: the
+	// newest.
+	Before        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=before,proto3" json:"before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClientFeedRequest) Reset() {
+	*x = ListClientFeedRequest{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClientFeedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClientFeedRequest) ProtoMessage() {}
+
+func (x *ListClientFeedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClientFeedRequest.ProtoReflect.Descriptor instead.
+func (*ListClientFeedRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListClientFeedRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *ListClientFeedRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListClientFeedRequest) GetBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
+// FeedEntry is one entry of a client's feed.
+type FeedEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The chat and its channel.
+	ChatId string `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	// The channel's id.
+	ChannelId string `protobuf:"bytes,2,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// The channel's name.
+	ChannelName string `protobuf:"bytes,3,opt,name=channel_name,json=channelName,proto3" json:"channel_name,omitempty"`
+	// The period the entry covers; start and end are the message's time
+	// for EACH_MESSAGE.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// The period's end.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// The messages, one line each: time, who, text and media links.
+	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	// How many messages the entry holds.
+	MessageCount  int32 `protobuf:"varint,7,opt,name=message_count,json=messageCount,proto3" json:"message_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeedEntry) Reset() {
+	*x = FeedEntry{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeedEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeedEntry) ProtoMessage() {}
+
+func (x *FeedEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeedEntry.ProtoReflect.Descriptor instead.
+func (*FeedEntry) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *FeedEntry) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *FeedEntry) GetChannelId() string {
+	if x != nil {
+		return x.ChannelId
+	}
+	return ""
+}
+
+func (x *FeedEntry) GetChannelName() string {
+	if x != nil {
+		return x.ChannelName
+	}
+	return ""
+}
+
+func (x *FeedEntry) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *FeedEntry) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *FeedEntry) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *FeedEntry) GetMessageCount() int32 {
+	if x != nil {
+		return x.MessageCount
+	}
+	return 0
+}
+
+// ListClientFeedResponse is one page, newest first.
+type ListClientFeedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entries.
+	Entries []*FeedEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// Pass as before for the next page; unset when there is none.
+	NextBefore    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=next_before,json=nextBefore,proto3" json:"next_before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClientFeedResponse) Reset() {
+	*x = ListClientFeedResponse{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClientFeedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClientFeedResponse) ProtoMessage() {}
+
+func (x *ListClientFeedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClientFeedResponse.ProtoReflect.Descriptor instead.
+func (*ListClientFeedResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListClientFeedResponse) GetEntries() []*FeedEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ListClientFeedResponse) GetNextBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextBefore
+	}
+	return nil
+}
+
 var File_switchboard_v1_integration_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_integration_proto_rawDesc = "" +
@@ -1988,13 +2209,32 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\x11last_success_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSuccessTime\".\n" +
 	"\x13RetryCrmSyncRequest\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\tR\x06itemId\"\x16\n" +
-	"\x14RetryCrmSyncResponse2\xc4\a\n" +
+	"\x14RetryCrmSyncResponse\"\x85\x01\n" +
+	"\x15ListClientFeedRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x122\n" +
+	"\x06before\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06before\"\x91\x02\n" +
+	"\tFeedEntry\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x02 \x01(\tR\tchannelId\x12!\n" +
+	"\fchannel_name\x18\x03 \x01(\tR\vchannelName\x129\n" +
+	"\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12#\n" +
+	"\rmessage_count\x18\a \x01(\x05R\fmessageCount\"\x8a\x01\n" +
+	"\x16ListClientFeedResponse\x123\n" +
+	"\aentries\x18\x01 \x03(\v2\x19.switchboard.v1.FeedEntryR\aentries\x12;\n" +
+	"\vnext_before\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"nextBefore2\xaa\b\n" +
 	"\x12IntegrationService\x12|\n" +
 	"\x16GetIntegrationSettings\x12-.switchboard.v1.GetIntegrationSettingsRequest\x1a..switchboard.v1.GetIntegrationSettingsResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
 	"\x19UpdateIntegrationSettings\x120.switchboard.v1.UpdateIntegrationSettingsRequest\x1a1.switchboard.v1.UpdateIntegrationSettingsResponse\x12h\n" +
 	"\x11DeleteIntegration\x12(.switchboard.v1.DeleteIntegrationRequest\x1a).switchboard.v1.DeleteIntegrationResponse\x12S\n" +
 	"\n" +
-	"ConnectCrm\x12!.switchboard.v1.ConnectCrmRequest\x1a\".switchboard.v1.ConnectCrmResponse\x12g\n" +
+	"ConnectCrm\x12!.switchboard.v1.ConnectCrmRequest\x1a\".switchboard.v1.ConnectCrmResponse\x12d\n" +
+	"\x0eListClientFeed\x12%.switchboard.v1.ListClientFeedRequest\x1a&.switchboard.v1.ListClientFeedResponse\"\x03\x90\x02\x01\x12g\n" +
 	"\x0fGetCrmSyncState\x12&.switchboard.v1.GetCrmSyncStateRequest\x1a'.switchboard.v1.GetCrmSyncStateResponse\"\x03\x90\x02\x01\x12Y\n" +
 	"\fRetryCrmSync\x12#.switchboard.v1.RetryCrmSyncRequest\x1a$.switchboard.v1.RetryCrmSyncResponse\x12_\n" +
 	"\x0eRefreshFromCrm\x12%.switchboard.v1.RefreshFromCrmRequest\x1a&.switchboard.v1.RefreshFromCrmResponse\x12b\n" +
@@ -2013,7 +2253,7 @@ func file_switchboard_v1_integration_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_integration_proto_rawDescData
 }
 
-var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*IntegrationSettings)(nil),               // 0: switchboard.v1.IntegrationSettings
 	(*CrmConnection)(nil),                     // 1: switchboard.v1.CrmConnection
@@ -2043,76 +2283,86 @@ var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*GetCrmSyncStateResponse)(nil),           // 25: switchboard.v1.GetCrmSyncStateResponse
 	(*RetryCrmSyncRequest)(nil),               // 26: switchboard.v1.RetryCrmSyncRequest
 	(*RetryCrmSyncResponse)(nil),              // 27: switchboard.v1.RetryCrmSyncResponse
-	(CrmKind)(0),                              // 28: switchboard.v1.CrmKind
-	(*timestamppb.Timestamp)(nil),             // 29: google.protobuf.Timestamp
-	(SaveMessagesMode)(0),                     // 30: switchboard.v1.SaveMessagesMode
-	(GlobalChatVisibility)(0),                 // 31: switchboard.v1.GlobalChatVisibility
-	(*Channel)(nil),                           // 32: switchboard.v1.Channel
-	(DistributionMode)(0),                     // 33: switchboard.v1.DistributionMode
-	(RepeatClientPolicy)(0),                   // 34: switchboard.v1.RepeatClientPolicy
-	(EmployeeRole)(0),                         // 35: switchboard.v1.EmployeeRole
-	(ChannelAccess)(0),                        // 36: switchboard.v1.ChannelAccess
-	(*RoutingDecision)(nil),                   // 37: switchboard.v1.RoutingDecision
+	(*ListClientFeedRequest)(nil),             // 28: switchboard.v1.ListClientFeedRequest
+	(*FeedEntry)(nil),                         // 29: switchboard.v1.FeedEntry
+	(*ListClientFeedResponse)(nil),            // 30: switchboard.v1.ListClientFeedResponse
+	(CrmKind)(0),                              // 31: switchboard.v1.CrmKind
+	(*timestamppb.Timestamp)(nil),             // 32: google.protobuf.Timestamp
+	(SaveMessagesMode)(0),                     // 33: switchboard.v1.SaveMessagesMode
+	(GlobalChatVisibility)(0),                 // 34: switchboard.v1.GlobalChatVisibility
+	(*Channel)(nil),                           // 35: switchboard.v1.Channel
+	(DistributionMode)(0),                     // 36: switchboard.v1.DistributionMode
+	(RepeatClientPolicy)(0),                   // 37: switchboard.v1.RepeatClientPolicy
+	(EmployeeRole)(0),                         // 38: switchboard.v1.EmployeeRole
+	(ChannelAccess)(0),                        // 39: switchboard.v1.ChannelAccess
+	(*RoutingDecision)(nil),                   // 40: switchboard.v1.RoutingDecision
 }
 var file_switchboard_v1_integration_proto_depIdxs = []int32{
-	28, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
+	31, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
 	4,  // 1: switchboard.v1.IntegrationSettings.account:type_name -> switchboard.v1.AccountSettings
 	6,  // 2: switchboard.v1.IntegrationSettings.channels:type_name -> switchboard.v1.ChannelSettings
-	29, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
+	32, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: switchboard.v1.IntegrationSettings.crm_connection:type_name -> switchboard.v1.CrmConnection
-	28, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
-	29, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
-	29, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
-	28, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
+	31, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
+	32, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
+	32, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
+	31, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
 	0,  // 9: switchboard.v1.ConnectCrmResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	18, // 10: switchboard.v1.ConnectCrmResponse.refresh:type_name -> switchboard.v1.RefreshFromCrmResponse
-	30, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
-	31, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
+	33, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
+	34, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
 	5,  // 13: switchboard.v1.AccountSettings.default_outgoing_channels:type_name -> switchboard.v1.DefaultOutgoingChannel
-	32, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
+	35, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
 	7,  // 15: switchboard.v1.ChannelSettings.members:type_name -> switchboard.v1.ChannelMember
 	8,  // 16: switchboard.v1.ChannelSettings.new_client_entity:type_name -> switchboard.v1.NewClientEntity
-	33, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
-	34, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
-	35, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
-	36, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
+	36, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
+	37, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
+	38, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
+	39, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
 	9,  // 21: switchboard.v1.NewClientEntity.deal:type_name -> switchboard.v1.DealTarget
 	10, // 22: switchboard.v1.NewClientEntity.lead:type_name -> switchboard.v1.LeadTarget
 	0,  // 23: switchboard.v1.GetIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 24: switchboard.v1.UpdateIntegrationSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 25: switchboard.v1.UpdateIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 26: switchboard.v1.DeleteIntegrationResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	28, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
-	29, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
-	32, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
-	37, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
-	29, // 31: switchboard.v1.CrmSyncItem.time:type_name -> google.protobuf.Timestamp
+	31, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
+	32, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	35, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
+	40, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
+	32, // 31: switchboard.v1.CrmSyncItem.time:type_name -> google.protobuf.Timestamp
 	24, // 32: switchboard.v1.GetCrmSyncStateResponse.pending:type_name -> switchboard.v1.CrmSyncItem
 	24, // 33: switchboard.v1.GetCrmSyncStateResponse.failed:type_name -> switchboard.v1.CrmSyncItem
-	29, // 34: switchboard.v1.GetCrmSyncStateResponse.last_success_time:type_name -> google.protobuf.Timestamp
-	11, // 35: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
-	13, // 36: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
-	15, // 37: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
-	2,  // 38: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
-	23, // 39: switchboard.v1.IntegrationService.GetCrmSyncState:input_type -> switchboard.v1.GetCrmSyncStateRequest
-	26, // 40: switchboard.v1.IntegrationService.RetryCrmSync:input_type -> switchboard.v1.RetryCrmSyncRequest
-	17, // 41: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
-	19, // 42: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
-	21, // 43: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
-	12, // 44: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
-	14, // 45: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
-	16, // 46: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
-	3,  // 47: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
-	25, // 48: switchboard.v1.IntegrationService.GetCrmSyncState:output_type -> switchboard.v1.GetCrmSyncStateResponse
-	27, // 49: switchboard.v1.IntegrationService.RetryCrmSync:output_type -> switchboard.v1.RetryCrmSyncResponse
-	18, // 50: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
-	20, // 51: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
-	22, // 52: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
-	44, // [44:53] is the sub-list for method output_type
-	35, // [35:44] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	32, // 34: switchboard.v1.GetCrmSyncStateResponse.last_success_time:type_name -> google.protobuf.Timestamp
+	32, // 35: switchboard.v1.ListClientFeedRequest.before:type_name -> google.protobuf.Timestamp
+	32, // 36: switchboard.v1.FeedEntry.start_time:type_name -> google.protobuf.Timestamp
+	32, // 37: switchboard.v1.FeedEntry.end_time:type_name -> google.protobuf.Timestamp
+	29, // 38: switchboard.v1.ListClientFeedResponse.entries:type_name -> switchboard.v1.FeedEntry
+	32, // 39: switchboard.v1.ListClientFeedResponse.next_before:type_name -> google.protobuf.Timestamp
+	11, // 40: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
+	13, // 41: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
+	15, // 42: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
+	2,  // 43: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
+	28, // 44: switchboard.v1.IntegrationService.ListClientFeed:input_type -> switchboard.v1.ListClientFeedRequest
+	23, // 45: switchboard.v1.IntegrationService.GetCrmSyncState:input_type -> switchboard.v1.GetCrmSyncStateRequest
+	26, // 46: switchboard.v1.IntegrationService.RetryCrmSync:input_type -> switchboard.v1.RetryCrmSyncRequest
+	17, // 47: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
+	19, // 48: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
+	21, // 49: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
+	12, // 50: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
+	14, // 51: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
+	16, // 52: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
+	3,  // 53: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
+	30, // 54: switchboard.v1.IntegrationService.ListClientFeed:output_type -> switchboard.v1.ListClientFeedResponse
+	25, // 55: switchboard.v1.IntegrationService.GetCrmSyncState:output_type -> switchboard.v1.GetCrmSyncStateResponse
+	27, // 56: switchboard.v1.IntegrationService.RetryCrmSync:output_type -> switchboard.v1.RetryCrmSyncResponse
+	18, // 57: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
+	20, // 58: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
+	22, // 59: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
+	50, // [50:60] is the sub-list for method output_type
+	40, // [40:50] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_integration_proto_init() }
@@ -2133,7 +2383,7 @@ func file_switchboard_v1_integration_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_integration_proto_rawDesc), len(file_switchboard_v1_integration_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,6 +45,9 @@ const (
 	// IntegrationServiceConnectCrmProcedure is the fully-qualified name of the IntegrationService's
 	// ConnectCrm RPC.
 	IntegrationServiceConnectCrmProcedure = "/switchboard.v1.IntegrationService/ConnectCrm"
+	// IntegrationServiceListClientFeedProcedure is the fully-qualified name of the IntegrationService's
+	// ListClientFeed RPC.
+	IntegrationServiceListClientFeedProcedure = "/switchboard.v1.IntegrationService/ListClientFeed"
 	// IntegrationServiceGetCrmSyncStateProcedure is the fully-qualified name of the
 	// IntegrationService's GetCrmSyncState RPC.
 	IntegrationServiceGetCrmSyncStateProcedure = "/switchboard.v1.IntegrationService/GetCrmSyncState"
@@ -86,6 +89,12 @@ type IntegrationServiceClient interface {
 	// secret key answers FAILED_PRECONDITION. Connecting again replaces the
 	// token and the webhook URL.
 	ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error)
+	// Lists a client's chat log as the CRM's feed holds it (SPEC §7), newest
+	// first: with save_messages EACH_MESSAGE one entry per message; HOURLY one
+	// per chat per clock hour and DAILY one per chat per day (the account's
+	// time zone), once the period has ended; NONE nothing. For the NATIVE CRM
+	// this is the feed; an external CRM gets the same entries as notes.
+	ListClientFeed(context.Context, *v1.ListClientFeedRequest) (*v1.ListClientFeedResponse, error)
 	// Reports the account's writes to its external CRM (new clients' contacts
 	// and deals, responsible changes, chat logs): those not written yet,
 	// those parked as failed with the CRM's message, and when the last one
@@ -145,6 +154,13 @@ func NewIntegrationServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(integrationServiceMethods.ByName("ConnectCrm")),
 			connect.WithClientOptions(opts...),
 		),
+		listClientFeed: connect.NewClient[v1.ListClientFeedRequest, v1.ListClientFeedResponse](
+			httpClient,
+			baseURL+IntegrationServiceListClientFeedProcedure,
+			connect.WithSchema(integrationServiceMethods.ByName("ListClientFeed")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		getCrmSyncState: connect.NewClient[v1.GetCrmSyncStateRequest, v1.GetCrmSyncStateResponse](
 			httpClient,
 			baseURL+IntegrationServiceGetCrmSyncStateProcedure,
@@ -185,6 +201,7 @@ type integrationServiceClient struct {
 	updateIntegrationSettings *connect.Client[v1.UpdateIntegrationSettingsRequest, v1.UpdateIntegrationSettingsResponse]
 	deleteIntegration         *connect.Client[v1.DeleteIntegrationRequest, v1.DeleteIntegrationResponse]
 	connectCrm                *connect.Client[v1.ConnectCrmRequest, v1.ConnectCrmResponse]
+	listClientFeed            *connect.Client[v1.ListClientFeedRequest, v1.ListClientFeedResponse]
 	getCrmSyncState           *connect.Client[v1.GetCrmSyncStateRequest, v1.GetCrmSyncStateResponse]
 	retryCrmSync              *connect.Client[v1.RetryCrmSyncRequest, v1.RetryCrmSyncResponse]
 	refreshFromCrm            *connect.Client[v1.RefreshFromCrmRequest, v1.RefreshFromCrmResponse]
@@ -222,6 +239,15 @@ func (c *integrationServiceClient) DeleteIntegration(ctx context.Context, req *v
 // ConnectCrm calls switchboard.v1.IntegrationService.ConnectCrm.
 func (c *integrationServiceClient) ConnectCrm(ctx context.Context, req *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error) {
 	response, err := c.connectCrm.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListClientFeed calls switchboard.v1.IntegrationService.ListClientFeed.
+func (c *integrationServiceClient) ListClientFeed(ctx context.Context, req *v1.ListClientFeedRequest) (*v1.ListClientFeedResponse, error) {
+	response, err := c.listClientFeed.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -297,6 +323,12 @@ type IntegrationServiceHandler interface {
 	// secret key answers FAILED_PRECONDITION. Connecting again replaces the
 	// token and the webhook URL.
 	ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error)
+	// Lists a client's chat log as the CRM's feed holds it (SPEC §7), newest
+	// first: with save_messages EACH_MESSAGE one entry per message; HOURLY one
+	// per chat per clock hour and DAILY one per chat per day (the account's
+	// time zone), once the period has ended; NONE nothing. For the NATIVE CRM
+	// this is the feed; an external CRM gets the same entries as notes.
+	ListClientFeed(context.Context, *v1.ListClientFeedRequest) (*v1.ListClientFeedResponse, error)
 	// Reports the account's writes to its external CRM (new clients' contacts
 	// and deals, responsible changes, chat logs): those not written yet,
 	// those parked as failed with the CRM's message, and when the last one
@@ -352,6 +384,13 @@ func NewIntegrationServiceHandler(svc IntegrationServiceHandler, opts ...connect
 		connect.WithSchema(integrationServiceMethods.ByName("ConnectCrm")),
 		connect.WithHandlerOptions(opts...),
 	)
+	integrationServiceListClientFeedHandler := connect.NewUnaryHandlerSimple(
+		IntegrationServiceListClientFeedProcedure,
+		svc.ListClientFeed,
+		connect.WithSchema(integrationServiceMethods.ByName("ListClientFeed")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	integrationServiceGetCrmSyncStateHandler := connect.NewUnaryHandlerSimple(
 		IntegrationServiceGetCrmSyncStateProcedure,
 		svc.GetCrmSyncState,
@@ -393,6 +432,8 @@ func NewIntegrationServiceHandler(svc IntegrationServiceHandler, opts ...connect
 			integrationServiceDeleteIntegrationHandler.ServeHTTP(w, r)
 		case IntegrationServiceConnectCrmProcedure:
 			integrationServiceConnectCrmHandler.ServeHTTP(w, r)
+		case IntegrationServiceListClientFeedProcedure:
+			integrationServiceListClientFeedHandler.ServeHTTP(w, r)
 		case IntegrationServiceGetCrmSyncStateProcedure:
 			integrationServiceGetCrmSyncStateHandler.ServeHTTP(w, r)
 		case IntegrationServiceRetryCrmSyncProcedure:
@@ -426,6 +467,10 @@ func (UnimplementedIntegrationServiceHandler) DeleteIntegration(context.Context,
 
 func (UnimplementedIntegrationServiceHandler) ConnectCrm(context.Context, *v1.ConnectCrmRequest) (*v1.ConnectCrmResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.IntegrationService.ConnectCrm is not implemented"))
+}
+
+func (UnimplementedIntegrationServiceHandler) ListClientFeed(context.Context, *v1.ListClientFeedRequest) (*v1.ListClientFeedResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.IntegrationService.ListClientFeed is not implemented"))
 }
 
 func (UnimplementedIntegrationServiceHandler) GetCrmSyncState(context.Context, *v1.GetCrmSyncStateRequest) (*v1.GetCrmSyncStateResponse, error) {
