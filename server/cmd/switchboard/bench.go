@@ -19,7 +19,7 @@ func benchCmd(ctx context.Context, args []string) error {
 	dbURL := fs.String("database-url", env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL database to measure on (a fresh schema per scenario)")
 	duration := fs.Duration("duration", 20*time.Second, "length of each scenario")
 	callers := fs.String("callers", "8,32", "concurrency levels of the routing scenarios")
-	only := fs.String("only", "routing,access,sqlite,notify,strangers", "scenarios to run")
+	only := fs.String("only", "routing,access,sqlite,notify,strangers,crm", "scenarios to run")
 	channels := fs.String("channels", "100,1", "channel counts of the routing scenarios")
 	streams := fs.Int("streams", 10000, "Subscribe streams held open in the notify scenario")
 	rates := fs.String("rates", "500,2000", "routed messages per second at which push latency is measured")
@@ -82,6 +82,11 @@ func benchCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		if _, err := bench.Notify(ctx, bench.NotifyOptions{Options: o, Streams: *streams, Rates: rs, Binary: bin, DebugAddr: *debugAddr, Hold: *hold}); err != nil {
+			return err
+		}
+	}
+	if want("crm") {
+		if _, err := bench.CRM(ctx, o); err != nil {
 			return err
 		}
 	}
