@@ -141,6 +141,9 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	syncOpts := crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP, Pacer: out.Pacer()}
+	if opts.Outbox.JobTimeout > 0 {
+		syncOpts.Lease = 2 * opts.Outbox.JobTimeout
+	}
 	crmWorkers.Syncer = crmsync.New(st, syncOpts, router)
 	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
 	crmOpts := settings.CRMOptions{Options: syncOpts, PublicURL: opts.PublicURL, Outbox: out, Deactivated: a.auth.Forget}

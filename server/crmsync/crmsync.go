@@ -41,6 +41,9 @@ type Options struct {
 	// Pacer, when set, keeps each account's calls within its CRM's rate
 	// limit across replicas.
 	Pacer *outbox.Pacer
+	// Lease is how long one run may hold a chat or deal (default
+	// DefaultLease); more than an outbox attempt may last.
+	Lease time.Duration
 }
 
 // Owner is what a sealed token of an account is bound to.
@@ -121,7 +124,7 @@ func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) error 
 	retry = retry || d.CrmSyncUntil != nil
 	now := time.Now()
 	n, err := c.Deal.Update().Where(deal.ID(dealID), deal.CrmIDIsNil(),
-		deal.Or(deal.CrmSyncUntilIsNil(), deal.CrmSyncUntilLT(now))).SetCrmSyncUntil(now.Add(flushLease)).Save(ctx)
+		deal.Or(deal.CrmSyncUntilIsNil(), deal.CrmSyncUntilLT(now))).SetCrmSyncUntil(now.Add(s.lease())).Save(ctx)
 	if err != nil {
 		return err
 	}

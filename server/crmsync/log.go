@@ -157,8 +157,16 @@ func (s *Syncer) author(ctx context.Context, m *ent.Message, client string) stri
 	return "us"
 }
 
-// flushLease is how long one flush may hold its chat.
-const flushLease = 2 * time.Minute
+// DefaultLease is how long one run may hold its chat or deal: more than
+// an attempt may last, so a live run never loses it.
+const DefaultLease = 2 * time.Minute
+
+func (s *Syncer) lease() time.Duration {
+	if s.o.Lease > 0 {
+		return s.o.Lease
+	}
+	return DefaultLease
+}
 
 // ErrBusy: another flush holds the chat; this one waits briefly.
 var ErrBusy = errors.New("crmsync: another run is writing this chat or deal")
@@ -170,7 +178,7 @@ func (s *Syncer) Flush(ctx context.Context, chatID int64, retry bool) error {
 	c := s.st.Ent
 	now := time.Now()
 	n, err := c.Chat.Update().Where(chat.ID(chatID), chat.Or(chat.CrmFlushUntilIsNil(), chat.CrmFlushUntilLT(now))).
-		SetCrmFlushUntil(now.Add(flushLease)).Save(ctx)
+		SetCrmFlushUntil(now.Add(s.lease())).Save(ctx)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,8 @@ func quickOutbox(o *app.Options) {
 	o.SecretKey, o.CRMAllowAnyHost = key, true
 	o.Outbox.PollInterval = 50 * time.Millisecond
 	o.Outbox.Retry = outbox.Backoff{Initial: 50 * time.Millisecond, Max: 400 * time.Millisecond}
+	// A replica's jobs are taken over soon after it dies.
+	o.Outbox.JobTimeout, o.Outbox.RescueAfter = 2*time.Second, 3*time.Second
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
@@ -180,4 +182,49 @@ func TestSyncStateAndRetry(t *testing.T) {
 		_, err = admin.Integration.RetryCrmSync(ctx, &pb.RetryCrmSyncRequest{ItemId: failed.Id})
 		WantCode(t, err, connect.CodeFailedPrecondition)
 	})
+}
+
+// TestReplicaKilledMidOutbox: two replicas work one PostgreSQL's outbox;
+// one is killed while the CRM is slow to answer. Every new client still
+// gets exactly one lead.
+func TestReplicaKilledMidOutbox(t *testing.T) {
+	b := Postgres(t)
+	ctx := context.Background()
+	f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
+	defer f.Close()
+	env := New(t, b, Options{Configure: quickOutbox})
+	doomed := env.Replica(Options{Configure: quickOutbox})
+	admin := env.Admin()
+	_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
+	NoErr(t, err)
+	ch, err := admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: "WhatsApp"})
+	NoErr(t, err)
+	// Answers come late, so the replica dies with requests in flight.
+	f.Inject(amofake.Fault{Method: "POST", PathPrefix: "/api/v4/leads/complex", Delay: 400 * time.Millisecond, Times: 20})
+	onDoomed := client.New(doomed.URL, env.AdminKey, client.Connect, nil)
+	const n = 30
+	var deals []int64
+	for i := 0; i < n; i++ {
+		c := admin
+		if i%2 == 1 {
+			c = onDoomed
+		}
+		deals = append(deals, ids.Value(Route(t, c, ch.Channel.Id, Phone(900+i), "hi").Deal.Id))
+	}
+	time.Sleep(300 * time.Millisecond)
+	// The replica dies: its running jobs are cancelled mid-request and
+	// left running, as a crash leaves them, until another takes them over.
+	NoErr(t, doomed.App.Outbox().Kill(ctx))
+	doomed.Kill()
+	actx := tenant.NewContext(ctx, env.AccountID)
+	waitFor(t, "every deal is in the CRM", 90*time.Second, func() bool {
+		linked, err := env.Store.Ent.Deal.Query().Where(deal.CrmIDNotNil()).Count(actx)
+		return err == nil && linked == n
+	})
+	fx := &fixture{fake: f}
+	for _, id := range deals {
+		if got := len(fx.leadsWith(crmsync.Marker(id))); got != 1 {
+			t.Fatalf("deal %d: %d leads", id, got)
+		}
+	}
 }
