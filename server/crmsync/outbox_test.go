@@ -28,8 +28,13 @@ func quickOutbox(o *app.Options) {
 	o.SecretKey, o.CRMAllowAnyHost = key, true
 	o.Outbox.PollInterval = 50 * time.Millisecond
 	o.Outbox.Retry = outbox.Backoff{Initial: 50 * time.Millisecond, Max: 400 * time.Millisecond}
-	// A replica's jobs are taken over soon after it dies.
-	o.Outbox.JobTimeout, o.Outbox.RescueAfter = 2*time.Second, 3*time.Second
+}
+
+// takenOverSoon is quickOutbox where a dead replica's jobs are taken over
+// within seconds.
+func takenOverSoon(o *app.Options) {
+	quickOutbox(o)
+	o.Outbox.JobTimeout, o.Outbox.RescueAfter = 3*time.Second, 4*time.Second
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
@@ -192,8 +197,8 @@ func TestReplicaKilledMidOutbox(t *testing.T) {
 	ctx := context.Background()
 	f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
 	defer f.Close()
-	env := New(t, b, Options{Configure: quickOutbox})
-	doomed := env.Replica(Options{Configure: quickOutbox})
+	env := New(t, b, Options{Configure: takenOverSoon})
+	doomed := env.Replica(Options{Configure: takenOverSoon})
 	admin := env.Admin()
 	_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
 	NoErr(t, err)
