@@ -165,7 +165,7 @@ func TestSyncStateAndRetry(t *testing.T) {
 			failed = st.Failed[0]
 			return true
 		})
-		if failed.Kind != "new client" || !strings.Contains(failed.Error, "archived") {
+		if failed.Kind != "new client" || !strings.Contains(failed.Error, "archived") || strings.Contains(failed.Error, "JobCancel") {
 			t.Fatalf("failed item %v", failed)
 		}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -87,7 +88,9 @@ func (o *Outbox) list(ctx context.Context, account int64, states []rivertype.Job
 	for _, j := range res.Jobs {
 		it := Item{ID: j.ID, Kind: j.Kind, Queue: j.Queue, Attempt: j.Attempt, At: j.ScheduledAt}
 		if len(j.Errors) > 0 {
-			it.Error = j.Errors[len(j.Errors)-1].Error
+			// River names how a parked job was parked; the API shows the
+			// CRM's message alone.
+			it.Error = strings.TrimPrefix(j.Errors[len(j.Errors)-1].Error, "JobCancelError: ")
 		}
 		if j.State == rivertype.JobStateRunning && j.AttemptedAt != nil {
 			it.At = *j.AttemptedAt
