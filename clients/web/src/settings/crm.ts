@@ -308,7 +308,7 @@ export class CrmSyncPanel {
   private table(items: CrmSyncItem[], failed: boolean): HTMLElement {
     return h(
       "table",
-      { "data-testid": failed ? "crm-sync-failed" : "crm-sync-pending" },
+      { class: "sync", "data-testid": failed ? "crm-sync-failed" : "crm-sync-pending" },
       h(
         "thead",
         null,
