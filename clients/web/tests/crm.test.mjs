@@ -41,6 +41,17 @@ async function eventually(what, check, timeout = 30_000) {
   }
 }
 
+/** A new client writes to WhatsApp Sales (through the SDK, as a gateway would). */
+async function newClient(phone, name) {
+  await server.api.routing.routeIncomingMessage({
+    channelId: d.channel("WhatsApp Sales"),
+    sender: { case: "senderPhone", value: phone },
+    senderName: name,
+    content: { text: "Hello, I'd like to order" },
+    gatewayMessageId: `web-crm-test-${phone}-${Date.now()}`,
+  });
+}
+
 async function fillConnectForm(page, token) {
   const T = (id) => page.getByTestId(id);
   await T("crm-kind-select").selectOption({ label: "amoCRM" });
@@ -136,21 +147,37 @@ test("the sync panel shows the writes to the CRM as they go through", async () =
   assert.match(await T("crm-sync-last-success").textContent(), /never/);
   assert.match(await T("crm-sync-failed-count").textContent(), /^0 failed$/);
 
-  await server.api.routing.routeIncomingMessage({
-    channelId: d.channel("WhatsApp Sales"),
-    sender: { case: "senderPhone", value: "+79165550101" },
-    senderName: "Peter Parker",
-    content: { text: "Hello, I'd like to order" },
-    gatewayMessageId: `web-crm-test-${Date.now()}`,
-  });
+  await newClient("+79165550101", "Peter Parker");
   // The outbox writes the new client's contact and deal to the fake CRM;
   // the panel polls on its own.
   await eventually("a last success in the sync panel", async () => !/never/.test(await T("crm-sync-last-success").textContent()));
   await T("crm-sync-refresh").click();
   assert.match(await T("crm-sync-failed-count").textContent(), /^0 failed$/);
+  const firstSuccess = await T("crm-sync-last-success").textContent();
 
+  // The token revoked in the CRM: the next new client's write is refused
+  // and parked as failed, with the CRM's message and a retry button.
+  await server.crm.restart("a-token-the-server-does-not-have");
+  await newClient("+79165550102", "Mary Jane Watson");
+  const failed = T("crm-sync-failed").locator("tbody tr").filter({ hasText: "new client" });
+  await eventually("a failed new client's write in the sync panel", async () => (await failed.count()) > 0);
+  assert.match(await failed.first().textContent(), /refused the token/);
+  assert.match(await T("crm-sync-failed-count").textContent(), /^[1-9]\d* failed$/);
   await T("crm-sync").scrollIntoViewIfNeeded();
   await screenshot(page, "crm-sync");
+
+  // Fixed in the CRM: retrying writes it.
+  await server.crm.restart(server.crm.token);
+  await eventually("no failed write after retrying", async () => {
+    const retry = page.locator('[data-testid^="crm-sync-retry-"]');
+    if (!(await retry.count())) return true;
+    await retry.first().click();
+    return false;
+  });
+  await eventually("a newer last success", async () => {
+    await T("crm-sync-refresh").click();
+    return (await T("crm-sync-last-success").textContent()) !== firstSuccess && /^0 failed$/.test(await T("crm-sync-failed-count").textContent());
+  });
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -65,13 +65,27 @@ async function stopChild(child) {
 /** The token the fake amoCRM of startServer({ crm: true }) accepts. */
 export const CRM_TOKEN = "fake-amocrm-token-for-the-page";
 
+/** Starts "switchboard fake-crm amocrm" at addr, accepting token. */
+async function startFakeCrm(bin, addr, token) {
+  const fake = spawn(bin, ["fake-crm", "amocrm", "--addr", addr, "--token", token], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    await waitForOutput(fake, "the fake amoCRM", (log) => log.includes("fake amoCRM at"));
+  } catch (err) {
+    await stopChild(fake);
+    throw err;
+  }
+  return fake;
+}
+
 /**
  * Starts the server from SWITCHBOARD_BIN (or builds one; it must be built
  * after the page, since it embeds clients/web/dist) on a free port with a
  * fresh database and the demo company. With crm, it also starts the fake
  * amoCRM ("switchboard fake-crm amocrm", token CRM_TOKEN) on a free port,
  * and gives the server a secret key and --crm-allow-any-host, so the page
- * can connect it; its address is in crm.baseUrl.
+ * can connect it; its address is in crm.baseUrl, and crm.restart(token)
+ * starts it again, empty, at the same address accepting another token (a
+ * revoked token, as the server sees it).
  */
 export async function startServer({ crm = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-web-test-"));
@@ -82,12 +96,10 @@ export async function startServer({ crm = false } = {}) {
   }
   const args = ["serve", "--addr", `127.0.0.1:${await freePort()}`, "--data-dir", join(dir, "data"), "--demo", "--bootstrap-api-key", API_KEY];
   let fake;
-  let crmBaseUrl;
+  let crmAddr;
   if (crm) {
-    const crmAddr = `127.0.0.1:${await freePort()}`;
-    fake = spawn(bin, ["fake-crm", "amocrm", "--addr", crmAddr, "--token", CRM_TOKEN], { stdio: ["ignore", "pipe", "pipe"] });
-    await waitForOutput(fake, "the fake amoCRM", (log) => log.includes("fake amoCRM at"));
-    crmBaseUrl = `http://${crmAddr}`;
+    crmAddr = `127.0.0.1:${await freePort()}`;
+    fake = await startFakeCrm(bin, crmAddr, CRM_TOKEN);
     args.push("--secret-key", randomBytes(32).toString("base64"), "--crm-allow-any-host");
   }
   const addr = args[2];
@@ -109,7 +121,16 @@ export async function startServer({ crm = false } = {}) {
   return {
     baseUrl,
     employeeToken,
-    crm: crm ? { baseUrl: crmBaseUrl, token: CRM_TOKEN } : undefined,
+    crm: crm
+      ? {
+          baseUrl: `http://${crmAddr}`,
+          token: CRM_TOKEN,
+          async restart(token) {
+            await stopChild(fake);
+            fake = await startFakeCrm(bin, crmAddr, token);
+          },
+        }
+      : undefined,
     api: createSwitchboard({ baseUrl, apiKey: API_KEY }),
     log: () => log,
     async stop() {
