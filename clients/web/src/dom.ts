@@ -33,6 +33,12 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** Replaces an element's children, leaving out what h leaves out. */
+export function fill(el: Node & ParentNode, ...children: Child[]): void {
+  el.replaceChildren();
+  append(el, children);
+}
+
 function append(el: Node, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;

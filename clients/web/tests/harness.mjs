@@ -2,6 +2,7 @@
 // SDK to change things behind the page's back, and Debian's Chromium driven
 // by playwright-core (no browser download).
 import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,52 +31,111 @@ function freePort() {
   });
 }
 
-/**
- * Starts the server from SWITCHBOARD_BIN (or builds one; it must be built
- * after the page, since it embeds clients/web/dist) on a free port with a
- * fresh database and the demo company.
- */
-export async function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), "switchboard-web-test-"));
-  let bin = process.env.SWITCHBOARD_BIN;
-  if (!bin) {
-    bin = join(dir, "switchboard");
-    execFileSync("go", ["build", "-o", bin, "./server/cmd/switchboard"], { cwd: repoRoot, stdio: "inherit" });
-  }
-  const addr = `127.0.0.1:${await freePort()}`;
-  const child = spawn(bin, ["serve", "--addr", addr, "--data-dir", join(dir, "data"), "--demo", "--bootstrap-api-key", API_KEY], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** Resolves with what match finds in the child's output so far; rejects when it exits first or after 30 s. */
+function waitForOutput(child, what, match, onLog = () => {}) {
   let log = "";
-  const employeeToken = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 30s:\n${log}`)), 30_000);
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${what} did not start in 30s:\n${log}`)), 30_000);
     const onData = (chunk) => {
       log += chunk.toString();
-      const m = /employee token of Bruce Wayne \(shown once\): (sbe_\S+)/.exec(log);
-      if (m && log.includes("Switchboard is running at")) {
+      onLog(log);
+      const m = match(log);
+      if (m) {
         clearTimeout(timer);
-        ok(m[1]);
+        ok(m);
       }
     };
     child.stderr.on("data", onData);
     child.stdout.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      fail(new Error(`server exited with ${code}:\n${log}`));
+      fail(new Error(`${what} exited with ${code}:\n${log}`));
     });
   });
+}
+
+async function stopChild(child) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((ok) => child.once("exit", ok));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** The token the fake amoCRM of startServer({ crm: true }) accepts. */
+export const CRM_TOKEN = "fake-amocrm-token-for-the-page";
+
+/** Starts "switchboard fake-crm amocrm" at addr, accepting token. */
+async function startFakeCrm(bin, addr, token) {
+  const fake = spawn(bin, ["fake-crm", "amocrm", "--addr", addr, "--token", token], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    await waitForOutput(fake, "the fake amoCRM", (log) => log.includes("fake amoCRM at"));
+  } catch (err) {
+    await stopChild(fake);
+    throw err;
+  }
+  return fake;
+}
+
+/**
+ * Starts the server from SWITCHBOARD_BIN (or builds one; it must be built
+ * after the page, since it embeds clients/web/dist) on a free port with a
+ * fresh database and the demo company. With crm, it also starts the fake
+ * amoCRM ("switchboard fake-crm amocrm", token CRM_TOKEN) on a free port,
+ * and gives the server a secret key and --crm-allow-any-host, so the page
+ * can connect it; its address is in crm.baseUrl, and crm.restart(token)
+ * starts it again, empty, at the same address accepting another token (a
+ * revoked token, as the server sees it).
+ */
+export async function startServer({ crm = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-web-test-"));
+  let bin = process.env.SWITCHBOARD_BIN;
+  if (!bin) {
+    bin = join(dir, "switchboard");
+    execFileSync("go", ["build", "-o", bin, "./server/cmd/switchboard"], { cwd: repoRoot, stdio: "inherit" });
+  }
+  const args = ["serve", "--addr", `127.0.0.1:${await freePort()}`, "--data-dir", join(dir, "data"), "--demo", "--bootstrap-api-key", API_KEY];
+  let fake;
+  let crmAddr;
+  if (crm) {
+    crmAddr = `127.0.0.1:${await freePort()}`;
+    fake = await startFakeCrm(bin, crmAddr, CRM_TOKEN);
+    args.push("--secret-key", randomBytes(32).toString("base64"), "--crm-allow-any-host");
+  }
+  const addr = args[2];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  let employeeToken;
+  try {
+    employeeToken = await waitForOutput(
+      child,
+      "the server",
+      (l) => l.includes("Switchboard is running at") && /employee token of Bruce Wayne \(shown once\): (sbe_\S+)/.exec(l)?.[1],
+      (l) => (log = l),
+    );
+  } catch (err) {
+    if (fake) await stopChild(fake);
+    throw err;
+  }
   const baseUrl = `http://${addr}`;
   return {
     baseUrl,
     employeeToken,
+    crm: crm
+      ? {
+          baseUrl: `http://${crmAddr}`,
+          token: CRM_TOKEN,
+          async restart(token) {
+            await stopChild(fake);
+            fake = await startFakeCrm(bin, crmAddr, token);
+          },
+        }
+      : undefined,
     api: createSwitchboard({ baseUrl, apiKey: API_KEY }),
     log: () => log,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((ok) => child.once("exit", ok));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await stopChild(child);
+      if (fake) await stopChild(fake);
       rmSync(dir, { recursive: true, force: true });
     },
   };

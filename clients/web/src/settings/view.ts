@@ -23,6 +23,7 @@ import {
   timestampDate,
   type AccountSettings,
   type ChannelSettings,
+  type ConnectCrmResponse,
   type Employee,
   type FieldViolation,
   type IntegrationSettings,
@@ -37,6 +38,7 @@ import { askLeave, choose } from "../dialog.js";
 import { formatTime, h, select } from "../dom.js";
 import * as L from "../labels.js";
 import { showViolations } from "../violations.js";
+import { CrmPanel, CrmSyncPanel } from "./crm.js";
 import * as M from "./model.js";
 
 type Banner = { kind: "ok" | "error" | "conflict" | "info"; text: string } | undefined;
@@ -60,6 +62,12 @@ export class SettingsView {
   private accessResult?: SetChannelAccessResponse;
   private addLevel: ChannelAccessLevel = ChannelAccessLevel.READ_WRITE;
   private loadError = "";
+  private crm = new CrmPanel({
+    settle: () => this.settle(),
+    connected: (res) => this.connected(res),
+    disconnect: () => this.deleteIntegration(),
+  });
+  private sync = new CrmSyncPanel();
   /** Called when dirtiness may have changed (the shell shows it). */
   onDirtyChange: () => void = () => {};
 
@@ -234,6 +242,7 @@ export class SettingsView {
       text:
         "Every channel leaves the integration; channel members and routing settings return to their defaults. " +
         "Clients, chats, messages, employees and pipelines are kept. Saving settings again reconnects." +
+        (this.saved?.crmConnection ? " The CRM's token is forgotten: connect the CRM again to use it." : "") +
         (this.isDirty() ? " Your unsaved changes will be lost." : ""),
       choices: [
         { value: "delete", label: "Delete integration", testid: "delete-confirm", kind: "danger" },
@@ -249,6 +258,7 @@ export class SettingsView {
       this.setSaved(res.settings!);
       this.violations = [];
       this.justSaved = false;
+      this.refreshResult = undefined;
       this.banner = { kind: "ok", text: "The integration was deleted. Save the settings to connect again." };
     } catch (err) {
       this.failed(err, "Not deleted");
@@ -258,12 +268,22 @@ export class SettingsView {
     this.render();
   }
 
+  /** After ConnectCrm: shows what changed and reads the settings, employees and pipelines the CRM gave. */
+  private async connected(res: ConnectCrmResponse): Promise<void> {
+    this.refreshResult = res.refresh;
+    this.banner = undefined;
+    if (res.settings) this.setSaved(res.settings);
+    await this.load();
+  }
+
   private async refreshFromCrm(): Promise<void> {
     this.busy = true;
     this.banner = { kind: "info", text: "Reading the CRM…" };
     this.render();
     try {
-      this.refreshResult = await api.integration.refreshFromCrm({});
+      const r = await api.integration.refreshFromCrm({});
+      this.refreshResult = r;
+      for (const doc of [this.saved, this.draft]) if (doc?.crmConnection) doc.crmConnection.refreshTime = r.refreshTime;
       const [employees, pipelines] = await Promise.all([
         api.directory.listEmployees({ includeDeactivated: true }),
         api.directory.listPipelines({}),
@@ -397,15 +417,20 @@ export class SettingsView {
       { class: "settings", "data-testid": "settings-view" },
       this.renderToolbar(s),
       general,
-      this.renderTestPanel(),
+      this.crm.show(this.saved ?? s),
       this.renderRefreshResult(),
+      this.saved?.crmConnection ? this.sync.show() : null,
+      this.renderTestPanel(),
       this.renderAccount(s),
       h("h2", null, "Channels"),
       s.channels.length ? s.channels.map((cs, i) => this.renderChannel(s, cs, i)) : h("p", { class: "muted" }, "The account has no channels yet."),
       this.renderGrid(s),
     );
     this.content.replaceChildren(view);
-    if (this.violations.length) showViolations(view, this.violations, general);
+    if (this.violations.length) {
+      showViolations(view, this.violations, general);
+      this.crm.show(this.saved ?? s); // its own field errors, which the line above cleared
+    }
     this.dirtyChanged();
   }
 
@@ -432,7 +457,7 @@ export class SettingsView {
         h("button", { type: "button", class: "btn primary", "data-testid": "save", disabled: this.busy || this.conflict, onclick: () => void this.save() }, "Save"),
         h("button", { type: "button", class: "btn plain", "data-testid": "reload", disabled: this.busy, onclick: () => void this.reload() }, "Reload"),
         h("button", { type: "button", class: "btn plain", "data-testid": "refresh-crm", disabled: this.busy, onclick: () => void this.refreshFromCrm() }, "Refresh data from the CRM"),
-        h("button", { type: "button", class: "btn danger", "data-testid": "delete-integration", disabled: this.busy || !s.connected, onclick: () => void this.deleteIntegration() }, "Delete integration"),
+        h("button", { type: "button", class: "btn danger", "data-testid": "delete-integration", disabled: this.busy || (!s.connected && !s.crmConnection), onclick: () => void this.deleteIntegration() }, "Delete integration"),
       ),
       b &&
         h(
@@ -521,6 +546,11 @@ export class SettingsView {
           `${r.pipelines} pipeline(s) with ${r.stages} stage(s), ${r.leadStatuses} lead status(es), ` +
           `${r.channels} channel(s), ${r.channelsInIntegration} in the integration.`,
       ),
+      h("h4", null, "What changed"),
+      r.changes.length
+        ? h("ul", { class: "changes", "data-testid": "refresh-changes" }, r.changes.map((c) => h("li", null, c)))
+        : h("p", { class: "muted", "data-testid": "refresh-changes" }, "Nothing changed."),
+      h("h4", null, "To look at"),
       r.findings.length
         ? h("ul", { class: "findings", "data-testid": "refresh-findings" }, r.findings.map((f) => h("li", null, f)))
         : h("p", { class: "muted", "data-testid": "refresh-findings" }, "Nothing to look at."),

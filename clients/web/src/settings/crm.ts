@@ -1,0 +1,334 @@
+// The CRM part of the settings view: which CRM the account uses, the form
+// that connects amoCRM or Kommo, and the state of the writes to it.
+//
+// Both panels keep their own element across the view's renders, so a token
+// being typed or a poll of the sync state never disturbs the rest.
+import {
+  Code,
+  codeOf,
+  CrmKind,
+  fieldViolations,
+  timestampDate,
+  type ConnectCrmResponse,
+  type CrmSyncItem,
+  type FieldViolation,
+  type GetCrmSyncStateResponse,
+  type IntegrationSettings,
+  type Timestamp,
+} from "@switchboard/sdk";
+import { api, describeError } from "../api.js";
+import { fill, formatTime, h, select } from "../dom.js";
+import * as L from "../labels.js";
+import { showViolations } from "../violations.js";
+
+type Banner = { kind: "ok" | "error" | "info"; text: string } | undefined;
+
+/** What the CRM panel asks of the settings view. */
+export interface CrmHost {
+  /** Settles unsaved changes first (save, discard or stay); false to stay. */
+  settle(): Promise<boolean>;
+  /** Shows a connect's answer and reads everything again. */
+  connected(res: ConnectCrmResponse): Promise<void>;
+  /** Asks, then deletes the integration (DeleteIntegration). */
+  disconnect(): Promise<void>;
+}
+
+const placeholders: Partial<Record<CrmKind, string>> = {
+  [CrmKind.AMOCRM]: "https://{subdomain}.amocrm.ru",
+  [CrmKind.KOMMO]: "https://{subdomain}.kommo.com",
+};
+
+function time(t: Timestamp | undefined): string {
+  return formatTime(t ? timestampDate(t) : undefined);
+}
+
+export class CrmPanel {
+  readonly el: HTMLElement = h("section", { class: "panel crm", "data-testid": "crm-panel" });
+  private readonly kind = select(
+    {
+      id: "crm-kind",
+      "data-testid": "crm-kind-select",
+      "data-field": "crm_kind",
+      onchange: () => (this.address.placeholder = placeholders[this.kindValue()] ?? ""),
+    },
+    [
+      { value: String(CrmKind.AMOCRM), label: L.crmKinds[CrmKind.AMOCRM] },
+      { value: String(CrmKind.KOMMO), label: L.crmKinds[CrmKind.KOMMO] },
+    ],
+    String(CrmKind.AMOCRM),
+  );
+  private readonly address = h("input", {
+    type: "text",
+    id: "crm-base-url",
+    "data-testid": "crm-base-url",
+    "data-field": "base_url",
+    placeholder: placeholders[CrmKind.AMOCRM],
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  // Write-only: never filled from the server, emptied after every submit.
+  private readonly token = h("input", {
+    type: "password",
+    id: "crm-token",
+    "data-testid": "crm-token",
+    "data-field": "token",
+    autocomplete: "off",
+  });
+  private violations: FieldViolation[] = [];
+  private banner: Banner;
+  private webhookUrl = "";
+  private copied = false;
+  private busy = false;
+  private settings?: IntegrationSettings;
+
+  constructor(private readonly host: CrmHost) {}
+
+  private kindValue(): CrmKind {
+    return Number(this.kind.value) as CrmKind;
+  }
+
+  /** Renders the panel for the saved settings and returns its element. */
+  show(s: IntegrationSettings): HTMLElement {
+    if (this.settings?.crmConnection && !s.crmConnection) {
+      // Disconnected: what was said about the connection no longer holds.
+      this.webhookUrl = "";
+      this.banner = undefined;
+    }
+    const c = s.crmConnection;
+    if (c && !this.address.value) {
+      // Connecting again usually keeps the address: start from it.
+      this.kind.value = String(c.crmKind);
+      this.address.value = c.baseUrl;
+    }
+    this.settings = s;
+    this.render();
+    return this.el;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.busy) return;
+    const req = { crmKind: this.kindValue(), baseUrl: this.address.value.trim(), token: this.token.value };
+    this.token.value = "";
+    if (!(await this.host.settle())) return;
+    this.busy = true;
+    this.violations = [];
+    this.webhookUrl = "";
+    this.banner = { kind: "info", text: `Connecting to ${L.crmKinds[req.crmKind]}…` };
+    this.render();
+    try {
+      const res = await api.integration.connectCrm(req);
+      this.webhookUrl = res.webhookUrl;
+      this.copied = false;
+      this.banner = { kind: "ok", text: `Connected to ${L.crmKinds[req.crmKind]}: employees and pipelines now come from the CRM.` };
+      await this.host.connected(res);
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      this.busy = false;
+    }
+    this.render();
+  }
+
+  private failed(err: unknown): void {
+    if (codeOf(err) === Code.InvalidArgument && fieldViolations(err).length) {
+      this.violations = fieldViolations(err);
+      this.banner = { kind: "error", text: "Not connected: see the marked field. Nothing was changed." };
+    } else if (codeOf(err) === Code.FailedPrecondition) {
+      this.banner = { kind: "error", text: `This server cannot connect a CRM: ${describeError(err)}` };
+    } else {
+      this.banner = { kind: "error", text: `Not connected: ${describeError(err)}` };
+    }
+  }
+
+  private async copyWebhook(input: HTMLInputElement): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(input.value);
+    } catch {
+      input.select();
+      document.execCommand("copy");
+    }
+    this.copied = true;
+    this.render();
+  }
+
+  private render(): void {
+    const s = this.settings;
+    const c = s?.crmConnection;
+    const b = this.banner;
+    const general = h("ul", { class: "general-errors", "data-testid": "crm-errors" });
+    fill(
+      this.el,
+      h("h2", null, "CRM"),
+      h(
+        "div",
+        { class: "summary", "data-testid": "crm-current" },
+        c
+          ? [
+              h("strong", { "data-testid": "crm-current-kind" }, L.crmKinds[c.crmKind]),
+              h("code", { "data-testid": "crm-current-url" }, c.baseUrl),
+              h("span", { class: "muted" }, `connected ${time(c.connectTime)}`),
+              h("span", { class: "muted", "data-testid": "crm-refresh-time" }, `last read ${time(c.refreshTime)}`),
+              h("button", { type: "button", class: "btn danger", "data-testid": "crm-disconnect", disabled: this.busy, onclick: () => void this.host.disconnect() }, "Disconnect"),
+            ]
+          : [
+              h("strong", { "data-testid": "crm-current-kind" }, L.crmKinds[CrmKind.NATIVE]),
+              h("span", { class: "muted" }, "Employees and pipelines are kept here. Connect amoCRM or Kommo to take them from there."),
+            ],
+      ),
+      h(
+        "form",
+        {
+          class: "crm-connect",
+          "data-testid": "crm-connect-form",
+          autocomplete: "off",
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void this.connect();
+          },
+        },
+        h("h3", null, c ? "Connect again (a new token or address)" : "Connect amoCRM or Kommo"),
+        h(
+          "div",
+          { class: "grid3" },
+          h("label", { for: "crm-kind" }, "CRM", this.kind),
+          h("label", { for: "crm-base-url" }, "Address of your account", this.address),
+          h("label", { for: "crm-token" }, "Long-lived token", this.token),
+        ),
+        h(
+          "p",
+          { class: "muted" },
+          "Create the token in the CRM as an administrator: Settings → Integrations → your private integration → Keys and scopes. " +
+            "It is stored sealed and never shown again.",
+        ),
+        general,
+        b && h("div", { class: `banner ${b.kind}`, role: b.kind === "info" ? "status" : "alert", "data-testid": "crm-status" }, b.text),
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "btn primary", "data-testid": "crm-connect", disabled: this.busy }, "Connect")),
+      ),
+      this.webhookUrl ? this.renderWebhook() : null,
+    );
+    showViolations(this.el, this.violations, general);
+  }
+
+  private renderWebhook(): HTMLElement {
+    const url = new URL(this.webhookUrl, window.location.origin).href;
+    const input = h("input", { type: "text", readonly: true, class: "webhook-url", "data-testid": "crm-webhook-url", value: url, "aria-label": "Webhook URL" });
+    return h(
+      "div",
+      { class: "banner info webhook", "data-testid": "crm-webhook" },
+      h(
+        "div",
+        null,
+        h("p", null, "Paste this address in the CRM's Settings → Web hooks, for ", h("b", null, "lead status changed"), " and ", h("b", null, "responsible changed"), ". It is shown only now."),
+        h("div", { class: "row" }, input, h("button", { type: "button", class: "btn plain", "data-testid": "crm-webhook-copy", onclick: () => void this.copyWebhook(input) }, this.copied ? "Copied" : "Copy")),
+        this.webhookUrl.startsWith("/") &&
+          h("p", { class: "muted" }, "The address starts with this page's; start the server with --public-url if the CRM reaches it at another address."),
+      ),
+      h("button", { type: "button", class: "link", "data-testid": "crm-webhook-hide", onclick: () => ((this.webhookUrl = ""), this.render()) }, "Hide"),
+    );
+  }
+}
+
+const POLL_MS = 5000;
+
+/** The writes to an external CRM: pending, failed (with a retry each) and the last success; polled while shown. */
+export class CrmSyncPanel {
+  readonly el: HTMLElement = h("section", { class: "panel", "data-testid": "crm-sync" });
+  private state?: GetCrmSyncStateResponse;
+  private error = "";
+  private timer = 0;
+  private loading = false;
+
+  /** Renders the panel, reading the state now and then every few seconds while it is on the page. */
+  show(): HTMLElement {
+    if (!this.timer) {
+      this.timer = window.setInterval(() => this.tick(), POLL_MS);
+      void this.refresh();
+    }
+    this.render();
+    return this.el;
+  }
+
+  private tick(): void {
+    if (!this.el.isConnected) {
+      window.clearInterval(this.timer);
+      this.timer = 0;
+    } else if (document.visibilityState === "visible") {
+      void this.refresh();
+    }
+  }
+
+  async refresh(): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
+    try {
+      this.state = await api.integration.getCrmSyncState({});
+      this.error = "";
+    } catch (err) {
+      this.error = `Could not read the sync state: ${describeError(err)}`;
+    } finally {
+      this.loading = false;
+    }
+    this.render();
+  }
+
+  private async retry(item: CrmSyncItem): Promise<void> {
+    try {
+      await api.integration.retryCrmSync({ itemId: item.id });
+      this.error = "";
+    } catch (err) {
+      this.error = `Could not retry: ${describeError(err)}`;
+    }
+    await this.refresh();
+  }
+
+  private render(): void {
+    const st = this.state;
+    fill(
+      this.el,
+      h("h2", null, "Sync with the CRM"),
+      h(
+        "p",
+        { class: "muted" },
+        "New clients' contacts and deals, responsible changes and chat logs are written to the CRM in the background. A write the CRM refused waits here until you retry it.",
+      ),
+      h(
+        "div",
+        { class: "summary" },
+        h("span", { "data-testid": "crm-sync-pending-count" }, `${st?.pending.length ?? 0} pending`),
+        h("span", { class: st?.failed.length ? "badge off" : "", "data-testid": "crm-sync-failed-count" }, `${st?.failed.length ?? 0} failed`),
+        h("span", { "data-testid": "crm-sync-last-success" }, `last written ${st?.lastSuccessTime ? time(st.lastSuccessTime) : "never"}`),
+        h("button", { type: "button", class: "btn plain", "data-testid": "crm-sync-refresh", onclick: () => void this.refresh() }, "Refresh"),
+      ),
+      this.error && h("div", { class: "banner error", "data-testid": "crm-sync-error" }, this.error),
+      st?.failed.length ? [h("h4", null, "Failed"), this.table(st.failed, true)] : null,
+      st?.pending.length ? [h("h4", null, "Pending"), this.table(st.pending, false)] : null,
+    );
+  }
+
+  private table(items: CrmSyncItem[], failed: boolean): HTMLElement {
+    return h(
+      "table",
+      { class: "sync", "data-testid": failed ? "crm-sync-failed" : "crm-sync-pending" },
+      h(
+        "thead",
+        null,
+        h("tr", null, h("th", null, "What"), h("th", null, "Attempts"), h("th", null, failed ? "The CRM's answer" : "Last error"), h("th", null, failed ? "Failed at" : "Due"), failed ? h("th", null, "") : null),
+      ),
+      h(
+        "tbody",
+        null,
+        items.map((it) =>
+          h(
+            "tr",
+            { "data-testid": `crm-sync-item-${it.id}` },
+            h("td", null, it.kind),
+            h("td", null, String(it.attempt)),
+            h("td", { class: failed ? "warn" : "muted" }, it.error || "—"),
+            h("td", null, time(it.time)),
+            failed ? h("td", null, h("button", { type: "button", class: "btn plain", "data-testid": `crm-sync-retry-${it.id}`, onclick: () => void this.retry(it) }, "Retry")) : null,
+          ),
+        ),
+      ),
+    );
+  }
+}
