@@ -59,6 +59,9 @@ type Options struct {
 	CRMAllowAnyHost bool
 	// CRMHTTP is the HTTP client for CRM calls (nil: the default).
 	CRMHTTP *http.Client
+	// CRMSettle is how long a CRM write whose outcome is unknown waits
+	// before it is looked for and retried (default 10 s).
+	CRMSettle time.Duration
 	// Outbox tunes the workers that deliver writes to the CRMs.
 	Outbox outbox.Config
 }
@@ -140,7 +143,8 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	syncOpts := crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP, Pacer: out.Pacer()}
+	syncOpts := crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP, Pacer: out.Pacer(),
+		Settle: opts.CRMSettle}
 	if opts.Outbox.JobTimeout > 0 {
 		syncOpts.Lease = 2 * opts.Outbox.JobTimeout
 	}

@@ -182,6 +182,18 @@ func Permanent(err error) bool {
 	return errors.As(err, &p) && p.Permanent()
 }
 
+// Ambiguous reports whether a write that failed with err may still take
+// effect: the request left and no clear answer came back (a timeout, a
+// dropped connection, a cancelled call, a 5xx). Such a write may land
+// later, so its retry must wait a while before looking for it.
+func Ambiguous(err error) bool {
+	var a interface{ Ambiguous() bool }
+	if errors.As(err, &a) {
+		return a.Ambiguous()
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // RetryAfter is the wait the CRM asked for with err (a rate limit), 0 when
 // none.
 func RetryAfter(err error) time.Duration {

@@ -44,6 +44,10 @@ type Options struct {
 	// Lease is how long one run may hold a chat or deal (default
 	// DefaultLease); more than an outbox attempt may last.
 	Lease time.Duration
+	// Settle is how long a write whose outcome is unknown (a timeout, a
+	// 5xx) holds its chat or deal before the next run looks for it
+	// (default DefaultSettle).
+	Settle time.Duration
 }
 
 // Owner is what a sealed token of an account is bound to.
@@ -109,7 +113,7 @@ func Marker(dealID int64) string { return "#sb" + strconv.FormatInt(dealID, 10) 
 // then becomes the responsible here too. retry says that an earlier run
 // failed: it may have created the deal, so it is looked for first. ctx is
 // scoped to the deal's account.
-func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) error {
+func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) (err error) {
 	c := s.st.Ent
 	d, err := c.Deal.Get(ctx, dealID)
 	if ent.IsNotFound(err) {
@@ -135,7 +139,10 @@ func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) error 
 		return ErrBusy
 	}
 	defer func() {
-		_ = c.Deal.UpdateOneID(dealID).ClearCrmSyncUntil().Exec(context.WithoutCancel(ctx))
+		bg := context.WithoutCancel(ctx)
+		s.release(err,
+			func(time.Time) error { return c.Deal.UpdateOneID(dealID).ClearCrmSyncUntil().Exec(bg) },
+			func(until time.Time) error { return c.Deal.UpdateOneID(dealID).SetCrmSyncUntil(until).Exec(bg) })
 	}()
 	ct, err := c.Contact.Get(ctx, d.ContactID)
 	if err != nil {

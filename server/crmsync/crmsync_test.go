@@ -68,8 +68,21 @@ func connected(t *testing.T, b Backend) *fixture {
 	})
 	sealer, err := secrets.New(key)
 	NoErr(t, err)
-	s := crmsync.New(env.Store, crmsync.Options{Sealer: sealer, AllowAnyHost: true}, env.Server.App.Router())
+	// After a write with an unknown outcome the next run waits Settle.
+	s := crmsync.New(env.Store, crmsync.Options{Sealer: sealer, AllowAnyHost: true, Lease: 5 * time.Second, Settle: 300 * time.Millisecond}, env.Server.App.Router())
 	return &fixture{env: env, fake: f, admin: admin, syncer: s, channel: ch.Channel.Id, emps: emps, actx: tenant.NewContext(ctx, env.AccountID)}
+}
+
+// retry runs the step for a deal again, waiting while an earlier run's
+// lease holds it.
+func (fx *fixture) retry(dealID int64) error {
+	for {
+		err := fx.syncer.NewClient(fx.actx, dealID, true)
+		if !errors.Is(err, crmsync.ErrBusy) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // leadsWith returns the fake's leads whose name carries marker.
@@ -157,7 +170,7 @@ func TestNewClientFaults(t *testing.T) {
 		if err == nil || crm.Permanent(err) {
 			t.Fatalf("a 503: %v (permanent %v)", err, crm.Permanent(err))
 		}
-		NoErr(t, fx.syncer.NewClient(fx.actx, ids.Value(d1.Deal.Id), true))
+		NoErr(t, fx.retry(ids.Value(d1.Deal.Id)))
 
 		d2 := Route(t, fx.admin, fx.channel, Phone(2), "b")
 		f = complex
@@ -166,7 +179,7 @@ func TestNewClientFaults(t *testing.T) {
 		if err := fx.syncer.NewClient(fx.actx, ids.Value(d2.Deal.Id), false); err == nil {
 			t.Fatal("a dropped answer succeeded")
 		}
-		NoErr(t, fx.syncer.NewClient(fx.actx, ids.Value(d2.Deal.Id), true))
+		NoErr(t, fx.retry(ids.Value(d2.Deal.Id)))
 
 		d3 := Route(t, fx.admin, fx.channel, Phone(3), "c")
 		f = complex
@@ -211,7 +224,11 @@ func TestNewClientsConcurrently(t *testing.T) {
 						if err == nil {
 							break
 						}
-						if crm.Permanent(err) || attempt > 20 {
+						if errors.Is(err, crmsync.ErrBusy) {
+							time.Sleep(50 * time.Millisecond)
+							continue
+						}
+						if crm.Permanent(err) || attempt > 200 {
 							t.Errorf("deal %d: %v", id, err)
 							break
 						}

@@ -168,13 +168,37 @@ func (s *Syncer) lease() time.Duration {
 	return DefaultLease
 }
 
+// DefaultSettle is how long a write whose outcome is unknown keeps its
+// chat or deal by default.
+const DefaultSettle = 10 * time.Second
+
+// settleHold is how long a write whose outcome is unknown keeps its chat
+// or deal: a request the CRM still works on after the call gave up lands
+// meanwhile, so the next run, which looks for it, finds it.
+func (s *Syncer) settleHold() time.Duration {
+	if s.o.Settle > 0 {
+		return min(s.lease(), s.o.Settle)
+	}
+	return min(s.lease(), DefaultSettle)
+}
+
+// release ends a run's lease: at once, or, after a write whose outcome is
+// unknown, only once that write had time to land.
+func (s *Syncer) release(err error, clear, hold func(time.Time) error) {
+	if err != nil && crm.Ambiguous(err) {
+		_ = hold(time.Now().Add(s.settleHold()))
+		return
+	}
+	_ = clear(time.Time{})
+}
+
 // ErrBusy: another flush holds the chat; this one waits briefly.
 var ErrBusy = errors.New("crmsync: another run is writing this chat or deal")
 
 // Flush writes the chat's messages that are not in the CRM yet, in order,
 // one note each (EACH_MESSAGE). Messages from before the CRM was connected
 // are not written.
-func (s *Syncer) Flush(ctx context.Context, chatID int64, retry bool) error {
+func (s *Syncer) Flush(ctx context.Context, chatID int64, retry bool) (err error) {
 	c := s.st.Ent
 	now := time.Now()
 	n, err := c.Chat.Update().Where(chat.ID(chatID), chat.Or(chat.CrmFlushUntilIsNil(), chat.CrmFlushUntilLT(now))).
@@ -189,7 +213,10 @@ func (s *Syncer) Flush(ctx context.Context, chatID int64, retry bool) error {
 		return ErrBusy
 	}
 	defer func() {
-		_ = c.Chat.UpdateOneID(chatID).ClearCrmFlushUntil().Exec(context.WithoutCancel(ctx))
+		bg := context.WithoutCancel(ctx)
+		s.release(err,
+			func(time.Time) error { return c.Chat.UpdateOneID(chatID).ClearCrmFlushUntil().Exec(bg) },
+			func(until time.Time) error { return c.Chat.UpdateOneID(chatID).SetCrmFlushUntil(until).Exec(bg) })
 	}()
 	ch, err := c.Chat.Get(ctx, chatID)
 	if err != nil {

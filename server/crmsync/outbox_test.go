@@ -28,6 +28,7 @@ func quickOutbox(o *app.Options) {
 	o.SecretKey, o.CRMAllowAnyHost = key, true
 	o.Outbox.PollInterval = 50 * time.Millisecond
 	o.Outbox.Retry = outbox.Backoff{Initial: 50 * time.Millisecond, Max: 400 * time.Millisecond}
+	o.CRMSettle = 500 * time.Millisecond
 }
 
 // takenOverSoon is quickOutbox where a dead replica's jobs are taken over
