@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -50,7 +51,7 @@ func (r *Router) RouteIncoming(ctx context.Context, in Incoming) (d *pb.RoutingD
 		// channel left the integration): either way it gets the first
 		// decision. Looking only on failure keeps the usual path one query
 		// shorter.
-		if first, ok, rerr := r.replayIncoming(ctx, in.GatewayID); ok || rerr != nil {
+		if first, ok, rerr := r.replayIncoming(ctx, in); ok || rerr != nil {
 			return first, ok, rerr
 		}
 		if errors.Is(err, errDuplicate) {
@@ -62,15 +63,48 @@ func (r *Router) RouteIncoming(ctx context.Context, in Incoming) (d *pb.RoutingD
 	return d, false, nil
 }
 
-// replayIncoming returns the decision stored with an incoming message.
-func (r *Router) replayIncoming(ctx context.Context, gatewayID string) (*pb.RoutingDecision, bool, error) {
+// replayIncoming returns the decision stored with an incoming message the
+// gateway sent before.
+func (r *Router) replayIncoming(ctx context.Context, in Incoming) (*pb.RoutingDecision, bool, error) {
 	d := &pb.RoutingDecision{}
-	m, ns, ok, err := r.replay(ctx, message.DirectionIN, gatewayID, d)
+	m, ns, ok, err := r.replay(ctx, message.DirectionIN, in.GatewayID, d, func(m *ent.Message) (bool, error) {
+		return r.sameIncoming(ctx, m, in)
+	})
 	if !ok || err != nil {
 		return nil, ok, err
 	}
 	d.Message, d.Notifications = m, ns
 	return d, true, nil
+}
+
+// sameIncoming reports whether a stored message came from in's channel
+// and sender.
+func (r *Router) sameIncoming(ctx context.Context, m *ent.Message, in Incoming) (bool, error) {
+	c := r.st.Ent
+	cht, err := c.Chat.Get(ctx, m.ChatID)
+	if err != nil || cht.ChannelID != in.ChannelID {
+		return false, err
+	}
+	ct, err := c.Contact.Get(ctx, cht.ContactID)
+	if err != nil {
+		return false, err
+	}
+	ch, err := c.Channel.Get(ctx, in.ChannelID)
+	if err != nil {
+		return false, err
+	}
+	as, err := c.AccountSettings.Query().Only(ctx)
+	if err != nil {
+		return false, err
+	}
+	who, err := identify(in.Phone, in.Handle, ch.Kind, phone.ForAccount(as.HomeRegion, as.Convert8ToPlus7), in.Test)
+	if err != nil {
+		return false, nil
+	}
+	if who.phone != "" {
+		return slices.Contains(phone.Forms(who.phone), ct.Identity), nil
+	}
+	return who.identity == ct.Identity, nil
 }
 
 // situation is what SPEC §4 found about a client before choosing its

@@ -47,7 +47,7 @@ const ClaimedReason = "CLIENT_CLAIMED"
 // client atomically, and stores the message. A gateway id seen before
 // returns the first answer (Replayed), also to copies sent at once.
 func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgoingMessageResponse, error) {
-	if out, ok, err := r.replayOutgoing(ctx, in.GatewayID); ok || err != nil {
+	if out, ok, err := r.replayOutgoing(ctx, in); ok || err != nil {
 		return out, err
 	}
 	var out *pb.RouteOutgoingMessageResponse
@@ -60,7 +60,7 @@ func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgo
 		// A copy sent at the same time as the first fails where the first
 		// stored the message (or earlier, if the first changed what this
 		// one decided on): either way its answer is the first one's.
-		if first, ok, rerr := r.replayOutgoing(ctx, in.GatewayID); ok || rerr != nil {
+		if first, ok, rerr := r.replayOutgoing(ctx, in); ok || rerr != nil {
 			return first, rerr
 		}
 		if errors.Is(err, errDuplicate) {
@@ -73,10 +73,23 @@ func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgo
 }
 
 // replayOutgoing returns the stored answer to an outgoing message the
-// gateway sent before.
-func (r *Router) replayOutgoing(ctx context.Context, gatewayID string) (*pb.RouteOutgoingMessageResponse, bool, error) {
+// gateway sent before: only to the same employee, for the same chat or
+// client.
+func (r *Router) replayOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgoingMessageResponse, bool, error) {
 	out := &pb.RouteOutgoingMessageResponse{}
-	m, ns, ok, err := r.replay(ctx, message.DirectionOUT, gatewayID, out)
+	m, ns, ok, err := r.replay(ctx, message.DirectionOUT, in.GatewayID, out, func(m *ent.Message) (bool, error) {
+		if m.EmployeeID == nil || *m.EmployeeID != in.EmployeeID || (in.ChatID != 0 && m.ChatID != in.ChatID) {
+			return false, nil
+		}
+		if in.ContactID == 0 {
+			return true, nil
+		}
+		cht, err := r.st.Ent.Chat.Get(ctx, m.ChatID)
+		if err != nil {
+			return false, err
+		}
+		return cht.ContactID == in.ContactID && (in.ChannelID == 0 || cht.ChannelID == in.ChannelID), nil
+	})
 	if !ok || err != nil {
 		return nil, ok, err
 	}

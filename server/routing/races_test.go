@@ -308,3 +308,50 @@ func TestClientWritesWhileCandidatesClaim(t *testing.T) {
 func TestClientWritesWhileCandidatesClaimAcrossReplicas(t *testing.T) {
 	testClientWritesWhileCandidatesClaim(t, Postgres(t), 2, 100)
 }
+
+// TestGatewayIDReusedForAnotherMessage: a gateway id names one message. Sent
+// again for another channel, sender, employee or chat it is ALREADY_EXISTS
+// — never the first message's answer (which would hide the new message,
+// and show another employee's chat).
+func TestGatewayIDReusedForAnotherMessage(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		admin := env.Admin()
+		wa, tg := co.Channels["WhatsApp Sales"], co.Channels["Telegram Support"]
+		in := func(channel, phone string) error {
+			_, err := admin.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{ChannelId: channel,
+				Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: phone}, Content: &pb.MessageContent{Text: "x"},
+				GatewayMessageId: "42"})
+			return err
+		}
+		NoErr(t, in(wa, "+79161234567"))
+		NoErr(t, in(wa, "8 (916) 123-45-67")) // the same sender written otherwise: a replay
+		WantCode(t, in(wa, Phone(2)), connect.CodeAlreadyExists)
+		WantCode(t, in(tg, "+79161234567"), connect.CodeAlreadyExists)
+
+		d := Route(t, admin, tg, Phone(3), "anyone?")
+		bruce, tony := co.Employees["Bruce Wayne"], co.Employees["Tony Stark"]
+		out := func(c *client.Clients, employee, chat string) (*pb.RouteOutgoingMessageResponse, error) {
+			return c.Routing.RouteOutgoingMessage(ctx, &pb.RouteOutgoingMessageRequest{EmployeeId: employee,
+				Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: chat}, Content: &pb.MessageContent{Text: "mine"}, GatewayMessageId: "out-42"})
+		}
+		first, err := out(admin, bruce, d.Chat.Id)
+		NoErr(t, err)
+		again, err := out(admin, bruce, d.Chat.Id)
+		NoErr(t, err)
+		if !again.Replayed || again.Message.Id != first.Message.Id {
+			t.Fatalf("the same message again: %v", again)
+		}
+		_, err = out(admin, tony, d.Chat.Id)
+		WantCode(t, err, connect.CodeAlreadyExists)
+		// An employee token cannot read another's answer through its id.
+		tok, err := admin.Account.CreateEmployeeToken(ctx, &pb.CreateEmployeeTokenRequest{EmployeeId: co.Employees["Diana Prince"], Name: "qc"})
+		NoErr(t, err)
+		diana := env.Clients(tok.Secret, client.Connect)
+		res, err := out(diana, co.Employees["Diana Prince"], "999")
+		if connect.CodeOf(err) != connect.CodeAlreadyExists || res != nil {
+			t.Fatalf("another employee's gateway id answered %v, %v", res, err)
+		}
+	})
+}

@@ -211,7 +211,13 @@ func lastClosedDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.D
 // replay reads back a message the gateway sent before, by direction and
 // gateway id: the message, the answer stored with it (into out), and the
 // pushes stored with it, in log order.
-func (r *Router) replay(ctx context.Context, dir message.Direction, gatewayID string, out proto.Message) (*pb.Message, []*pb.NotificationDecision, bool, error) {
+//
+// same says whether the stored message is the one the request describes: a
+// gateway id used for another message (another channel or sender, another
+// employee or chat) is ALREADY_EXISTS, and nothing of the stored one is
+// shown.
+func (r *Router) replay(ctx context.Context, dir message.Direction, gatewayID string, out proto.Message,
+	same func(*ent.Message) (bool, error)) (*pb.Message, []*pb.NotificationDecision, bool, error) {
 	if gatewayID == "" {
 		return nil, nil, false, nil
 	}
@@ -220,6 +226,12 @@ func (r *Router) replay(ctx context.Context, dir message.Direction, gatewayID st
 		return nil, nil, false, nil
 	}
 	if err != nil {
+		return nil, nil, false, err
+	}
+	if ok, err := same(m); err != nil || !ok {
+		if err == nil {
+			err = errs.New(errs.ErrConflict, "gateway message id %q was used for another message: give every message its own id (unique per account and direction)", clip(gatewayID, 64))
+		}
 		return nil, nil, false, err
 	}
 	if len(m.Decision) == 0 {
