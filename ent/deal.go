@@ -40,8 +40,6 @@ type Deal struct {
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
 	// CrmID holds the value of the "crm_id" field.
 	CrmID *string `json:"crm_id,omitempty"`
-	// CrmModified holds the value of the "crm_modified" field.
-	CrmModified int64 `json:"crm_modified,omitempty"`
 	// CrmSyncUntil holds the value of the "crm_sync_until" field.
 	CrmSyncUntil *time.Time `json:"crm_sync_until,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -75,7 +73,7 @@ func (*Deal) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case deal.FieldID, deal.FieldAccountID, deal.FieldContactID, deal.FieldChannelID, deal.FieldPipelineID, deal.FieldStageID, deal.FieldLeadStatusID, deal.FieldCrmModified:
+		case deal.FieldID, deal.FieldAccountID, deal.FieldContactID, deal.FieldChannelID, deal.FieldPipelineID, deal.FieldStageID, deal.FieldLeadStatusID:
 			values[i] = new(sql.NullInt64)
 		case deal.FieldKind, deal.FieldState, deal.FieldCrmID:
 			values[i] = new(sql.NullString)
@@ -173,12 +171,6 @@ func (_m *Deal) assignValues(columns []string, values []any) error {
 				_m.CrmID = new(string)
 				*_m.CrmID = value.String
 			}
-		case deal.FieldCrmModified:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field crm_modified", values[i])
-			} else if value.Valid {
-				_m.CrmModified = value.Int64
-			}
 		case deal.FieldCrmSyncUntil:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field crm_sync_until", values[i])
@@ -269,9 +261,6 @@ func (_m *Deal) String() string {
 		builder.WriteString("crm_id=")
 		builder.WriteString(*v)
 	}
-	builder.WriteString(", ")
-	builder.WriteString("crm_modified=")
-	builder.WriteString(fmt.Sprintf("%v", _m.CrmModified))
 	builder.WriteString(", ")
 	if v := _m.CrmSyncUntil; v != nil {
 		builder.WriteString("crm_sync_until=")

@@ -145,20 +145,6 @@ func (_c *DealCreate) SetNillableCrmID(v *string) *DealCreate {
 	return _c
 }
 
-// SetCrmModified sets the "crm_modified" field.
-func (_c *DealCreate) SetCrmModified(v int64) *DealCreate {
-	_c.mutation.SetCrmModified(v)
-	return _c
-}
-
-// SetNillableCrmModified sets the "crm_modified" field if the given value is not nil.
-func (_c *DealCreate) SetNillableCrmModified(v *int64) *DealCreate {
-	if v != nil {
-		_c.SetCrmModified(*v)
-	}
-	return _c
-}
-
 // SetCrmSyncUntil sets the "crm_sync_until" field.
 func (_c *DealCreate) SetCrmSyncUntil(v time.Time) *DealCreate {
 	_c.mutation.SetCrmSyncUntil(v)
@@ -232,10 +218,6 @@ func (_c *DealCreate) defaults() error {
 		v := deal.DefaultState
 		_c.mutation.SetState(v)
 	}
-	if _, ok := _c.mutation.CrmModified(); !ok {
-		v := deal.DefaultCrmModified
-		_c.mutation.SetCrmModified(v)
-	}
 	return nil
 }
 
@@ -278,9 +260,6 @@ func (_c *DealCreate) check() error {
 		if err := deal.CrmIDValidator(v); err != nil {
 			return &ValidationError{Name: "crm_id", err: fmt.Errorf(`ent: validator failed for field "Deal.crm_id": %w`, err)}
 		}
-	}
-	if _, ok := _c.mutation.CrmModified(); !ok {
-		return &ValidationError{Name: "crm_modified", err: errors.New(`ent: missing required field "Deal.crm_modified"`)}
 	}
 	if len(_c.mutation.ContactIDs()) == 0 {
 		return &ValidationError{Name: "contact", err: errors.New(`ent: missing required edge "Deal.contact"`)}
@@ -357,10 +336,6 @@ func (_c *DealCreate) createSpec() (*Deal, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CrmID(); ok {
 		_spec.SetField(deal.FieldCrmID, field.TypeString, value)
 		_node.CrmID = &value
-	}
-	if value, ok := _c.mutation.CrmModified(); ok {
-		_spec.SetField(deal.FieldCrmModified, field.TypeInt64, value)
-		_node.CrmModified = value
 	}
 	if value, ok := _c.mutation.CrmSyncUntil(); ok {
 		_spec.SetField(deal.FieldCrmSyncUntil, field.TypeTime, value)
@@ -552,24 +527,6 @@ func (u *DealUpsert) UpdateCrmID() *DealUpsert {
 // ClearCrmID clears the value of the "crm_id" field.
 func (u *DealUpsert) ClearCrmID() *DealUpsert {
 	u.SetNull(deal.FieldCrmID)
-	return u
-}
-
-// SetCrmModified sets the "crm_modified" field.
-func (u *DealUpsert) SetCrmModified(v int64) *DealUpsert {
-	u.Set(deal.FieldCrmModified, v)
-	return u
-}
-
-// UpdateCrmModified sets the "crm_modified" field to the value that was provided on create.
-func (u *DealUpsert) UpdateCrmModified() *DealUpsert {
-	u.SetExcluded(deal.FieldCrmModified)
-	return u
-}
-
-// AddCrmModified adds v to the "crm_modified" field.
-func (u *DealUpsert) AddCrmModified(v int64) *DealUpsert {
-	u.Add(deal.FieldCrmModified, v)
 	return u
 }
 
@@ -791,27 +748,6 @@ func (u *DealUpsertOne) UpdateCrmID() *DealUpsertOne {
 func (u *DealUpsertOne) ClearCrmID() *DealUpsertOne {
 	return u.Update(func(s *DealUpsert) {
 		s.ClearCrmID()
-	})
-}
-
-// SetCrmModified sets the "crm_modified" field.
-func (u *DealUpsertOne) SetCrmModified(v int64) *DealUpsertOne {
-	return u.Update(func(s *DealUpsert) {
-		s.SetCrmModified(v)
-	})
-}
-
-// AddCrmModified adds v to the "crm_modified" field.
-func (u *DealUpsertOne) AddCrmModified(v int64) *DealUpsertOne {
-	return u.Update(func(s *DealUpsert) {
-		s.AddCrmModified(v)
-	})
-}
-
-// UpdateCrmModified sets the "crm_modified" field to the value that was provided on create.
-func (u *DealUpsertOne) UpdateCrmModified() *DealUpsertOne {
-	return u.Update(func(s *DealUpsert) {
-		s.UpdateCrmModified()
 	})
 }
 
@@ -1202,27 +1138,6 @@ func (u *DealUpsertBulk) UpdateCrmID() *DealUpsertBulk {
 func (u *DealUpsertBulk) ClearCrmID() *DealUpsertBulk {
 	return u.Update(func(s *DealUpsert) {
 		s.ClearCrmID()
-	})
-}
-
-// SetCrmModified sets the "crm_modified" field.
-func (u *DealUpsertBulk) SetCrmModified(v int64) *DealUpsertBulk {
-	return u.Update(func(s *DealUpsert) {
-		s.SetCrmModified(v)
-	})
-}
-
-// AddCrmModified adds v to the "crm_modified" field.
-func (u *DealUpsertBulk) AddCrmModified(v int64) *DealUpsertBulk {
-	return u.Update(func(s *DealUpsert) {
-		s.AddCrmModified(v)
-	})
-}
-
-// UpdateCrmModified sets the "crm_modified" field to the value that was provided on create.
-func (u *DealUpsertBulk) UpdateCrmModified() *DealUpsertBulk {
-	return u.Update(func(s *DealUpsert) {
-		s.UpdateCrmModified()
 	})
 }
 

@@ -164,27 +164,6 @@ func (_u *DealUpdate) ClearCrmID() *DealUpdate {
 	return _u
 }
 
-// SetCrmModified sets the "crm_modified" field.
-func (_u *DealUpdate) SetCrmModified(v int64) *DealUpdate {
-	_u.mutation.ResetCrmModified()
-	_u.mutation.SetCrmModified(v)
-	return _u
-}
-
-// SetNillableCrmModified sets the "crm_modified" field if the given value is not nil.
-func (_u *DealUpdate) SetNillableCrmModified(v *int64) *DealUpdate {
-	if v != nil {
-		_u.SetCrmModified(*v)
-	}
-	return _u
-}
-
-// AddCrmModified adds value to the "crm_modified" field.
-func (_u *DealUpdate) AddCrmModified(v int64) *DealUpdate {
-	_u.mutation.AddCrmModified(v)
-	return _u
-}
-
 // SetCrmSyncUntil sets the "crm_sync_until" field.
 func (_u *DealUpdate) SetCrmSyncUntil(v time.Time) *DealUpdate {
 	_u.mutation.SetCrmSyncUntil(v)
@@ -314,12 +293,6 @@ func (_u *DealUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.CrmIDCleared() {
 		_spec.ClearField(deal.FieldCrmID, field.TypeString)
-	}
-	if value, ok := _u.mutation.CrmModified(); ok {
-		_spec.SetField(deal.FieldCrmModified, field.TypeInt64, value)
-	}
-	if value, ok := _u.mutation.AddedCrmModified(); ok {
-		_spec.AddField(deal.FieldCrmModified, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.CrmSyncUntil(); ok {
 		_spec.SetField(deal.FieldCrmSyncUntil, field.TypeTime, value)
@@ -484,27 +457,6 @@ func (_u *DealUpdateOne) ClearCrmID() *DealUpdateOne {
 	return _u
 }
 
-// SetCrmModified sets the "crm_modified" field.
-func (_u *DealUpdateOne) SetCrmModified(v int64) *DealUpdateOne {
-	_u.mutation.ResetCrmModified()
-	_u.mutation.SetCrmModified(v)
-	return _u
-}
-
-// SetNillableCrmModified sets the "crm_modified" field if the given value is not nil.
-func (_u *DealUpdateOne) SetNillableCrmModified(v *int64) *DealUpdateOne {
-	if v != nil {
-		_u.SetCrmModified(*v)
-	}
-	return _u
-}
-
-// AddCrmModified adds value to the "crm_modified" field.
-func (_u *DealUpdateOne) AddCrmModified(v int64) *DealUpdateOne {
-	_u.mutation.AddCrmModified(v)
-	return _u
-}
-
 // SetCrmSyncUntil sets the "crm_sync_until" field.
 func (_u *DealUpdateOne) SetCrmSyncUntil(v time.Time) *DealUpdateOne {
 	_u.mutation.SetCrmSyncUntil(v)
@@ -664,12 +616,6 @@ func (_u *DealUpdateOne) sqlSave(ctx context.Context) (_node *Deal, err error) {
 	}
 	if _u.mutation.CrmIDCleared() {
 		_spec.ClearField(deal.FieldCrmID, field.TypeString)
-	}
-	if value, ok := _u.mutation.CrmModified(); ok {
-		_spec.SetField(deal.FieldCrmModified, field.TypeInt64, value)
-	}
-	if value, ok := _u.mutation.AddedCrmModified(); ok {
-		_spec.AddField(deal.FieldCrmModified, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.CrmSyncUntil(); ok {
 		_spec.SetField(deal.FieldCrmSyncUntil, field.TypeTime, value)

@@ -7605,8 +7605,6 @@ type DealMutation struct {
 	state             *deal.State
 	closed_at         *time.Time
 	crm_id            *string
-	crm_modified      *int64
-	addcrm_modified   *int64
 	crm_sync_until    *time.Time
 	clearedFields     map[string]struct{}
 	contact           *int64
@@ -8284,62 +8282,6 @@ func (m *DealMutation) ResetCrmID() {
 	delete(m.clearedFields, deal.FieldCrmID)
 }
 
-// SetCrmModified sets the "crm_modified" field.
-func (m *DealMutation) SetCrmModified(i int64) {
-	m.crm_modified = &i
-	m.addcrm_modified = nil
-}
-
-// CrmModified returns the value of the "crm_modified" field in the mutation.
-func (m *DealMutation) CrmModified() (r int64, exists bool) {
-	v := m.crm_modified
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldCrmModified returns the old "crm_modified" field's value of the Deal entity.
-// If the Deal object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DealMutation) OldCrmModified(ctx context.Context) (v int64, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldCrmModified is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldCrmModified requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldCrmModified: %w", err)
-	}
-	return oldValue.CrmModified, nil
-}
-
-// AddCrmModified adds i to the "crm_modified" field.
-func (m *DealMutation) AddCrmModified(i int64) {
-	if m.addcrm_modified != nil {
-		*m.addcrm_modified += i
-	} else {
-		m.addcrm_modified = &i
-	}
-}
-
-// AddedCrmModified returns the value that was added to the "crm_modified" field in this mutation.
-func (m *DealMutation) AddedCrmModified() (r int64, exists bool) {
-	v := m.addcrm_modified
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ResetCrmModified resets all changes to the "crm_modified" field.
-func (m *DealMutation) ResetCrmModified() {
-	m.crm_modified = nil
-	m.addcrm_modified = nil
-}
-
 // SetCrmSyncUntil sets the "crm_sync_until" field.
 func (m *DealMutation) SetCrmSyncUntil(t time.Time) {
 	m.crm_sync_until = &t
@@ -8450,7 +8392,7 @@ func (m *DealMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DealMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 12)
 	if m.account_id != nil {
 		fields = append(fields, deal.FieldAccountID)
 	}
@@ -8483,9 +8425,6 @@ func (m *DealMutation) Fields() []string {
 	}
 	if m.crm_id != nil {
 		fields = append(fields, deal.FieldCrmID)
-	}
-	if m.crm_modified != nil {
-		fields = append(fields, deal.FieldCrmModified)
 	}
 	if m.crm_sync_until != nil {
 		fields = append(fields, deal.FieldCrmSyncUntil)
@@ -8520,8 +8459,6 @@ func (m *DealMutation) Field(name string) (ent.Value, bool) {
 		return m.ClosedAt()
 	case deal.FieldCrmID:
 		return m.CrmID()
-	case deal.FieldCrmModified:
-		return m.CrmModified()
 	case deal.FieldCrmSyncUntil:
 		return m.CrmSyncUntil()
 	}
@@ -8555,8 +8492,6 @@ func (m *DealMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldClosedAt(ctx)
 	case deal.FieldCrmID:
 		return m.OldCrmID(ctx)
-	case deal.FieldCrmModified:
-		return m.OldCrmModified(ctx)
 	case deal.FieldCrmSyncUntil:
 		return m.OldCrmSyncUntil(ctx)
 	}
@@ -8645,13 +8580,6 @@ func (m *DealMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCrmID(v)
 		return nil
-	case deal.FieldCrmModified:
-		v, ok := value.(int64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetCrmModified(v)
-		return nil
 	case deal.FieldCrmSyncUntil:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -8682,9 +8610,6 @@ func (m *DealMutation) AddedFields() []string {
 	if m.addlead_status_id != nil {
 		fields = append(fields, deal.FieldLeadStatusID)
 	}
-	if m.addcrm_modified != nil {
-		fields = append(fields, deal.FieldCrmModified)
-	}
 	return fields
 }
 
@@ -8703,8 +8628,6 @@ func (m *DealMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedStageID()
 	case deal.FieldLeadStatusID:
 		return m.AddedLeadStatusID()
-	case deal.FieldCrmModified:
-		return m.AddedCrmModified()
 	}
 	return nil, false
 }
@@ -8748,13 +8671,6 @@ func (m *DealMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddLeadStatusID(v)
-		return nil
-	case deal.FieldCrmModified:
-		v, ok := value.(int64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddCrmModified(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Deal numeric field %s", name)
@@ -8854,9 +8770,6 @@ func (m *DealMutation) ResetField(name string) error {
 		return nil
 	case deal.FieldCrmID:
 		m.ResetCrmID()
-		return nil
-	case deal.FieldCrmModified:
-		m.ResetCrmModified()
 		return nil
 	case deal.FieldCrmSyncUntil:
 		m.ResetCrmSyncUntil()

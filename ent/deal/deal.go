@@ -38,8 +38,6 @@ const (
 	FieldClosedAt = "closed_at"
 	// FieldCrmID holds the string denoting the crm_id field in the database.
 	FieldCrmID = "crm_id"
-	// FieldCrmModified holds the string denoting the crm_modified field in the database.
-	FieldCrmModified = "crm_modified"
 	// FieldCrmSyncUntil holds the string denoting the crm_sync_until field in the database.
 	FieldCrmSyncUntil = "crm_sync_until"
 	// EdgeContact holds the string denoting the contact edge name in mutations.
@@ -69,7 +67,6 @@ var Columns = []string{
 	FieldState,
 	FieldClosedAt,
 	FieldCrmID,
-	FieldCrmModified,
 	FieldCrmSyncUntil,
 }
 
@@ -97,8 +94,6 @@ var (
 	DefaultCreatedAt func() time.Time
 	// CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
 	CrmIDValidator func(string) error
-	// DefaultCrmModified holds the default value on creation for the "crm_modified" field.
-	DefaultCrmModified int64
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -212,11 +207,6 @@ func ByClosedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByCrmID orders the results by the crm_id field.
 func ByCrmID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCrmID, opts...).ToFunc()
-}
-
-// ByCrmModified orders the results by the crm_modified field.
-func ByCrmModified(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldCrmModified, opts...).ToFunc()
 }
 
 // ByCrmSyncUntil orders the results by the crm_sync_until field.

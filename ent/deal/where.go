@@ -100,11 +100,6 @@ func CrmID(v string) predicate.Deal {
 	return predicate.Deal(sql.FieldEQ(FieldCrmID, v))
 }
 
-// CrmModified applies equality check predicate on the "crm_modified" field. It's identical to CrmModifiedEQ.
-func CrmModified(v int64) predicate.Deal {
-	return predicate.Deal(sql.FieldEQ(FieldCrmModified, v))
-}
-
 // CrmSyncUntil applies equality check predicate on the "crm_sync_until" field. It's identical to CrmSyncUntilEQ.
 func CrmSyncUntil(v time.Time) predicate.Deal {
 	return predicate.Deal(sql.FieldEQ(FieldCrmSyncUntil, v))
@@ -563,46 +558,6 @@ func CrmIDEqualFold(v string) predicate.Deal {
 // CrmIDContainsFold applies the ContainsFold predicate on the "crm_id" field.
 func CrmIDContainsFold(v string) predicate.Deal {
 	return predicate.Deal(sql.FieldContainsFold(FieldCrmID, v))
-}
-
-// CrmModifiedEQ applies the EQ predicate on the "crm_modified" field.
-func CrmModifiedEQ(v int64) predicate.Deal {
-	return predicate.Deal(sql.FieldEQ(FieldCrmModified, v))
-}
-
-// CrmModifiedNEQ applies the NEQ predicate on the "crm_modified" field.
-func CrmModifiedNEQ(v int64) predicate.Deal {
-	return predicate.Deal(sql.FieldNEQ(FieldCrmModified, v))
-}
-
-// CrmModifiedIn applies the In predicate on the "crm_modified" field.
-func CrmModifiedIn(vs ...int64) predicate.Deal {
-	return predicate.Deal(sql.FieldIn(FieldCrmModified, vs...))
-}
-
-// CrmModifiedNotIn applies the NotIn predicate on the "crm_modified" field.
-func CrmModifiedNotIn(vs ...int64) predicate.Deal {
-	return predicate.Deal(sql.FieldNotIn(FieldCrmModified, vs...))
-}
-
-// CrmModifiedGT applies the GT predicate on the "crm_modified" field.
-func CrmModifiedGT(v int64) predicate.Deal {
-	return predicate.Deal(sql.FieldGT(FieldCrmModified, v))
-}
-
-// CrmModifiedGTE applies the GTE predicate on the "crm_modified" field.
-func CrmModifiedGTE(v int64) predicate.Deal {
-	return predicate.Deal(sql.FieldGTE(FieldCrmModified, v))
-}
-
-// CrmModifiedLT applies the LT predicate on the "crm_modified" field.
-func CrmModifiedLT(v int64) predicate.Deal {
-	return predicate.Deal(sql.FieldLT(FieldCrmModified, v))
-}
-
-// CrmModifiedLTE applies the LTE predicate on the "crm_modified" field.
-func CrmModifiedLTE(v int64) predicate.Deal {
-	return predicate.Deal(sql.FieldLTE(FieldCrmModified, v))
 }
 
 // CrmSyncUntilEQ applies the EQ predicate on the "crm_sync_until" field.

@@ -295,7 +295,6 @@ var (
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"OPEN", "WON", "LOST"}, Default: "OPEN"},
 		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "crm_id", Type: field.TypeString, Nullable: true, Size: 64},
-		{Name: "crm_modified", Type: field.TypeInt64, Default: 0},
 		{Name: "crm_sync_until", Type: field.TypeTime, Nullable: true},
 		{Name: "contact_id", Type: field.TypeInt64},
 	}
@@ -307,7 +306,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "deals_contacts_deals",
-				Columns:    []*schema.Column{DealsColumns[13]},
+				Columns:    []*schema.Column{DealsColumns[12]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -316,7 +315,7 @@ var (
 			{
 				Name:    "deal_contact_id_state",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[13], DealsColumns[8]},
+				Columns: []*schema.Column{DealsColumns[12], DealsColumns[8]},
 			},
 			{
 				Name:    "deal_account_id_crm_id",

@@ -343,10 +343,6 @@ func init() {
 	dealDescCrmID := dealFields[9].Descriptor()
 	// deal.CrmIDValidator is a validator for the "crm_id" field. It is called by the builders before save.
 	deal.CrmIDValidator = dealDescCrmID.Validators[0].(func(string) error)
-	// dealDescCrmModified is the schema descriptor for crm_modified field.
-	dealDescCrmModified := dealFields[10].Descriptor()
-	// deal.DefaultCrmModified holds the default value on creation for the crm_modified field.
-	deal.DefaultCrmModified = dealDescCrmModified.Default.(int64)
 	distributioncursorMixin := schema.DistributionCursor{}.Mixin()
 	distributioncursorMixinHooks0 := distributioncursorMixin[0].Hooks()
 	distributioncursor.Hooks[0] = distributioncursorMixinHooks0[0]

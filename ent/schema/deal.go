@@ -25,13 +25,11 @@ func (Deal) Fields() []ent.Field {
 		field.Int64("lead_status_id").Optional().Nillable(),
 		field.Enum("state").Values("OPEN", "WON", "LOST").Default("OPEN"),
 		field.Time("closed_at").Optional().Nillable(),
-		// crm_id is the deal's (lead's) id in an external CRM, once known;
-		// crm_modified is the CRM's last change of it that reached us
-		// (Unix seconds), so an older webhook arriving late changes nothing.
+		// crm_id is the deal's (lead's) id in an external CRM, once known.
 		field.String("crm_id").Optional().Nillable().MaxLen(64),
-		field.Int64("crm_modified").Default(0),
-		// crm_sync_until leases the deal to the one outbox job creating it
-		// in the CRM, so two runs of it never both create it.
+		// crm_sync_until leases the deal to the one run writing it: the
+		// outbox job creating it in the CRM (two runs never both create
+		// it), then the webhook applying the CRM's state to it.
 		field.Time("crm_sync_until").Optional().Nillable(),
 	}
 }

@@ -106,6 +106,9 @@ type Connector interface {
 	FindCreated(ctx context.Context, rec ClientRecord) (*ClientRef, error)
 	// SetResponsible makes userID responsible for the deal and its contact.
 	SetResponsible(ctx context.Context, ref ClientRef, userID string) error
+	// Deal reads a deal's current stage and responsible, which a webhook
+	// only announces.
+	Deal(ctx context.Context, dealID string) (DealState, error)
 	// AddNote writes text with marker to the deal's feed (else the
 	// contact's). When maybeWritten (an earlier call's outcome is unknown),
 	// a note carrying marker already there is not written again.
@@ -135,6 +138,13 @@ type ClientRecord struct {
 	ResponsibleID string
 	// ContactID links an existing contact instead of creating one.
 	ContactID string
+}
+
+// DealState is a deal as the CRM has it now.
+type DealState struct {
+	StageID       string
+	Won, Lost     bool
+	ResponsibleID string
 }
 
 // ClientRef is a client's contact and deal in the CRM.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,6 +240,38 @@ func TestCrmWebhooks(t *testing.T) {
 		}
 		if n := len(reasons(t, admin, emps["5002"])); n != len(tony) {
 			t.Fatal("an older webhook gave the client back")
+		}
+
+		// Webhooks at once, old and new, with any timestamps (one far in
+		// the future): the CRM's current state wins every time.
+		future := url.Values{}
+		for k, v := range older {
+			future[k] = v
+		}
+		future.Set("leads[responsible][0][last_modified]", "9223372036854775807")
+		var wg sync.WaitGroup
+		for i := 0; i < 12; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				forms := []url.Values{last.Form, older, future}
+				resp, err := http.PostForm(hook, forms[i%3])
+				if err == nil {
+					resp.Body.Close()
+				}
+			}(i)
+		}
+		wg.Wait()
+		chk, err = admin.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: emps["5003"], ChatId: d.Chat.Id})
+		NoErr(t, err)
+		if chk.Access.Rule != pb.AccessRule_ACCESS_RULE_RESPONSIBLE {
+			t.Fatalf("after webhooks at once, Scrooge (the CRM's responsible) is not: %v", chk.Access)
+		}
+		NoErr(t, f.ChangeLeadResponsible(ctx, 8001, 5002))
+		chk, err = admin.Routing.CheckAccess(ctx, &pb.CheckAccessRequest{EmployeeId: emps["5002"], ChatId: d.Chat.Id})
+		NoErr(t, err)
+		if chk.Access.Rule != pb.AccessRule_ACCESS_RULE_RESPONSIBLE {
+			t.Fatalf("a webhook from the future froze the deal: %v", chk.Access)
 		}
 
 		// A wrong key is not found and changes nothing.

@@ -2,10 +2,13 @@
 // deal moved to a won or lost stage closes it here; a responsible changed
 // there changes it here, with the pushes of a transfer. Each account's
 // webhook URL carries an unguessable key (stored as a SHA-256 hash);
-// anything else is answered 404 and changes nothing. Replayed and
-// out-of-order webhooks change nothing twice: closing a closed deal and
-// giving a client to its responsible change nothing, and an event older
-// than the last one applied to its deal is skipped.
+// anything else is answered 404 and changes nothing.
+//
+// A webhook only says that a deal changed: the deal's current state is
+// read from the CRM and applied, one webhook per deal at a time (a lease on
+// the deal). So webhooks replayed, out of order or at once change nothing
+// twice and never bring back an older state, whatever their timestamps
+// say: the last one applied reads the newest state.
 package webhooks
 
 import (
@@ -15,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/chat"
@@ -22,6 +26,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/employee"
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
@@ -38,13 +43,15 @@ type Router interface {
 type Handler struct {
 	st     *store.Store
 	router Router
+	crm    crmsync.Options
 	log    *slog.Logger
 	prefix string
 }
 
-// New returns the webhook handler for paths under prefix.
-func New(st *store.Store, router Router, log *slog.Logger, prefix string) *Handler {
-	return &Handler{st: st, router: router, log: log, prefix: prefix}
+// New returns the webhook handler for paths under prefix; crmOpts open the
+// account's CRM to read a deal's state.
+func New(st *store.Store, router Router, crmOpts crmsync.Options, log *slog.Logger, prefix string) *Handler {
+	return &Handler{st: st, router: router, crm: crmOpts, log: log, prefix: prefix}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -73,8 +80,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := tenant.NewContext(r.Context(), cc.AccountID)
+	done := map[string]bool{}
 	for _, e := range events {
-		if err := h.apply(ctx, e); err != nil {
+		if done[e.DealID] {
+			continue // one read of a deal applies all its events
+		}
+		done[e.DealID] = true
+		if err := h.apply(ctx, e.DealID); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -87,40 +99,62 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // 500 otherwise, never with the cause's text.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.WarnContext(r.Context(), "crm webhook", "err", err)
-	if errs.Unreachable(err) {
+	if errs.Unreachable(err) || errors.Is(err, errBusy) || errors.Is(err, crm.ErrUnreachable) || crm.RetryAfter(err) > 0 {
 		http.Error(w, "unavailable, retry", http.StatusServiceUnavailable)
 		return
 	}
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
-// apply makes one event's change, unless its deal is unknown here or it is
-// older than what was applied to the deal already.
-func (h *Handler) apply(ctx context.Context, e crm.Event) error {
-	d, err := h.st.Ent.Deal.Query().Where(deal.CrmID(e.DealID)).First(ctx)
+// errBusy: another webhook of the deal holds it for longer than a webhook
+// waits; the CRM sends it again.
+var errBusy = errors.New("webhooks: the deal is being updated")
+
+// apply reads the deal's current state from the CRM and makes it the
+// deal's here, holding the deal so that webhooks of one deal apply one at
+// a time. A deal Switchboard did not create (or has not linked yet) is
+// left alone.
+func (h *Handler) apply(ctx context.Context, crmDealID string) error {
+	d, err := h.st.Ent.Deal.Query().Where(deal.CrmID(crmDealID)).First(ctx)
 	if ent.IsNotFound(err) {
-		return nil // a deal Switchboard did not create or has not linked yet
+		return nil
 	}
 	if err != nil {
 		return err
 	}
-	modified := e.Modified.Unix()
-	if !e.Modified.IsZero() && modified < d.CrmModified {
-		return nil // out of order: a newer change was applied already
-	}
-	switch e.Kind {
-	case crm.DealStage:
-		if e.Won || e.Lost {
-			err = h.router.CloseDealFromCRM(ctx, d.ID, e.Won)
+	for wait := time.Now().Add(5 * time.Second); ; {
+		now := time.Now()
+		n, err := h.st.Ent.Deal.Update().Where(deal.ID(d.ID), deal.Or(deal.CrmSyncUntilIsNil(), deal.CrmSyncUntilLT(now))).
+			SetCrmSyncUntil(now.Add(time.Minute)).Save(ctx)
+		if err != nil {
+			return err
 		}
-	case crm.DealResponsible:
-		err = h.assign(ctx, d, e.UserID)
+		if n == 1 {
+			break
+		}
+		if now.After(wait) {
+			return errBusy
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+	defer func() {
+		_ = h.st.Ent.Deal.UpdateOneID(d.ID).ClearCrmSyncUntil().Exec(context.WithoutCancel(ctx))
+	}()
+	conn, _, err := crmsync.Open(ctx, h.st.Ent, h.crm)
 	if err != nil {
 		return err
 	}
-	if !e.Modified.IsZero() {
-		return h.st.Ent.Deal.Update().Where(deal.ID(d.ID), deal.CrmModifiedLT(modified)).SetCrmModified(modified).Exec(ctx)
+	state, err := conn.Deal(ctx, crmDealID)
+	if err != nil {
+		return err
+	}
+	if state.Won || state.Lost {
+		if err := h.router.CloseDealFromCRM(ctx, d.ID, state.Won); err != nil {
+			return err
+		}
+	}
+	if state.ResponsibleID != "" && state.ResponsibleID != "0" {
+		return h.assign(ctx, d, state.ResponsibleID)
 	}
 	return nil
 }

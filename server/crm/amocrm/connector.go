@@ -242,3 +242,13 @@ func (k connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker 
 	_, err := k.c.AddNotes(ctx, entity, []NewNote{{EntityID: id, Text: text, RequestID: marker}})
 	return seam(err)
 }
+
+// Deal reads the lead's status and responsible (GET /api/v4/leads/{id}).
+func (k connector) Deal(ctx context.Context, dealID string) (crm.DealState, error) {
+	l, err := k.c.GetLead(ctx, id64(dealID))
+	if err != nil {
+		return crm.DealState{}, seam(err)
+	}
+	return crm.DealState{StageID: strconv.FormatInt(l.StatusID, 10), Won: l.Won(), Lost: l.Lost(),
+		ResponsibleID: strconv.FormatInt(l.ResponsibleUserID, 10)}, nil
+}
