@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
 
 	"entgo.io/ent"
@@ -31,12 +32,12 @@ func (AccountSettings) Fields() []ent.Field {
 		field.Bool("convert_8_to_plus7").Default(true),
 		field.Bool("notify_managers_all_messages").Default(false),
 		field.Enum("global_chat_visibility").Values("OWN", "OWN_AND_UNASSIGNED", "ALL").Default("OWN"),
-		field.String("time_zone").Default("").MaxLen(64),
+		field.String("time_zone").Default("").Validate(chars(64)).Annotations(entsql.Annotation{Size: 64}),
 		// home_region reads numbers written without a country code (an ISO
 		// 3166 region, "" for none). NULL: automatic, RU while
 		// convert_8_to_plus7 is on, none while it is off; accounts made
 		// before the setting existed keep reading numbers as they did.
-		field.String("home_region").Optional().Nillable().MaxLen(8),
+		field.String("home_region").Optional().Nillable().Validate(chars(8)).Annotations(entsql.Annotation{Size: 8}),
 		field.Time("updated_at").Default(types.Now),
 		// The newest pruned push decision: a subscriber resuming from before
 		// it learns that history was truncated.

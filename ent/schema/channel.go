@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 )
@@ -16,8 +17,8 @@ func (Channel) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("id"),
 		field.Enum("kind").Values("WHATSAPP", "WABA", "TELEGRAM", "INSTAGRAM", "VIBER", "VK", "AVITO"),
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("external_id").Default("").MaxLen(200),
+		field.String("name").NotEmpty().Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
+		field.String("external_id").Default("").Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
 		field.Bool("in_integration").Default(true),
 		field.Bool("open_channels").Default(false),
 		field.Enum("distribution").Values("FIRST_RESPONDER", "ROUND_ROBIN", "WEIGHTED").Default("ROUND_ROBIN"),

@@ -19,10 +19,10 @@ func (Contact) Fields() []ent.Field {
 		field.Int64("id"),
 		// identity is how incoming messages find the contact: "+79161234567"
 		// for a phone, "telegram:@name" for a handle.
-		field.String("identity").NotEmpty().Immutable().MaxLen(220),
+		field.String("identity").NotEmpty().Immutable().Validate(chars(220)).Annotations(entsql.Annotation{Size: 220}),
 		field.String("phone").Default(""),
 		field.String("handle").Default(""),
-		field.String("name").Default("").MaxLen(200),
+		field.String("name").Default("").Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
 		// One responsible per contact, shared by all channels, as in the CRM.
 		field.Int64("responsible_id").Optional().Nillable(),
 		// claimed_at is set while the responsible is the first responder who
@@ -30,7 +30,7 @@ func (Contact) Fields() []ent.Field {
 		field.Time("claimed_at").Optional().Nillable(),
 		field.Bool("is_test").Default(false),
 		// crm_id is the contact's id in an external CRM, once known.
-		field.String("crm_id").Optional().Nillable().MaxLen(64),
+		field.String("crm_id").Optional().Nillable().Validate(chars(64)).Annotations(entsql.Annotation{Size: 64}),
 	}
 }
 

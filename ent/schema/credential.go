@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/field"
 )
 
@@ -17,7 +18,7 @@ func (Credential) Fields() []ent.Field {
 		field.Int64("id"),
 		field.Enum("kind").Values("API_KEY", "EMPLOYEE_TOKEN"),
 		field.Int64("employee_id").Optional().Nillable().Immutable(),
-		field.String("name").MaxLen(100),
+		field.String("name").Validate(chars(100)).Annotations(entsql.Annotation{Size: 100}),
 		field.String("prefix").Immutable(),
 		field.Bytes("secret_hash").Immutable().Unique().Sensitive(),
 		field.Time("revoked_at").Optional().Nillable(),

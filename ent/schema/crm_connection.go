@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -19,7 +20,7 @@ func (CrmConnection) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("id"),
 		field.Enum("kind").Values("AMOCRM", "KOMMO", "BITRIX24", "ZOHO", "HUBSPOT", "PIPEDRIVE"),
-		field.String("base_url").MaxLen(300),
+		field.String("base_url").Validate(chars(300)).Annotations(entsql.Annotation{Size: 300}),
 		// token_sealed is the token encrypted with AES-256-GCM under the
 		// server's secret key, bound to the account.
 		field.Bytes("token_sealed").Sensitive(),

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -26,7 +27,7 @@ func (Deal) Fields() []ent.Field {
 		field.Enum("state").Values("OPEN", "WON", "LOST").Default("OPEN"),
 		field.Time("closed_at").Optional().Nillable(),
 		// crm_id is the deal's (lead's) id in an external CRM, once known.
-		field.String("crm_id").Optional().Nillable().MaxLen(64),
+		field.String("crm_id").Optional().Nillable().Validate(chars(64)).Annotations(entsql.Annotation{Size: 64}),
 		// crm_sync_until leases the deal to the one run writing it: the
 		// outbox job creating it in the CRM (two runs never both create
 		// it), then the webhook applying the CRM's state to it.

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -16,9 +17,9 @@ type Employee struct {
 func (Employee) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("id"),
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("crm_user_id").Optional().Nillable().MaxLen(200),
-		field.String("email").Default("").MaxLen(320),
+		field.String("name").NotEmpty().Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
+		field.String("crm_user_id").Optional().Nillable().Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
+		field.String("email").Default("").Validate(chars(320)).Annotations(entsql.Annotation{Size: 320}),
 		field.Bool("active").Default(true),
 		// chat_admin: sees every chat of every channel it is a member of.
 		field.Bool("chat_admin").Default(false),

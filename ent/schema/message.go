@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -25,7 +26,7 @@ func (Message) Fields() []ent.Field {
 		// employee_id is the writer of an outgoing message.
 		field.Int64("employee_id").Optional().Nillable().Immutable(),
 		// gateway_message_id is the idempotency key of the gateway.
-		field.String("gateway_message_id").Optional().Nillable().Immutable().MaxLen(200),
+		field.String("gateway_message_id").Optional().Nillable().Immutable().Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
 		// decision is the answer given for this message, returned as is to
 		// a replay.
 		field.Bytes("decision").Optional(),

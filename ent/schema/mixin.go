@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
+	"unicode/utf8"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -132,5 +133,17 @@ type TimeMixin struct {
 func (TimeMixin) Fields() []ent.Field {
 	return []ent.Field{
 		field.Time("created_at").Immutable().Default(types.Now),
+	}
+}
+
+// chars limits a string to n characters (runes), the unit the API and
+// PostgreSQL's varchar(n) count in; a byte limit would refuse, as an
+// internal error, names the API accepted (a Cyrillic letter is two bytes).
+func chars(n int) func(string) error {
+	return func(s string) error {
+		if utf8.RuneCountInString(s) > n {
+			return fmt.Errorf("longer than %d characters", n)
+		}
+		return nil
 	}
 }

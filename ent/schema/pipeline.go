@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 )
@@ -15,10 +16,10 @@ type Pipeline struct {
 func (Pipeline) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("id"),
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("name").NotEmpty().Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
 		field.Int("position").Default(0),
 		// crm_id is the pipeline's id in an external CRM (empty: made here).
-		field.String("crm_id").Optional().Nillable().MaxLen(64),
+		field.String("crm_id").Optional().Nillable().Validate(chars(64)).Annotations(entsql.Annotation{Size: 64}),
 	}
 }
 
@@ -42,10 +43,10 @@ func (Stage) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("id"),
 		field.Int64("pipeline_id"),
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("name").NotEmpty().Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
 		field.Int("position").Default(0),
 		// crm_id is the stage's (status's) id in an external CRM.
-		field.String("crm_id").Optional().Nillable().MaxLen(64),
+		field.String("crm_id").Optional().Nillable().Validate(chars(64)).Annotations(entsql.Annotation{Size: 64}),
 		// kind: OPEN stages hold open deals; a deal moved to WON or LOST in
 		// the CRM is closed here; INCOMING (the CRM's inbox of unsorted
 		// leads) is never where a new client's deal starts.
@@ -74,10 +75,10 @@ type LeadStatus struct {
 func (LeadStatus) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int64("id"),
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("name").NotEmpty().Validate(chars(200)).Annotations(entsql.Annotation{Size: 200}),
 		field.Int("position").Default(0),
 		// crm_id is the status's id in an external CRM.
-		field.String("crm_id").Optional().Nillable().MaxLen(64),
+		field.String("crm_id").Optional().Nillable().Validate(chars(64)).Annotations(entsql.Annotation{Size: 64}),
 	}
 }
 
