@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/outbox"
+	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
@@ -88,8 +89,13 @@ func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*p
 			return err
 		}
 		now := time.Now()
-		if err := tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(strings.TrimRight(strings.TrimSpace(req.BaseUrl), "/")).
-			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetRefreshedAt(now).Exec(ctx); err != nil {
+		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(strings.TrimRight(strings.TrimSpace(req.BaseUrl), "/")).
+			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetRefreshedAt(now).Exec(ctx)
+		if store.IsUniqueViolation(err) {
+			// Connected at the same moment elsewhere: run again, replacing it.
+			return fmt.Errorf("connection made concurrently: %w", store.ErrRetry)
+		}
+		if err != nil {
 			return err
 		}
 		if err := tx.AccountSettings.UpdateOne(as).SetCrmKind(accountsettings.CrmKind(kind)).AddRevision(1).SetUpdatedAt(now).Exec(ctx); err != nil {
@@ -127,18 +133,14 @@ func (s *Service) readDirectory(ctx context.Context, conn crm.Connector) (crm.Di
 		return dir, nil
 	case errors.Is(err, crm.ErrUnauthorized):
 		return dir, errs.Invalid("token", "the CRM refused the token: it must be a valid long-lived token of an administrator (it may be wrong, expired or revoked)")
+	case crm.RetryAfter(err) > 0:
+		return dir, errs.New(errs.ErrUnavailable, "the CRM asks to wait %s before the next request: try again then", crm.RetryAfter(err).Round(time.Second))
 	case errors.Is(err, crm.ErrUnreachable), ctx.Err() == nil && cctx.Err() != nil:
-		return dir, errs.Invalid("base_url", "the CRM at this address did not answer: check the address (%v)", clipErr(err))
+		return dir, errs.Invalid("base_url", "the CRM at this address did not answer: check the address")
 	}
-	return dir, errs.Invalid("base_url", "the CRM at this address answered unexpectedly: %v", clipErr(err))
-}
-
-func clipErr(err error) string {
-	s := err.Error()
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	// What answered is not the CRM's API. No details: the API must not
+	// tell a caller what listens where.
+	return dir, errs.Invalid("base_url", "what answers at this address is not the CRM's API: check the address")
 }
 
 // refreshExternal re-reads the directory from the account's external CRM.

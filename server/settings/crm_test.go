@@ -50,7 +50,7 @@ func connectReq(f *amofake.Server, token string) *pb.ConnectCrmRequest {
 func TestConnectCrm(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, b Backend) {
 		ctx := context.Background()
-		f := amofake.Start(amofake.WithToken(fakeToken))
+		f := amofake.Start(amofake.WithToken(fakeToken), amofake.WithRateLimit(0))
 		defer f.Close()
 
 		// Without a secret key the server refuses to store a token.
@@ -71,12 +71,32 @@ func TestConnectCrm(t *testing.T) {
 		WantViolations(t, err, "crm_kind")
 		_, err = admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM})
 		WantViolations(t, err, "base_url", "token")
+		_, err = admin.Integration.ConnectCrm(ctx, connectReq(f, fakeToken+"\r\n"))
+		WantViolations(t, err, "token")
 		after, err := admin.Integration.GetIntegrationSettings(ctx, &pb.GetIntegrationSettingsRequest{})
 		NoErr(t, err)
 		emps, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{IncludeDeactivated: true})
 		NoErr(t, err)
 		if after.Settings.Revision != before.Settings.Revision || after.Settings.CrmConnection != nil || len(emps.Employees) != 0 {
 			t.Fatalf("a refused connect changed something: %v, %d employees", after.Settings.CrmConnection, len(emps.Employees))
+		}
+
+		// Admins connecting at once: every call succeeds, one connection.
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, errs[i] = admin.Integration.ConnectCrm(ctx, connectReq(f, fakeToken))
+			}(i)
+		}
+		wg.Wait()
+		for _, err := range errs {
+			NoErr(t, err)
+		}
+		if n, _ := env.Store.Ent.CrmConnection.Query().Count(tenant.NewContext(ctx, env.AccountID)); n != 1 {
+			t.Fatalf("%d connections after concurrent connects", n)
 		}
 
 		res, err := admin.Integration.ConnectCrm(ctx, connectReq(f, fakeToken))
@@ -87,7 +107,7 @@ func TestConnectCrm(t *testing.T) {
 		if !strings.HasPrefix(res.WebhookUrl, "https://switchboard.example.com/webhooks/crm/") || len(res.WebhookUrl) < 60 {
 			t.Fatalf("webhook url %q", res.WebhookUrl)
 		}
-		if res.Refresh.EmployeesAdded != 6 || res.Refresh.ActiveEmployees != 5 || res.Refresh.DeactivatedEmployees != 1 {
+		if res.Refresh.ActiveEmployees != 5 || res.Refresh.DeactivatedEmployees != 1 {
 			t.Fatalf("refresh after connect: %v", res.Refresh)
 		}
 		emps, err = admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{IncludeDeactivated: true})

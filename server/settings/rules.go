@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
@@ -50,8 +51,11 @@ func Rules(r validate.Rules) {
 	validate.Add(r, func(m *pb.ConnectCrmRequest, v *errs.Violations) {
 		validate.Enum(v, "crm_kind", m.CrmKind, true)
 		validate.Text(v, "base_url", m.BaseUrl, 1, 300)
-		if m.Token == "" || len(m.Token) > 4096 {
+		switch {
+		case m.Token == "" || len(m.Token) > 4096:
 			v.Add("token", "is required, 1..4096 characters")
+		case strings.IndexFunc(m.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+			v.Add("token", "must not contain spaces or control characters (copy the token alone)")
 		}
 	})
 	validate.Add(r, func(m *pb.SendTestMessageRequest, v *errs.Violations) { validate.Text(v, "text", m.Text, 0, 4096) })

@@ -104,6 +104,9 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 		if !validHost(u.Hostname()) {
 			return nil, fmt.Errorf("amocrm: host %q is not an account subdomain of amocrm.ru, amocrm.com or kommo.com", u.Hostname())
 		}
+		if p := u.Port(); p != "" && p != "443" {
+			return nil, fmt.Errorf("amocrm: base URL %q: the CRM answers on the standard port only", baseURL)
+		}
 	} else if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("amocrm: base URL %q must use http or https", baseURL)
 	}

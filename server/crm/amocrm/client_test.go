@@ -54,6 +54,8 @@ func TestNewValidatesBaseURL(t *testing.T) {
 		ok      bool
 	}{
 		{"https://example.amocrm.ru", false, true},
+		{"https://example.amocrm.ru:443", false, true},
+		{"https://example.amocrm.ru:18201", false, false},
 		{"https://example.amocrm.ru/", false, true},
 		{"https://example.kommo.com", false, true},
 		{"https://example.amocrm.com", false, true},
