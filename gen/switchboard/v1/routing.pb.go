@@ -1033,8 +1033,10 @@ type RouteIncomingMessageRequest struct {
 	SenderName string `protobuf:"bytes,4,opt,name=sender_name,json=senderName,proto3" json:"sender_name,omitempty"`
 	// What the message says: text or attachments, not both empty.
 	Content *MessageContent `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
-	// The gateway's id of the message, 1..200 characters: the idempotency key.
-	// Required.
+	// The gateway's id of the message, 1..200 characters: the idempotency key,
+	// unique per account among incoming messages. Sent again with the same
+	// channel and sender it returns the first decision (replayed); with
+	// another channel or sender it is ALREADY_EXISTS. Required.
 	GatewayMessageId string `protobuf:"bytes,6,opt,name=gateway_message_id,json=gatewayMessageId,proto3" json:"gateway_message_id,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -1523,8 +1525,10 @@ type RouteOutgoingMessageRequest struct {
 	ChannelId string `protobuf:"bytes,4,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
 	// What the message says: text or attachments, not both empty.
 	Content *MessageContent `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
-	// The gateway's id of the message, up to 200 characters. Optional; when
-	// set, a replay returns the first answer and stores nothing.
+	// The gateway's id of the message, up to 200 characters, unique per
+	// account among outgoing messages. Optional; when set, the same request
+	// again (same employee and chat or client) returns the first answer and
+	// stores nothing, and another request with it is ALREADY_EXISTS.
 	GatewayMessageId string `protobuf:"bytes,6,opt,name=gateway_message_id,json=gatewayMessageId,proto3" json:"gateway_message_id,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache

@@ -395,8 +395,10 @@ export type RouteIncomingMessageRequest = Message$1<"switchboard.v1.RouteIncomin
   content?: MessageContent | undefined;
 
   /**
-   * The gateway's id of the message, 1..200 characters: the idempotency key.
-   * Required.
+   * The gateway's id of the message, 1..200 characters: the idempotency key,
+   * unique per account among incoming messages. Sent again with the same
+   * channel and sender it returns the first decision (replayed); with
+   * another channel or sender it is ALREADY_EXISTS. Required.
    *
    * @generated from field: string gateway_message_id = 6;
    */
@@ -685,8 +687,10 @@ export type RouteOutgoingMessageRequest = Message$1<"switchboard.v1.RouteOutgoin
   content?: MessageContent | undefined;
 
   /**
-   * The gateway's id of the message, up to 200 characters. Optional; when
-   * set, a replay returns the first answer and stores nothing.
+   * The gateway's id of the message, up to 200 characters, unique per
+   * account among outgoing messages. Optional; when set, the same request
+   * again (same employee and chat or client) returns the first answer and
+   * stores nothing, and another request with it is ALREADY_EXISTS.
    *
    * @generated from field: string gateway_message_id = 6;
    */
