@@ -60,7 +60,7 @@ func (r *Router) assign(ctx context.Context, chatID, employeeID, acting int64, f
 		if acting != 0 {
 			m, e := snap.Member(ch.ID, acting), snap.Employees[acting]
 			if m == nil || m.Role != channelmember.RoleMANAGER || e == nil || !e.Active {
-				return errs.Forbidden("only a manager of channel %q (or an account API key) can transfer its clients", ch.Name)
+				return errs.Forbidden("only a manager of the chat's channel (or an account API key) can transfer its clients")
 			}
 		}
 		emp := snap.Employees[employeeID]
