@@ -226,48 +226,74 @@ func (s *Syncer) Flush(ctx context.Context, chatID int64, retry bool) (err error
 	if err != nil {
 		return err
 	}
+	var w *chatWriter
+	for first := true; ; first = false {
+		msgs, err := c.Message.Query().Where(message.ChatID(chatID), message.IDGT(ch.CrmLoggedMessageID),
+			message.CreatedAtGTE(cc.CreatedAt)).Order(ent.Asc(message.FieldID)).Limit(100).All(ctx)
+		if err != nil || len(msgs) == 0 {
+			return err
+		}
+		if w == nil {
+			if w, err = s.writer(ctx, ch); err != nil {
+				return err
+			}
+		}
+		for i, m := range msgs {
+			text := fmt.Sprintf("[%s] %s", w.channel.Name, w.line(ctx, s, m))
+			// A marker per message. Only the first one's note may be there
+			// already (an earlier flush wrote it, then failed or died
+			// before moving the cursor): the connector looks for it first.
+			if err := w.conn.AddNote(ctx, w.ref, text, "#sbm"+strconv.FormatInt(m.ID, 10), first && i == 0); err != nil {
+				return err
+			}
+			if err := c.Chat.Update().Where(chat.ID(chatID), chat.CrmLoggedMessageIDLT(m.ID)).SetCrmLoggedMessageID(m.ID).Exec(ctx); err != nil {
+				return err
+			}
+			ch.CrmLoggedMessageID = m.ID
+		}
+		if len(msgs) < 100 {
+			return nil
+		}
+	}
+}
+
+// chatWriter is what writing a chat's notes needs: the CRM, where the
+// notes go, and how a message reads.
+type chatWriter struct {
+	conn    crm.Connector
+	ref     crm.ClientRef
+	client  string
+	channel *ent.Channel
+	loc     *time.Location
+}
+
+func (s *Syncer) writer(ctx context.Context, ch *ent.Chat) (*chatWriter, error) {
+	c := s.st.Ent
 	ref, err := s.ref(ctx, ch)
 	if err != nil {
-		return err
-	}
-	msgs, err := c.Message.Query().Where(message.ChatID(chatID), message.IDGT(ch.CrmLoggedMessageID),
-		message.CreatedAtGTE(cc.CreatedAt)).Order(ent.Asc(message.FieldID)).Limit(100).All(ctx)
-	if err != nil || len(msgs) == 0 {
-		return err
+		return nil, err
 	}
 	conn, _, err := Open(ctx, c, s.o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ct, err := c.Contact.Get(ctx, ch.ContactID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	channel, err := c.Channel.Get(ctx, ch.ChannelID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	as, err := c.AccountSettings.Query().Only(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	loc := location(as.TimeZone)
-	for i, m := range msgs {
-		text := fmt.Sprintf("[%s] %s", channel.Name, line(m, channel, s.author(ctx, m, ct.Name), loc))
-		// A marker per message. Only the first one's note may be there
-		// already (an earlier flush wrote it, then failed or died before
-		// moving the cursor): the connector looks for it first.
-		if err := conn.AddNote(ctx, ref, text, "#sbm"+strconv.FormatInt(m.ID, 10), i == 0); err != nil {
-			return err
-		}
-		if err := c.Chat.Update().Where(chat.ID(chatID), chat.CrmLoggedMessageIDLT(m.ID)).SetCrmLoggedMessageID(m.ID).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	if len(msgs) == 100 {
-		return s.Flush(ctx, chatID, retry) // more: the lease is renewed
-	}
-	return nil
+	return &chatWriter{conn: conn, ref: ref, client: ct.Name, channel: channel, loc: location(as.TimeZone)}, nil
+}
+
+func (w *chatWriter) line(ctx context.Context, s *Syncer, m *ent.Message) string {
+	return line(m, w.channel, s.author(ctx, m, w.client), w.loc)
 }
 
 // ChatLog writes one period of a chat as one note (HOURLY, DAILY).
@@ -285,33 +311,16 @@ func (s *Syncer) ChatLog(ctx context.Context, chatID int64, from, to time.Time) 
 	if err != nil || len(msgs) == 0 {
 		return err
 	}
-	ref, err := s.ref(ctx, ch)
+	w, err := s.writer(ctx, ch)
 	if err != nil {
 		return err
 	}
-	conn, _, err := Open(ctx, c, s.o)
-	if err != nil {
-		return err
-	}
-	ct, err := c.Contact.Get(ctx, ch.ContactID)
-	if err != nil {
-		return err
-	}
-	channel, err := c.Channel.Get(ctx, ch.ChannelID)
-	if err != nil {
-		return err
-	}
-	as, err := c.AccountSettings.Query().Only(ctx)
-	if err != nil {
-		return err
-	}
-	loc := location(as.TimeZone)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Chat on %s, %s – %s", channel.Name, from.In(loc).Format("2006-01-02 15:04"), to.In(loc).Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "Chat on %s, %s – %s", w.channel.Name, from.In(w.loc).Format("2006-01-02 15:04"), to.In(w.loc).Format("2006-01-02 15:04 MST"))
 	for _, m := range msgs {
-		b.WriteString("\n" + line(m, channel, s.author(ctx, m, ct.Name), loc))
+		b.WriteString("\n" + w.line(ctx, s, m))
 	}
-	return conn.AddNote(ctx, ref, b.String(), fmt.Sprintf("#sbl%d-%d", chatID, from.Unix()), true)
+	return w.conn.AddNote(ctx, w.ref, b.String(), fmt.Sprintf("#sbl%d-%d", chatID, from.Unix()), true)
 }
 
 type flushWorker struct {

@@ -63,12 +63,8 @@ func TestPeriod(t *testing.T) {
 func TestEachMessageNotes(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, b Backend) {
 		ctx := context.Background()
-		f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
-		defer f.Close()
-		env := New(t, b, Options{Configure: quickOutbox})
-		admin := env.Admin()
-		_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
-		NoErr(t, err)
+		env, admin, f := throughOutbox(t, b)
+		var err error
 		res, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{})
 		NoErr(t, err)
 		var tony string

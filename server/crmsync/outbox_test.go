@@ -38,6 +38,19 @@ func takenOverSoon(o *app.Options) {
 	o.Outbox.JobTimeout, o.Outbox.RescueAfter = 3*time.Second, 4*time.Second
 }
 
+// throughOutbox starts a server whose outbox works quickly, connected to a
+// fake amoCRM without a rate limit of its own.
+func throughOutbox(t *testing.T, b Backend) (*Env, *client.Clients, *amofake.Server) {
+	t.Helper()
+	f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
+	t.Cleanup(f.Close)
+	env := New(t, b, Options{Configure: quickOutbox})
+	admin := env.Admin()
+	_, err := admin.Integration.ConnectCrm(context.Background(), &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
+	NoErr(t, err)
+	return env, admin, f
+}
+
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -56,12 +69,8 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 func TestRoutingWritesTheCRM(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, b Backend) {
 		ctx := context.Background()
-		f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
-		defer f.Close()
-		env := New(t, b, Options{Configure: quickOutbox})
-		admin := env.Admin()
-		_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
-		NoErr(t, err)
+		env, admin, f := throughOutbox(t, b)
+		var err error
 		emps := map[string]string{}  // CRM user → employee
 		crmOf := map[string]string{} // employee → CRM user
 		res, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{})
@@ -145,12 +154,8 @@ func TestRoutingWritesTheCRM(t *testing.T) {
 func TestSyncStateAndRetry(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, b Backend) {
 		ctx := context.Background()
-		f := amofake.Start(amofake.WithToken(token), amofake.WithRateLimit(0))
-		defer f.Close()
-		env := New(t, b, Options{Configure: quickOutbox})
-		admin := env.Admin()
-		_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM, BaseUrl: f.URL, Token: token})
-		NoErr(t, err)
+		env, admin, f := throughOutbox(t, b)
+		var err error
 		ch, err := admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: "WhatsApp"})
 		NoErr(t, err)
 		f.Inject(amofake.Fault{Method: "POST", PathPrefix: "/api/v4/leads/complex", Status: 400,

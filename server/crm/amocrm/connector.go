@@ -129,13 +129,9 @@ func id64(s string) int64 {
 // accepts. An empty result is the CRM's HTTP 204.
 // Source: https://www.amocrm.ru/developers/content/crm_platform/contacts-api
 func (k connector) FindContact(ctx context.Context, phone string, same func(raw string) bool) (*crm.Contact, error) {
-	q := strings.TrimPrefix(phone, "+")
-	if len(q) > 10 {
-		q = q[len(q)-10:]
-	}
-	cs, err := k.c.FindContactsByPhone(ctx, q)
+	cs, err := k.byPhone(ctx, phone)
 	if err != nil {
-		return nil, seam(err)
+		return nil, err
 	}
 	for _, c := range cs {
 		for _, raw := range c.Phones {
@@ -145,6 +141,18 @@ func (k connector) FindContact(ctx context.Context, phone string, same func(raw 
 		}
 	}
 	return nil, nil
+}
+
+// byPhone searches contacts by a number's last ten digits: the search is
+// full-text, so the CRM's own notations ("8 (916) …") match too; callers
+// judge every returned phone.
+func (k connector) byPhone(ctx context.Context, e164 string) ([]Contact, error) {
+	q := strings.TrimPrefix(e164, "+")
+	if len(q) > 10 {
+		q = q[len(q)-10:]
+	}
+	cs, err := k.c.FindContactsByPhone(ctx, q)
+	return cs, seam(err)
 }
 
 // dealName is the lead's name with the record's marker.
@@ -179,13 +187,9 @@ func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.
 	if rec.Phone == "" || rec.Marker == "" {
 		return nil, nil
 	}
-	q := strings.TrimPrefix(rec.Phone, "+")
-	if len(q) > 10 {
-		q = q[len(q)-10:]
-	}
-	cs, err := k.c.FindContactsByPhone(ctx, q)
+	cs, err := k.byPhone(ctx, rec.Phone)
 	if err != nil {
-		return nil, seam(err)
+		return nil, err
 	}
 	for _, c := range cs {
 		for _, lid := range c.LeadIDs {
