@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/credential"
@@ -19,7 +18,6 @@ type CredentialCreate struct {
 	config
 	mutation *CredentialMutation
 	hooks    []Hook
-	conflict []sql.ConflictOption
 }
 
 // SetAccountID sets the "account_id" field.
@@ -210,7 +208,6 @@ func (_c *CredentialCreate) createSpec() (*Credential, *sqlgraph.CreateSpec) {
 		_node = &Credential{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(credential.Table, sqlgraph.NewFieldSpec(credential.FieldID, field.TypeInt64))
 	)
-	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
@@ -250,248 +247,11 @@ func (_c *CredentialCreate) createSpec() (*Credential, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.Credential.Create().
-//		SetAccountID(v).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.CredentialUpsert) {
-//			SetAccountID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *CredentialCreate) OnConflict(opts ...sql.ConflictOption) *CredentialUpsertOne {
-	_c.conflict = opts
-	return &CredentialUpsertOne{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.Credential.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *CredentialCreate) OnConflictColumns(columns ...string) *CredentialUpsertOne {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &CredentialUpsertOne{
-		create: _c,
-	}
-}
-
-type (
-	// CredentialUpsertOne is the builder for "upsert"-ing
-	//  one Credential node.
-	CredentialUpsertOne struct {
-		create *CredentialCreate
-	}
-
-	// CredentialUpsert is the "OnConflict" setter.
-	CredentialUpsert struct {
-		*sql.UpdateSet
-	}
-)
-
-// SetKind sets the "kind" field.
-func (u *CredentialUpsert) SetKind(v credential.Kind) *CredentialUpsert {
-	u.Set(credential.FieldKind, v)
-	return u
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *CredentialUpsert) UpdateKind() *CredentialUpsert {
-	u.SetExcluded(credential.FieldKind)
-	return u
-}
-
-// SetName sets the "name" field.
-func (u *CredentialUpsert) SetName(v string) *CredentialUpsert {
-	u.Set(credential.FieldName, v)
-	return u
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *CredentialUpsert) UpdateName() *CredentialUpsert {
-	u.SetExcluded(credential.FieldName)
-	return u
-}
-
-// SetRevokedAt sets the "revoked_at" field.
-func (u *CredentialUpsert) SetRevokedAt(v time.Time) *CredentialUpsert {
-	u.Set(credential.FieldRevokedAt, v)
-	return u
-}
-
-// UpdateRevokedAt sets the "revoked_at" field to the value that was provided on create.
-func (u *CredentialUpsert) UpdateRevokedAt() *CredentialUpsert {
-	u.SetExcluded(credential.FieldRevokedAt)
-	return u
-}
-
-// ClearRevokedAt clears the value of the "revoked_at" field.
-func (u *CredentialUpsert) ClearRevokedAt() *CredentialUpsert {
-	u.SetNull(credential.FieldRevokedAt)
-	return u
-}
-
-// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
-// Using this option is equivalent to using:
-//
-//	client.Credential.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(credential.FieldID)
-//			}),
-//		).
-//		Exec(ctx)
-func (u *CredentialUpsertOne) UpdateNewValues() *CredentialUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		if _, exists := u.create.mutation.ID(); exists {
-			s.SetIgnore(credential.FieldID)
-		}
-		if _, exists := u.create.mutation.AccountID(); exists {
-			s.SetIgnore(credential.FieldAccountID)
-		}
-		if _, exists := u.create.mutation.CreatedAt(); exists {
-			s.SetIgnore(credential.FieldCreatedAt)
-		}
-		if _, exists := u.create.mutation.EmployeeID(); exists {
-			s.SetIgnore(credential.FieldEmployeeID)
-		}
-		if _, exists := u.create.mutation.Prefix(); exists {
-			s.SetIgnore(credential.FieldPrefix)
-		}
-		if _, exists := u.create.mutation.SecretHash(); exists {
-			s.SetIgnore(credential.FieldSecretHash)
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.Credential.Create().
-//	    OnConflict(sql.ResolveWithIgnore()).
-//	    Exec(ctx)
-func (u *CredentialUpsertOne) Ignore() *CredentialUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *CredentialUpsertOne) DoNothing() *CredentialUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the CredentialCreate.OnConflict
-// documentation for more info.
-func (u *CredentialUpsertOne) Update(set func(*CredentialUpsert)) *CredentialUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&CredentialUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetKind sets the "kind" field.
-func (u *CredentialUpsertOne) SetKind(v credential.Kind) *CredentialUpsertOne {
-	return u.Update(func(s *CredentialUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *CredentialUpsertOne) UpdateKind() *CredentialUpsertOne {
-	return u.Update(func(s *CredentialUpsert) {
-		s.UpdateKind()
-	})
-}
-
-// SetName sets the "name" field.
-func (u *CredentialUpsertOne) SetName(v string) *CredentialUpsertOne {
-	return u.Update(func(s *CredentialUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *CredentialUpsertOne) UpdateName() *CredentialUpsertOne {
-	return u.Update(func(s *CredentialUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetRevokedAt sets the "revoked_at" field.
-func (u *CredentialUpsertOne) SetRevokedAt(v time.Time) *CredentialUpsertOne {
-	return u.Update(func(s *CredentialUpsert) {
-		s.SetRevokedAt(v)
-	})
-}
-
-// UpdateRevokedAt sets the "revoked_at" field to the value that was provided on create.
-func (u *CredentialUpsertOne) UpdateRevokedAt() *CredentialUpsertOne {
-	return u.Update(func(s *CredentialUpsert) {
-		s.UpdateRevokedAt()
-	})
-}
-
-// ClearRevokedAt clears the value of the "revoked_at" field.
-func (u *CredentialUpsertOne) ClearRevokedAt() *CredentialUpsertOne {
-	return u.Update(func(s *CredentialUpsert) {
-		s.ClearRevokedAt()
-	})
-}
-
-// Exec executes the query.
-func (u *CredentialUpsertOne) Exec(ctx context.Context) error {
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for CredentialCreate.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *CredentialUpsertOne) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *CredentialUpsertOne) ID(ctx context.Context) (id int64, err error) {
-	node, err := u.create.Save(ctx)
-	if err != nil {
-		return id, err
-	}
-	return node.ID, nil
-}
-
-// IDX is like ID, but panics if an error occurs.
-func (u *CredentialUpsertOne) IDX(ctx context.Context) int64 {
-	id, err := u.ID(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 // CredentialCreateBulk is the builder for creating many Credential entities in bulk.
 type CredentialCreateBulk struct {
 	config
 	err      error
 	builders []*CredentialCreate
-	conflict []sql.ConflictOption
 }
 
 // Save creates the Credential entities in the database.
@@ -521,7 +281,6 @@ func (_c *CredentialCreateBulk) Save(ctx context.Context) ([]*Credential, error)
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
-					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -572,184 +331,6 @@ func (_c *CredentialCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *CredentialCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.Credential.CreateBulk(builders...).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.CredentialUpsert) {
-//			SetAccountID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *CredentialCreateBulk) OnConflict(opts ...sql.ConflictOption) *CredentialUpsertBulk {
-	_c.conflict = opts
-	return &CredentialUpsertBulk{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.Credential.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *CredentialCreateBulk) OnConflictColumns(columns ...string) *CredentialUpsertBulk {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &CredentialUpsertBulk{
-		create: _c,
-	}
-}
-
-// CredentialUpsertBulk is the builder for "upsert"-ing
-// a bulk of Credential nodes.
-type CredentialUpsertBulk struct {
-	create *CredentialCreateBulk
-}
-
-// UpdateNewValues updates the mutable fields using the new values that
-// were set on create. Using this option is equivalent to using:
-//
-//	client.Credential.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(credential.FieldID)
-//			}),
-//		).
-//		Exec(ctx)
-func (u *CredentialUpsertBulk) UpdateNewValues() *CredentialUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		for _, b := range u.create.builders {
-			if _, exists := b.mutation.ID(); exists {
-				s.SetIgnore(credential.FieldID)
-			}
-			if _, exists := b.mutation.AccountID(); exists {
-				s.SetIgnore(credential.FieldAccountID)
-			}
-			if _, exists := b.mutation.CreatedAt(); exists {
-				s.SetIgnore(credential.FieldCreatedAt)
-			}
-			if _, exists := b.mutation.EmployeeID(); exists {
-				s.SetIgnore(credential.FieldEmployeeID)
-			}
-			if _, exists := b.mutation.Prefix(); exists {
-				s.SetIgnore(credential.FieldPrefix)
-			}
-			if _, exists := b.mutation.SecretHash(); exists {
-				s.SetIgnore(credential.FieldSecretHash)
-			}
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.Credential.Create().
-//		OnConflict(sql.ResolveWithIgnore()).
-//		Exec(ctx)
-func (u *CredentialUpsertBulk) Ignore() *CredentialUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *CredentialUpsertBulk) DoNothing() *CredentialUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the CredentialCreateBulk.OnConflict
-// documentation for more info.
-func (u *CredentialUpsertBulk) Update(set func(*CredentialUpsert)) *CredentialUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&CredentialUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetKind sets the "kind" field.
-func (u *CredentialUpsertBulk) SetKind(v credential.Kind) *CredentialUpsertBulk {
-	return u.Update(func(s *CredentialUpsert) {
-		s.SetKind(v)
-	})
-}
-
-// UpdateKind sets the "kind" field to the value that was provided on create.
-func (u *CredentialUpsertBulk) UpdateKind() *CredentialUpsertBulk {
-	return u.Update(func(s *CredentialUpsert) {
-		s.UpdateKind()
-	})
-}
-
-// SetName sets the "name" field.
-func (u *CredentialUpsertBulk) SetName(v string) *CredentialUpsertBulk {
-	return u.Update(func(s *CredentialUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *CredentialUpsertBulk) UpdateName() *CredentialUpsertBulk {
-	return u.Update(func(s *CredentialUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetRevokedAt sets the "revoked_at" field.
-func (u *CredentialUpsertBulk) SetRevokedAt(v time.Time) *CredentialUpsertBulk {
-	return u.Update(func(s *CredentialUpsert) {
-		s.SetRevokedAt(v)
-	})
-}
-
-// UpdateRevokedAt sets the "revoked_at" field to the value that was provided on create.
-func (u *CredentialUpsertBulk) UpdateRevokedAt() *CredentialUpsertBulk {
-	return u.Update(func(s *CredentialUpsert) {
-		s.UpdateRevokedAt()
-	})
-}
-
-// ClearRevokedAt clears the value of the "revoked_at" field.
-func (u *CredentialUpsertBulk) ClearRevokedAt() *CredentialUpsertBulk {
-	return u.Update(func(s *CredentialUpsert) {
-		s.ClearRevokedAt()
-	})
-}
-
-// Exec executes the query.
-func (u *CredentialUpsertBulk) Exec(ctx context.Context) error {
-	if u.create.err != nil {
-		return u.create.err
-	}
-	for i, b := range u.create.builders {
-		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the CredentialCreateBulk instead", i)
-		}
-	}
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for CredentialCreateBulk.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *CredentialUpsertBulk) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

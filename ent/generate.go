@@ -2,4 +2,4 @@
 // is in ./schema.
 package ent
 
-//go:generate go tool ent generate --feature sql/upsert,sql/lock,sql/execquery,sql/modifier,intercept ./schema
+//go:generate go tool ent generate --feature sql/execquery,sql/modifier,intercept ./schema

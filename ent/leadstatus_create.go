@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/leadstatus"
@@ -18,7 +17,6 @@ type LeadStatusCreate struct {
 	config
 	mutation *LeadStatusMutation
 	hooks    []Hook
-	conflict []sql.ConflictOption
 }
 
 // SetAccountID sets the "account_id" field.
@@ -165,7 +163,6 @@ func (_c *LeadStatusCreate) createSpec() (*LeadStatus, *sqlgraph.CreateSpec) {
 		_node = &LeadStatus{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(leadstatus.Table, sqlgraph.NewFieldSpec(leadstatus.FieldID, field.TypeInt64))
 	)
-	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
@@ -189,249 +186,11 @@ func (_c *LeadStatusCreate) createSpec() (*LeadStatus, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.LeadStatus.Create().
-//		SetAccountID(v).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.LeadStatusUpsert) {
-//			SetAccountID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *LeadStatusCreate) OnConflict(opts ...sql.ConflictOption) *LeadStatusUpsertOne {
-	_c.conflict = opts
-	return &LeadStatusUpsertOne{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.LeadStatus.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *LeadStatusCreate) OnConflictColumns(columns ...string) *LeadStatusUpsertOne {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &LeadStatusUpsertOne{
-		create: _c,
-	}
-}
-
-type (
-	// LeadStatusUpsertOne is the builder for "upsert"-ing
-	//  one LeadStatus node.
-	LeadStatusUpsertOne struct {
-		create *LeadStatusCreate
-	}
-
-	// LeadStatusUpsert is the "OnConflict" setter.
-	LeadStatusUpsert struct {
-		*sql.UpdateSet
-	}
-)
-
-// SetName sets the "name" field.
-func (u *LeadStatusUpsert) SetName(v string) *LeadStatusUpsert {
-	u.Set(leadstatus.FieldName, v)
-	return u
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *LeadStatusUpsert) UpdateName() *LeadStatusUpsert {
-	u.SetExcluded(leadstatus.FieldName)
-	return u
-}
-
-// SetPosition sets the "position" field.
-func (u *LeadStatusUpsert) SetPosition(v int) *LeadStatusUpsert {
-	u.Set(leadstatus.FieldPosition, v)
-	return u
-}
-
-// UpdatePosition sets the "position" field to the value that was provided on create.
-func (u *LeadStatusUpsert) UpdatePosition() *LeadStatusUpsert {
-	u.SetExcluded(leadstatus.FieldPosition)
-	return u
-}
-
-// AddPosition adds v to the "position" field.
-func (u *LeadStatusUpsert) AddPosition(v int) *LeadStatusUpsert {
-	u.Add(leadstatus.FieldPosition, v)
-	return u
-}
-
-// SetCrmID sets the "crm_id" field.
-func (u *LeadStatusUpsert) SetCrmID(v string) *LeadStatusUpsert {
-	u.Set(leadstatus.FieldCrmID, v)
-	return u
-}
-
-// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
-func (u *LeadStatusUpsert) UpdateCrmID() *LeadStatusUpsert {
-	u.SetExcluded(leadstatus.FieldCrmID)
-	return u
-}
-
-// ClearCrmID clears the value of the "crm_id" field.
-func (u *LeadStatusUpsert) ClearCrmID() *LeadStatusUpsert {
-	u.SetNull(leadstatus.FieldCrmID)
-	return u
-}
-
-// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
-// Using this option is equivalent to using:
-//
-//	client.LeadStatus.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(leadstatus.FieldID)
-//			}),
-//		).
-//		Exec(ctx)
-func (u *LeadStatusUpsertOne) UpdateNewValues() *LeadStatusUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		if _, exists := u.create.mutation.ID(); exists {
-			s.SetIgnore(leadstatus.FieldID)
-		}
-		if _, exists := u.create.mutation.AccountID(); exists {
-			s.SetIgnore(leadstatus.FieldAccountID)
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.LeadStatus.Create().
-//	    OnConflict(sql.ResolveWithIgnore()).
-//	    Exec(ctx)
-func (u *LeadStatusUpsertOne) Ignore() *LeadStatusUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *LeadStatusUpsertOne) DoNothing() *LeadStatusUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the LeadStatusCreate.OnConflict
-// documentation for more info.
-func (u *LeadStatusUpsertOne) Update(set func(*LeadStatusUpsert)) *LeadStatusUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&LeadStatusUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetName sets the "name" field.
-func (u *LeadStatusUpsertOne) SetName(v string) *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *LeadStatusUpsertOne) UpdateName() *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetPosition sets the "position" field.
-func (u *LeadStatusUpsertOne) SetPosition(v int) *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.SetPosition(v)
-	})
-}
-
-// AddPosition adds v to the "position" field.
-func (u *LeadStatusUpsertOne) AddPosition(v int) *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.AddPosition(v)
-	})
-}
-
-// UpdatePosition sets the "position" field to the value that was provided on create.
-func (u *LeadStatusUpsertOne) UpdatePosition() *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.UpdatePosition()
-	})
-}
-
-// SetCrmID sets the "crm_id" field.
-func (u *LeadStatusUpsertOne) SetCrmID(v string) *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.SetCrmID(v)
-	})
-}
-
-// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
-func (u *LeadStatusUpsertOne) UpdateCrmID() *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.UpdateCrmID()
-	})
-}
-
-// ClearCrmID clears the value of the "crm_id" field.
-func (u *LeadStatusUpsertOne) ClearCrmID() *LeadStatusUpsertOne {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.ClearCrmID()
-	})
-}
-
-// Exec executes the query.
-func (u *LeadStatusUpsertOne) Exec(ctx context.Context) error {
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for LeadStatusCreate.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *LeadStatusUpsertOne) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *LeadStatusUpsertOne) ID(ctx context.Context) (id int64, err error) {
-	node, err := u.create.Save(ctx)
-	if err != nil {
-		return id, err
-	}
-	return node.ID, nil
-}
-
-// IDX is like ID, but panics if an error occurs.
-func (u *LeadStatusUpsertOne) IDX(ctx context.Context) int64 {
-	id, err := u.ID(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 // LeadStatusCreateBulk is the builder for creating many LeadStatus entities in bulk.
 type LeadStatusCreateBulk struct {
 	config
 	err      error
 	builders []*LeadStatusCreate
-	conflict []sql.ConflictOption
 }
 
 // Save creates the LeadStatus entities in the database.
@@ -461,7 +220,6 @@ func (_c *LeadStatusCreateBulk) Save(ctx context.Context) ([]*LeadStatus, error)
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
-					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -512,179 +270,6 @@ func (_c *LeadStatusCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *LeadStatusCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.LeadStatus.CreateBulk(builders...).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.LeadStatusUpsert) {
-//			SetAccountID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *LeadStatusCreateBulk) OnConflict(opts ...sql.ConflictOption) *LeadStatusUpsertBulk {
-	_c.conflict = opts
-	return &LeadStatusUpsertBulk{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.LeadStatus.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *LeadStatusCreateBulk) OnConflictColumns(columns ...string) *LeadStatusUpsertBulk {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &LeadStatusUpsertBulk{
-		create: _c,
-	}
-}
-
-// LeadStatusUpsertBulk is the builder for "upsert"-ing
-// a bulk of LeadStatus nodes.
-type LeadStatusUpsertBulk struct {
-	create *LeadStatusCreateBulk
-}
-
-// UpdateNewValues updates the mutable fields using the new values that
-// were set on create. Using this option is equivalent to using:
-//
-//	client.LeadStatus.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(leadstatus.FieldID)
-//			}),
-//		).
-//		Exec(ctx)
-func (u *LeadStatusUpsertBulk) UpdateNewValues() *LeadStatusUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		for _, b := range u.create.builders {
-			if _, exists := b.mutation.ID(); exists {
-				s.SetIgnore(leadstatus.FieldID)
-			}
-			if _, exists := b.mutation.AccountID(); exists {
-				s.SetIgnore(leadstatus.FieldAccountID)
-			}
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.LeadStatus.Create().
-//		OnConflict(sql.ResolveWithIgnore()).
-//		Exec(ctx)
-func (u *LeadStatusUpsertBulk) Ignore() *LeadStatusUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *LeadStatusUpsertBulk) DoNothing() *LeadStatusUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the LeadStatusCreateBulk.OnConflict
-// documentation for more info.
-func (u *LeadStatusUpsertBulk) Update(set func(*LeadStatusUpsert)) *LeadStatusUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&LeadStatusUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetName sets the "name" field.
-func (u *LeadStatusUpsertBulk) SetName(v string) *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *LeadStatusUpsertBulk) UpdateName() *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetPosition sets the "position" field.
-func (u *LeadStatusUpsertBulk) SetPosition(v int) *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.SetPosition(v)
-	})
-}
-
-// AddPosition adds v to the "position" field.
-func (u *LeadStatusUpsertBulk) AddPosition(v int) *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.AddPosition(v)
-	})
-}
-
-// UpdatePosition sets the "position" field to the value that was provided on create.
-func (u *LeadStatusUpsertBulk) UpdatePosition() *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.UpdatePosition()
-	})
-}
-
-// SetCrmID sets the "crm_id" field.
-func (u *LeadStatusUpsertBulk) SetCrmID(v string) *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.SetCrmID(v)
-	})
-}
-
-// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
-func (u *LeadStatusUpsertBulk) UpdateCrmID() *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.UpdateCrmID()
-	})
-}
-
-// ClearCrmID clears the value of the "crm_id" field.
-func (u *LeadStatusUpsertBulk) ClearCrmID() *LeadStatusUpsertBulk {
-	return u.Update(func(s *LeadStatusUpsert) {
-		s.ClearCrmID()
-	})
-}
-
-// Exec executes the query.
-func (u *LeadStatusUpsertBulk) Exec(ctx context.Context) error {
-	if u.create.err != nil {
-		return u.create.err
-	}
-	for i, b := range u.create.builders {
-		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the LeadStatusCreateBulk instead", i)
-		}
-	}
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for LeadStatusCreateBulk.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *LeadStatusUpsertBulk) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
@@ -20,7 +19,6 @@ type PipelineCreate struct {
 	config
 	mutation *PipelineMutation
 	hooks    []Hook
-	conflict []sql.ConflictOption
 }
 
 // SetAccountID sets the "account_id" field.
@@ -206,7 +204,6 @@ func (_c *PipelineCreate) createSpec() (*Pipeline, *sqlgraph.CreateSpec) {
 		_node = &Pipeline{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(pipeline.Table, sqlgraph.NewFieldSpec(pipeline.FieldID, field.TypeInt64))
 	)
-	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
@@ -250,252 +247,11 @@ func (_c *PipelineCreate) createSpec() (*Pipeline, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.Pipeline.Create().
-//		SetAccountID(v).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.PipelineUpsert) {
-//			SetAccountID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *PipelineCreate) OnConflict(opts ...sql.ConflictOption) *PipelineUpsertOne {
-	_c.conflict = opts
-	return &PipelineUpsertOne{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.Pipeline.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *PipelineCreate) OnConflictColumns(columns ...string) *PipelineUpsertOne {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &PipelineUpsertOne{
-		create: _c,
-	}
-}
-
-type (
-	// PipelineUpsertOne is the builder for "upsert"-ing
-	//  one Pipeline node.
-	PipelineUpsertOne struct {
-		create *PipelineCreate
-	}
-
-	// PipelineUpsert is the "OnConflict" setter.
-	PipelineUpsert struct {
-		*sql.UpdateSet
-	}
-)
-
-// SetName sets the "name" field.
-func (u *PipelineUpsert) SetName(v string) *PipelineUpsert {
-	u.Set(pipeline.FieldName, v)
-	return u
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *PipelineUpsert) UpdateName() *PipelineUpsert {
-	u.SetExcluded(pipeline.FieldName)
-	return u
-}
-
-// SetPosition sets the "position" field.
-func (u *PipelineUpsert) SetPosition(v int) *PipelineUpsert {
-	u.Set(pipeline.FieldPosition, v)
-	return u
-}
-
-// UpdatePosition sets the "position" field to the value that was provided on create.
-func (u *PipelineUpsert) UpdatePosition() *PipelineUpsert {
-	u.SetExcluded(pipeline.FieldPosition)
-	return u
-}
-
-// AddPosition adds v to the "position" field.
-func (u *PipelineUpsert) AddPosition(v int) *PipelineUpsert {
-	u.Add(pipeline.FieldPosition, v)
-	return u
-}
-
-// SetCrmID sets the "crm_id" field.
-func (u *PipelineUpsert) SetCrmID(v string) *PipelineUpsert {
-	u.Set(pipeline.FieldCrmID, v)
-	return u
-}
-
-// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
-func (u *PipelineUpsert) UpdateCrmID() *PipelineUpsert {
-	u.SetExcluded(pipeline.FieldCrmID)
-	return u
-}
-
-// ClearCrmID clears the value of the "crm_id" field.
-func (u *PipelineUpsert) ClearCrmID() *PipelineUpsert {
-	u.SetNull(pipeline.FieldCrmID)
-	return u
-}
-
-// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
-// Using this option is equivalent to using:
-//
-//	client.Pipeline.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(pipeline.FieldID)
-//			}),
-//		).
-//		Exec(ctx)
-func (u *PipelineUpsertOne) UpdateNewValues() *PipelineUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		if _, exists := u.create.mutation.ID(); exists {
-			s.SetIgnore(pipeline.FieldID)
-		}
-		if _, exists := u.create.mutation.AccountID(); exists {
-			s.SetIgnore(pipeline.FieldAccountID)
-		}
-		if _, exists := u.create.mutation.CreatedAt(); exists {
-			s.SetIgnore(pipeline.FieldCreatedAt)
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.Pipeline.Create().
-//	    OnConflict(sql.ResolveWithIgnore()).
-//	    Exec(ctx)
-func (u *PipelineUpsertOne) Ignore() *PipelineUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *PipelineUpsertOne) DoNothing() *PipelineUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the PipelineCreate.OnConflict
-// documentation for more info.
-func (u *PipelineUpsertOne) Update(set func(*PipelineUpsert)) *PipelineUpsertOne {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&PipelineUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetName sets the "name" field.
-func (u *PipelineUpsertOne) SetName(v string) *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *PipelineUpsertOne) UpdateName() *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetPosition sets the "position" field.
-func (u *PipelineUpsertOne) SetPosition(v int) *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.SetPosition(v)
-	})
-}
-
-// AddPosition adds v to the "position" field.
-func (u *PipelineUpsertOne) AddPosition(v int) *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.AddPosition(v)
-	})
-}
-
-// UpdatePosition sets the "position" field to the value that was provided on create.
-func (u *PipelineUpsertOne) UpdatePosition() *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.UpdatePosition()
-	})
-}
-
-// SetCrmID sets the "crm_id" field.
-func (u *PipelineUpsertOne) SetCrmID(v string) *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.SetCrmID(v)
-	})
-}
-
-// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
-func (u *PipelineUpsertOne) UpdateCrmID() *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.UpdateCrmID()
-	})
-}
-
-// ClearCrmID clears the value of the "crm_id" field.
-func (u *PipelineUpsertOne) ClearCrmID() *PipelineUpsertOne {
-	return u.Update(func(s *PipelineUpsert) {
-		s.ClearCrmID()
-	})
-}
-
-// Exec executes the query.
-func (u *PipelineUpsertOne) Exec(ctx context.Context) error {
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for PipelineCreate.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *PipelineUpsertOne) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// Exec executes the UPSERT query and returns the inserted/updated ID.
-func (u *PipelineUpsertOne) ID(ctx context.Context) (id int64, err error) {
-	node, err := u.create.Save(ctx)
-	if err != nil {
-		return id, err
-	}
-	return node.ID, nil
-}
-
-// IDX is like ID, but panics if an error occurs.
-func (u *PipelineUpsertOne) IDX(ctx context.Context) int64 {
-	id, err := u.ID(ctx)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 // PipelineCreateBulk is the builder for creating many Pipeline entities in bulk.
 type PipelineCreateBulk struct {
 	config
 	err      error
 	builders []*PipelineCreate
-	conflict []sql.ConflictOption
 }
 
 // Save creates the Pipeline entities in the database.
@@ -525,7 +281,6 @@ func (_c *PipelineCreateBulk) Save(ctx context.Context) ([]*Pipeline, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
-					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -576,182 +331,6 @@ func (_c *PipelineCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *PipelineCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
-		panic(err)
-	}
-}
-
-// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
-// of the `INSERT` statement. For example:
-//
-//	client.Pipeline.CreateBulk(builders...).
-//		OnConflict(
-//			// Update the row with the new values
-//			// the was proposed for insertion.
-//			sql.ResolveWithNewValues(),
-//		).
-//		// Override some of the fields with custom
-//		// update values.
-//		Update(func(u *ent.PipelineUpsert) {
-//			SetAccountID(v+v).
-//		}).
-//		Exec(ctx)
-func (_c *PipelineCreateBulk) OnConflict(opts ...sql.ConflictOption) *PipelineUpsertBulk {
-	_c.conflict = opts
-	return &PipelineUpsertBulk{
-		create: _c,
-	}
-}
-
-// OnConflictColumns calls `OnConflict` and configures the columns
-// as conflict target. Using this option is equivalent to using:
-//
-//	client.Pipeline.Create().
-//		OnConflict(sql.ConflictColumns(columns...)).
-//		Exec(ctx)
-func (_c *PipelineCreateBulk) OnConflictColumns(columns ...string) *PipelineUpsertBulk {
-	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
-	return &PipelineUpsertBulk{
-		create: _c,
-	}
-}
-
-// PipelineUpsertBulk is the builder for "upsert"-ing
-// a bulk of Pipeline nodes.
-type PipelineUpsertBulk struct {
-	create *PipelineCreateBulk
-}
-
-// UpdateNewValues updates the mutable fields using the new values that
-// were set on create. Using this option is equivalent to using:
-//
-//	client.Pipeline.Create().
-//		OnConflict(
-//			sql.ResolveWithNewValues(),
-//			sql.ResolveWith(func(u *sql.UpdateSet) {
-//				u.SetIgnore(pipeline.FieldID)
-//			}),
-//		).
-//		Exec(ctx)
-func (u *PipelineUpsertBulk) UpdateNewValues() *PipelineUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		for _, b := range u.create.builders {
-			if _, exists := b.mutation.ID(); exists {
-				s.SetIgnore(pipeline.FieldID)
-			}
-			if _, exists := b.mutation.AccountID(); exists {
-				s.SetIgnore(pipeline.FieldAccountID)
-			}
-			if _, exists := b.mutation.CreatedAt(); exists {
-				s.SetIgnore(pipeline.FieldCreatedAt)
-			}
-		}
-	}))
-	return u
-}
-
-// Ignore sets each column to itself in case of conflict.
-// Using this option is equivalent to using:
-//
-//	client.Pipeline.Create().
-//		OnConflict(sql.ResolveWithIgnore()).
-//		Exec(ctx)
-func (u *PipelineUpsertBulk) Ignore() *PipelineUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
-	return u
-}
-
-// DoNothing configures the conflict_action to `DO NOTHING`.
-// Supported only by SQLite and PostgreSQL.
-func (u *PipelineUpsertBulk) DoNothing() *PipelineUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.DoNothing())
-	return u
-}
-
-// Update allows overriding fields `UPDATE` values. See the PipelineCreateBulk.OnConflict
-// documentation for more info.
-func (u *PipelineUpsertBulk) Update(set func(*PipelineUpsert)) *PipelineUpsertBulk {
-	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
-		set(&PipelineUpsert{UpdateSet: update})
-	}))
-	return u
-}
-
-// SetName sets the "name" field.
-func (u *PipelineUpsertBulk) SetName(v string) *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.SetName(v)
-	})
-}
-
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *PipelineUpsertBulk) UpdateName() *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.UpdateName()
-	})
-}
-
-// SetPosition sets the "position" field.
-func (u *PipelineUpsertBulk) SetPosition(v int) *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.SetPosition(v)
-	})
-}
-
-// AddPosition adds v to the "position" field.
-func (u *PipelineUpsertBulk) AddPosition(v int) *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.AddPosition(v)
-	})
-}
-
-// UpdatePosition sets the "position" field to the value that was provided on create.
-func (u *PipelineUpsertBulk) UpdatePosition() *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.UpdatePosition()
-	})
-}
-
-// SetCrmID sets the "crm_id" field.
-func (u *PipelineUpsertBulk) SetCrmID(v string) *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.SetCrmID(v)
-	})
-}
-
-// UpdateCrmID sets the "crm_id" field to the value that was provided on create.
-func (u *PipelineUpsertBulk) UpdateCrmID() *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.UpdateCrmID()
-	})
-}
-
-// ClearCrmID clears the value of the "crm_id" field.
-func (u *PipelineUpsertBulk) ClearCrmID() *PipelineUpsertBulk {
-	return u.Update(func(s *PipelineUpsert) {
-		s.ClearCrmID()
-	})
-}
-
-// Exec executes the query.
-func (u *PipelineUpsertBulk) Exec(ctx context.Context) error {
-	if u.create.err != nil {
-		return u.create.err
-	}
-	for i, b := range u.create.builders {
-		if len(b.conflict) != 0 {
-			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the PipelineCreateBulk instead", i)
-		}
-	}
-	if len(u.create.conflict) == 0 {
-		return errors.New("ent: missing options for PipelineCreateBulk.OnConflict")
-	}
-	return u.create.Exec(ctx)
-}
-
-// ExecX is like Exec, but panics if an error occurs.
-func (u *PipelineUpsertBulk) ExecX(ctx context.Context) {
-	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }
