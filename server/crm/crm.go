@@ -60,29 +60,12 @@ type Directory struct {
 	Pipelines []Pipeline
 }
 
-// EventKind is what a CRM webhook reports.
-type EventKind int
-
-// Event kinds.
-const (
-	// DealStage: the deal moved to StageID (closing it when that stage is
-	// won or lost).
-	DealStage EventKind = iota + 1
-	// DealResponsible: the deal's responsible is now UserID.
-	DealResponsible
-)
-
-// Event is one change the CRM reports about a deal.
+// Event is a CRM webhook's news that a deal changed. It carries only the
+// deal: what changed is read from the CRM (Connector.Deal), so webhooks
+// replayed, reordered or stamped with a wrong clock never bring back an
+// older state.
 type Event struct {
-	Kind    EventKind
-	DealID  string
-	StageID string
-	// Won and Lost: the stage closes the deal.
-	Won, Lost bool
-	UserID    string
-	// Modified is when the CRM made the change: an event older than the
-	// last one applied to the deal changes nothing.
-	Modified time.Time
+	DealID string
 }
 
 // Connector talks to one account's CRM.
@@ -137,7 +120,6 @@ type ClientRecord struct {
 
 // DealState is a deal as the CRM has it now.
 type DealState struct {
-	StageID       string
 	Won, Lost     bool
 	ResponsibleID string
 }

@@ -95,9 +95,9 @@ func (k connector) Directory(ctx context.Context) (crm.Directory, error) {
 	return out, nil
 }
 
-// ParseWebhook reads a form-encoded amoCRM webhook: lead status changes
-// (leads[status]) and lead responsible changes (leads[responsible]); the
-// other events carry nothing Switchboard acts on.
+// parseWebhook reads a form-encoded amoCRM webhook: the leads whose status
+// (leads[status]) or responsible (leads[responsible]) changed; the other
+// events carry nothing Switchboard acts on.
 func parseWebhook(r *http.Request) ([]crm.Event, error) {
 	w, err := ParseWebhookRequest(nil, r)
 	if err != nil {
@@ -105,14 +105,8 @@ func parseWebhook(r *http.Request) ([]crm.Event, error) {
 	}
 	var out []crm.Event
 	for _, e := range w.Events {
-		id := strconv.FormatInt(e.ID, 10)
-		switch e.Kind {
-		case LeadStatusChanged:
-			out = append(out, crm.Event{Kind: crm.DealStage, DealID: id, StageID: strconv.FormatInt(e.StatusID, 10),
-				Won: e.Won(), Lost: e.Lost(), Modified: e.LastModified})
-		case LeadResponsibleChanged:
-			out = append(out, crm.Event{Kind: crm.DealResponsible, DealID: id, UserID: strconv.FormatInt(e.ResponsibleUserID, 10),
-				Modified: e.LastModified})
+		if e.Kind == LeadStatusChanged || e.Kind == LeadResponsibleChanged {
+			out = append(out, crm.Event{DealID: strconv.FormatInt(e.ID, 10)})
 		}
 	}
 	return out, nil
@@ -253,6 +247,6 @@ func (k connector) Deal(ctx context.Context, dealID string) (crm.DealState, erro
 	if err != nil {
 		return crm.DealState{}, seam(err)
 	}
-	return crm.DealState{StageID: strconv.FormatInt(l.StatusID, 10), Won: l.Won(), Lost: l.Lost(),
+	return crm.DealState{Won: l.Won(), Lost: l.Lost(),
 		ResponsibleID: strconv.FormatInt(l.ResponsibleUserID, 10)}, nil
 }
