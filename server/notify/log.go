@@ -135,13 +135,14 @@ func recordPG(ctx context.Context, tx *ent.Tx, ds []Decision) ([]*pb.Notificatio
 	slices.SortFunc(got, func(a, b key) int { return cmp.Compare(a.id, b.id) })
 	out := make([]*pb.NotificationDecision, n)
 	for i, d := range ds {
-		out[i] = ToPB(d.row(acct, got[i].id, got[i].pos, t))
+		out[i] = ToPB(d.Row(acct, got[i].id, got[i].pos, t))
 	}
 	return out, nil
 }
 
-// row is the stored form of d.
-func (d Decision) row(account, id, pos int64, at time.Time) *ent.Notification {
+// Row is the stored form of d, as a statement that inserted it returns:
+// its id and log position, and when it was stored.
+func (d Decision) Row(account, id, pos int64, at time.Time) *ent.Notification {
 	r := &ent.Notification{ID: id, AccountID: account, CreatedAt: at, Txid: pos, Reason: notification.Reason(d.Reason.String()),
 		ChatID: d.ChatID, ContactID: d.ContactID, ContactName: d.ContactName, ChannelID: d.ChannelID,
 		ChannelName: d.ChannelName, ChannelKind: d.ChannelKind, Preview: d.Preview, Explanation: d.Explanation}

@@ -14,7 +14,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/message"
-	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/directory/snapshot"
@@ -351,15 +350,8 @@ func storePG(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.No
 		Text: s.content.Text, Attachments: s.content.Attachments, GatewayMessageID: &s.gatewayID, Decision: s.decision}
 	notes := make([]*pb.NotificationDecision, n)
 	for i, p := range s.pushes {
-		row := &ent.Notification{ID: got[i].id, AccountID: s.accountID, CreatedAt: t, Txid: got[i].pos,
-			Reason: notification.Reason(p.Reason.String()), ChatID: p.ChatID, ContactID: s.contact.ID,
-			ContactName: p.ContactName, ChannelID: p.ChannelID, ChannelName: p.ChannelName, ChannelKind: p.ChannelKind,
-			Preview: p.Preview, Explanation: p.Explanation}
-		row.MessageID = &msgID
-		if p.EmployeeID != 0 {
-			row.EmployeeID = &p.EmployeeID
-		}
-		notes[i] = notify.ToPB(row)
+		p.ContactID, p.MessageID = s.contact.ID, msgID
+		notes[i] = notify.ToPB(p.Row(s.accountID, got[i].id, got[i].pos, t))
 	}
 	return msg, notes, nil
 }
