@@ -98,25 +98,11 @@ func TestConcurrentDistributionAcrossReplicas(t *testing.T) {
 func testConcurrentClaims(t *testing.T, b Backend, nReplicas int) {
 	env := New(t, b, Options{})
 	admin := env.Admin()
-	ch, err := admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: "Race"})
-	NoErr(t, err)
 	const candidates = 16
-	var emps []string
-	var members []*pb.ChannelMember
-	for i := 0; i < candidates; i++ {
-		e, err := admin.Directory.CreateEmployee(ctx, &pb.CreateEmployeeRequest{Name: fmt.Sprintf("Rep %d", i)})
-		NoErr(t, err)
-		emps = append(emps, e.Employee.Id)
-		members = append(members, Member(e.Employee.Id, Rep, true, true, 1))
-	}
-	UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
-		cs := ChannelSettings(s, ch.Channel.Id)
-		cs.Distribution = pb.DistributionMode_DISTRIBUTION_MODE_FIRST_RESPONDER
-		cs.Members = members
-	})
+	channel, emps := firstResponderChannel(t, admin, candidates)
 	cs := replicas(t, env, nReplicas, env.AdminKey)
 	for round := 0; round < 50; round++ {
-		d := Route(t, admin, ch.Channel.Id, Phone(round), "first to answer wins")
+		d := Route(t, admin, channel, Phone(round), "first to answer wins")
 		if len(d.Assignment.CandidateEmployeeIds) != candidates {
 			t.Fatalf("round %d: %d candidates", round, len(d.Assignment.CandidateEmployeeIds))
 		}
