@@ -159,19 +159,7 @@ func Notify(ctx context.Context, o NotifyOptions) (*NotifyResult, error) {
 		wg.Add(1)
 		go func(c *client.Clients, emp string) {
 			defer wg.Done()
-			s, err := c.Notification.Subscribe(sctx, &pb.SubscribeRequest{EmployeeId: emp})
-			if err != nil {
-				return
-			}
-			defer s.Close()
-			for s.Receive() {
-				switch ev := s.Msg().Event.(type) {
-				case *pb.SubscribeResponse_CaughtUp:
-					connected.Add(1)
-				case *pb.SubscribeResponse_Decision:
-					received.LoadOrStore(ev.Decision.MessageId, time.Now())
-				}
-			}
+			follow(sctx, c, emp, &connected, &received)
 		}(conns[i/perConn], emp)
 	}
 	deadline := time.Now().Add(3 * time.Minute)
@@ -205,6 +193,25 @@ func Notify(ctx context.Context, o NotifyOptions) (*NotifyResult, error) {
 	stop()
 	wg.Wait()
 	return res, nil
+}
+
+// follow holds an employee's stream open until ctx ends, counting it
+// connected once it caught up and noting when each message's first push
+// arrived (by message id).
+func follow(ctx context.Context, c *client.Clients, employee string, connected *atomic.Int64, received *sync.Map) {
+	s, err := c.Notification.Subscribe(ctx, &pb.SubscribeRequest{EmployeeId: employee})
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	for s.Receive() {
+		switch ev := s.Msg().Event.(type) {
+		case *pb.SubscribeResponse_CaughtUp:
+			connected.Add(1)
+		case *pb.SubscribeResponse_Decision:
+			received.LoadOrStore(ev.Decision.MessageId, time.Now())
+		}
+	}
 }
 
 func measureLatency(ctx context.Context, c *client.Clients, f *fixture, rate int, d time.Duration, next *atomic.Int64, received *sync.Map) LatencyResult {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/store"
@@ -89,19 +88,7 @@ func Strangers(ctx context.Context, o Options, rate int) ([]StrangerResult, erro
 			wg.Add(1)
 			go func(emp string) {
 				defer wg.Done()
-				s, err := c.Notification.Subscribe(sctx, &pb.SubscribeRequest{EmployeeId: emp})
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				for s.Receive() {
-					switch ev := s.Msg().Event.(type) {
-					case *pb.SubscribeResponse_CaughtUp:
-						connected.Add(1)
-					case *pb.SubscribeResponse_Decision:
-						received.LoadOrStore(ev.Decision.MessageId, time.Now())
-					}
-				}
+				follow(sctx, c, emp, &connected, &received)
 			}(ids.Format(e))
 		}
 	}
