@@ -32,13 +32,15 @@ func TestClientFeed(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			d = Route(t, admin, wa, Phone(1), fmt.Sprintf("question %d", i))
 		}
+		// Media go as links.
 		_, err := admin.Routing.RouteOutgoingMessage(ctx, &pb.RouteOutgoingMessageRequest{EmployeeId: d.Client.ResponsibleEmployeeId,
-			Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: d.Chat.Id}, Content: &pb.MessageContent{Text: "our answer"}})
+			Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: d.Chat.Id}, Content: &pb.MessageContent{Text: "our answer",
+				Attachments: []*pb.Attachment{{Url: "https://files.example.com/sofa.jpg", MimeType: "image/jpeg"}}}})
 		NoErr(t, err)
 
 		page, err := admin.Integration.ListClientFeed(ctx, &pb.ListClientFeedRequest{ClientId: d.Client.Id, PageSize: 2})
 		NoErr(t, err)
-		if len(page.Entries) != 2 || !strings.Contains(page.Entries[0].Text, "Bruce Wayne: our answer") ||
+		if len(page.Entries) != 2 || !strings.Contains(page.Entries[0].Text, "Bruce Wayne: our answer\nhttps://files.example.com/sofa.jpg") ||
 			!strings.Contains(page.Entries[1].Text, "question 2") || page.NextBefore == nil {
 			t.Fatalf("first page %v", page)
 		}
