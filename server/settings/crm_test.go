@@ -366,8 +366,30 @@ func TestConnectLinksExistingEmployees(t *testing.T) {
 		env := New(t, b, withCRM(secretKey))
 		co := env.Demo()
 		admin := env.Admin()
+		// Telegram's new clients go to a stage the CRM does not have.
+		pls, err := admin.Directory.ListPipelines(ctx, &pb.ListPipelinesRequest{})
+		NoErr(t, err)
+		local := pls.Pipelines[0]
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			ChannelSettings(s, co.Channels["Telegram Support"]).NewClientEntity = &pb.NewClientEntity{Entity: &pb.NewClientEntity_Deal{
+				Deal: &pb.DealTarget{PipelineId: local.Id, StageId: local.Stages[1].Id}}}
+		})
 		res, err := admin.Integration.ConnectCrm(ctx, connectReq(f, fakeToken))
 		NoErr(t, err)
+		// Reported, not dropped: the channel keeps its stage until an
+		// admin chooses another.
+		reported := false
+		for _, f := range res.Refresh.Findings {
+			reported = reported || (strings.Contains(f, "Telegram Support") && strings.Contains(f, local.Stages[1].Name))
+		}
+		if !reported {
+			t.Fatalf("findings %q do not name the channel whose stage the CRM lacks", res.Refresh.Findings)
+		}
+		after, err := admin.Integration.GetIntegrationSettings(ctx, &pb.GetIntegrationSettingsRequest{})
+		NoErr(t, err)
+		if got := ChannelSettings(after.Settings, co.Channels["Telegram Support"]).NewClientEntity.GetDeal().GetStageId(); got != local.Stages[1].Id {
+			t.Fatalf("the channel's stage was changed to %q", got)
+		}
 		emps, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{IncludeDeactivated: true})
 		NoErr(t, err)
 		byID := map[string]*pb.Employee{}
