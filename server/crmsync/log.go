@@ -198,7 +198,7 @@ var ErrBusy = errors.New("crmsync: another run is writing this chat or deal")
 // Flush writes the chat's messages that are not in the CRM yet, in order,
 // one note each (EACH_MESSAGE). Messages from before the CRM was connected
 // are not written.
-func (s *Syncer) Flush(ctx context.Context, chatID int64, retry bool) (err error) {
+func (s *Syncer) Flush(ctx context.Context, chatID int64) (err error) {
 	c := s.st.Ent
 	now := time.Now()
 	n, err := c.Chat.Update().Where(chat.ID(chatID), chat.Or(chat.CrmFlushUntilIsNil(), chat.CrmFlushUntilLT(now))).
@@ -329,7 +329,7 @@ type flushWorker struct {
 }
 
 func (k *flushWorker) Work(ctx context.Context, job *river.Job[FlushArgs]) error {
-	err := k.w.Syncer.Flush(ctx, job.Args.ChatID, job.Attempt > 1)
+	err := k.w.Syncer.Flush(ctx, job.Args.ChatID)
 	if errors.Is(err, ErrBusy) {
 		return outbox.RetryAfter(time.Second, err)
 	}

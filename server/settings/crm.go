@@ -273,7 +273,6 @@ func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.
 			}
 		}
 	}
-	gone := 0
 	for _, e := range emps {
 		if !e.Active || (e.CrmUserID != nil && seen[*e.CrmUserID]) {
 			continue
@@ -283,7 +282,6 @@ func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.
 		if err := tx.Employee.UpdateOne(e).SetActive(false).Exec(ctx); err != nil {
 			return 0, err
 		}
-		gone++
 		out.EmployeesDeactivated++
 		change("deactivated employee %s: not a user of the CRM", e.Name)
 	}
