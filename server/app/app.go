@@ -185,6 +185,10 @@ func (a *App) Outbox() *outbox.Outbox { return a.out }
 func (a *App) Hub() *notify.Hub { return a.hub }
 
 // Handler returns the server's HTTP handler, with CORS.
+// AccessCacheStats says how many CheckAccess calls this replica answered
+// from memory and how many read the database.
+func (a *App) AccessCacheStats() (answered, read uint64) { return a.router.AccessCacheStats() }
+
 func (a *App) Handler() http.Handler {
 	origins := a.opts.CORSOrigins
 	if len(origins) == 0 {

@@ -5,11 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/server/bus"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // accessCache lets CheckAccess answer from memory: which channel and client
@@ -23,6 +27,10 @@ import (
 type accessCache struct {
 	ttl time.Duration
 
+	// answered and read count CheckAccess calls answered from memory and
+	// those that read the database.
+	answered, read atomic.Uint64
+
 	mu    sync.Mutex
 	chats map[int64]chatKey
 	resp  map[int64]respEntry
@@ -30,6 +38,17 @@ type accessCache struct {
 	// epoch moves with every invalidation: what a query read while one
 	// happened may already be stale, so it is not remembered.
 	epoch uint64
+	// dirEpoch moves with every directory invalidation only.
+	dirEpoch uint64
+	seq      uint64 // labels each respEntry written
+
+	// Entries past half their ttl that are still asked about are read
+	// again in the background, many in one query, so that a working set
+	// larger than what one replica sees within ttl stays in memory
+	// instead of costing a query per entry per ttl.
+	renewing      bool
+	renewContacts map[int64]uint64 // contact → seq of the entry to renew
+	renewAccounts map[int64]struct{}
 }
 
 type chatKey struct {
@@ -40,32 +59,96 @@ type respEntry struct {
 	account     int64
 	responsible *int64
 	at          time.Time
+	seq         uint64
 }
 
 // cacheLimit bounds each map; past it a map starts over.
 const cacheLimit = 200_000
 
 func newAccessCache(ttl time.Duration) *accessCache {
-	return &accessCache{ttl: ttl, chats: map[int64]chatKey{}, resp: map[int64]respEntry{}, fresh: map[int64]time.Time{}}
+	return &accessCache{ttl: ttl, chats: map[int64]chatKey{}, resp: map[int64]respEntry{}, fresh: map[int64]time.Time{},
+		renewContacts: map[int64]uint64{}, renewAccounts: map[int64]struct{}{}}
 }
 
 // lookup returns what CheckAccess needs of a chat, if all of it is known
-// and current.
-func (c *accessCache) lookup(account, chatID int64, now time.Time) (channel int64, responsible *int64, ok bool) {
+// and current. renew is true when the caller should start renew: what it
+// answered from is past half its ttl.
+func (c *accessCache) lookup(account, chatID int64, now time.Time) (channel int64, responsible *int64, ok, renew bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k, ok := c.chats[chatID]
 	if !ok || k.account != account {
-		return 0, nil, false
+		return 0, nil, false, false
 	}
 	r, ok := c.resp[k.contact]
 	if !ok || now.Sub(r.at) > c.ttl {
-		return 0, nil, false
+		return 0, nil, false, false
 	}
-	if at, ok := c.fresh[account]; !ok || now.Sub(at) > c.ttl {
-		return 0, nil, false
+	at, ok := c.fresh[account]
+	if !ok || now.Sub(at) > c.ttl {
+		return 0, nil, false, false
 	}
-	return k.channel, r.responsible, true
+	half := c.ttl / 2
+	if now.Sub(r.at) > half {
+		c.renewContacts[k.contact] = r.seq
+	}
+	if now.Sub(at) > half {
+		c.renewAccounts[account] = struct{}{}
+	}
+	if !c.renewing && (len(c.renewContacts) > 0 || len(c.renewAccounts) > 0) {
+		c.renewing, renew = true, true
+	}
+	return k.channel, r.responsible, true, renew
+}
+
+// renewal is what one renewal round reads again.
+type renewal struct {
+	contacts map[int64]uint64
+	accounts []int64
+	dirEpoch uint64
+}
+
+// takeRenewal returns what is due for renewal, or ends renewing when
+// nothing is.
+func (c *accessCache) takeRenewal() (renewal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.renewContacts) == 0 && len(c.renewAccounts) == 0 {
+		c.renewing = false
+		return renewal{}, false
+	}
+	out := renewal{contacts: c.renewContacts, dirEpoch: c.dirEpoch}
+	for a := range c.renewAccounts {
+		out.accounts = append(out.accounts, a)
+	}
+	c.renewContacts, c.renewAccounts = map[int64]uint64{}, map[int64]struct{}{}
+	return out, true
+}
+
+// renewed applies what a renewal begun at `at` read: each client's
+// responsible, unless its entry changed or was forgotten meanwhile (an
+// invalidation arrived, which the read may predate); each account whose
+// snapshot is at least the version read is current, unless the directory
+// was invalidated meanwhile.
+func (c *accessCache) renewed(r renewal, responsibles map[int64]*int64, current []int64, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for contact, resp := range responsibles {
+		e, ok := c.resp[contact]
+		if !ok || e.seq != r.contacts[contact] {
+			continue
+		}
+		c.seq++
+		c.resp[contact] = respEntry{account: e.account, responsible: resp, at: at, seq: c.seq}
+	}
+	if r.dirEpoch != c.dirEpoch {
+		return
+	}
+	for _, a := range current {
+		if prev, ok := c.fresh[a]; ok && prev.Before(at) {
+			c.fresh[a] = at
+		}
+	}
 }
 
 // begin returns the epoch to pass to remember, read before querying.
@@ -93,7 +176,8 @@ func (c *accessCache) remember(epoch uint64, account, chatID, channel, contact i
 	if chatID != 0 {
 		c.chats[chatID] = chatKey{account: account, channel: channel, contact: contact}
 	}
-	c.resp[contact] = respEntry{account: account, responsible: responsible, at: at}
+	c.seq++
+	c.resp[contact] = respEntry{account: account, responsible: responsible, at: at, seq: c.seq}
 	if snapshotCurrent {
 		c.fresh[account] = at
 	}
@@ -105,6 +189,7 @@ func (c *accessCache) directoryChanged(account int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
+	c.dirEpoch++
 	if account == 0 {
 		clear(c.fresh)
 		return
@@ -125,6 +210,7 @@ func (c *accessCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
+	c.dirEpoch++
 	clear(c.resp)
 	clear(c.fresh)
 }
@@ -164,4 +250,77 @@ func (r *Router) handsChanged(tx *ent.Tx, account int64, contacts ...int64) {
 			return err
 		})
 	})
+}
+
+// stopRenewing ends a renewal that failed; what was due ages out as
+// before, and a later lookup starts another.
+func (c *accessCache) stopRenewing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.renewing = false
+}
+
+// renewChunk bounds the ids of one renewal query.
+const renewChunk = 500
+
+// renewAccess reads again, a few queries per round, what CheckAccess
+// answered from that is past half its ttl, until nothing is due.
+func (r *Router) renewAccess() {
+	for {
+		due, ok := r.access.takeRenewal()
+		if !ok {
+			return
+		}
+		at := time.Now()
+		ctx, cancel := context.WithTimeout(tenant.System(context.Background()), r.access.ttl)
+		resp, current, err := r.readRenewal(ctx, due)
+		cancel()
+		if err != nil {
+			r.access.stopRenewing()
+			return
+		}
+		r.access.renewed(due, resp, current, at)
+	}
+}
+
+// readRenewal reads the responsibles of due's clients and which of its
+// accounts' snapshots are current.
+func (r *Router) readRenewal(ctx context.Context, due renewal) (map[int64]*int64, []int64, error) {
+	c := r.st.Ent
+	ids := make([]int64, 0, len(due.contacts))
+	for id := range due.contacts {
+		ids = append(ids, id)
+	}
+	resp := make(map[int64]*int64, len(ids))
+	for len(ids) > 0 {
+		n := min(renewChunk, len(ids))
+		rows, err := c.Contact.Query().Where(contact.IDIn(ids[:n]...)).Select(contact.FieldID, contact.FieldResponsibleID).All(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, ct := range rows {
+			resp[ct.ID] = ct.ResponsibleID
+		}
+		ids = ids[n:]
+	}
+	var current []int64
+	if len(due.accounts) > 0 {
+		rows, err := c.AccountSettings.Query().Where(accountsettings.AccountIDIn(due.accounts...)).
+			Select(accountsettings.FieldAccountID, accountsettings.FieldDirectoryVersion).All(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, as := range rows {
+			if snap := r.dir.Peek(as.AccountID); snap != nil && snap.Version >= as.DirectoryVersion {
+				current = append(current, as.AccountID)
+			}
+		}
+	}
+	return resp, current, nil
+}
+
+// AccessCacheStats says how many CheckAccess calls this router answered
+// from memory and how many read the database.
+func (r *Router) AccessCacheStats() (answered, read uint64) {
+	return r.access.answered.Load(), r.access.read.Load()
 }

@@ -37,12 +37,18 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 	account, _ := tenant.FromContext(ctx)
 	now := time.Now()
 	if ref.ChatID != 0 {
-		if channel, responsible, ok := r.access.lookup(account, ref.ChatID, now); ok {
+		channel, responsible, ok, renew := r.access.lookup(account, ref.ChatID, now)
+		if renew {
+			go r.renewAccess()
+		}
+		if ok {
 			if snap := r.dir.Peek(account); snap != nil {
+				r.access.answered.Add(1)
 				return decideIn(snap, employeeID, channel, responsible)
 			}
 		}
 	}
+	r.access.read.Add(1)
 	epoch := r.access.begin()
 	c := r.st.Ent
 	var rows []struct {
