@@ -141,6 +141,11 @@ func routingPair(ctx context.Context, o Options, channels, callers int) (api, ce
 
 // fixtureOn opens a fresh schema holding a fixture company; done drops it.
 func fixtureOn(ctx context.Context, o Options, channels int) (*store.Store, *fixture, func(), error) {
+	return fixtureWith(ctx, o, channels, 4)
+}
+
+// fixtureWith is fixtureOn with reps sales reps per channel.
+func fixtureWith(ctx context.Context, o Options, channels, reps int) (*store.Store, *fixture, func(), error) {
 	u, drop, err := freshSchema(ctx, o.DatabaseURL)
 	if err != nil {
 		return nil, nil, nil, err
@@ -150,7 +155,7 @@ func fixtureOn(ctx context.Context, o Options, channels int) (*store.Store, *fix
 		drop()
 		return nil, nil, nil, err
 	}
-	f, err := newFixture(ctx, st, channels, 4)
+	f, err := newFixture(ctx, st, channels, reps)
 	if err != nil {
 		st.Close()
 		drop()

@@ -25,6 +25,8 @@ func benchCmd(ctx context.Context, args []string) error {
 	rates := fs.String("rates", "500,2000", "routed messages per second at which push latency is measured")
 	debugAddr := fs.String("server-debug-addr", "", "notify scenario: the server serves /debug/pprof here")
 	hold := fs.Duration("hold", 0, "notify scenario: keep the idle streams this much longer")
+	fgaHTTP := fs.String("openfga-http", "", "access-shape scenario: also measure the OpenFGA server whose HTTP API is here (http://127.0.0.1:8080)")
+	fgaGRPC := fs.String("openfga-grpc", "", "access-shape scenario: OpenFGA's gRPC address as a URL (http://127.0.0.1:8081)")
 	noCeiling := fs.Bool("no-ceiling", false, "skip the pgx ceiling (to profile the API alone)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the whole run (server and load) to this file")
@@ -69,6 +71,11 @@ func benchCmd(ctx context.Context, args []string) error {
 	}
 	if want("access") {
 		if _, err := bench.Access(ctx, o, 32); err != nil {
+			return err
+		}
+	}
+	if want("access-shape") {
+		if _, err := bench.AccessShape(ctx, bench.FGAOptions{Options: o, HTTPURL: *fgaHTTP, GRPCURL: *fgaGRPC}); err != nil {
 			return err
 		}
 	}
