@@ -42,13 +42,13 @@ type accessCache struct {
 	dirEpoch uint64
 	seq      uint64 // labels each respEntry written
 
-	// Entries past half their ttl that are still asked about are read
-	// again in the background, many in one query, so that a working set
-	// larger than what one replica sees within ttl stays in memory
+	// Entries asked about within keep are read again in the background
+	// once past half their ttl, many in one query, so that a working set
+	// that one replica sees less often than every ttl stays in memory
 	// instead of costing a query per entry per ttl.
-	renewing      bool
-	renewContacts map[int64]uint64 // contact → seq of the entry to renew
-	renewAccounts map[int64]struct{}
+	keep     time.Duration
+	renewing bool
+	recent   map[int64]time.Time // contact → when last asked about
 }
 
 type chatKey struct {
@@ -66,13 +66,12 @@ type respEntry struct {
 const cacheLimit = 200_000
 
 func newAccessCache(ttl time.Duration) *accessCache {
-	return &accessCache{ttl: ttl, chats: map[int64]chatKey{}, resp: map[int64]respEntry{}, fresh: map[int64]time.Time{},
-		renewContacts: map[int64]uint64{}, renewAccounts: map[int64]struct{}{}}
+	return &accessCache{ttl: ttl, keep: 15 * ttl, chats: map[int64]chatKey{}, resp: map[int64]respEntry{}, fresh: map[int64]time.Time{},
+		recent: map[int64]time.Time{}}
 }
 
 // lookup returns what CheckAccess needs of a chat, if all of it is known
-// and current. renew is true when the caller should start renew: what it
-// answered from is past half its ttl.
+// and current. renew is true when the caller should start renewAccess.
 func (c *accessCache) lookup(account, chatID int64, now time.Time) (channel int64, responsible *int64, ok, renew bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -80,49 +79,70 @@ func (c *accessCache) lookup(account, chatID int64, now time.Time) (channel int6
 	if !ok || k.account != account {
 		return 0, nil, false, false
 	}
+	renew = c.used(k.contact, now)
 	r, ok := c.resp[k.contact]
 	if !ok || now.Sub(r.at) > c.ttl {
-		return 0, nil, false, false
+		return 0, nil, false, renew
 	}
-	at, ok := c.fresh[account]
-	if !ok || now.Sub(at) > c.ttl {
-		return 0, nil, false, false
-	}
-	half := c.ttl / 2
-	if now.Sub(r.at) > half {
-		c.renewContacts[k.contact] = r.seq
-	}
-	if now.Sub(at) > half {
-		c.renewAccounts[account] = struct{}{}
-	}
-	if !c.renewing && (len(c.renewContacts) > 0 || len(c.renewAccounts) > 0) {
-		c.renewing, renew = true, true
+	if at, ok := c.fresh[account]; !ok || now.Sub(at) > c.ttl {
+		return 0, nil, false, renew
 	}
 	return k.channel, r.responsible, true, renew
 }
 
+// used notes that a client was asked about; true when renewal must start.
+func (c *accessCache) used(contact int64, now time.Time) bool {
+	c.recent[contact] = now
+	if c.renewing {
+		return false
+	}
+	c.renewing = true
+	return true
+}
+
 // renewal is what one renewal round reads again.
 type renewal struct {
-	contacts map[int64]uint64
+	contacts map[int64]uint64 // contact → seq of the entry read again
 	accounts []int64
 	dirEpoch uint64
 }
 
-// takeRenewal returns what is due for renewal, or ends renewing when
-// nothing is.
-func (c *accessCache) takeRenewal() (renewal, bool) {
+// takeRenewal returns what is due for renewal at now: entries asked about
+// within keep and past half their ttl, and their accounts' snapshots. more
+// is false, and renewing ends, once nothing was asked about within keep.
+func (c *accessCache) takeRenewal(now time.Time) (due renewal, more bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.renewContacts) == 0 && len(c.renewAccounts) == 0 {
+	due = renewal{contacts: map[int64]uint64{}, dirEpoch: c.dirEpoch}
+	half := c.ttl / 2
+	accounts := map[int64]bool{}
+	for contact, used := range c.recent {
+		if now.Sub(used) > c.keep {
+			delete(c.recent, contact)
+			continue
+		}
+		e, ok := c.resp[contact]
+		if !ok {
+			continue
+		}
+		if now.Sub(e.at) > half {
+			due.contacts[contact] = e.seq
+		}
+		if _, seen := accounts[e.account]; !seen {
+			at, ok := c.fresh[e.account]
+			accounts[e.account] = ok && now.Sub(at) > half
+		}
+	}
+	for a, stale := range accounts {
+		if stale {
+			due.accounts = append(due.accounts, a)
+		}
+	}
+	if len(c.recent) == 0 {
 		c.renewing = false
-		return renewal{}, false
+		return due, false
 	}
-	out := renewal{contacts: c.renewContacts, dirEpoch: c.dirEpoch}
-	for a := range c.renewAccounts {
-		out.accounts = append(out.accounts, a)
-	}
-	c.renewContacts, c.renewAccounts = map[int64]uint64{}, map[int64]struct{}{}
-	return out, true
+	return due, true
 }
 
 // renewed applies what a renewal begun at `at` read: each client's
@@ -160,13 +180,14 @@ func (c *accessCache) begin() uint64 {
 
 // remember records what a query begun at epoch read at time at: the chat,
 // its client's responsible, and that the snapshot at the version read is
-// current.
-func (c *accessCache) remember(epoch uint64, account, chatID, channel, contact int64, responsible *int64, snapshotCurrent bool, at time.Time) {
+// current. renew is as for lookup.
+func (c *accessCache) remember(epoch uint64, account, chatID, channel, contact int64, responsible *int64, snapshotCurrent bool, at time.Time) (renew bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if epoch != c.epoch {
-		return
+		return false
 	}
+	renew = c.used(contact, at)
 	if len(c.chats) > cacheLimit {
 		c.chats = map[int64]chatKey{}
 	}
@@ -178,9 +199,13 @@ func (c *accessCache) remember(epoch uint64, account, chatID, channel, contact i
 	}
 	c.seq++
 	c.resp[contact] = respEntry{account: account, responsible: responsible, at: at, seq: c.seq}
+	if len(c.recent) > cacheLimit {
+		c.recent = map[int64]time.Time{}
+	}
 	if snapshotCurrent {
 		c.fresh[account] = at
 	}
+	return renew
 }
 
 // directoryChanged forgets that an account's snapshot is current (0: every
@@ -263,23 +288,27 @@ func (c *accessCache) stopRenewing() {
 // renewChunk bounds the ids of one renewal query.
 const renewChunk = 500
 
-// renewAccess reads again, a few queries per round, what CheckAccess
-// answered from that is past half its ttl, until nothing is due.
+// renewAccess reads again, a few queries per round, what CheckAccess was
+// asked about lately, every quarter ttl until nothing was asked about
+// within keep.
 func (r *Router) renewAccess() {
 	for {
-		due, ok := r.access.takeRenewal()
-		if !ok {
+		time.Sleep(r.access.ttl / 4)
+		now := time.Now()
+		due, more := r.access.takeRenewal(now)
+		if len(due.contacts) > 0 || len(due.accounts) > 0 {
+			ctx, cancel := context.WithTimeout(tenant.System(context.Background()), r.access.ttl)
+			resp, current, err := r.readRenewal(ctx, due)
+			cancel()
+			if err != nil {
+				r.access.stopRenewing()
+				return
+			}
+			r.access.renewed(due, resp, current, now)
+		}
+		if !more {
 			return
 		}
-		at := time.Now()
-		ctx, cancel := context.WithTimeout(tenant.System(context.Background()), r.access.ttl)
-		resp, current, err := r.readRenewal(ctx, due)
-		cancel()
-		if err != nil {
-			r.access.stopRenewing()
-			return
-		}
-		r.access.renewed(due, resp, current, at)
 	}
 }
 

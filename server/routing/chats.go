@@ -89,7 +89,9 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 	if err != nil {
 		return access.Decision{}, err
 	}
-	r.access.remember(epoch, account, ref.ChatID, row.ChannelID, row.ContactID, row.Responsible, snap.Version >= row.Version, now)
+	if r.access.remember(epoch, account, ref.ChatID, row.ChannelID, row.ContactID, row.Responsible, snap.Version >= row.Version, now) {
+		go r.renewAccess()
+	}
 	return decideIn(snap, employeeID, row.ChannelID, row.Responsible)
 }
 
