@@ -1,6 +1,7 @@
 package bitrix24
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -57,12 +58,15 @@ func (c *Client) Batch(ctx context.Context, halt bool, cmds []Command) (Batch, e
 	if len(cmds) == 0 || len(cmds) > MaxBatch {
 		return Batch{}, &Error{Method: "batch", Err: fmt.Errorf("%d commands; 1 to %d per batch", len(cmds), MaxBatch), local: true}
 	}
-	cmd := make(map[string]string, len(cmds))
+	var cmd orderedCmd
+	seen := map[string]bool{}
 	for _, x := range cmds {
-		if !batchKey.MatchString(x.Key) || cmd[x.Key] != "" || x.Method == "" || x.Method == "batch" {
+		if !batchKey.MatchString(x.Key) || seen[x.Key] || x.Method == "" || x.Method == "batch" {
 			return Batch{}, &Error{Method: "batch", Err: fmt.Errorf("command %q (%s) is not allowed", x.Key, x.Method), local: true}
 		}
-		cmd[x.Key] = x.Method + "?" + phpQuery(x.Params)
+		seen[x.Key] = true
+		cmd.keys = append(cmd.keys, x.Key)
+		cmd.vals = append(cmd.vals, x.Method+"?"+phpQuery(x.Params))
 	}
 	h := 0
 	if halt {
@@ -116,6 +120,28 @@ func (c *Client) Batch(ctx context.Context, halt bool, cmds []Command) (Batch, e
 		return bad(err)
 	}
 	return out, nil
+}
+
+// orderedCmd is the "cmd" object with its commands in the order given:
+// the portal runs them in the order sent, and a reference needs the
+// command it names to have run.
+type orderedCmd struct{ keys, vals []string }
+
+func (o orderedCmd) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(o.vals[i])
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // phpQuery encodes params as the query string of a batch command, in
