@@ -81,7 +81,9 @@ func (s suiteFake) RateLimitNext(n int) {
 	s.f.Inject(bxfake.Fault{Times: n, Status: http.StatusServiceUnavailable})
 }
 
-func (s suiteFake) ServerErrorNext() { s.f.Inject(bxfake.Fault{Status: http.StatusInternalServerError}) }
+func (s suiteFake) ServerErrorNext() {
+	s.f.Inject(bxfake.Fault{Status: http.StatusInternalServerError})
+}
 
 func (s suiteFake) SetRateLimit(perSecond int) { s.f.SetBucket(float64(perSecond), perSecond) }
 
