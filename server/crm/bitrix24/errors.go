@@ -142,13 +142,13 @@ func (e *Error) Retryable() bool {
 	return true
 }
 
-// Unauthorized reports whether the webhook is refused: a 401, or the
-// codes NO_AUTH_FOUND, INVALID_CREDENTIALS, expired_token, invalid_token,
+// Unauthorized reports whether the webhook is refused: a 401 or 403, or
+// the codes NO_AUTH_FOUND, INVALID_CREDENTIALS, expired_token, invalid_token,
 // insufficient_scope, user_access_error, OVERLOAD_LIMIT (blocked by
 // support), ACCESS_DENIED (no REST on the plan, or no rights) and
 // PORTAL_DELETED. A new webhook or an admin's action is needed first.
 func (e *Error) Unauthorized() bool {
-	return e.Status == http.StatusUnauthorized || unauthorizedCodes[e.Code]
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || unauthorizedCodes[e.Code]
 }
 
 // Permanent reports whether the portal refused the request itself, so

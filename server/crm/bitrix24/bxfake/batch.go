@@ -170,13 +170,13 @@ func (s *Server) batch(p params, order []string) (answer, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, "batch")
+	s.record("batch")
 	results, errs, totals, nexts := map[string]any{}, map[string]any{}, map[string]any{}, map[string]any{}
 	normalized := map[string]any{}
 	for _, k := range keys {
 		method, query, _ := strings.Cut(str(cmd[k]), "?")
 		method = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(method), ".json"))
-		s.calls = append(s.calls, "batch:"+method)
+		s.record("batch:" + method)
 		var a answer
 		var e *apiError
 		q, err := url.ParseQuery(query)

@@ -410,8 +410,8 @@ func (s *Server) SetBucket(perSecond float64, burst int) {
 // included.
 func (s *Server) RequestCount() int64 { return s.requests.Load() }
 
-// Calls lists the methods served so far, in order; a batch's commands
-// follow it as "batch:method".
+// Calls lists the methods served so far, in order (the latest 10,000 at
+// most); a batch's commands follow it as "batch:method".
 func (s *Server) Calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

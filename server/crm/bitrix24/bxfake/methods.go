@@ -31,8 +31,19 @@ var methods = map[string]methodFunc{
 func (s *Server) call(method string, p params) (answer, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, method)
+	s.record(method)
 	return s.callLocked(method, p)
+}
+
+// maxCalls bounds the call log of a long-running fake.
+const maxCalls = 10000
+
+// record logs a served method. Callers hold s.mu.
+func (s *Server) record(method string) {
+	if len(s.calls) >= maxCalls {
+		s.calls = append(s.calls[:0], s.calls[len(s.calls)-maxCalls/2:]...)
+	}
+	s.calls = append(s.calls, method)
 }
 
 // callLocked serves one method. Callers hold s.mu.
