@@ -424,3 +424,23 @@ func TestEmptyResults(t *testing.T) {
 		t.Errorf("missing contact: %v", err)
 	}
 }
+
+func TestStagesPastOnePage(t *testing.T) {
+	d := bxfake.Seed()
+	var stages []bxfake.Stage
+	for i := range 60 {
+		stages = append(stages, bxfake.Stage{StatusID: fmt.Sprintf("C1:S%d", i), Name: fmt.Sprint("Stage ", i), Sort: int64(10 * (i + 1))})
+	}
+	stages = append(stages, bxfake.Stage{StatusID: "C1:WON", Name: "Won", Sort: 9000, Semantics: "S"},
+		bxfake.Stage{StatusID: "C1:LOSE", Name: "Lost", Sort: 9100, Semantics: "F"})
+	d.Categories[1].Stages = stages
+	_, c := start(t, bxfake.WithData(d))
+	cats, err := c.ListCategories(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cats[1].Stages
+	if len(got) != 62 || got[0].StatusID != "C1:S0" || got[59].StatusID != "C1:S59" || got[60].Semantics != bitrix24.SemanticsWon {
+		t.Errorf("%d stages: first %+v, last %+v", len(got), got[0], got[len(got)-1])
+	}
+}
