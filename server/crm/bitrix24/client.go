@@ -103,7 +103,7 @@ func SplitWebhookURL(raw string) (baseURL, cred string, err error) {
 		return "", "", errors.New("bitrix24: the webhook URL has no /rest/{user}/{secret}/ path")
 	}
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	if len(parts) == 3 && strings.Contains(parts[2], ".") || len(parts) == 3 && parts[2] == "" {
+	if len(parts) == 3 { // a method after the credential
 		parts = parts[:2]
 	}
 	if len(parts) != 2 || !credential.MatchString(parts[0]+"/"+parts[1]) {
