@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,8 +15,9 @@ type Kind string
 
 // The kinds with a connector are registered by their packages.
 const (
-	AmoCRM Kind = "AMOCRM"
-	Kommo  Kind = "KOMMO"
+	AmoCRM   Kind = "AMOCRM"
+	Kommo    Kind = "KOMMO"
+	Bitrix24 Kind = "BITRIX24"
 )
 
 // User is a CRM user: an employee on Switchboard's side.
@@ -66,6 +68,20 @@ type Directory struct {
 // older state.
 type Event struct {
 	DealID string
+	// Token is the shared secret the CRM sent with the event (Bitrix24's
+	// auth[application_token]), "" when the CRM sends none (amoCRM). When
+	// the connection has one stored, the receiver accepts the event only
+	// if TokenMatches(e.Token, stored).
+	Token string
+}
+
+// TokenMatches reports whether a webhook's token equals the stored one,
+// in constant time; an empty stored or received token never matches.
+func TokenMatches(got, stored string) bool {
+	if got == "" || stored == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(stored)) == 1
 }
 
 // Connector talks to one account's CRM.
