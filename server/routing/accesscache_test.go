@@ -14,15 +14,20 @@ func TestAccessCacheRenewal(t *testing.T) {
 	rep, other := int64(7), int64(8)
 	fill := func() *accessCache {
 		c := newAccessCache(ttl)
-		c.remember(c.begin(), 1, 100, 10, 1000, &rep, true, t0)
-		c.remember(c.begin(), 1, 101, 10, 1001, &rep, true, t0)
+		// The first answer starts renewing; the second finds it running.
+		if !c.remember(c.begin(), 1, 100, 10, 1000, &rep, true, t0) {
+			t.Fatal("the first answer does not start renewing")
+		}
+		if c.remember(c.begin(), 1, 101, 10, 1001, &rep, true, t0) {
+			t.Fatal("a second renewal started while one runs")
+		}
 		return c
 	}
 
 	t.Run("young entries are not read again", func(t *testing.T) {
 		c := fill()
-		if _, _, ok, renew := c.lookup(1, 100, t0.Add(ttl/4)); !ok || !renew {
-			t.Fatalf("ok %v renew %v, want a hit that starts renewing", ok, renew)
+		if _, _, ok, renew := c.lookup(1, 100, t0.Add(ttl/4)); !ok || renew {
+			t.Fatalf("ok %v renew %v, want a hit", ok, renew)
 		}
 		due, more := c.takeRenewal(t0.Add(ttl / 4))
 		if len(due.contacts) != 0 || len(due.accounts) != 0 || !more {
@@ -30,30 +35,31 @@ func TestAccessCacheRenewal(t *testing.T) {
 		}
 	})
 
-	t.Run("an old entry asked about is renewed, one not asked about is not", func(t *testing.T) {
+	t.Run("old entries asked about are renewed", func(t *testing.T) {
 		c := fill()
 		at := t0.Add(ttl * 3 / 4)
-		if _, _, ok, renew := c.lookup(1, 100, at); !ok || !renew {
-			t.Fatalf("ok %v renew %v, want a hit that starts renewing", ok, renew)
-		}
-		if _, _, _, renew := c.lookup(1, 100, at); renew {
-			t.Fatal("a second renewal started while one runs")
+		if _, _, ok, renew := c.lookup(1, 100, at); !ok || renew {
+			t.Fatalf("ok %v renew %v, want a hit", ok, renew)
 		}
 		due, more := c.takeRenewal(at)
-		if !more || len(due.contacts) != 1 || len(due.accounts) != 1 {
+		if !more || len(due.contacts) != 2 || len(due.accounts) != 1 {
 			t.Fatalf("due %+v more %v", due, more)
 		}
-		if _, ok := due.contacts[1000]; !ok {
-			t.Fatalf("due %+v, want client 1000", due)
-		}
-		c.renewed(due, map[int64]*int64{1000: &other}, []int64{1}, at)
+		c.renewed(due, map[int64]*int64{1000: &other, 1001: &rep}, []int64{1}, at)
 		// Past the first ttl, answered from the renewal.
 		_, resp, ok, _ := c.lookup(1, 100, at.Add(ttl*3/8))
 		if !ok || resp == nil || *resp != other {
 			t.Fatalf("ok %v responsible %v, want the renewed %d", ok, resp, other)
 		}
-		if _, _, ok, _ := c.lookup(1, 101, at.Add(ttl*3/8)); ok {
-			t.Fatal("an entry nobody asked about was kept past its ttl")
+	})
+
+	t.Run("an entry not asked about within keep is not renewed", func(t *testing.T) {
+		c := fill()
+		later := t0.Add(c.keep / 2)
+		c.lookup(1, 100, later)
+		due, _ := c.takeRenewal(t0.Add(c.keep + time.Millisecond))
+		if _, ok := due.contacts[1001]; ok || len(due.contacts) != 1 {
+			t.Fatalf("due %+v, want client 1000 only", due)
 		}
 	})
 
