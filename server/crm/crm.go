@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -177,6 +178,29 @@ var (
 	// error.
 	ErrUnreachable = errors.New("crm: the CRM could not be reached")
 )
+
+// HasMarker reports whether s holds marker as a whole word: not followed
+// by a letter or a digit, so "#sb1" is not found in "… #sb12".
+func HasMarker(s, marker string) bool {
+	if marker == "" {
+		return false
+	}
+	for from := 0; ; {
+		i := strings.Index(s[from:], marker)
+		if i < 0 {
+			return false
+		}
+		end := from + i + len(marker)
+		if end == len(s) || !isWordByte(s[end]) {
+			return true
+		}
+		from += i + 1
+	}
+}
+
+func isWordByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
 
 // Permanent reports whether err is a refusal a retry cannot change (the
 // CRM's validation of the request): it is parked with the CRM's message.

@@ -194,7 +194,7 @@ func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.
 			if err != nil {
 				return nil, seam(err)
 			}
-			if strings.Contains(l.Name, rec.Marker) {
+			if crm.HasMarker(l.Name, rec.Marker) {
 				return &crm.ClientRef{ContactID: strconv.FormatInt(c.ID, 10), DealID: strconv.FormatInt(l.ID, 10)}, nil
 			}
 		}

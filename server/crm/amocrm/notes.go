@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/switchboardhq/switchboard/server/crm"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -177,7 +177,7 @@ func (c *Client) FindNote(ctx context.Context, entity Entity, entityID int64, ma
 		return Note{}, false, err
 	}
 	for _, n := range notes {
-		if strings.Contains(n.Text, marker) {
+		if crm.HasMarker(n.Text, marker) {
 			return n, true, nil
 		}
 	}

@@ -192,7 +192,7 @@ func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.
 		return nil, seam(err)
 	}
 	for _, d := range deals {
-		if hasMarker(d.Title, rec.Marker) {
+		if crm.HasMarker(d.Title, rec.Marker) {
 			ref := &crm.ClientRef{ContactID: d.ContactID, DealID: d.ID}
 			if ref.ContactID == "" {
 				ref.ContactID = rec.ContactID
@@ -201,26 +201,6 @@ func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.
 		}
 	}
 	return nil, nil
-}
-
-// hasMarker reports whether s holds marker not followed by a letter or a
-// digit, so "#sb-1-4" is not found in "… #sb-1-42".
-func hasMarker(s, marker string) bool {
-	for from := 0; ; {
-		i := strings.Index(s[from:], marker)
-		if i < 0 {
-			return false
-		}
-		end := from + i + len(marker)
-		if end == len(s) || !isWordByte(s[end]) {
-			return true
-		}
-		from += i + 1
-	}
-}
-
-func isWordByte(b byte) bool {
-	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
 // SetResponsible makes userID the deal's and the contact's responsible
@@ -268,7 +248,7 @@ func (k connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker 
 			return seam(err)
 		}
 		for _, c := range cs {
-			if hasMarker(c.Comment, marker) {
+			if crm.HasMarker(c.Comment, marker) {
 				return nil
 			}
 		}

@@ -270,6 +270,10 @@ func testCreateClient(t *testing.T, fx Fixture) {
 	if got, err := fx.Conn.FindCreated(c, record(s, "#sbt-1-99", "+79165550199")); err != nil || got != nil {
 		t.Errorf("FindCreated(never created) = %+v, %v; want nil", got, err)
 	}
+	// A marker is matched whole: #sbt-1-1 is not the contact's #sbt-1-12.
+	if got, err := fx.Conn.FindCreated(c, record(s, "#sbt-1-1", s.ContactPhone)); err != nil || got != nil {
+		t.Errorf("FindCreated(#sbt-1-1) = %+v, %v; want nil: only #sbt-1-12 exists", got, err)
+	}
 }
 
 func testNoDouble(t *testing.T, fx Fixture) {
