@@ -29,6 +29,8 @@ type CrmConnection struct {
 	TokenSealed []byte `json:"-"`
 	// WebhookKeyHash holds the value of the "webhook_key_hash" field.
 	WebhookKeyHash []byte `json:"-"`
+	// WebhookTokenHash holds the value of the "webhook_token_hash" field.
+	WebhookTokenHash []byte `json:"-"`
 	// RefreshedAt holds the value of the "refreshed_at" field.
 	RefreshedAt  *time.Time `json:"refreshed_at,omitempty"`
 	selectValues sql.SelectValues
@@ -39,7 +41,7 @@ func (*CrmConnection) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case crmconnection.FieldTokenSealed, crmconnection.FieldWebhookKeyHash:
+		case crmconnection.FieldTokenSealed, crmconnection.FieldWebhookKeyHash, crmconnection.FieldWebhookTokenHash:
 			values[i] = new([]byte)
 		case crmconnection.FieldID, crmconnection.FieldAccountID:
 			values[i] = new(sql.NullInt64)
@@ -104,6 +106,12 @@ func (_m *CrmConnection) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.WebhookKeyHash = *value
 			}
+		case crmconnection.FieldWebhookTokenHash:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field webhook_token_hash", values[i])
+			} else if value != nil {
+				_m.WebhookTokenHash = *value
+			}
 		case crmconnection.FieldRefreshedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field refreshed_at", values[i])
@@ -162,6 +170,8 @@ func (_m *CrmConnection) String() string {
 	builder.WriteString("token_sealed=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("webhook_key_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("webhook_token_hash=<sensitive>")
 	builder.WriteString(", ")
 	if v := _m.RefreshedAt; v != nil {
 		builder.WriteString("refreshed_at=")

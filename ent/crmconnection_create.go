@@ -64,6 +64,12 @@ func (_c *CrmConnectionCreate) SetWebhookKeyHash(v []byte) *CrmConnectionCreate 
 	return _c
 }
 
+// SetWebhookTokenHash sets the "webhook_token_hash" field.
+func (_c *CrmConnectionCreate) SetWebhookTokenHash(v []byte) *CrmConnectionCreate {
+	_c.mutation.SetWebhookTokenHash(v)
+	return _c
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (_c *CrmConnectionCreate) SetRefreshedAt(v time.Time) *CrmConnectionCreate {
 	_c.mutation.SetRefreshedAt(v)
@@ -221,6 +227,10 @@ func (_c *CrmConnectionCreate) createSpec() (*CrmConnection, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.WebhookKeyHash(); ok {
 		_spec.SetField(crmconnection.FieldWebhookKeyHash, field.TypeBytes, value)
 		_node.WebhookKeyHash = value
+	}
+	if value, ok := _c.mutation.WebhookTokenHash(); ok {
+		_spec.SetField(crmconnection.FieldWebhookTokenHash, field.TypeBytes, value)
+		_node.WebhookTokenHash = value
 	}
 	if value, ok := _c.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)

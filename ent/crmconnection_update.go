@@ -69,6 +69,18 @@ func (_u *CrmConnectionUpdate) SetWebhookKeyHash(v []byte) *CrmConnectionUpdate 
 	return _u
 }
 
+// SetWebhookTokenHash sets the "webhook_token_hash" field.
+func (_u *CrmConnectionUpdate) SetWebhookTokenHash(v []byte) *CrmConnectionUpdate {
+	_u.mutation.SetWebhookTokenHash(v)
+	return _u
+}
+
+// ClearWebhookTokenHash clears the value of the "webhook_token_hash" field.
+func (_u *CrmConnectionUpdate) ClearWebhookTokenHash() *CrmConnectionUpdate {
+	_u.mutation.ClearWebhookTokenHash()
+	return _u
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (_u *CrmConnectionUpdate) SetRefreshedAt(v time.Time) *CrmConnectionUpdate {
 	_u.mutation.SetRefreshedAt(v)
@@ -166,6 +178,12 @@ func (_u *CrmConnectionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.WebhookKeyHash(); ok {
 		_spec.SetField(crmconnection.FieldWebhookKeyHash, field.TypeBytes, value)
 	}
+	if value, ok := _u.mutation.WebhookTokenHash(); ok {
+		_spec.SetField(crmconnection.FieldWebhookTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.WebhookTokenHashCleared() {
+		_spec.ClearField(crmconnection.FieldWebhookTokenHash, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)
 	}
@@ -231,6 +249,18 @@ func (_u *CrmConnectionUpdateOne) SetTokenSealed(v []byte) *CrmConnectionUpdateO
 // SetWebhookKeyHash sets the "webhook_key_hash" field.
 func (_u *CrmConnectionUpdateOne) SetWebhookKeyHash(v []byte) *CrmConnectionUpdateOne {
 	_u.mutation.SetWebhookKeyHash(v)
+	return _u
+}
+
+// SetWebhookTokenHash sets the "webhook_token_hash" field.
+func (_u *CrmConnectionUpdateOne) SetWebhookTokenHash(v []byte) *CrmConnectionUpdateOne {
+	_u.mutation.SetWebhookTokenHash(v)
+	return _u
+}
+
+// ClearWebhookTokenHash clears the value of the "webhook_token_hash" field.
+func (_u *CrmConnectionUpdateOne) ClearWebhookTokenHash() *CrmConnectionUpdateOne {
+	_u.mutation.ClearWebhookTokenHash()
 	return _u
 }
 
@@ -360,6 +390,12 @@ func (_u *CrmConnectionUpdateOne) sqlSave(ctx context.Context) (_node *CrmConnec
 	}
 	if value, ok := _u.mutation.WebhookKeyHash(); ok {
 		_spec.SetField(crmconnection.FieldWebhookKeyHash, field.TypeBytes, value)
+	}
+	if value, ok := _u.mutation.WebhookTokenHash(); ok {
+		_spec.SetField(crmconnection.FieldWebhookTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.WebhookTokenHashCleared() {
+		_spec.ClearField(crmconnection.FieldWebhookTokenHash, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)

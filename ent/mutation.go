@@ -6873,21 +6873,22 @@ func (m *CredentialMutation) ResetEdge(name string) error {
 // CrmConnectionMutation represents an operation that mutates the CrmConnection nodes in the graph.
 type CrmConnectionMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int64
-	account_id       *int64
-	addaccount_id    *int64
-	created_at       *time.Time
-	kind             *crmconnection.Kind
-	base_url         *string
-	token_sealed     *[]byte
-	webhook_key_hash *[]byte
-	refreshed_at     *time.Time
-	clearedFields    map[string]struct{}
-	done             bool
-	oldValue         func(context.Context) (*CrmConnection, error)
-	predicates       []predicate.CrmConnection
+	op                 Op
+	typ                string
+	id                 *int64
+	account_id         *int64
+	addaccount_id      *int64
+	created_at         *time.Time
+	kind               *crmconnection.Kind
+	base_url           *string
+	token_sealed       *[]byte
+	webhook_key_hash   *[]byte
+	webhook_token_hash *[]byte
+	refreshed_at       *time.Time
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*CrmConnection, error)
+	predicates         []predicate.CrmConnection
 }
 
 var _ ent.Mutation = (*CrmConnectionMutation)(nil)
@@ -7230,6 +7231,55 @@ func (m *CrmConnectionMutation) ResetWebhookKeyHash() {
 	m.webhook_key_hash = nil
 }
 
+// SetWebhookTokenHash sets the "webhook_token_hash" field.
+func (m *CrmConnectionMutation) SetWebhookTokenHash(b []byte) {
+	m.webhook_token_hash = &b
+}
+
+// WebhookTokenHash returns the value of the "webhook_token_hash" field in the mutation.
+func (m *CrmConnectionMutation) WebhookTokenHash() (r []byte, exists bool) {
+	v := m.webhook_token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookTokenHash returns the old "webhook_token_hash" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldWebhookTokenHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookTokenHash: %w", err)
+	}
+	return oldValue.WebhookTokenHash, nil
+}
+
+// ClearWebhookTokenHash clears the value of the "webhook_token_hash" field.
+func (m *CrmConnectionMutation) ClearWebhookTokenHash() {
+	m.webhook_token_hash = nil
+	m.clearedFields[crmconnection.FieldWebhookTokenHash] = struct{}{}
+}
+
+// WebhookTokenHashCleared returns if the "webhook_token_hash" field was cleared in this mutation.
+func (m *CrmConnectionMutation) WebhookTokenHashCleared() bool {
+	_, ok := m.clearedFields[crmconnection.FieldWebhookTokenHash]
+	return ok
+}
+
+// ResetWebhookTokenHash resets all changes to the "webhook_token_hash" field.
+func (m *CrmConnectionMutation) ResetWebhookTokenHash() {
+	m.webhook_token_hash = nil
+	delete(m.clearedFields, crmconnection.FieldWebhookTokenHash)
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (m *CrmConnectionMutation) SetRefreshedAt(t time.Time) {
 	m.refreshed_at = &t
@@ -7313,7 +7363,7 @@ func (m *CrmConnectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CrmConnectionMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.account_id != nil {
 		fields = append(fields, crmconnection.FieldAccountID)
 	}
@@ -7331,6 +7381,9 @@ func (m *CrmConnectionMutation) Fields() []string {
 	}
 	if m.webhook_key_hash != nil {
 		fields = append(fields, crmconnection.FieldWebhookKeyHash)
+	}
+	if m.webhook_token_hash != nil {
+		fields = append(fields, crmconnection.FieldWebhookTokenHash)
 	}
 	if m.refreshed_at != nil {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
@@ -7355,6 +7408,8 @@ func (m *CrmConnectionMutation) Field(name string) (ent.Value, bool) {
 		return m.TokenSealed()
 	case crmconnection.FieldWebhookKeyHash:
 		return m.WebhookKeyHash()
+	case crmconnection.FieldWebhookTokenHash:
+		return m.WebhookTokenHash()
 	case crmconnection.FieldRefreshedAt:
 		return m.RefreshedAt()
 	}
@@ -7378,6 +7433,8 @@ func (m *CrmConnectionMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldTokenSealed(ctx)
 	case crmconnection.FieldWebhookKeyHash:
 		return m.OldWebhookKeyHash(ctx)
+	case crmconnection.FieldWebhookTokenHash:
+		return m.OldWebhookTokenHash(ctx)
 	case crmconnection.FieldRefreshedAt:
 		return m.OldRefreshedAt(ctx)
 	}
@@ -7431,6 +7488,13 @@ func (m *CrmConnectionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWebhookKeyHash(v)
 		return nil
+	case crmconnection.FieldWebhookTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookTokenHash(v)
+		return nil
 	case crmconnection.FieldRefreshedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -7483,6 +7547,9 @@ func (m *CrmConnectionMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *CrmConnectionMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(crmconnection.FieldWebhookTokenHash) {
+		fields = append(fields, crmconnection.FieldWebhookTokenHash)
+	}
 	if m.FieldCleared(crmconnection.FieldRefreshedAt) {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
 	}
@@ -7500,6 +7567,9 @@ func (m *CrmConnectionMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *CrmConnectionMutation) ClearField(name string) error {
 	switch name {
+	case crmconnection.FieldWebhookTokenHash:
+		m.ClearWebhookTokenHash()
+		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ClearRefreshedAt()
 		return nil
@@ -7528,6 +7598,9 @@ func (m *CrmConnectionMutation) ResetField(name string) error {
 		return nil
 	case crmconnection.FieldWebhookKeyHash:
 		m.ResetWebhookKeyHash()
+		return nil
+	case crmconnection.FieldWebhookTokenHash:
+		m.ResetWebhookTokenHash()
 		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ResetRefreshedAt()

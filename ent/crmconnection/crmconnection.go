@@ -27,6 +27,8 @@ const (
 	FieldTokenSealed = "token_sealed"
 	// FieldWebhookKeyHash holds the string denoting the webhook_key_hash field in the database.
 	FieldWebhookKeyHash = "webhook_key_hash"
+	// FieldWebhookTokenHash holds the string denoting the webhook_token_hash field in the database.
+	FieldWebhookTokenHash = "webhook_token_hash"
 	// FieldRefreshedAt holds the string denoting the refreshed_at field in the database.
 	FieldRefreshedAt = "refreshed_at"
 	// Table holds the table name of the crmconnection in the database.
@@ -42,6 +44,7 @@ var Columns = []string{
 	FieldBaseURL,
 	FieldTokenSealed,
 	FieldWebhookKeyHash,
+	FieldWebhookTokenHash,
 	FieldRefreshedAt,
 }
 

@@ -79,6 +79,11 @@ func WebhookKeyHash(v []byte) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookKeyHash, v))
 }
 
+// WebhookTokenHash applies equality check predicate on the "webhook_token_hash" field. It's identical to WebhookTokenHashEQ.
+func WebhookTokenHash(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookTokenHash, v))
+}
+
 // RefreshedAt applies equality check predicate on the "refreshed_at" field. It's identical to RefreshedAtEQ.
 func RefreshedAt(v time.Time) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldRefreshedAt, v))
@@ -327,6 +332,56 @@ func WebhookKeyHashLT(v []byte) predicate.CrmConnection {
 // WebhookKeyHashLTE applies the LTE predicate on the "webhook_key_hash" field.
 func WebhookKeyHashLTE(v []byte) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldLTE(FieldWebhookKeyHash, v))
+}
+
+// WebhookTokenHashEQ applies the EQ predicate on the "webhook_token_hash" field.
+func WebhookTokenHashEQ(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookTokenHash, v))
+}
+
+// WebhookTokenHashNEQ applies the NEQ predicate on the "webhook_token_hash" field.
+func WebhookTokenHashNEQ(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNEQ(FieldWebhookTokenHash, v))
+}
+
+// WebhookTokenHashIn applies the In predicate on the "webhook_token_hash" field.
+func WebhookTokenHashIn(vs ...[]byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIn(FieldWebhookTokenHash, vs...))
+}
+
+// WebhookTokenHashNotIn applies the NotIn predicate on the "webhook_token_hash" field.
+func WebhookTokenHashNotIn(vs ...[]byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotIn(FieldWebhookTokenHash, vs...))
+}
+
+// WebhookTokenHashGT applies the GT predicate on the "webhook_token_hash" field.
+func WebhookTokenHashGT(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGT(FieldWebhookTokenHash, v))
+}
+
+// WebhookTokenHashGTE applies the GTE predicate on the "webhook_token_hash" field.
+func WebhookTokenHashGTE(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGTE(FieldWebhookTokenHash, v))
+}
+
+// WebhookTokenHashLT applies the LT predicate on the "webhook_token_hash" field.
+func WebhookTokenHashLT(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLT(FieldWebhookTokenHash, v))
+}
+
+// WebhookTokenHashLTE applies the LTE predicate on the "webhook_token_hash" field.
+func WebhookTokenHashLTE(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLTE(FieldWebhookTokenHash, v))
+}
+
+// WebhookTokenHashIsNil applies the IsNil predicate on the "webhook_token_hash" field.
+func WebhookTokenHashIsNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIsNull(FieldWebhookTokenHash))
+}
+
+// WebhookTokenHashNotNil applies the NotNil predicate on the "webhook_token_hash" field.
+func WebhookTokenHashNotNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotNull(FieldWebhookTokenHash))
 }
 
 // RefreshedAtEQ applies the EQ predicate on the "refreshed_at" field.

@@ -267,6 +267,7 @@ var (
 		{Name: "base_url", Type: field.TypeString, Size: 300},
 		{Name: "token_sealed", Type: field.TypeBytes},
 		{Name: "webhook_key_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "webhook_token_hash", Type: field.TypeBytes, Nullable: true},
 		{Name: "refreshed_at", Type: field.TypeTime, Nullable: true},
 	}
 	// CrmConnectionsTable holds the schema information for the "crm_connections" table.

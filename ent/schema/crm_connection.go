@@ -25,6 +25,10 @@ func (CrmConnection) Fields() []ent.Field {
 		// server's secret key, bound to the account.
 		field.Bytes("token_sealed").Sensitive(),
 		field.Bytes("webhook_key_hash").Unique().Sensitive(),
+		// webhook_token_hash is the SHA-256 of the token the CRM signs its
+		// webhooks with (Bitrix24's application_token), learned from the
+		// first webhook that carries one; later webhooks must carry the same.
+		field.Bytes("webhook_token_hash").Optional().Sensitive(),
 		field.Time("refreshed_at").Optional().Nillable(),
 	}
 }

@@ -19,7 +19,8 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/bus"
-	_ "github.com/switchboardhq/switchboard/server/crm/amocrm" // registers amoCRM and Kommo
+	_ "github.com/switchboardhq/switchboard/server/crm/amocrm"   // registers amoCRM and Kommo
+	_ "github.com/switchboardhq/switchboard/server/crm/bitrix24" // registers Bitrix24
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"

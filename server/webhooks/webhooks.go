@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -68,6 +69,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed webhook: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	switch err := h.checkToken(r.Context(), cc, events); {
+	case errors.Is(err, errWrongToken):
+		h.log.WarnContext(r.Context(), "crm webhook with a wrong token refused", "account", cc.AccountID, "kind", cc.Kind)
+		http.Error(w, "wrong webhook token", http.StatusForbidden)
+		return
+	case err != nil:
+		h.fail(w, r, err)
+		return
+	}
 	ctx := tenant.NewContext(r.Context(), cc.AccountID)
 	done := map[string]bool{}
 	for _, e := range events {
@@ -82,6 +92,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("ok"))
+}
+
+// errWrongToken: a webhook signed with another token than the CRM's.
+var errWrongToken = errors.New("webhooks: wrong token")
+
+// checkToken holds webhooks of CRMs that sign them (Bitrix24's
+// application_token) to the token of the first one that arrived, stored
+// as its SHA-256: the URL's key already proves the sender knows the
+// account's webhook address, the token that it is the same portal as
+// before. Every event of a request must carry the token once one is
+// known. Webhooks of CRMs that sign nothing pass.
+func (h *Handler) checkToken(ctx context.Context, cc *ent.CrmConnection, events []crm.Event) error {
+	signed := false
+	for _, e := range events {
+		signed = signed || e.Token != ""
+	}
+	if cc.WebhookTokenHash == nil {
+		if !signed {
+			return nil
+		}
+		// First come, first stored: concurrent first webhooks with different
+		// tokens store one, and the others are checked against it.
+		sum := sha256.Sum256([]byte(events[0].Token))
+		sys := tenant.System(ctx)
+		if _, err := h.st.Ent.CrmConnection.Update().Where(crmconnection.ID(cc.ID), crmconnection.WebhookTokenHashIsNil()).
+			SetWebhookTokenHash(sum[:]).Save(sys); err != nil {
+			return err
+		}
+		cur, err := h.st.Ent.CrmConnection.Get(sys, cc.ID)
+		if err != nil {
+			return err
+		}
+		cc = cur
+	}
+	for _, e := range events {
+		sum := sha256.Sum256([]byte(e.Token))
+		if e.Token == "" || subtle.ConstantTimeCompare(sum[:], cc.WebhookTokenHash) != 1 {
+			return errWrongToken
+		}
+	}
+	return nil
 }
 
 // fail answers 503 for what a retry may fix (the CRM retries webhooks) and
