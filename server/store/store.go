@@ -79,8 +79,8 @@ type Config struct {
 	MaxConns int
 }
 
-// IsPostgres reports whether url names a PostgreSQL database.
-func IsPostgres(url string) bool {
+// isPostgresURL reports whether url names a PostgreSQL database.
+func isPostgresURL(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
@@ -88,7 +88,7 @@ func IsPostgres(url string) bool {
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	var s *Store
 	var err error
-	if IsPostgres(cfg.URL) {
+	if isPostgresURL(cfg.URL) {
 		s, err = openPostgres(cfg)
 	} else {
 		s, err = openSQLite(cfg)
