@@ -50,10 +50,8 @@ func EnsureFirst(ctx context.Context, st *store.Store, name, secret string) (acc
 	}
 	sys := tenant.System(ctx)
 	err = st.Tx(sys, func(tx *ent.Tx) error {
-		if st.IsPostgres() {
-			if _, err := tx.ExecContext(sys, "SELECT pg_advisory_xact_lock($1)", firstLockKey); err != nil {
-				return err
-			}
+		if err := st.LockTx(sys, tx, firstLockKey); err != nil {
+			return err
 		}
 		acct, err = tx.Account.Query().Order(ent.Asc("id")).First(sys)
 		if ent.IsNotFound(err) {

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
@@ -26,12 +24,9 @@ const (
 	Credentials = "auth"
 )
 
-// maxPayload keeps a NOTIFY under PostgreSQL's 8000-byte limit.
-const maxPayload = 7000
-
 // Bus connects one replica to the others.
 type Bus struct {
-	st   *store.Store
+	n    store.Notifier
 	log  *slog.Logger
 	self string // this replica's id: its own messages come back and are skipped
 
@@ -40,23 +35,21 @@ type Bus struct {
 	reconnect []func()
 	pending   map[string][]string // topic → payloads to send
 
-	kick   chan struct{}
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
-	ready  chan struct{}
-	name   string // the LISTEN channel
-	quoted string
+	kick chan struct{}
+	stop context.CancelFunc
+	wg   sync.WaitGroup
 }
 
-// New starts the bus: on PostgreSQL a LISTEN connection and a sender;
-// on SQLite a bus that sends nothing and hears nothing.
+// New starts the bus on the store's notifier: when other replicas may
+// share the store (PostgreSQL), a listener and a sender; otherwise
+// (SQLite) a bus that sends nothing and hears nothing.
 func New(st *store.Store, log *slog.Logger) *Bus {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	ctx, stop := context.WithCancel(context.Background())
-	bus := &Bus{st: st, log: log, self: hex.EncodeToString(b), handlers: map[string][]func(string){},
-		pending: map[string][]string{}, kick: make(chan struct{}, 1), stop: stop, ready: make(chan struct{})}
-	if st.IsPostgres() {
+	bus := &Bus{n: st.Notifier(), log: log, self: hex.EncodeToString(b), handlers: map[string][]func(string){},
+		pending: map[string][]string{}, kick: make(chan struct{}, 1), stop: stop}
+	if bus.n.Shared() {
 		bus.wg.Add(2)
 		go func() { defer bus.wg.Done(); bus.listen(ctx) }()
 		go func() { defer bus.wg.Done(); bus.send(ctx) }()
@@ -78,7 +71,7 @@ func (b *Bus) Handle(topic string, fn func(payload string)) {
 	b.handlers[topic] = append(b.handlers[topic], fn)
 }
 
-// OnReconnect calls fn whenever the LISTEN connection is (re)established:
+// OnReconnect calls fn whenever the listener is (re)established:
 // messages sent before may have been missed (on the first connection too:
 // what was remembered before it may be stale).
 func (b *Bus) OnReconnect(fn func()) {
@@ -91,7 +84,7 @@ func (b *Bus) OnReconnect(fn func()) {
 // when the bus is down they are dropped (receivers fall back on polling and
 // expiry).
 func (b *Bus) Publish(topic, payload string) {
-	if !b.st.IsPostgres() {
+	if !b.n.Shared() {
 		return
 	}
 	b.mu.Lock()
@@ -103,21 +96,6 @@ func (b *Bus) Publish(topic, payload string) {
 	case b.kick <- struct{}{}:
 	default:
 	}
-}
-
-func (b *Bus) channelName(ctx context.Context) error {
-	if b.name != "" {
-		return nil
-	}
-	var schema string
-	if err := b.st.DB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-		return err
-	}
-	// Per schema, so deployments sharing a database do not hear each other.
-	b.name = "switchboard_" + schema
-	b.quoted = pgx.Identifier{b.name}.Sanitize()
-	close(b.ready)
-	return nil
 }
 
 func (b *Bus) listen(ctx context.Context) {
@@ -138,17 +116,11 @@ func (b *Bus) listen(ctx context.Context) {
 }
 
 func (b *Bus) listenOnce(ctx context.Context) error {
-	if err := b.channelName(ctx); err != nil {
-		return err
-	}
-	conn, err := pgx.Connect(ctx, b.st.URL)
+	l, err := b.n.Listen(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+b.quoted); err != nil {
-		return err
-	}
+	defer l.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the listener is done with
 	b.mu.Lock()
 	fns := append([]func(){}, b.reconnect...)
 	b.mu.Unlock()
@@ -156,11 +128,11 @@ func (b *Bus) listenOnce(ctx context.Context) error {
 		fn()
 	}
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		payload, err := l.Next(ctx)
 		if err != nil {
 			return err
 		}
-		b.deliver(n.Payload)
+		b.deliver(payload)
 	}
 }
 
@@ -187,11 +159,6 @@ func (b *Bus) deliver(raw string) {
 
 // send sends what was published, a NOTIFY per topic per burst.
 func (b *Bus) send(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-		return
-	case <-b.ready:
-	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -203,8 +170,8 @@ func (b *Bus) send(ctx context.Context) {
 		b.pending = map[string][]string{}
 		b.mu.Unlock()
 		for topic, payloads := range batch {
-			for _, msg := range pack(b.self, topic, payloads) {
-				if _, err := b.st.DB.ExecContext(ctx, "SELECT pg_notify($1, $2)", b.name, msg); err != nil && ctx.Err() == nil {
+			for _, msg := range pack(b.self, topic, payloads, b.n.MaxPayload()) {
+				if err := b.n.Notify(ctx, msg); err != nil && ctx.Err() == nil {
 					b.log.Warn("bus: NOTIFY failed", "topic", topic, "err", err)
 				}
 			}
@@ -218,8 +185,9 @@ func (b *Bus) send(ctx context.Context) {
 	}
 }
 
-// pack joins payloads into as few notifications as fit.
-func pack(self, topic string, payloads []string) []string {
+// pack joins payloads into as few notifications of at most maxPayload
+// bytes as fit.
+func pack(self, topic string, payloads []string, maxPayload int) []string {
 	var out []string
 	prefix := self + "|" + topic + "|"
 	var cur strings.Builder

@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"sync"
@@ -34,24 +33,21 @@ var (
 const Headroom = 0.85
 
 // Pacer paces the requests to each (CRM, account) within its Limit, for
-// all replicas together. Each replica has an x/time/rate limiter per key;
-// on PostgreSQL every request also takes a slot from a row shared by the
-// replicas (a generic cell rate algorithm: the row holds the next free
-// slot's time, one UPSERT reserves a slot and moves it on). On SQLite
-// there is one process, and its limiter is the whole story.
+// all replicas together. Each replica has an x/time/rate limiter per key,
+// and every request then also takes a slot from the store's pacing counter
+// for the key, shared by the replicas (store.Pace: on PostgreSQL a row
+// that holds the next free slot's time, one UPSERT reserving a slot and
+// moving it on; on SQLite, whose file one process owns, the counter is in
+// memory and the local limiter has already spaced the requests).
 type Pacer struct {
-	db *sql.DB // nil: process-local pacing (SQLite)
+	pace store.Pace
 
 	mu   sync.Mutex
 	keys map[string]*Limiter
 }
 
 func newPacer(st *store.Store) *Pacer {
-	p := &Pacer{keys: map[string]*Limiter{}}
-	if st.IsPostgres() {
-		p.db = st.DB
-	}
-	return p
+	return &Pacer{pace: st.Pace(), keys: map[string]*Limiter{}}
 }
 
 // Limiter returns the limiter of crm's account (the same one for the same
@@ -69,7 +65,7 @@ func (p *Pacer) Limiter(crm string, account int64, l Limit) *Limiter {
 	every := time.Duration(float64(time.Second) / (l.PerSecond * Headroom))
 	lim := &Limiter{
 		local: rate.NewLimiter(rate.Every(every), l.Burst),
-		db:    p.db, key: key, every: every,
+		pace:  p.pace, key: key, every: every,
 		tolerance: time.Duration(l.Burst-1) * every,
 	}
 	p.keys[key] = lim
@@ -79,36 +75,25 @@ func (p *Pacer) Limiter(crm string, account int64, l Limit) *Limiter {
 // Limiter paces one (CRM, account). It satisfies amocrm.Limiter.
 type Limiter struct {
 	local     *rate.Limiter
-	db        *sql.DB
+	pace      store.Pace
 	key       string
 	every     time.Duration // spacing between slots
 	tolerance time.Duration // how far ahead of its slot a burst may go
 }
-
-// paceSQL reserves the key's next slot and returns how long to wait for it
-// (seconds). tat is the theoretical arrival time of the next request; a
-// request may go at tat - tolerance, and moves tat on by one spacing.
-const paceSQL = `INSERT INTO outbox_pace AS p (key, tat) VALUES ($1, now() + make_interval(secs => $2))
-ON CONFLICT (key) DO UPDATE SET tat = GREATEST(p.tat, now()) + make_interval(secs => $2)
-RETURNING GREATEST(EXTRACT(EPOCH FROM (p.tat - make_interval(secs => $2 + $3) - now())), 0)::float8`
 
 // Wait blocks until a request may be sent, or returns ctx's error.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if err := l.local.Wait(ctx); err != nil {
 		return err
 	}
-	if l.db == nil {
-		return nil
-	}
-	var wait float64
-	err := l.db.QueryRowContext(ctx, paceSQL, l.key, l.every.Seconds(), l.tolerance.Seconds()).Scan(&wait)
+	wait, err := l.pace.Reserve(ctx, l.key, l.every, l.tolerance)
 	if err != nil {
 		return fmt.Errorf("outbox: pace %s: %w", l.key, err)
 	}
 	if wait <= 0 {
 		return nil
 	}
-	t := time.NewTimer(time.Duration(wait * float64(time.Second)))
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 )
 
@@ -18,13 +16,6 @@ import (
 // driver on SQLite. Both take the *sql.Tx of SQLTx, so a job is inserted in
 // the transaction of the decision that made it.
 func (s *Store) River() riverdriver.Driver[*sql.Tx] { return s.river }
-
-func newRiverDriver(db *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
-	if postgres {
-		return riverdatabasesql.New(db)
-	}
-	return riversqlite.New(db)
-}
 
 // migrateRiver creates or updates River's tables in the store's schema (the
 // search_path's on PostgreSQL). It runs under the store's migration lock.

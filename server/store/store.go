@@ -32,11 +32,14 @@ type Store struct {
 	Ent *ent.Client
 	// DB is the underlying pool.
 	DB *sql.DB
-	// Dialect is dialect.SQLite or dialect.Postgres.
-	Dialect string
 	// URL is the PostgreSQL URL (empty for SQLite), for connections outside
-	// the pool such as LISTEN.
+	// the pool.
 	URL string
+
+	// backend is what differs between the databases (seam.go), chosen in
+	// Open; dialect is ent's name of the database.
+	backend backend
+	dialect string
 
 	mu       sync.Mutex
 	watchers []func(accountID int64)
@@ -76,8 +79,8 @@ type Config struct {
 	MaxConns int
 }
 
-// IsPostgres reports whether url names a PostgreSQL database.
-func IsPostgres(url string) bool {
+// isPostgresURL reports whether url names a PostgreSQL database.
+func isPostgresURL(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
@@ -85,7 +88,7 @@ func IsPostgres(url string) bool {
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	var s *Store
 	var err error
-	if IsPostgres(cfg.URL) {
+	if isPostgresURL(cfg.URL) {
 		s, err = openPostgres(cfg)
 	} else {
 		s, err = openSQLite(cfg)
@@ -122,10 +125,11 @@ func openPostgres(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return newStore(pgDriver{entsql.OpenDB(dialect.Postgres, db)}, db, cfg.URL), nil
+	return newStore(pgDriver{entsql.OpenDB(dialect.Postgres, db)}, db, &postgres{db: db, url: cfg.URL}, cfg.URL), nil
 }
 
 func openSQLite(cfg Config) (*Store, error) {
+	description := "SQLite " + cfg.URL
 	path := cfg.URL
 	path = strings.TrimPrefix(path, "sqlite://")
 	path = strings.TrimPrefix(path, "sqlite:")
@@ -139,6 +143,7 @@ func openSQLite(cfg Config) (*Store, error) {
 			dir = "data"
 		}
 		path = filepath.Join(dir, "switchboard.db")
+		description = "SQLite in " + dir
 	}
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
@@ -164,77 +169,26 @@ func openSQLite(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	drv := newStmtCacheDriver(db, dialect.SQLite)
-	s := newStore(drv, db, "")
+	s := newStore(drv, db, &sqlite{description: description, pace: map[string]time.Time{}}, "")
 	s.sqlite = drv
 	return s, nil
 }
 
-func newStore(drv interface {
-	dialect.Driver
-}, db *sql.DB, url string) *Store {
-	s := &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: drv.Dialect(), URL: url}
-	s.river = newRiverDriver(db, s.Dialect == dialect.Postgres)
+func newStore(drv dialect.Driver, db *sql.DB, b backend, url string) *Store {
+	s := &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, URL: url, backend: b, dialect: drv.Dialect()}
+	s.river = b.river(db)
 	versionDirectory(s.Ent, s.directoryChanged)
 	return s
 }
 
-// migrateLockKey serializes schema migration among replicas starting at once.
-const migrateLockKey = 0x5357_4244 // "SWBD"
-
 func (s *Store) migrate(ctx context.Context) error {
-	if s.Dialect == dialect.Postgres {
-		conn, err := s.DB.Conn(ctx)
-		if err != nil {
-			return err
+	return s.backend.migrate(ctx, func() error {
+		if err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
+			return fmt.Errorf("migrate schema: %w", err)
 		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
-			return fmt.Errorf("lock for migration: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
-	}
-	if err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
-	}
-	if err := s.migrateRiver(ctx); err != nil {
-		return err
-	}
-	if s.Dialect == dialect.Postgres {
-		if _, err := s.DB.ExecContext(ctx, logHeadSQL); err != nil {
-			return fmt.Errorf("migrate schema: the log position: %w", err)
-		}
-		if _, err := s.DB.ExecContext(ctx, outboxPaceSQL); err != nil {
-			return fmt.Errorf("migrate schema: the outbox's pace: %w", err)
-		}
-	}
-	return nil
+		return s.migrateRiver(ctx)
+	})
 }
-
-// logHeadSQL creates the push-decision log's position sequence on
-// PostgreSQL. A transaction that stores decisions takes the log's lock
-// (a transaction-level advisory lock, one per schema) and the next
-// position in its last statement, and holds the lock until it commits, so
-// positions become visible in order: a reader never sees a position appear
-// behind one it has read, and nothing but another decision-writing
-// transaction's commit delays it (see docs/ARCHITECTURE.md). A sequence
-// and an advisory lock leave no row versions behind, so a long transaction
-// elsewhere cannot make taking a position slower. The first position
-// follows every transaction id the log used before positions, so cursors
-// given out earlier stay ordered.
-const logHeadSQL = `CREATE SEQUENCE IF NOT EXISTS notification_position;
-SELECT setval('notification_position', s.m) FROM (
-	SELECT GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications)) AS m) s
-WHERE s.m > (SELECT last_value FROM notification_position)`
-
-// outboxPaceSQL creates the table that paces requests to each CRM account
-// across replicas (server/outbox, Pacer): the time of each key's next free
-// slot.
-const outboxPaceSQL = `CREATE TABLE IF NOT EXISTS outbox_pace (key text PRIMARY KEY, tat timestamptz NOT NULL)`
-
-// NextLogPositionSQL takes the log's lock and the transaction's next log
-// position (PostgreSQL), as a query with one column, "position".
-const NextLogPositionSQL = `SELECT nextval('notification_position') AS position
-	FROM pg_advisory_xact_lock(hashtext(current_schema() || '.notification_position')) AS l`
 
 // Close closes the database.
 func (s *Store) Close() error { return s.Ent.Close() }
@@ -249,8 +203,10 @@ func (s *Store) CommitGroups() (groups, members int) {
 	return s.sqlite.group.stats()
 }
 
-// IsPostgres reports whether the store is PostgreSQL.
-func (s *Store) IsPostgres() bool { return s.Dialect == dialect.Postgres }
+// IsPostgres reports whether the store is PostgreSQL. Capabilities call the
+// store's seam instead (seam.go); only routing's single-statement writes
+// still ask.
+func (s *Store) IsPostgres() bool { return s.dialect == dialect.Postgres }
 
 // ErrRetry asks Tx to run the function again in a new transaction: returned
 // (wrapped) when a concurrent transaction created what this one was about to
@@ -353,11 +309,7 @@ func NotFound(err error, what string, id any) error {
 // several queries read a consistent state: a settings revision always
 // matches the settings read with it.
 func (s *Store) ReadTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.IsPostgres() {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx, err := s.Ent.BeginTx(ctx, opts)
+	tx, err := s.Ent.BeginTx(ctx, s.backend.readOptions())
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -58,12 +58,6 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	where := "SQLite in " + *dataDir
-	if st.IsPostgres() {
-		where = "PostgreSQL"
-	} else if *dbURL != "" {
-		where = "SQLite " + *dbURL
-	}
 
 	acct, key, created, err := accounts.EnsureFirst(ctx, st, "My company", *bootstrapKey)
 	if err != nil {
@@ -118,7 +112,7 @@ func serve(ctx context.Context, args []string) error {
 		}()
 	}
 	base := "http://" + ln.Addr().String()
-	log.Info("switchboard listening", "url", base, "database", where)
+	log.Info("switchboard listening", "url", base, "database", st.Describe())
 	greet(base, created, key, *bootstrapKey, company)
 
 	errc := make(chan error, 1)

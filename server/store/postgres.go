@@ -1,0 +1,260 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
+	"github.com/switchboardhq/switchboard/server/tenant"
+)
+
+// postgres is the backend of a PostgreSQL store.
+type postgres struct {
+	db  *sql.DB
+	url string // for connections outside the pool (LISTEN)
+
+	mu      sync.Mutex
+	channel string // the LISTEN/NOTIFY channel, once known
+}
+
+func (p *postgres) describe() string { return "PostgreSQL" }
+
+func (p *postgres) river(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riverdatabasesql.New(db) }
+
+func (p *postgres) readOptions() *sql.TxOptions {
+	return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+}
+
+// migrateLockKey serializes schema migration among replicas starting at once.
+const migrateLockKey = 0x5357_4244 // "SWBD"
+
+func (p *postgres) migrate(ctx context.Context, schema func() error) error {
+	conn, err := p.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+		return fmt.Errorf("lock for migration: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
+	if err := schema(); err != nil {
+		return err
+	}
+	if _, err := p.db.ExecContext(ctx, logHeadSQL); err != nil {
+		return fmt.Errorf("migrate schema: the log position: %w", err)
+	}
+	if _, err := p.db.ExecContext(ctx, outboxPaceSQL); err != nil {
+		return fmt.Errorf("migrate schema: the outbox's pace: %w", err)
+	}
+	return nil
+}
+
+// lockTx takes a transaction-level advisory lock.
+func (p *postgres) lockTx(ctx context.Context, tx *ent.Tx, key int64) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+	return err
+}
+
+// The notifier: LISTEN/NOTIFY.
+
+// Shared implements Notifier.
+func (p *postgres) Shared() bool { return true }
+
+// MaxPayload keeps a NOTIFY under PostgreSQL's 8000-byte limit.
+func (p *postgres) MaxPayload() int { return 7000 }
+
+// channelName is the store's LISTEN/NOTIFY channel, quoted: one per
+// schema, so deployments sharing a database do not hear each other.
+func (p *postgres) channelName(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.channel == "" {
+		var schema string
+		if err := p.db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return "", err
+		}
+		p.channel = "switchboard_" + schema
+	}
+	return p.channel, nil
+}
+
+// Notify implements Notifier.
+func (p *postgres) Notify(ctx context.Context, payload string) error {
+	name, err := p.channelName(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = p.db.ExecContext(ctx, "SELECT pg_notify($1, $2)", name, payload)
+	return err
+}
+
+// Listen implements Notifier: a connection of its own, outside the pool.
+func (p *postgres) Listen(ctx context.Context) (Listener, error) {
+	name, err := p.channelName(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.Connect(ctx, p.url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{name}.Sanitize()); err != nil {
+		conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the error above says it
+		return nil, err
+	}
+	return pgListener{conn}, nil
+}
+
+type pgListener struct{ conn *pgx.Conn }
+
+func (l pgListener) Next(ctx context.Context) (string, error) {
+	n, err := l.conn.WaitForNotification(ctx)
+	if err != nil {
+		return "", err
+	}
+	return n.Payload, nil
+}
+
+func (l pgListener) Close(ctx context.Context) error { return l.conn.Close(ctx) }
+
+// The notification log.
+
+// logHeadSQL creates the push-decision log's position sequence on
+// PostgreSQL. A transaction that stores decisions takes the log's lock
+// (a transaction-level advisory lock, one per schema) and the next
+// position in its last statement, and holds the lock until it commits, so
+// positions become visible in order: a reader never sees a position appear
+// behind one it has read, and nothing but another decision-writing
+// transaction's commit delays it (see docs/ARCHITECTURE.md). A sequence
+// and an advisory lock leave no row versions behind, so a long transaction
+// elsewhere cannot make taking a position slower. The first position
+// follows every transaction id the log used before positions, so cursors
+// given out earlier stay ordered.
+const logHeadSQL = `CREATE SEQUENCE IF NOT EXISTS notification_position;
+SELECT setval('notification_position', s.m) FROM (
+	SELECT GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications)) AS m) s
+WHERE s.m > (SELECT last_value FROM notification_position)`
+
+// NextLogPositionSQL takes the log's lock and the transaction's next log
+// position (PostgreSQL), as a query with one column, "position". Log.Append
+// uses it; so may a statement that writes decisions with other rows.
+const NextLogPositionSQL = `SELECT nextval('notification_position') AS position
+	FROM pg_advisory_xact_lock(hashtext(current_schema() || '.notification_position')) AS l`
+
+// appendSQL inserts decisions given as parallel arrays, in order, at the
+// transaction's next log position.
+const appendSQL = `WITH pos AS (` + NextLogPositionSQL + `)
+INSERT INTO notifications (account_id, created_at, txid, employee_id, reason, chat_id, contact_id, contact_name,
+	channel_id, channel_name, channel_kind, message_id, preview, explanation)
+SELECT $1::bigint, $2::timestamptz, pos.position, NULLIF(u.employee_id, 0), u.reason, u.chat_id, u.contact_id, u.contact_name,
+	u.channel_id, u.channel_name, u.channel_kind, NULLIF(u.message_id, 0), u.preview, u.explanation
+FROM pos, unnest($3::bigint[], $4::varchar[], $5::bigint[], $6::bigint[], $7::varchar[], $8::bigint[], $9::varchar[],
+	$10::varchar[], $11::bigint[], $12::varchar[], $13::varchar[])
+	WITH ORDINALITY AS u(employee_id, reason, chat_id, contact_id, contact_name, channel_id, channel_name, channel_kind,
+		message_id, preview, explanation, ord)
+ORDER BY u.ord
+RETURNING id, txid`
+
+// Append implements Log: one statement, which takes the log's position.
+func (p *postgres) Append(ctx context.Context, tx *ent.Tx, rows []*ent.Notification) ([]*ent.Notification, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	acct, ok := tenant.FromContext(ctx)
+	if !ok {
+		return nil, fmt.Errorf("store: appending to the log without an account")
+	}
+	n := len(rows)
+	var (
+		employees, chats, contacts, channels, messages = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		reasons, contactNames, channelNames, kinds     = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		previews, explanations                         = make([]string, n), make([]string, n)
+	)
+	for i, r := range rows {
+		employees[i], reasons[i], chats[i], contacts[i], contactNames[i] = orZero(r.EmployeeID), string(r.Reason), r.ChatID, r.ContactID, r.ContactName
+		channels[i], channelNames[i], kinds[i], messages[i] = r.ChannelID, r.ChannelName, r.ChannelKind, orZero(r.MessageID)
+		previews[i], explanations[i] = r.Preview, r.Explanation
+	}
+	t := types.Now()
+	res, err := tx.QueryContext(ctx, appendSQL, acct, t, employees, reasons, chats, contacts, contactNames,
+		channels, channelNames, kinds, messages, previews, explanations)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	type key struct{ id, pos int64 }
+	var got []key
+	for res.Next() {
+		var k key
+		if err := res.Scan(&k.id, &k.pos); err != nil {
+			return nil, err
+		}
+		got = append(got, k)
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	if len(got) != n {
+		return nil, fmt.Errorf("store: stored %d of %d decisions", len(got), n)
+	}
+	// One statement's ids grow in insertion order, which is rows' order.
+	slices.SortFunc(got, func(a, b key) int { return cmp.Compare(a.id, b.id) })
+	out := make([]*ent.Notification, n)
+	for i, r := range rows {
+		out[i] = &ent.Notification{ID: got[i].id, AccountID: acct, CreatedAt: t, Txid: got[i].pos, Reason: r.Reason,
+			EmployeeID: nonZero(orZero(r.EmployeeID)), ChatID: r.ChatID, ContactID: r.ContactID, ContactName: r.ContactName,
+			ChannelID: r.ChannelID, ChannelName: r.ChannelName, ChannelKind: r.ChannelKind,
+			MessageID: nonZero(orZero(r.MessageID)), Preview: r.Preview, Explanation: r.Explanation}
+	}
+	return out, nil
+}
+
+func orZero(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// nonZero is what the log stores for an optional id: nothing for 0.
+func nonZero(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+// The pacing counters: one row per key.
+
+// outboxPaceSQL creates the table that paces requests to each CRM account
+// across replicas (server/outbox, Pacer): the time of each key's next free
+// slot.
+const outboxPaceSQL = `CREATE TABLE IF NOT EXISTS outbox_pace (key text PRIMARY KEY, tat timestamptz NOT NULL)`
+
+// paceSQL reserves the key's next slot and returns how long to wait for it
+// (seconds). tat is the theoretical arrival time of the next request; a
+// request may go at tat - tolerance, and moves tat on by one spacing.
+const paceSQL = `INSERT INTO outbox_pace AS p (key, tat) VALUES ($1, now() + make_interval(secs => $2))
+ON CONFLICT (key) DO UPDATE SET tat = GREATEST(p.tat, now()) + make_interval(secs => $2)
+RETURNING GREATEST(EXTRACT(EPOCH FROM (p.tat - make_interval(secs => $2 + $3) - now())), 0)::float8`
+
+// Reserve implements Pace: one UPSERT reserves a slot and moves the key's
+// next free slot on.
+func (p *postgres) Reserve(ctx context.Context, key string, every, tolerance time.Duration) (time.Duration, error) {
+	var wait float64
+	if err := p.db.QueryRowContext(ctx, paceSQL, key, every.Seconds(), tolerance.Seconds()).Scan(&wait); err != nil {
+		return 0, err
+	}
+	return time.Duration(wait * float64(time.Second)), nil
+}

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"github.com/switchboardhq/switchboard/ent"
+)
+
+// sqlite is the backend of an SQLite store. One process owns the file and
+// runs one write transaction at a time (group.go), which gives most of
+// what PostgreSQL needs locks for.
+type sqlite struct {
+	description string
+
+	mu   sync.Mutex
+	pace map[string]time.Time // key → its next free slot (tat)
+}
+
+func (s *sqlite) describe() string { return s.description }
+
+func (s *sqlite) river(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riversqlite.New(db) }
+
+// readOptions: an SQLite transaction always reads one snapshot.
+func (s *sqlite) readOptions() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
+
+// migrate: one process owns the file, so nobody migrates alongside.
+func (s *sqlite) migrate(_ context.Context, schema func() error) error { return schema() }
+
+// lockTx: write transactions run one at a time, so tx excludes every
+// other already.
+func (s *sqlite) lockTx(context.Context, *ent.Tx, int64) error { return nil }
+
+// Shared implements Notifier: no other replica shares the file.
+func (s *sqlite) Shared() bool { return false }
+
+// Listen implements Notifier.
+func (s *sqlite) Listen(context.Context) (Listener, error) { return nil, ErrNoListener }
+
+// Notify implements Notifier.
+func (s *sqlite) Notify(context.Context, string) error { return ErrNoListener }
+
+// MaxPayload implements Notifier.
+func (s *sqlite) MaxPayload() int { return 0 }
+
+// Append implements Log with ent's builders. Writers are serialized, so
+// ids are in commit order and every position is 0.
+func (s *sqlite) Append(ctx context.Context, tx *ent.Tx, rows []*ent.Notification) ([]*ent.Notification, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	builders := make([]*ent.NotificationCreate, len(rows))
+	for i, r := range rows {
+		builders[i] = tx.Notification.Create().
+			SetTxid(0).
+			SetReason(r.Reason).
+			SetChatID(r.ChatID).
+			SetContactID(r.ContactID).
+			SetContactName(r.ContactName).
+			SetChannelID(r.ChannelID).
+			SetChannelName(r.ChannelName).
+			SetChannelKind(r.ChannelKind).
+			SetPreview(r.Preview).
+			SetExplanation(r.Explanation).
+			SetNillableEmployeeID(nonZero(orZero(r.EmployeeID))).
+			SetNillableMessageID(nonZero(orZero(r.MessageID)))
+	}
+	return tx.Notification.CreateBulk(builders...).Save(ctx)
+}
+
+// Reserve implements Pace in memory: the process is the only replica.
+func (s *sqlite) Reserve(_ context.Context, key string, every, tolerance time.Duration) (time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	tat, ok := s.pace[key]
+	if !ok || tat.Before(now) {
+		tat = now
+	}
+	s.pace[key] = tat.Add(every)
+	return max(tat.Sub(now)-tolerance, 0), nil
+}
