@@ -1,4 +1,4 @@
-package settings
+package directory
 
 import (
 	"context"
@@ -7,34 +7,73 @@ import (
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/employee"
-	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
-	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/settings"
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
-// SetChannelAccess sets one access level on a block of the access grid.
-func SetChannelAccess(ctx context.Context, st *store.Store, req *pb.SetChannelAccessRequest) (*pb.SetChannelAccessResponse, error) {
-	out := &pb.SetChannelAccessResponse{}
+// Level is one cell of the access grid: what an employee may do on a
+// channel.
+type Level int
+
+// Levels.
+const (
+	// NoAccess: no member record.
+	NoAccess Level = iota
+	// Read: a READ_ONLY member.
+	Read
+	// ReadWrite: a READ_WRITE member (quality control stays read-only).
+	ReadWrite
+)
+
+// AccessBlock sets one level on a block of the access grid: the named
+// employees (or all) on the named channels (or all).
+type AccessBlock struct {
+	// Revision is the settings revision the change was made at; 0 means
+	// whatever is current.
+	Revision     int64
+	AllEmployees bool
+	EmployeeIDs  []string
+	AllChannels  bool
+	ChannelIDs   []string
+	Level        Level
+}
+
+// Skipped is a cell of the block left as it was, and why.
+type Skipped struct {
+	EmployeeID, ChannelID int64
+	Reason                string
+}
+
+// AccessResult is what setting a block changed.
+type AccessResult struct {
+	Revision int64
+	Changed  int32
+	Skipped  []Skipped
+}
+
+// SetChannelAccess sets one access level on a block of the access grid, as
+// a settings change (a new revision).
+func SetChannelAccess(ctx context.Context, st *store.Store, b AccessBlock) (AccessResult, error) {
+	var out AccessResult
 	err := st.Tx(ctx, func(tx *ent.Tx) error {
-		out.Changed, out.Skipped = 0, nil
-		rev, err := bump(ctx, tx, req.Revision)
+		out = AccessResult{}
+		rev, err := settings.Bump(ctx, tx, b.Revision)
 		if err != nil {
 			return err
 		}
 		out.Revision = rev
-		granting := req.Level != pb.ChannelAccessLevel_CHANNEL_ACCESS_LEVEL_NO_ACCESS
-		emps, err := resolveEmployees(ctx, tx, req, granting)
+		emps, err := blockEmployees(ctx, tx, b, b.Level != NoAccess)
 		if err != nil {
 			return err
 		}
-		chs, err := resolveChannels(ctx, tx, req)
+		chs, err := blockChannels(ctx, tx, b)
 		if err != nil {
 			return err
 		}
 		for _, chID := range chs {
-			changed, skipped, err := setAccess(ctx, tx, chID, emps, req.Level)
+			changed, skipped, err := setAccess(ctx, tx, chID, emps, b.Level)
 			if err != nil {
 				return err
 			}
@@ -43,110 +82,73 @@ func SetChannelAccess(ctx context.Context, st *store.Store, req *pb.SetChannelAc
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
-func resolveEmployees(ctx context.Context, tx *ent.Tx, req *pb.SetChannelAccessRequest, activeOnly bool) ([]int64, error) {
-	if req.AllEmployees {
+func blockEmployees(ctx context.Context, tx *ent.Tx, b AccessBlock, activeOnly bool) ([]int64, error) {
+	if b.AllEmployees {
 		q := tx.Employee.Query()
 		if activeOnly {
 			q = q.Where(employee.Active(true))
 		}
 		return q.Order(ent.Asc(employee.FieldID)).IDs(ctx)
 	}
-	want := make([]int64, 0, len(req.EmployeeIds))
-	for _, id := range req.EmployeeIds {
-		want = append(want, ids.Value(id))
-	}
-	found, err := tx.Employee.Query().Where(employee.IDIn(want...)).IDs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := missing("employee", req.EmployeeIds, want, found); err != nil {
-		return nil, err
-	}
-	return want, nil
+	return ids.ResolveAll(ctx, "employee_ids", "employee", b.EmployeeIDs, func(ctx context.Context, want []int64) ([]int64, error) {
+		return tx.Employee.Query().Where(employee.IDIn(want...)).IDs(ctx)
+	})
 }
 
-func resolveChannels(ctx context.Context, tx *ent.Tx, req *pb.SetChannelAccessRequest) ([]int64, error) {
-	if req.AllChannels {
+func blockChannels(ctx context.Context, tx *ent.Tx, b AccessBlock) ([]int64, error) {
+	if b.AllChannels {
 		return tx.Channel.Query().Order(ent.Asc(channel.FieldID)).IDs(ctx)
 	}
-	want := make([]int64, 0, len(req.ChannelIds))
-	for _, id := range req.ChannelIds {
-		want = append(want, ids.Value(id))
-	}
-	found, err := tx.Channel.Query().Where(channel.IDIn(want...)).IDs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := missing("channel", req.ChannelIds, want, found); err != nil {
-		return nil, err
-	}
-	return want, nil
-}
-
-// missing returns NOT_FOUND naming the first requested id the store lacks
-// (another account's ids included).
-func missing(what string, raw []string, want, found []int64) error {
-	have := map[int64]bool{}
-	for _, id := range found {
-		have[id] = true
-	}
-	for i, id := range want {
-		if !have[id] {
-			return errs.NotFound(what, raw[i])
-		}
-	}
-	return nil
+	return ids.ResolveAll(ctx, "channel_ids", "channel", b.ChannelIDs, func(ctx context.Context, want []int64) ([]int64, error) {
+		return tx.Channel.Query().Where(channel.IDIn(want...)).IDs(ctx)
+	})
 }
 
 // setAccess applies level to the employees on one channel and reports how
 // many cells changed and which were skipped.
-func setAccess(ctx context.Context, tx *ent.Tx, chID int64, emps []int64, level pb.ChannelAccessLevel) (int32, []*pb.SkippedAccess, error) {
+func setAccess(ctx context.Context, tx *ent.Tx, chID int64, emps []int64, level Level) (int32, []Skipped, error) {
 	old, err := tx.ChannelMember.Query().Where(channelmember.ChannelID(chID)).
 		Order(ent.Asc(channelmember.FieldPosition), ent.Asc(channelmember.FieldID)).All(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	list := make([]member, 0, len(old)+len(emps))
+	list := make([]settings.Member, 0, len(old)+len(emps))
 	index := map[int64]int{}
 	for _, m := range old {
 		index[m.EmployeeID] = len(list)
-		list = append(list, member{employeeID: m.EmployeeID, role: m.Role, access: m.Access, receives: m.ReceivesNewClients, weight: m.Weight})
+		list = append(list, settings.Member{EmployeeID: m.EmployeeID, Role: m.Role, Access: m.Access, ReceivesNewClients: m.ReceivesNewClients, Weight: m.Weight})
 	}
 	var changed int32
-	var skipped []*pb.SkippedAccess
+	var skipped []Skipped
 	remove := map[int64]bool{}
 	for _, e := range emps {
 		i, isMember := index[e]
 		switch level {
-		case pb.ChannelAccessLevel_CHANNEL_ACCESS_LEVEL_NO_ACCESS:
+		case NoAccess:
 			if isMember {
 				remove[e] = true
 				changed++
 			}
-		case pb.ChannelAccessLevel_CHANNEL_ACCESS_LEVEL_READ:
+		case Read:
 			if !isMember {
-				list = append(list, member{employeeID: e, role: channelmember.RoleSALES_REP, access: channelmember.AccessREAD_ONLY, weight: 1})
+				list = append(list, settings.Member{EmployeeID: e, Role: channelmember.RoleSALES_REP, Access: channelmember.AccessREAD_ONLY, Weight: 1})
 				changed++
-			} else if list[i].access != channelmember.AccessREAD_ONLY {
-				list[i].access = channelmember.AccessREAD_ONLY
+			} else if list[i].Access != channelmember.AccessREAD_ONLY {
+				list[i].Access = channelmember.AccessREAD_ONLY
 				changed++
 			}
-		case pb.ChannelAccessLevel_CHANNEL_ACCESS_LEVEL_READ_WRITE:
+		case ReadWrite:
 			switch {
 			case !isMember:
-				list = append(list, member{employeeID: e, role: channelmember.RoleSALES_REP, access: channelmember.AccessREAD_WRITE, weight: 1})
+				list = append(list, settings.Member{EmployeeID: e, Role: channelmember.RoleSALES_REP, Access: channelmember.AccessREAD_WRITE, Weight: 1})
 				changed++
-			case list[i].role == channelmember.RoleQUALITY_CONTROL:
-				skipped = append(skipped, &pb.SkippedAccess{EmployeeId: ids.Format(e), ChannelId: ids.Format(chID),
-					Reason: "quality control is always read-only"})
-			case list[i].access != channelmember.AccessREAD_WRITE:
-				list[i].access = channelmember.AccessREAD_WRITE
+			case list[i].Role == channelmember.RoleQUALITY_CONTROL:
+				skipped = append(skipped, Skipped{EmployeeID: e, ChannelID: chID, Reason: "quality control is always read-only"})
+			case list[i].Access != channelmember.AccessREAD_WRITE:
+				list[i].Access = channelmember.AccessREAD_WRITE
 				changed++
 			}
 		}
@@ -156,11 +158,11 @@ func setAccess(ctx context.Context, tx *ent.Tx, chID int64, emps []int64, level 
 	}
 	kept := list[:0]
 	for _, m := range list {
-		if !remove[m.employeeID] {
+		if !remove[m.EmployeeID] {
 			kept = append(kept, m)
 		}
 	}
-	if err := replaceMembers(ctx, tx, chID, kept); err != nil {
+	if err := settings.ReplaceMembers(ctx, tx, chID, kept); err != nil {
 		return 0, nil, err
 	}
 	if err := dropUnwritableDefaults(ctx, tx, chID); err != nil {
@@ -173,7 +175,7 @@ func setAccess(ctx context.Context, tx *ent.Tx, chID int64, emps []int64, level 
 // can no longer write on the channel.
 func dropUnwritableDefaults(ctx context.Context, tx *ent.Tx, chID int64) error {
 	writers, err := tx.ChannelMember.Query().
-		Where(channelmember.ChannelID(chID), writes()).
+		Where(channelmember.ChannelID(chID), settings.Writes()).
 		Select(channelmember.FieldEmployeeID).Ints(ctx)
 	if err != nil {
 		return err
@@ -187,37 +189,54 @@ func dropUnwritableDefaults(ctx context.Context, tx *ent.Tx, chID int64) error {
 		ClearDefaultOutgoingChannelID().Exec(ctx)
 }
 
+// DefaultChannel sets (ChannelID) or clears (empty ChannelID) an
+// employee's default outgoing channel.
+type DefaultChannel struct {
+	// Revision is the settings revision the change was made at; 0 means
+	// whatever is current.
+	Revision              int64
+	EmployeeID, ChannelID string
+}
+
+// DefaultChannelResult is the employee as changed, the channel it had
+// before and the new settings revision.
+type DefaultChannelResult struct {
+	Employee *ent.Employee
+	Previous *int64
+	Revision int64
+}
+
 // SetDefaultOutgoingChannel sets or clears an employee's default outgoing
-// channel.
-func SetDefaultOutgoingChannel(ctx context.Context, st *store.Store, req *pb.SetDefaultOutgoingChannelRequest) (*pb.SetDefaultOutgoingChannelResponse, error) {
-	out := &pb.SetDefaultOutgoingChannelResponse{}
+// channel, as a settings change (a new revision).
+func SetDefaultOutgoingChannel(ctx context.Context, st *store.Store, d DefaultChannel) (DefaultChannelResult, error) {
+	var out DefaultChannelResult
 	err := st.Tx(ctx, func(tx *ent.Tx) error {
-		rev, err := bump(ctx, tx, req.Revision)
+		rev, err := settings.Bump(ctx, tx, d.Revision)
 		if err != nil {
 			return err
 		}
-		e, err := tx.Employee.Get(ctx, ids.Value(req.EmployeeId))
+		e, err := ids.Resolve(ctx, "employee_id", "employee", d.EmployeeID, tx.Employee.Get)
 		if err != nil {
-			return store.NotFound(err, "employee", req.EmployeeId)
+			return err
 		}
 		upd := tx.Employee.UpdateOneID(e.ID)
-		if req.ChannelId == "" {
+		if d.ChannelID == "" {
 			upd = upd.ClearDefaultOutgoingChannelID()
 		} else {
-			ch, err := tx.Channel.Get(ctx, ids.Value(req.ChannelId))
+			ch, err := ids.Resolve(ctx, "channel_id", "channel", d.ChannelID, tx.Channel.Get)
 			if err != nil {
-				return store.NotFound(err, "channel", req.ChannelId)
+				return err
 			}
 			if !e.Active {
-				return errs.Invalid("employee_id", "employee %s is deactivated and cannot write", req.EmployeeId)
+				return errs.Invalid("employee_id", "employee %s is deactivated and cannot write", d.EmployeeID)
 			}
-			ok, err := tx.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(e.ID), writes()).Exist(ctx)
+			ok, err := tx.ChannelMember.Query().Where(channelmember.ChannelID(ch.ID), channelmember.EmployeeID(e.ID), settings.Writes()).Exist(ctx)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				var v errs.Violations
-				cannotWrite(&v, "channel_id", e, ch)
+				settings.CannotWrite(&v, "channel_id", e, ch)
 				return v.Err()
 			}
 			upd = upd.SetDefaultOutgoingChannelID(ch.ID)
@@ -226,13 +245,8 @@ func SetDefaultOutgoingChannel(ctx context.Context, st *store.Store, req *pb.Set
 		if err != nil {
 			return err
 		}
-		out.Employee = convert.Employee(saved)
-		out.PreviousChannelId = ids.FormatPtr(e.DefaultOutgoingChannelID)
-		out.Revision = rev
+		out = DefaultChannelResult{Employee: saved, Previous: e.DefaultOutgoingChannelID, Revision: rev}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }

@@ -70,7 +70,7 @@ func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateI
 				if err := current(ctx, tx, in.Revision); err != nil {
 					return err
 				}
-			} else if _, err := bump(ctx, tx, in.Revision); err != nil {
+			} else if _, err := Bump(ctx, tx, in.Revision); err != nil {
 				return err
 			}
 		}
@@ -103,7 +103,7 @@ func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateI
 func (s *Service) DeleteIntegration(ctx context.Context, req *pb.DeleteIntegrationRequest) (*pb.DeleteIntegrationResponse, error) {
 	var out *pb.IntegrationSettings
 	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
-		if _, err := bump(ctx, tx, req.Revision); err != nil {
+		if _, err := Bump(ctx, tx, req.Revision); err != nil {
 			return err
 		}
 		chs, err := tx.Channel.Query().All(ctx)
