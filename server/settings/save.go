@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schema/types"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/crm/native"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
@@ -228,7 +229,8 @@ func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSetti
 	if crm == "" {
 		crm = as.CrmKind
 		if crm == accountsettings.CrmKindNONE {
-			crm = accountsettings.CrmKindNATIVE
+			// The first save without a choice keeps the built-in CRM.
+			crm = accountsettings.CrmKind(native.Kind)
 		}
 	}
 	u := tx.AccountSettings.Update()
