@@ -18,7 +18,8 @@ import (
 // the answer never tells a foreign id from a missing one (SPEC §9). Any
 // other error is load's.
 //
-// Every handler that takes an id resolves it here, or with ResolveAll.
+// The capabilities behind the handlers resolve the ids their requests name
+// here, or with ResolveAll, so none can answer a foreign id differently.
 func Resolve[T any](ctx context.Context, field, what, raw string, load func(context.Context, int64) (T, error)) (T, error) {
 	var zero T
 	id := Value(raw)
