@@ -1,12 +1,9 @@
 package accounts
 
 import (
-	"cmp"
 	"context"
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/credential"
-	"github.com/switchboardhq/switchboard/ent/employee"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -47,33 +44,25 @@ func Rules(r validate.Rules) {
 
 // GetAccount tells who the caller is.
 func (s *Service) GetAccount(ctx context.Context, _ *pb.GetAccountRequest) (*pb.GetAccountResponse, error) {
-	p := auth.Caller(ctx)
-	acct, err := s.st.Ent.Account.Get(ctx, p.AccountID)
+	id, err := Whoami(ctx, s.st)
 	if err != nil {
 		return nil, err
 	}
 	out := &pb.GetAccountResponse{
-		Account:        &pb.Account{Id: ids.Format(acct.ID), Name: acct.Name, CreateTime: convert.Time(acct.CreatedAt)},
+		Account:        &pb.Account{Id: ids.Format(id.Account.ID), Name: id.Account.Name, CreateTime: convert.Time(id.Account.CreatedAt)},
 		CredentialKind: pb.CredentialKind_CREDENTIAL_KIND_API_KEY,
-		CredentialId:   ids.Format(p.CredentialID),
+		CredentialId:   ids.Format(id.Caller.CredentialID),
 	}
-	if p.IsEmployee() {
+	if id.Employee != nil {
 		out.CredentialKind = pb.CredentialKind_CREDENTIAL_KIND_EMPLOYEE_TOKEN
-		e, err := s.st.Ent.Employee.Get(ctx, p.EmployeeID)
-		if err != nil {
-			return nil, store.NotFound(err, "employee", p.EmployeeID)
-		}
-		out.Employee = convert.Employee(e)
+		out.Employee = convert.Employee(id.Employee)
 	}
 	return out, nil
 }
 
 // CreateApiKey creates an account API key.
 func (s *Service) CreateApiKey(ctx context.Context, req *pb.CreateApiKeyRequest) (*pb.CreateApiKeyResponse, error) {
-	secret, prefix, hash := auth.NewSecret(auth.APIKey)
-	c, err := s.st.Ent.Credential.Create().
-		SetKind(credential.KindAPI_KEY).SetName(req.Name).SetPrefix(prefix).SetSecretHash(hash).
-		Save(ctx)
+	c, secret, err := CreateAPIKey(ctx, s.st, req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +71,7 @@ func (s *Service) CreateApiKey(ctx context.Context, req *pb.CreateApiKeyRequest)
 
 // ListApiKeys lists the account's API keys.
 func (s *Service) ListApiKeys(ctx context.Context, _ *pb.ListApiKeysRequest) (*pb.ListApiKeysResponse, error) {
-	cs, err := s.st.Ent.Credential.Query().Where(credential.KindEQ(credential.KindAPI_KEY)).Order(ent.Asc(credential.FieldID)).All(ctx)
+	cs, err := APIKeys(ctx, s.st)
 	if err != nil {
 		return nil, err
 	}
@@ -95,51 +84,16 @@ func (s *Service) ListApiKeys(ctx context.Context, _ *pb.ListApiKeysRequest) (*p
 
 // RevokeApiKey revokes an API key, unless it is the last active one.
 func (s *Service) RevokeApiKey(ctx context.Context, req *pb.RevokeApiKeyRequest) (*pb.RevokeApiKeyResponse, error) {
-	id := ids.Value(req.ApiKeyId)
-	var out *ent.Credential
-	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
-		c, err := store.ForUpdate(tx.Credential.Query().Where(credential.ID(id), credential.KindEQ(credential.KindAPI_KEY))).Only(ctx)
-		if err != nil {
-			return store.NotFound(err, "API key", req.ApiKeyId)
-		}
-		if c.RevokedAt != nil {
-			out = c
-			return nil
-		}
-		// Lock the account's active keys so two revocations cannot each
-		// leave the other as "the last one".
-		active, err := store.ForUpdate(tx.Credential.Query().
-			Where(credential.KindEQ(credential.KindAPI_KEY), credential.RevokedAtIsNil())).IDs(ctx)
-		if err != nil {
-			return err
-		}
-		if len(active) <= 1 {
-			return errs.Precondition("API key %s is the account's last active key; create another before revoking it", req.ApiKeyId)
-		}
-		out, err = c.Update().SetRevokedAt(now()).Save(ctx)
-		return err
-	})
+	c, err := RevokeAPIKey(ctx, s.st, s.auth, req.ApiKeyId)
 	if err != nil {
 		return nil, err
 	}
-	s.auth.Forget()
-	return &pb.RevokeApiKeyResponse{ApiKey: apiKey(out)}, nil
+	return &pb.RevokeApiKeyResponse{ApiKey: apiKey(c)}, nil
 }
 
 // CreateEmployeeToken creates a token acting as an active employee.
 func (s *Service) CreateEmployeeToken(ctx context.Context, req *pb.CreateEmployeeTokenRequest) (*pb.CreateEmployeeTokenResponse, error) {
-	eid := ids.Value(req.EmployeeId)
-	e, err := s.st.Ent.Employee.Query().Where(employee.ID(eid)).Only(ctx)
-	if err != nil {
-		return nil, store.NotFound(err, "employee", req.EmployeeId)
-	}
-	if !e.Active {
-		return nil, errs.Precondition("employee %s is deactivated", req.EmployeeId)
-	}
-	secret, prefix, hash := auth.NewSecret(auth.EmployeeToken)
-	c, err := s.st.Ent.Credential.Create().
-		SetKind(credential.KindEMPLOYEE_TOKEN).SetEmployeeID(eid).SetName(req.Name).SetPrefix(prefix).SetSecretHash(hash).
-		Save(ctx)
+	c, secret, err := CreateEmployeeToken(ctx, s.st, req.EmployeeId, req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -148,17 +102,7 @@ func (s *Service) CreateEmployeeToken(ctx context.Context, req *pb.CreateEmploye
 
 // ListEmployeeTokens lists employee tokens.
 func (s *Service) ListEmployeeTokens(ctx context.Context, req *pb.ListEmployeeTokensRequest) (*pb.ListEmployeeTokensResponse, error) {
-	q := s.st.Ent.Credential.Query().Where(credential.KindEQ(credential.KindEMPLOYEE_TOKEN))
-	if req.EmployeeId != "" {
-		// An employee that is not the account's is not found, whether it
-		// exists elsewhere or nowhere (SPEC §9).
-		eid := ids.Value(req.EmployeeId)
-		if ok, err := s.st.Ent.Employee.Query().Where(employee.ID(eid)).Exist(ctx); err != nil || !ok {
-			return nil, cmp.Or(err, error(errs.NotFound("employee", req.EmployeeId)))
-		}
-		q = q.Where(credential.EmployeeID(eid))
-	}
-	cs, err := q.Order(ent.Asc(credential.FieldID)).All(ctx)
+	cs, err := EmployeeTokens(ctx, s.st, req.EmployeeId)
 	if err != nil {
 		return nil, err
 	}
@@ -171,17 +115,10 @@ func (s *Service) ListEmployeeTokens(ctx context.Context, req *pb.ListEmployeeTo
 
 // RevokeEmployeeToken revokes an employee token.
 func (s *Service) RevokeEmployeeToken(ctx context.Context, req *pb.RevokeEmployeeTokenRequest) (*pb.RevokeEmployeeTokenResponse, error) {
-	id := ids.Value(req.EmployeeTokenId)
-	c, err := s.st.Ent.Credential.Query().Where(credential.ID(id), credential.KindEQ(credential.KindEMPLOYEE_TOKEN)).Only(ctx)
+	c, err := RevokeEmployeeToken(ctx, s.st, s.auth, req.EmployeeTokenId)
 	if err != nil {
-		return nil, store.NotFound(err, "employee token", req.EmployeeTokenId)
+		return nil, err
 	}
-	if c.RevokedAt == nil {
-		if c, err = c.Update().SetRevokedAt(now()).Save(ctx); err != nil {
-			return nil, err
-		}
-	}
-	s.auth.Forget()
 	return &pb.RevokeEmployeeTokenResponse{EmployeeToken: employeeToken(c)}, nil
 }
 

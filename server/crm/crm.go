@@ -19,6 +19,8 @@ const (
 	AmoCRM   Kind = "AMOCRM"
 	Kommo    Kind = "KOMMO"
 	Bitrix24 Kind = "BITRIX24"
+	// Native is the built-in CRM: Switchboard's own store (crm/native).
+	Native Kind = "NATIVE"
 )
 
 // User is a CRM user: an employee on Switchboard's side.
@@ -238,6 +240,10 @@ type Opener func(Config) (Connector, error)
 type Vendor struct {
 	Open         Opener
 	ParseWebhook WebhookParser
+	// Local marks a CRM that is Switchboard's own store (crm/native): the
+	// account's directory is edited here and nothing is read from or
+	// written to elsewhere, so it has no Open and no ParseWebhook.
+	Local bool
 }
 
 var (
@@ -265,6 +271,9 @@ func vendor(k Kind) (Vendor, error) {
 // Open returns a connector for cfg.Kind.
 func Open(cfg Config) (Connector, error) {
 	v, err := vendor(cfg.Kind)
+	if err == nil && v.Open == nil {
+		err = fmt.Errorf("%w: %s", ErrUnsupported, cfg.Kind)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -274,14 +283,28 @@ func Open(cfg Config) (Connector, error) {
 // ParseWebhook reads a webhook request of a CRM of kind k.
 func ParseWebhook(k Kind, r *http.Request) ([]Event, error) {
 	v, err := vendor(k)
+	if err == nil && v.ParseWebhook == nil {
+		err = fmt.Errorf("%w: %s", ErrUnsupported, k)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return v.ParseWebhook(r)
 }
 
-// Supported reports whether kind k has a connector.
+// Supported reports whether kind k has a connector: an external CRM that
+// can be connected.
 func Supported(k Kind) bool {
-	_, err := vendor(k)
-	return err == nil
+	v, err := vendor(k)
+	return err == nil && v.Open != nil
+}
+
+// OwnsDirectory reports whether a CRM of kind k owns the account's
+// directory: its users are the employees and its pipelines, stages and
+// statuses the account's, so they are changed in the CRM and read from it
+// (a refresh), never edited here. Every CRM does but a local one —
+// including kinds that can be chosen before they have a connector.
+func OwnsDirectory(k Kind) bool {
+	v, err := vendor(k)
+	return err != nil || !v.Local
 }

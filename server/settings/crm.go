@@ -49,26 +49,35 @@ const WebhookPath = "/webhooks/crm/"
 // callTimeout bounds one connect or refresh's calls to the CRM.
 const callTimeout = 30 * time.Second
 
-// ConnectCrm links the account to an external CRM (see the contract).
-func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*pb.ConnectCrmResponse, error) {
-	kind := crm.Kind(strings.TrimPrefix(req.CrmKind.String(), "CRM_KIND_"))
+// Connection is an external CRM to link: its kind, its address and a
+// long-lived token.
+type Connection struct {
+	Kind           crm.Kind
+	BaseURL, Token string
+}
+
+// Connect links the account to an external CRM (see the contract): it
+// reads the CRM's directory, then stores the sealed token and applies the
+// directory in one transaction.
+func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (*pb.ConnectCrmResponse, error) {
+	kind := c.Kind
 	if !crm.Supported(kind) {
 		return nil, errs.Invalid("crm_kind", "connecting %s is not available yet: AMOCRM and KOMMO are", kind)
 	}
-	if !s.crm.Sealer.HasKey() {
+	if !o.Sealer.HasKey() {
 		return nil, errs.Precondition("this server cannot store CRM credentials: start it with --secret-key (or SWITCHBOARD_SECRET_KEY) set to 32 random bytes, for example from `openssl rand -base64 32`")
 	}
 	acct, _ := tenant.FromContext(ctx)
-	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: strings.TrimSpace(req.BaseUrl), Token: req.Token,
-		AllowAnyHost: s.crm.AllowAnyHost, HTTP: s.crm.HTTP})
+	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: strings.TrimSpace(c.BaseURL), Token: c.Token,
+		AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP})
 	if err != nil {
-		return nil, errs.Invalid("base_url", "%q is not an address of %s: use https://{subdomain}.amocrm.ru for amoCRM or https://{subdomain}.kommo.com for Kommo", req.BaseUrl, kind)
+		return nil, errs.Invalid("base_url", "%q is not an address of %s: use https://{subdomain}.amocrm.ru for amoCRM or https://{subdomain}.kommo.com for Kommo", c.BaseURL, kind)
 	}
-	dir, err := s.readDirectory(ctx, conn)
+	dir, err := readDirectory(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.crm.Sealer.Seal([]byte(req.Token), crmsync.Owner(acct))
+	sealed, err := o.Sealer.Seal([]byte(c.Token), crmsync.Owner(acct))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +89,7 @@ func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*p
 	hash := sha256.Sum256([]byte(webhookKey))
 	out := &pb.ConnectCrmResponse{Refresh: &pb.RefreshFromCrmResponse{}}
 	deactivated := 0
-	err = s.st.Tx(ctx, func(tx *ent.Tx) error {
+	err = st.Tx(ctx, func(tx *ent.Tx) error {
 		as, err := tx.AccountSettings.Query().Only(ctx)
 		if err != nil {
 			return err
@@ -89,7 +98,7 @@ func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*p
 			return err
 		}
 		now := time.Now()
-		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(strings.TrimRight(strings.TrimSpace(req.BaseUrl), "/")).
+		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")).
 			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetRefreshedAt(now).Exec(ctx)
 		if store.IsUniqueViolation(err) {
 			// Connected at the same moment elsewhere: run again, replacing it.
@@ -113,18 +122,18 @@ func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	if deactivated > 0 && s.crm.Deactivated != nil {
-		s.crm.Deactivated()
+	if deactivated > 0 && o.Deactivated != nil {
+		o.Deactivated()
 	}
 	out.Refresh.CrmKind = out.Settings.CrmKind
 	out.Refresh.RefreshTime = timestamppb.Now()
-	out.WebhookUrl = strings.TrimRight(s.crm.PublicURL, "/") + WebhookPath + webhookKey
+	out.WebhookUrl = strings.TrimRight(o.PublicURL, "/") + WebhookPath + webhookKey
 	return out, nil
 }
 
 // readDirectory reads the CRM's users and pipelines, telling a refused
 // token and an unreachable CRM apart.
-func (s *Service) readDirectory(ctx context.Context, conn crm.Connector) (crm.Directory, error) {
+func readDirectory(ctx context.Context, conn crm.Connector) (crm.Directory, error) {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	dir, err := conn.Directory(cctx)
@@ -143,13 +152,13 @@ func (s *Service) readDirectory(ctx context.Context, conn crm.Connector) (crm.Di
 	return dir, errs.Invalid("base_url", "what answers at this address is not the CRM's API: check the address")
 }
 
-// refreshExternal re-reads the directory from the account's external CRM.
-func (s *Service) refreshExternal(ctx context.Context, out *pb.RefreshFromCrmResponse) error {
-	conn, _, err := crmsync.Open(ctx, s.st.Ent, s.crm.Options)
+// refreshFromCRM reads the directory from the account's CRM and applies it.
+func refreshFromCRM(ctx context.Context, st *store.Store, o CRMOptions, out *pb.RefreshFromCrmResponse) error {
+	conn, _, err := crmsync.Open(ctx, st.Ent, o.Options)
 	if err != nil {
 		return err
 	}
-	dir, err := s.readDirectory(ctx, conn)
+	dir, err := readDirectory(ctx, conn)
 	if err != nil {
 		var e *errs.Error
 		if errors.As(err, &e) {
@@ -159,7 +168,7 @@ func (s *Service) refreshExternal(ctx context.Context, out *pb.RefreshFromCrmRes
 		return err
 	}
 	deactivated := 0
-	err = s.st.Tx(ctx, func(tx *ent.Tx) error {
+	err = st.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
 		if deactivated, err = applyDirectory(ctx, tx, dir, out); err != nil {
 			return err
@@ -169,8 +178,8 @@ func (s *Service) refreshExternal(ctx context.Context, out *pb.RefreshFromCrmRes
 		}
 		return summarize(ctx, tx.Client(), out)
 	})
-	if err == nil && deactivated > 0 && s.crm.Deactivated != nil {
-		s.crm.Deactivated()
+	if err == nil && deactivated > 0 && o.Deactivated != nil {
+		o.Deactivated()
 	}
 	return err
 }

@@ -16,8 +16,7 @@ import (
 // MaxWeight bounds a member's weight (SPEC §2: 1..100).
 const MaxWeight = 100
 
-// Rules are the request checks of IntegrationService and of the settings
-// RPCs of DirectoryService.
+// Rules are the request checks of IntegrationService.
 func Rules(r validate.Rules) {
 	validate.Add(r, func(*pb.GetIntegrationSettingsRequest, *errs.Violations) {})
 	validate.Add(r, func(m *pb.UpdateIntegrationSettingsRequest, v *errs.Violations) {
@@ -60,36 +59,11 @@ func Rules(r validate.Rules) {
 	})
 	validate.Add(r, func(m *pb.SendTestMessageRequest, v *errs.Violations) { validate.Text(v, "text", m.Text, 0, 4096) })
 	validate.Add(r, func(*pb.RemoveTestClientRequest, *errs.Violations) {})
-	validate.Add(r, func(m *pb.SetChannelAccessRequest, v *errs.Violations) {
-		checkIDList(v, "employee_ids", m.EmployeeIds)
-		checkIDList(v, "channel_ids", m.ChannelIds)
-		switch {
-		case m.AllEmployees && len(m.EmployeeIds) > 0:
-			v.Add("employee_ids", "must be empty when all_employees is set")
-		case !m.AllEmployees && len(m.EmployeeIds) == 0:
-			v.Add("employee_ids", "name at least one employee, or set all_employees")
-		}
-		switch {
-		case m.AllChannels && len(m.ChannelIds) > 0:
-			v.Add("channel_ids", "must be empty when all_channels is set")
-		case !m.AllChannels && len(m.ChannelIds) == 0:
-			v.Add("channel_ids", "name at least one channel, or set all_channels")
-		}
-		validate.Enum(v, "level", m.Level, true)
-		if m.Revision < 0 {
-			v.Add("revision", "must not be negative")
-		}
-	})
-	validate.Add(r, func(m *pb.SetDefaultOutgoingChannelRequest, v *errs.Violations) {
-		ids.Check(v, "employee_id", m.EmployeeId, true)
-		ids.Check(v, "channel_id", m.ChannelId, false)
-		if m.Revision < 0 {
-			v.Add("revision", "must not be negative")
-		}
-	})
 }
 
-func checkIDList(v *errs.Violations, field string, list []string) {
+// CheckIDList records a violation for every malformed or repeated id of a
+// list named field, and for more than 1000 of them.
+func CheckIDList(v *errs.Violations, field string, list []string) {
 	if len(list) > 1000 {
 		v.Add(field, "at most 1000 ids")
 		return
@@ -124,7 +98,7 @@ func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
 	} else {
 		validate.Enum(v, at+".account.save_messages", a.SaveMessages, false)
 		validate.Enum(v, at+".account.global_chat_visibility", a.GlobalChatVisibility, false)
-		checkIDList(v, at+".account.chat_admin_employee_ids", a.ChatAdminEmployeeIds)
+		CheckIDList(v, at+".account.chat_admin_employee_ids", a.ChatAdminEmployeeIds)
 		seen := map[string]bool{}
 		for i, d := range a.DefaultOutgoingChannels {
 			f := fmt.Sprintf("%s.account.default_outgoing_channels[%d]", at, i)

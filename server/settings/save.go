@@ -14,15 +14,16 @@ import (
 	"github.com/switchboardhq/switchboard/ent/schema/types"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
+	"github.com/switchboardhq/switchboard/server/crm/native"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
 )
 
-// bump moves the settings revision forward. With expected > 0 it does so only
+// Bump moves the settings revision forward. With expected > 0 it does so only
 // if the revision is still expected (else errs.ErrStale). The row update
 // also serializes concurrent settings writers of the account.
-func bump(ctx context.Context, tx *ent.Tx, expected int64) (int64, error) {
+func Bump(ctx context.Context, tx *ent.Tx, expected int64) (int64, error) {
 	q := tx.AccountSettings.Update().AddRevision(1).SetUpdatedAt(types.Now())
 	if expected > 0 {
 		q = q.Where(accountsettings.Revision(expected))
@@ -105,15 +106,15 @@ func loadDirectory(ctx context.Context, c *ent.Client) (*directory, error) {
 	return d, nil
 }
 
-// writes selects the members who can write on their channel: READ_WRITE
+// Writes selects the members who can write on their channel: READ_WRITE
 // and not QUALITY_CONTROL (SPEC §3).
-func writes() predicate.ChannelMember {
+func Writes() predicate.ChannelMember {
 	return channelmember.And(channelmember.AccessEQ(channelmember.AccessREAD_WRITE), channelmember.RoleNEQ(channelmember.RoleQUALITY_CONTROL))
 }
 
-// cannotWrite is the violation of a default outgoing channel its employee
+// CannotWrite is the violation of a default outgoing channel its employee
 // cannot write on.
-func cannotWrite(v *errs.Violations, field string, e *ent.Employee, ch *ent.Channel) {
+func CannotWrite(v *errs.Violations, field string, e *ent.Employee, ch *ent.Channel) {
 	v.Add(field, "%s cannot write on channel %q: only a READ_WRITE member that is not QUALITY_CONTROL can have it as default", e.Name, ch.Name)
 }
 
@@ -133,7 +134,7 @@ func writers(ctx context.Context, c *ent.Client, d *directory, s *pb.Integration
 		}
 	}
 	stored, err := c.ChannelMember.Query().
-		Where(writes()).All(ctx)
+		Where(Writes()).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +207,7 @@ func check(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSe
 		case !e.Active:
 			v.Add(f+".employee_id", "employee %s is deactivated and cannot write", dc.EmployeeId)
 		case !w[ch.ID][e.ID]:
-			cannotWrite(v, f+".channel_id", e, ch)
+			CannotWrite(v, f+".channel_id", e, ch)
 		}
 	}
 	return nil
@@ -228,7 +229,8 @@ func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSetti
 	if crm == "" {
 		crm = as.CrmKind
 		if crm == accountsettings.CrmKindNONE {
-			crm = accountsettings.CrmKindNATIVE
+			// The first save without a choice keeps the built-in CRM.
+			crm = accountsettings.CrmKind(native.Kind)
 		}
 	}
 	u := tx.AccountSettings.Update()
@@ -295,36 +297,36 @@ func applyChannel(ctx context.Context, tx *ent.Tx, ch *ent.Channel, cs *pb.Chann
 	if err := upd.Exec(ctx); err != nil {
 		return err
 	}
-	members := make([]member, 0, len(cs.Members))
+	members := make([]Member, 0, len(cs.Members))
 	for _, m := range cs.Members {
 		w := int(m.Weight)
 		if w == 0 {
 			w = channelmember.DefaultWeight
 		}
-		members = append(members, member{
-			employeeID: ids.Value(m.EmployeeId),
-			role:       convert.EnumFromPB(m.Role, "EMPLOYEE_ROLE_", channelmember.DefaultRole),
-			access:     convert.EnumFromPB(m.Access, "CHANNEL_ACCESS_", channelmember.DefaultAccess),
-			receives:   m.ReceivesNewClients,
-			weight:     w,
+		members = append(members, Member{
+			EmployeeID:         ids.Value(m.EmployeeId),
+			Role:               convert.EnumFromPB(m.Role, "EMPLOYEE_ROLE_", channelmember.DefaultRole),
+			Access:             convert.EnumFromPB(m.Access, "CHANNEL_ACCESS_", channelmember.DefaultAccess),
+			ReceivesNewClients: m.ReceivesNewClients,
+			Weight:             w,
 		})
 	}
-	return replaceMembers(ctx, tx, ch.ID, members)
+	return ReplaceMembers(ctx, tx, ch.ID, members)
 }
 
-// member is a channel member as settings write it.
-type member struct {
-	employeeID int64
-	role       channelmember.Role
-	access     channelmember.Access
-	receives   bool
-	weight     int
+// Member is a channel member as settings write it.
+type Member struct {
+	EmployeeID         int64
+	Role               channelmember.Role
+	Access             channelmember.Access
+	ReceivesNewClients bool
+	Weight             int
 }
 
-// replaceMembers makes the channel's member list exactly ms, in order, and
+// ReplaceMembers makes the channel's member list exactly ms, in order, and
 // keeps the distribution cursor on the last assignee (SPEC §5). It locks the
 // channel's cursor, so it never interleaves with distributing a client.
-func replaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []member) error {
+func ReplaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []Member) error {
 	cur, err := distribution.Lock(ctx, tx, channelID)
 	if err != nil {
 		return err
@@ -343,8 +345,8 @@ func replaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []membe
 	after := make([]int64, 0, len(ms))
 	keep := map[int64]bool{}
 	for _, m := range ms {
-		after = append(after, m.employeeID)
-		keep[m.employeeID] = true
+		after = append(after, m.EmployeeID)
+		keep[m.EmployeeID] = true
 	}
 	var gone []int64
 	for _, m := range old {
@@ -359,19 +361,19 @@ func replaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []membe
 	}
 	var create []*ent.ChannelMemberCreate
 	for pos, m := range ms {
-		if e := existing[m.employeeID]; e != nil {
-			if e.Role == m.role && e.Access == m.access && e.ReceivesNewClients == m.receives && e.Weight == m.weight && e.Position == pos {
+		if e := existing[m.EmployeeID]; e != nil {
+			if e.Role == m.Role && e.Access == m.Access && e.ReceivesNewClients == m.ReceivesNewClients && e.Weight == m.Weight && e.Position == pos {
 				continue
 			}
-			err := tx.ChannelMember.UpdateOneID(e.ID).SetRole(m.role).SetAccess(m.access).
-				SetReceivesNewClients(m.receives).SetWeight(m.weight).SetPosition(pos).Exec(ctx)
+			err := tx.ChannelMember.UpdateOneID(e.ID).SetRole(m.Role).SetAccess(m.Access).
+				SetReceivesNewClients(m.ReceivesNewClients).SetWeight(m.Weight).SetPosition(pos).Exec(ctx)
 			if err != nil {
 				return err
 			}
 			continue
 		}
-		create = append(create, tx.ChannelMember.Create().SetChannelID(channelID).SetEmployeeID(m.employeeID).
-			SetRole(m.role).SetAccess(m.access).SetReceivesNewClients(m.receives).SetWeight(m.weight).SetPosition(pos))
+		create = append(create, tx.ChannelMember.Create().SetChannelID(channelID).SetEmployeeID(m.EmployeeID).
+			SetRole(m.Role).SetAccess(m.Access).SetReceivesNewClients(m.ReceivesNewClients).SetWeight(m.Weight).SetPosition(pos))
 	}
 	if len(create) > 0 {
 		if err := tx.ChannelMember.CreateBulk(create...).Exec(ctx); err != nil {

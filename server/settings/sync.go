@@ -2,15 +2,13 @@ package settings
 
 import (
 	"context"
-	"strconv"
 	"time"
 
-	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
-	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/outbox"
+	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // kinds names the outbox's CRM jobs as the API does.
@@ -21,72 +19,55 @@ var kinds = map[string]string{
 	"crm_chat_log":    "chat log",
 }
 
-// GetCrmSyncState reports the account's writes to its CRM.
-func (s *Service) GetCrmSyncState(ctx context.Context, req *pb.GetCrmSyncStateRequest) (*pb.GetCrmSyncStateResponse, error) {
-	if s.crm.Outbox == nil {
-		return nil, errs.New(errs.ErrUnavailable, "this server delivers no CRM writes")
+// JobKind names an outbox job's kind as the API does.
+func JobKind(kind string) string {
+	if k := kinds[kind]; k != "" {
+		return k
 	}
-	size := int(req.PageSize)
+	return kind
+}
+
+// SyncState reports the account's writes to its CRM: up to size pending
+// and size failed (0 means 100), and the last success.
+func SyncState(ctx context.Context, o *outbox.Outbox, size int) (outbox.SyncState, error) {
+	if o == nil {
+		return outbox.SyncState{}, errs.New(errs.ErrUnavailable, "this server delivers no CRM writes")
+	}
 	if size == 0 {
 		size = 100
 	}
-	st, err := s.crm.Outbox.Sync(ctx, size)
-	if err != nil {
-		return nil, err
-	}
-	out := &pb.GetCrmSyncStateResponse{Pending: syncItems(st.Pending), Failed: syncItems(st.Failed)}
-	if !st.LastSuccess.IsZero() {
-		out.LastSuccessTime = convert.Time(st.LastSuccess)
-	}
-	return out, nil
+	return o.Sync(ctx, size)
 }
 
-func syncItems(in []outbox.Item) []*pb.CrmSyncItem {
-	out := make([]*pb.CrmSyncItem, 0, len(in))
-	for _, it := range in {
-		kind := kinds[it.Kind]
-		if kind == "" {
-			kind = it.Kind
-		}
-		out = append(out, &pb.CrmSyncItem{Id: strconv.FormatInt(it.ID, 10), Kind: kind, Attempt: int32(it.Attempt),
-			Error: it.Error, Time: convert.Time(it.At)})
+// RetrySync sends the failed write itemID names to the CRM again.
+func RetrySync(ctx context.Context, o *outbox.Outbox, itemID string) error {
+	if o == nil {
+		return errs.New(errs.ErrUnavailable, "this server delivers no CRM writes")
 	}
-	return out
+	_, err := ids.Resolve(ctx, "item_id", "outbox job", itemID, func(ctx context.Context, id int64) (struct{}, error) {
+		return struct{}{}, o.Retry(ctx, id)
+	})
+	return err
 }
 
-// RetryCrmSync sends a failed write to the CRM again.
-func (s *Service) RetryCrmSync(ctx context.Context, req *pb.RetryCrmSyncRequest) (*pb.RetryCrmSyncResponse, error) {
-	if s.crm.Outbox == nil {
-		return nil, errs.New(errs.ErrUnavailable, "this server delivers no CRM writes")
-	}
-	if err := s.crm.Outbox.Retry(ctx, ids.Value(req.ItemId)); err != nil {
-		return nil, err
-	}
-	return &pb.RetryCrmSyncResponse{}, nil
+// FeedPage asks for a client's chat log: the entries that end before
+// Before (zero: now), Size of them (0 means 50).
+type FeedPage struct {
+	ClientID string
+	Before   time.Time
+	Size     int
 }
 
-// ListClientFeed lists a client's chat log as the CRM's feed holds it.
-func (s *Service) ListClientFeed(ctx context.Context, req *pb.ListClientFeedRequest) (*pb.ListClientFeedResponse, error) {
-	size := int(req.PageSize)
+// ClientFeed lists a client's chat log as the CRM's feed holds it, newest
+// first, and where the next page ends (zero when there is none).
+func ClientFeed(ctx context.Context, st *store.Store, p FeedPage) ([]crmsync.FeedEntry, time.Time, error) {
+	size := p.Size
 	if size == 0 {
 		size = 50
 	}
-	var before time.Time
-	if req.Before != nil {
-		before = req.Before.AsTime()
-	}
-	entries, next, err := crmsync.Feed(ctx, s.st.Ent, ids.Value(req.ClientId), before, size)
+	ct, err := ids.Resolve(ctx, "client_id", "client", p.ClientID, st.Ent.Contact.Get)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	out := &pb.ListClientFeedResponse{}
-	for _, e := range entries {
-		out.Entries = append(out.Entries, &pb.FeedEntry{ChatId: ids.Format(e.ChatID), ChannelId: ids.Format(e.ChannelID),
-			ChannelName: e.ChannelName, StartTime: convert.Time(e.Start), EndTime: convert.Time(e.End), Text: e.Text,
-			MessageCount: int32(e.Count)})
-	}
-	if !next.IsZero() {
-		out.NextBefore = convert.Time(next)
-	}
-	return out, nil
+	return crmsync.Feed(ctx, st.Ent, ct.ID, p.Before, size)
 }
