@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/bus"
+	"github.com/switchboardhq/switchboard/server/crm"
 	_ "github.com/switchboardhq/switchboard/server/crm/amocrm"   // registers amoCRM and Kommo
 	_ "github.com/switchboardhq/switchboard/server/crm/bitrix24" // registers Bitrix24
 	"github.com/switchboardhq/switchboard/server/crmsync"
@@ -56,6 +57,9 @@ type Options struct {
 	CRMAllowAnyHost bool
 	// CRMHTTP is the HTTP client for CRM calls (nil: the default).
 	CRMHTTP *http.Client
+	// CRMLimits replace the request ceilings CRM connectors registered,
+	// per kind (a CRM plan with a higher one).
+	CRMLimits map[crm.Kind]outbox.Limit
 	// CRMSettle is how long a CRM write whose outcome is unknown waits
 	// before it is looked for and retried (default 10 s).
 	CRMSettle time.Duration
@@ -141,7 +145,7 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	syncOpts := crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP, Pacer: out.Pacer(),
-		Settle: opts.CRMSettle}
+		Settle: opts.CRMSettle, Limits: opts.CRMLimits}
 	if opts.Outbox.JobTimeout > 0 {
 		syncOpts.Lease = 2 * opts.Outbox.JobTimeout
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/deal"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
+	"github.com/switchboardhq/switchboard/server/crm"
 	"github.com/switchboardhq/switchboard/server/crm/amocrm/amofake"
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/ids"
@@ -50,7 +51,8 @@ type CRMResult struct {
 // at once while the CRM fails now and then: every one must get exactly one
 // lead.
 func CRM(ctx context.Context, o Options) (*CRMResult, error) {
-	res := &CRMResult{LimitPerSec: float64(outbox.AmoCRMLimit.PerSecond)}
+	amo, _ := outbox.LimitOf(crm.AmoCRM)
+	res := &CRMResult{LimitPerSec: amo.PerSecond}
 	if err := crmLatencyAndBacklog(ctx, o, res); err != nil {
 		return nil, err
 	}
@@ -77,7 +79,7 @@ func (s *crmSetup) close() {
 	s.drop()
 }
 
-func newCRMSetup(ctx context.Context, o Options, fakeOpts ...amofake.Option) (*crmSetup, error) {
+func newCRMSetup(ctx context.Context, o Options, limits map[crm.Kind]outbox.Limit, fakeOpts ...amofake.Option) (*crmSetup, error) {
 	u, drop, err := freshSchema(ctx, o.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -91,7 +93,7 @@ func newCRMSetup(ctx context.Context, o Options, fakeOpts ...amofake.Option) (*c
 	_, _ = rand.Read(secret)
 	const token = "bench-token"
 	f := amofake.Start(append([]amofake.Option{amofake.WithToken(token)}, fakeOpts...)...)
-	srv, err := startServer(st, app.Options{SecretKey: secret, CRMAllowAnyHost: true,
+	srv, err := startServer(st, app.Options{SecretKey: secret, CRMAllowAnyHost: true, CRMLimits: limits,
 		Outbox: outbox.Config{Workers: 8, PollInterval: 50 * time.Millisecond,
 			Retry: outbox.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}}})
 	if err != nil {
@@ -165,7 +167,7 @@ func leadsByMarker(f *amofake.Server) map[string]int {
 }
 
 func crmLatencyAndBacklog(ctx context.Context, o Options, res *CRMResult) error {
-	s, err := newCRMSetup(ctx, o)
+	s, err := newCRMSetup(ctx, o, nil)
 	if err != nil {
 		return err
 	}
@@ -259,10 +261,7 @@ func crmLatencyAndBacklog(ctx context.Context, o Options, res *CRMResult) error 
 }
 
 func crmExactness(ctx context.Context, o Options, res *CRMResult) error {
-	limit := outbox.AmoCRMLimit
-	outbox.AmoCRMLimit = outbox.Limit{PerSecond: 400, Burst: 50}
-	defer func() { outbox.AmoCRMLimit = limit }()
-	s, err := newCRMSetup(ctx, o, amofake.WithRateLimit(0))
+	s, err := newCRMSetup(ctx, o, map[crm.Kind]outbox.Limit{crm.AmoCRM: {PerSecond: 400, Burst: 50}}, amofake.WithRateLimit(0))
 	if err != nil {
 		return err
 	}

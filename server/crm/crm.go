@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -240,6 +241,16 @@ type Opener func(Config) (Connector, error)
 type Vendor struct {
 	Open         Opener
 	ParseWebhook WebhookParser
+	// Rate is the CRM's documented request ceiling for one account; the
+	// outbox paces each account's calls within it, across replicas.
+	Rate Rate
+	// Address says what a CRM account's address looks like, for the
+	// error that refuses another ("https://{subdomain}.amocrm.ru").
+	Address string
+	// Credentials, when set, reads what an admin pasted into the address
+	// and the secret to store (a Bitrix24 webhook URL holds both); by
+	// default both are kept as given, trimmed.
+	Credentials func(baseURL, token string) (string, string, error)
 	// Local marks a CRM that is Switchboard's own store (crm/native): the
 	// account's directory is edited here and nothing is read from or
 	// written to elsewhere, so it has no Open and no ParseWebhook.
@@ -266,6 +277,56 @@ func vendor(k Kind) (Vendor, error) {
 		return Vendor{}, fmt.Errorf("%w: %s", ErrUnsupported, k)
 	}
 	return v, nil
+}
+
+// Rate is a request ceiling: PerSecond on average, Burst back to back
+// after a quiet spell (0 or 1: evenly spaced).
+type Rate struct {
+	PerSecond float64
+	Burst     int
+}
+
+// RateOf returns the request ceiling kind k's vendor registered.
+func RateOf(k Kind) (Rate, bool) {
+	v, err := vendor(k)
+	if err != nil || v.Rate.PerSecond <= 0 {
+		return Rate{}, false
+	}
+	return v.Rate, true
+}
+
+// Kinds lists the kinds that have a connector, sorted.
+func Kinds() []Kind {
+	mu.RLock()
+	defer mu.RUnlock()
+	var out []Kind
+	for k, v := range vendors {
+		if v.Open != nil {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Credentials reads what an admin pasted for kind k into the address to
+// store in clear and the secret to store sealed. Errors wrap ErrBadAddress
+// and never hold the secret.
+func Credentials(k Kind, baseURL, token string) (string, string, error) {
+	v, err := vendor(k)
+	if err != nil {
+		return "", "", err
+	}
+	if v.Credentials != nil {
+		return v.Credentials(baseURL, token)
+	}
+	return strings.TrimRight(strings.TrimSpace(baseURL), "/"), strings.TrimSpace(token), nil
+}
+
+// AddressHint says what an address of kind k looks like ("" unknown).
+func AddressHint(k Kind) string {
+	v, _ := vendor(k)
+	return v.Address
 }
 
 // Open returns a connector for cfg.Kind.

@@ -35,6 +35,9 @@ type Options struct {
 	// Pacer, when set, keeps each account's calls within its CRM's rate
 	// limit across replicas.
 	Pacer *outbox.Pacer
+	// Limits replace the limits the connectors registered, per kind (a
+	// CRM plan with a higher ceiling; a benchmark against a fake).
+	Limits map[crm.Kind]outbox.Limit
 	// Lease is how long one run may hold a chat or deal (default
 	// DefaultLease); more than an outbox attempt may last.
 	Lease time.Duration
@@ -67,11 +70,13 @@ func Open(ctx context.Context, c *ent.Client, o Options) (crm.Connector, *ent.Cr
 	}
 	cfg := crm.Config{Kind: crm.Kind(cc.Kind), BaseURL: cc.BaseURL, Token: string(token), AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP}
 	if o.Pacer != nil {
-		limit := outbox.AmoCRMLimit
-		if cfg.Kind == "BITRIX24" {
-			limit = outbox.Bitrix24Limit
+		limit, ok := o.Limits[cfg.Kind]
+		if !ok {
+			limit, ok = outbox.LimitOf(cfg.Kind)
 		}
-		cfg.Limiter = o.Pacer.Limiter(strings.ToLower(string(cfg.Kind)), acct, limit)
+		if ok {
+			cfg.Limiter = o.Pacer.Limiter(strings.ToLower(string(cfg.Kind)), acct, limit)
+		}
 	}
 	conn, err := crm.Open(cfg)
 	if err != nil {

@@ -92,13 +92,7 @@ type Enqueuer struct {
 	Out *outbox.Outbox
 }
 
-func queueOf(kind string) string {
-	switch crm.Kind(kind) {
-	case crm.AmoCRM, crm.Kommo:
-		return outbox.QueueAmoCRM
-	}
-	return outbox.QueueDefault
-}
+func queueOf(kind string) string { return outbox.QueueFor(crm.Kind(kind)) }
 
 // NewClient enqueues creating a new client's deal (and contact) in the
 // account's CRM of kind.

@@ -8,23 +8,39 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/server/crm"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
-// Queues: one per CRM kind, so a CRM that is down or slow does not hold
-// back writes to another.
-const (
-	QueueAmoCRM   = "amocrm"
-	QueueBitrix24 = "bitrix24"
-	QueueDefault  = river.QueueDefault
-)
+// QueueDefault is the queue of jobs that call no CRM.
+const QueueDefault = river.QueueDefault
+
+// QueueFor is the queue of the jobs that call a CRM of kind: one per CRM
+// with a connector, so a CRM that is down or slow does not hold back
+// writes to another.
+func QueueFor(kind crm.Kind) string {
+	if !crm.Supported(kind) {
+		return QueueDefault
+	}
+	return strings.ToLower(string(kind))
+}
+
+// Queues lists every CRM's queue and the default queue.
+func Queues() []string {
+	out := []string{QueueDefault}
+	for _, k := range crm.Kinds() {
+		out = append(out, QueueFor(k))
+	}
+	return out
+}
 
 // Config tunes the workers.
 type Config struct {
@@ -75,7 +91,7 @@ func New(st *store.Store, cfg Config) (*Outbox, error) {
 		cfg.Workers = 4
 	}
 	if len(cfg.Queues) == 0 {
-		cfg.Queues = []string{QueueAmoCRM, QueueBitrix24, QueueDefault}
+		cfg.Queues = Queues()
 	}
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = time.Minute

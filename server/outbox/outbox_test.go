@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/switchboardhq/switchboard/server/crm"
+	_ "github.com/switchboardhq/switchboard/server/crm/amocrm" // registers amoCRM and its limit
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -111,7 +113,7 @@ func (d *deliver) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		}
 	}
 	if d.limit != nil {
-		if err := d.limit.Limiter("amocrm", job.Args.AccountID, outbox.AmoCRMLimit).Wait(ctx); err != nil {
+		if err := d.limit.Limiter("amocrm", job.Args.AccountID, amoCRMLimit).Wait(ctx); err != nil {
 			return err
 		}
 	}
@@ -295,3 +297,12 @@ func accountsCreate(f *fixture, name string) (int64, string, error) {
 	}
 	return a.ID, key, nil
 }
+
+// amoCRMLimit is the limit amoCRM's connector registered.
+var amoCRMLimit = func() outbox.Limit {
+	l, ok := outbox.LimitOf(crm.AmoCRM)
+	if !ok {
+		panic("amoCRM registered no limit")
+	}
+	return l
+}()

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"github.com/switchboardhq/switchboard/server/crm"
 	"strconv"
 	"sync"
 	"time"
@@ -20,11 +21,12 @@ type Limit struct {
 	Burst int
 }
 
-// The CRMs' limits per account (shared/CRM-APIS.md).
-var (
-	AmoCRMLimit   = Limit{PerSecond: 7, Burst: 1}
-	Bitrix24Limit = Limit{PerSecond: 2, Burst: 50}
-)
+// LimitOf is the limit per account of a CRM of kind, as its connector
+// registered it (crm.Vendor.Rate); ok is false for a kind without one.
+func LimitOf(kind crm.Kind) (Limit, bool) {
+	r, ok := crm.RateOf(kind)
+	return Limit{PerSecond: r.PerSecond, Burst: r.Burst}, ok
+}
 
 // Headroom is the share of a CRM's limit the outbox uses. The rest absorbs
 // the time between a request's slot and its arrival (a worker waking, the

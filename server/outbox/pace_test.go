@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/testenv"
 )
 
@@ -26,7 +25,7 @@ func TestPaceAcrossReplicas(t *testing.T) {
 		f.sink.mu.Lock()
 		defer f.sink.mu.Unlock()
 		at := f.sink.arrivals
-		limit := int(outbox.AmoCRMLimit.PerSecond)
+		limit := int(amoCRMLimit.PerSecond)
 		most := 0
 		for i := range at {
 			n := 0
@@ -41,8 +40,8 @@ func TestPaceAcrossReplicas(t *testing.T) {
 		if most > limit {
 			t.Errorf("%d requests in one second, limit %d", most, limit)
 		}
-		if rate > outbox.AmoCRMLimit.PerSecond {
-			t.Errorf("%.2f requests per second, limit %v", rate, outbox.AmoCRMLimit.PerSecond)
+		if rate > amoCRMLimit.PerSecond {
+			t.Errorf("%.2f requests per second, limit %v", rate, amoCRMLimit.PerSecond)
 		}
 		if b.Name == "postgres" && (f.sink.byServer["a"] == 0 || f.sink.byServer["b"] == 0) {
 			t.Errorf("requests by replica %v: want both to have worked", f.sink.byServer)

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,22 +64,30 @@ type Connection struct {
 func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (*pb.ConnectCrmResponse, error) {
 	kind := c.Kind
 	if !crm.Supported(kind) {
-		return nil, errs.Invalid("crm_kind", "connecting %s is not available yet: AMOCRM and KOMMO are", kind)
+		return nil, errs.Invalid("crm_kind", "connecting %s is not available: %s are", kind, supportedKinds())
 	}
 	if !o.Sealer.HasKey() {
 		return nil, errs.Precondition("this server cannot store CRM credentials: start it with --secret-key (or SWITCHBOARD_SECRET_KEY) set to 32 random bytes, for example from `openssl rand -base64 32`")
 	}
 	acct, _ := tenant.FromContext(ctx)
-	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: strings.TrimSpace(c.BaseURL), Token: c.Token,
-		AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP})
+	// What the admin pasted may put a secret where the address goes (a
+	// Bitrix24 webhook URL): errors name the host at most.
+	baseURL, token, err := crm.Credentials(kind, c.BaseURL, c.Token)
+	if errors.Is(err, crm.ErrBadAddress) {
+		return nil, errs.Invalid("base_url", "%v: use %s", err, crm.AddressHint(kind))
+	}
 	if err != nil {
-		return nil, errs.Invalid("base_url", "%q is not an address of %s: use https://{subdomain}.amocrm.ru for amoCRM or https://{subdomain}.kommo.com for Kommo", c.BaseURL, kind)
+		return nil, errs.Invalid("token", "%v", err)
+	}
+	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: baseURL, Token: token, AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP})
+	if err != nil {
+		return nil, errs.Invalid("base_url", "%s is not an address of %s: use %s", hostOf(baseURL), kind, crm.AddressHint(kind))
 	}
 	dir, err := readDirectory(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := o.Sealer.Seal([]byte(c.Token), crmsync.Owner(acct))
+	sealed, err := o.Sealer.Seal([]byte(token), crmsync.Owner(acct))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +108,7 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 			return err
 		}
 		now := time.Now()
-		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")).
+		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(baseURL).
 			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetRefreshedAt(now).Exec(ctx)
 		if store.IsUniqueViolation(err) {
 			// Connected at the same moment elsewhere: run again, replacing it.
@@ -129,6 +139,25 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	out.Refresh.RefreshTime = timestamppb.Now()
 	out.WebhookUrl = strings.TrimRight(o.PublicURL, "/") + WebhookPath + webhookKey
 	return out, nil
+}
+
+// supportedKinds lists the CRMs that can be connected ("AMOCRM, KOMMO").
+func supportedKinds() string {
+	var names []string
+	for _, k := range crm.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// hostOf is the scheme and host of an address, quoted: what an error may
+// repeat of it.
+func hostOf(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "the address given"
+	}
+	return strconv.Quote(u.Scheme + "://" + u.Host)
 }
 
 // readDirectory reads the CRM's users and pipelines, telling a refused

@@ -67,7 +67,7 @@ func TestConnectCrm(t *testing.T) {
 		dead := &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_KOMMO, BaseUrl: "http://127.0.0.1:1", Token: fakeToken}
 		_, err = admin.Integration.ConnectCrm(ctx, dead)
 		WantViolations(t, err, "base_url")
-		_, err = admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_BITRIX24, BaseUrl: f.URL, Token: fakeToken})
+		_, err = admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_NATIVE, BaseUrl: f.URL, Token: fakeToken})
 		WantViolations(t, err, "crm_kind")
 		_, err = admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_AMOCRM})
 		WantViolations(t, err, "base_url", "token")

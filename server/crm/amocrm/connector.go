@@ -12,7 +12,8 @@ import (
 )
 
 func init() {
-	v := crm.Vendor{Open: open, ParseWebhook: parseWebhook}
+	v := crm.Vendor{Open: open, ParseWebhook: parseWebhook, Rate: crm.Rate{PerSecond: DefaultRate, Burst: 1},
+		Address: "https://{subdomain}.amocrm.ru (or .amocrm.com) for amoCRM, https://{subdomain}.kommo.com for Kommo"}
 	crm.Register(crm.AmoCRM, v)
 	crm.Register(crm.Kommo, v)
 }

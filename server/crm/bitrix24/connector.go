@@ -9,7 +9,35 @@ import (
 )
 
 func init() {
-	crm.Register(crm.Bitrix24, crm.Vendor{Open: open, ParseWebhook: parseWebhook})
+	crm.Register(crm.Bitrix24, crm.Vendor{Open: open, ParseWebhook: parseWebhook, Credentials: credentials,
+		Rate:    crm.Rate{PerSecond: DefaultDrain, Burst: DefaultBurst},
+		Address: "the portal's address, https://{portal}.bitrix24.ru (or .com, .de, …), with the incoming webhook's URL https://{portal}.bitrix24.ru/rest/{user}/{secret}/ as the token"})
+}
+
+// credentials reads what an admin pasted: the token may be the whole
+// incoming webhook URL, whose portal must be baseURL's (or gives it when
+// baseURL is empty); what is stored is the portal's address in clear and
+// "{user}/{secret}" sealed. Errors never hold the secret.
+func credentials(baseURL, token string) (string, string, error) {
+	base := strings.TrimRight(strings.TrimSpace(baseURL), "/")
+	token = strings.TrimSpace(token)
+	if strings.Contains(base, "/rest/") {
+		return "", "", fmt.Errorf("%w: bitrix24: the address is the portal's alone; the webhook URL goes in the token", crm.ErrBadAddress)
+	}
+	if !strings.Contains(token, "://") {
+		return base, token, nil
+	}
+	b, cred, err := SplitWebhookURL(token)
+	if err != nil {
+		return "", "", err
+	}
+	if base == "" {
+		return b, cred, nil
+	}
+	if !strings.EqualFold(base, b) {
+		return "", "", fmt.Errorf("%w: bitrix24: the webhook URL is of the portal %s, not of the address given", crm.ErrBadAddress, b)
+	}
+	return base, cred, nil
 }
 
 // connector is Bitrix24 behind the crm seam.
