@@ -69,6 +69,11 @@ func benchCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if want("textbook") {
+		if _, err := bench.Textbook(ctx, o); err != nil {
+			return err
+		}
+	}
 	if want("access") {
 		if _, err := bench.Access(ctx, o, 32); err != nil {
 			return err
