@@ -74,7 +74,9 @@ func (s suiteFake) RateLimitNext(n int) {
 	s.f.Inject(zohofake.Fault{Times: n, Status: http.StatusTooManyRequests})
 }
 
-func (s suiteFake) ServerErrorNext() { s.f.Inject(zohofake.Fault{Status: http.StatusInternalServerError}) }
+func (s suiteFake) ServerErrorNext() {
+	s.f.Inject(zohofake.Fault{Status: http.StatusInternalServerError})
+}
 
 func (s suiteFake) SetRateLimit(perSecond int) { s.f.SetRateLimit(perSecond) }
 

@@ -198,7 +198,9 @@ func (s *Server) seed() {
 		{"5725767000000411005", "Daria Volkova", "daria@example.com", "active"},
 		{UserDisabled, "Egor Left", "egor@example.com", "disabled"},
 	}
-	st := func(id, v, ft, fc string) Stage { return Stage{ID: id, Value: v, ForecastType: ft, ForecastCategory: fc} }
+	st := func(id, v, ft, fc string) Stage {
+		return Stage{ID: id, Value: v, ForecastType: ft, ForecastCategory: fc}
+	}
 	s.pipelines = []Pipeline{
 		{ID: PipelineStandard, Value: "Standard", Default: true, Stages: []Stage{
 			st("5725767000000006801", "Qualification", "Open", "Pipeline"),
