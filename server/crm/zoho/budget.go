@@ -134,6 +134,21 @@ func (b *budget) take(now time.Time, cost int) (wait time.Duration, ok bool) {
 	return 0, true
 }
 
+// refund gives back credits taken for a call that was not sent.
+func (b *budget) refund(now time.Time, cost int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	at := now.Truncate(creditBucket)
+	for i := len(b.spent) - 1; i >= 0 && cost > 0; i-- {
+		if b.spent[i].at.After(at) {
+			continue
+		}
+		n := min(cost, b.spent[i].n)
+		b.spent[i].n -= n
+		cost -= n
+	}
+}
+
 // observe reads the credit headers of an answer, when it has them.
 func (b *budget) observe(h http.Header, now time.Time) {
 	limit, err1 := strconv.Atoi(strings.TrimSpace(h.Get(headerLimit)))

@@ -238,11 +238,13 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
+			c.org.budget.refund(c.now(), cost)
 			return 0, &Error{Op: op, Err: err, local: true}
 		}
 	}
 	tok, err := c.org.tokens.get(ctx, "")
 	if err != nil {
+		c.org.budget.refund(c.now(), cost)
 		return 0, err
 	}
 	for attempt := 0; ; attempt++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -379,5 +380,35 @@ func TestDataCentre(t *testing.T) {
 	}
 	if _, ok := conn.(crm.Budgeted); !ok {
 		t.Error("the connector is not crm.Budgeted")
+	}
+}
+
+func TestWatchAndNotify(t *testing.T) {
+	got := make(chan []crm.Event, 1)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		events, err := crm.ParseWebhook(crm.Zoho, r)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- events
+	}))
+	defer recv.Close()
+	f, k := start(t, nil)
+	c := bg(t)
+	err := k.Client().Watch(c, zoho.Channel{ID: 1000000068001, Events: []string{"Deals.edit"}, NotifyURL: recv.URL, Token: "sb-chan-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chs := f.Channels(); len(chs) != 1 || chs[0].Token != "sb-chan-1" {
+		t.Fatalf("channels %+v", chs)
+	}
+	if err := f.Notify(c, "Deals", "edit", zohofake.SeedDeal); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-got; len(ev) != 1 || ev[0].DealID != zohofake.SeedDeal || ev[0].Token != "sb-chan-1" {
+		t.Errorf("events %+v", ev)
+	}
+	if err := k.Client().Watch(c, zoho.Channel{ID: 1, Events: []string{"Deals.all"}, NotifyURL: recv.URL, Token: strings.Repeat("x", 51)}); err == nil || !zoho.IsPermanent(err) {
+		t.Errorf("a 51-character token: %v; want a permanent refusal", err)
 	}
 }

@@ -98,6 +98,7 @@ type Server struct {
 	contacts     map[string]*Contact
 	deals        map[string]*Deal
 	notes        []*Note
+	channels     []Channel
 }
 
 // Option configures a Server.

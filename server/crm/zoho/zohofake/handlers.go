@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /crm/v7/users", s.listUsers)
 	m.HandleFunc("GET /crm/v7/settings/layouts", s.listLayouts)
 	m.HandleFunc("GET /crm/v7/settings/pipeline", s.listPipelines)
+	m.HandleFunc("POST /crm/v7/actions/watch", s.watch)
 	m.HandleFunc("GET /crm/v7/{module}/search", s.search)
 	m.HandleFunc("POST /crm/v7/{module}", s.insert)
 	m.HandleFunc("GET /crm/v7/{module}/{id}", s.get)
