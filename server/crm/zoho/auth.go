@@ -28,6 +28,9 @@ type Credentials struct {
 	// DailyCredits is the org's API credits per 24 hours, by edition and
 	// licences (0: DefaultDailyCredits). Source: api/v7/api-limits.html.
 	DailyCredits int `json:"daily_credits,omitempty"`
+	// Concurrency is how many calls the org's edition lets be in flight
+	// at once (0: DefaultConcurrency). Source: api/v7/api-limits.html.
+	Concurrency int `json:"concurrency,omitempty"`
 	// AccountsURL overrides the accounts server the data centre gives; it
 	// is honoured only with AllowAnyHost (a fake).
 	AccountsURL string `json:"accounts_url,omitempty"`
@@ -78,6 +81,11 @@ const (
 	AccessTokenTTL = time.Hour
 	RefreshMargin  = 5 * time.Minute
 )
+
+// RefreshRetryWait is the wait after the accounts server refused a
+// refresh for another reason than the credential (it limits how often
+// tokens are asked for).
+const RefreshRetryWait = time.Minute
 
 // tokens holds an org's access token: one refresh at a time, shared by
 // every call (and every client of the org in this process).
@@ -135,10 +143,11 @@ func (t *tokens) forget(tok string) {
 // tokenAnswer is the accounts server's answer: {access_token, expires_in
 // (seconds), api_domain, token_type} or {"error": code}.
 type tokenAnswer struct {
-	AccessToken string          `json:"access_token"`
-	ExpiresIn   json.Number     `json:"expires_in"`
-	APIDomain   string          `json:"api_domain"`
-	Error       json.RawMessage `json:"error"`
+	AccessToken      string          `json:"access_token"`
+	ExpiresIn        json.Number     `json:"expires_in"`
+	APIDomain        string          `json:"api_domain"`
+	Error            json.RawMessage `json:"error"`
+	ErrorDescription string          `json:"error_description"`
 }
 
 // refresh uses the refresh-token grant: POST {accounts}/oauth/v2/token
@@ -175,25 +184,31 @@ func (t *tokens) refresh(ctx context.Context) (string, error) {
 	var a tokenAnswer
 	jsonErr := json.Unmarshal(raw, &a)
 	if len(a.Error) > 0 && string(a.Error) != "null" {
-		e := &Error{Op: op, Status: resp.StatusCode}
+		e := &Error{Op: op, Status: resp.StatusCode, Message: excerpt([]byte(a.ErrorDescription), 200), refresh: true}
 		var code string
 		if json.Unmarshal(a.Error, &code) == nil {
 			e.Code = code
 		} else {
 			e.Code = "error"
 		}
-		if e.Status < 400 && !unauthorizedCodes[e.Code] {
+		if e.Status < 400 {
 			e.Status = http.StatusBadRequest
+		}
+		if !e.Unauthorized() {
+			// Anything but a refused grant or client ("Access Denied" with
+			// "too many requests" when tokens are asked for too often) is
+			// retried later.
+			e.RetryAfter = RefreshRetryWait
 		}
 		return "", e
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &Error{Op: op, Status: resp.StatusCode}
+		e := &Error{Op: op, Status: resp.StatusCode, refresh: true}
 		if jsonErr != nil {
 			e.Message = excerpt(raw, 200)
 		}
-		if resp.StatusCode == http.StatusTooManyRequests {
-			e.RetryAfter = TooManyRequestsWait
+		if !e.Unauthorized() {
+			e.RetryAfter = RefreshRetryWait
 		}
 		return "", e
 	}
@@ -225,6 +240,8 @@ func transportCause(err error) error {
 type org struct {
 	tokens *tokens
 	budget *budget
+	// slots bounds the calls in flight (Zoho's concurrency limit).
+	slots chan struct{}
 }
 
 var (

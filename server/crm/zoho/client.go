@@ -101,6 +101,7 @@ type Client struct {
 	anyHost      bool
 	accountsURL  string
 	dailyCredits int
+	concurrency  int
 	reserve      float64
 	now          func() time.Time
 	org          *org
@@ -131,6 +132,17 @@ func WithAccountsURL(u string) Option { return func(c *Client) { c.accountsURL =
 // WithDailyCredits sets the org's API credits per 24 hours, overriding
 // the credential's daily_credits (DefaultDailyCredits when neither).
 func WithDailyCredits(n int) Option { return func(c *Client) { c.dailyCredits = n } }
+
+// WithConcurrency sets how many calls of the org may be in flight at once
+// from this process, overriding the credential's concurrency
+// (DefaultConcurrency when neither).
+func WithConcurrency(n int) Option { return func(c *Client) { c.concurrency = n } }
+
+// DefaultConcurrency is the calls in flight at once when nothing says
+// otherwise: the Free edition's limit per org and app (Standard allows
+// 10, Professional 15, Enterprise 20, Ultimate 25); above it the CRM
+// answers 429 TOO_MANY_REQUESTS. Source: api/v7/api-limits.html.
+const DefaultConcurrency = 5
 
 // WithCreditReserve sets the share of the daily credits left unspent, in
 // [0, 1) (DefaultCreditReserve: stop at 90 %).
@@ -182,8 +194,16 @@ func New(baseURL, credential string, opts ...Option) (*Client, error) {
 	if c.dailyCredits > 0 {
 		credits = c.dailyCredits
 	}
+	slots := cred.Concurrency
+	if c.concurrency > 0 {
+		slots = c.concurrency
+	}
+	if slots <= 0 {
+		slots = DefaultConcurrency
+	}
 	c.org = orgFor(apiBase, c.tokenURL, cred, func() *org {
 		return &org{
+			slots:  make(chan struct{}, slots),
 			tokens: &tokens{cred: cred, tokenURL: c.tokenURL, http: c.http, ua: c.userAgent, now: c.now, sem: make(chan struct{}, 1)},
 			budget: newBudget(credits, c.reserve),
 		}
@@ -242,6 +262,13 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 			return 0, &Error{Op: op, Err: err, local: true}
 		}
 	}
+	select {
+	case c.org.slots <- struct{}{}:
+	case <-ctx.Done():
+		c.org.budget.refund(c.now(), cost)
+		return 0, &Error{Op: op, Err: ctx.Err(), local: true}
+	}
+	defer func() { <-c.org.slots }()
 	tok, err := c.org.tokens.get(ctx, "")
 	if err != nil {
 		c.org.budget.refund(c.now(), cost)

@@ -412,3 +412,43 @@ func TestWatchAndNotify(t *testing.T) {
 		t.Errorf("a 51-character token: %v; want a permanent refusal", err)
 	}
 }
+
+func TestRefreshThrottledIsRetried(t *testing.T) {
+	f, k := start(t, nil)
+	c := bg(t)
+	f.Inject(zohofake.Fault{PathPrefix: "/oauth", Status: http.StatusBadRequest})
+	_, err := k.Deal(c, zohofake.SeedDeal)
+	if err == nil || errors.Is(err, crm.ErrUnauthorized) || crm.Permanent(err) || crm.Ambiguous(err) || crm.RetryAfter(err) != zoho.RefreshRetryWait {
+		t.Fatalf("a throttled refresh: %v; want retryable after %v", err, zoho.RefreshRetryWait)
+	}
+	if used, _, _ := k.Budget(); used != 0 {
+		t.Errorf("%d credits counted for calls never sent", used)
+	}
+	if _, err := k.Deal(c, zohofake.SeedDeal); err != nil {
+		t.Errorf("after the throttle: %v", err)
+	}
+}
+
+func TestConcurrencyBounded(t *testing.T) {
+	f, k := start(t, nil, zoho.WithConcurrency(2))
+	c := bg(t)
+	if _, err := k.Client().GetDeal(c, zohofake.SeedDeal); err != nil { // the token
+		t.Fatal(err)
+	}
+	f.Inject(zohofake.Fault{Times: 6, Delay: 100 * time.Millisecond})
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := k.Client().GetDeal(c, zohofake.SeedDeal); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(t0); d < 300*time.Millisecond {
+		t.Errorf("6 slow calls two at a time took %v, want at least 300ms", d)
+	}
+}

@@ -81,6 +81,7 @@ type Error struct {
 
 	local    bool // refused before anything was sent
 	notFound bool // a 204 answering a read by id
+	refresh  bool // the accounts server's answer to a refresh
 }
 
 func (e *Error) Error() string {
@@ -135,6 +136,8 @@ func (e *Error) Retryable() bool {
 		return true
 	case e.Unauthorized():
 		return false
+	case e.refresh:
+		return true
 	case e.Status == http.StatusTooManyRequests, e.Status == http.StatusRequestTimeout, e.Status >= 500:
 		return true
 	case e.Err == nil:
@@ -178,7 +181,7 @@ func (e *Error) Permanent() bool {
 // dropped connection, unreadable 2xx) or the CRM answered a 5xx. A 429,
 // spent credits, a 4xx or a record's refusal is never ambiguous.
 func (e *Error) Ambiguous() bool {
-	if e.local || e.Record || e.creditsSpent() || e.Code == CodeTooManyRequests {
+	if e.local || e.Record || e.refresh || e.creditsSpent() || e.Code == CodeTooManyRequests {
 		return false
 	}
 	return e.Status == 0 || e.Status >= 500 || (e.Status < 300 && e.Err != nil)

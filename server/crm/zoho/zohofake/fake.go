@@ -250,7 +250,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f != nil && f.Status != 0 && f.RecordError == "" {
-		writeFault(w, f)
+		writeFault(w, r, f)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/oauth/") {

@@ -21,7 +21,8 @@ type Fault struct {
 	Times int
 
 	// Status answers the request with this status instead of serving it
-	// (nothing is written), with Zoho's error body for it: 429
+	// (nothing is written), with Zoho's error body for it (on the token
+	// endpoint {"error": Code or "Access Denied", "error_description"}): 429
 	// TOO_MANY_REQUESTS, 401 INVALID_TOKEN, 500 INTERNAL_ERROR, 400
 	// INVALID_DATA; Code overrides the body's code. 502–504 are an HTML
 	// page, as a proxy in front would send.
@@ -87,7 +88,17 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 	return nil
 }
 
-func writeFault(w http.ResponseWriter, f *Fault) {
+func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
+	if strings.HasPrefix(r.URL.Path, "/oauth/") && (f.Status < 502 || f.Status > 504) {
+		// The accounts server's shape.
+		code := f.Code
+		if code == "" {
+			code = "Access Denied"
+		}
+		writeJSON(w, f.Status, map[string]string{"error": code, "status": "failure",
+			"error_description": "You have made too many requests continuously. Please try again after some time."})
+		return
+	}
 	if f.Status >= 502 && f.Status <= 504 {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(f.Status)
