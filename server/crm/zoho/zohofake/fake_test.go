@@ -1,6 +1,7 @@
 package zohofake_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -148,5 +149,15 @@ func TestFaults(t *testing.T) {
 	}
 	if d, _ := f.Deal(zohofake.SeedDeal); d.Stage != "Closed Won" {
 		t.Errorf("closed deal stage %q", d.Stage)
+	}
+}
+
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- zohofake.Serve(ctx, "127.0.0.1:0") }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
