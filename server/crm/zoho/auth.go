@@ -28,6 +28,9 @@ type Credentials struct {
 	// DailyCredits is the org's API credits per 24 hours, by edition and
 	// licences (0: DefaultDailyCredits). Source: api/v7/api-limits.html.
 	DailyCredits int `json:"daily_credits,omitempty"`
+	// CreditReserve is the share of DailyCredits left unspent, in [0, 1)
+	// (0: DefaultCreditReserve; see WithCreditReserve).
+	CreditReserve float64 `json:"credit_reserve,omitempty"`
 	// Concurrency is how many calls the org's edition lets be in flight
 	// at once (0: DefaultConcurrency). Source: api/v7/api-limits.html.
 	Concurrency int `json:"concurrency,omitempty"`
@@ -67,8 +70,11 @@ func ParseCredential(s string) (Credentials, error) {
 	if c.ClientID == "" || c.ClientSecret == "" || c.RefreshToken == "" {
 		return Credentials{}, errors.New("zoho: the credential needs a client id, a client secret and a refresh token")
 	}
-	if c.DailyCredits < 0 {
-		return Credentials{}, errors.New("zoho: daily_credits is negative")
+	if c.DailyCredits < 0 || c.Concurrency < 0 {
+		return Credentials{}, errors.New("zoho: daily_credits and concurrency cannot be negative")
+	}
+	if c.CreditReserve < 0 || c.CreditReserve >= 1 {
+		return Credentials{}, errors.New("zoho: credit_reserve is a share in [0, 1)")
 	}
 	return c, nil
 }

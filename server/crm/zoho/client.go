@@ -103,6 +103,7 @@ type Client struct {
 	dailyCredits int
 	concurrency  int
 	reserve      float64
+	reserveSet   bool
 	now          func() time.Time
 	org          *org
 }
@@ -145,8 +146,11 @@ func WithConcurrency(n int) Option { return func(c *Client) { c.concurrency = n 
 const DefaultConcurrency = 5
 
 // WithCreditReserve sets the share of the daily credits left unspent, in
-// [0, 1) (DefaultCreditReserve: stop at 90 %).
-func WithCreditReserve(f float64) Option { return func(c *Client) { c.reserve = f } }
+// [0, 1), overriding the credential's credit_reserve (DefaultCreditReserve,
+// stopping at 90 %, when neither).
+func WithCreditReserve(f float64) Option {
+	return func(c *Client) { c.reserve, c.reserveSet = f, true }
+}
 
 // WithClock sets the clock used for token expiry and the credit window.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
@@ -193,6 +197,9 @@ func New(baseURL, credential string, opts ...Option) (*Client, error) {
 	credits := cred.DailyCredits
 	if c.dailyCredits > 0 {
 		credits = c.dailyCredits
+	}
+	if !c.reserveSet && cred.CreditReserve > 0 {
+		c.reserve = cred.CreditReserve
 	}
 	slots := cred.Concurrency
 	if c.concurrency > 0 {

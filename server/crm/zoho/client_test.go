@@ -336,11 +336,16 @@ func TestCredential(t *testing.T) {
 	if err != nil || c.ClientID != "1000.ABC" || c.ClientSecret != "sec" || c.RefreshToken != "1000.r.t" || c.DailyCredits != 52500 {
 		t.Errorf("round trip of %s = %+v, %v", s, c, err)
 	}
+	c, err = zoho.ParseCredential(`{"client_id":"a","client_secret":"b","refresh_token":"c","credit_reserve":0.25,"concurrency":20}`)
+	if err != nil || c.CreditReserve != 0.25 || c.Concurrency != 20 {
+		t.Errorf("reserve and concurrency = %+v, %v", c, err)
+	}
 	c, err = zoho.ParseCredential("1000.ABC:sec:1000.r.t")
 	if err != nil || c.ClientID != "1000.ABC" || c.RefreshToken != "1000.r.t" {
 		t.Errorf("colon form = %+v, %v", c, err)
 	}
-	for _, bad := range []string{"", "a:b", "{}", `{"client_id":"a","client_secret":"b"}`, "{", `{"client_id":"a","client_secret":"b","refresh_token":"c","daily_credits":-1}`} {
+	for _, bad := range []string{"", "a:b", "{}", `{"client_id":"a","client_secret":"b"}`, "{", `{"client_id":"a","client_secret":"b","refresh_token":"c","daily_credits":-1}`,
+		`{"client_id":"a","client_secret":"b","refresh_token":"c","credit_reserve":1}`} {
 		if _, err := zoho.ParseCredential(bad); err == nil {
 			t.Errorf("ParseCredential(%q) accepted", bad)
 		}
