@@ -20,6 +20,7 @@ const (
 	AmoCRM   Kind = "AMOCRM"
 	Kommo    Kind = "KOMMO"
 	Bitrix24 Kind = "BITRIX24"
+	Zoho     Kind = "ZOHO"
 	// Native is the built-in CRM: Switchboard's own store (crm/native).
 	Native Kind = "NATIVE"
 )
@@ -232,6 +233,16 @@ func RetryAfter(err error) time.Duration {
 		return r.RetryAfterHint()
 	}
 	return 0
+}
+
+// Budgeted is a connector whose CRM meters calls against a budget per
+// window (Zoho CRM's API credits per rolling 24 hours). Used and Limit
+// are in the CRM's units (credits); resets is when spent units start to
+// come back (zero when nothing is spent). A connector near its limit
+// refuses calls itself with a retryable error whose RetryAfter points at
+// resets, so the outbox can show the budget in the sync state.
+type Budgeted interface {
+	Budget() (used, limit int, resets time.Time)
 }
 
 // Opener makes a connector from a config.
