@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/crm"
 	_ "github.com/switchboardhq/switchboard/server/crm/amocrm"   // registers amoCRM and Kommo
 	_ "github.com/switchboardhq/switchboard/server/crm/bitrix24" // registers Bitrix24
+	_ "github.com/switchboardhq/switchboard/server/crm/zoho"     // registers Zoho CRM
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"

@@ -2,6 +2,7 @@ package zoho
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,28 @@ import (
 )
 
 func init() {
-	crm.Register(crm.Zoho, crm.Vendor{Open: open, ParseWebhook: parseWebhook})
+	crm.Register(crm.Zoho, crm.Vendor{Open: open, ParseWebhook: parseWebhook, Credentials: credentials,
+		// Zoho counts credits per day (Budget) and calls in flight per org;
+		// it documents no per-second ceiling: five a second keeps a Free
+		// edition's five concurrent calls busy without queueing at Zoho.
+		Rate: crm.Rate{PerSecond: 5, Burst: 5},
+		Address: "the Zoho account's data centre: com, eu, in, com.au, jp, ca, com.cn or sa (or https://www.zohoapis.{dc}), " +
+			"with client_id:client_secret:refresh_token of a Zoho API console client as the token"})
+}
+
+// credentials reads what an admin pasted: the data centre as given, and
+// the credential (JSON or client_id:client_secret:refresh_token) stored as
+// Credential's JSON. Errors never hold the secret.
+func credentials(baseURL, token string) (string, string, error) {
+	c, err := ParseCredential(token)
+	if err != nil {
+		return "", "", err
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", "", err
+	}
+	return strings.TrimRight(strings.TrimSpace(baseURL), "/"), string(b), nil
 }
 
 // pipelinesTTL is how long the Deals pipelines read for deal states and
