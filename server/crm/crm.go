@@ -243,6 +243,9 @@ func RetryAfter(err error) time.Duration {
 // resets, so the outbox can show the budget in the sync state.
 type Budgeted interface {
 	Budget() (used, limit int, resets time.Time)
+	// Paused reports whether the connector now refuses calls until resets
+	// (the budget is spent down to its reserve, or the CRM said it is).
+	Paused() bool
 }
 
 // Opener makes a connector from a config.

@@ -87,6 +87,16 @@ func (s *Service) GetCrmSyncState(ctx context.Context, req *pb.GetCrmSyncStateRe
 	if !st.LastSuccess.IsZero() {
 		out.LastSuccessTime = convert.Time(st.LastSuccess)
 	}
+	b, err := CRMBudget(ctx, s.st, s.crm.Options)
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		out.Budget = &pb.CrmBudget{Used: int32(b.Used), Limit: int32(b.Limit), Paused: b.Paused}
+		if !b.Resets.IsZero() {
+			out.Budget.ResetsTime = convert.Time(b.Resets)
+		}
+	}
 	return out, nil
 }
 

@@ -2,8 +2,10 @@ package settings
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/switchboardhq/switchboard/server/crm"
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
@@ -37,6 +39,31 @@ func SyncState(ctx context.Context, o *outbox.Outbox, size int) (outbox.SyncStat
 		size = 100
 	}
 	return o.Sync(ctx, size)
+}
+
+// Budget is a CRM's daily request budget as this server spent it.
+type Budget struct {
+	Used, Limit int
+	Resets      time.Time
+	Paused      bool
+}
+
+// CRMBudget reads the account's CRM's daily budget; nil for a CRM without
+// one (or an account without a CRM).
+func CRMBudget(ctx context.Context, st *store.Store, o crmsync.Options) (*Budget, error) {
+	conn, _, err := crmsync.Open(ctx, st.Ent, o)
+	if errors.Is(err, errs.ErrFailedPrecondition) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, ok := conn.(crm.Budgeted)
+	if !ok {
+		return nil, nil
+	}
+	used, limit, resets := b.Budget()
+	return &Budget{Used: used, Limit: limit, Resets: resets, Paused: b.Paused()}, nil
 }
 
 // RetrySync sends the failed write itemID names to the CRM again.

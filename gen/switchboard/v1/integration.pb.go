@@ -1725,8 +1725,11 @@ type GetCrmSyncStateResponse struct {
 	// When the last write went through; unset when none is remembered
 	// (finished writes are kept for a week).
 	LastSuccessTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_success_time,json=lastSuccessTime,proto3" json:"last_success_time,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The CRM's daily request budget as this server has spent it; unset for
+	// a CRM without one (Zoho CRM counts API credits per 24 hours).
+	Budget        *CrmBudget `protobuf:"bytes,4,opt,name=budget,proto3" json:"budget,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCrmSyncStateResponse) Reset() {
@@ -1780,6 +1783,87 @@ func (x *GetCrmSyncStateResponse) GetLastSuccessTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *GetCrmSyncStateResponse) GetBudget() *CrmBudget {
+	if x != nil {
+		return x.Budget
+	}
+	return nil
+}
+
+// CrmBudget is a CRM's daily request budget.
+type CrmBudget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Credits spent in the last 24 hours.
+	Used int32 `protobuf:"varint,1,opt,name=used,proto3" json:"used,omitempty"`
+	// Credits a day.
+	Limit int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// When the oldest spent credits come back; unset when none are spent.
+	ResetsTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=resets_time,json=resetsTime,proto3" json:"resets_time,omitempty"`
+	// The writes wait for resets_time: the budget is spent down to the part
+	// the server keeps in reserve. Nothing is dropped.
+	Paused        bool `protobuf:"varint,4,opt,name=paused,proto3" json:"paused,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrmBudget) Reset() {
+	*x = CrmBudget{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrmBudget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrmBudget) ProtoMessage() {}
+
+func (x *CrmBudget) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrmBudget.ProtoReflect.Descriptor instead.
+func (*CrmBudget) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CrmBudget) GetUsed() int32 {
+	if x != nil {
+		return x.Used
+	}
+	return 0
+}
+
+func (x *CrmBudget) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *CrmBudget) GetResetsTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResetsTime
+	}
+	return nil
+}
+
+func (x *CrmBudget) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
 // RetryCrmSyncRequest names a failed item.
 type RetryCrmSyncRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1791,7 +1875,7 @@ type RetryCrmSyncRequest struct {
 
 func (x *RetryCrmSyncRequest) Reset() {
 	*x = RetryCrmSyncRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1887,7 @@ func (x *RetryCrmSyncRequest) String() string {
 func (*RetryCrmSyncRequest) ProtoMessage() {}
 
 func (x *RetryCrmSyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +1900,7 @@ func (x *RetryCrmSyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryCrmSyncRequest.ProtoReflect.Descriptor instead.
 func (*RetryCrmSyncRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{26}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RetryCrmSyncRequest) GetItemId() string {
@@ -1835,7 +1919,7 @@ type RetryCrmSyncResponse struct {
 
 func (x *RetryCrmSyncResponse) Reset() {
 	*x = RetryCrmSyncResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +1931,7 @@ func (x *RetryCrmSyncResponse) String() string {
 func (*RetryCrmSyncResponse) ProtoMessage() {}
 
 func (x *RetryCrmSyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +1944,7 @@ func (x *RetryCrmSyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryCrmSyncResponse.ProtoReflect.Descriptor instead.
 func (*RetryCrmSyncResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{27}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{28}
 }
 
 // ListClientFeedRequest names the client and the page.
@@ -1879,7 +1963,7 @@ type ListClientFeedRequest struct {
 
 func (x *ListClientFeedRequest) Reset() {
 	*x = ListClientFeedRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1891,7 +1975,7 @@ func (x *ListClientFeedRequest) String() string {
 func (*ListClientFeedRequest) ProtoMessage() {}
 
 func (x *ListClientFeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1904,7 +1988,7 @@ func (x *ListClientFeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClientFeedRequest.ProtoReflect.Descriptor instead.
 func (*ListClientFeedRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{28}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListClientFeedRequest) GetClientId() string {
@@ -1952,7 +2036,7 @@ type FeedEntry struct {
 
 func (x *FeedEntry) Reset() {
 	*x = FeedEntry{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2048,7 @@ func (x *FeedEntry) String() string {
 func (*FeedEntry) ProtoMessage() {}
 
 func (x *FeedEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2061,7 @@ func (x *FeedEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeedEntry.ProtoReflect.Descriptor instead.
 func (*FeedEntry) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{29}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *FeedEntry) GetChatId() string {
@@ -2042,7 +2126,7 @@ type ListClientFeedResponse struct {
 
 func (x *ListClientFeedResponse) Reset() {
 	*x = ListClientFeedResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2138,7 @@ func (x *ListClientFeedResponse) String() string {
 func (*ListClientFeedResponse) ProtoMessage() {}
 
 func (x *ListClientFeedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2151,7 @@ func (x *ListClientFeedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClientFeedResponse.ProtoReflect.Descriptor instead.
 func (*ListClientFeedResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{30}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListClientFeedResponse) GetEntries() []*FeedEntry {
@@ -2202,11 +2286,18 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12.\n" +
-	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xcd\x01\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x80\x02\n" +
 	"\x17GetCrmSyncStateResponse\x125\n" +
 	"\apending\x18\x01 \x03(\v2\x1b.switchboard.v1.CrmSyncItemR\apending\x123\n" +
 	"\x06failed\x18\x02 \x03(\v2\x1b.switchboard.v1.CrmSyncItemR\x06failed\x12F\n" +
-	"\x11last_success_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSuccessTime\".\n" +
+	"\x11last_success_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSuccessTime\x121\n" +
+	"\x06budget\x18\x04 \x01(\v2\x19.switchboard.v1.CrmBudgetR\x06budget\"\x8a\x01\n" +
+	"\tCrmBudget\x12\x12\n" +
+	"\x04used\x18\x01 \x01(\x05R\x04used\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12;\n" +
+	"\vresets_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resetsTime\x12\x16\n" +
+	"\x06paused\x18\x04 \x01(\bR\x06paused\".\n" +
 	"\x13RetryCrmSyncRequest\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\tR\x06itemId\"\x16\n" +
 	"\x14RetryCrmSyncResponse\"\x85\x01\n" +
@@ -2253,7 +2344,7 @@ func file_switchboard_v1_integration_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_integration_proto_rawDescData
 }
 
-var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*IntegrationSettings)(nil),               // 0: switchboard.v1.IntegrationSettings
 	(*CrmConnection)(nil),                     // 1: switchboard.v1.CrmConnection
@@ -2281,88 +2372,91 @@ var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*GetCrmSyncStateRequest)(nil),            // 23: switchboard.v1.GetCrmSyncStateRequest
 	(*CrmSyncItem)(nil),                       // 24: switchboard.v1.CrmSyncItem
 	(*GetCrmSyncStateResponse)(nil),           // 25: switchboard.v1.GetCrmSyncStateResponse
-	(*RetryCrmSyncRequest)(nil),               // 26: switchboard.v1.RetryCrmSyncRequest
-	(*RetryCrmSyncResponse)(nil),              // 27: switchboard.v1.RetryCrmSyncResponse
-	(*ListClientFeedRequest)(nil),             // 28: switchboard.v1.ListClientFeedRequest
-	(*FeedEntry)(nil),                         // 29: switchboard.v1.FeedEntry
-	(*ListClientFeedResponse)(nil),            // 30: switchboard.v1.ListClientFeedResponse
-	(CrmKind)(0),                              // 31: switchboard.v1.CrmKind
-	(*timestamppb.Timestamp)(nil),             // 32: google.protobuf.Timestamp
-	(SaveMessagesMode)(0),                     // 33: switchboard.v1.SaveMessagesMode
-	(GlobalChatVisibility)(0),                 // 34: switchboard.v1.GlobalChatVisibility
-	(*Channel)(nil),                           // 35: switchboard.v1.Channel
-	(DistributionMode)(0),                     // 36: switchboard.v1.DistributionMode
-	(RepeatClientPolicy)(0),                   // 37: switchboard.v1.RepeatClientPolicy
-	(EmployeeRole)(0),                         // 38: switchboard.v1.EmployeeRole
-	(ChannelAccess)(0),                        // 39: switchboard.v1.ChannelAccess
-	(*RoutingDecision)(nil),                   // 40: switchboard.v1.RoutingDecision
+	(*CrmBudget)(nil),                         // 26: switchboard.v1.CrmBudget
+	(*RetryCrmSyncRequest)(nil),               // 27: switchboard.v1.RetryCrmSyncRequest
+	(*RetryCrmSyncResponse)(nil),              // 28: switchboard.v1.RetryCrmSyncResponse
+	(*ListClientFeedRequest)(nil),             // 29: switchboard.v1.ListClientFeedRequest
+	(*FeedEntry)(nil),                         // 30: switchboard.v1.FeedEntry
+	(*ListClientFeedResponse)(nil),            // 31: switchboard.v1.ListClientFeedResponse
+	(CrmKind)(0),                              // 32: switchboard.v1.CrmKind
+	(*timestamppb.Timestamp)(nil),             // 33: google.protobuf.Timestamp
+	(SaveMessagesMode)(0),                     // 34: switchboard.v1.SaveMessagesMode
+	(GlobalChatVisibility)(0),                 // 35: switchboard.v1.GlobalChatVisibility
+	(*Channel)(nil),                           // 36: switchboard.v1.Channel
+	(DistributionMode)(0),                     // 37: switchboard.v1.DistributionMode
+	(RepeatClientPolicy)(0),                   // 38: switchboard.v1.RepeatClientPolicy
+	(EmployeeRole)(0),                         // 39: switchboard.v1.EmployeeRole
+	(ChannelAccess)(0),                        // 40: switchboard.v1.ChannelAccess
+	(*RoutingDecision)(nil),                   // 41: switchboard.v1.RoutingDecision
 }
 var file_switchboard_v1_integration_proto_depIdxs = []int32{
-	31, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
+	32, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
 	4,  // 1: switchboard.v1.IntegrationSettings.account:type_name -> switchboard.v1.AccountSettings
 	6,  // 2: switchboard.v1.IntegrationSettings.channels:type_name -> switchboard.v1.ChannelSettings
-	32, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
+	33, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: switchboard.v1.IntegrationSettings.crm_connection:type_name -> switchboard.v1.CrmConnection
-	31, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
-	32, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
-	32, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
-	31, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
+	32, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
+	33, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
+	33, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
+	32, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
 	0,  // 9: switchboard.v1.ConnectCrmResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	18, // 10: switchboard.v1.ConnectCrmResponse.refresh:type_name -> switchboard.v1.RefreshFromCrmResponse
-	33, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
-	34, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
+	34, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
+	35, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
 	5,  // 13: switchboard.v1.AccountSettings.default_outgoing_channels:type_name -> switchboard.v1.DefaultOutgoingChannel
-	35, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
+	36, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
 	7,  // 15: switchboard.v1.ChannelSettings.members:type_name -> switchboard.v1.ChannelMember
 	8,  // 16: switchboard.v1.ChannelSettings.new_client_entity:type_name -> switchboard.v1.NewClientEntity
-	36, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
-	37, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
-	38, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
-	39, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
+	37, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
+	38, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
+	39, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
+	40, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
 	9,  // 21: switchboard.v1.NewClientEntity.deal:type_name -> switchboard.v1.DealTarget
 	10, // 22: switchboard.v1.NewClientEntity.lead:type_name -> switchboard.v1.LeadTarget
 	0,  // 23: switchboard.v1.GetIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 24: switchboard.v1.UpdateIntegrationSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 25: switchboard.v1.UpdateIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
 	0,  // 26: switchboard.v1.DeleteIntegrationResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	31, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
-	32, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
-	35, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
-	40, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
-	32, // 31: switchboard.v1.CrmSyncItem.time:type_name -> google.protobuf.Timestamp
+	32, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
+	33, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	36, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
+	41, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
+	33, // 31: switchboard.v1.CrmSyncItem.time:type_name -> google.protobuf.Timestamp
 	24, // 32: switchboard.v1.GetCrmSyncStateResponse.pending:type_name -> switchboard.v1.CrmSyncItem
 	24, // 33: switchboard.v1.GetCrmSyncStateResponse.failed:type_name -> switchboard.v1.CrmSyncItem
-	32, // 34: switchboard.v1.GetCrmSyncStateResponse.last_success_time:type_name -> google.protobuf.Timestamp
-	32, // 35: switchboard.v1.ListClientFeedRequest.before:type_name -> google.protobuf.Timestamp
-	32, // 36: switchboard.v1.FeedEntry.start_time:type_name -> google.protobuf.Timestamp
-	32, // 37: switchboard.v1.FeedEntry.end_time:type_name -> google.protobuf.Timestamp
-	29, // 38: switchboard.v1.ListClientFeedResponse.entries:type_name -> switchboard.v1.FeedEntry
-	32, // 39: switchboard.v1.ListClientFeedResponse.next_before:type_name -> google.protobuf.Timestamp
-	11, // 40: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
-	13, // 41: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
-	15, // 42: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
-	2,  // 43: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
-	28, // 44: switchboard.v1.IntegrationService.ListClientFeed:input_type -> switchboard.v1.ListClientFeedRequest
-	23, // 45: switchboard.v1.IntegrationService.GetCrmSyncState:input_type -> switchboard.v1.GetCrmSyncStateRequest
-	26, // 46: switchboard.v1.IntegrationService.RetryCrmSync:input_type -> switchboard.v1.RetryCrmSyncRequest
-	17, // 47: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
-	19, // 48: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
-	21, // 49: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
-	12, // 50: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
-	14, // 51: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
-	16, // 52: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
-	3,  // 53: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
-	30, // 54: switchboard.v1.IntegrationService.ListClientFeed:output_type -> switchboard.v1.ListClientFeedResponse
-	25, // 55: switchboard.v1.IntegrationService.GetCrmSyncState:output_type -> switchboard.v1.GetCrmSyncStateResponse
-	27, // 56: switchboard.v1.IntegrationService.RetryCrmSync:output_type -> switchboard.v1.RetryCrmSyncResponse
-	18, // 57: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
-	20, // 58: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
-	22, // 59: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
-	50, // [50:60] is the sub-list for method output_type
-	40, // [40:50] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	33, // 34: switchboard.v1.GetCrmSyncStateResponse.last_success_time:type_name -> google.protobuf.Timestamp
+	26, // 35: switchboard.v1.GetCrmSyncStateResponse.budget:type_name -> switchboard.v1.CrmBudget
+	33, // 36: switchboard.v1.CrmBudget.resets_time:type_name -> google.protobuf.Timestamp
+	33, // 37: switchboard.v1.ListClientFeedRequest.before:type_name -> google.protobuf.Timestamp
+	33, // 38: switchboard.v1.FeedEntry.start_time:type_name -> google.protobuf.Timestamp
+	33, // 39: switchboard.v1.FeedEntry.end_time:type_name -> google.protobuf.Timestamp
+	30, // 40: switchboard.v1.ListClientFeedResponse.entries:type_name -> switchboard.v1.FeedEntry
+	33, // 41: switchboard.v1.ListClientFeedResponse.next_before:type_name -> google.protobuf.Timestamp
+	11, // 42: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
+	13, // 43: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
+	15, // 44: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
+	2,  // 45: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
+	29, // 46: switchboard.v1.IntegrationService.ListClientFeed:input_type -> switchboard.v1.ListClientFeedRequest
+	23, // 47: switchboard.v1.IntegrationService.GetCrmSyncState:input_type -> switchboard.v1.GetCrmSyncStateRequest
+	27, // 48: switchboard.v1.IntegrationService.RetryCrmSync:input_type -> switchboard.v1.RetryCrmSyncRequest
+	17, // 49: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
+	19, // 50: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
+	21, // 51: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
+	12, // 52: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
+	14, // 53: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
+	16, // 54: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
+	3,  // 55: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
+	31, // 56: switchboard.v1.IntegrationService.ListClientFeed:output_type -> switchboard.v1.ListClientFeedResponse
+	25, // 57: switchboard.v1.IntegrationService.GetCrmSyncState:output_type -> switchboard.v1.GetCrmSyncStateResponse
+	28, // 58: switchboard.v1.IntegrationService.RetryCrmSync:output_type -> switchboard.v1.RetryCrmSyncResponse
+	18, // 59: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
+	20, // 60: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
+	22, // 61: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
+	52, // [52:62] is the sub-list for method output_type
+	42, // [42:52] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_integration_proto_init() }
@@ -2383,7 +2477,7 @@ func file_switchboard_v1_integration_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_integration_proto_rawDesc), len(file_switchboard_v1_integration_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

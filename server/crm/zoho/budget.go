@@ -104,6 +104,15 @@ func (b *budget) resets(now time.Time) time.Time {
 	return time.Time{}
 }
 
+// paused reports whether a call of one credit would be refused now.
+func (b *budget) paused(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.prune(now)
+	stop := b.limit - int(math.Ceil(float64(b.limit)*b.reserve))
+	return b.blocked.After(now) || b.used(now)+1 > stop
+}
+
 // take spends cost credits for a call about to be sent, or refuses it
 // when the call would pass the limit less the reserve (or the CRM said
 // the credits are spent), with the wait until credits come back.

@@ -231,6 +231,9 @@ func (c *Client) Budget() (used, limit int, resets time.Time) {
 	return c.org.budget.state(c.now())
 }
 
+// Paused reports whether calls are refused until the budget comes back.
+func (c *Client) Paused() bool { return c.org.budget.paused(c.now()) }
+
 // request is one CRM call.
 type request struct {
 	method, path string

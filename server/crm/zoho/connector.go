@@ -99,6 +99,9 @@ func (k *Connector) Client() *Client { return k.c }
 // the daily limit, and when spent credits start to come back.
 func (k *Connector) Budget() (used, limit int, resets time.Time) { return k.c.Budget() }
 
+// Paused reports whether calls wait for the budget to come back.
+func (k *Connector) Paused() bool { return k.c.Paused() }
+
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
 	if err == nil {
