@@ -1,5 +1,6 @@
 // The CRM part of the settings view: which CRM the account uses, the form
-// that connects amoCRM or Kommo, and the state of the writes to it.
+// that connects an external CRM (amoCRM, Kommo, Bitrix24, Zoho CRM,
+// HubSpot, Pipedrive), and the state of the writes to it.
 //
 // Both panels keep their own element across the view's renders, so a token
 // being typed or a poll of the sync state never disturbs the rest.
@@ -10,6 +11,7 @@ import {
   fieldViolations,
   timestampDate,
   type ConnectCrmResponse,
+  type CrmBudget,
   type CrmSyncItem,
   type FieldViolation,
   type GetCrmSyncStateResponse,
@@ -33,10 +35,72 @@ export interface CrmHost {
   disconnect(): Promise<void>;
 }
 
-const placeholders: Partial<Record<CrmKind, string>> = {
-  [CrmKind.AMOCRM]: "https://{subdomain}.amocrm.ru",
-  [CrmKind.KOMMO]: "https://{subdomain}.kommo.com",
+/** What the connect form asks for one CRM, in that CRM's words. */
+interface Guide {
+  address: string;
+  placeholder: string;
+  /** Filled in when the CRM has one address for everyone. */
+  fixed?: string;
+  token: string;
+  tokenHelp: string;
+  webhookHelp: string;
+}
+
+const guides: Partial<Record<CrmKind, Guide>> = {
+  [CrmKind.AMOCRM]: {
+    address: "Address of your account",
+    placeholder: "https://{subdomain}.amocrm.ru",
+    token: "Long-lived token",
+    tokenHelp: "Create the token in amoCRM as an administrator: Settings → Integrations → your private integration → Keys and scopes.",
+    webhookHelp: "Paste this address in amoCRM's Settings → Web hooks, for lead status changed and responsible changed.",
+  },
+  [CrmKind.KOMMO]: {
+    address: "Address of your account",
+    placeholder: "https://{subdomain}.kommo.com",
+    token: "Long-lived token",
+    tokenHelp: "Create the token in Kommo as an administrator: Settings → Integrations → your private integration → Keys and scopes.",
+    webhookHelp: "Paste this address in Kommo's Settings → Web hooks, for lead status changed and responsible changed.",
+  },
+  [CrmKind.BITRIX24]: {
+    address: "Address of your portal",
+    placeholder: "https://{portal}.bitrix24.ru",
+    token: "Incoming webhook URL",
+    tokenHelp:
+      "In Bitrix24: Developer resources → Other → Incoming webhook, with the crm and user permissions; paste the whole URL it shows (https://{portal}.bitrix24.ru/rest/{user}/{secret}/).",
+    webhookHelp: "In Bitrix24: Developer resources → Other → Outgoing webhook, for the event ONCRMDEALUPDATE (deal updated), with this address as the handler.",
+  },
+  [CrmKind.ZOHO]: {
+    address: "Data centre",
+    placeholder: "eu (or com, in, com.au, jp, ca, com.cn, sa)",
+    token: "client_id:client_secret:refresh_token",
+    tokenHelp:
+      "In the Zoho API console, create a self client and generate a refresh token with the scopes ZohoCRM.modules.ALL, ZohoCRM.settings.ALL, ZohoCRM.users.READ and ZohoCRM.notifications.ALL; paste client id, client secret and refresh token joined by colons.",
+    webhookHelp: "Zoho CRM calls this address with its notifications (deals updated); Switchboard subscribes it for you when it can.",
+  },
+  [CrmKind.HUBSPOT]: {
+    address: "API address",
+    placeholder: "https://api.hubapi.com",
+    fixed: "https://api.hubapi.com",
+    token: "Private app access token",
+    tokenHelp: "In HubSpot: Settings → Integrations → Private apps → your app, with the crm.objects.contacts, crm.objects.deals and crm.objects.owners scopes; copy its access token.",
+    webhookHelp: "In HubSpot: your private app → Webhooks, target URL this address, for deal property changes (dealstage, hubspot_owner_id).",
+  },
+  [CrmKind.PIPEDRIVE]: {
+    address: "Address of your company",
+    placeholder: "https://{company}.pipedrive.com",
+    token: "API token",
+    tokenHelp: "In Pipedrive: Personal preferences → API; copy your personal API token.",
+    webhookHelp: "In Pipedrive: Tools and apps → Webhooks → Create, event action change, object deal, with this address as the endpoint.",
+  },
 };
+
+/** The CRMs the form offers, in this order. */
+const connectable = [CrmKind.AMOCRM, CrmKind.KOMMO, CrmKind.BITRIX24, CrmKind.ZOHO, CrmKind.HUBSPOT, CrmKind.PIPEDRIVE];
+
+function guideOf(k: CrmKind): Guide {
+  return guides[k] ?? (guides[CrmKind.AMOCRM] as Guide);
+}
+
 
 function time(t: Timestamp | undefined): string {
   return formatTime(t ? timestampDate(t) : undefined);
@@ -49,12 +113,9 @@ export class CrmPanel {
       id: "crm-kind",
       "data-testid": "crm-kind-select",
       "data-field": "crm_kind",
-      onchange: () => (this.address.placeholder = placeholders[this.kindValue()] ?? ""),
+      onchange: () => this.kindChanged(),
     },
-    [
-      { value: String(CrmKind.AMOCRM), label: L.crmKinds[CrmKind.AMOCRM] },
-      { value: String(CrmKind.KOMMO), label: L.crmKinds[CrmKind.KOMMO] },
-    ],
+    connectable.map((k) => ({ value: String(k), label: L.crmKinds[k] })),
     String(CrmKind.AMOCRM),
   );
   private readonly address = h("input", {
@@ -62,7 +123,7 @@ export class CrmPanel {
     id: "crm-base-url",
     "data-testid": "crm-base-url",
     "data-field": "base_url",
-    placeholder: placeholders[CrmKind.AMOCRM],
+    placeholder: guideOf(CrmKind.AMOCRM).placeholder,
     autocomplete: "off",
     spellcheck: "false",
   });
@@ -87,6 +148,15 @@ export class CrmPanel {
     return Number(this.kind.value) as CrmKind;
   }
 
+  /** Another CRM chosen: its words on the form, its fixed address if it has one. */
+  private kindChanged(): void {
+    const g = guideOf(this.kindValue());
+    this.address.placeholder = g.placeholder;
+    if (g.fixed) this.address.value = g.fixed;
+    else if (Object.values(guides).some((o) => o?.fixed === this.address.value)) this.address.value = "";
+    this.render();
+  }
+
   /** Renders the panel for the saved settings and returns its element. */
   show(s: IntegrationSettings): HTMLElement {
     if (this.settings?.crmConnection && !s.crmConnection) {
@@ -99,6 +169,7 @@ export class CrmPanel {
       // Connecting again usually keeps the address: start from it.
       this.kind.value = String(c.crmKind);
       this.address.value = c.baseUrl;
+      this.address.placeholder = guideOf(c.crmKind).placeholder;
     }
     this.settings = s;
     this.render();
@@ -172,7 +243,7 @@ export class CrmPanel {
             ]
           : [
               h("strong", { "data-testid": "crm-current-kind" }, L.crmKinds[CrmKind.NATIVE]),
-              h("span", { class: "muted" }, "Employees and pipelines are kept here. Connect amoCRM or Kommo to take them from there."),
+              h("span", { class: "muted" }, "Employees and pipelines are kept here. Connect an external CRM to take them from there."),
             ],
       ),
       h(
@@ -186,20 +257,15 @@ export class CrmPanel {
             void this.connect();
           },
         },
-        h("h3", null, c ? "Connect again (a new token or address)" : "Connect amoCRM or Kommo"),
+        h("h3", null, c ? "Connect again (a new token or address)" : "Connect an external CRM"),
         h(
           "div",
           { class: "grid3" },
           h("label", { for: "crm-kind" }, "CRM", this.kind),
-          h("label", { for: "crm-base-url" }, "Address of your account", this.address),
-          h("label", { for: "crm-token" }, "Long-lived token", this.token),
+          h("label", { for: "crm-base-url", "data-testid": "crm-base-url-label" }, guideOf(this.kindValue()).address, this.address),
+          h("label", { for: "crm-token", "data-testid": "crm-token-label" }, guideOf(this.kindValue()).token, this.token),
         ),
-        h(
-          "p",
-          { class: "muted" },
-          "Create the token in the CRM as an administrator: Settings → Integrations → your private integration → Keys and scopes. " +
-            "It is stored sealed and never shown again.",
-        ),
+        h("p", { class: "muted", "data-testid": "crm-token-help" }, `${guideOf(this.kindValue()).tokenHelp} It is stored sealed and never shown again.`),
         general,
         b && h("div", { class: `banner ${b.kind}`, role: b.kind === "info" ? "status" : "alert", "data-testid": "crm-status" }, b.text),
         h("div", { class: "actions" }, h("button", { type: "submit", class: "btn primary", "data-testid": "crm-connect", disabled: this.busy }, "Connect")),
@@ -207,6 +273,10 @@ export class CrmPanel {
       this.webhookUrl ? this.renderWebhook() : null,
     );
     showViolations(this.el, this.violations, general);
+  }
+
+  private connectedKind(): CrmKind {
+    return this.settings?.crmConnection?.crmKind ?? this.kindValue();
   }
 
   private renderWebhook(): HTMLElement {
@@ -218,7 +288,7 @@ export class CrmPanel {
       h(
         "div",
         null,
-        h("p", null, "Paste this address in the CRM's Settings → Web hooks, for ", h("b", null, "lead status changed"), " and ", h("b", null, "responsible changed"), ". It is shown only now."),
+        h("p", { "data-testid": "crm-webhook-help" }, `${guideOf(this.connectedKind()).webhookHelp} It is shown only now.`),
         h("div", { class: "row" }, input, h("button", { type: "button", class: "btn plain", "data-testid": "crm-webhook-copy", onclick: () => void this.copyWebhook(input) }, this.copied ? "Copied" : "Copy")),
         this.webhookUrl.startsWith("/") &&
           h("p", { class: "muted" }, "The address starts with this page's; start the server with --public-url if the CRM reaches it at another address."),
@@ -299,10 +369,23 @@ export class CrmSyncPanel {
         h("span", { "data-testid": "crm-sync-last-success" }, `last written ${st?.lastSuccessTime ? time(st.lastSuccessTime) : "never"}`),
         h("button", { type: "button", class: "btn plain", "data-testid": "crm-sync-refresh", onclick: () => void this.refresh() }, "Refresh"),
       ),
+      st?.budget && this.budget(st.budget),
       this.error && h("div", { class: "banner error", "data-testid": "crm-sync-error" }, this.error),
       st?.failed.length ? [h("h4", null, "Failed"), this.table(st.failed, true)] : null,
       st?.pending.length ? [h("h4", null, "Pending"), this.table(st.pending, false)] : null,
     );
+  }
+
+  /** The CRM's daily request budget (Zoho CRM's API credits). */
+  private budget(b: CrmBudget): HTMLElement {
+    const text = `${b.used} of ${b.limit} daily API credits used`;
+    return b.paused
+      ? h(
+          "div",
+          { class: "banner info", "data-testid": "crm-sync-budget" },
+          `${text}: the writes wait until ${b.resetsTime ? time(b.resetsTime) : "credits come back"}, when the CRM gives credits back. Nothing is dropped.`,
+        )
+      : h("p", { class: "muted", "data-testid": "crm-sync-budget" }, text);
   }
 
   private table(items: CrmSyncItem[], failed: boolean): HTMLElement {
