@@ -19,6 +19,8 @@ const (
 	AmoCRM   Kind = "AMOCRM"
 	Kommo    Kind = "KOMMO"
 	Bitrix24 Kind = "BITRIX24"
+	// Pipedrive is registered by package pipedrive.
+	Pipedrive Kind = "PIPEDRIVE"
 )
 
 // User is a CRM user: an employee on Switchboard's side.
