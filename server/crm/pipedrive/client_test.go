@@ -245,9 +245,9 @@ func TestDailyBudget(t *testing.T) {
 
 func TestErrorClasses(t *testing.T) {
 	cases := []struct {
-		status                                       int
+		status                                        int
 		retryable, permanent, ambiguous, unauthorized bool
-		unreachable                                  bool
+		unreachable                                   bool
 	}{
 		{http.StatusBadRequest, false, true, false, false, false},
 		{http.StatusNotFound, false, true, false, false, false},
