@@ -41,10 +41,9 @@ type Limiter interface {
 // search endpoints' own spacing, and a gate that Pipedrive's own headers
 // close (a window almost spent, or a 429) until the window resets.
 type pacer struct {
+	mu          sync.Mutex
 	all, search *rate.Limiter // nil: off
-
-	mu      sync.Mutex
-	blocked time.Time // no request before this
+	blocked     time.Time     // no request before this
 
 	persons personMemo // see connector
 }
@@ -68,8 +67,10 @@ func tokenPacer(host, token string, perWindow, searchPerWindow int) *pacer {
 		p = &pacer{}
 		pacers[key] = p
 	}
+	p.mu.Lock()
 	p.all = spacing(p.all, perWindow)
 	p.search = spacing(p.search, searchPerWindow)
+	p.mu.Unlock()
 	return p
 }
 
@@ -92,9 +93,11 @@ func spacing(l *rate.Limiter, n int) *rate.Limiter {
 
 // wait blocks until a request may go: past the gate, then the spacing.
 func (p *pacer) wait(ctx context.Context, search bool) error {
+	var all, srch *rate.Limiter
 	for {
 		p.mu.Lock()
 		until := p.blocked
+		all, srch = p.all, p.search
 		p.mu.Unlock()
 		d := time.Until(until)
 		if d <= 0 {
@@ -108,13 +111,13 @@ func (p *pacer) wait(ctx context.Context, search bool) error {
 		case <-t.C:
 		}
 	}
-	if p.all != nil {
-		if err := p.all.Wait(ctx); err != nil {
+	if all != nil {
+		if err := all.Wait(ctx); err != nil {
 			return err
 		}
 	}
-	if search && p.search != nil {
-		return p.search.Wait(ctx)
+	if search && srch != nil {
+		return srch.Wait(ctx)
 	}
 	return nil
 }
