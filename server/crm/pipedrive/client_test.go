@@ -397,3 +397,26 @@ func TestRetryLinksThePersonMade(t *testing.T) {
 		t.Errorf("%d persons made, want 1", n)
 	}
 }
+
+// When the search index trails the writes, FindCreated still finds the
+// deal whose answer was lost, among the newest deals.
+func TestFindCreatedDespiteSearchLag(t *testing.T) {
+	f, _ := start(t, pdfake.WithSearchLag(time.Minute))
+	conn, _ := pipedrive.Open(f.URL, f.Token(), clientOpts()...)
+	rec := crm.ClientRecord{Marker: "#sb-1-8", Name: "Ann", Phone: "+79165550108", DealName: "Ann", ResponsibleID: "3"}
+	f.Inject(pdfake.Fault{Route: "POST /api/v2/deals", DropAfterCommit: true})
+	if _, err := conn.CreateClient(ctx(t), rec); !crm.Ambiguous(err) {
+		t.Fatalf("lost answer: %v", err)
+	}
+	ref, err := conn.FindCreated(ctx(t), rec)
+	if err != nil || ref == nil {
+		t.Fatalf("FindCreated = %+v, %v", ref, err)
+	}
+	d, _ := f.Deal(id(ref.DealID))
+	if !crm.HasMarker(d.Title, rec.Marker) || ref.ContactID != fmt.Sprint(d.PersonID) {
+		t.Errorf("found %+v, deal %+v", ref, d)
+	}
+	if got, err := conn.FindCreated(ctx(t), crm.ClientRecord{Marker: "#sb-1-80"}); err != nil || got != nil {
+		t.Errorf("FindCreated(never made) = %+v, %v", got, err)
+	}
+}

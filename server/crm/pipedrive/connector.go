@@ -188,10 +188,14 @@ func (k connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm.
 	return crm.ClientRef{ContactID: personID, DealID: dealID}, nil
 }
 
-// FindCreated looks for a deal whose title holds rec's marker (GET
-// /api/v2/deals/search, fields=title), judged with crm.HasMarker.
-// Pipedrive's search index may trail a write by a little: a deal written
-// just before may not be found yet.
+// recentScan is how many of the newest deals FindCreated reads when the
+// search finds nothing.
+const recentScan = 100
+
+// FindCreated looks for a deal whose title holds rec's marker, judged with
+// crm.HasMarker: by the deals search (GET /api/v2/deals/search,
+// fields=title), then, since a search index may trail a write, among the
+// newest recentScan deals (GET /api/v2/deals, newest first).
 func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.ClientRef, error) {
 	if len(rec.Marker) < 2 {
 		return nil, nil
@@ -200,6 +204,18 @@ func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.
 	if err != nil {
 		return nil, seam(err)
 	}
+	if ref := k.marked(deals, rec); ref != nil {
+		return ref, nil
+	}
+	if deals, err = k.c.RecentDeals(ctx, recentScan); err != nil {
+		return nil, seam(err)
+	}
+	return k.marked(deals, rec), nil
+}
+
+// marked is the first of deals whose title holds rec's marker, nil when
+// none does.
+func (k connector) marked(deals []Deal, rec crm.ClientRecord) *crm.ClientRef {
 	for _, d := range deals {
 		if crm.HasMarker(d.Title, rec.Marker) {
 			ref := &crm.ClientRef{ContactID: d.PersonID, DealID: d.ID}
@@ -207,10 +223,10 @@ func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.
 				ref.ContactID = rec.ContactID
 			}
 			k.persons.drop(rec.Marker)
-			return ref, nil
+			return ref
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // SetResponsible makes userID the owner of the deal (PATCH

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // Deal statuses. Source: developers.pipedrive.com docs/api/v2/Deals.
@@ -138,4 +139,30 @@ func (c *Client) SearchDealsByTitle(ctx context.Context, term string) ([]Deal, e
 		return nil
 	})
 	return out, err
+}
+
+// RecentDeals returns the newest deals, at most limit (≤ PageLimit), newest
+// first (GET /api/v2/deals?sort_by=id&sort_direction=desc, one page; every
+// deal not deleted, whatever its status). Unlike the search it does not
+// wait for an index. Source: developers.pipedrive.com
+// docs/api/v2/Deals#getDeals.
+func (c *Client) RecentDeals(ctx context.Context, limit int) ([]Deal, error) {
+	const op = "GET /api/v2/deals"
+	limit = min(max(limit, 1), PageLimit)
+	q := url.Values{"sort_by": {"id"}, "sort_direction": {"desc"}, "limit": {strconv.Itoa(limit)}}
+	a, err := c.call(ctx, request{method: http.MethodGet, path: "/api/v2/deals", query: q})
+	if err != nil {
+		return nil, err
+	}
+	var js []dealJSON
+	if err := decode(op, a.Data, &js); err != nil {
+		return nil, err
+	}
+	out := make([]Deal, 0, len(js))
+	for _, j := range js {
+		if j.ID != "" {
+			out = append(out, j.deal())
+		}
+	}
+	return out, nil
 }

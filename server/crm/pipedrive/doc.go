@@ -9,7 +9,7 @@
 // the URL, so the token never appears in an error or a log line). The v2
 // endpoints are used where they exist: /api/v2/pipelines, /api/v2/stages,
 // /api/v2/persons (add, update, search) and /api/v2/deals (add, get,
-// update, search). Users (/v1/users) and notes (/v1/notes) have no v2
+// list, update, search). Users (/v1/users) and notes (/v1/notes) have no v2
 // endpoint and stay on v1. Source: developers.pipedrive.com/docs/api/v1
 // and /docs/api/v2 (the pages of each endpoint named in the docstrings).
 //

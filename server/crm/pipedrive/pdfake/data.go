@@ -1,5 +1,7 @@
 package pdfake
 
+import "time"
+
 // The fake's records. They are the fake's own types, not the client's,
 // so a misunderstanding in the client is not mirrored here.
 
@@ -40,6 +42,9 @@ type Person struct {
 	Name    string
 	OwnerID int64
 	Phones  []Phone
+	// Added is when the person was made through the API (zero for seeded
+	// persons).
+	Added time.Time
 }
 
 // Deal statuses.
@@ -58,6 +63,9 @@ type Deal struct {
 	PersonID   int64
 	PipelineID int64
 	StageID    int64
+	// Added is when the deal was made through the API (zero for seeded
+	// deals).
+	Added time.Time
 }
 
 // Note is a note on a deal or a person; Content is HTML.

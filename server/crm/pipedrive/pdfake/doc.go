@@ -3,7 +3,7 @@
 // docs/api/v1 and docs/api/v2, pipedrive.readme.io): the endpoints
 // Switchboard's connector calls — GET /v1/users, GET /api/v2/pipelines,
 // GET /api/v2/stages, /api/v2/persons (add, get, update, search),
-// /api/v2/deals (add, get, update, search), /v1/notes (add, list) — and
+// /api/v2/deals (add, get, list, update, search), /v1/notes (add, list) — and
 // the v2 webhooks the account POSTs with HTTP Basic credentials.
 //
 // It keeps the API's shapes: {"success", "data", "additional_data"}

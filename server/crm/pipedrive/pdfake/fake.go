@@ -56,6 +56,7 @@ type Server struct {
 	searchUsed  int
 	dailyBudget int
 	dailyUsed   int
+	searchLag   time.Duration
 	day         string
 	faults      []*Fault
 	calls       []string
@@ -85,6 +86,18 @@ func WithWindowLimit(requests, searches int) Option {
 
 // WithDailyBudget sets the daily budget of writes (0: none).
 func WithDailyBudget(n int) Option { return func(s *Server) { s.dailyBudget = n } }
+
+// WithSearchLag makes persons and deals made through the API show in
+// search results only after d, as a search index trailing the writes
+// would (how far Pipedrive's trails is not documented; 0 by default).
+func WithSearchLag(d time.Duration) Option { return func(s *Server) { s.searchLag = d } }
+
+// SetSearchLag changes the search lag (see WithSearchLag).
+func (s *Server) SetSearchLag(d time.Duration) {
+	s.mu.Lock()
+	s.searchLag = d
+	s.mu.Unlock()
+}
 
 // WithData replaces the Seed data the fake starts with.
 func WithData(d Data) Option { return func(s *Server) { s.load(d) } }

@@ -50,6 +50,8 @@ func (s *Server) serve(r *http.Request, route string, body []byte) (answer, *api
 		return s.searchDeals(q)
 	case "POST /api/v2/deals":
 		return s.addDeal(body)
+	case "GET /api/v2/deals":
+		return s.listDeals(q)
 	case "GET /api/v2/deals/{id}":
 		d := s.deals[id]
 		if d == nil {
@@ -211,6 +213,9 @@ func (s *Server) searchPersons(q url.Values) (answer, *apiError) {
 	byName := fields == "" || strings.Contains(fields, "name")
 	var items []map[string]any
 	for _, p := range s.sortedPersons() {
+		if s.indexing(p.Added) {
+			continue
+		}
 		hit := byName && textMatches(p.Name, term, exact)
 		for _, ph := range p.Phones {
 			hit = hit || byPhone && phoneMatches(ph.Value, term, exact)
@@ -238,7 +243,7 @@ func (s *Server) searchDeals(q url.Values) (answer, *apiError) {
 	}
 	var items []map[string]any
 	for _, d := range s.sortedDeals() {
-		if !textMatches(d.Title, term, exact) {
+		if s.indexing(d.Added) || !textMatches(d.Title, term, exact) {
 			continue
 		}
 		var person any
@@ -349,7 +354,7 @@ func (s *Server) addPerson(body []byte) (answer, *apiError) {
 	if e != nil {
 		return answer{}, e
 	}
-	p := &Person{ID: s.id(), Name: name, OwnerID: owner}
+	p := &Person{ID: s.id(), Name: name, OwnerID: owner, Added: s.now()}
 	if raw, ok := m["phones"]; ok && raw != nil {
 		list, ok := raw.([]any)
 		if !ok {
@@ -488,7 +493,7 @@ func (s *Server) addDeal(body []byte) (answer, *apiError) {
 		}
 		status = v
 	}
-	d := &Deal{ID: s.id(), Title: title, Status: status, OwnerID: owner, PersonID: person, PipelineID: pid, StageID: sid}
+	d := &Deal{ID: s.id(), Title: title, Status: status, OwnerID: owner, PersonID: person, PipelineID: pid, StageID: sid, Added: s.now()}
 	s.deals[d.ID] = d
 	return answer{data: dealJSON(d)}, nil
 }
@@ -616,3 +621,59 @@ func (s *Server) sortedDeals() []*Deal {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// indexing reports whether a record made at added is still missing from
+// search results (see WithSearchLag). Callers hold s.mu.
+func (s *Server) indexing(added time.Time) bool {
+	return s.searchLag > 0 && !added.IsZero() && s.now().Sub(added) < s.searchLag
+}
+
+// listDeals is GET /api/v2/deals: the deals not deleted, filtered by
+// owner_id, person_id, pipeline_id, stage_id and status, sorted by
+// sort_by (id, add_time, update_time; id here for all three) and
+// sort_direction (asc by default), paged by cursor.
+func (s *Server) listDeals(q url.Values) (answer, *apiError) {
+	filters := map[string]int64{}
+	for _, k := range []string{"owner_id", "person_id", "pipeline_id", "stage_id"} {
+		if v := q.Get(k); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return answer{}, badRequest("Validation failed: " + k + ": must be an integer")
+			}
+			filters[k] = n
+		}
+	}
+	switch q.Get("sort_by") {
+	case "", "id", "add_time", "update_time":
+	default:
+		return answer{}, badRequest("Validation failed: sort_by: must be one of id, update_time, add_time")
+	}
+	desc := false
+	switch q.Get("sort_direction") {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		return answer{}, badRequest("Validation failed: sort_direction: must be asc or desc")
+	}
+	status := q.Get("status")
+	deals := s.sortedDeals()
+	if desc {
+		for i, j := 0, len(deals)-1; i < j; i, j = i+1, j-1 {
+			deals[i], deals[j] = deals[j], deals[i]
+		}
+	}
+	items := []map[string]any{}
+	for _, d := range deals {
+		if status != "" && d.Status != status ||
+			filters["owner_id"] != 0 && d.OwnerID != filters["owner_id"] ||
+			filters["person_id"] != 0 && d.PersonID != filters["person_id"] ||
+			filters["pipeline_id"] != 0 && d.PipelineID != filters["pipeline_id"] ||
+			filters["stage_id"] != 0 && d.StageID != filters["stage_id"] {
+			continue
+		}
+		items = append(items, dealJSON(d))
+	}
+	data, more, e := page(items, q)
+	return answer{data: data, additional: more}, e
+}
