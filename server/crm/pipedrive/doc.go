@@ -29,6 +29,12 @@
 // retry can help (Retryable, Permanent, Unauthorized, Ambiguous,
 // RetryAfter).
 //
+// Opened through crm.Open, a crm.Config with Kind crm.Pipedrive gives
+// BaseURL (https://{company}.pipedrive.com; any host with AllowAnyHost),
+// Token (the API token), HTTP (the client to send with) and Limiter (the
+// account's share of the rate limit across replicas, waited on after the
+// token's own pacing).
+//
 // Webhooks carry no signature: Pipedrive sends the HTTP Basic credentials
 // chosen when the webhook was created (http_auth_user, http_auth_password;
 // source: pipedrive.readme.io docs/guide-for-webhooks-v2). ParseWebhook

@@ -60,6 +60,8 @@ func (j personJSON) person() Person {
 
 // NewPerson is a person to create.
 type NewPerson struct {
+	// Name is required by Pipedrive: when empty, Phone (else "Client")
+	// stands in.
 	Name string
 	// Phone is stored as the primary phone, labelled "mobile" ("" none).
 	Phone string
@@ -75,6 +77,9 @@ func (c *Client) AddPerson(ctx context.Context, n NewPerson) (string, error) {
 	name := strings.TrimSpace(n.Name)
 	if name == "" {
 		name = n.Phone
+	}
+	if name == "" {
+		name = "Client" // Pipedrive requires a name
 	}
 	body := map[string]any{"name": name}
 	if n.Phone != "" {

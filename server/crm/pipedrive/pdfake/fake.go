@@ -434,6 +434,3 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	writeJSON(w, e.status, body)
 }
-
-// fmtTime is the v1 time format ("2026-11-30 09:00:00").
-func fmtTime(t time.Time) string { return t.UTC().Format(time.DateTime) }
