@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -418,5 +419,52 @@ func TestFindCreatedDespiteSearchLag(t *testing.T) {
 	}
 	if got, err := conn.FindCreated(ctx(t), crm.ClientRecord{Marker: "#sb-1-80"}); err != nil || got != nil {
 		t.Errorf("FindCreated(never made) = %+v, %v", got, err)
+	}
+}
+
+// countingLimiter counts the waits of a shared limiter.
+type countingLimiter struct{ n atomic.Int64 }
+
+func (c *countingLimiter) Wait(context.Context) error { c.n.Add(1); return nil }
+
+// crm.Config's Limiter is waited on before every request.
+func TestConfigLimiter(t *testing.T) {
+	f, _ := start(t)
+	var l countingLimiter
+	conn, err := crm.Open(crm.Config{Kind: crm.Pipedrive, BaseURL: f.URL, Token: f.Token(), AllowAnyHost: true, Limiter: &l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Directory(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if l.n.Load() != f.RequestCount() || l.n.Load() != 3 {
+		t.Errorf("%d waits for %d requests; want 3 (users, pipelines, stages)", l.n.Load(), f.RequestCount())
+	}
+}
+
+// Notes come in v1 pages (start, limit, more_items_in_collection).
+func TestNotesPaging(t *testing.T) {
+	f, c := start(t)
+	for i := range 130 {
+		if _, err := c.AddNote(ctx(t), "1", "", fmt.Sprintf("note %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notes, err := c.ListNotes(ctx(t), "1", "")
+	if err != nil || len(notes) != 130 || notes[129].Content != "note 129" {
+		t.Fatalf("%d notes, %v", len(notes), err)
+	}
+	pages := 0
+	for _, r := range f.Calls() {
+		if r == "GET /v1/notes" {
+			pages++
+		}
+	}
+	if pages != 2 {
+		t.Errorf("%d pages read, want 2", pages)
+	}
+	if got := pipedrive.NoteHTML("Chat <12:00>\nbye & thanks"); got != "Chat &lt;12:00&gt;<br>bye &amp; thanks" {
+		t.Errorf("NoteHTML = %q", got)
 	}
 }
