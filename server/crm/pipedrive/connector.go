@@ -160,7 +160,9 @@ func dealTitle(rec crm.ClientRecord) string {
 // /api/v2/deals) with the marker in its title, the person, the owner, the
 // pipeline and the stage; StageWon or StageLost creates it with that
 // status instead. Two writes: when the deal fails after the person was
-// made, a retry of the same marker in this process links that person.
+// made, a retry of the same marker in this process (any connector of the
+// token) links that person. A person whose own answer was lost, or one
+// made before a restart, is not found again: the retry makes another.
 func (k connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm.ClientRef, error) {
 	personID := rec.ContactID
 	if personID == "" {
