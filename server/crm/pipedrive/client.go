@@ -253,17 +253,26 @@ type cursorPage struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// listV2 reads every page of a v2 list: query gets limit and, after the
-// first page, the cursor each answer gives. each receives each page's
-// data.
-func (c *Client) listV2(ctx context.Context, path string, query url.Values, each func(json.RawMessage) error) error {
+// searchPages is how many pages of a search are read: results come by
+// relevance, and a term that matches too much is better narrowed than read
+// to its end (a search costs more of the budget than a list).
+const searchPages = 2
+
+// listV2 reads the pages of a v2 list, at most pages of them: query gets
+// limit and, after the first page, the cursor each answer gives. each
+// receives each page's data. Past the last page allowed it stops without
+// an error.
+func (c *Client) listV2(ctx context.Context, path string, query url.Values, pages int, each func(json.RawMessage) error) error {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
 	}
 	q.Set("limit", strconv.Itoa(PageLimit))
 	r := request{method: http.MethodGet, path: path, query: q}
-	for range maxPages {
+	for i := range maxPages {
+		if i == pages {
+			return nil
+		}
 		a, err := c.call(ctx, r)
 		if err != nil {
 			return err

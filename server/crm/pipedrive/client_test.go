@@ -468,3 +468,15 @@ func TestNotesPaging(t *testing.T) {
 		t.Errorf("NoteHTML = %q", got)
 	}
 }
+
+// A search is read to its second page at most: results come by relevance.
+func TestSearchPagesCapped(t *testing.T) {
+	f, c := start(t)
+	for i := range 2*pipedrive.PageLimit + 10 {
+		f.AddPerson(pdfake.Person{Name: fmt.Sprintf("P%d", i), OwnerID: 1, Phones: []pdfake.Phone{{Value: fmt.Sprintf("+7 916 000-%04d", i)}}})
+	}
+	ps, err := c.SearchPersonsByPhone(ctx(t), "916000")
+	if err != nil || len(ps) != 2*pipedrive.PageLimit {
+		t.Errorf("%d persons, %v; want %d", len(ps), err, 2*pipedrive.PageLimit)
+	}
+}

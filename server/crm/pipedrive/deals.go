@@ -116,8 +116,9 @@ func (c *Client) SetDealOwner(ctx context.Context, dealID, userID string) error 
 }
 
 // SearchDealsByTitle returns the deals whose title matches term
-// (GET /api/v2/deals/search?term=&fields=title&exact_match=false, every
-// page): a full-text search, so callers judge each title themselves.
+// (GET /api/v2/deals/search?term=&fields=title&exact_match=false, its
+// first searchPages pages): a full-text search, so callers judge each
+// title themselves.
 // Source: developers.pipedrive.com docs/api/v2/Deals#searchDeals.
 func (c *Client) SearchDealsByTitle(ctx context.Context, term string) ([]Deal, error) {
 	const op = "GET /api/v2/deals/search"
@@ -126,7 +127,7 @@ func (c *Client) SearchDealsByTitle(ctx context.Context, term string) ([]Deal, e
 	}
 	q := url.Values{"term": {term}, "fields": {"title"}, "exact_match": {"false"}}
 	var out []Deal
-	err := c.listV2(ctx, "/api/v2/deals/search", q, func(raw json.RawMessage) error {
+	err := c.listV2(ctx, "/api/v2/deals/search", q, searchPages, func(raw json.RawMessage) error {
 		var page searchItems[dealJSON]
 		if err := decode(op, raw, &page); err != nil {
 			return err

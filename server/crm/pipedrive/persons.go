@@ -150,8 +150,9 @@ type searchItems[T any] struct {
 }
 
 // SearchPersonsByPhone returns the persons whose phone matches term
-// (GET /api/v2/persons/search?term=&fields=phone&exact_match=false, every
-// page): a full-text search, so callers judge each phone themselves. The
+// (GET /api/v2/persons/search?term=&fields=phone&exact_match=false, its
+// first searchPages pages): a full-text search, so callers judge each
+// phone themselves. The
 // term needs 2 characters at least. Source: developers.pipedrive.com
 // docs/api/v2/Persons#searchPersons.
 func (c *Client) SearchPersonsByPhone(ctx context.Context, term string) ([]Person, error) {
@@ -161,7 +162,7 @@ func (c *Client) SearchPersonsByPhone(ctx context.Context, term string) ([]Perso
 	}
 	q := url.Values{"term": {term}, "fields": {"phone"}, "exact_match": {"false"}}
 	var out []Person
-	err := c.listV2(ctx, "/api/v2/persons/search", q, func(raw json.RawMessage) error {
+	err := c.listV2(ctx, "/api/v2/persons/search", q, searchPages, func(raw json.RawMessage) error {
 		var page searchItems[personJSON]
 		if err := decode(op, raw, &page); err != nil {
 			return err

@@ -43,7 +43,7 @@ type stageJSON struct {
 // docs/api/v2/Pipelines#getPipelines and docs/api/v2/Stages#getStages.
 func (c *Client) ListPipelines(ctx context.Context) ([]Pipeline, error) {
 	var ps []Pipeline
-	err := c.listV2(ctx, "/api/v2/pipelines", nil, func(raw json.RawMessage) error {
+	err := c.listV2(ctx, "/api/v2/pipelines", nil, maxPages, func(raw json.RawMessage) error {
 		var page []pipelineJSON
 		if err := decode("GET /api/v2/pipelines", raw, &page); err != nil {
 			return err
@@ -91,7 +91,7 @@ func (c *Client) ListStages(ctx context.Context, pipelineID string) ([]Stage, er
 		q.Set("pipeline_id", id)
 	}
 	var out []Stage
-	err := c.listV2(ctx, "/api/v2/stages", q, func(raw json.RawMessage) error {
+	err := c.listV2(ctx, "/api/v2/stages", q, maxPages, func(raw json.RawMessage) error {
 		var page []stageJSON
 		if err := decode("GET /api/v2/stages", raw, &page); err != nil {
 			return err
