@@ -20,9 +20,10 @@ import (
 	"github.com/switchboardhq/switchboard/server/auth"
 	"github.com/switchboardhq/switchboard/server/bus"
 	"github.com/switchboardhq/switchboard/server/crm"
-	_ "github.com/switchboardhq/switchboard/server/crm/amocrm"   // registers amoCRM and Kommo
-	_ "github.com/switchboardhq/switchboard/server/crm/bitrix24" // registers Bitrix24
-	_ "github.com/switchboardhq/switchboard/server/crm/zoho"     // registers Zoho CRM
+	_ "github.com/switchboardhq/switchboard/server/crm/amocrm"    // registers amoCRM and Kommo
+	_ "github.com/switchboardhq/switchboard/server/crm/bitrix24"  // registers Bitrix24
+	_ "github.com/switchboardhq/switchboard/server/crm/pipedrive" // registers Pipedrive
+	_ "github.com/switchboardhq/switchboard/server/crm/zoho"      // registers Zoho CRM
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"

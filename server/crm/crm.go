@@ -17,10 +17,11 @@ type Kind string
 
 // The kinds with a connector are registered by their packages.
 const (
-	AmoCRM   Kind = "AMOCRM"
-	Kommo    Kind = "KOMMO"
-	Bitrix24 Kind = "BITRIX24"
-	Zoho     Kind = "ZOHO"
+	AmoCRM    Kind = "AMOCRM"
+	Kommo     Kind = "KOMMO"
+	Bitrix24  Kind = "BITRIX24"
+	Zoho      Kind = "ZOHO"
+	Pipedrive Kind = "PIPEDRIVE"
 	// Native is the built-in CRM: Switchboard's own store (crm/native).
 	Native Kind = "NATIVE"
 )
