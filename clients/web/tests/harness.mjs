@@ -65,11 +65,16 @@ async function stopChild(child) {
 /** The token the fake amoCRM of startServer({ crm: true }) accepts. */
 export const CRM_TOKEN = "fake-amocrm-token-for-the-page";
 
-/** Starts "switchboard fake-crm amocrm" at addr, accepting token. */
-async function startFakeCrm(bin, addr, token) {
-  const fake = spawn(bin, ["fake-crm", "amocrm", "--addr", addr, "--token", token], { stdio: ["ignore", "pipe", "pipe"] });
+/** The fake portal's incoming webhook, as startServer({ crm: "bitrix24" }) serves it. */
+const BITRIX24_WEBHOOK = "/rest/1/bxfakesecret0001/";
+
+/** Starts "switchboard fake-crm {kind}" at addr (amocrm: accepting token). */
+async function startFakeCrm(bin, addr, token, kind = "amocrm") {
+  const args = ["fake-crm", kind, "--addr", addr];
+  if (kind === "amocrm") args.push("--token", token);
+  const fake = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   try {
-    await waitForOutput(fake, "the fake amoCRM", (log) => log.includes("fake amoCRM at"));
+    await waitForOutput(fake, `the fake ${kind}`, (log) => / at http/.test(log));
   } catch (err) {
     await stopChild(fake);
     throw err;
@@ -81,7 +86,8 @@ async function startFakeCrm(bin, addr, token) {
  * Starts the server from SWITCHBOARD_BIN (or builds one; it must be built
  * after the page, since it embeds clients/web/dist) on a free port with a
  * fresh database and the demo company. With crm, it also starts the fake
- * amoCRM ("switchboard fake-crm amocrm", token CRM_TOKEN) on a free port,
+ * amoCRM ("switchboard fake-crm amocrm", token CRM_TOKEN) on a free port
+ * (crm: "bitrix24": a fake Bitrix24 portal, whose token is its webhook URL),
  * and gives the server a secret key and --crm-allow-any-host, so the page
  * can connect it; its address is in crm.baseUrl, and crm.restart(token)
  * starts it again, empty, at the same address accepting another token (a
@@ -99,7 +105,7 @@ export async function startServer({ crm = false } = {}) {
   let crmAddr;
   if (crm) {
     crmAddr = `127.0.0.1:${await freePort()}`;
-    fake = await startFakeCrm(bin, crmAddr, CRM_TOKEN);
+    fake = await startFakeCrm(bin, crmAddr, CRM_TOKEN, crm === true ? "amocrm" : crm);
     args.push("--secret-key", randomBytes(32).toString("base64"), "--crm-allow-any-host");
   }
   const addr = args[2];
@@ -124,7 +130,7 @@ export async function startServer({ crm = false } = {}) {
     crm: crm
       ? {
           baseUrl: `http://${crmAddr}`,
-          token: CRM_TOKEN,
+          token: crm === "bitrix24" ? `http://${crmAddr}${BITRIX24_WEBHOOK}` : CRM_TOKEN,
           async restart(token) {
             await stopChild(fake);
             fake = await startFakeCrm(bin, crmAddr, token);
