@@ -31,8 +31,7 @@ type Client struct {
 	base      *url.URL
 	token     string
 	http      *http.Client
-	burst     Limiter
-	search    Limiter
+	acct      *account
 	extra     Limiter
 	burstN    int
 	window    time.Duration
@@ -118,13 +117,7 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
 	}
-	b, s := accountBuckets(c.token, c.burstN, c.window, c.searchPS)
-	if b != nil {
-		c.burst = b
-	}
-	if s != nil {
-		c.search = s
-	}
+	c.acct = accountOf(c.token, c.burstN, c.window, c.searchPS)
 	return c, nil
 }
 
@@ -144,13 +137,8 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		rd = bytes.NewReader(b)
 	}
-	for _, l := range []Limiter{c.burst, c.searchIf(search), c.extra} {
-		if l == nil {
-			continue
-		}
-		if err := l.Wait(ctx); err != nil {
-			return &Error{Op: op, Err: err, local: true}
-		}
+	if err := c.pace(ctx, search); err != nil {
+		return &Error{Op: op, Err: err, local: true}
 	}
 	u := *c.base
 	u.Path = path
@@ -179,7 +167,13 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("read response: %w", err)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return parseError(op, resp, raw, rateLimitClock{now: c.now(), window: c.window, loc: c.loc})
+		e := parseError(op, resp, raw, rateLimitClock{now: c.now(), window: c.window, loc: c.loc})
+		if e.RateLimited() && e.PolicyName != PolicyDaily {
+			// A search's 429 holds only the searches, unless it names the
+			// burst window.
+			c.acct.hold(e.RetryAfter, search && e.PolicyName != PolicySecondly)
+		}
+		return e
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
@@ -190,9 +184,25 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	return nil
 }
 
-func (c *Client) searchIf(search bool) Limiter {
-	if search {
-		return c.search
+// pace waits until a request may be sent: while the account is held
+// after a 429, then on the burst limiter, the search limiter (searches
+// only) and the shared limiter.
+func (c *Client) pace(ctx context.Context, search bool) error {
+	if err := c.acct.wait(ctx, search); err != nil {
+		return err
+	}
+	if c.acct.burst != nil {
+		if err := c.acct.burst.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	if search && c.acct.search != nil {
+		if err := c.acct.search.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	if c.extra != nil {
+		return c.extra.Wait(ctx)
 	}
 	return nil
 }

@@ -46,6 +46,42 @@ type connector struct {
 	mu        sync.Mutex
 	pipelines []Pipeline
 	readAt    time.Time
+	// made remembers, by marker, the contacts CreateClient made whose
+	// deal then failed, so a retry links them instead of making another;
+	// order bounds it to maxMade.
+	made  map[string]string
+	order []string
+}
+
+// maxMade bounds the contacts remembered for retries.
+const maxMade = 1024
+
+func (k *connector) rememberContact(marker, id string) {
+	if marker == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.made == nil {
+		k.made = map[string]string{}
+	}
+	if _, ok := k.made[marker]; !ok {
+		k.order = append(k.order, marker)
+	}
+	k.made[marker] = id
+	for len(k.order) > maxMade {
+		delete(k.made, k.order[0])
+		k.order = k.order[1:]
+	}
+}
+
+// madeContact returns (and forgets) the contact remembered for marker.
+func (k *connector) madeContact(marker string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id := k.made[marker]
+	delete(k.made, marker)
+	return id
 }
 
 // open makes a connector from cfg: Token is the private app's access
@@ -317,13 +353,19 @@ func (k *connector) placement(ctx context.Context, rec crm.ClientRecord) (pipeli
 // dealname carrying rec.Marker, pipeline, dealstage and hubspot_owner_id)
 // associated with the contact in the same request (deal→contact, type 3).
 // HubSpot has no transaction across the two: when the deal fails after
-// the contact was made, a retry makes another contact.
+// the contact was made, the contact is remembered by rec.Marker in this
+// connector and a retry through it links that contact instead of making
+// another (a retry through another process makes another).
 func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm.ClientRef, error) {
 	pipeline, stage, err := k.placement(ctx, rec)
 	if err != nil {
 		return crm.ClientRef{}, seam(err)
 	}
 	contactID := rec.ContactID
+	if contactID == "" {
+		contactID = k.madeContact(rec.Marker)
+	}
+	made := false
 	if contactID == "" {
 		first, last := splitName(rec.Name)
 		props := map[string]string{}
@@ -336,7 +378,7 @@ func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm
 		if err != nil {
 			return crm.ClientRef{}, seam(err)
 		}
-		contactID = ct.ID
+		contactID, made = ct.ID, true
 	}
 	props := map[string]string{propDealName: dealName(rec), propPipeline: pipeline, propStage: stage}
 	if rec.ResponsibleID != "" {
@@ -344,6 +386,9 @@ func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm
 	}
 	d, err := k.c.Create(ctx, Deals, props, Association{ToID: contactID, TypeID: AssocDealToContact})
 	if err != nil {
+		if rec.ContactID == "" && (made || !IsPermanent(err)) {
+			k.rememberContact(rec.Marker, contactID)
+		}
 		return crm.ClientRef{}, seam(err)
 	}
 	return crm.ClientRef{ContactID: contactID, DealID: d.ID}, nil
@@ -352,9 +397,10 @@ func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm
 // FindCreated searches deals whose dealname holds rec's marker as a token
 // (CONTAINS_TOKEN), judged whole with crm.HasMarker, lowest id first; the
 // contact is rec.ContactID or the deal's first associated contact. When
-// the search finds none and rec.ContactID is known, the contact's
-// associated deals are read too (associations do not lag the way the
-// search index does).
+// the search finds none and the contact is known (rec.ContactID, or the
+// one an earlier attempt through this connector made), the contact's
+// associated deals are read too: associations do not lag the way the
+// search index does.
 func (k *connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.ClientRef, error) {
 	if rec.Marker == "" {
 		return nil, nil
@@ -364,8 +410,14 @@ func (k *connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm
 	if err != nil {
 		return nil, seam(err)
 	}
-	if !hasMarked(deals, rec.Marker) && rec.ContactID != "" {
-		ids, err := k.c.Associated(ctx, Contacts, rec.ContactID, Deals)
+	contact := rec.ContactID
+	if contact == "" {
+		k.mu.Lock()
+		contact = k.made[rec.Marker]
+		k.mu.Unlock()
+	}
+	if !hasMarked(deals, rec.Marker) && contact != "" {
+		ids, err := k.c.Associated(ctx, Contacts, contact, Deals)
 		if err != nil {
 			return nil, seam(err)
 		}

@@ -46,7 +46,61 @@ func searchLimiter(perSecond float64) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(perSecond), 1)
 }
 
-type bucketKey struct {
+// MaxHold bounds how long the requests of an account are held back after
+// a 429 of a secondly limit: the window is full, and requests sent at once
+// would be refused too (and may count against it). Longer waits are the
+// caller's, through the error's RetryAfter.
+const MaxHold = time.Second
+
+// account is the pacing shared by every client of one token in this
+// process.
+type account struct {
+	burst, search *rate.Limiter
+
+	mu                  sync.Mutex
+	holdAll, holdSearch time.Time
+}
+
+// hold makes the account's requests (only its searches, when search)
+// wait until d from now, at most MaxHold.
+func (a *account) hold(d time.Duration, search bool) {
+	until := time.Now().Add(min(d, MaxHold))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if search {
+		if until.After(a.holdSearch) {
+			a.holdSearch = until
+		}
+		return
+	}
+	if until.After(a.holdAll) {
+		a.holdAll = until
+	}
+}
+
+// wait blocks while the account is held, or returns the context's error.
+func (a *account) wait(ctx context.Context, search bool) error {
+	a.mu.Lock()
+	until := a.holdAll
+	if search && a.holdSearch.After(until) {
+		until = a.holdSearch
+	}
+	a.mu.Unlock()
+	d := time.Until(until)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type accountKey struct {
 	token [sha256.Size]byte
 	n     int
 	w     time.Duration
@@ -54,28 +108,28 @@ type bucketKey struct {
 }
 
 var (
-	bucketsMu sync.Mutex
-	buckets   = map[bucketKey][2]*rate.Limiter{}
+	accountsMu sync.Mutex
+	accounts   = map[accountKey]*account{}
 )
 
-// accountBuckets returns the process-wide burst and search limiters of a
-// token (HubSpot counts per app and account: one private app token is
-// one of those), so every connector opened with the same token in this
-// process shares them. The token is kept only as its SHA-256.
-func accountBuckets(token string, n int, w time.Duration, search float64) (burst, srch *rate.Limiter) {
-	k := bucketKey{token: sha256.Sum256([]byte(token)), n: n, w: w, s: search}
-	bucketsMu.Lock()
-	defer bucketsMu.Unlock()
-	if b, ok := buckets[k]; ok {
-		return b[0], b[1]
+// accountOf returns the process-wide pacing of a token (HubSpot counts
+// per app and account: one private app token is one of those), so every
+// connector opened with the same token and limits in this process shares
+// it. The token is kept only as its SHA-256.
+func accountOf(token string, n int, w time.Duration, search float64) *account {
+	k := accountKey{token: sha256.Sum256([]byte(token)), n: n, w: w, s: search}
+	accountsMu.Lock()
+	defer accountsMu.Unlock()
+	if a, ok := accounts[k]; ok {
+		return a
 	}
-	var b [2]*rate.Limiter
+	a := &account{}
 	if n > 0 && w > 0 {
-		b[0] = windowLimiter(n, w)
+		a.burst = windowLimiter(n, w)
 	}
 	if search > 0 {
-		b[1] = searchLimiter(search)
+		a.search = searchLimiter(search)
 	}
-	buckets[k] = b
-	return b[0], b[1]
+	accounts[k] = a
+	return a
 }
