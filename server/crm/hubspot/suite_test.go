@@ -72,7 +72,9 @@ func (s suiteFake) RateLimitNext(n int) {
 	s.f.Inject(hubfake.Fault{Times: n, Status: http.StatusTooManyRequests, Policy: "TEN_SECONDLY_ROLLING"})
 }
 
-func (s suiteFake) ServerErrorNext() { s.f.Inject(hubfake.Fault{Status: http.StatusInternalServerError}) }
+func (s suiteFake) ServerErrorNext() {
+	s.f.Inject(hubfake.Fault{Status: http.StatusInternalServerError})
+}
 
 // SetRateLimit makes the fake's rolling window one second long, holding
 // perSecond requests.
