@@ -399,3 +399,17 @@ func TestNoteBodyAndAssociation(t *testing.T) {
 		t.Errorf("notes %+v", notes)
 	}
 }
+
+func TestFindContactFallsBackToStoredSpellings(t *testing.T) {
+	f, _ := start(t)
+	conn, err := hubspot.Open(f.URL, f.Token(), clientOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := f.Add(hubfake.Record{Type: "contacts", Props: map[string]string{"firstname": "Liz", "mobilephone": "+79165550190"}})
+	f.Inject(hubfake.Fault{Op: "POST /crm/v3/objects/contacts/search", Status: http.StatusBadRequest})
+	got, err := conn.FindContact(context.Background(), "+79165550190", func(raw string) bool { return raw == "+79165550190" })
+	if err != nil || got == nil || got.ID != id || got.Name != "Liz" {
+		t.Errorf("FindContact after a refused search = %+v, %v; want contact %s", got, err, id)
+	}
+}

@@ -271,7 +271,8 @@ func countryCodes(d string) []string {
 // FindContact searches contacts whose phone or mobilephone is one of the
 // number's spellings (IN), or whose calculated searchable phone or mobile
 // number (digits without the country code) is one of the national
-// spellings: one search request of four filter groups. Every phone and
+// spellings: one search request of four filter groups (when HubSpot
+// refuses it as invalid, a second one of the first two). Every phone and
 // mobilephone returned is judged with same; the first contact by id with
 // an accepted number is returned. A contact created seconds ago may not
 // be indexed yet (the search lags writes).
@@ -286,7 +287,13 @@ func (k *connector) FindContact(ctx context.Context, phone string, same func(raw
 		{Filters: []Filter{{PropertyName: propSearchPhone, Operator: "IN", Values: national}}},
 		{Filters: []Filter{{PropertyName: propSearchMobile, Operator: "IN", Values: national}}},
 	}
-	objs, err := k.c.Search(ctx, Contacts, groups, []string{propFirstName, propLastName, propPhone, propMobile, propOwner})
+	props := []string{propFirstName, propLastName, propPhone, propMobile, propOwner}
+	objs, err := k.c.Search(ctx, Contacts, groups, props)
+	if IsPermanent(err) {
+		// An account whose search refuses the calculated properties is
+		// still searched on the stored spellings.
+		objs, err = k.c.Search(ctx, Contacts, groups[:2], props)
+	}
 	if err != nil {
 		return nil, seam(err)
 	}

@@ -220,8 +220,9 @@ func (c *Client) Get(ctx context.Context, objType, id string, properties ...stri
 
 // BatchRead reads objects by id with properties, MaxBatchRead a request:
 // POST /crm/v3/objects/{type}/batch/read {"properties", "inputs":[{"id"}]}.
-// Missing ids are left out. Source: developers.hubspot.com
-// docs/api/crm/understanding-the-crm (batch read).
+// Missing ids are left out (HubSpot answers 207 with "errors" naming
+// them). Source: developers.hubspot.com docs/api/crm/deals (batch read;
+// the same endpoint for every object type).
 func (c *Client) BatchRead(ctx context.Context, objType string, ids []string, properties ...string) ([]Object, error) {
 	var out []Object
 	for from := 0; from < len(ids); from += MaxBatchRead {

@@ -24,7 +24,6 @@ import (
 const (
 	SubDealCreation       = "deal.creation"
 	SubDealPropertyChange = "deal.propertyChange"
-	SubDealAssociation    = "deal.associationChange"
 	SubObjectCreation     = "object.creation"
 	SubObjectProperty     = "object.propertyChange"
 	// DealObjectTypeID is the deal's objectTypeId.
