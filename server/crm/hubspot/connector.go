@@ -402,8 +402,10 @@ func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm
 }
 
 // FindCreated searches deals whose dealname holds rec's marker as a token
-// (CONTAINS_TOKEN), judged whole with crm.HasMarker, lowest id first; the
-// contact is rec.ContactID or the deal's first associated contact. When
+// (CONTAINS_TOKEN), or is the name CreateClient gives (EQ: HubSpot's
+// tokenizing of a marker like "#sb-1-42" is not documented), judged whole
+// with crm.HasMarker, lowest id first; the contact is rec.ContactID or the
+// deal's first associated contact. When
 // the search finds none and the contact is known (rec.ContactID, or the
 // one an earlier attempt through this connector made), the contact's
 // associated deals are read too: associations do not lag the way the
@@ -412,7 +414,10 @@ func (k *connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm
 	if rec.Marker == "" {
 		return nil, nil
 	}
-	groups := []FilterGroup{{Filters: []Filter{{PropertyName: propDealName, Operator: "CONTAINS_TOKEN", Value: rec.Marker}}}}
+	groups := []FilterGroup{
+		{Filters: []Filter{{PropertyName: propDealName, Operator: "CONTAINS_TOKEN", Value: rec.Marker}}},
+		{Filters: []Filter{{PropertyName: propDealName, Operator: "EQ", Value: dealName(rec)}}},
+	}
 	deals, err := k.c.Search(ctx, Deals, groups, []string{propDealName})
 	if err != nil {
 		return nil, seam(err)
