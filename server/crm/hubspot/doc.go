@@ -23,6 +23,12 @@
 // reads the deals associated with a known contact through the
 // associations API, which is not searched and does not lag.
 //
+// Webhooks: HubSpot POSTs a JSON array of events and signs each request
+// with an HMAC of its method, URI, body and timestamp (X-HubSpot-
+// Signature-v3), keyed with the app's client secret. No token repeats
+// from one request to the next, so the parsed crm.Events carry no Token;
+// the receiver checks the signature with VerifyWebhook before acting.
+//
 // Reference: https://developers.hubspot.com/docs/api/ (CRM API v3), the
 // source of the pages named in the docstrings here.
 package hubspot
