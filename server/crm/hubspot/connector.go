@@ -12,7 +12,11 @@ import (
 )
 
 func init() {
-	crm.Register(crm.HubSpot, crm.Vendor{Open: open, ParseWebhook: parseWebhook})
+	crm.Register(crm.HubSpot, crm.Vendor{Open: open, ParseWebhook: parseWebhook,
+		// DefaultBurst in any DefaultWindow: a tenth of it back to back,
+		// the rest spread over the window (see windowLimiter).
+		Rate:    crm.Rate{PerSecond: float64(DefaultBurst-DefaultBurst/10) / DefaultWindow.Seconds(), Burst: DefaultBurst / 10},
+		Address: "https://api.hubapi.com (or nothing), with a private app's access token (pat-…) as the token"})
 }
 
 // Properties the connector reads and writes. Source: developers.hubspot.com

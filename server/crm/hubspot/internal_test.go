@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm"
 )
 
 func TestRateLimitWait(t *testing.T) {
@@ -65,5 +67,15 @@ func TestPhoneSpellings(t *testing.T) {
 	}
 	if e, n := phoneSpellings("12"); e != nil || n != nil {
 		t.Errorf("a short number: %q %q", e, n)
+	}
+}
+
+func TestRegisteredRate(t *testing.T) {
+	r, ok := crm.RateOf(crm.HubSpot)
+	if !ok || r.PerSecond != 9 || r.Burst != 10 {
+		t.Errorf("registered rate %+v, %v; want 9 a second after a burst of 10 (100 in any 10 s)", r, ok)
+	}
+	if crm.AddressHint(crm.HubSpot) == "" {
+		t.Error("no address hint")
 	}
 }
