@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/crm"
 	_ "github.com/switchboardhq/switchboard/server/crm/amocrm"    // registers amoCRM and Kommo
 	_ "github.com/switchboardhq/switchboard/server/crm/bitrix24"  // registers Bitrix24
+	_ "github.com/switchboardhq/switchboard/server/crm/hubspot"   // registers HubSpot
 	_ "github.com/switchboardhq/switchboard/server/crm/pipedrive" // registers Pipedrive
 	_ "github.com/switchboardhq/switchboard/server/crm/zoho"      // registers Zoho CRM
 	"github.com/switchboardhq/switchboard/server/crmsync"

@@ -21,6 +21,7 @@ const (
 	Kommo     Kind = "KOMMO"
 	Bitrix24  Kind = "BITRIX24"
 	Zoho      Kind = "ZOHO"
+	HubSpot   Kind = "HUBSPOT"
 	Pipedrive Kind = "PIPEDRIVE"
 	// Native is the built-in CRM: Switchboard's own store (crm/native).
 	Native Kind = "NATIVE"
