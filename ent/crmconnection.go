@@ -31,6 +31,8 @@ type CrmConnection struct {
 	WebhookKeyHash []byte `json:"-"`
 	// WebhookTokenHash holds the value of the "webhook_token_hash" field.
 	WebhookTokenHash []byte `json:"-"`
+	// WebhookSecretSealed holds the value of the "webhook_secret_sealed" field.
+	WebhookSecretSealed []byte `json:"-"`
 	// RefreshedAt holds the value of the "refreshed_at" field.
 	RefreshedAt  *time.Time `json:"refreshed_at,omitempty"`
 	selectValues sql.SelectValues
@@ -41,7 +43,7 @@ func (*CrmConnection) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case crmconnection.FieldTokenSealed, crmconnection.FieldWebhookKeyHash, crmconnection.FieldWebhookTokenHash:
+		case crmconnection.FieldTokenSealed, crmconnection.FieldWebhookKeyHash, crmconnection.FieldWebhookTokenHash, crmconnection.FieldWebhookSecretSealed:
 			values[i] = new([]byte)
 		case crmconnection.FieldID, crmconnection.FieldAccountID:
 			values[i] = new(sql.NullInt64)
@@ -112,6 +114,12 @@ func (_m *CrmConnection) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.WebhookTokenHash = *value
 			}
+		case crmconnection.FieldWebhookSecretSealed:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field webhook_secret_sealed", values[i])
+			} else if value != nil {
+				_m.WebhookSecretSealed = *value
+			}
 		case crmconnection.FieldRefreshedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field refreshed_at", values[i])
@@ -172,6 +180,8 @@ func (_m *CrmConnection) String() string {
 	builder.WriteString("webhook_key_hash=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("webhook_token_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("webhook_secret_sealed=<sensitive>")
 	builder.WriteString(", ")
 	if v := _m.RefreshedAt; v != nil {
 		builder.WriteString("refreshed_at=")

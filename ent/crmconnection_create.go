@@ -70,6 +70,12 @@ func (_c *CrmConnectionCreate) SetWebhookTokenHash(v []byte) *CrmConnectionCreat
 	return _c
 }
 
+// SetWebhookSecretSealed sets the "webhook_secret_sealed" field.
+func (_c *CrmConnectionCreate) SetWebhookSecretSealed(v []byte) *CrmConnectionCreate {
+	_c.mutation.SetWebhookSecretSealed(v)
+	return _c
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (_c *CrmConnectionCreate) SetRefreshedAt(v time.Time) *CrmConnectionCreate {
 	_c.mutation.SetRefreshedAt(v)
@@ -231,6 +237,10 @@ func (_c *CrmConnectionCreate) createSpec() (*CrmConnection, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.WebhookTokenHash(); ok {
 		_spec.SetField(crmconnection.FieldWebhookTokenHash, field.TypeBytes, value)
 		_node.WebhookTokenHash = value
+	}
+	if value, ok := _c.mutation.WebhookSecretSealed(); ok {
+		_spec.SetField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes, value)
+		_node.WebhookSecretSealed = value
 	}
 	if value, ok := _c.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)

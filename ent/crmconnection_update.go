@@ -81,6 +81,18 @@ func (_u *CrmConnectionUpdate) ClearWebhookTokenHash() *CrmConnectionUpdate {
 	return _u
 }
 
+// SetWebhookSecretSealed sets the "webhook_secret_sealed" field.
+func (_u *CrmConnectionUpdate) SetWebhookSecretSealed(v []byte) *CrmConnectionUpdate {
+	_u.mutation.SetWebhookSecretSealed(v)
+	return _u
+}
+
+// ClearWebhookSecretSealed clears the value of the "webhook_secret_sealed" field.
+func (_u *CrmConnectionUpdate) ClearWebhookSecretSealed() *CrmConnectionUpdate {
+	_u.mutation.ClearWebhookSecretSealed()
+	return _u
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (_u *CrmConnectionUpdate) SetRefreshedAt(v time.Time) *CrmConnectionUpdate {
 	_u.mutation.SetRefreshedAt(v)
@@ -184,6 +196,12 @@ func (_u *CrmConnectionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.WebhookTokenHashCleared() {
 		_spec.ClearField(crmconnection.FieldWebhookTokenHash, field.TypeBytes)
 	}
+	if value, ok := _u.mutation.WebhookSecretSealed(); ok {
+		_spec.SetField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes, value)
+	}
+	if _u.mutation.WebhookSecretSealedCleared() {
+		_spec.ClearField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)
 	}
@@ -261,6 +279,18 @@ func (_u *CrmConnectionUpdateOne) SetWebhookTokenHash(v []byte) *CrmConnectionUp
 // ClearWebhookTokenHash clears the value of the "webhook_token_hash" field.
 func (_u *CrmConnectionUpdateOne) ClearWebhookTokenHash() *CrmConnectionUpdateOne {
 	_u.mutation.ClearWebhookTokenHash()
+	return _u
+}
+
+// SetWebhookSecretSealed sets the "webhook_secret_sealed" field.
+func (_u *CrmConnectionUpdateOne) SetWebhookSecretSealed(v []byte) *CrmConnectionUpdateOne {
+	_u.mutation.SetWebhookSecretSealed(v)
+	return _u
+}
+
+// ClearWebhookSecretSealed clears the value of the "webhook_secret_sealed" field.
+func (_u *CrmConnectionUpdateOne) ClearWebhookSecretSealed() *CrmConnectionUpdateOne {
+	_u.mutation.ClearWebhookSecretSealed()
 	return _u
 }
 
@@ -396,6 +426,12 @@ func (_u *CrmConnectionUpdateOne) sqlSave(ctx context.Context) (_node *CrmConnec
 	}
 	if _u.mutation.WebhookTokenHashCleared() {
 		_spec.ClearField(crmconnection.FieldWebhookTokenHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.WebhookSecretSealed(); ok {
+		_spec.SetField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes, value)
+	}
+	if _u.mutation.WebhookSecretSealedCleared() {
+		_spec.ClearField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)

@@ -6873,22 +6873,23 @@ func (m *CredentialMutation) ResetEdge(name string) error {
 // CrmConnectionMutation represents an operation that mutates the CrmConnection nodes in the graph.
 type CrmConnectionMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int64
-	account_id         *int64
-	addaccount_id      *int64
-	created_at         *time.Time
-	kind               *crmconnection.Kind
-	base_url           *string
-	token_sealed       *[]byte
-	webhook_key_hash   *[]byte
-	webhook_token_hash *[]byte
-	refreshed_at       *time.Time
-	clearedFields      map[string]struct{}
-	done               bool
-	oldValue           func(context.Context) (*CrmConnection, error)
-	predicates         []predicate.CrmConnection
+	op                    Op
+	typ                   string
+	id                    *int64
+	account_id            *int64
+	addaccount_id         *int64
+	created_at            *time.Time
+	kind                  *crmconnection.Kind
+	base_url              *string
+	token_sealed          *[]byte
+	webhook_key_hash      *[]byte
+	webhook_token_hash    *[]byte
+	webhook_secret_sealed *[]byte
+	refreshed_at          *time.Time
+	clearedFields         map[string]struct{}
+	done                  bool
+	oldValue              func(context.Context) (*CrmConnection, error)
+	predicates            []predicate.CrmConnection
 }
 
 var _ ent.Mutation = (*CrmConnectionMutation)(nil)
@@ -7280,6 +7281,55 @@ func (m *CrmConnectionMutation) ResetWebhookTokenHash() {
 	delete(m.clearedFields, crmconnection.FieldWebhookTokenHash)
 }
 
+// SetWebhookSecretSealed sets the "webhook_secret_sealed" field.
+func (m *CrmConnectionMutation) SetWebhookSecretSealed(b []byte) {
+	m.webhook_secret_sealed = &b
+}
+
+// WebhookSecretSealed returns the value of the "webhook_secret_sealed" field in the mutation.
+func (m *CrmConnectionMutation) WebhookSecretSealed() (r []byte, exists bool) {
+	v := m.webhook_secret_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookSecretSealed returns the old "webhook_secret_sealed" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldWebhookSecretSealed(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookSecretSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookSecretSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookSecretSealed: %w", err)
+	}
+	return oldValue.WebhookSecretSealed, nil
+}
+
+// ClearWebhookSecretSealed clears the value of the "webhook_secret_sealed" field.
+func (m *CrmConnectionMutation) ClearWebhookSecretSealed() {
+	m.webhook_secret_sealed = nil
+	m.clearedFields[crmconnection.FieldWebhookSecretSealed] = struct{}{}
+}
+
+// WebhookSecretSealedCleared returns if the "webhook_secret_sealed" field was cleared in this mutation.
+func (m *CrmConnectionMutation) WebhookSecretSealedCleared() bool {
+	_, ok := m.clearedFields[crmconnection.FieldWebhookSecretSealed]
+	return ok
+}
+
+// ResetWebhookSecretSealed resets all changes to the "webhook_secret_sealed" field.
+func (m *CrmConnectionMutation) ResetWebhookSecretSealed() {
+	m.webhook_secret_sealed = nil
+	delete(m.clearedFields, crmconnection.FieldWebhookSecretSealed)
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (m *CrmConnectionMutation) SetRefreshedAt(t time.Time) {
 	m.refreshed_at = &t
@@ -7363,7 +7413,7 @@ func (m *CrmConnectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CrmConnectionMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.account_id != nil {
 		fields = append(fields, crmconnection.FieldAccountID)
 	}
@@ -7384,6 +7434,9 @@ func (m *CrmConnectionMutation) Fields() []string {
 	}
 	if m.webhook_token_hash != nil {
 		fields = append(fields, crmconnection.FieldWebhookTokenHash)
+	}
+	if m.webhook_secret_sealed != nil {
+		fields = append(fields, crmconnection.FieldWebhookSecretSealed)
 	}
 	if m.refreshed_at != nil {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
@@ -7410,6 +7463,8 @@ func (m *CrmConnectionMutation) Field(name string) (ent.Value, bool) {
 		return m.WebhookKeyHash()
 	case crmconnection.FieldWebhookTokenHash:
 		return m.WebhookTokenHash()
+	case crmconnection.FieldWebhookSecretSealed:
+		return m.WebhookSecretSealed()
 	case crmconnection.FieldRefreshedAt:
 		return m.RefreshedAt()
 	}
@@ -7435,6 +7490,8 @@ func (m *CrmConnectionMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldWebhookKeyHash(ctx)
 	case crmconnection.FieldWebhookTokenHash:
 		return m.OldWebhookTokenHash(ctx)
+	case crmconnection.FieldWebhookSecretSealed:
+		return m.OldWebhookSecretSealed(ctx)
 	case crmconnection.FieldRefreshedAt:
 		return m.OldRefreshedAt(ctx)
 	}
@@ -7495,6 +7552,13 @@ func (m *CrmConnectionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWebhookTokenHash(v)
 		return nil
+	case crmconnection.FieldWebhookSecretSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookSecretSealed(v)
+		return nil
 	case crmconnection.FieldRefreshedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -7550,6 +7614,9 @@ func (m *CrmConnectionMutation) ClearedFields() []string {
 	if m.FieldCleared(crmconnection.FieldWebhookTokenHash) {
 		fields = append(fields, crmconnection.FieldWebhookTokenHash)
 	}
+	if m.FieldCleared(crmconnection.FieldWebhookSecretSealed) {
+		fields = append(fields, crmconnection.FieldWebhookSecretSealed)
+	}
 	if m.FieldCleared(crmconnection.FieldRefreshedAt) {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
 	}
@@ -7569,6 +7636,9 @@ func (m *CrmConnectionMutation) ClearField(name string) error {
 	switch name {
 	case crmconnection.FieldWebhookTokenHash:
 		m.ClearWebhookTokenHash()
+		return nil
+	case crmconnection.FieldWebhookSecretSealed:
+		m.ClearWebhookSecretSealed()
 		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ClearRefreshedAt()
@@ -7601,6 +7671,9 @@ func (m *CrmConnectionMutation) ResetField(name string) error {
 		return nil
 	case crmconnection.FieldWebhookTokenHash:
 		m.ResetWebhookTokenHash()
+		return nil
+	case crmconnection.FieldWebhookSecretSealed:
+		m.ResetWebhookSecretSealed()
 		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ResetRefreshedAt()

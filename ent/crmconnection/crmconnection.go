@@ -29,6 +29,8 @@ const (
 	FieldWebhookKeyHash = "webhook_key_hash"
 	// FieldWebhookTokenHash holds the string denoting the webhook_token_hash field in the database.
 	FieldWebhookTokenHash = "webhook_token_hash"
+	// FieldWebhookSecretSealed holds the string denoting the webhook_secret_sealed field in the database.
+	FieldWebhookSecretSealed = "webhook_secret_sealed"
 	// FieldRefreshedAt holds the string denoting the refreshed_at field in the database.
 	FieldRefreshedAt = "refreshed_at"
 	// Table holds the table name of the crmconnection in the database.
@@ -45,6 +47,7 @@ var Columns = []string{
 	FieldTokenSealed,
 	FieldWebhookKeyHash,
 	FieldWebhookTokenHash,
+	FieldWebhookSecretSealed,
 	FieldRefreshedAt,
 }
 

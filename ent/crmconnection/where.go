@@ -84,6 +84,11 @@ func WebhookTokenHash(v []byte) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookTokenHash, v))
 }
 
+// WebhookSecretSealed applies equality check predicate on the "webhook_secret_sealed" field. It's identical to WebhookSecretSealedEQ.
+func WebhookSecretSealed(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookSecretSealed, v))
+}
+
 // RefreshedAt applies equality check predicate on the "refreshed_at" field. It's identical to RefreshedAtEQ.
 func RefreshedAt(v time.Time) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldRefreshedAt, v))
@@ -382,6 +387,56 @@ func WebhookTokenHashIsNil() predicate.CrmConnection {
 // WebhookTokenHashNotNil applies the NotNil predicate on the "webhook_token_hash" field.
 func WebhookTokenHashNotNil() predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldNotNull(FieldWebhookTokenHash))
+}
+
+// WebhookSecretSealedEQ applies the EQ predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedEQ(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookSecretSealed, v))
+}
+
+// WebhookSecretSealedNEQ applies the NEQ predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedNEQ(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNEQ(FieldWebhookSecretSealed, v))
+}
+
+// WebhookSecretSealedIn applies the In predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedIn(vs ...[]byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIn(FieldWebhookSecretSealed, vs...))
+}
+
+// WebhookSecretSealedNotIn applies the NotIn predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedNotIn(vs ...[]byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotIn(FieldWebhookSecretSealed, vs...))
+}
+
+// WebhookSecretSealedGT applies the GT predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedGT(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGT(FieldWebhookSecretSealed, v))
+}
+
+// WebhookSecretSealedGTE applies the GTE predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedGTE(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGTE(FieldWebhookSecretSealed, v))
+}
+
+// WebhookSecretSealedLT applies the LT predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedLT(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLT(FieldWebhookSecretSealed, v))
+}
+
+// WebhookSecretSealedLTE applies the LTE predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedLTE(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLTE(FieldWebhookSecretSealed, v))
+}
+
+// WebhookSecretSealedIsNil applies the IsNil predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedIsNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIsNull(FieldWebhookSecretSealed))
+}
+
+// WebhookSecretSealedNotNil applies the NotNil predicate on the "webhook_secret_sealed" field.
+func WebhookSecretSealedNotNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotNull(FieldWebhookSecretSealed))
 }
 
 // RefreshedAtEQ applies the EQ predicate on the "refreshed_at" field.

@@ -268,6 +268,7 @@ var (
 		{Name: "token_sealed", Type: field.TypeBytes},
 		{Name: "webhook_key_hash", Type: field.TypeBytes, Unique: true},
 		{Name: "webhook_token_hash", Type: field.TypeBytes, Nullable: true},
+		{Name: "webhook_secret_sealed", Type: field.TypeBytes, Nullable: true},
 		{Name: "refreshed_at", Type: field.TypeTime, Nullable: true},
 	}
 	// CrmConnectionsTable holds the schema information for the "crm_connections" table.

@@ -29,6 +29,9 @@ func (CrmConnection) Fields() []ent.Field {
 		// webhooks with (Bitrix24's application_token), learned from the
 		// first webhook that carries one; later webhooks must carry the same.
 		field.Bytes("webhook_token_hash").Optional().Sensitive(),
+		// webhook_secret_sealed is the key the CRM signs its webhooks with
+		// (HubSpot's client secret), sealed like the token; empty: none given.
+		field.Bytes("webhook_secret_sealed").Optional().Sensitive(),
 		field.Time("refreshed_at").Optional().Nillable(),
 	}
 }

@@ -156,7 +156,7 @@ func New(opts Options) (*App, error) {
 	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
 	crmOpts := settings.CRMOptions{Options: syncOpts, PublicURL: opts.PublicURL, Outbox: out, Deactivated: a.auth.Forget}
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
-	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath))
+	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath, opts.PublicURL))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
 	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))
 

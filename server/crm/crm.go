@@ -263,6 +263,11 @@ type Vendor struct {
 	// Address says what a CRM account's address looks like, for the
 	// error that refuses another ("https://{subdomain}.amocrm.ru").
 	Address string
+	// VerifyWebhook, when set, checks a webhook request's signature made
+	// with secret (the key the admin gave for it), publicURL being the
+	// full URL the CRM called; the body is put back. nil: the CRM signs
+	// nothing, or with a repeating token (Event.Token).
+	VerifyWebhook func(r *http.Request, publicURL, secret string, now time.Time) error
 	// Credentials, when set, reads what an admin pasted into the address
 	// and the secret to store (a Bitrix24 webhook URL holds both); by
 	// default both are kept as given, trimmed.
@@ -337,6 +342,23 @@ func Credentials(k Kind, baseURL, token string) (string, string, error) {
 		return v.Credentials(baseURL, token)
 	}
 	return strings.TrimRight(strings.TrimSpace(baseURL), "/"), strings.TrimSpace(token), nil
+}
+
+// VerifyWebhook checks a webhook of a CRM of kind k with secret; nil for
+// a CRM that has no signature of this kind.
+func VerifyWebhook(k Kind, r *http.Request, publicURL, secret string, now time.Time) error {
+	v, err := vendor(k)
+	if err != nil || v.VerifyWebhook == nil {
+		return err
+	}
+	return v.VerifyWebhook(r, publicURL, secret, now)
+}
+
+// Signs reports whether webhooks of kind k carry a signature that a
+// secret given at connect time can check.
+func Signs(k Kind) bool {
+	v, err := vendor(k)
+	return err == nil && v.VerifyWebhook != nil
 }
 
 // AddressHint says what an address of kind k looks like ("" unknown).

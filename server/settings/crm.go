@@ -56,6 +56,8 @@ const callTimeout = 30 * time.Second
 type Connection struct {
 	Kind           crm.Kind
 	BaseURL, Token string
+	// WebhookSecret is the key the CRM signs its webhooks with ("": none).
+	WebhookSecret string
 }
 
 // Connect links the account to an external CRM (see the contract): it
@@ -91,6 +93,15 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	if err != nil {
 		return nil, err
 	}
+	var sealedSecret []byte
+	if c.WebhookSecret != "" {
+		if !crm.Signs(kind) {
+			return nil, errs.Invalid("webhook_secret", "%s does not sign its webhooks with a secret of its own: leave it empty", kind)
+		}
+		if sealedSecret, err = o.Sealer.Seal([]byte(c.WebhookSecret), crmsync.Owner(acct)); err != nil {
+			return nil, err
+		}
+	}
 	key := make([]byte, 24)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
@@ -108,7 +119,7 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 			return err
 		}
 		now := time.Now()
-		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(baseURL).
+		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(baseURL).SetWebhookSecretSealed(sealedSecret).
 			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetRefreshedAt(now).Exec(ctx)
 		if store.IsUniqueViolation(err) {
 			// Connected at the same moment elsewhere: run again, replacing it.

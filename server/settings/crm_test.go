@@ -73,6 +73,10 @@ func TestConnectCrm(t *testing.T) {
 		WantViolations(t, err, "base_url", "token")
 		_, err = admin.Integration.ConnectCrm(ctx, connectReq(f, fakeToken+"\r\n"))
 		WantViolations(t, err, "token")
+		signed := connectReq(f, fakeToken)
+		signed.WebhookSecret = "amoCRM-signs-nothing"
+		_, err = admin.Integration.ConnectCrm(ctx, signed)
+		WantViolations(t, err, "webhook_secret")
 		after, err := admin.Integration.GetIntegrationSettings(ctx, &pb.GetIntegrationSettingsRequest{})
 		NoErr(t, err)
 		emps, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{IncludeDeactivated: true})

@@ -56,6 +56,12 @@ func Rules(r validate.Rules) {
 		case strings.IndexFunc(m.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
 			v.Add("token", "must not contain spaces or control characters (copy the token alone)")
 		}
+		switch {
+		case len(m.WebhookSecret) > 4096:
+			v.Add("webhook_secret", "is at most 4096 characters")
+		case strings.IndexFunc(m.WebhookSecret, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+			v.Add("webhook_secret", "must not contain spaces or control characters (copy the secret alone)")
+		}
 	})
 	validate.Add(r, func(m *pb.SendTestMessageRequest, v *errs.Violations) { validate.Text(v, "text", m.Text, 0, 4096) })
 	validate.Add(r, func(*pb.RemoveTestClientRequest, *errs.Violations) {})

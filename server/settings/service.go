@@ -71,9 +71,10 @@ func (s *Service) RefreshFromCrm(ctx context.Context, _ *pb.RefreshFromCrmReques
 // ConnectCrm links the account to an external CRM (see the contract).
 func (s *Service) ConnectCrm(ctx context.Context, req *pb.ConnectCrmRequest) (*pb.ConnectCrmResponse, error) {
 	return Connect(ctx, s.st, s.crm, Connection{
-		Kind:    crm.Kind(strings.TrimPrefix(req.CrmKind.String(), "CRM_KIND_")),
-		BaseURL: req.BaseUrl,
-		Token:   req.Token,
+		Kind:          crm.Kind(strings.TrimPrefix(req.CrmKind.String(), "CRM_KIND_")),
+		BaseURL:       req.BaseUrl,
+		Token:         req.Token,
+		WebhookSecret: req.WebhookSecret,
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -36,12 +37,15 @@ type Handler struct {
 	crm    crmsync.Options
 	log    *slog.Logger
 	prefix string
+	// publicURL is where the CRM reaches this server ("" : the request's
+	// own scheme and host).
+	publicURL string
 }
 
 // New returns the webhook handler for paths under prefix; crmOpts open the
 // account's CRM to read a deal's state.
-func New(st *store.Store, router Router, crmOpts crmsync.Options, log *slog.Logger, prefix string) *Handler {
-	return &Handler{st: st, router: router, crm: crmOpts, log: log, prefix: prefix}
+func New(st *store.Store, router Router, crmOpts crmsync.Options, log *slog.Logger, prefix, publicURL string) *Handler {
+	return &Handler{st: st, router: router, crm: crmOpts, log: log, prefix: prefix, publicURL: publicURL}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +65,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	switch err := h.verify(r, cc); {
+	case errors.Is(err, errBadSignature):
+		h.log.WarnContext(r.Context(), "crm webhook with a bad signature refused", "account", cc.AccountID, "kind", cc.Kind)
+		http.Error(w, "bad webhook signature", http.StatusUnauthorized)
+		return
+	case err != nil:
 		h.fail(w, r, err)
 		return
 	}
@@ -92,6 +105,44 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("ok"))
+}
+
+// errBadSignature: a webhook whose signature the stored secret does not
+// make.
+var errBadSignature = errors.New("webhooks: bad signature")
+
+// verify checks the signature of a webhook of a CRM that signs them with
+// a key of its own (HubSpot), when the admin gave that key on connecting;
+// without one the URL's key is the only proof, as for a CRM that signs
+// nothing.
+func (h *Handler) verify(r *http.Request, cc *ent.CrmConnection) error {
+	kind := crm.Kind(cc.Kind)
+	if len(cc.WebhookSecretSealed) == 0 || !crm.Signs(kind) {
+		return nil
+	}
+	secret, err := h.crm.Sealer.Open(cc.WebhookSecretSealed, crmsync.Owner(cc.AccountID))
+	if err != nil {
+		return err
+	}
+	if err := crm.VerifyWebhook(kind, r, h.calledURL(r), string(secret), time.Now()); err != nil {
+		return fmt.Errorf("%w: %v", errBadSignature, err)
+	}
+	return nil
+}
+
+// calledURL is the URL the CRM called: the server's public URL when it
+// was told one (a proxy in front changes scheme and host), else the
+// request's own.
+func (h *Handler) calledURL(r *http.Request) string {
+	base := strings.TrimRight(h.publicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + r.URL.RequestURI()
 }
 
 // errWrongToken: a webhook signed with another token than the CRM's.

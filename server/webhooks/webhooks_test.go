@@ -1,20 +1,25 @@
 package webhooks_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/ent/crmconnection"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	_ "github.com/switchboardhq/switchboard/server/crm/bitrix24" // registers Bitrix24
+	"github.com/switchboardhq/switchboard/server/crm/hubspot"
 	"github.com/switchboardhq/switchboard/server/crmsync"
+	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
 	"github.com/switchboardhq/switchboard/server/testenv"
@@ -61,7 +66,7 @@ func post(h http.Handler, key, token string) int {
 func TestWebhookToken(t *testing.T) {
 	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
 		st := testenv.OpenStore(t, b.NewURL(t))
-		h := webhooks.New(st, nobody{}, crmsync.Options{}, testenv.Logger(), "/hooks/")
+		h := webhooks.New(st, nobody{}, crmsync.Options{}, testenv.Logger(), "/hooks/", "")
 
 		t.Run("first token is kept", func(t *testing.T) {
 			connect(t, st, "key-one")
@@ -106,5 +111,76 @@ func TestWebhookToken(t *testing.T) {
 				t.Errorf("the losing token later: HTTP %d, want 403", got)
 			}
 		})
+	})
+}
+
+// A CRM that signs its webhooks with a key of its own (HubSpot) is held to
+// it when the admin gave the key: a request without the signature, with a
+// wrong one or an old one is refused with 401 and changes nothing.
+func TestWebhookSignature(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		st := testenv.OpenStore(t, b.NewURL(t))
+		sealer, err := secrets.New(bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := webhooks.New(st, nobody{}, crmsync.Options{Sealer: sealer}, testenv.Logger(), "/hooks/", "https://switchboard.example.com")
+		ctx := context.Background()
+		connectHubSpot := func(key, secret string) {
+			acct, _, err := accounts.Create(ctx, st, "HubSpot "+key, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256([]byte(key))
+			c := st.Ent.CrmConnection.Create().SetKind(crmconnection.KindHUBSPOT).SetBaseURL("https://api.hubapi.com").
+				SetTokenSealed([]byte("sealed")).SetWebhookKeyHash(sum[:])
+			if secret != "" {
+				sealed, err := sealer.Seal([]byte(secret), crmsync.Owner(acct.ID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetWebhookSecretSealed(sealed)
+			}
+			if err := c.Exec(tenant.NewContext(ctx, acct.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body := []byte(`[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":1700000000000,"subscriptionType":"deal.propertyChange","attemptNumber":0,"objectId":424242,"propertyName":"dealstage","propertyValue":"closedwon"}]`)
+		send := func(key, secret string, at time.Time, tamper bool) int {
+			path := "/hooks/" + key
+			ts := strconv.FormatInt(at.UnixMilli(), 10)
+			req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if secret != "" {
+				sig := hubspot.Sign(secret, http.MethodPost, "https://switchboard.example.com"+path, body, ts)
+				if tamper {
+					sig = hubspot.Sign(secret+"x", http.MethodPost, "https://switchboard.example.com"+path, body, ts)
+				}
+				req.Header.Set(hubspot.HeaderSignatureV3, sig)
+				req.Header.Set(hubspot.HeaderTimestamp, ts)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec.Code
+		}
+		connectHubSpot("hs-signed", "client-secret-1")
+		connectHubSpot("hs-unsigned", "")
+		now := time.Now()
+		for _, c := range []struct {
+			name, key, secret string
+			at                time.Time
+			tamper            bool
+			want              int
+		}{
+			{"signed", "hs-signed", "client-secret-1", now, false, 200},
+			{"no signature", "hs-signed", "", now, false, 401},
+			{"another secret", "hs-signed", "client-secret-1", now, true, 401},
+			{"ten minutes old", "hs-signed", "client-secret-1", now.Add(-10 * time.Minute), false, 401},
+			{"no secret given on connecting", "hs-unsigned", "", now, false, 200},
+		} {
+			if got := send(c.key, c.secret, c.at, c.tamper); got != c.want {
+				t.Errorf("%s: HTTP %d, want %d", c.name, got, c.want)
+			}
+		}
 	})
 }

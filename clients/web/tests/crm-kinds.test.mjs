@@ -40,8 +40,10 @@ test("each CRM asks for its own address and token, in its own words", async () =
 
   // HubSpot has one address for everyone: it is filled in, and taken back
   // out when another CRM is chosen.
+  assert.equal(await T("crm-webhook-secret").count(), 0, "only a CRM that signs its webhooks asks for a secret");
   await T("crm-kind-select").selectOption({ label: "HubSpot" });
   assert.equal(await T("crm-base-url").inputValue(), "https://api.hubapi.com");
+  assert.equal(await T("crm-webhook-secret").getAttribute("type"), "password");
   await T("crm-kind-select").selectOption({ label: "Pipedrive" });
   assert.equal(await T("crm-base-url").inputValue(), "");
   assert.equal(await T("crm-base-url").getAttribute("placeholder"), "https://{company}.pipedrive.com");

@@ -224,7 +224,12 @@ type ConnectCrmRequest struct {
 	// A long-lived token of the account's private integration (amoCRM:
 	// Settings → Integrations → your integration → Keys and scopes), 1..4096
 	// characters. Write-only: stored sealed, never returned or logged.
-	Token         string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	Token string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	// The secret the CRM signs its webhooks with, for a CRM that signs them
+	// with a key of its own (HubSpot: the private app's client secret).
+	// Optional: without it such webhooks are trusted on the secret key in
+	// their URL alone. 0..4096 characters; write-only, stored sealed.
+	WebhookSecret string `protobuf:"bytes,4,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -276,6 +281,13 @@ func (x *ConnectCrmRequest) GetBaseUrl() string {
 func (x *ConnectCrmRequest) GetToken() string {
 	if x != nil {
 		return x.Token
+	}
+	return ""
+}
+
+func (x *ConnectCrmRequest) GetWebhookSecret() string {
+	if x != nil {
+		return x.WebhookSecret
 	}
 	return ""
 }
@@ -2187,11 +2199,12 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\bcrm_kind\x18\x01 \x01(\x0e2\x17.switchboard.v1.CrmKindR\acrmKind\x12\x19\n" +
 	"\bbase_url\x18\x02 \x01(\tR\abaseUrl\x12=\n" +
 	"\fconnect_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconnectTime\x12=\n" +
-	"\frefresh_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrefreshTime\"x\n" +
+	"\frefresh_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrefreshTime\"\x9f\x01\n" +
 	"\x11ConnectCrmRequest\x122\n" +
 	"\bcrm_kind\x18\x01 \x01(\x0e2\x17.switchboard.v1.CrmKindR\acrmKind\x12\x19\n" +
 	"\bbase_url\x18\x02 \x01(\tR\abaseUrl\x12\x14\n" +
-	"\x05token\x18\x03 \x01(\tR\x05token\"\xb8\x01\n" +
+	"\x05token\x18\x03 \x01(\tR\x05token\x12%\n" +
+	"\x0ewebhook_secret\x18\x04 \x01(\tR\rwebhookSecret\"\xb8\x01\n" +
 	"\x12ConnectCrmResponse\x12?\n" +
 	"\bsettings\x18\x01 \x01(\v2#.switchboard.v1.IntegrationSettingsR\bsettings\x12@\n" +
 	"\arefresh\x18\x02 \x01(\v2&.switchboard.v1.RefreshFromCrmResponseR\arefresh\x12\x1f\n" +

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	crm.Register(crm.HubSpot, crm.Vendor{Open: open, ParseWebhook: parseWebhook,
+	crm.Register(crm.HubSpot, crm.Vendor{Open: open, ParseWebhook: parseWebhook, VerifyWebhook: VerifyWebhook,
 		// DefaultBurst in any DefaultWindow: a tenth of it back to back,
 		// the rest spread over the window (see windowLimiter).
 		Rate:    crm.Rate{PerSecond: float64(DefaultBurst-DefaultBurst/10) / DefaultWindow.Seconds(), Burst: DefaultBurst / 10},

@@ -44,6 +44,8 @@ interface Guide {
   token: string;
   tokenHelp: string;
   webhookHelp: string;
+  /** The label of the key the CRM signs its webhooks with, when it has one. */
+  secret?: string;
 }
 
 const guides: Partial<Record<CrmKind, Guide>> = {
@@ -84,6 +86,7 @@ const guides: Partial<Record<CrmKind, Guide>> = {
     token: "Private app access token",
     tokenHelp: "In HubSpot: Settings → Integrations → Private apps → your app, with the crm.objects.contacts, crm.objects.deals and crm.objects.owners scopes; copy its access token.",
     webhookHelp: "In HubSpot: your private app → Webhooks, target URL this address, for deal property changes (dealstage, hubspot_owner_id).",
+    secret: "Client secret (optional: checks the webhooks' signatures)",
   },
   [CrmKind.PIPEDRIVE]: {
     address: "Address of your company",
@@ -135,6 +138,14 @@ export class CrmPanel {
     "data-field": "token",
     autocomplete: "off",
   });
+  // Write-only too: the key the CRM signs its webhooks with.
+  private readonly secret = h("input", {
+    type: "password",
+    id: "crm-webhook-secret",
+    "data-testid": "crm-webhook-secret",
+    "data-field": "webhook_secret",
+    autocomplete: "off",
+  });
   private violations: FieldViolation[] = [];
   private banner: Banner;
   private webhookUrl = "";
@@ -178,8 +189,14 @@ export class CrmPanel {
 
   private async connect(): Promise<void> {
     if (this.busy) return;
-    const req = { crmKind: this.kindValue(), baseUrl: this.address.value.trim(), token: this.token.value };
+    const req = {
+      crmKind: this.kindValue(),
+      baseUrl: this.address.value.trim(),
+      token: this.token.value,
+      webhookSecret: guideOf(this.kindValue()).secret ? this.secret.value : "",
+    };
     this.token.value = "";
+    this.secret.value = "";
     if (!(await this.host.settle())) return;
     this.busy = true;
     this.violations = [];
@@ -264,6 +281,7 @@ export class CrmPanel {
           h("label", { for: "crm-kind" }, "CRM", this.kind),
           h("label", { for: "crm-base-url", "data-testid": "crm-base-url-label" }, guideOf(this.kindValue()).address, this.address),
           h("label", { for: "crm-token", "data-testid": "crm-token-label" }, guideOf(this.kindValue()).token, this.token),
+          guideOf(this.kindValue()).secret && h("label", { for: "crm-webhook-secret" }, guideOf(this.kindValue()).secret, this.secret),
         ),
         h("p", { class: "muted", "data-testid": "crm-token-help" }, `${guideOf(this.kindValue()).tokenHelp} It is stored sealed and never shown again.`),
         general,
