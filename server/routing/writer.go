@@ -37,8 +37,8 @@ type writer interface {
 	createClient(ctx context.Context, tx *ent.Tx, nc *newClient) (*clientRows, error)
 	// storeIncoming writes s, the log's position last (it is held until
 	// the commit), and returns the message and the push decisions as the
-	// API shows them. A client whose responsible is no longer
-	// s.responsible.from is errResponsibleMoved.
+	// API shows them; the pushes are all about s's client. A client whose
+	// responsible is no longer s.responsible.from is errResponsibleMoved.
 	storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.NotificationDecision, error)
 }
 
