@@ -96,14 +96,14 @@ func (r *Router) persistTransfer(ctx context.Context, tx *ent.Tx, sit *transferS
 	if !p.change {
 		return out, nil
 	}
-	ct := p.client
-	if err := tx.Contact.UpdateOneID(ct.ID).SetResponsibleID(*ct.ResponsibleID).ClearClaimedAt().Exec(ctx); err != nil {
+	cl := p.client
+	if err := tx.Contact.UpdateOneID(cl.ID).SetResponsibleID(*cl.ResponsibleID).ClearClaimedAt().Exec(ctx); err != nil {
 		return nil, err
 	}
-	r.handsChanged(tx, ct.AccountID, ct.ID)
+	r.handsChanged(tx, cl.AccountID, cl.ID)
 	if p.crmResponsible {
 		as := sit.snap.Settings
-		if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), ct.AccountID, ct.ID); err != nil {
+		if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), cl.AccountID, cl.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +123,7 @@ func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting i
 			return store.NotFound(err, "deal", dealID)
 		}
 		if acting != 0 {
-			ct, err := c.Contact.Get(ctx, d.ContactID)
+			cl, err := c.Contact.Get(ctx, d.ContactID)
 			if err != nil {
 				return err
 			}
@@ -131,7 +131,7 @@ func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting i
 			if err != nil {
 				return err
 			}
-			dec, err := decideIn(snap, acting, d.ChannelID, ct.ResponsibleID)
+			dec, err := decideIn(snap, acting, d.ChannelID, cl.ResponsibleID)
 			if err != nil {
 				return err
 			}

@@ -197,7 +197,7 @@ func (p *incomingPlan) settleResponsible(sit *incomingSituation) {
 	view := p.view
 	asg := &pb.Assignment{Mode: convert.EnumToPB[pb.DistributionMode](pb.DistributionMode_value, "DISTRIBUTION_MODE_", view.ch.Distribution)}
 	p.assignment = asg
-	if ct := sit.client; ct != nil && ct.ResponsibleID != nil {
+	if cl := sit.client; cl != nil && cl.ResponsibleID != nil {
 		e := sit.responsible
 		keep, why := true, "the client already had a responsible"
 		switch p.sit {
@@ -206,14 +206,14 @@ func (p *incomingPlan) settleResponsible(sit *incomingSituation) {
 		case allClosed:
 			// A repeat client keeps its responsible only if it can still
 			// write on this channel.
-			keep = view.decideFor(e, ct.ResponsibleID).Write
+			keep = view.decideFor(e, cl.ResponsibleID).Write
 			why = "it can still write on " + view.ch.Name
 		}
 		if keep {
 			asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_KEPT
-			asg.ResponsibleEmployeeId = ids.Format(*ct.ResponsibleID)
+			asg.ResponsibleEmployeeId = ids.Format(*cl.ResponsibleID)
 			asg.Explanation = fmt.Sprintf("kept: %s stays responsible (%s)", e.Name, why)
-			p.responsible = ct.ResponsibleID
+			p.responsible = cl.ResponsibleID
 			return
 		}
 	}
@@ -243,7 +243,7 @@ func (p *incomingPlan) settleResponsible(sit *incomingSituation) {
 func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) *incomingOutcome {
 	view, asg := p.view, p.assignment
 	out := &incomingOutcome{decision: &pb.RoutingDecision{NewClient: sit.client == nil, EntityAction: p.action, Assignment: asg}}
-	ct := *rows.client // the client as this message leaves it
+	cl := *rows.client // the client as this message leaves it
 	var prev *int64
 	if sit.client != nil {
 		prev = sit.client.ResponsibleID
@@ -266,14 +266,14 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 	// other only when it changes.
 	if out.cursor != nil || !sameEmployee(prev, next) {
 		out.responsible = &responsibleMove{from: prev, to: next}
-		ct.ResponsibleID, ct.ClaimedAt = next, nil
+		cl.ResponsibleID, cl.ClaimedAt = next, nil
 	}
 	changed := sit.client != nil && !sameEmployee(prev, next)
 	out.handsChanged = changed
 
 	// Who sees it, and the pushes.
 	d := out.decision
-	viewers, decisions := view.viewers(ct.ResponsibleID)
+	viewers, decisions := view.viewers(cl.ResponsibleID)
 	for i, m := range view.members {
 		if decisions[i].View {
 			d.Viewers = append(d.Viewers, &pb.ViewerAccess{EmployeeId: ids.Format(m.EmployeeID), EmployeeName: m.Name, Access: accessToPB(decisions[i])})
@@ -281,8 +281,8 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 	}
 	pm := push.Message{NotifyManagersAll: sit.settings.NotifyManagersAllMessages, Members: viewers,
 		Assigned: asg.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED}
-	if ct.ResponsibleID != nil {
-		pm.Responsible = *ct.ResponsibleID
+	if cl.ResponsibleID != nil {
+		pm.Responsible = *cl.ResponsibleID
 	}
 	if asg.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER {
 		for _, id := range asg.CandidateEmployeeIds {
@@ -296,9 +296,9 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 			d.PostedToGeneralChat = true
 		}
 		out.pushes = append(out.pushes, notify.Decision{
-			EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: rows.chat.ID, ContactID: ct.ID, ContactName: ct.Name,
+			EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: rows.chat.ID, ContactID: cl.ID, ContactName: cl.Name,
 			ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), Preview: preview,
-			Explanation: explainPush(p, ct.Name, ch.Name, asg),
+			Explanation: explainPush(p, cl.Name, ch.Name, asg),
 		})
 	}
 	if changed {
@@ -309,9 +309,9 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 			chats = append(slices.Clone(chats), rows.chat)
 			slices.SortFunc(chats, func(a, b *ent.Chat) int { return cmp.Compare(a.ID, b.ID) })
 		}
-		out.pushes = append(out.pushes, lostChats(sit.snap, &ct, chats, prev, rows.chat.ID)...)
+		out.pushes = append(out.pushes, lostChats(sit.snap, &cl, chats, prev, rows.chat.ID)...)
 	}
-	d.Client = convert.Client(&ct)
+	d.Client = convert.Client(&cl)
 	d.Chat = convert.Chat(rows.chat)
 	if rows.deal != nil {
 		d.Deal = convert.Deal(rows.deal)
@@ -322,10 +322,10 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 // lostChats is the CHAT_REVOKED pushes of a client handed from prev to its
 // current responsible by an incoming message on chat msgChat: one per
 // employee who lost a chat of the client (about msgChat if that is one).
-func lostChats(snap *snapshot.Snapshot, ct *ent.Contact, chats []*ent.Chat, prev *int64, msgChat int64) []notify.Decision {
+func lostChats(snap *snapshot.Snapshot, cl *ent.Contact, chats []*ent.Chat, prev *int64, msgChat int64) []notify.Decision {
 	var out []notify.Decision
 	at := map[int64]int{} // employee → index in out
-	for _, d := range handover(snap, ct, chats, prev, fmt.Sprintf("%s wrote again and was handed on", ct.Name)) {
+	for _, d := range handover(snap, cl, chats, prev, fmt.Sprintf("%s wrote again and was handed on", cl.Name)) {
 		if d.Reason != push.ChatRevoked {
 			continue
 		}
@@ -339,15 +339,15 @@ func lostChats(snap *snapshot.Snapshot, ct *ent.Contact, chats []*ent.Chat, prev
 	return out
 }
 
-// handover decides the pushes of a change of ct's responsible from prev to
+// handover decides the pushes of a change of cl's responsible from prev to
 // its current one (a claim, a transfer, a repeat client handed on), per
 // chat of the client (chats, by id): CHAT_REVOKED to those who could view
 // the chat before and cannot now, NEW_CLIENT_ASSIGNED to the new
 // responsible (once, on the first chat it can view).
-func handover(snap *snapshot.Snapshot, ct *ent.Contact, chats []*ent.Chat, prev *int64, what string) []notify.Decision {
+func handover(snap *snapshot.Snapshot, cl *ent.Contact, chats []*ent.Chat, prev *int64, what string) []notify.Decision {
 	var next int64
-	if ct.ResponsibleID != nil {
-		next = *ct.ResponsibleID
+	if cl.ResponsibleID != nil {
+		next = *cl.ResponsibleID
 	}
 	var out []notify.Decision
 	assigned := false
@@ -358,7 +358,7 @@ func handover(snap *snapshot.Snapshot, ct *ent.Contact, chats []*ent.Chat, prev 
 		}
 		view := &channelView{ch: ch, settings: snap.Settings, members: membersFrom(snap, ch.ID)}
 		before, _ := view.viewers(prev)
-		after, _ := view.viewers(ct.ResponsibleID)
+		after, _ := view.viewers(cl.ResponsibleID)
 		for _, p := range push.ForChange(before, after, next) {
 			expl := fmt.Sprintf("%s: you can no longer see the chat on %s", what, ch.Name)
 			if p.Reason == push.NewClientAssigned {
@@ -366,10 +366,10 @@ func handover(snap *snapshot.Snapshot, ct *ent.Contact, chats []*ent.Chat, prev 
 					continue
 				}
 				assigned = true
-				expl = fmt.Sprintf("%s: %s is now yours", what, ct.Name)
+				expl = fmt.Sprintf("%s: %s is now yours", what, cl.Name)
 			}
 			out = append(out, notify.Decision{
-				EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: cht.ID, ContactID: ct.ID, ContactName: ct.Name,
+				EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: cht.ID, ContactID: cl.ID, ContactName: cl.Name,
 				ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), Explanation: expl,
 			})
 		}

@@ -58,27 +58,27 @@ type outgoingPlan struct {
 // (SPEC §3) and decides a claim and its pushes (§5, §6); a refusal is the
 // error.
 func decideOutgoing(sit *outgoingSituation) (*outgoingPlan, error) {
-	emp, ct := sit.employee, *sit.client
+	emp, cl := sit.employee, *sit.client
 	view := &channelView{ch: sit.channel, settings: sit.settings, members: membersFrom(sit.snap, sit.channel.ID)}
-	d := view.decideFor(emp, ct.ResponsibleID)
+	d := view.decideFor(emp, cl.ResponsibleID)
 	if !d.Write {
 		return nil, refusal(sit, view, d)
 	}
 	p := &outgoingPlan{response: &pb.RouteOutgoingMessageResponse{ChannelChoice: sit.choice, Access: accessToPB(d)}}
 	if d.Claims {
 		// Claimed now: the claim's time is the message's.
-		ct.ResponsibleID, ct.ClaimedAt = &emp.ID, nil
+		cl.ResponsibleID, cl.ClaimedAt = &emp.ID, nil
 		chats := sit.chats
 		if sit.chat == nil {
-			chats = append(slices.Clone(chats), &ent.Chat{ChannelID: sit.channel.ID, ContactID: ct.ID})
+			chats = append(slices.Clone(chats), &ent.Chat{ChannelID: sit.channel.ID, ContactID: cl.ID})
 		}
 		p.claim, p.response.Claimed = true, true
-		p.pushes = handover(sit.snap, &ct, chats, nil, fmt.Sprintf("%s claimed %s", emp.Name, ct.Name))
+		p.pushes = handover(sit.snap, &cl, chats, nil, fmt.Sprintf("%s claimed %s", emp.Name, cl.Name))
 		p.crmResponsible = sit.external
 	}
-	p.crmLogged = sit.external && !ct.IsTest
-	p.client = &ct
-	p.response.Client = convert.Client(&ct)
+	p.crmLogged = sit.external && !cl.IsTest
+	p.client = &cl
+	p.response.Client = convert.Client(&cl)
 	return p, nil
 }
 
@@ -97,10 +97,10 @@ func withChat(pushes []notify.Decision, chatID int64) []notify.Decision {
 // could have claimed it too (it lost the race, whenever it arrived), else
 // PERMISSION_DENIED with the access table's reason.
 func refusal(sit *outgoingSituation, view *channelView, d access.Decision) error {
-	emp, ct := sit.employee, sit.client
-	if ct.ResponsibleID != nil && *ct.ResponsibleID != emp.ID && ct.ClaimedAt != nil {
+	emp, cl := sit.employee, sit.client
+	if cl.ResponsibleID != nil && *cl.ResponsibleID != emp.ID && cl.ClaimedAt != nil {
 		if view.decideFor(emp, nil).Claims {
-			return claimedError(ct, sit.responsible)
+			return claimedError(cl, sit.responsible)
 		}
 	}
 	return errs.Forbidden("%s may not write in this chat: %s", emp.Name, d.Explanation)
@@ -108,15 +108,15 @@ func refusal(sit *outgoingSituation, view *channelView, d access.Decision) error
 
 // claimedError is the refusal of a client that responsible (nil: unknown)
 // claimed first.
-func claimedError(ct *ent.Contact, responsible *ent.Employee) error {
+func claimedError(cl *ent.Contact, responsible *ent.Employee) error {
 	name := ""
 	if responsible != nil {
 		name = responsible.Name
 	}
-	id := ids.FormatPtr(ct.ResponsibleID)
-	return errs.New(errs.ErrAborted, "client %s was claimed by %s (employee %s) first: the chat is theirs", ct.Name, name, id).
+	id := ids.FormatPtr(cl.ResponsibleID)
+	return errs.New(errs.ErrAborted, "client %s was claimed by %s (employee %s) first: the chat is theirs", cl.Name, name, id).
 		With(&errdetails.ErrorInfo{Reason: ClaimedReason, Domain: "switchboard.v1", Metadata: map[string]string{
-			"client_id": ids.Format(ct.ID), "responsible_employee_id": id, "responsible_name": name,
+			"client_id": ids.Format(cl.ID), "responsible_employee_id": id, "responsible_name": name,
 		}})
 }
 
@@ -168,22 +168,22 @@ func decideTransfer(sit *transferSituation) (*transferPlan, error) {
 	if d := access.Decide(inputFor(snap, emp, ch, &emp.ID)); !d.Write && !sit.fromCRM {
 		return nil, errs.Invalid("employee_id", "%s cannot write on %s, so cannot be responsible there: %s", emp.Name, ch.Name, d.Explanation)
 	}
-	ct := *sit.client
-	p := &transferPlan{response: &pb.AssignResponsibleResponse{PreviousResponsibleEmployeeId: ids.FormatPtr(ct.ResponsibleID)}, client: &ct}
-	if ct.ResponsibleID != nil && *ct.ResponsibleID == emp.ID {
-		p.response.Client = convert.Client(&ct)
+	cl := *sit.client
+	p := &transferPlan{response: &pb.AssignResponsibleResponse{PreviousResponsibleEmployeeId: ids.FormatPtr(cl.ResponsibleID)}, client: &cl}
+	if cl.ResponsibleID != nil && *cl.ResponsibleID == emp.ID {
+		p.response.Client = convert.Client(&cl)
 		return p, nil
 	}
-	prev := ct.ResponsibleID
-	ct.ResponsibleID, ct.ClaimedAt = &emp.ID, nil
+	prev := cl.ResponsibleID
+	cl.ResponsibleID, cl.ClaimedAt = &emp.ID, nil
 	p.change = true
-	what := fmt.Sprintf("%s was transferred to %s", ct.Name, emp.Name)
+	what := fmt.Sprintf("%s was transferred to %s", cl.Name, emp.Name)
 	if sit.fromCRM {
-		what = fmt.Sprintf("%s was given to %s in the CRM", ct.Name, emp.Name)
+		what = fmt.Sprintf("%s was given to %s in the CRM", cl.Name, emp.Name)
 	}
-	p.pushes = handover(snap, &ct, sit.chats, prev, what)
+	p.pushes = handover(snap, &cl, sit.chats, prev, what)
 	// A change the CRM made is not sent back to it.
 	p.crmResponsible = !sit.fromCRM && sit.external
-	p.response.Client = convert.Client(&ct)
+	p.response.Client = convert.Client(&cl)
 	return p, nil
 }

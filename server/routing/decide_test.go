@@ -82,15 +82,15 @@ func ptr(id int64) *int64 { return &id }
 // known is a client read from the store: responsible (0: none), with the
 // given chats (by channel; chat ids are 100 + channel).
 func known(responsible int64, channels ...int64) (*ent.Contact, []*ent.Chat) {
-	ct := &ent.Contact{ID: 500, Name: "Ann", Identity: "+79160000001", Phone: "+79160000001"}
+	cl := &ent.Contact{ID: 500, Name: "Ann", Identity: "+79160000001", Phone: "+79160000001"}
 	if responsible != 0 {
-		ct.ResponsibleID = &responsible
+		cl.ResponsibleID = &responsible
 	}
 	var chats []*ent.Chat
 	for _, ch := range channels {
-		chats = append(chats, &ent.Chat{ID: 100 + ch, ChannelID: ch, ContactID: ct.ID})
+		chats = append(chats, &ent.Chat{ID: 100 + ch, ChannelID: ch, ContactID: cl.ID})
 	}
-	return ct, chats
+	return cl, chats
 }
 
 func pushesOf(ds []notify.Decision) []string {
@@ -441,9 +441,9 @@ func TestDecideTransfer(t *testing.T) {
 			snap := world(channel.DistributionROUND_ROBIN, rep(bruce, 1), rep(tony, 1), manager(alfred), rep(scrooge, 1))
 			snap.Members[tg] = append(snap.Members[tg], rep(rachel, 1))
 			snap.Members[wa] = append(snap.Members[wa], snapshot.Member{EmployeeID: rachel, Role: channelmember.RoleSALES_REP, Access: channelmember.AccessREAD_ONLY})
-			ct, chats := known(tt.before, wa, tg)
+			cl, chats := known(tt.before, wa, tg)
 			sit := &transferSituation{snap: snap, channel: snap.Channels[wa], employee: snap.Employees[tt.to], employeeID: tt.to,
-				acting: tt.acting, fromCRM: tt.fromCRM, external: tt.external, client: ct, chats: chats}
+				acting: tt.acting, fromCRM: tt.fromCRM, external: tt.external, client: cl, chats: chats}
 			p, err := decideTransfer(sit)
 			if tt.code != nil {
 				if !errors.Is(err, tt.code) {

@@ -77,7 +77,7 @@ func (r *Router) sameIncoming(ctx context.Context, m *ent.Message, in Incoming) 
 	if err != nil || cht.ChannelID != in.ChannelID {
 		return false, err
 	}
-	ct, err := c.Contact.Get(ctx, cht.ContactID)
+	cl, err := c.Contact.Get(ctx, cht.ContactID)
 	if err != nil {
 		return false, err
 	}
@@ -94,9 +94,9 @@ func (r *Router) sameIncoming(ctx context.Context, m *ent.Message, in Incoming) 
 		return false, nil
 	}
 	if who.phone != "" {
-		return slices.Contains(phone.Forms(who.phone), ct.Identity), nil
+		return slices.Contains(phone.Forms(who.phone), cl.Identity), nil
 	}
-	return who.identity == ct.Identity, nil
+	return who.identity == cl.Identity, nil
 }
 
 // routeIncoming is RouteIncomingMessage as a command. The channel's cursor
@@ -147,15 +147,15 @@ func (r *Router) loadIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*in
 	if sit.client, err = findClient(ctx, tx, who); err != nil || sit.client == nil {
 		return sit, err
 	}
-	ct := sit.client
-	if sit.deal, err = latestDeal(ctx, c, ct.ID); err != nil {
+	cl := sit.client
+	if sit.deal, err = latestDeal(ctx, c, cl.ID); err != nil {
 		return nil, err
 	}
-	if sit.chats, err = chatsOf(ctx, c, ct.ID); err != nil {
+	if sit.chats, err = chatsOf(ctx, c, cl.ID); err != nil {
 		return nil, err
 	}
-	if ct.ResponsibleID != nil {
-		if sit.responsible, err = employeeIn(ctx, c, snap, *ct.ResponsibleID); err != nil {
+	if cl.ResponsibleID != nil {
+		if sit.responsible, err = employeeIn(ctx, c, snap, *cl.ResponsibleID); err != nil {
 			return nil, err
 		}
 	}

@@ -28,10 +28,10 @@ import (
 // Outgoing is an employee's message about to go out.
 type Outgoing struct {
 	EmployeeID int64
-	// ChatID or ContactID: where it goes.
-	ChatID    int64
-	ContactID int64
-	// ChannelID picks the channel when writing first to ContactID.
+	// ChatID or ClientID: where it goes.
+	ChatID   int64
+	ClientID int64
+	// ChannelID picks the channel when writing first to ClientID.
 	ChannelID int64
 	Content   Content
 	GatewayID string
@@ -79,14 +79,14 @@ func (r *Router) replayOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutg
 		if m.EmployeeID == nil || *m.EmployeeID != in.EmployeeID || (in.ChatID != 0 && m.ChatID != in.ChatID) {
 			return false, nil
 		}
-		if in.ContactID == 0 {
+		if in.ClientID == 0 {
 			return true, nil
 		}
 		cht, err := r.st.Ent.Chat.Get(ctx, m.ChatID)
 		if err != nil {
 			return false, err
 		}
-		return cht.ContactID == in.ContactID && (in.ChannelID == 0 || cht.ChannelID == in.ChannelID), nil
+		return cht.ContactID == in.ClientID && (in.ChannelID == 0 || cht.ChannelID == in.ChannelID), nil
 	})
 	if !ok || err != nil {
 		return nil, ok, err
@@ -157,8 +157,8 @@ func (r *Router) loadOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*ou
 			}
 		}
 	} else {
-		if sit.client, err = lockClient(ctx, c, in.ContactID); err != nil {
-			return nil, store.NotFound(err, "client", in.ContactID)
+		if sit.client, err = lockClient(ctx, c, in.ClientID); err != nil {
+			return nil, store.NotFound(err, "client", in.ClientID)
 		}
 		if sit.channel, sit.choice, err = pickChannel(snap, emp, in.ChannelID); err != nil {
 			return nil, err
@@ -181,13 +181,13 @@ func (r *Router) loadOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*ou
 // its answer, the CRM's outbox jobs, and the claim's pushes last (the
 // log's position is held until the commit).
 func (r *Router) persistOutgoing(ctx context.Context, tx *ent.Tx, sit *outgoingSituation, p *outgoingPlan) (*pb.RouteOutgoingMessageResponse, error) {
-	as, ct, out := sit.settings, p.client, p.response
+	as, cl, out := sit.settings, p.client, p.response
 	t := now()
 	if p.claim {
 		// Exactly one winner: the client is locked and unassigned, so this
 		// update finds it so; the others wait for this commit and then see
 		// the winner.
-		n, err := tx.Contact.Update().Where(contact.ID(ct.ID), contact.ResponsibleIDIsNil()).
+		n, err := tx.Contact.Update().Where(contact.ID(cl.ID), contact.ResponsibleIDIsNil()).
 			SetResponsibleID(sit.employee.ID).SetClaimedAt(t).Save(ctx)
 		if err != nil {
 			return nil, err
@@ -195,9 +195,9 @@ func (r *Router) persistOutgoing(ctx context.Context, tx *ent.Tx, sit *outgoingS
 		if n == 0 {
 			return nil, errResponsibleMoved
 		}
-		r.handsChanged(tx, as.AccountID, ct.ID)
+		r.handsChanged(tx, as.AccountID, cl.ID)
 		if p.crmResponsible {
-			if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), as.AccountID, ct.ID); err != nil {
+			if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), as.AccountID, cl.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -205,7 +205,7 @@ func (r *Router) persistOutgoing(ctx context.Context, tx *ent.Tx, sit *outgoingS
 	var cht *ent.Chat
 	if sit.chat == nil {
 		var err error
-		if cht, err = createChat(ctx, tx, sit.channel.ID, ct.ID, nil, t); err != nil {
+		if cht, err = createChat(ctx, tx, sit.channel.ID, cl.ID, nil, t); err != nil {
 			return nil, err
 		}
 	} else {

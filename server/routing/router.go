@@ -49,7 +49,7 @@ type Router struct {
 // decision's transaction (SPEC §8a): kind is the account's CRM kind.
 type CRMWrites interface {
 	NewClient(ctx context.Context, tx *ent.Tx, kind string, accountID, dealID int64) error
-	Responsible(ctx context.Context, tx *ent.Tx, kind string, accountID, contactID int64) error
+	Responsible(ctx context.Context, tx *ent.Tx, kind string, accountID, clientID int64) error
 	// Logged: a message of chatID was stored at; the account's
 	// save_messages says what the CRM's feed gets (SPEC §7).
 	Logged(ctx context.Context, tx *ent.Tx, as *ent.AccountSettings, chatID int64, at time.Time) error

@@ -81,23 +81,23 @@ type clientRows struct {
 }
 
 func (entWriter) createClient(ctx context.Context, tx *ent.Tx, nc *newClient) (*clientRows, error) {
-	ct, err := tx.Contact.Create().SetIdentity(nc.who.identity).SetPhone(nc.who.phone).SetHandle(nc.who.handle).
+	cl, err := tx.Contact.Create().SetIdentity(nc.who.identity).SetPhone(nc.who.phone).SetHandle(nc.who.handle).
 		SetName(nc.name).SetIsTest(nc.test).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &clientRows{client: ct}
+	out := &clientRows{client: cl}
 	var dealID *int64
 	if spec := nc.entity; spec != nil {
-		if out.deal, err = tx.Deal.Create().SetContactID(ct.ID).SetChannelID(nc.channelID).SetKind(spec.kind).
+		if out.deal, err = tx.Deal.Create().SetContactID(cl.ID).SetChannelID(nc.channelID).SetKind(spec.kind).
 			SetNillablePipelineID(spec.pipelineID).SetNillableStageID(spec.stageID).
 			SetNillableLeadStatusID(spec.leadStatusID).Save(ctx); err != nil {
 			return nil, err
 		}
 		dealID = &out.deal.ID
 	}
-	out.chat, err = tx.Chat.Create().SetChannelID(nc.channelID).SetContactID(ct.ID).SetNillableDealID(dealID).
-		SetLastMessageAt(ct.CreatedAt).Save(ctx)
+	out.chat, err = tx.Chat.Create().SetChannelID(nc.channelID).SetContactID(cl.ID).SetNillableDealID(dealID).
+		SetLastMessageAt(cl.CreatedAt).Save(ctx)
 	return out, err
 }
 
@@ -283,18 +283,18 @@ func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.
 	}
 	n := len(s.pushes)
 	var (
-		employees, chats, channels                 = make([]int64, n), make([]int64, n), make([]int64, n)
-		reasons, contactNames, channelNames, kinds = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		previews, explanations                     = make([]string, n), make([]string, n)
+		employees, chats, channels                = make([]int64, n), make([]int64, n), make([]int64, n)
+		reasons, clientNames, channelNames, kinds = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		previews, explanations                    = make([]string, n), make([]string, n)
 	)
 	for i, p := range s.pushes {
-		employees[i], reasons[i], chats[i], contactNames[i] = p.EmployeeID, p.Reason.String(), p.ChatID, p.ContactName
+		employees[i], reasons[i], chats[i], clientNames[i] = p.EmployeeID, p.Reason.String(), p.ChatID, p.ContactName
 		channels[i], channelNames[i], kinds[i] = p.ChannelID, p.ChannelName, p.ChannelKind
 		previews[i], explanations[i] = p.Preview, p.Explanation
 	}
 	rows, err := tx.QueryContext(ctx, storeSQL, s.accountID, t, to, s.responsible != nil, cursorID, s.clientID,
 		s.chatID, s.content.Text, attachments, s.gatewayID, s.decision, n > 0, from,
-		employees, reasons, chats, contactNames, channels, channelNames, kinds, previews, explanations,
+		employees, reasons, chats, clientNames, channels, channelNames, kinds, previews, explanations,
 		last, streak)
 	if err != nil {
 		return nil, nil, err

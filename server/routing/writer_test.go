@@ -124,18 +124,18 @@ func push1(d *writerDir, employee int64, reason push.Reason, client int, preview
 func createClient(t *testing.T, ctx context.Context, st *store.Store, w routing.TestWriter, d *writerDir, a routing.NewClientArgs) {
 	t.Helper()
 	a.AccountID, a.ChannelID = d.account, d.channel
-	var ct *ent.Contact
+	var cl *ent.Contact
 	var dl *ent.Deal
 	var cht *ent.Chat
 	NoErr(t, st.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		ct, dl, cht, err = w.CreateClient(ctx, tx, a)
+		cl, dl, cht, err = w.CreateClient(ctx, tx, a)
 		return err
 	}))
 	c := st.Ent
-	gotCt := Must[*ent.Contact](t)(c.Contact.Get(ctx, ct.ID))
-	if !sameRow(gotCt, ct) {
-		t.Fatalf("client returned %+v, stored %+v", ct, gotCt)
+	gotCt := Must[*ent.Contact](t)(c.Contact.Get(ctx, cl.ID))
+	if !sameRow(gotCt, cl) {
+		t.Fatalf("client returned %+v, stored %+v", cl, gotCt)
 	}
 	gotChat := Must[*ent.Chat](t)(c.Chat.Get(ctx, cht.ID))
 	if !sameRow(gotChat, cht) {
@@ -149,7 +149,7 @@ func createClient(t *testing.T, ctx context.Context, st *store.Store, w routing.
 			t.Fatalf("deal returned %+v, stored %+v", dl, gotDeal)
 		}
 	}
-	d.clients, d.chats = append(d.clients, ct.ID), append(d.chats, cht.ID)
+	d.clients, d.chats = append(d.clients, cl.ID), append(d.chats, cht.ID)
 }
 
 func storeMessage(t *testing.T, ctx context.Context, st *store.Store, w routing.TestWriter, d *writerDir, a routing.StoreArgs) {
@@ -278,9 +278,9 @@ func dumpRouting(t *testing.T, ctx context.Context, st *store.Store, d *writerDi
 	}
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	for _, ct := range Must[[]*ent.Contact](t)(c.Contact.Query().Order(ent.Asc(contact.FieldID)).All(ctx)) {
-		add("%s: %q %q %q %q test=%v responsible=%s claimed=%v", clients[ct.ID], ct.Identity, ct.Phone, ct.Handle, ct.Name,
-			ct.IsTest, emp(ct.ResponsibleID), ct.ClaimedAt != nil)
+	for _, cl := range Must[[]*ent.Contact](t)(c.Contact.Query().Order(ent.Asc(contact.FieldID)).All(ctx)) {
+		add("%s: %q %q %q %q test=%v responsible=%s claimed=%v", clients[cl.ID], cl.Identity, cl.Phone, cl.Handle, cl.Name,
+			cl.IsTest, emp(cl.ResponsibleID), cl.ClaimedAt != nil)
 	}
 	deals := map[int64]string{}
 	for i, dl := range Must[[]*ent.Deal](t)(c.Deal.Query().Order(ent.Asc(deal.FieldID)).All(ctx)) {
