@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/deal"
@@ -241,7 +243,8 @@ func (p *incomingPlan) settleResponsible(sit *incomingSituation) {
 // sees the chat, the pushes and their explanations (SPEC §4 step 6, §5,
 // §6).
 func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) *incomingOutcome {
-	view, asg := p.view, p.assignment
+	view := p.view
+	asg := proto.Clone(p.assignment).(*pb.Assignment)
 	out := &incomingOutcome{decision: &pb.RoutingDecision{NewClient: sit.client == nil, EntityAction: p.action, Assignment: asg}}
 	cl := *rows.client // the client as this message leaves it
 	var prev *int64
