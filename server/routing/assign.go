@@ -117,46 +117,49 @@ func (r *Router) persistTransfer(ctx context.Context, tx *ent.Tx, sit *transferS
 func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting int64) (*pb.Deal, error) {
 	var out *ent.Deal
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
-		c := tx.Client()
-		d, err := store.ForUpdate(c.Deal.Query().Where(deal.ID(dealID))).Only(ctx)
+		sit, err := r.loadClose(ctx, tx, dealID, won, acting)
 		if err != nil {
-			return store.NotFound(err, "deal", dealID)
+			return err
 		}
-		if acting != 0 {
-			cl, err := c.Contact.Get(ctx, d.ContactID)
-			if err != nil {
-				return err
-			}
-			snap, err := r.current(ctx, c)
-			if err != nil {
-				return err
-			}
-			dec, err := decideIn(snap, acting, d.ChannelID, cl.ResponsibleID)
-			if err != nil {
-				return err
-			}
-			if !dec.Write {
-				return errs.Forbidden("only someone who can write to the client can close its deal: %s", dec.Explanation)
-			}
+		plan, err := decideClose(sit)
+		if err != nil {
+			return err
 		}
-		state := deal.StateLOST
-		if won {
-			state = deal.StateWON
-		}
-		if d.State == state {
-			// Closed so already (a repeated or concurrent copy of this
-			// request): the same answer, nothing changed.
-			out = d
-			return nil
-		}
-		if d.State != deal.StateOPEN {
-			return errs.Precondition("deal %d is already closed (%s)", d.ID, d.State)
-		}
-		out, err = d.Update().SetState(state).SetClosedAt(now()).Save(ctx)
+		out, err = persistClose(ctx, tx, plan)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return convert.Deal(out), nil
+}
+
+// loadClose reads what closing a deal is decided on: the deal, locked
+// until the commit, and for an employee its client and the directory.
+func (r *Router) loadClose(ctx context.Context, tx *ent.Tx, dealID int64, won bool, acting int64) (*closeSituation, error) {
+	c := tx.Client()
+	d, err := store.ForUpdate(c.Deal.Query().Where(deal.ID(dealID))).Only(ctx)
+	if err != nil {
+		return nil, store.NotFound(err, "deal", dealID)
+	}
+	sit := &closeSituation{deal: d, won: won, acting: acting}
+	if acting != 0 {
+		if sit.client, err = c.Contact.Get(ctx, d.ContactID); err != nil {
+			return nil, err
+		}
+		if sit.snap, err = r.current(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return sit, nil
+}
+
+// persistClose closes the deal, if the plan says so.
+func persistClose(ctx context.Context, tx *ent.Tx, p *closePlan) (*ent.Deal, error) {
+	if !p.close {
+		return p.deal, nil
+	}
+	at := now()
+	p.deal.ClosedAt = &at
+	return p.deal, tx.Deal.UpdateOneID(p.deal.ID).SetState(p.deal.State).SetClosedAt(at).Exec(ctx)
 }

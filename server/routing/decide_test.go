@@ -466,3 +466,46 @@ func TestDecideTransfer(t *testing.T) {
 		})
 	}
 }
+
+func TestDecideClose(t *testing.T) {
+	tests := []struct {
+		name   string
+		state  deal.State
+		won    bool
+		acting int64
+		code   error
+		close  bool
+	}{
+		{"an API key closes an open deal as won", deal.StateOPEN, true, 0, nil, true},
+		{"the responsible closes it as lost", deal.StateOPEN, false, bruce, nil, true},
+		{"a manager of the channel closes it", deal.StateOPEN, false, alfred, nil, true},
+		{"someone who cannot write to the client may not", deal.StateOPEN, true, scrooge, errs.ErrForbidden, false},
+		{"someone off the directory is not found", deal.StateOPEN, true, 99, errs.ErrNotFound, false},
+		{"closed so already: the same answer, nothing written", deal.StateWON, true, bruce, nil, false},
+		{"closed the other way", deal.StateLOST, true, 0, errs.ErrFailedPrecondition, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap := world(channel.DistributionROUND_ROBIN, rep(bruce, 1), rep(scrooge, 1), manager(alfred))
+			cl, _ := known(bruce)
+			d := &ent.Deal{ID: 41, ContactID: cl.ID, ChannelID: wa, State: tt.state}
+			p, err := decideClose(&closeSituation{deal: d, won: tt.won, acting: tt.acting, client: cl, snap: snap})
+			if tt.code != nil {
+				if !errors.Is(err, tt.code) {
+					t.Fatalf("err %v, want %v", err, tt.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := deal.StateLOST
+			if tt.won {
+				want = deal.StateWON
+			}
+			if p.close != tt.close || p.deal.State != want || d.State != tt.state {
+				t.Fatalf("close %v, state %s (read %s)", p.close, p.deal.State, d.State)
+			}
+		})
+	}
+}

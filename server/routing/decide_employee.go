@@ -1,5 +1,8 @@
 package routing
 
+// The decisions about what employees do: write (and claim), transfer a
+// client, close a deal.
+
 import (
 	"fmt"
 	"slices"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
+	"github.com/switchboardhq/switchboard/ent/deal"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -186,4 +190,52 @@ func decideTransfer(sit *transferSituation) (*transferPlan, error) {
 	p.crmResponsible = !sit.fromCRM && sit.external
 	p.response.Client = convert.Client(&cl)
 	return p, nil
+}
+
+// closeSituation is everything closing a deal is decided on.
+type closeSituation struct {
+	deal *ent.Deal // as read (and locked)
+	won  bool
+	// acting is the employee closing it (0: an account API key); then
+	// client is the deal's client and snap the directory.
+	acting int64
+	client *ent.Contact
+	snap   *snapshot.Snapshot
+}
+
+// closePlan is the decision about closing a deal.
+type closePlan struct {
+	deal  *ent.Deal // as the request leaves it, but the time it closes
+	close bool      // else it was closed so already
+}
+
+// decideClose checks that the employee closing a deal can write to its
+// client (SPEC §3) and closes an open deal; one closed the same way
+// already is the same answer and changes nothing, one closed the other way
+// is FAILED_PRECONDITION.
+func decideClose(sit *closeSituation) (*closePlan, error) {
+	d := *sit.deal
+	if sit.acting != 0 {
+		dec, err := decideIn(sit.snap, sit.acting, d.ChannelID, sit.client.ResponsibleID)
+		if err != nil {
+			return nil, err
+		}
+		if !dec.Write {
+			return nil, errs.Forbidden("only someone who can write to the client can close its deal: %s", dec.Explanation)
+		}
+	}
+	state := deal.StateLOST
+	if sit.won {
+		state = deal.StateWON
+	}
+	if d.State == state {
+		// Closed so already (a repeated or concurrent copy of this
+		// request): the same answer, nothing changed.
+		return &closePlan{deal: &d}, nil
+	}
+	if d.State != deal.StateOPEN {
+		return nil, errs.Precondition("deal %d is already closed (%s)", d.ID, d.State)
+	}
+	d.State = state
+	return &closePlan{deal: &d, close: true}, nil
 }
