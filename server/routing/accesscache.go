@@ -48,11 +48,11 @@ type accessCache struct {
 	// instead of costing a query per entry per ttl.
 	keep     time.Duration
 	renewing bool
-	recent   map[int64]time.Time // contact → when last asked about
+	recent   map[int64]time.Time // client → when last asked about
 }
 
 type chatKey struct {
-	account, channel, contact int64
+	account, channel, client int64
 }
 
 type respEntry struct {
@@ -79,8 +79,8 @@ func (c *accessCache) lookup(account, chatID int64, now time.Time) (channel int6
 	if !ok || k.account != account {
 		return 0, nil, false, false
 	}
-	renew = c.used(k.contact, now)
-	r, ok := c.resp[k.contact]
+	renew = c.used(k.client, now)
+	r, ok := c.resp[k.client]
 	if !ok || now.Sub(r.at) > c.ttl {
 		return 0, nil, false, renew
 	}
@@ -91,8 +91,8 @@ func (c *accessCache) lookup(account, chatID int64, now time.Time) (channel int6
 }
 
 // used notes that a client was asked about; true when renewal must start.
-func (c *accessCache) used(contact int64, now time.Time) bool {
-	c.recent[contact] = now
+func (c *accessCache) used(client int64, now time.Time) bool {
+	c.recent[client] = now
 	if c.renewing {
 		return false
 	}
@@ -102,7 +102,7 @@ func (c *accessCache) used(contact int64, now time.Time) bool {
 
 // renewal is what one renewal round reads again.
 type renewal struct {
-	contacts map[int64]uint64 // contact → seq of the entry read again
+	clients  map[int64]uint64 // client → seq of the entry read again
 	accounts []int64
 	dirEpoch uint64
 }
@@ -113,20 +113,20 @@ type renewal struct {
 func (c *accessCache) takeRenewal(now time.Time) (due renewal, more bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	due = renewal{contacts: map[int64]uint64{}, dirEpoch: c.dirEpoch}
+	due = renewal{clients: map[int64]uint64{}, dirEpoch: c.dirEpoch}
 	half := c.ttl / 2
 	accounts := map[int64]bool{}
-	for contact, used := range c.recent {
+	for client, used := range c.recent {
 		if now.Sub(used) > c.keep {
-			delete(c.recent, contact)
+			delete(c.recent, client)
 			continue
 		}
-		e, ok := c.resp[contact]
+		e, ok := c.resp[client]
 		if !ok {
 			continue
 		}
 		if now.Sub(e.at) > half {
-			due.contacts[contact] = e.seq
+			due.clients[client] = e.seq
 		}
 		if _, seen := accounts[e.account]; !seen {
 			at, ok := c.fresh[e.account]
@@ -153,13 +153,13 @@ func (c *accessCache) takeRenewal(now time.Time) (due renewal, more bool) {
 func (c *accessCache) renewed(r renewal, responsibles map[int64]*int64, current []int64, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for contact, resp := range responsibles {
-		e, ok := c.resp[contact]
-		if !ok || e.seq != r.contacts[contact] {
+	for client, resp := range responsibles {
+		e, ok := c.resp[client]
+		if !ok || e.seq != r.clients[client] {
 			continue
 		}
 		c.seq++
-		c.resp[contact] = respEntry{account: e.account, responsible: resp, at: at, seq: c.seq}
+		c.resp[client] = respEntry{account: e.account, responsible: resp, at: at, seq: c.seq}
 	}
 	if r.dirEpoch != c.dirEpoch {
 		return
@@ -181,13 +181,13 @@ func (c *accessCache) begin() uint64 {
 // remember records what a query begun at epoch read at time at: the chat,
 // its client's responsible, and that the snapshot at the version read is
 // current. renew is as for lookup.
-func (c *accessCache) remember(epoch uint64, account, chatID, channel, contact int64, responsible *int64, snapshotCurrent bool, at time.Time) (renew bool) {
+func (c *accessCache) remember(epoch uint64, account, chatID, channel, client int64, responsible *int64, snapshotCurrent bool, at time.Time) (renew bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if epoch != c.epoch {
 		return false
 	}
-	renew = c.used(contact, at)
+	renew = c.used(client, at)
 	if len(c.chats) > cacheLimit {
 		c.chats = map[int64]chatKey{}
 	}
@@ -195,10 +195,10 @@ func (c *accessCache) remember(epoch uint64, account, chatID, channel, contact i
 		c.resp = map[int64]respEntry{}
 	}
 	if chatID != 0 {
-		c.chats[chatID] = chatKey{account: account, channel: channel, contact: contact}
+		c.chats[chatID] = chatKey{account: account, channel: channel, client: client}
 	}
 	c.seq++
-	c.resp[contact] = respEntry{account: account, responsible: responsible, at: at, seq: c.seq}
+	c.resp[client] = respEntry{account: account, responsible: responsible, at: at, seq: c.seq}
 	if len(c.recent) > cacheLimit {
 		c.recent = map[int64]time.Time{}
 	}
@@ -223,11 +223,11 @@ func (c *accessCache) directoryChanged(account int64) {
 }
 
 // responsibleChanged forgets a client's responsible.
-func (c *accessCache) responsibleChanged(contact int64) {
+func (c *accessCache) responsibleChanged(client int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
-	delete(c.resp, contact)
+	delete(c.resp, client)
 }
 
 // reset forgets everything that can change (after a lost bus connection).
@@ -252,8 +252,8 @@ func (c *accessCache) watch(st *store.Store, b *bus.Bus) {
 		c.directoryChanged(account)
 	})
 	b.Handle(bus.Responsible, func(p string) {
-		_, contact, _ := strings.Cut(p, ":")
-		id, _ := strconv.ParseInt(contact, 10, 64)
+		_, client, _ := strings.Cut(p, ":")
+		id, _ := strconv.ParseInt(client, 10, 64)
 		c.responsibleChanged(id)
 	})
 	b.OnReconnect(c.reset)
@@ -262,12 +262,12 @@ func (c *accessCache) watch(st *store.Store, b *bus.Bus) {
 // handsChanged arranges, once tx commits, for every replica to forget the
 // responsible of clients that existed before tx (a client created in tx was
 // in nobody's cache).
-func (r *Router) handsChanged(tx *ent.Tx, account int64, contacts ...int64) {
+func (r *Router) handsChanged(tx *ent.Tx, account int64, clients ...int64) {
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			err := next.Commit(ctx, tx)
 			if err == nil {
-				for _, id := range contacts {
+				for _, id := range clients {
 					r.access.responsibleChanged(id)
 					r.bus.Publish(bus.Responsible, strconv.FormatInt(account, 10)+":"+strconv.FormatInt(id, 10))
 				}
@@ -296,7 +296,7 @@ func (r *Router) renewAccess() {
 		time.Sleep(r.access.ttl / 4)
 		now := time.Now()
 		due, more := r.access.takeRenewal(now)
-		if len(due.contacts) > 0 || len(due.accounts) > 0 {
+		if len(due.clients) > 0 || len(due.accounts) > 0 {
 			ctx, cancel := context.WithTimeout(tenant.System(context.Background()), r.access.ttl)
 			resp, current, err := r.readRenewal(ctx, due)
 			cancel()
@@ -316,8 +316,8 @@ func (r *Router) renewAccess() {
 // accounts' snapshots are current.
 func (r *Router) readRenewal(ctx context.Context, due renewal) (map[int64]*int64, []int64, error) {
 	c := r.st.Ent
-	ids := make([]int64, 0, len(due.contacts))
-	for id := range due.contacts {
+	ids := make([]int64, 0, len(due.clients))
+	for id := range due.clients {
 		ids = append(ids, id)
 	}
 	resp := make(map[int64]*int64, len(ids))

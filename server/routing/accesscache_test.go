@@ -30,7 +30,7 @@ func TestAccessCacheRenewal(t *testing.T) {
 			t.Fatalf("ok %v renew %v, want a hit", ok, renew)
 		}
 		due, more := c.takeRenewal(t0.Add(ttl / 4))
-		if len(due.contacts) != 0 || len(due.accounts) != 0 || !more {
+		if len(due.clients) != 0 || len(due.accounts) != 0 || !more {
 			t.Fatalf("due %+v more %v", due, more)
 		}
 	})
@@ -42,7 +42,7 @@ func TestAccessCacheRenewal(t *testing.T) {
 			t.Fatalf("ok %v renew %v, want a hit", ok, renew)
 		}
 		due, more := c.takeRenewal(at)
-		if !more || len(due.contacts) != 2 || len(due.accounts) != 1 {
+		if !more || len(due.clients) != 2 || len(due.accounts) != 1 {
 			t.Fatalf("due %+v more %v", due, more)
 		}
 		c.renewed(due, map[int64]*int64{1000: &other, 1001: &rep}, []int64{1}, at)
@@ -58,7 +58,7 @@ func TestAccessCacheRenewal(t *testing.T) {
 		later := t0.Add(c.keep / 2)
 		c.lookup(1, 100, later)
 		due, _ := c.takeRenewal(t0.Add(c.keep + time.Millisecond))
-		if _, ok := due.contacts[1001]; ok || len(due.contacts) != 1 {
+		if _, ok := due.clients[1001]; ok || len(due.clients) != 1 {
 			t.Fatalf("due %+v, want client 1000 only", due)
 		}
 	})

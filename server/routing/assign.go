@@ -3,17 +3,12 @@ package routing
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/channelmember"
-	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
-	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/errs"
-	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/store"
 )
@@ -44,68 +39,20 @@ func (r *Router) CloseDealFromCRM(ctx context.Context, dealID int64, won bool) e
 	return err
 }
 
+// assign is AssignResponsible (and AssignFromCRM) as a command.
 func (r *Router) assign(ctx context.Context, chatID, employeeID, acting int64, fromCRM bool) (*pb.AssignResponsibleResponse, error) {
-	out := &pb.AssignResponsibleResponse{}
+	var out *pb.AssignResponsibleResponse
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
-		c := tx.Client()
-		cht, err := c.Chat.Get(ctx, chatID)
-		if err != nil {
-			return store.NotFound(err, "chat", chatID)
-		}
-		snap, err := r.current(ctx, c)
+		sit, err := r.loadTransfer(ctx, tx, chatID, employeeID, acting, fromCRM)
 		if err != nil {
 			return err
 		}
-		ch := snap.Channels[cht.ChannelID]
-		if acting != 0 {
-			m, e := snap.Member(ch.ID, acting), snap.Employees[acting]
-			if m == nil || m.Role != channelmember.RoleMANAGER || e == nil || !e.Active {
-				return errs.Forbidden("only a manager of the chat's channel (or an account API key) can transfer its clients")
-			}
-		}
-		emp := snap.Employees[employeeID]
-		if emp == nil {
-			return errs.NotFound("employee", employeeID)
-		}
-		// Lock the client so a claim cannot slip between reading who saw the
-		// chat and changing its responsible.
-		ct, err := store.ForUpdate(c.Contact.Query().Where(contact.ID(cht.ContactID))).Only(ctx)
+		plan, err := decideTransfer(sit)
 		if err != nil {
 			return err
 		}
-		if d := access.Decide(inputFor(snap, emp, ch, &emp.ID)); !d.Write && !fromCRM {
-			return errs.Invalid("employee_id", "%s cannot write on %s, so cannot be responsible there: %s", emp.Name, ch.Name, d.Explanation)
-		}
-		out.PreviousResponsibleEmployeeId = ids.FormatPtr(ct.ResponsibleID)
-		if ct.ResponsibleID != nil && *ct.ResponsibleID == emp.ID {
-			out.Client = convert.Client(ct)
-			return nil
-		}
-		prev := ct.ResponsibleID
-		if ct, err = ct.Update().SetResponsibleID(emp.ID).ClearClaimedAt().Save(ctx); err != nil {
-			return err
-		}
-		r.handsChanged(tx, ct.AccountID, ct.ID)
-		what := fmt.Sprintf("%s was transferred to %s", ct.Name, emp.Name)
-		if fromCRM {
-			what = fmt.Sprintf("%s was given to %s in the CRM", ct.Name, emp.Name)
-		}
-		notes, err := handover(ctx, c, snap, ct, prev, what)
-		if err != nil {
-			return err
-		}
-		// A change the CRM made is not sent back to it.
-		if !fromCRM && r.external(snap.Settings) {
-			if err := r.crm.Responsible(ctx, tx, string(snap.Settings.CrmKind), ct.AccountID, ct.ID); err != nil {
-				return err
-			}
-		}
-		// The log's position last: it is held until the commit.
-		if out.Notifications, err = notify.Record(ctx, r.st, tx, notes); err != nil {
-			return err
-		}
-		out.Client = convert.Client(ct)
-		return nil
+		out, err = r.persistTransfer(ctx, tx, sit, plan)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -114,51 +61,105 @@ func (r *Router) assign(ctx context.Context, chatID, employeeID, acting int64, f
 	return out, nil
 }
 
+// loadTransfer reads what a transfer is decided on: the chat, the
+// directory, and the chat's client, locked so that a claim cannot slip
+// between reading who saw its chats and changing its responsible, with its
+// chats unless the employee has it already.
+func (r *Router) loadTransfer(ctx context.Context, tx *ent.Tx, chatID, employeeID, acting int64, fromCRM bool) (*transferSituation, error) {
+	c := tx.Client()
+	cht, err := c.Chat.Get(ctx, chatID)
+	if err != nil {
+		return nil, store.NotFound(err, "chat", chatID)
+	}
+	snap, err := r.current(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	sit := &transferSituation{snap: snap, channel: snap.Channels[cht.ChannelID], employee: snap.Employees[employeeID],
+		employeeID: employeeID, acting: acting, fromCRM: fromCRM, external: r.external(snap.Settings)}
+	if sit.client, err = lockClient(ctx, c, cht.ContactID); err != nil {
+		return nil, err
+	}
+	if id := sit.client.ResponsibleID; id == nil || *id != employeeID {
+		if sit.chats, err = chatsOf(ctx, c, sit.client.ID); err != nil {
+			return nil, err
+		}
+	}
+	return sit, nil
+}
+
+// persistTransfer writes a transfer: the client's responsible, the CRM's
+// outbox job, and the pushes last (the log's position is held until the
+// commit).
+func (r *Router) persistTransfer(ctx context.Context, tx *ent.Tx, sit *transferSituation, p *transferPlan) (*pb.AssignResponsibleResponse, error) {
+	out := p.response
+	if !p.change {
+		return out, nil
+	}
+	cl := p.client
+	if err := tx.Contact.UpdateOneID(cl.ID).SetResponsibleID(*cl.ResponsibleID).ClearClaimedAt().Exec(ctx); err != nil {
+		return nil, err
+	}
+	r.handsChanged(tx, cl.AccountID, cl.ID)
+	if p.crmResponsible {
+		as := sit.snap.Settings
+		if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), cl.AccountID, cl.ID); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	out.Notifications, err = notify.Record(ctx, r.st, tx, p.pushes)
+	return out, err
+}
+
 // CloseDeal closes a deal or lead as won or lost. acting (0 for an account
 // API key) must be able to write on the deal's channel for its client.
 func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting int64) (*pb.Deal, error) {
 	var out *ent.Deal
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
-		c := tx.Client()
-		d, err := store.ForUpdate(c.Deal.Query().Where(deal.ID(dealID))).Only(ctx)
+		sit, err := r.loadClose(ctx, tx, dealID, won, acting)
 		if err != nil {
-			return store.NotFound(err, "deal", dealID)
+			return err
 		}
-		if acting != 0 {
-			ct, err := c.Contact.Get(ctx, d.ContactID)
-			if err != nil {
-				return err
-			}
-			snap, err := r.current(ctx, c)
-			if err != nil {
-				return err
-			}
-			dec, err := decideIn(snap, acting, d.ChannelID, ct.ResponsibleID)
-			if err != nil {
-				return err
-			}
-			if !dec.Write {
-				return errs.Forbidden("only someone who can write to the client can close its deal: %s", dec.Explanation)
-			}
+		plan, err := decideClose(sit)
+		if err != nil {
+			return err
 		}
-		state := deal.StateLOST
-		if won {
-			state = deal.StateWON
-		}
-		if d.State == state {
-			// Closed so already (a repeated or concurrent copy of this
-			// request): the same answer, nothing changed.
-			out = d
-			return nil
-		}
-		if d.State != deal.StateOPEN {
-			return errs.Precondition("deal %d is already closed (%s)", d.ID, d.State)
-		}
-		out, err = d.Update().SetState(state).SetClosedAt(now()).Save(ctx)
+		out, err = persistClose(ctx, tx, plan)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return convert.Deal(out), nil
+}
+
+// loadClose reads what closing a deal is decided on: the deal, locked
+// until the commit, and for an employee its client and the directory.
+func (r *Router) loadClose(ctx context.Context, tx *ent.Tx, dealID int64, won bool, acting int64) (*closeSituation, error) {
+	c := tx.Client()
+	d, err := store.ForUpdate(c.Deal.Query().Where(deal.ID(dealID))).Only(ctx)
+	if err != nil {
+		return nil, store.NotFound(err, "deal", dealID)
+	}
+	sit := &closeSituation{deal: d, won: won, acting: acting}
+	if acting != 0 {
+		if sit.client, err = c.Contact.Get(ctx, d.ContactID); err != nil {
+			return nil, err
+		}
+		if sit.snap, err = r.current(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return sit, nil
+}
+
+// persistClose closes the deal, if the plan says so.
+func persistClose(ctx context.Context, tx *ent.Tx, p *closePlan) (*ent.Deal, error) {
+	if !p.close {
+		return p.deal, nil
+	}
+	at := now()
+	p.deal.ClosedAt = &at
+	return p.deal, tx.Deal.UpdateOneID(p.deal.ID).SetState(p.deal.State).SetClosedAt(at).Exec(ctx)
 }

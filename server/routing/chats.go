@@ -25,7 +25,7 @@ import (
 // ChatRef names a chat by id, or by channel and client (a chat that may not
 // exist yet).
 type ChatRef struct {
-	ChatID, ChannelID, ContactID int64
+	ChatID, ChannelID, ClientID int64
 }
 
 // CheckAccess answers the access table for one employee and chat. It
@@ -53,15 +53,15 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 	c := r.st.Ent
 	var rows []struct {
 		ChannelID   int64  `json:"channel_id"`
-		ContactID   int64  `json:"contact_id"`
+		ClientID    int64  `json:"contact_id"`
 		Responsible *int64 `json:"responsible_id"`
 		Version     int64  `json:"directory_version"`
 	}
 	if ref.ChatID != 0 {
 		err := c.Chat.Query().Where(chat.ID(ref.ChatID)).Modify(func(s *sql.Selector) {
-			ct := sql.Table(contact.Table)
-			s.Join(ct).On(s.C(chat.FieldContactID), ct.C(contact.FieldID))
-			s.Select(s.C(chat.FieldChannelID), s.C(chat.FieldContactID), ct.C(contact.FieldResponsibleID))
+			cl := sql.Table(contact.Table)
+			s.Join(cl).On(s.C(chat.FieldContactID), cl.C(contact.FieldID))
+			s.Select(s.C(chat.FieldChannelID), s.C(chat.FieldContactID), cl.C(contact.FieldResponsibleID))
 			s.AppendSelectExprAs(directoryVersion(s.C(chat.FieldAccountID)), "directory_version")
 		}).Scan(ctx, &rows)
 		if err != nil {
@@ -71,7 +71,7 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 			return access.Decision{}, errs.NotFound("chat", ref.ChatID)
 		}
 	} else {
-		err := c.Contact.Query().Where(contact.ID(ref.ContactID)).Modify(func(s *sql.Selector) {
+		err := c.Contact.Query().Where(contact.ID(ref.ClientID)).Modify(func(s *sql.Selector) {
 			s.Select(s.C(contact.FieldResponsibleID))
 			s.AppendSelectExprAs(sql.Expr(s.C(contact.FieldID)), "contact_id")
 			s.AppendSelectExprAs(sql.Expr(strconv.FormatInt(ref.ChannelID, 10)), "channel_id")
@@ -81,7 +81,7 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 			return access.Decision{}, err
 		}
 		if len(rows) == 0 {
-			return access.Decision{}, errs.NotFound("client", ref.ContactID)
+			return access.Decision{}, errs.NotFound("client", ref.ClientID)
 		}
 	}
 	row := rows[0]
@@ -89,7 +89,7 @@ func (r *Router) CheckAccess(ctx context.Context, employeeID int64, ref ChatRef)
 	if err != nil {
 		return access.Decision{}, err
 	}
-	if r.access.remember(epoch, account, ref.ChatID, row.ChannelID, row.ContactID, row.Responsible, snap.Version >= row.Version, now) {
+	if r.access.remember(epoch, account, ref.ChatID, row.ChannelID, row.ClientID, row.Responsible, snap.Version >= row.Version, now) {
 		go r.renewAccess()
 	}
 	return decideIn(snap, employeeID, row.ChannelID, row.Responsible)
@@ -116,9 +116,9 @@ func decideIn(snap *snapshot.Snapshot, employeeID, channelID int64, responsible 
 
 // VisibleChat is a chat an employee may view.
 type VisibleChat struct {
-	Chat    *ent.Chat
-	Contact *ent.Contact
-	Access  access.Decision
+	Chat   *ent.Chat
+	Client *ent.Contact
+	Access access.Decision
 }
 
 // ListVisibleChats pages through the chats an employee may view, newest
@@ -169,12 +169,12 @@ func (r *Router) ListVisibleChats(ctx context.Context, employeeID, channelID int
 	}
 	out := make([]VisibleChat, 0, len(rows))
 	for _, cht := range rows {
-		ct := cht.Edges.Contact
-		d := access.Decide(inputFor(snap, emp, snap.Channels[cht.ChannelID], ct.ResponsibleID))
+		cl := cht.Edges.Contact
+		d := access.Decide(inputFor(snap, emp, snap.Channels[cht.ChannelID], cl.ResponsibleID))
 		if !d.View {
 			continue // cannot happen while ScopeOf agrees with Decide; the table has the last word
 		}
-		out = append(out, VisibleChat{Chat: cht, Contact: ct, Access: d})
+		out = append(out, VisibleChat{Chat: cht, Client: cl, Access: d})
 	}
 	return out, next, nil
 }

@@ -17,23 +17,21 @@ import (
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/message"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
-	"github.com/switchboardhq/switchboard/server/access"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
-	"github.com/switchboardhq/switchboard/server/push"
 	"github.com/switchboardhq/switchboard/server/store"
 )
 
 // Outgoing is an employee's message about to go out.
 type Outgoing struct {
 	EmployeeID int64
-	// ChatID or ContactID: where it goes.
-	ChatID    int64
-	ContactID int64
-	// ChannelID picks the channel when writing first to ContactID.
+	// ChatID or ClientID: where it goes.
+	ChatID   int64
+	ClientID int64
+	// ChannelID picks the channel when writing first to ClientID.
 	ChannelID int64
 	Content   Content
 	GatewayID string
@@ -81,14 +79,14 @@ func (r *Router) replayOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutg
 		if m.EmployeeID == nil || *m.EmployeeID != in.EmployeeID || (in.ChatID != 0 && m.ChatID != in.ChatID) {
 			return false, nil
 		}
-		if in.ContactID == 0 {
+		if in.ClientID == 0 {
 			return true, nil
 		}
 		cht, err := r.st.Ent.Chat.Get(ctx, m.ChatID)
 		if err != nil {
 			return false, err
 		}
-		return cht.ContactID == in.ContactID && (in.ChannelID == 0 || cht.ChannelID == in.ChannelID), nil
+		return cht.ContactID == in.ClientID && (in.ChannelID == 0 || cht.ChannelID == in.ChannelID), nil
 	})
 	if !ok || err != nil {
 		return nil, ok, err
@@ -100,7 +98,26 @@ func (r *Router) replayOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutg
 	return out, true, nil
 }
 
+// routeOutgoing is RouteOutgoingMessage as a command.
 func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*pb.RouteOutgoingMessageResponse, error) {
+	sit, err := r.loadOutgoing(ctx, tx, in)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := decideOutgoing(sit)
+	if err != nil {
+		return nil, err
+	}
+	return r.persistOutgoing(ctx, tx, sit, plan)
+}
+
+// loadOutgoing reads what an employee's message is decided on: the
+// settings and directory, the employee, the chat (or the channel it
+// writes first on) and the client, locked until the commit: a claim, a
+// transfer or an incoming message that would change its responsible waits,
+// so this decision stands on what it read. The client's chats are read when
+// the message may claim it (it has no responsible), for the claim's pushes.
+func (r *Router) loadOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*outgoingSituation, error) {
 	c := tx.Client()
 	as, err := r.loadSettings(ctx, c)
 	if err != nil {
@@ -115,121 +132,134 @@ func (r *Router) routeOutgoing(ctx context.Context, tx *ent.Tx, in Outgoing) (*p
 		return nil, err
 	}
 	if !emp.Active {
+		// Nothing else is read for a deactivated employee.
 		return nil, errs.Forbidden("%s is deactivated and cannot write", emp.Name)
 	}
-	out := &pb.RouteOutgoingMessageResponse{}
-
-	// The chat, and so the channel. The client is locked until the commit:
-	// a claim, a transfer or an incoming message that would change its
-	// responsible waits, so this decision stands on what it read.
-	var cht *ent.Chat
-	var ch *ent.Channel
-	var ct *ent.Contact
+	sit := &outgoingSituation{settings: as, snap: snap, employee: emp, content: in.Content, gatewayID: in.GatewayID,
+		external: r.external(as)}
 	if in.ChatID != 0 {
-		if cht, err = c.Chat.Get(ctx, in.ChatID); err != nil {
+		if sit.chat, err = c.Chat.Get(ctx, in.ChatID); err != nil {
 			return nil, store.NotFound(err, "chat", in.ChatID)
 		}
-		if in.ChannelID != 0 && in.ChannelID != cht.ChannelID {
-			return nil, errs.Invalid("channel_id", "chat %d is on channel %d, not %d", cht.ID, cht.ChannelID, in.ChannelID)
+		if in.ChannelID != 0 && in.ChannelID != sit.chat.ChannelID {
+			return nil, errs.Invalid("channel_id", "chat %d is on channel %d, not %d", sit.chat.ID, sit.chat.ChannelID, in.ChannelID)
 		}
-		if ch, err = channelIn(snap, cht.ChannelID, "channel_id"); err != nil {
+		if sit.channel, err = channelIn(snap, sit.chat.ChannelID, "channel_id"); err != nil {
 			return nil, err
 		}
-		if ct, err = lockContact(ctx, c, cht.ContactID); err != nil {
+		if sit.client, err = lockClient(ctx, c, sit.chat.ContactID); err != nil {
 			return nil, err
 		}
-		out.ChannelChoice = pb.ChannelChoice_CHANNEL_CHOICE_CHAT
+		sit.choice = pb.ChannelChoice_CHANNEL_CHOICE_CHAT
+		if sit.client.ResponsibleID == nil {
+			if sit.chats, err = chatsOf(ctx, c, sit.client.ID); err != nil {
+				return nil, err
+			}
+		}
 	} else {
-		if ct, err = lockContact(ctx, c, in.ContactID); err != nil {
-			return nil, store.NotFound(err, "client", in.ContactID)
+		if sit.client, err = lockClient(ctx, c, in.ClientID); err != nil {
+			return nil, store.NotFound(err, "client", in.ClientID)
 		}
-		if ch, out.ChannelChoice, err = pickChannel(snap, emp, in.ChannelID); err != nil {
+		if sit.channel, sit.choice, err = pickChannel(snap, emp, in.ChannelID); err != nil {
 			return nil, err
 		}
-		if cht, err = c.Chat.Query().Where(chat.ChannelID(ch.ID), chat.ContactID(ct.ID)).Only(ctx); ent.IsNotFound(err) {
-			cht, err = createChat(ctx, tx, ch.ID, ct.ID, nil)
-		}
-		if err != nil {
+		if sit.chats, err = chatsOf(ctx, c, sit.client.ID); err != nil {
 			return nil, err
 		}
+		sit.chat = chatOn(sit.chats, sit.channel.ID) // nil: persist creates it
 	}
-
-	// Authorize by the access table.
-	view := &channelView{ch: ch, settings: as, members: membersFrom(snap, ch.ID)}
-	d := view.decideFor(emp, ct.ResponsibleID)
-	if !d.Write {
-		return nil, refusal(ctx, c, snap, view, emp, ct, d)
+	if id := sit.client.ResponsibleID; id != nil && *id != emp.ID {
+		// Named when the message is refused because the responsible
+		// claimed the client first.
+		sit.responsible, _ = employeeIn(ctx, c, snap, *id)
 	}
-	out.Access = accessToPB(d)
+	return sit, nil
+}
 
-	var notes []notify.Decision
-	if d.Claims {
+// persistOutgoing writes an employee's message: the claim, the chat
+// marked active (created when the employee writes first), the message with
+// its answer, the CRM's outbox jobs, and the claim's pushes last (the
+// log's position is held until the commit).
+func (r *Router) persistOutgoing(ctx context.Context, tx *ent.Tx, sit *outgoingSituation, p *outgoingPlan) (*pb.RouteOutgoingMessageResponse, error) {
+	as, cl, out := sit.settings, p.client, p.response
+	t := now()
+	if p.claim {
 		// Exactly one winner: the client is locked and unassigned, so this
 		// update finds it so; the others wait for this commit and then see
 		// the winner.
-		n, err := tx.Contact.Update().Where(contact.ID(ct.ID), contact.ResponsibleIDIsNil()).
-			SetResponsibleID(emp.ID).SetClaimedAt(now()).Save(ctx)
+		n, err := tx.Contact.Update().Where(contact.ID(cl.ID), contact.ResponsibleIDIsNil()).
+			SetResponsibleID(sit.employee.ID).SetClaimedAt(t).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 {
 			return nil, errResponsibleMoved
 		}
-		if ct, err = c.Contact.Get(ctx, ct.ID); err != nil {
-			return nil, err
-		}
-		r.handsChanged(tx, as.AccountID, ct.ID)
-		if notes, err = handover(ctx, c, snap, ct, nil, fmt.Sprintf("%s claimed %s", emp.Name, ct.Name)); err != nil {
-			return nil, err
-		}
-		if r.external(as) {
-			if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), as.AccountID, ct.ID); err != nil {
+		r.handsChanged(tx, as.AccountID, cl.ID)
+		if p.crmResponsible {
+			if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), as.AccountID, cl.ID); err != nil {
 				return nil, err
 			}
 		}
-		out.Claimed = true
 	}
-
-	t := now()
-	if err := tx.Chat.UpdateOneID(cht.ID).SetLastMessageAt(t).Exec(ctx); err != nil {
-		return nil, err
+	var cht *ent.Chat
+	if sit.chat == nil {
+		var err error
+		if cht, err = createChat(ctx, tx, sit.channel.ID, cl.ID, nil, t); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := tx.Chat.UpdateOneID(sit.chat.ID).SetLastMessageAt(t).Exec(ctx); err != nil {
+			return nil, err
+		}
+		c := *sit.chat
+		c.LastMessageAt = t
+		cht = &c
 	}
-	cht.LastMessageAt = t
-	out.Chat, out.Client = convert.Chat(cht), convert.Client(ct)
+	out.Chat = convert.Chat(cht)
 	// Stored with the message: the answer but the message itself and its
 	// pushes, which a replay reads back from their own rows.
 	b, err := proto.Marshal(out)
 	if err != nil {
 		return nil, err
 	}
-	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionOUT).SetEmployeeID(emp.ID).
-		SetText(in.Content.Text).SetAttachments(in.Content.Attachments).
-		SetNillableGatewayMessageID(nonEmpty(in.GatewayID)).SetDecision(b).Save(ctx)
+	msg, err := tx.Message.Create().SetChatID(cht.ID).SetDirection(message.DirectionOUT).SetEmployeeID(sit.employee.ID).
+		SetText(sit.content.Text).SetAttachments(sit.content.Attachments).
+		SetNillableGatewayMessageID(nonEmpty(sit.gatewayID)).SetDecision(b).Save(ctx)
 	if store.IsUniqueViolation(err) {
 		return nil, errDuplicate
 	}
 	if err != nil {
 		return nil, err
 	}
-	for i := range notes {
-		notes[i].MessageID = msg.ID
+	pushes := p.pushes
+	if pushes != nil && sit.chat == nil {
+		pushes = withChat(pushes, cht.ID)
 	}
-	if r.external(as) && !ct.IsTest {
+	for i := range pushes {
+		pushes[i].MessageID = msg.ID
+	}
+	if p.crmLogged {
 		if err := r.crm.Logged(ctx, tx, as, cht.ID, t); err != nil {
 			return nil, err
 		}
 	}
 	// The log's position last: it is held until the commit.
-	if out.Notifications, err = notify.Record(ctx, r.st, tx, notes); err != nil {
+	if out.Notifications, err = notify.Record(ctx, r.st, tx, pushes); err != nil {
 		return nil, err
 	}
 	out.Message = convert.Message(msg)
 	return out, nil
 }
 
-// lockContact reads a client and locks it until the transaction ends.
-func lockContact(ctx context.Context, c *ent.Client, id int64) (*ent.Contact, error) {
+// lockClient reads a client and locks it until the transaction ends.
+func lockClient(ctx context.Context, c *ent.Client, id int64) (*ent.Contact, error) {
 	return store.ForUpdate(c.Contact.Query().Where(contact.ID(id))).Only(ctx)
+}
+
+// chatsOf reads a client's chats, by id.
+func chatsOf(ctx context.Context, c *ent.Client, clientID int64) ([]*ent.Chat, error) {
+	return c.Chat.Query().Where(chat.ContactID(clientID)).Order(ent.Asc(chat.FieldID)).All(ctx)
 }
 
 func nonEmpty(s string) *string {
@@ -278,73 +308,4 @@ func pickChannel(snap *snapshot.Snapshot, emp *ent.Employee, given int64) (*ent.
 	}
 	return nil, 0, errs.Precondition("%s can write on %d channels and has no default outgoing channel: pass channel_id, one of %s",
 		emp.Name, len(writable), strings.Join(names, ", ")).With(pf)
-}
-
-// refusal explains why an employee may not write: ABORTED with
-// CLIENT_CLAIMED when another employee claimed the client and this one
-// could have claimed it too (it lost the race, whenever it arrived), else
-// PERMISSION_DENIED with the access table's reason.
-func refusal(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, view *channelView, emp *ent.Employee, ct *ent.Contact, d access.Decision) error {
-	if ct.ResponsibleID != nil && *ct.ResponsibleID != emp.ID && ct.ClaimedAt != nil {
-		if view.decideFor(emp, nil).Claims {
-			return claimedError(ctx, c, snap, ct)
-		}
-	}
-	return errs.Forbidden("%s may not write in this chat: %s", emp.Name, d.Explanation)
-}
-
-func claimedError(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, ct *ent.Contact) error {
-	name := ""
-	if ct.ResponsibleID != nil {
-		if e, err := employeeIn(ctx, c, snap, *ct.ResponsibleID); err == nil {
-			name = e.Name
-		}
-	}
-	id := ids.FormatPtr(ct.ResponsibleID)
-	return errs.New(errs.ErrAborted, "client %s was claimed by %s (employee %s) first: the chat is theirs", ct.Name, name, id).
-		With(&errdetails.ErrorInfo{Reason: ClaimedReason, Domain: "switchboard.v1", Metadata: map[string]string{
-			"client_id": ids.Format(ct.ID), "responsible_employee_id": id, "responsible_name": name,
-		}})
-}
-
-// handover decides the pushes of a change of ct's responsible from prev to
-// its current one (a claim, a transfer, a repeat client handed on), per
-// chat of the client: CHAT_REVOKED to those who could view the chat before
-// and cannot now, NEW_CLIENT_ASSIGNED to the new responsible (once, on the
-// first chat it can view). The chats are read once and judged both ways.
-func handover(ctx context.Context, c *ent.Client, snap *snapshot.Snapshot, ct *ent.Contact, prev *int64, what string) ([]notify.Decision, error) {
-	chats, err := c.Chat.Query().Where(chat.ContactID(ct.ID)).Order(ent.Asc(chat.FieldID)).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var next int64
-	if ct.ResponsibleID != nil {
-		next = *ct.ResponsibleID
-	}
-	var out []notify.Decision
-	assigned := false
-	for _, cht := range chats {
-		ch := snap.Channels[cht.ChannelID]
-		if ch == nil {
-			continue
-		}
-		view := &channelView{ch: ch, settings: snap.Settings, members: membersFrom(snap, ch.ID)}
-		before, _ := view.viewers(prev)
-		after, _ := view.viewers(ct.ResponsibleID)
-		for _, p := range push.ForChange(before, after, next) {
-			expl := fmt.Sprintf("%s: you can no longer see the chat on %s", what, ch.Name)
-			if p.Reason == push.NewClientAssigned {
-				if assigned {
-					continue
-				}
-				assigned = true
-				expl = fmt.Sprintf("%s: %s is now yours", what, ct.Name)
-			}
-			out = append(out, notify.Decision{
-				EmployeeID: p.EmployeeID, Reason: p.Reason, ChatID: cht.ID, ContactID: ct.ID, ContactName: ct.Name,
-				ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: string(ch.Kind), Explanation: expl,
-			})
-		}
-	}
-	return out, nil
 }

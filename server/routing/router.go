@@ -14,7 +14,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/contact"
-	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
@@ -42,13 +41,15 @@ type Router struct {
 	committed func(accountID, pos int64)
 	// crm enqueues CRM writes (nil: none).
 	crm CRMWrites
+	// w makes the writes that differ by database.
+	w writer
 }
 
 // CRMWrites puts the CRM's side of a decision into the outbox, in the
 // decision's transaction (SPEC §8a): kind is the account's CRM kind.
 type CRMWrites interface {
 	NewClient(ctx context.Context, tx *ent.Tx, kind string, accountID, dealID int64) error
-	Responsible(ctx context.Context, tx *ent.Tx, kind string, accountID, contactID int64) error
+	Responsible(ctx context.Context, tx *ent.Tx, kind string, accountID, clientID int64) error
 	// Logged: a message of chatID was stored at; the account's
 	// save_messages says what the CRM's feed gets (SPEC §7).
 	Logged(ctx context.Context, tx *ent.Tx, as *ent.AccountSettings, chatID int64, at time.Time) error
@@ -75,7 +76,7 @@ func NewRouter(st *store.Store, b *bus.Bus, committed func(accountID, pos int64)
 	if committed == nil {
 		committed = func(int64, int64) {}
 	}
-	r := &Router{st: st, dir: snapshot.NewCache(), bus: b, access: newAccessCache(AccessCacheTTL), committed: committed}
+	r := &Router{st: st, dir: snapshot.NewCache(), bus: b, access: newAccessCache(AccessCacheTTL), committed: committed, w: writers(st)[0]}
 	r.access.watch(st, b)
 	return r
 }
@@ -188,26 +189,6 @@ func (r *Router) current(ctx context.Context, c *ent.Client) (*snapshot.Snapshot
 	return r.dir.Get(ctx, c, as.DirectoryVersion)
 }
 
-// openDeal returns the client's most recent open deal, or nil.
-func openDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.Deal, error) {
-	d, err := c.Deal.Query().Where(deal.ContactID(contactID), deal.StateEQ(deal.StateOPEN)).
-		Order(ent.Desc(deal.FieldID)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return d, err
-}
-
-// lastClosedDeal returns the client's most recently closed deal, or nil.
-func lastClosedDeal(ctx context.Context, c *ent.Client, contactID int64) (*ent.Deal, error) {
-	d, err := c.Deal.Query().Where(deal.ContactID(contactID), deal.StateNEQ(deal.StateOPEN)).
-		Order(ent.Desc(deal.FieldClosedAt), ent.Desc(deal.FieldID)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return d, err
-}
-
 // replay reads back a message the gateway sent before, by direction and
 // gateway id: the message, the answer stored with it (into out), and the
 // pushes stored with it, in log order.
@@ -252,12 +233,12 @@ func (r *Router) replay(ctx context.Context, dir message.Direction, gatewayID st
 	return convert.Message(m), pbs, true, nil
 }
 
-// findContact finds the client by identity and locks it until the
+// findClient finds the client by identity and locks it until the
 // transaction ends (a claim or transfer of it waits, and this transaction
 // decides on the responsible they would change); nil when it is new. A
 // phone number is also looked up in the legacy forms a client may have
 // been stored under (phone.Forms); its own form comes first.
-func findContact(ctx context.Context, tx *ent.Tx, who sender) (*ent.Contact, error) {
+func findClient(ctx context.Context, tx *ent.Tx, who sender) (*ent.Contact, error) {
 	forms := []string{who.identity}
 	if who.phone != "" {
 		forms = phone.Forms(who.phone)

@@ -168,7 +168,7 @@ func (s *Service) RouteOutgoingMessage(ctx context.Context, req *pb.RouteOutgoin
 	return s.r.RouteOutgoing(ctx, Outgoing{
 		EmployeeID: emp,
 		ChatID:     ids.Value(req.GetChatId()),
-		ContactID:  ids.Value(req.GetClientId()),
+		ClientID:   ids.Value(req.GetClientId()),
 		ChannelID:  ids.Value(req.ChannelId),
 		Content:    contentFromPB(req.Content),
 		GatewayID:  req.GatewayMessageId,
@@ -181,7 +181,7 @@ func (s *Service) CheckAccess(ctx context.Context, req *pb.CheckAccessRequest) (
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.r.CheckAccess(ctx, emp, ChatRef{ChatID: ids.Value(req.ChatId), ChannelID: ids.Value(req.ChannelId), ContactID: ids.Value(req.ClientId)})
+	d, err := s.r.CheckAccess(ctx, emp, ChatRef{ChatID: ids.Value(req.ChatId), ChannelID: ids.Value(req.ChannelId), ClientID: ids.Value(req.ClientId)})
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (s *Service) ListVisibleChats(ctx context.Context, req *pb.ListVisibleChats
 	}
 	out := &pb.ListVisibleChatsResponse{NextPageToken: next}
 	for _, c := range chats {
-		out.Chats = append(out.Chats, &pb.VisibleChat{Chat: convert.Chat(c.Chat), Client: convert.Client(c.Contact), Access: accessToPB(c.Access)})
+		out.Chats = append(out.Chats, &pb.VisibleChat{Chat: convert.Chat(c.Chat), Client: convert.Client(c.Client), Access: accessToPB(c.Access)})
 	}
 	return out, nil
 }

@@ -70,7 +70,7 @@ func (r *Router) RemoveTestClient(ctx context.Context) (bool, error) {
 		if _, err := tx.Notification.Delete().Where(notification.ContactIDIn(ids...)).Exec(ctx); err != nil {
 			return err
 		}
-		// Deals, chats and messages go with the contact (ON DELETE CASCADE).
+		// Deals, chats and messages go with the client (ON DELETE CASCADE).
 		acct, _ := tenant.FromContext(ctx)
 		r.handsChanged(tx, acct, ids...)
 		n, err := tx.Contact.Delete().Where(contact.IDIn(ids...)).Exec(ctx)

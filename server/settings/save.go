@@ -15,9 +15,9 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/crm/native"
-	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/routing"
 )
 
 // Bump moves the settings revision forward. With expected > 0 it does so only
@@ -327,7 +327,7 @@ type Member struct {
 // keeps the distribution cursor on the last assignee (SPEC §5). It locks the
 // channel's cursor, so it never interleaves with distributing a client.
 func ReplaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []Member) error {
-	cur, err := distribution.Lock(ctx, tx, channelID)
+	cur, err := routing.LockCursor(ctx, tx, channelID)
 	if err != nil {
 		return err
 	}
@@ -383,5 +383,5 @@ func ReplaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []Membe
 	if slices.Equal(before, after) {
 		return nil
 	}
-	return distribution.Save(ctx, tx, cur, distribution.Rebase(before, after, distribution.CursorOf(cur)), false)
+	return routing.RebaseCursor(ctx, tx, cur, before, after)
 }

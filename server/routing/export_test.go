@@ -1,0 +1,90 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/deal"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/distribution"
+	"github.com/switchboardhq/switchboard/server/notify"
+	"github.com/switchboardhq/switchboard/server/store"
+)
+
+// What the conformance test of the writers (writer_test.go) needs.
+
+// TestWriter is one writer implementation a store has.
+type TestWriter struct {
+	Name string
+	w    writer
+}
+
+// Writers returns every writer implementation that works on st.
+func Writers(st *store.Store) []TestWriter {
+	var out []TestWriter
+	for _, w := range writers(st) {
+		name := strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%T", w), "routing."), "Writer")
+		out = append(out, TestWriter{Name: name, w: w})
+	}
+	return out
+}
+
+// NewClientArgs is a new client to create; Kind "" creates the client
+// only.
+type NewClientArgs struct {
+	AccountID, ChannelID              int64
+	Identity, Phone, Handle, Name     string
+	Test                              bool
+	Kind                              string
+	PipelineID, StageID, LeadStatusID *int64
+}
+
+// CreateClient runs the writer's createClient.
+func (w TestWriter) CreateClient(ctx context.Context, tx *ent.Tx, a NewClientArgs) (*ent.Contact, *ent.Deal, *ent.Chat, error) {
+	nc := &newClient{accountID: a.AccountID, channelID: a.ChannelID, name: a.Name, test: a.Test,
+		who: sender{identity: a.Identity, phone: a.Phone, handle: a.Handle}}
+	if a.Kind != "" {
+		nc.entity = &entitySpec{kind: deal.Kind(a.Kind), pipelineID: a.PipelineID, stageID: a.StageID, leadStatusID: a.LeadStatusID}
+	}
+	rows, err := w.w.createClient(ctx, tx, nc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rows.client, rows.deal, rows.chat, nil
+}
+
+// StoreArgs is what a routed message stores. CursorID 0 leaves the cursor;
+// SetResponsible changes the responsible From → To.
+type StoreArgs struct {
+	AccountID            int64
+	CursorID, CursorLast int64
+	CursorStreak         int
+	SetResponsible       bool
+	From, To             *int64
+	ClientID, ChatID     int64
+	Text                 string
+	Attachments          []types.Attachment
+	GatewayID            string
+	Decision             []byte
+	Pushes               []notify.Decision
+}
+
+// StoreIncoming runs the writer's storeIncoming.
+func (w TestWriter) StoreIncoming(ctx context.Context, tx *ent.Tx, a StoreArgs) (*ent.Message, []*pb.NotificationDecision, error) {
+	s := &stored{accountID: a.AccountID, clientID: a.ClientID, chatID: a.ChatID, gatewayID: a.GatewayID,
+		content: Content{Text: a.Text, Attachments: a.Attachments}, decision: a.Decision, pushes: a.Pushes}
+	if a.CursorID != 0 {
+		s.cursor = &cursorMove{id: a.CursorID, next: distribution.Cursor{Last: a.CursorLast, Streak: a.CursorStreak}}
+	}
+	if a.SetResponsible {
+		s.responsible = &responsibleMove{from: a.From, to: a.To}
+	}
+	return w.w.storeIncoming(ctx, tx, s)
+}
+
+// IsResponsibleMoved reports a responsible changed meanwhile.
+func IsResponsibleMoved(err error) bool { return errors.Is(err, errResponsibleMoved) }
