@@ -5,6 +5,7 @@ package routing
 
 import (
 	"fmt"
+	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"slices"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -68,6 +69,9 @@ func decideOutgoing(sit *outgoingSituation) (*outgoingPlan, error) {
 	if !d.Write {
 		return nil, refusal(sit, view, d)
 	}
+	if err := openChannelsFirst(sit); err != nil {
+		return nil, err
+	}
 	p := &outgoingPlan{response: &pb.RouteOutgoingMessageResponse{ChannelChoice: sit.choice, Access: accessToPB(d)}}
 	if d.Claims {
 		// Claimed now: the claim's time is the message's.
@@ -84,6 +88,26 @@ func decideOutgoing(sit *outgoingSituation) (*outgoingPlan, error) {
 	p.client = &cl
 	p.response.Client = convert.Client(&cl)
 	return p, nil
+}
+
+// openChannelsFirst refuses a first message on a channel that Bitrix24's
+// Open Channels handle unless it is the writer's default outgoing channel:
+// the portal's open line sends an operator's first message to a client
+// through the operator's default outgoing channel, as the operator's role
+// on it allows. A role that may write is what the access table already
+// asked; the default channel is the other step (docs/DECISIONS.md).
+func openChannelsFirst(sit *outgoingSituation) error {
+	ch, emp := sit.channel, sit.employee
+	if sit.chat != nil || !ch.OpenChannels || sit.settings.CrmKind != accountsettings.CrmKindBITRIX24 {
+		return nil
+	}
+	if def := emp.DefaultOutgoingChannelID; def != nil && *def == ch.ID {
+		return nil
+	}
+	return errs.Precondition("%s writes first on %s, a channel of Bitrix24's Open Channels: the portal sends a first message through the operator's default outgoing channel, so make %s %s's default outgoing channel first (SetDefaultOutgoingChannel)",
+		emp.Name, ch.Name, ch.Name, emp.Name).With(&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{
+		Type: "OPEN_CHANNELS_DEFAULT_OUTGOING", Subject: "employees/" + ids.Format(emp.ID), Description: "default outgoing channel " + ch.Name,
+	}}})
 }
 
 // withChat gives the pushes about the chat to be created (id 0) its id.
