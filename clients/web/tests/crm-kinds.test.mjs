@@ -3,7 +3,7 @@
 // server.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, openPage, screenshot, startServer } from "./harness.mjs";
+import { directory, launchBrowser, openPage, screenshot, startServer } from "./harness.mjs";
 
 let server;
 let browser;
@@ -87,6 +87,33 @@ test("Bitrix24 connects with its webhook URL: the portal's users become employee
   assert.ok(fromPortal.some((e) => e.name === "Selina Kyle" && !e.active), "the dismissed portal user is a deactivated employee");
   await T("crm-sync").waitFor();
   await screenshot(page, "crm-connect-bitrix24");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("with Bitrix24, a channel of its Open Channels shows the steps for writing first and who is ready", async () => {
+  const d = await directory(server.api);
+  const wa = d.channel("WhatsApp Sales");
+  const { page, context, errors } = await openSettings();
+  const T = (id) => page.getByTestId(id);
+  assert.equal(await T(`channel-${wa}-open-channels-missing`).count(), 0);
+  await T(`channel-${wa}-open-channels`).check();
+  await T(`channel-${wa}-open-channels-ready`).waitFor();
+  assert.doesNotMatch(await T(`channel-${wa}-open-channels-ready`).textContent(), /Tony Stark/);
+  const missing = await T(`channel-${wa}-open-channels-missing`).textContent();
+  assert.match(missing, /Step 2 missing for .*Tony Stark/);
+  const { channels } = await server.api.directory.listChannels({});
+  assert.equal(channels.find((c) => c.id === wa)?.openChannels, true, "the flag is applied at once");
+
+  // Tony takes the channel as his default outgoing one: he is ready.
+  const { employees } = await server.api.directory.listEmployees({});
+  const tony = employees.find((e) => e.name === "Tony Stark");
+  await server.api.directory.setDefaultOutgoingChannel({ employeeId: tony.id, channelId: wa });
+  await page.reload();
+  await T(`channel-${wa}-open-channels-ready`).waitFor();
+  assert.match(await T(`channel-${wa}-open-channels-ready`).textContent(), /Ready: .*Tony Stark/);
+  assert.doesNotMatch((await T(`channel-${wa}-open-channels-missing`).textContent()) ?? "", /Tony Stark/);
+  await screenshot(page, "open-channels");
   assert.deepEqual(errors, []);
   await context.close();
 });

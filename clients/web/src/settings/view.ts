@@ -7,6 +7,7 @@ import {
   clone,
   Code,
   codeOf,
+  CrmKind,
   create,
   DealTargetSchema,
   DistributionMode,
@@ -343,6 +344,49 @@ export class SettingsView {
       this.busy = false;
     }
     this.render();
+  }
+
+  private async setOpenChannels(channelId: string, on: boolean): Promise<void> {
+    this.busy = true;
+    try {
+      const res = await api.directory.updateChannel({ channelId, openChannels: on });
+      for (const doc of [this.saved, this.draft]) {
+        const cs = doc?.channels.find((c) => c.channelId === channelId);
+        if (cs) cs.channel = res.channel;
+      }
+      this.banner = { kind: "ok", text: `${res.channel?.name} is ${on ? "now" : "no longer"} handled by Bitrix24's Open Channels.` };
+    } catch (err) {
+      this.banner = { kind: "error", text: `Channel not changed: ${describeError(err)}` };
+    } finally {
+      this.busy = false;
+    }
+    this.render();
+  }
+
+  /**
+   * The steps that let operators write first on a channel of Bitrix24's
+   * Open Channels: a role that may write, and the channel as their default
+   * outgoing channel; who is ready and who misses which step.
+   */
+  private renderOpenChannels(s: IntegrationSettings, cs: ChannelSettings): HTMLElement {
+    const cid = cs.channelId;
+    const writers = cs.members.filter((m) => M.roleOf(m) !== EmployeeRole.QUALITY_CONTROL && m.access === ChannelAccess.READ_WRITE);
+    const ready = writers.filter((m) => M.defaultChannelOf(s, m.employeeId) === cid);
+    const missing = writers.filter((m) => M.defaultChannelOf(s, m.employeeId) !== cid);
+    const names = (ms: typeof writers) => ms.map((m) => this.employeeName(m.employeeId)).join(", ");
+    return h(
+      "div",
+      { class: "banner info", "data-testid": `channel-${cid}-open-channels` },
+      h("p", null, "Bitrix24 sends an operator's first message to a client through the operator's default outgoing channel. To write first on this channel:"),
+      h(
+        "ol",
+        null,
+        h("li", null, "give the operator a role that may send here (sales rep or manager, read + send) in the table below;"),
+        h("li", null, "make this channel the operator's default outgoing channel (the dot in the access grid), then save."),
+      ),
+      h("p", { "data-testid": `channel-${cid}-open-channels-ready` }, ready.length ? `Ready: ${names(ready)}.` : "Nobody is ready yet."),
+      missing.length ? h("p", { "data-testid": `channel-${cid}-open-channels-missing` }, `Step 2 missing for ${names(missing)}.`) : null,
+    );
   }
 
   /** The grid's bulk buttons: applied on the server at once, then reloaded. */
@@ -719,6 +763,7 @@ export class SettingsView {
     const cid = cs.channelId;
     const ch = cs.channel;
     const t = (name: string) => `channel-${cid}-${name}`;
+    const bitrix = s.crmConnection?.crmKind === CrmKind.BITRIX24;
     const nonMembers = this.employees.filter((e) => !M.member(cs, e.id) && e.active);
     const addSel = select(
       { "data-testid": t("add-employee"), "aria-label": "Employee to add" },
@@ -750,6 +795,21 @@ export class SettingsView {
           }),
           "Route this channel's messages (in the integration; applies at once)",
         ),
+      ch &&
+        bitrix &&
+        h(
+          "label",
+          { class: "check", title: "Chats of this channel are handled by the portal's open lines. Applies at once." },
+          h("input", {
+            type: "checkbox",
+            "data-testid": t("open-channels"),
+            checked: ch.openChannels,
+            disabled: this.busy,
+            onchange: (e: Event) => void this.setOpenChannels(cid, (e.target as HTMLInputElement).checked),
+          }),
+          "Handled by Bitrix24's Open Channels (applies at once)",
+        ),
+      ch && bitrix && ch.openChannels && this.renderOpenChannels(s, cs),
       h("div", { "data-errors-for": path }),
       h(
         "div",
