@@ -376,7 +376,7 @@ export class SettingsView {
     const names = (ms: typeof writers) => ms.map((m) => this.employeeName(m.employeeId)).join(", ");
     return h(
       "div",
-      { class: "banner info", "data-testid": `channel-${cid}-open-channels` },
+      { class: "banner info", "data-testid": `channel-${cid}-open-channels-steps` },
       h("p", null, "Bitrix24 sends an operator's first message to a client through the operator's default outgoing channel. To write first on this channel:"),
       h(
         "ol",
