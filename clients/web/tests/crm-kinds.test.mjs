@@ -113,6 +113,7 @@ test("with Bitrix24, a channel of its Open Channels shows the steps for writing 
   await T(`channel-${wa}-open-channels-ready`).waitFor();
   assert.match(await T(`channel-${wa}-open-channels-ready`).textContent(), /Ready: .*Tony Stark/);
   assert.doesNotMatch((await T(`channel-${wa}-open-channels-missing`).textContent()) ?? "", /Tony Stark/);
+  await T(`channel-${wa}-open-channels-steps`).scrollIntoViewIfNeeded();
   await screenshot(page, "open-channels");
   assert.deepEqual(errors, []);
   await context.close();

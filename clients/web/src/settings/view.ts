@@ -370,14 +370,20 @@ export class SettingsView {
    */
   private renderOpenChannels(s: IntegrationSettings, cs: ChannelSettings): HTMLElement {
     const cid = cs.channelId;
-    const writers = cs.members.filter((m) => M.roleOf(m) !== EmployeeRole.QUALITY_CONTROL && m.access === ChannelAccess.READ_WRITE);
+    const active = new Set(this.employees.filter((e) => e.active).map((e) => e.id));
+    const writers = cs.members.filter(
+      (m) => active.has(m.employeeId) && M.roleOf(m) !== EmployeeRole.QUALITY_CONTROL && m.access === ChannelAccess.READ_WRITE,
+    );
     const ready = writers.filter((m) => M.defaultChannelOf(s, m.employeeId) === cid);
     const missing = writers.filter((m) => M.defaultChannelOf(s, m.employeeId) !== cid);
     const names = (ms: typeof writers) => ms.map((m) => this.employeeName(m.employeeId)).join(", ");
     return h(
       "div",
       { class: "banner info", "data-testid": `channel-${cid}-open-channels-steps` },
-      h("p", null, "Bitrix24 sends an operator's first message to a client through the operator's default outgoing channel. To write first on this channel:"),
+      h(
+        "div",
+        null,
+        h("p", null, "Bitrix24 sends an operator's first message to a client through the operator's default outgoing channel. To write first on this channel:"),
       h(
         "ol",
         null,
@@ -385,7 +391,8 @@ export class SettingsView {
         h("li", null, "make this channel the operator's default outgoing channel (the dot in the access grid), then save."),
       ),
       h("p", { "data-testid": `channel-${cid}-open-channels-ready` }, ready.length ? `Ready: ${names(ready)}.` : "Nobody is ready yet."),
-      missing.length ? h("p", { "data-testid": `channel-${cid}-open-channels-missing` }, `Step 2 missing for ${names(missing)}.`) : null,
+        missing.length ? h("p", { "data-testid": `channel-${cid}-open-channels-missing` }, `Step 2 missing for ${names(missing)}.`) : null,
+      ),
     );
   }
 
