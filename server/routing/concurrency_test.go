@@ -50,17 +50,26 @@ func sequential(co *Company, n int) map[string]int {
 }
 
 func testConcurrentDistribution(t *testing.T, b Backend, nReplicas int) {
+	testDistributionLoad(t, b, nReplicas, 200, 200)
+}
+
+// testDistributionLoad routes n new clients to one channel, inFlight at a
+// time, through nReplicas servers, and checks the counts against a
+// sequential run.
+func testDistributionLoad(t *testing.T, b Backend, nReplicas, n, inFlight int) {
 	env := New(t, b, Options{})
 	co := env.Demo()
 	cs := replicas(t, env, nReplicas, env.AdminKey)
-	const n = 200
 	got := map[string]int{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, inFlight)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			res, err := cs[i%len(cs)].Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{
 				ChannelId: co.Channels["WhatsApp Sales"], Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(10000 + i)},
 				Content: &pb.MessageContent{Text: "at once"}, GatewayMessageId: fmt.Sprintf("burst-%d", i)})
@@ -78,7 +87,7 @@ func testConcurrentDistribution(t *testing.T, b Backend, nReplicas int) {
 	if !maps.Equal(got, want) {
 		t.Fatalf("%d concurrent new clients on %d replicas: %v; a sequential run gives %v", n, len(cs), got, want)
 	}
-	if want[co.Employees["Tony Stark"]] != 80 || want[co.Employees["Bruce Wayne"]] != 40 {
+	if n == 200 && (want[co.Employees["Tony Stark"]] != 80 || want[co.Employees["Bruce Wayne"]] != 40) {
 		t.Fatalf("sequential counts %v", want)
 	}
 }
@@ -95,13 +104,28 @@ func TestConcurrentDistributionAcrossReplicas(t *testing.T) {
 	testConcurrentDistribution(t, Postgres(t), 2)
 }
 
+// TestSustainedLoadAcrossReplicas: two server instances on one PostgreSQL
+// under longer load — 500 round-robin and weighted new clients 32 at a time
+// get a sequential run's counts, and 200 races of 16 candidates each have
+// exactly one winner.
+func TestSustainedLoadAcrossReplicas(t *testing.T) {
+	t.Run("distribution", func(t *testing.T) { testDistributionLoad(t, Postgres(t), 2, 500, 32) })
+	t.Run("claims", func(t *testing.T) { testClaimRaces(t, Postgres(t), 2, 200) })
+}
+
 func testConcurrentClaims(t *testing.T, b Backend, nReplicas int) {
+	testClaimRaces(t, b, nReplicas, 50)
+}
+
+// testClaimRaces runs rounds races of 16 first-responder candidates
+// replying at once through nReplicas servers: one winner each.
+func testClaimRaces(t *testing.T, b Backend, nReplicas, rounds int) {
 	env := New(t, b, Options{})
 	admin := env.Admin()
 	const candidates = 16
 	channel, emps := firstResponderChannel(t, admin, candidates)
 	cs := replicas(t, env, nReplicas, env.AdminKey)
-	for round := 0; round < 50; round++ {
+	for round := 0; round < rounds; round++ {
 		d := Route(t, admin, channel, Phone(round), "first to answer wins")
 		if len(d.Assignment.CandidateEmployeeIds) != candidates {
 			t.Fatalf("round %d: %d candidates", round, len(d.Assignment.CandidateEmployeeIds))
