@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 func init() {
@@ -22,16 +23,7 @@ func init() {
 type connector struct{ c *Client }
 
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
+	opts := crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)
 	c, err := New(cfg.BaseURL, cfg.Token, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", crm.ErrBadAddress, err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // The ids of the status stages Directory adds to every pipeline: Pipedrive
@@ -36,17 +37,7 @@ type connector struct {
 // ("https://example.pipedrive.com") and Token its API token; cfg.Limiter
 // paces every request after the token's own pacing, cfg.HTTP sends them.
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
-	return Open(cfg.BaseURL, cfg.Token, opts...)
+	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
 }
 
 // Open returns the connector of the company at baseURL with the API token.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 func init() {
@@ -68,17 +69,7 @@ var (
 // open makes a connector from cfg: BaseURL names the data centre (see
 // DataCentre) and Token is the credential (see Credential).
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
-	return Open(cfg.BaseURL, cfg.Token, opts...)
+	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
 }
 
 // Open returns the connector of the org in the data centre baseURL names,
