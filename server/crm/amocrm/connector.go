@@ -33,20 +33,8 @@ func open(cfg crm.Config) (crm.Connector, error) {
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
-	switch {
-	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case IsRetryable(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	var e *Error
-	if errors.As(err, &e) && e.Status == 0 {
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	e, ok := crmhttp.As[*Error](err)
+	return crmhttp.Seam(err, ok && e.Unauthorized(), ok && (e.Retryable() || e.Status == 0))
 }
 
 // Directory reads users (GET /api/v4/users, which needs an admin's token)

@@ -5,6 +5,8 @@
 // and reading its answer with a size cap, and the part of classifying a
 // failed call that does not depend on the vendor (timeouts and dropped
 // connections are ambiguous, a cancelled context is not retryable, a
-// *url.Error loses its URL). What a vendor's codes and statuses mean stays
-// in its connector.
+// *url.Error loses its URL), and the two ends of the crm seam every
+// connector has: the client options a crm.Config asks for, and wrapping an
+// error with crm.ErrUnauthorized or crm.ErrUnreachable. What a vendor's
+// codes and statuses mean stays in its connector.
 package crmhttp

@@ -108,22 +108,9 @@ func Open(baseURL, token string, opts ...Option) (crm.Connector, error) {
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
-	switch {
-	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case IsRetryable(err):
-		if e, ok := asError(err); ok && e.RateLimited() {
-			return err
-		}
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	if e, ok := asError(err); ok && e.Status == 0 && !e.local {
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	e, ok := asError(err)
+	return crmhttp.Seam(err, ok && e.Unauthorized(),
+		ok && !e.RateLimited() && (e.Retryable() || e.Status == 0 && !e.local))
 }
 
 // Directory reads the owners (archived ones inactive) and the deal

@@ -53,19 +53,8 @@ func Open(baseURL, token string, opts ...Option) (crm.Connector, error) {
 // seam translates the client's errors into the seam's: a refused token is
 // crm.ErrUnauthorized, no answer or a 5xx crm.ErrUnreachable.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
 	e, ok := asError(err)
-	switch {
-	case !ok:
-		return err
-	case e.Unauthorized():
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case e.Unreachable():
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	return crmhttp.Seam(err, ok && e.Unauthorized(), ok && e.Unreachable())
 }
 
 // Directory reads the users (GET /v1/users; active_flag false is an

@@ -3,7 +3,6 @@ package zoho
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -95,20 +94,8 @@ func (k *Connector) Paused() bool { return k.c.Paused() }
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
-	switch {
-	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case IsRetryable(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	var e *Error
-	if errors.As(err, &e) && e.Status == 0 && !e.local {
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	e, ok := asError(err)
+	return crmhttp.Seam(err, ok && e.Unauthorized(), ok && (e.Retryable() || e.Status == 0 && !e.local))
 }
 
 // Directory reads the users (GET /users?type=AllUsers: a user whose

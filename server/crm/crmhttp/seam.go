@@ -1,6 +1,7 @@
 package crmhttp
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/switchboardhq/switchboard/server/crm"
@@ -22,4 +23,19 @@ func Options[O any, L Limiter](cfg crm.Config, anyHost func() O, withHTTP func(*
 		opts = append(opts, withLimiter(l))
 	}
 	return opts
+}
+
+// Seam wraps a connector's error for the crm seam, as the connector
+// judged it: with crm.ErrUnauthorized when unauthorized, else with
+// crm.ErrUnreachable when unreachable, else not at all. nil stays nil.
+func Seam(err error, unauthorized, unreachable bool) error {
+	switch {
+	case err == nil:
+		return nil
+	case unauthorized:
+		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
+	case unreachable:
+		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
+	}
+	return err
 }

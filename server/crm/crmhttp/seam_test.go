@@ -2,6 +2,7 @@ package crmhttp
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"reflect"
 	"testing"
@@ -41,6 +42,37 @@ func TestOptions(t *testing.T) {
 	for _, tt := range tests {
 		if got := Options(tt.cfg, anyHost, withHTTP, withLimiter); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSeam(t *testing.T) {
+	cause := errors.New("answer")
+	tests := []struct {
+		name                      string
+		err                       error
+		unauthorized, unreachable bool
+		want                      []error
+		same                      bool
+	}{
+		{"nil", nil, true, true, nil, false},
+		{"unauthorized", cause, true, false, []error{crm.ErrUnauthorized, cause}, false},
+		{"unauthorized wins", cause, true, true, []error{crm.ErrUnauthorized, cause}, false},
+		{"unreachable", cause, false, true, []error{crm.ErrUnreachable, cause}, false},
+		{"neither", cause, false, false, nil, true},
+	}
+	for _, tt := range tests {
+		got := Seam(tt.err, tt.unauthorized, tt.unreachable)
+		if tt.err == nil && got != nil || tt.same && got != tt.err {
+			t.Errorf("%s: %v", tt.name, got)
+		}
+		for _, w := range tt.want {
+			if !errors.Is(got, w) {
+				t.Errorf("%s: %v is not %v", tt.name, got, w)
+			}
+		}
+		if tt.unauthorized && errors.Is(got, crm.ErrUnreachable) {
+			t.Errorf("%s: %v is both", tt.name, got)
 		}
 	}
 }
