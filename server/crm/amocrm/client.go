@@ -1,16 +1,16 @@
 package amocrm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // DefaultTimeout bounds one HTTP exchange when no http.Client is given.
@@ -127,13 +127,9 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // success with no body, out untouched). Every error is an *Error.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) (int, error) {
 	op := method + " " + path
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, &Error{Op: op, Err: fmt.Errorf("encode request: %w", err), local: true}
-		}
-		body = bytes.NewReader(b)
+	body, err := crmhttp.MarshalBody(in)
+	if err != nil {
+		return 0, &Error{Op: op, Err: err, local: true}
 	}
 	if err := c.limiter.Wait(ctx); err != nil {
 		return 0, &Error{Op: op, Err: err, local: true}
@@ -141,28 +137,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	u := *c.base
 	u.Path = path
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	req, err := crmhttp.NewRequest(ctx, method, u.String(), body, "application/hal+json, application/problem+json, application/json", c.userAgent)
 	if err != nil {
 		return 0, &Error{Op: op, Err: err, local: true}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/hal+json, application/problem+json, application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// *url.Error repeats the URL, whose query may hold a client's phone
-		// number; keep only the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+	// The transport's error loses the URL, whose query may hold a client's
+	// phone number.
+	resp, raw, err := crmhttp.Exchange(c.http, req, maxBody)
+	if resp == nil {
 		return 0, &Error{Op: op, Err: err}
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("read response: %w", err)}
 	}
@@ -170,10 +155,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	case resp.StatusCode == http.StatusNoContent:
 		return resp.StatusCode, nil
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		if out != nil && len(bytes.TrimSpace(raw)) > 0 {
-			if err := json.Unmarshal(raw, out); err != nil {
-				return resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("decode response: %w", err)}
-			}
+		if err := crmhttp.DecodeJSON(raw, out); err != nil {
+			return resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Err: err}
 		}
 		return resp.StatusCode, nil
 	default:

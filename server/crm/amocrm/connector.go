@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 func init() {
@@ -22,16 +23,7 @@ func init() {
 type connector struct{ c *Client }
 
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
+	opts := crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)
 	c, err := New(cfg.BaseURL, cfg.Token, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", crm.ErrBadAddress, err)
@@ -41,20 +33,8 @@ func open(cfg crm.Config) (crm.Connector, error) {
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
-	switch {
-	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case IsRetryable(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	var e *Error
-	if errors.As(err, &e) && e.Status == 0 {
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	e, ok := crmhttp.As[*Error](err)
+	return crmhttp.Seam(err, ok && e.Unauthorized(), ok && (e.Retryable() || e.Status == 0))
 }
 
 // Directory reads users (GET /api/v4/users, which needs an admin's token)

@@ -1,15 +1,14 @@
 package amocrm
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // ErrNotFound matches (with errors.Is) the *Error of a call whose entity
@@ -110,17 +109,7 @@ func (e *Error) Is(target error) bool {
 // body was cut short. A cancelled context is not retryable (the caller gave
 // up); an expired deadline is.
 func (e *Error) Retryable() bool {
-	switch {
-	case e.Status == http.StatusTooManyRequests, e.Status == http.StatusRequestTimeout, e.Status >= 500:
-		return true
-	case e.Err == nil:
-		return false
-	case errors.Is(e.Err, context.Canceled):
-		return false
-	case e.local:
-		return errors.Is(e.Err, context.DeadlineExceeded)
-	}
-	return true
+	return crmhttp.Retryable(e.Status, e.Err, e.local)
 }
 
 // Unauthorized reports whether the token is refused: 401 (missing, expired
@@ -140,10 +129,7 @@ func (e *Error) Permanent() bool {
 	if e.Retryable() || e.Unauthorized() {
 		return false
 	}
-	if e.Status >= 400 && e.Status < 500 || e.notFound {
-		return true
-	}
-	return e.local && e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
+	return e.notFound || crmhttp.Refused(e.Status, e.Err, e.local)
 }
 
 // Ambiguous reports whether a write may have been applied although the
@@ -154,51 +140,23 @@ func (e *Error) Permanent() bool {
 // (FindContactsByPhone, GetContact) and a note by a marker in its text
 // (FindNote). A 429 or 4xx is never ambiguous: nothing was written.
 func (e *Error) Ambiguous() bool {
-	if e.local {
-		return false
-	}
-	return e.Status == 0 || e.Status >= 500 || (e.Status < 300 && e.Err != nil)
-}
-
-// asError returns err's *Error, if any.
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
+	return crmhttp.Ambiguous(e.Status, e.Err, e.local)
 }
 
 // IsRetryable reports whether err is an *Error that is Retryable.
-func IsRetryable(err error) bool { e, ok := asError(err); return ok && e.Retryable() }
+func IsRetryable(err error) bool { return crmhttp.IsRetryable[*Error](err) }
 
 // IsPermanent reports whether err is an *Error that is Permanent.
-func IsPermanent(err error) bool { e, ok := asError(err); return ok && e.Permanent() }
+func IsPermanent(err error) bool { return crmhttp.IsPermanent[*Error](err) }
 
 // IsUnauthorized reports whether err is an *Error that is Unauthorized.
-func IsUnauthorized(err error) bool { e, ok := asError(err); return ok && e.Unauthorized() }
+func IsUnauthorized(err error) bool { return crmhttp.IsUnauthorized[*Error](err) }
 
 // IsAmbiguous reports whether err is an *Error that is Ambiguous.
-func IsAmbiguous(err error) bool { e, ok := asError(err); return ok && e.Ambiguous() }
+func IsAmbiguous(err error) bool { return crmhttp.IsAmbiguous[*Error](err) }
 
 // RetryAfter returns the wait the CRM asked for with err, 0 when none.
-func RetryAfter(err error) time.Duration {
-	if e, ok := asError(err); ok {
-		return e.RetryAfter
-	}
-	return 0
-}
-
-// flexInt decodes a JSON number or a string holding one ("113"); anything
-// else decodes as 0 rather than failing the error's parse.
-type flexInt int
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	n, err := strconv.Atoi(s)
-	if err == nil {
-		*f = flexInt(n)
-	}
-	return nil
-}
+func RetryAfter(err error) time.Duration { return crmhttp.RetryAfter[*Error](err) }
 
 // flexString decodes a JSON string or number as a string.
 type flexString string
@@ -217,9 +175,9 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // ("validation-errors", a numeric "code") and the older
 // {"response":{"error","error_code"}} form.
 type problem struct {
-	Title            string  `json:"title"`
-	Detail           string  `json:"detail"`
-	Code             flexInt `json:"code"`
+	Title            string      `json:"title"`
+	Detail           string      `json:"detail"`
+	Code             crmhttp.Int `json:"code"`
 	ValidationErrors []struct {
 		RequestID flexString `json:"request_id"`
 		Errors    []struct {
@@ -229,8 +187,8 @@ type problem struct {
 		} `json:"errors"`
 	} `json:"validation-errors"`
 	Response *struct {
-		Error     string  `json:"error"`
-		ErrorCode flexInt `json:"error_code"`
+		Error     string      `json:"error"`
+		ErrorCode crmhttp.Int `json:"error_code"`
 	} `json:"response"`
 }
 
@@ -238,7 +196,7 @@ type problem struct {
 // that is not JSON (a 429 from a proxy, an HTML page) leaves the status
 // text as Title and a short, single-line excerpt as Detail.
 func parseError(op string, resp *http.Response, body []byte, now time.Time) *Error {
-	e := &Error{Op: op, Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now)}
+	e := &Error{Op: op, Status: resp.StatusCode, RetryAfter: crmhttp.ParseRetryAfter(resp.Header.Get("Retry-After"), now)}
 	var p problem
 	if json.Unmarshal(body, &p) == nil {
 		e.Title, e.Detail, e.Code = p.Title, p.Detail, int(p.Code)
@@ -258,44 +216,12 @@ func parseError(op string, resp *http.Response, body []byte, now time.Time) *Err
 			}
 		}
 	} else {
-		e.Detail = excerpt(body, 200)
+		e.Detail = crmhttp.Excerpt(body, 200)
 	}
 	if e.Title == "" {
 		e.Title = http.StatusText(resp.StatusCode)
 	}
 	return e
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3). Unreadable or past values give 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
-}
-
-// excerpt returns the start of b as one line of valid UTF-8.
-func excerpt(b []byte, n int) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > n {
-		s = s[:n]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
 }
 
 // RetryAfterHint is the wait the CRM asked for (the crm seam reads it).

@@ -10,29 +10,6 @@ import (
 	"time"
 )
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"0", 0},
-		{"7", 7 * time.Second},
-		{" 120 ", 2 * time.Minute},
-		{"-3", 0},
-		{"soon", 0},
-		{"Mon, 30 Nov 2026 08:00:30 GMT", 30 * time.Second},
-		{"Monday, 30-Nov-26 08:01:00 GMT", time.Minute},
-		{"Mon, 30 Nov 2026 07:59:00 GMT", 0},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestParseError(t *testing.T) {
 	tests := []struct {
 		name       string

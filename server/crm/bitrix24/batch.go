@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Command is one command of a batch: Key names it in the answer and in
@@ -106,7 +108,7 @@ func (c *Client) Batch(ctx context.Context, halt bool, cmds []Command) (Batch, e
 		out.Errors[k] = be
 	}
 	nums := func(raw json.RawMessage) (map[string]int, error) {
-		m, err := decodeMap[flexInt](raw)
+		m, err := decodeMap[crmhttp.Int](raw)
 		out := make(map[string]int, len(m))
 		for k, v := range m {
 			out[k] = int(v)

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // DefaultTimeout bounds one HTTP exchange when no http.Client is given.
@@ -219,10 +220,10 @@ func (t *timeJSON) timing() Timing {
 // {"error", "error_description"}.
 type envelope struct {
 	Result           json.RawMessage `json:"result"`
-	Next             *flexInt        `json:"next"`
-	Total            *flexInt        `json:"total"`
+	Next             *crmhttp.Int    `json:"next"`
+	Total            *crmhttp.Int    `json:"total"`
 	Time             *timeJSON       `json:"time"`
-	Error            *flexString     `json:"error"`
+	Error            *crmhttp.String `json:"error"`
 	ErrorDescription string          `json:"error_description"`
 }
 
@@ -230,47 +231,28 @@ type envelope struct {
 // POSTed as JSON to {base}/rest/{user}/{secret}/{method}.json. Every error
 // is an *Error.
 func (c *Client) Call(ctx context.Context, method string, params any) (Answer, error) {
-	var body []byte
-	if params == nil {
-		body = []byte("{}")
-	} else {
-		b, err := json.Marshal(params)
+	body := []byte("{}")
+	if params != nil {
+		b, err := crmhttp.MarshalBody(params)
 		if err != nil {
-			return Answer{}, &Error{Method: method, Err: fmt.Errorf("encode request: %w", err), local: true}
+			return Answer{}, &Error{Method: method, Err: err, local: true}
 		}
 		body = b
 	}
-	if c.bucket != nil {
-		if err := c.bucket.Wait(ctx); err != nil {
-			return Answer{}, &Error{Method: method, Err: err, local: true}
-		}
-	}
-	if c.extra != nil {
-		if err := c.extra.Wait(ctx); err != nil {
-			return Answer{}, &Error{Method: method, Err: err, local: true}
-		}
+	if err := crmhttp.Wait(ctx, c.bucket, c.extra); err != nil {
+		return Answer{}, &Error{Method: method, Err: err, local: true}
 	}
 	u := *c.base
 	u.Path = "/rest/" + c.cred + "/" + method + ".json"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	req, err := crmhttp.NewRequest(ctx, http.MethodPost, u.String(), body, "application/json", c.userAgent)
 	if err != nil {
 		return Answer{}, &Error{Method: method, Err: errors.New("cannot build the request"), local: true}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// *url.Error repeats the URL, whose path holds the secret: keep only
-		// the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+	// The transport's error loses the URL, whose path holds the secret.
+	resp, raw, err := crmhttp.Exchange(c.http, req, maxBody)
+	if resp == nil {
 		return Answer{}, &Error{Method: method, Err: err}
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return Answer{}, &Error{Method: method, Status: resp.StatusCode, Err: fmt.Errorf("read response: %w", err)}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 func init() {
@@ -48,17 +49,7 @@ type connector struct{ c *Client }
 // "{user}/{secret}"; Token may also be the whole webhook URL, whose portal
 // must then be BaseURL's (or gives it, when BaseURL is empty).
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
-	return Open(cfg.BaseURL, cfg.Token, opts...)
+	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
 }
 
 // Open returns the connector of the portal at baseURL reached as the
@@ -87,19 +78,9 @@ func Open(baseURL, cred string, opts ...Option) (crm.Connector, error) {
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
-	switch {
-	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case IsRetryable(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	if e, ok := asError(err); ok && e.Status == 0 && e.Command == "" && !e.local {
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	e, ok := asError(err)
+	return crmhttp.Seam(err, ok && e.Unauthorized(),
+		ok && (e.Retryable() || e.Status == 0 && e.Command == "" && !e.local))
 }
 
 // Directory reads the employees (user.get; a dismissed one is inactive)

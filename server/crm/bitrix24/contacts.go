@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // MaxDuplicateValues is how many values one crm.duplicate.findbycomm takes.
@@ -30,16 +32,16 @@ func (c Contact) FullName() string { return strings.TrimSpace(c.Name + " " + c.L
 // multiField is one value of a multi-field (PHONE, EMAIL, IM):
 // {ID, VALUE_TYPE, VALUE, TYPE_ID} on read.
 type multiField struct {
-	Value     flexString `json:"VALUE"`
-	ValueType string     `json:"VALUE_TYPE"`
+	Value     crmhttp.String `json:"VALUE"`
+	ValueType string         `json:"VALUE_TYPE"`
 }
 
 type contactJSON struct {
-	ID         flexString   `json:"ID"`
-	Name       string       `json:"NAME"`
-	LastName   string       `json:"LAST_NAME"`
-	AssignedBy flexString   `json:"ASSIGNED_BY_ID"`
-	Phone      []multiField `json:"PHONE"`
+	ID         crmhttp.String `json:"ID"`
+	Name       string         `json:"NAME"`
+	LastName   string         `json:"LAST_NAME"`
+	AssignedBy crmhttp.String `json:"ASSIGNED_BY_ID"`
+	Phone      []multiField   `json:"PHONE"`
 }
 
 func (j contactJSON) contact() Contact {
@@ -69,7 +71,7 @@ func (c *Client) FindContactIDsByPhone(ctx context.Context, values []string) ([]
 	if err != nil {
 		return nil, err
 	}
-	m, err := decodeMap[[]flexInt](a.Result)
+	m, err := decodeMap[[]crmhttp.Int](a.Result)
 	if err != nil {
 		return nil, &Error{Method: method, Status: http.StatusOK, Err: err}
 	}
@@ -196,7 +198,7 @@ func (c *Client) AddContact(ctx context.Context, n NewContact) (string, error) {
 
 // idResult reads a created record's id, a number (or a string holding one).
 func idResult(method string, raw json.RawMessage) (string, error) {
-	var id flexInt
+	var id crmhttp.Int
 	_ = json.Unmarshal(raw, &id)
 	if id <= 0 {
 		return "", &Error{Method: method, Status: http.StatusOK, Err: fmt.Errorf("no id in the answer")}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Deal is a CRM deal with the parts Switchboard reads.
@@ -27,13 +29,13 @@ func (d Deal) Won() bool { return d.StageSemantic == SemanticsWon }
 func (d Deal) Lost() bool { return d.StageSemantic == SemanticsLost }
 
 type dealJSON struct {
-	ID            flexString `json:"ID"`
-	Title         string     `json:"TITLE"`
-	CategoryID    flexString `json:"CATEGORY_ID"`
-	StageID       string     `json:"STAGE_ID"`
-	StageSemantic string     `json:"STAGE_SEMANTIC_ID"`
-	AssignedBy    flexString `json:"ASSIGNED_BY_ID"`
-	ContactID     flexString `json:"CONTACT_ID"`
+	ID            crmhttp.String `json:"ID"`
+	Title         string         `json:"TITLE"`
+	CategoryID    crmhttp.String `json:"CATEGORY_ID"`
+	StageID       string         `json:"STAGE_ID"`
+	StageSemantic string         `json:"STAGE_SEMANTIC_ID"`
+	AssignedBy    crmhttp.String `json:"ASSIGNED_BY_ID"`
+	ContactID     crmhttp.String `json:"CONTACT_ID"`
 }
 
 func (j dealJSON) deal() Deal {

@@ -1,15 +1,14 @@
 package bitrix24
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Error codes the portal sends in "error" (apidocs.bitrix24.com, the
@@ -130,16 +129,8 @@ func (e *Error) Retryable() bool {
 		return true
 	case e.Unauthorized():
 		return false
-	case e.Status == http.StatusTooManyRequests, e.Status == http.StatusRequestTimeout, e.Status >= 500:
-		return true
-	case e.Err == nil:
-		return false
-	case errors.Is(e.Err, context.Canceled):
-		return false
-	case e.local:
-		return errors.Is(e.Err, context.DeadlineExceeded)
 	}
-	return true
+	return crmhttp.Retryable(e.Status, e.Err, e.local)
 }
 
 // Unauthorized reports whether the webhook is refused: a 401 or 403, or
@@ -159,10 +150,10 @@ func (e *Error) Permanent() bool {
 	if e.Retryable() || e.Unauthorized() {
 		return false
 	}
-	if e.Status >= 400 && e.Status < 500 || e.Command != "" && e.Err == nil || e.Status >= 200 && e.Status < 300 && e.Err == nil {
+	if e.Command != "" && e.Err == nil || e.Status >= 200 && e.Status < 300 && e.Err == nil {
 		return true
 	}
-	return e.local && e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
+	return crmhttp.Refused(e.Status, e.Err, e.local)
 }
 
 // Ambiguous reports whether a write may have been applied although the
@@ -179,69 +170,28 @@ func (e *Error) Ambiguous() bool {
 	if e.Command != "" {
 		return e.Code == CodeInternal
 	}
-	return e.Status == 0 || e.Status >= 500 || (e.Status < 300 && e.Err != nil)
+	return crmhttp.Ambiguous(e.Status, e.Err, e.local)
 }
 
 // RetryAfterHint is the wait the portal asked for (the crm seam reads it).
 func (e *Error) RetryAfterHint() time.Duration { return e.RetryAfter }
 
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+func asError(err error) (*Error, bool) { return crmhttp.As[*Error](err) }
 
 // IsRetryable reports whether err is an *Error that is Retryable.
-func IsRetryable(err error) bool { e, ok := asError(err); return ok && e.Retryable() }
+func IsRetryable(err error) bool { return crmhttp.IsRetryable[*Error](err) }
 
 // IsPermanent reports whether err is an *Error that is Permanent.
-func IsPermanent(err error) bool { e, ok := asError(err); return ok && e.Permanent() }
+func IsPermanent(err error) bool { return crmhttp.IsPermanent[*Error](err) }
 
 // IsUnauthorized reports whether err is an *Error that is Unauthorized.
-func IsUnauthorized(err error) bool { e, ok := asError(err); return ok && e.Unauthorized() }
+func IsUnauthorized(err error) bool { return crmhttp.IsUnauthorized[*Error](err) }
 
 // IsAmbiguous reports whether err is an *Error that is Ambiguous.
-func IsAmbiguous(err error) bool { e, ok := asError(err); return ok && e.Ambiguous() }
+func IsAmbiguous(err error) bool { return crmhttp.IsAmbiguous[*Error](err) }
 
 // RetryAfter returns the wait the portal asked for with err, 0 when none.
-func RetryAfter(err error) time.Duration {
-	if e, ok := asError(err); ok {
-		return e.RetryAfter
-	}
-	return 0
-}
-
-// flexInt decodes a JSON number, or a string holding one ("42"); anything
-// else decodes as 0.
-type flexInt int64
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(strings.TrimSpace(string(b)), `"`)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*f = flexInt(n)
-	} else if x, err := strconv.ParseFloat(s, 64); err == nil {
-		*f = flexInt(int64(x))
-	}
-	return nil
-}
-
-// flexString decodes a JSON string, number or boolean as a string; null
-// is "".
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		*f = flexString(s)
-		return nil
-	}
-	t := strings.TrimSpace(string(b))
-	if t == "null" {
-		t = ""
-	}
-	*f = flexString(t)
-	return nil
-}
+func RetryAfter(err error) time.Duration { return crmhttp.RetryAfter[*Error](err) }
 
 // flexBool decodes true/false, "Y"/"N", "1"/"0" and "true"/"false".
 type flexBool bool
@@ -254,9 +204,9 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 
 // errorBody is {"error","error_description"} with the optional time block.
 type errorBody struct {
-	Error            flexString `json:"error"`
-	ErrorDescription string     `json:"error_description"`
-	Time             *timeJSON  `json:"time"`
+	Error            crmhttp.String `json:"error"`
+	ErrorDescription string         `json:"error_description"`
+	Time             *timeJSON      `json:"time"`
 }
 
 // parseError builds the *Error of an answer that is not a success. It
@@ -269,7 +219,7 @@ func parseError(method string, resp *http.Response, body []byte, now time.Time) 
 	if json.Unmarshal(body, &p) == nil {
 		e.Code, e.Description, t = string(p.Error), p.ErrorDescription, p.Time
 	} else {
-		e.Description = excerpt(body, 200)
+		e.Description = crmhttp.Excerpt(body, 200)
 	}
 	e.RetryAfter = retryAfter(e.Code, resp.Header.Get("Retry-After"), t, now)
 	if e.RetryAfter == 0 && e.Code == "" && (e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests) {
@@ -281,7 +231,7 @@ func parseError(method string, resp *http.Response, body []byte, now time.Time) 
 // retryAfter is the wait for a rate-limit code: the Retry-After header,
 // else the method's budget reset time, else the default for the code.
 func retryAfter(code, header string, t *timeJSON, now time.Time) time.Duration {
-	if d := parseRetryAfter(header, now); d > 0 {
+	if d := crmhttp.ParseRetryAfter(header, now); d > 0 {
 		return d
 	}
 	switch code {
@@ -294,36 +244,4 @@ func retryAfter(code, header string, t *timeJSON, now time.Time) time.Duration {
 		return operationLimitWait
 	}
 	return 0
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3). Unreadable or past values give 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
-}
-
-// excerpt returns the start of b as one line of valid UTF-8.
-func excerpt(b []byte, n int) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > n {
-		s = s[:n]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
 }

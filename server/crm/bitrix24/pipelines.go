@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // DealEntityTypeID is the deal's entityTypeId in the universal CRM methods.
@@ -50,17 +52,17 @@ func StageEntityID(categoryID int64) string {
 }
 
 type categoryJSON struct {
-	ID        flexInt    `json:"id"`
-	Name      string     `json:"name"`
-	Sort      flexInt    `json:"sort"`
-	IsDefault flexString `json:"isDefault"`
+	ID        crmhttp.Int    `json:"id"`
+	Name      string         `json:"name"`
+	Sort      crmhttp.Int    `json:"sort"`
+	IsDefault crmhttp.String `json:"isDefault"`
 }
 
 type stageJSON struct {
-	StatusID  string     `json:"STATUS_ID"`
-	Name      string     `json:"NAME"`
-	Sort      flexInt    `json:"SORT"`
-	Semantics flexString `json:"SEMANTICS"`
+	StatusID  string         `json:"STATUS_ID"`
+	Name      string         `json:"NAME"`
+	Sort      crmhttp.Int    `json:"SORT"`
+	Semantics crmhttp.String `json:"SEMANTICS"`
 }
 
 // DefaultCategoryName names the default pipeline when the portal's list

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Owner types of a timeline comment (ENTITY_TYPE).
@@ -48,8 +50,8 @@ func (c *Client) ListComments(ctx context.Context, ownerType, ownerID string) ([
 	var out []Comment
 	err := c.list(ctx, "crm.timeline.comment.list", params, func(raw json.RawMessage) (int, error) {
 		page, err := decodeList[struct {
-			ID      flexString `json:"ID"`
-			Comment string     `json:"COMMENT"`
+			ID      crmhttp.String `json:"ID"`
+			Comment string         `json:"COMMENT"`
 		}](raw)
 		for _, x := range page {
 			out = append(out, Comment{ID: string(x.ID), Comment: x.Comment})

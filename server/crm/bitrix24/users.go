@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // User is a portal user (an employee on Switchboard's side).
@@ -25,11 +27,11 @@ func (u User) FullName() string {
 }
 
 type userJSON struct {
-	ID       flexString `json:"ID"`
-	Active   flexBool   `json:"ACTIVE"`
-	Name     string     `json:"NAME"`
-	LastName string     `json:"LAST_NAME"`
-	Email    string     `json:"EMAIL"`
+	ID       crmhttp.String `json:"ID"`
+	Active   flexBool       `json:"ACTIVE"`
+	Name     string         `json:"NAME"`
+	LastName string         `json:"LAST_NAME"`
+	Email    string         `json:"EMAIL"`
 }
 
 // ListUsers returns the portal's employees, dismissed ones included

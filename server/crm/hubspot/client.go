@@ -1,16 +1,16 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // DefaultBaseURL is HubSpot's API host.
@@ -129,13 +129,9 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // search limit. Every error is an *Error.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any, search bool) error {
 	op := method + " " + path
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return &Error{Op: op, Err: fmt.Errorf("encode request: %w", err), local: true}
-		}
-		rd = bytes.NewReader(b)
+	b, err := crmhttp.MarshalBody(body)
+	if err != nil {
+		return &Error{Op: op, Err: err, local: true}
 	}
 	if err := c.pace(ctx, search); err != nil {
 		return &Error{Op: op, Err: err, local: true}
@@ -143,26 +139,15 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	u := *c.base
 	u.Path = path
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	req, err := crmhttp.NewRequest(ctx, method, u.String(), b, "application/json", c.userAgent)
 	if err != nil {
 		return &Error{Op: op, Err: errors.New("cannot build the request"), local: true}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("User-Agent", c.userAgent)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+	resp, raw, err := crmhttp.Exchange(c.http, req, maxBody)
+	if resp == nil {
 		return &Error{Op: op, Err: err}
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("read response: %w", err)}
 	}

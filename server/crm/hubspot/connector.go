@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 func init() {
@@ -92,17 +93,7 @@ func (k *connector) madeContact(marker string) string {
 // token; BaseURL is empty (DefaultBaseURL) or that URL, or any host with
 // AllowAnyHost; HTTP and Limiter as the seam says.
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
-	return Open(cfg.BaseURL, cfg.Token, opts...)
+	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
 }
 
 // Open returns the connector of the account whose private app token is
@@ -117,22 +108,9 @@ func Open(baseURL, token string, opts ...Option) (crm.Connector, error) {
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
-	switch {
-	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case IsRetryable(err):
-		if e, ok := asError(err); ok && e.RateLimited() {
-			return err
-		}
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	if e, ok := asError(err); ok && e.Status == 0 && !e.local {
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	e, ok := asError(err)
+	return crmhttp.Seam(err, ok && e.Unauthorized(),
+		ok && !e.RateLimited() && (e.Retryable() || e.Status == 0 && !e.local))
 }
 
 // Directory reads the owners (archived ones inactive) and the deal

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Owner is a HubSpot owner (a user who can own records): an employee on
@@ -110,23 +112,6 @@ func (s Stage) Won() bool { return s.Closed && s.Probability >= 1 }
 // Lost reports whether a deal in the stage is closed lost.
 func (s Stage) Lost() bool { return s.Closed && s.Probability < 1 }
 
-// flexString reads a JSON string, number or boolean as its text.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		*f = flexString(s)
-		return nil
-	}
-	t := strings.TrimSpace(string(b))
-	if t == "null" {
-		t = ""
-	}
-	*f = flexString(t)
-	return nil
-}
-
 // ListPipelines returns the deal pipelines that are not archived, in
 // display order, each with its stages that are not archived in display
 // order: GET /crm/v3/pipelines/deals, which answers {results:[{id, label,
@@ -146,8 +131,8 @@ func (c *Client) ListPipelines(ctx context.Context) ([]Pipeline, error) {
 				DisplayOrder int    `json:"displayOrder"`
 				Archived     bool   `json:"archived"`
 				Metadata     struct {
-					IsClosed    flexString `json:"isClosed"`
-					Probability flexString `json:"probability"`
+					IsClosed    crmhttp.String `json:"isClosed"`
+					Probability crmhttp.String `json:"probability"`
 				} `json:"metadata"`
 			} `json:"stages"`
 		} `json:"results"`

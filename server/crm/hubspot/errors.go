@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Error categories HubSpot sends in "category" (developers.hubspot.com
@@ -115,16 +115,8 @@ func (e *Error) Retryable() bool {
 		return true
 	case e.Unauthorized():
 		return false
-	case e.Status == http.StatusRequestTimeout, e.Status >= 500:
-		return true
-	case e.Err == nil:
-		return false
-	case errors.Is(e.Err, context.Canceled):
-		return false
-	case e.local:
-		return errors.Is(e.Err, context.DeadlineExceeded)
 	}
-	return true
+	return crmhttp.Retryable(e.Status, e.Err, e.local)
 }
 
 // Permanent reports whether HubSpot refused the request itself, so
@@ -135,10 +127,7 @@ func (e *Error) Permanent() bool {
 	if e.Retryable() || e.Unauthorized() {
 		return false
 	}
-	if e.Status >= 400 && e.Status < 500 {
-		return true
-	}
-	return e.local && e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
+	return crmhttp.Refused(e.Status, e.Err, e.local)
 }
 
 // Ambiguous reports whether a write may have been applied although the
@@ -148,32 +137,25 @@ func (e *Error) Permanent() bool {
 // Before retrying such a write, look for it: a deal by the marker in its
 // name, a note by the marker in its body.
 func (e *Error) Ambiguous() bool {
-	if e.local || e.RateLimited() {
-		return false
-	}
-	return e.Status == 0 || e.Status >= 500 || (e.Status < 300 && e.Err != nil)
+	return !e.RateLimited() && crmhttp.Ambiguous(e.Status, e.Err, e.local)
 }
 
 // RetryAfterHint is the wait HubSpot asked for (the crm seam reads it).
 func (e *Error) RetryAfterHint() time.Duration { return e.RetryAfter }
 
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+func asError(err error) (*Error, bool) { return crmhttp.As[*Error](err) }
 
 // IsRetryable reports whether err is an *Error that is Retryable.
-func IsRetryable(err error) bool { e, ok := asError(err); return ok && e.Retryable() }
+func IsRetryable(err error) bool { return crmhttp.IsRetryable[*Error](err) }
 
 // IsPermanent reports whether err is an *Error that is Permanent.
-func IsPermanent(err error) bool { e, ok := asError(err); return ok && e.Permanent() }
+func IsPermanent(err error) bool { return crmhttp.IsPermanent[*Error](err) }
 
 // IsUnauthorized reports whether err is an *Error that is Unauthorized.
-func IsUnauthorized(err error) bool { e, ok := asError(err); return ok && e.Unauthorized() }
+func IsUnauthorized(err error) bool { return crmhttp.IsUnauthorized[*Error](err) }
 
 // IsAmbiguous reports whether err is an *Error that is Ambiguous.
-func IsAmbiguous(err error) bool { e, ok := asError(err); return ok && e.Ambiguous() }
+func IsAmbiguous(err error) bool { return crmhttp.IsAmbiguous[*Error](err) }
 
 // errorBody is HubSpot's error JSON.
 type errorBody struct {
@@ -199,25 +181,12 @@ func parseError(op string, resp *http.Response, body []byte, rl rateLimitClock) 
 			e.Category = CategoryRateLimits
 		}
 	} else {
-		e.Message = excerpt(body, 200)
+		e.Message = crmhttp.Excerpt(body, 200)
 	}
 	if e.RateLimited() {
 		e.RetryAfter = rl.wait(e.PolicyName, resp.Header)
 	}
 	return e
-}
-
-// excerpt returns the start of b as one line of valid UTF-8.
-func excerpt(b []byte, n int) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > n {
-		s = s[:n]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
 }
 
 // rateLimitClock computes the wait of a 429.
@@ -241,7 +210,7 @@ type rateLimitClock struct {
 // Sources: developers.hubspot.com docs/api/usage-details (limits and the
 // X-HubSpot-RateLimit-* headers).
 func (c rateLimitClock) wait(policy string, h http.Header) time.Duration {
-	if d := parseRetryAfter(h.Get("Retry-After"), c.now); d > 0 {
+	if d := crmhttp.ParseRetryAfter(h.Get("Retry-After"), c.now); d > 0 {
 		return d
 	}
 	if policy == PolicyDaily {
@@ -260,23 +229,4 @@ func (c rateLimitClock) wait(policy string, h http.Header) time.Duration {
 		return c.window
 	}
 	return DefaultWindow
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3). Unreadable or past values give 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
 }

@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // DefaultTimeout bounds one HTTP exchange when no http.Client is given.
@@ -171,49 +172,32 @@ func searchPath(p string) bool { return strings.HasSuffix(p, "/search") }
 // call sends one request and decodes the envelope. Every error is an
 // *Error.
 func (c *Client) call(ctx context.Context, r request) (Answer, error) {
-	var body io.Reader
-	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return Answer{}, &Error{Op: r.op(), Err: fmt.Errorf("encode request: %w", err), local: true}
-		}
-		body = bytes.NewReader(b)
+	body, err := crmhttp.MarshalBody(r.body)
+	if err != nil {
+		return Answer{}, &Error{Op: r.op(), Err: err, local: true}
 	}
 	if err := c.pace.wait(ctx, searchPath(r.path)); err != nil {
 		return Answer{}, &Error{Op: r.op(), Err: err, local: true}
 	}
-	if c.extra != nil {
-		if err := c.extra.Wait(ctx); err != nil {
-			return Answer{}, &Error{Op: r.op(), Err: err, local: true}
-		}
+	if err := crmhttp.Wait(ctx, c.extra); err != nil {
+		return Answer{}, &Error{Op: r.op(), Err: err, local: true}
 	}
 	u := *c.base
 	u.Path = r.path
 	if len(r.query) > 0 {
 		u.RawQuery = r.query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	req, err := crmhttp.NewRequest(ctx, r.method, u.String(), body, "application/json", c.userAgent)
 	if err != nil {
 		return Answer{}, &Error{Op: r.op(), Err: errors.New("cannot build the request"), local: true}
 	}
 	req.Header.Set("x-api-token", c.token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// *url.Error repeats the URL, whose query may hold a phone
-		// number: keep only the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+	// The transport's error loses the URL, whose query may hold a phone
+	// number.
+	resp, raw, err := crmhttp.Exchange(c.http, req, maxBody)
+	if resp == nil {
 		return Answer{}, &Error{Op: r.op(), Err: err}
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := parseError(r.op(), resp, raw, time.Now())
 		c.pace.observe(resp.StatusCode, resp.Header, e.Daily, e.RetryAfter)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // The ids of the status stages Directory adds to every pipeline: Pipedrive
@@ -36,17 +37,7 @@ type connector struct {
 // ("https://example.pipedrive.com") and Token its API token; cfg.Limiter
 // paces every request after the token's own pacing, cfg.HTTP sends them.
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
-	return Open(cfg.BaseURL, cfg.Token, opts...)
+	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
 }
 
 // Open returns the connector of the company at baseURL with the API token.
@@ -62,19 +53,8 @@ func Open(baseURL, token string, opts ...Option) (crm.Connector, error) {
 // seam translates the client's errors into the seam's: a refused token is
 // crm.ErrUnauthorized, no answer or a 5xx crm.ErrUnreachable.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
 	e, ok := asError(err)
-	switch {
-	case !ok:
-		return err
-	case e.Unauthorized():
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case e.Unreachable():
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	return crmhttp.Seam(err, ok && e.Unauthorized(), ok && e.Unreachable())
 }
 
 // Directory reads the users (GET /v1/users; active_flag false is an

@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Default waits asked of callers when Pipedrive sends no hint: a 2-second
@@ -95,19 +96,7 @@ func (e *Error) Unauthorized() bool {
 // or a 2xx whose body was cut short. A cancelled context is not (the
 // caller gave up); an expired deadline is.
 func (e *Error) Retryable() bool {
-	switch {
-	case e.Unauthorized():
-		return false
-	case e.Status == http.StatusTooManyRequests, e.Status == http.StatusRequestTimeout, e.Status >= 500:
-		return true
-	case e.Err == nil:
-		return false
-	case errors.Is(e.Err, context.Canceled):
-		return false
-	case e.local:
-		return errors.Is(e.Err, context.DeadlineExceeded)
-	}
-	return true
+	return !e.Unauthorized() && crmhttp.Retryable(e.Status, e.Err, e.local)
 }
 
 // Permanent reports whether Pipedrive refused the request itself, so that
@@ -118,10 +107,7 @@ func (e *Error) Permanent() bool {
 	if e.Retryable() || e.Unauthorized() {
 		return false
 	}
-	if e.Status >= 400 && e.Status < 500 {
-		return true
-	}
-	return e.local && e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
+	return crmhttp.Refused(e.Status, e.Err, e.local)
 }
 
 // Ambiguous reports whether a write may have been applied although the
@@ -130,10 +116,7 @@ func (e *Error) Permanent() bool {
 // retrying such a write, look for it (a deal by the marker in its title,
 // a note by its marker).
 func (e *Error) Ambiguous() bool {
-	if e.local {
-		return false
-	}
-	return e.Status == 0 || e.Status >= 500 || (e.Status < 300 && e.Err != nil)
+	return crmhttp.Ambiguous(e.Status, e.Err, e.local)
 }
 
 // Unreachable reports whether Pipedrive did not answer, or answered a 5xx.
@@ -144,31 +127,22 @@ func (e *Error) Unreachable() bool {
 // RetryAfterHint is the wait Pipedrive asked for (the crm seam reads it).
 func (e *Error) RetryAfterHint() time.Duration { return e.RetryAfter }
 
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+func asError(err error) (*Error, bool) { return crmhttp.As[*Error](err) }
 
 // IsRetryable reports whether err is an *Error that is Retryable.
-func IsRetryable(err error) bool { e, ok := asError(err); return ok && e.Retryable() }
+func IsRetryable(err error) bool { return crmhttp.IsRetryable[*Error](err) }
 
 // IsPermanent reports whether err is an *Error that is Permanent.
-func IsPermanent(err error) bool { e, ok := asError(err); return ok && e.Permanent() }
+func IsPermanent(err error) bool { return crmhttp.IsPermanent[*Error](err) }
 
 // IsUnauthorized reports whether err is an *Error that is Unauthorized.
-func IsUnauthorized(err error) bool { e, ok := asError(err); return ok && e.Unauthorized() }
+func IsUnauthorized(err error) bool { return crmhttp.IsUnauthorized[*Error](err) }
 
 // IsAmbiguous reports whether err is an *Error that is Ambiguous.
-func IsAmbiguous(err error) bool { e, ok := asError(err); return ok && e.Ambiguous() }
+func IsAmbiguous(err error) bool { return crmhttp.IsAmbiguous[*Error](err) }
 
 // RetryAfter returns the wait Pipedrive asked for with err, 0 when none.
-func RetryAfter(err error) time.Duration {
-	if e, ok := asError(err); ok {
-		return e.RetryAfter
-	}
-	return 0
-}
+func RetryAfter(err error) time.Duration { return crmhttp.RetryAfter[*Error](err) }
 
 // errorBody is Pipedrive's error envelope.
 type errorBody struct {
@@ -204,13 +178,13 @@ func parseError(op string, resp *http.Response, body []byte, now time.Time) *Err
 			e.Code = rawText(p.ErrorCode)
 		}
 	} else {
-		e.Message = excerpt(body, 200)
+		e.Message = crmhttp.Excerpt(body, 200)
 	}
 	if e.Status == http.StatusTooManyRequests {
 		e.Daily = strings.TrimSpace(resp.Header.Get("x-daily-requests-left")) == "0"
 		e.RetryAfter = rateLimitWait(resp.Header, e.Daily, now)
 	} else if e.Status >= 500 {
-		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+		e.RetryAfter = crmhttp.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return e
 }
@@ -221,7 +195,7 @@ func parseError(op string, resp *http.Response, body []byte, now time.Time) *Err
 // developers.pipedrive.com changelog "Daily API limit for POST/PUT
 // endpoints"), else one window.
 func rateLimitWait(h http.Header, daily bool, now time.Time) time.Duration {
-	if d := parseRetryAfter(h.Get("Retry-After"), now); d > 0 {
+	if d := crmhttp.ParseRetryAfter(h.Get("Retry-After"), now); d > 0 {
 		return d
 	}
 	if !daily {
@@ -242,36 +216,4 @@ func parseSeconds(v string) time.Duration {
 		return 0
 	}
 	return time.Duration(f * float64(time.Second))
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3). Unreadable or past values give 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
-}
-
-// excerpt returns the start of b as one line of valid UTF-8.
-func excerpt(b []byte, n int) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > n {
-		s = s[:n]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
 }

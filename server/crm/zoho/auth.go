@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Credentials is what the org's connection stores (sealed by settings):
@@ -178,19 +179,17 @@ func (t *tokens) refresh(ctx context.Context) (string, error) {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", t.ua)
 	t.refreshes.Add(1)
-	resp, err := t.http.Do(req)
-	if err != nil {
-		return "", &Error{Op: op, Err: transportCause(err)}
+	resp, raw, err := crmhttp.Exchange(t.http, req, 1<<20)
+	if resp == nil {
+		return "", &Error{Op: op, Err: err}
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return "", &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("read response: %w", err)}
 	}
 	var a tokenAnswer
 	jsonErr := json.Unmarshal(raw, &a)
 	if len(a.Error) > 0 && string(a.Error) != "null" {
-		e := &Error{Op: op, Status: resp.StatusCode, Message: excerpt([]byte(a.ErrorDescription), 200), refresh: true}
+		e := &Error{Op: op, Status: resp.StatusCode, Message: crmhttp.Excerpt([]byte(a.ErrorDescription), 200), refresh: true}
 		var code string
 		if json.Unmarshal(a.Error, &code) == nil {
 			e.Code = code
@@ -211,7 +210,7 @@ func (t *tokens) refresh(ctx context.Context) (string, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &Error{Op: op, Status: resp.StatusCode, refresh: true}
 		if jsonErr != nil {
-			e.Message = excerpt(raw, 200)
+			e.Message = crmhttp.Excerpt(raw, 200)
 		}
 		if !e.Unauthorized() {
 			e.RetryAfter = RefreshRetryWait
@@ -229,16 +228,6 @@ func (t *tokens) refresh(ctx context.Context) (string, error) {
 	t.access, t.expires = a.AccessToken, t.now().Add(ttl)
 	t.mu.Unlock()
 	return a.AccessToken, nil
-}
-
-// transportCause strips a *url.Error of its URL, whose query may hold a
-// client's phone number.
-func transportCause(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // org is what every client of one org in this process shares: its access

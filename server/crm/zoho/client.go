@@ -1,16 +1,16 @@
 package zoho
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // DefaultTimeout bounds one HTTP exchange when no http.Client is given.
@@ -254,13 +254,9 @@ func (r request) op() string { return r.method + " " + r.path }
 // once more. Every error is an *Error.
 func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 	op := r.op()
-	var body []byte
-	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return 0, &Error{Op: op, Err: fmt.Errorf("encode request: %w", err), local: true}
-		}
-		body = b
+	body, err := crmhttp.MarshalBody(r.body)
+	if err != nil {
+		return 0, &Error{Op: op, Err: err, local: true}
 	}
 	cost := max(r.cost, 1)
 	if wait, ok := c.org.budget.take(c.now(), cost); !ok {
@@ -304,27 +300,18 @@ func (c *Client) send(ctx context.Context, r request, op string, body []byte, to
 	u := *c.api
 	u.Path = r.path
 	u.RawQuery = r.query.Encode()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), rd)
+	req, err := crmhttp.NewRequest(ctx, r.method, u.String(), body, "application/json", c.userAgent)
 	if err != nil {
 		return 0, &Error{Op: op, Err: errors.New("cannot build the request"), local: true}
 	}
 	req.Header.Set("Authorization", "Zoho-oauthtoken "+tok)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	// The transport's error loses the URL, whose query may hold a client's
+	// phone number.
+	resp, raw, err := crmhttp.Exchange(c.http, req, maxBody)
+	if resp == nil {
+		return 0, &Error{Op: op, Err: err}
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, &Error{Op: op, Err: transportCause(err)}
-	}
-	defer resp.Body.Close()
 	c.org.budget.observe(resp.Header, c.now())
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("read response: %w", err)}
 	}
@@ -332,10 +319,8 @@ func (c *Client) send(ctx context.Context, r request, op string, body []byte, to
 	case resp.StatusCode == http.StatusNoContent:
 		return resp.StatusCode, nil
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		if out != nil && len(bytes.TrimSpace(raw)) > 0 {
-			if err := json.Unmarshal(raw, out); err != nil {
-				return resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("decode response: %w", err)}
-			}
+		if err := crmhttp.DecodeJSON(raw, out); err != nil {
+			return resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Err: err}
 		}
 		return resp.StatusCode, nil
 	}
@@ -375,7 +360,7 @@ func parseError(op string, code int, raw []byte) *Error {
 		Data []status `json:"data"`
 	}
 	if err := json.Unmarshal(raw, &top); err != nil {
-		e.Message = excerpt(raw, 200)
+		e.Message = crmhttp.Excerpt(raw, 200)
 		return e
 	}
 	s := top.status

@@ -3,13 +3,13 @@ package zoho
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/switchboardhq/switchboard/server/crm"
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 func init() {
@@ -68,17 +68,7 @@ var (
 // open makes a connector from cfg: BaseURL names the data centre (see
 // DataCentre) and Token is the credential (see Credential).
 func open(cfg crm.Config) (crm.Connector, error) {
-	var opts []Option
-	if cfg.AllowAnyHost {
-		opts = append(opts, AllowAnyHost())
-	}
-	if cfg.HTTP != nil {
-		opts = append(opts, WithHTTPClient(cfg.HTTP))
-	}
-	if cfg.Limiter != nil {
-		opts = append(opts, WithLimiter(cfg.Limiter))
-	}
-	return Open(cfg.BaseURL, cfg.Token, opts...)
+	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
 }
 
 // Open returns the connector of the org in the data centre baseURL names,
@@ -104,20 +94,8 @@ func (k *Connector) Paused() bool { return k.c.Paused() }
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
-	if err == nil {
-		return nil
-	}
-	switch {
-	case IsUnauthorized(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnauthorized, err)
-	case IsRetryable(err):
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	var e *Error
-	if errors.As(err, &e) && e.Status == 0 && !e.local {
-		return fmt.Errorf("%w: %w", crm.ErrUnreachable, err)
-	}
-	return err
+	e, ok := asError(err)
+	return crmhttp.Seam(err, ok && e.Unauthorized(), ok && (e.Retryable() || e.Status == 0 && !e.local))
 }
 
 // Directory reads the users (GET /users?type=AllUsers: a user whose

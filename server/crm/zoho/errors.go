@@ -1,13 +1,13 @@
 package zoho
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
 // Codes Zoho CRM sends in "code" (api/v7/status-codes.html and the
@@ -138,16 +138,8 @@ func (e *Error) Retryable() bool {
 		return false
 	case e.refresh:
 		return true
-	case e.Status == http.StatusTooManyRequests, e.Status == http.StatusRequestTimeout, e.Status >= 500:
-		return true
-	case e.Err == nil:
-		return false
-	case errors.Is(e.Err, context.Canceled):
-		return false
-	case e.local:
-		return errors.Is(e.Err, context.DeadlineExceeded)
 	}
-	return true
+	return crmhttp.Retryable(e.Status, e.Err, e.local)
 }
 
 // Unauthorized reports whether the credential is refused: a 401, a 403,
@@ -170,10 +162,7 @@ func (e *Error) Permanent() bool {
 	if e.Retryable() || e.Unauthorized() {
 		return false
 	}
-	if e.Record || e.notFound || e.Status >= 400 && e.Status < 500 {
-		return true
-	}
-	return e.local && e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
+	return e.Record || e.notFound || crmhttp.Refused(e.Status, e.Err, e.local)
 }
 
 // Ambiguous reports whether a write may have been applied although the
@@ -181,42 +170,25 @@ func (e *Error) Permanent() bool {
 // dropped connection, unreadable 2xx) or the CRM answered a 5xx. A 429,
 // spent credits, a 4xx or a record's refusal is never ambiguous.
 func (e *Error) Ambiguous() bool {
-	if e.local || e.Record || e.refresh || e.creditsSpent() || e.Code == CodeTooManyRequests {
+	if e.Record || e.refresh || e.creditsSpent() || e.Code == CodeTooManyRequests {
 		return false
 	}
-	return e.Status == 0 || e.Status >= 500 || (e.Status < 300 && e.Err != nil)
+	return crmhttp.Ambiguous(e.Status, e.Err, e.local)
 }
 
 // RetryAfterHint is the wait asked of the caller (the crm seam reads it).
 func (e *Error) RetryAfterHint() time.Duration { return e.RetryAfter }
 
-func asError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+func asError(err error) (*Error, bool) { return crmhttp.As[*Error](err) }
 
 // IsRetryable reports whether err is an *Error that is Retryable.
-func IsRetryable(err error) bool { e, ok := asError(err); return ok && e.Retryable() }
+func IsRetryable(err error) bool { return crmhttp.IsRetryable[*Error](err) }
 
 // IsPermanent reports whether err is an *Error that is Permanent.
-func IsPermanent(err error) bool { e, ok := asError(err); return ok && e.Permanent() }
+func IsPermanent(err error) bool { return crmhttp.IsPermanent[*Error](err) }
 
 // IsUnauthorized reports whether err is an *Error that is Unauthorized.
-func IsUnauthorized(err error) bool { e, ok := asError(err); return ok && e.Unauthorized() }
+func IsUnauthorized(err error) bool { return crmhttp.IsUnauthorized[*Error](err) }
 
 // IsAmbiguous reports whether err is an *Error that is Ambiguous.
-func IsAmbiguous(err error) bool { e, ok := asError(err); return ok && e.Ambiguous() }
-
-// excerpt returns the start of b as one line of valid UTF-8.
-func excerpt(b []byte, n int) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > n {
-		s = s[:n]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
-}
+func IsAmbiguous(err error) bool { return crmhttp.IsAmbiguous[*Error](err) }
