@@ -59,6 +59,7 @@ func freshSchema(ctx context.Context, base string) (string, func(), error) {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", "switchboard-bench")
 	u.RawQuery = q.Encode()
 	drop := func() {
 		c, err := pgx.Connect(context.Background(), base)

@@ -3,6 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,6 +37,7 @@ func newTextbook(ctx context.Context, base string, channels, members int, conns 
 		return nil, nil, err
 	}
 	cfg.MaxConns = conns
+	cfg.ConnConfig.RuntimeParams["application_name"] = "textbook-bench"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		drop()
@@ -101,7 +106,9 @@ func Textbook(ctx context.Context, o Options) ([]Result, error) {
 				return nil, err
 			}
 			direct := func(ctx context.Context, caller, n int) error { return tb.route(ctx, int64(n%channels)+1) }
+			waits, stopWaits := sampleWaits(ctx, o.DatabaseURL)
 			sa, st4 := compare(ctx, callers, 2*o.Duration, viaAPI, direct)
+			stopWaits()
 			api, four := sa.result("API      "+name, callers), st4.result("textbook "+name, callers)
 			srv.quit()
 			drop()
@@ -109,8 +116,84 @@ func Textbook(ctx context.Context, o Options) ([]Result, error) {
 			o.Out("%-34s %8.0f routes/s  p50 %s  p99 %s", api.Name, api.Rate(), ms(api.P50), ms(api.P99))
 			o.Out("%-34s %8.0f routes/s  p50 %s  p99 %s", four.Name, four.Rate(), ms(four.P50), ms(four.P99))
 			o.Out("%-34s %8.0f%% of the textbook's rate, p99 %.1f× the textbook's", "  ratio", 100*api.Rate()/four.Rate(), float64(api.P99)/float64(four.P99))
+			for _, app := range []string{"switchboard-bench", "textbook-bench"} {
+				o.Out("  %s backends, what they were doing (%s)", app, waits.top(app, 5))
+			}
 			out = append(out, api, four)
 		}
 	}
 	return out, nil
+}
+
+// waitSamples counts, per application_name, what PostgreSQL's backends in
+// a transaction were doing when sampled: waiting for a lock, for the
+// client, for the WAL to reach the disk, or running.
+type waitSamples struct {
+	mu     sync.Mutex
+	counts map[string]map[string]int
+}
+
+// top lists an application's n most frequent states with their shares.
+func (w *waitSamples) top(app string, n int) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := w.counts[app]
+	total := 0
+	keys := make([]string, 0, len(c))
+	for k, v := range c {
+		keys = append(keys, k)
+		total += v
+	}
+	slices.SortFunc(keys, func(a, b string) int { return c[b] - c[a] })
+	var parts []string
+	for i, k := range keys {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*float64(c[k])/float64(max(total, 1))))
+	}
+	return fmt.Sprintf("%d samples: %s", total, strings.Join(parts, ", "))
+}
+
+// sampleWaits samples pg_stat_activity every 20 ms until stop is called.
+func sampleWaits(ctx context.Context, base string) (*waitSamples, func()) {
+	w := &waitSamples{counts: map[string]map[string]int{}}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.Background())
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			rows, err := conn.Query(ctx, `SELECT application_name, CASE WHEN state = 'idle in transaction' THEN 'waiting for the client'
+				WHEN wait_event IS NULL THEN 'running' ELSE wait_event_type || ':' || wait_event END
+				FROM pg_stat_activity WHERE application_name IN ('switchboard-bench', 'textbook-bench') AND state <> 'idle'`)
+			if err != nil {
+				continue
+			}
+			w.mu.Lock()
+			for rows.Next() {
+				var app, what string
+				if rows.Scan(&app, &what) == nil {
+					if w.counts[app] == nil {
+						w.counts[app] = map[string]int{}
+					}
+					w.counts[app][what]++
+				}
+			}
+			w.mu.Unlock()
+			rows.Close()
+		}
+	}()
+	return w, func() { cancel(); <-done }
 }
