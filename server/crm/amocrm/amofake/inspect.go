@@ -125,3 +125,19 @@ func (s *Server) RemoveUser(id int64) {
 		}
 	}
 }
+
+// AddWebhook registers destination for settings ("status_lead",
+// "responsible_lead", …) as an admin does in the account's settings, or
+// replaces the settings of one registered already.
+func (s *Server) AddWebhook(destination string, settings ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.webhooks {
+		if h.Destination == destination {
+			h.Settings, h.Disabled = append([]string(nil), settings...), false
+			return
+		}
+	}
+	s.webhooks = append(s.webhooks, &Webhook{ID: s.id(), Destination: destination,
+		Settings: append([]string(nil), settings...), CreatedAt: now()})
+}

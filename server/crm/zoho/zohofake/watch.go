@@ -119,3 +119,17 @@ func (s *Server) Notify(ctx context.Context, module, operation string, ids ...st
 	}
 	return first
 }
+
+// OpenChannel opens (or replaces) a notification channel, as POST
+// /crm/v7/actions/watch does.
+func (s *Server) OpenChannel(ch Channel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.channels[:0]
+	for _, c := range s.channels {
+		if c.ID != ch.ID {
+			kept = append(kept, c)
+		}
+	}
+	s.channels = append(kept, ch)
+}
