@@ -304,7 +304,9 @@ func (s *system) wantEmployees(t *testing.T, users map[string]bool) {
 // scenarioNewClients: new clients routed at once, while the CRM answers
 // 5xx, rate-limits and loses answers to the deals' creation, each get
 // exactly one contact and one deal, in the channel's pipeline and stage,
-// with the responsible chosen here.
+// with the responsible chosen here; a client the CRM knows already (its
+// phone written there another way) keeps its contact and its CRM
+// responsible, who becomes the responsible here.
 func scenarioNewClients(t *testing.T, b Backend, v vendor) {
 	s := connectSystem(t, b, v, suiteOutbox)
 	// The channel's new clients go to the first open stage of a pipeline
@@ -327,10 +329,23 @@ func scenarioNewClients(t *testing.T, b Backend, v vendor) {
 	for i := range n {
 		phones = append(phones, Phone(300+i))
 	}
+	// The CRM knows the last one as "8 (916) 000-03-11", with its last
+	// active user responsible.
+	known := s.active()[len(s.active())-1]
+	knownContact := s.fake.AddContact("Known Client", "8 (916) 000-03-11", known)
+	phones[n-1] = "+79160000311"
 	decisions := s.route(t, phones)
 	s.waitLinked(t, n, 60*time.Second)
+	last := decisions[n-1]
+	if got := s.crmDeal(t, last.Deal.Id); got.ContactID != knownContact || got.Responsible != known {
+		t.Errorf("the known client's deal %+v: want contact %s and its responsible %s", got, knownContact, known)
+	}
+	waitFor(t, "the known client's CRM responsible is the responsible here", 10*time.Second, func() bool {
+		c, err := s.env.Store.Ent.Contact.Get(s.actx, ids.Value(last.Client.Id))
+		return err == nil && c.ResponsibleID != nil && s.crmOf[ids.Format(*c.ResponsibleID)] == known
+	})
 	contacts := map[string]bool{}
-	for _, d := range decisions {
+	for _, d := range decisions[:n-1] {
 		got := s.crmDeal(t, d.Deal.Id)
 		if got.Pipeline != *p.CrmID || got.Stage != *st.CrmID {
 			t.Errorf("deal %s in the CRM's pipeline %s, stage %s; want %s, %s", d.Deal.Id, got.Pipeline, got.Stage, *p.CrmID, *st.CrmID)
@@ -353,8 +368,8 @@ func scenarioNewClients(t *testing.T, b Backend, v vendor) {
 }
 
 // scenarioNotes: with EACH_MESSAGE every message of a chat, in and out,
-// reaches the deal's feed once and in order, while the CRM answers 5xx
-// and loses answers to notes.
+// reaches the deal's feed once and in order, media as links, while the
+// CRM answers 5xx, rate-limits and loses answers to notes.
 func scenarioNotes(t *testing.T, b Backend, v vendor) {
 	ctx := context.Background()
 	s := connectSystem(t, b, v, suiteOutbox)
@@ -378,7 +393,15 @@ func scenarioNotes(t *testing.T, b Backend, v vendor) {
 				Target: &pb.RouteOutgoingMessageRequest_ChatId{ChatId: d.Chat.Id}, Content: &pb.MessageContent{Text: text}})
 			NoErr(t, err)
 		} else {
-			d = Route(t, s.admin, s.channel, Phone(77), text)
+			content := &pb.MessageContent{Text: text}
+			if i == 3 { // media go as links
+				content.Attachments = []*pb.Attachment{{Url: "https://files.example.com/photo-3.jpg", MimeType: "image/jpeg"}}
+				text += "\nhttps://files.example.com/photo-3.jpg"
+			}
+			r, err := s.admin.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{ChannelId: s.channel,
+				Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(77)}, Content: content, GatewayMessageId: GatewayID()})
+			NoErr(t, err)
+			d = r.Decision
 		}
 		want = append(want, text)
 	}
@@ -443,6 +466,7 @@ func scenarioReplicaKilled(t *testing.T, v vendor) {
 // scenarioWebhooks: a deal given to another user in the CRM, and another
 // won there, reach the server by the CRM's webhook: the client's
 // responsible changes with the pushes of a transfer, and the deal closes.
+// A transfer here reaches the CRM.
 func scenarioWebhooks(t *testing.T, b Backend, v vendor) {
 	ctx := context.Background()
 	s := connectSystem(t, b, v, suiteOutbox)
@@ -478,7 +502,20 @@ func scenarioWebhooks(t *testing.T, b Backend, v vendor) {
 		t.Fatalf("the new responsible's access %v", chk.Access)
 	}
 
+	// A transfer here reaches the CRM's deal.
 	won := decisions[1]
+	next := ""
+	for _, u := range s.active() {
+		if s.emps[u] != won.Client.ResponsibleEmployeeId {
+			next = s.emps[u]
+		}
+	}
+	_, err = s.admin.Routing.AssignResponsible(ctx, &pb.AssignResponsibleRequest{ChatId: won.Chat.Id, EmployeeId: next})
+	NoErr(t, err)
+	waitFor(t, "the CRM hears of the transfer here", 10*time.Second, func() bool {
+		got := s.fake.Deals(crmsync.Marker(ids.Value(won.Deal.Id)))
+		return len(got) == 1 && got[0].Responsible == s.crmOf[next]
+	})
 	must(t, "win the deal in the CRM", s.fake.CloseWon(ctx, s.crmDeal(t, won.Deal.Id).ID))
 	waitFor(t, "the deal won in the CRM is won here", 10*time.Second, func() bool {
 		dl, err := s.env.Store.Ent.Deal.Get(s.actx, ids.Value(won.Deal.Id))

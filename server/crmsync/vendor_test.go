@@ -71,6 +71,9 @@ type crmFake interface {
 	// RevokeCredentials makes the CRM refuse the stored credential.
 	RevokeCredentials()
 
+	// AddContact adds a contact with a phone written as raw and a
+	// responsible, as a CRM user would, and returns its id.
+	AddContact(name, raw, responsible string) string
 	// Deals are the deals whose name holds marker (crm.HasMarker).
 	Deals(marker string) []fakeDeal
 	// Contacts counts the contacts with the phone e164.
@@ -146,6 +149,11 @@ func (a amoFake) DeactivateUser(id string) {
 }
 
 func (a amoFake) RevokeCredentials() { a.f.ExpireToken() }
+
+func (a amoFake) AddContact(name, raw, responsible string) string {
+	return itoa(a.f.AddContact(amofake.Contact{Name: name, ResponsibleUserID: atoi(responsible),
+		Phones: []amofake.Phone{{Value: raw, EnumCode: "MOB"}}}))
+}
 
 func (a amoFake) Deals(marker string) []fakeDeal {
 	var out []fakeDeal
@@ -263,6 +271,11 @@ func (b bxFake) DeactivateUser(id string) {
 }
 
 func (b bxFake) RevokeCredentials() { b.f.RevokeWebhook() }
+
+func (b bxFake) AddContact(name, raw, responsible string) string {
+	return itoa(b.f.AddContact(bxfake.Contact{Name: name, AssignedBy: atoi(responsible),
+		Phones: []bxfake.Phone{{Value: raw, ValueType: "MOBILE"}}}))
+}
 
 func (b bxFake) Deals(marker string) []fakeDeal {
 	var out []fakeDeal
@@ -384,6 +397,10 @@ func (z zohoFake) DeactivateUser(id string) {
 }
 
 func (z zohoFake) RevokeCredentials() { z.f.RevokeCredentials() }
+
+func (z zohoFake) AddContact(name, raw, responsible string) string {
+	return z.f.AddContact(zohofake.Contact{LastName: name, Phone: raw, OwnerID: responsible})
+}
 
 func (z zohoFake) Deals(marker string) []fakeDeal {
 	var out []fakeDeal

@@ -141,3 +141,20 @@ func (s *Server) AddWebhook(destination string, settings ...string) {
 	s.webhooks = append(s.webhooks, &Webhook{ID: s.id(), Destination: destination,
 		Settings: append([]string(nil), settings...), CreatedAt: now()})
 }
+
+// AddContact stores a contact as a CRM user would (its id is made when
+// zero) and returns its id.
+func (s *Server) AddContact(c Contact) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.ID == 0 {
+		c.ID = s.id()
+	}
+	s.bump(c.ID)
+	c.Phones = append([]Phone(nil), c.Phones...)
+	if c.CreatedAt == 0 {
+		c.CreatedAt, c.UpdatedAt = now(), now()
+	}
+	s.contacts[c.ID] = &c
+	return c.ID
+}
