@@ -185,7 +185,18 @@ func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) (err e
 			return err
 		}
 		if ref != nil {
-			return s.link(ctx, d, ct, *ref, "", sent)
+			// The deal may have gone to the responsible of a contact the
+			// CRM had already (the run that made it knew): the CRM's
+			// responsible, when it is not the one sent, is the client's.
+			st, err := conn.Deal(ctx, ref.DealID)
+			if err != nil {
+				return err
+			}
+			crmResponsible := ""
+			if st.ResponsibleID != "" && st.ResponsibleID != "0" && st.ResponsibleID != rec.ResponsibleID {
+				crmResponsible = st.ResponsibleID
+			}
+			return s.link(ctx, d, ct, *ref, crmResponsible, sent)
 		}
 	}
 	crmResponsible := ""

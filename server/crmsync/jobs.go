@@ -2,10 +2,12 @@ package crmsync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/server/crm"
@@ -53,11 +55,25 @@ type newClientWorker struct {
 }
 
 func (k *newClientWorker) Work(ctx context.Context, job *river.Job[NewClientArgs]) error {
-	err := k.w.Syncer.NewClient(ctx, job.Args.DealID, job.Attempt > 1)
+	err := k.w.Syncer.NewClient(ctx, job.Args.DealID, triedBefore(job.JobRow))
 	if errors.Is(err, ErrBusy) {
 		return outbox.RetryAfter(time.Second, err)
 	}
 	return outcome(err)
+}
+
+// triedBefore reports whether a job ran before: an attempt that failed,
+// or one the CRM rate-limited, which the outbox snoozes without counting
+// it as an attempt. Either may have left part of its writes in the CRM (a
+// contact made before its deal was refused).
+func triedBefore(job *rivertype.JobRow) bool {
+	if job.Attempt > 1 {
+		return true
+	}
+	var meta struct {
+		Snoozes int `json:"snoozes"`
+	}
+	return json.Unmarshal(job.Metadata, &meta) == nil && meta.Snoozes > 0
 }
 
 type responsibleWorker struct {
