@@ -355,20 +355,9 @@ func (k *Connector) contactFor(ctx context.Context, rec crm.ClientRecord) (strin
 		if id != "" {
 			return id, nil
 		}
-		if q := phoneQuery(rec.Phone); q != "" {
-			cs, err := search[struct {
-				ID          string `json:"id"`
-				Description string `json:"Description"`
-			}](ctx, k.c, "Contacts", map[string][]string{"phone": {q}, "fields": {"Description"}})
-			if err != nil {
-				return "", err
-			}
-			for _, c := range cs {
-				if crm.HasMarker(c.Description, rec.Marker) {
-					k.remember(rec.Marker, c.ID)
-					return c.ID, nil
-				}
-			}
+		found, err := k.markedContact(ctx, rec)
+		if err != nil || found != "" {
+			return found, err
 		}
 	}
 	first, last := splitName(rec.Name)
@@ -380,6 +369,31 @@ func (k *Connector) contactFor(ctx context.Context, rec crm.ClientRecord) (strin
 		k.remember(rec.Marker, "")
 	}
 	return id, err
+}
+
+// markedContact finds the contact an earlier attempt made for rec: the
+// one with the marker in its Description, among the contacts with rec's
+// phone, else (a client known by a messenger handle) among those the
+// marker finds; "" when none.
+func (k *Connector) markedContact(ctx context.Context, rec crm.ClientRecord) (string, error) {
+	q := map[string][]string{"fields": {"Description"}, "word": {rec.Marker}}
+	if p := phoneQuery(rec.Phone); p != "" {
+		q = map[string][]string{"fields": {"Description"}, "phone": {p}}
+	}
+	cs, err := search[struct {
+		ID          string `json:"id"`
+		Description string `json:"Description"`
+	}](ctx, k.c, "Contacts", q)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cs {
+		if crm.HasMarker(c.Description, rec.Marker) {
+			k.remember(rec.Marker, c.ID)
+			return c.ID, nil
+		}
+	}
+	return "", nil
 }
 
 func (k *Connector) remember(marker, contactID string) {
@@ -396,7 +410,10 @@ func (k *Connector) remember(marker, contactID string) {
 
 // FindCreated looks for a deal whose name holds rec's marker (GET
 // /Deals/search by Deal_Name, judged with crm.HasMarker), lowest id
-// first as the CRM returns them.
+// first as the CRM returns them. When there is none, the contact a failed
+// attempt made (its Description holds the marker) is looked for too and
+// kept for the CreateClient that follows, which links it instead of
+// making another.
 func (k *Connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.ClientRef, error) {
 	if rec.Marker == "" {
 		return nil, nil
@@ -412,6 +429,17 @@ func (k *Connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm
 				ref.ContactID = rec.ContactID
 			}
 			return ref, nil
+		}
+	}
+	// No deal: the attempt that failed may still have made the contact,
+	// in another connector (an earlier job, another server). Remembered
+	// here, it is linked by the CreateClient that follows.
+	k.mu.Lock()
+	_, known := k.contacts[rec.Marker]
+	k.mu.Unlock()
+	if rec.ContactID == "" && !known {
+		if _, err := k.markedContact(ctx, rec); err != nil {
+			return nil, seam(err)
 		}
 	}
 	return nil, nil
