@@ -43,6 +43,7 @@ func TestCRMSystem(t *testing.T) {
 		{"ConnectAndRefresh", perBackend(scenarioConnect)},
 		{"NewClientsExactlyOnce", perBackend(scenarioNewClients)},
 		{"NotesExactlyOnce", perBackend(scenarioNotes)},
+		{"RefusedWriteParkedAndRetried", perBackend(scenarioRefused)},
 		{"ReplicaKilled", scenarioReplicaKilled},
 		{"CRMChangesReachPushes", perBackend(scenarioWebhooks)},
 	}
@@ -141,7 +142,8 @@ func (s *system) members(t *testing.T, users ...string) {
 	})
 }
 
-// route routes a first message from each phone at once.
+// route routes a first message from each sender at once: a phone, or a
+// messenger handle ("@name").
 func (s *system) route(t *testing.T, phones []string) []*pb.RoutingDecision {
 	t.Helper()
 	out := make([]*pb.RoutingDecision, len(phones))
@@ -150,9 +152,12 @@ func (s *system) route(t *testing.T, phones []string) []*pb.RoutingDecision {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := s.admin.Routing.RouteIncomingMessage(context.Background(), &pb.RouteIncomingMessageRequest{ChannelId: s.channel,
-				Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: p}, Content: &pb.MessageContent{Text: "hi"},
-				GatewayMessageId: GatewayID()})
+			req := &pb.RouteIncomingMessageRequest{ChannelId: s.channel, Content: &pb.MessageContent{Text: "hi"}, GatewayMessageId: GatewayID(),
+				Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: p}}
+			if strings.HasPrefix(p, "@") {
+				req.Sender, req.SenderName = &pb.RouteIncomingMessageRequest_SenderHandle{SenderHandle: p}, "Client "+p
+			}
+			r, err := s.admin.Routing.RouteIncomingMessage(context.Background(), req)
 			if err != nil {
 				t.Errorf("route %s: %v", p, err)
 				return
@@ -319,24 +324,44 @@ func scenarioNewClients(t *testing.T, b Backend, v vendor) {
 		ChannelSettings(set, s.channel).NewClientEntity = &pb.NewClientEntity{Entity: &pb.NewClientEntity_Deal{
 			Deal: &pb.DealTarget{PipelineId: ids.Format(p.ID), StageId: ids.Format(st.ID)}}}
 	})
+	// The CRM knows the last client as "8 (916) 000-03-11", with its last
+	// active user responsible.
+	known := s.active()[len(s.active())-1]
+	knownContact := s.fake.AddContact("Known Client", "8 (916) 000-03-11", known)
+	contactsBefore := s.fake.Contacts("")
+	// Its deal's answer is lost.
+	s.fake.Fail(crmtest.WriteClient, lostAnswer, 1)
+	decisions := s.route(t, []string{"+79160000311"})
+	s.waitLinked(t, 1, 30*time.Second)
+
+	// Clients known by a messenger handle: no phone to find a contact an
+	// earlier attempt made by.
+	const handles = 3
+	s.fake.Fail(crmtest.WriteClient, serverError, 1)
+	s.fake.Fail(crmtest.WriteClient, lostAnswer, 1)
+	s.fake.Fail(crmtest.WriteClient, rateLimited, 1)
+	var senders []string
+	for i := range handles {
+		senders = append(senders, fmt.Sprintf("@client_%d", i))
+	}
+	decisions = append(decisions, s.route(t, senders)...)
+	s.waitLinked(t, 1+handles, 30*time.Second)
+
 	s.fake.Fail(crmtest.WriteClient, serverError, 2)
 	s.fake.Fail(crmtest.WriteClient, rateLimited, 2)
 	s.fake.Fail(crmtest.WriteClient, lostAnswer, 2)
 	s.fake.Fail(crmtest.WriteClient, serverError, 1)
-
 	const n = 12
 	var phones []string
-	for i := range n {
+	for i := range n - 1 - handles {
 		phones = append(phones, Phone(300+i))
 	}
-	// The CRM knows the last one as "8 (916) 000-03-11", with its last
-	// active user responsible.
-	known := s.active()[len(s.active())-1]
-	knownContact := s.fake.AddContact("Known Client", "8 (916) 000-03-11", known)
-	phones[n-1] = "+79160000311"
-	decisions := s.route(t, phones)
+	decisions = append(decisions, s.route(t, phones)...)
 	s.waitLinked(t, n, 60*time.Second)
-	last := decisions[n-1]
+	if got := s.fake.Contacts(""); got != contactsBefore+n-1 {
+		t.Errorf("%d contacts in the CRM after %d new clients (one known there), %d before", got, n, contactsBefore)
+	}
+	last := decisions[0]
 	if got := s.crmDeal(t, last.Deal.Id); got.ContactID != knownContact || got.Responsible != known {
 		t.Errorf("the known client's deal %+v: want contact %s and its responsible %s", got, knownContact, known)
 	}
@@ -345,7 +370,7 @@ func scenarioNewClients(t *testing.T, b Backend, v vendor) {
 		return err == nil && c.ResponsibleID != nil && s.crmOf[ids.Format(*c.ResponsibleID)] == known
 	})
 	contacts := map[string]bool{}
-	for _, d := range decisions[:n-1] {
+	for _, d := range decisions[1:] {
 		got := s.crmDeal(t, d.Deal.Id)
 		if got.Pipeline != *p.CrmID || got.Stage != *st.CrmID {
 			t.Errorf("deal %s in the CRM's pipeline %s, stage %s; want %s, %s", d.Deal.Id, got.Pipeline, got.Stage, *p.CrmID, *st.CrmID)
@@ -360,7 +385,7 @@ func scenarioNewClients(t *testing.T, b Backend, v vendor) {
 		}
 		contacts[got.ContactID] = true
 	}
-	for _, ph := range phones {
+	for _, ph := range append(phones, "+79160000311") {
 		if c := s.fake.Contacts(ph); c != 1 {
 			t.Errorf("%d contacts with phone %s in the CRM, want 1", c, ph)
 		}
@@ -421,6 +446,40 @@ func scenarioNotes(t *testing.T, b Backend, v vendor) {
 		if !strings.Contains(text, want[i]) {
 			t.Fatalf("note %d is %q, want %q", i, text, want[i])
 		}
+	}
+}
+
+// scenarioRefused: a write the CRM refuses is parked with the CRM's
+// message and shown in the sync state; retried once the cause is gone, it
+// goes through, once.
+func scenarioRefused(t *testing.T, b Backend, v vendor) {
+	ctx := context.Background()
+	s := connectSystem(t, b, v, suiteOutbox)
+	s.fake.Fail(crmtest.WriteClient, refused, 1)
+	d := Route(t, s.admin, s.channel, Phone(51), "hello")
+	var failed *pb.CrmSyncItem
+	waitFor(t, "the refused write is parked", 20*time.Second, func() bool {
+		st, err := s.admin.Integration.GetCrmSyncState(ctx, &pb.GetCrmSyncStateRequest{})
+		if err != nil || len(st.Failed) == 0 {
+			return false
+		}
+		failed = st.Failed[0]
+		return true
+	})
+	if failed.Kind != "new client" || failed.Error == "" {
+		t.Fatalf("failed item %v", failed)
+	}
+	s.noSecret(t, "the sync state", asJSON(t, failed))
+	_, err := s.admin.Integration.RetryCrmSync(ctx, &pb.RetryCrmSyncRequest{ItemId: failed.Id})
+	NoErr(t, err)
+	s.waitLinked(t, 1, 20*time.Second)
+	waitFor(t, "the sync state shows it", 10*time.Second, func() bool {
+		st, err := s.admin.Integration.GetCrmSyncState(ctx, &pb.GetCrmSyncStateRequest{})
+		return err == nil && len(st.Failed) == 0 && st.LastSuccessTime != nil
+	})
+	s.crmDeal(t, d.Deal.Id)
+	if c := s.fake.Contacts(Phone(51)); c != 1 {
+		t.Fatalf("%d contacts with the client's phone after a refusal and a retry, want 1", c)
 	}
 }
 

@@ -43,6 +43,8 @@ const (
 	lostAnswer
 	// slow: written, answered after a while.
 	slow
+	// refused: the CRM's validation refuses the write, nothing written.
+	refused
 )
 
 // fakeDeal is a deal in a fake, in the connector's ids.
@@ -76,7 +78,8 @@ type crmFake interface {
 	AddContact(name, raw, responsible string) string
 	// Deals are the deals whose name holds marker (crm.HasMarker).
 	Deals(marker string) []fakeDeal
-	// Contacts counts the contacts with the phone e164.
+	// Contacts counts the contacts with the phone e164 (every contact
+	// when e164 is "").
 	Contacts(e164 string) int
 	// Notes are the texts of a deal's notes, oldest first.
 	Notes(dealID string) []string
@@ -172,7 +175,7 @@ func (a amoFake) Deals(marker string) []fakeDeal {
 func (a amoFake) Contacts(e164 string) int {
 	n := 0
 	for _, c := range a.f.Contacts() {
-		if slices.ContainsFunc(c.Phones, func(p amofake.Phone) bool { return samePhone(p.Value, e164) }) {
+		if e164 == "" || slices.ContainsFunc(c.Phones, func(p amofake.Phone) bool { return samePhone(p.Value, e164) }) {
 			n++
 		}
 	}
@@ -201,6 +204,9 @@ func (a amoFake) Fail(w crmtest.Write, f fault, n int) {
 		flt.DropAfterCommit = true
 	case slow:
 		flt.Delay = 400 * time.Millisecond
+	case refused:
+		flt.Status = http.StatusBadRequest
+		flt.Validation = []amofake.ValidationError{{RequestID: "0", Code: "NotSupportedChoice", Path: "status_id", Detail: "The status is archived."}}
 	}
 	a.f.Inject(flt)
 }
@@ -294,7 +300,7 @@ func (b bxFake) Deals(marker string) []fakeDeal {
 func (b bxFake) Contacts(e164 string) int {
 	n := 0
 	for _, c := range b.f.Contacts() {
-		if slices.ContainsFunc(c.Phones, func(p bxfake.Phone) bool { return samePhone(p.Value, e164) }) {
+		if e164 == "" || slices.ContainsFunc(c.Phones, func(p bxfake.Phone) bool { return samePhone(p.Value, e164) }) {
 			n++
 		}
 	}
@@ -323,6 +329,8 @@ func (b bxFake) Fail(w crmtest.Write, f fault, n int) {
 		flt.DropAfterCommit = true
 	case slow:
 		flt.Delay = 400 * time.Millisecond
+	case refused:
+		flt.Status, flt.Code, flt.Description = http.StatusBadRequest, "ERROR_CORE", "The stage is archived."
 	}
 	b.f.Inject(flt)
 }
@@ -415,7 +423,7 @@ func (z zohoFake) Deals(marker string) []fakeDeal {
 func (z zohoFake) Contacts(e164 string) int {
 	n := 0
 	for _, c := range z.f.Contacts() {
-		if samePhone(c.Phone, e164) || samePhone(c.Mobile, e164) {
+		if e164 == "" || samePhone(c.Phone, e164) || samePhone(c.Mobile, e164) {
 			n++
 		}
 	}
@@ -444,6 +452,8 @@ func (z zohoFake) Fail(w crmtest.Write, f fault, n int) {
 		flt.DropAfterCommit = true
 	case slow:
 		flt.Delay = 400 * time.Millisecond
+	case refused:
+		flt.RecordError = "INVALID_DATA"
 	}
 	z.f.Inject(flt)
 }

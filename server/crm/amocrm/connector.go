@@ -157,9 +157,25 @@ func (k connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm.
 // contacts with rec's phone. The CRM echoes request ids but does not keep
 // them, so the marker in the lead's name is what survives a lost answer.
 // A client known only by a messenger handle has no phone to search by:
-// nothing is found, and a retry creates the deal again (documented).
+// its lead is searched for by the marker itself.
 func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.ClientRef, error) {
-	if rec.Phone == "" || rec.Marker == "" {
+	if rec.Marker == "" {
+		return nil, nil
+	}
+	if rec.Phone == "" {
+		leads, err := k.c.FindLeads(ctx, rec.Marker)
+		if err != nil {
+			return nil, seam(err)
+		}
+		for _, l := range leads {
+			if crm.HasMarker(l.Name, rec.Marker) && !l.Deleted {
+				ref := &crm.ClientRef{DealID: strconv.FormatInt(l.ID, 10), ContactID: rec.ContactID}
+				if len(l.ContactIDs) > 0 {
+					ref.ContactID = strconv.FormatInt(l.ContactIDs[0], 10)
+				}
+				return ref, nil
+			}
+		}
 		return nil, nil
 	}
 	cs, err := k.byPhone(ctx, rec.Phone)

@@ -92,6 +92,26 @@ func (c *Client) GetLead(ctx context.Context, id int64) (Lead, error) {
 	return j.lead(), nil
 }
 
+// FindLeads returns the leads whose filled fields match query, with their
+// contact ids (GET /api/v4/leads?query=…&with=contacts, every page). The
+// CRM's query is a full-text search: judge what it returns. No match is
+// an empty slice and no error (204 No Content).
+// Source: https://www.amocrm.ru/developers/content/crm_platform/leads-api
+func (c *Client) FindLeads(ctx context.Context, query string) ([]Lead, error) {
+	if query == "" {
+		return nil, &Error{Op: "GET /api/v4/leads", Err: fmt.Errorf("empty query"), local: true}
+	}
+	raw, err := collect[leadJSON](ctx, c, "/api/v4/leads", url.Values{"query": {query}, "with": {"contacts"}}, "leads")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Lead, 0, len(raw))
+	for _, j := range raw {
+		out = append(out, j.lead())
+	}
+	return out, nil
+}
+
 // NewLead is a lead to create together with its contact in one
 // POST /api/v4/leads/complex.
 type NewLead struct {

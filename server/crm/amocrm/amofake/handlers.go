@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v4/contacts", s.createContacts)
 	m.HandleFunc("GET /api/v4/contacts/{id}", s.getContact)
 	m.HandleFunc("PATCH /api/v4/contacts/{id}", s.patchContact)
+	m.HandleFunc("GET /api/v4/leads", s.listLeads)
 	m.HandleFunc("POST /api/v4/leads/complex", s.createComplex)
 	m.HandleFunc("GET /api/v4/leads/{id}", s.getLead)
 	m.HandleFunc("PATCH /api/v4/leads/{id}", s.patchLead)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 )
 
@@ -30,6 +31,38 @@ func (s *Server) leadJSON(l *Lead, base string, withContacts bool) map[string]an
 		"_links":    map[string]any{"self": link(fmt.Sprintf("%s/api/v4/leads/%d", base, l.ID))},
 		"_embedded": emb,
 	}
+}
+
+// listLeads answers GET /api/v4/leads, every lead or those whose name
+// holds query (case-insensitive: the CRM's full-text search over filled
+// fields, of which the fake keeps the name), with=contacts adding their
+// contacts; 204 when none.
+func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, limit := paging(q)
+	query := strings.ToLower(strings.TrimSpace(q.Get("query")))
+	withContacts := strings.Contains(","+q.Get("with")+",", ",contacts,")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var found []*Lead
+	for _, l := range s.leads {
+		if query == "" || strings.Contains(strings.ToLower(l.Name), query) {
+			found = append(found, l)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].ID < found[j].ID })
+	from, to, more := pageOf(len(found), page, limit)
+	if from == to {
+		noContent(w)
+		return
+	}
+	items := make([]any, 0, to-from)
+	for _, l := range found[from:to] {
+		items = append(items, s.leadJSON(l, baseURL(r), withContacts))
+	}
+	writeHAL(w, http.StatusOK, map[string]any{
+		"_page": page, "_links": pageLinks(r, page, more), "_embedded": map[string]any{"leads": items},
+	})
 }
 
 // getLead answers a missing lead with 204, like getContact.
