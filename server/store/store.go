@@ -181,9 +181,18 @@ func newStore(drv dialect.Driver, db *sql.DB, b backend, url string) *Store {
 	return s
 }
 
+// schemaMu serializes ent's schema migration within the process: it
+// writes to the generated schema's tables, which every store shares, so
+// stores opened at once (replicas or tests in one process) crash on
+// concurrent map writes without it.
+var schemaMu sync.Mutex
+
 func (s *Store) migrate(ctx context.Context) error {
 	return s.backend.migrate(ctx, func() error {
-		if err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
+		schemaMu.Lock()
+		err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true))
+		schemaMu.Unlock()
+		if err != nil {
 			return fmt.Errorf("migrate schema: %w", err)
 		}
 		return s.migrateRiver(ctx)
