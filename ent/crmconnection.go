@@ -33,6 +33,10 @@ type CrmConnection struct {
 	WebhookTokenHash []byte `json:"-"`
 	// WebhookSecretSealed holds the value of the "webhook_secret_sealed" field.
 	WebhookSecretSealed []byte `json:"-"`
+	// WebhookKeySealed holds the value of the "webhook_key_sealed" field.
+	WebhookKeySealed []byte `json:"-"`
+	// SubscribedUntil holds the value of the "subscribed_until" field.
+	SubscribedUntil *time.Time `json:"subscribed_until,omitempty"`
 	// RefreshedAt holds the value of the "refreshed_at" field.
 	RefreshedAt  *time.Time `json:"refreshed_at,omitempty"`
 	selectValues sql.SelectValues
@@ -43,13 +47,13 @@ func (*CrmConnection) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case crmconnection.FieldTokenSealed, crmconnection.FieldWebhookKeyHash, crmconnection.FieldWebhookTokenHash, crmconnection.FieldWebhookSecretSealed:
+		case crmconnection.FieldTokenSealed, crmconnection.FieldWebhookKeyHash, crmconnection.FieldWebhookTokenHash, crmconnection.FieldWebhookSecretSealed, crmconnection.FieldWebhookKeySealed:
 			values[i] = new([]byte)
 		case crmconnection.FieldID, crmconnection.FieldAccountID:
 			values[i] = new(sql.NullInt64)
 		case crmconnection.FieldKind, crmconnection.FieldBaseURL:
 			values[i] = new(sql.NullString)
-		case crmconnection.FieldCreatedAt, crmconnection.FieldRefreshedAt:
+		case crmconnection.FieldCreatedAt, crmconnection.FieldSubscribedUntil, crmconnection.FieldRefreshedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -120,6 +124,19 @@ func (_m *CrmConnection) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.WebhookSecretSealed = *value
 			}
+		case crmconnection.FieldWebhookKeySealed:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field webhook_key_sealed", values[i])
+			} else if value != nil {
+				_m.WebhookKeySealed = *value
+			}
+		case crmconnection.FieldSubscribedUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field subscribed_until", values[i])
+			} else if value.Valid {
+				_m.SubscribedUntil = new(time.Time)
+				*_m.SubscribedUntil = value.Time
+			}
 		case crmconnection.FieldRefreshedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field refreshed_at", values[i])
@@ -182,6 +199,13 @@ func (_m *CrmConnection) String() string {
 	builder.WriteString("webhook_token_hash=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("webhook_secret_sealed=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("webhook_key_sealed=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.SubscribedUntil; v != nil {
+		builder.WriteString("subscribed_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	if v := _m.RefreshedAt; v != nil {
 		builder.WriteString("refreshed_at=")

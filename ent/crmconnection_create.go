@@ -76,6 +76,26 @@ func (_c *CrmConnectionCreate) SetWebhookSecretSealed(v []byte) *CrmConnectionCr
 	return _c
 }
 
+// SetWebhookKeySealed sets the "webhook_key_sealed" field.
+func (_c *CrmConnectionCreate) SetWebhookKeySealed(v []byte) *CrmConnectionCreate {
+	_c.mutation.SetWebhookKeySealed(v)
+	return _c
+}
+
+// SetSubscribedUntil sets the "subscribed_until" field.
+func (_c *CrmConnectionCreate) SetSubscribedUntil(v time.Time) *CrmConnectionCreate {
+	_c.mutation.SetSubscribedUntil(v)
+	return _c
+}
+
+// SetNillableSubscribedUntil sets the "subscribed_until" field if the given value is not nil.
+func (_c *CrmConnectionCreate) SetNillableSubscribedUntil(v *time.Time) *CrmConnectionCreate {
+	if v != nil {
+		_c.SetSubscribedUntil(*v)
+	}
+	return _c
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (_c *CrmConnectionCreate) SetRefreshedAt(v time.Time) *CrmConnectionCreate {
 	_c.mutation.SetRefreshedAt(v)
@@ -241,6 +261,14 @@ func (_c *CrmConnectionCreate) createSpec() (*CrmConnection, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.WebhookSecretSealed(); ok {
 		_spec.SetField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes, value)
 		_node.WebhookSecretSealed = value
+	}
+	if value, ok := _c.mutation.WebhookKeySealed(); ok {
+		_spec.SetField(crmconnection.FieldWebhookKeySealed, field.TypeBytes, value)
+		_node.WebhookKeySealed = value
+	}
+	if value, ok := _c.mutation.SubscribedUntil(); ok {
+		_spec.SetField(crmconnection.FieldSubscribedUntil, field.TypeTime, value)
+		_node.SubscribedUntil = &value
 	}
 	if value, ok := _c.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)

@@ -93,6 +93,38 @@ func (_u *CrmConnectionUpdate) ClearWebhookSecretSealed() *CrmConnectionUpdate {
 	return _u
 }
 
+// SetWebhookKeySealed sets the "webhook_key_sealed" field.
+func (_u *CrmConnectionUpdate) SetWebhookKeySealed(v []byte) *CrmConnectionUpdate {
+	_u.mutation.SetWebhookKeySealed(v)
+	return _u
+}
+
+// ClearWebhookKeySealed clears the value of the "webhook_key_sealed" field.
+func (_u *CrmConnectionUpdate) ClearWebhookKeySealed() *CrmConnectionUpdate {
+	_u.mutation.ClearWebhookKeySealed()
+	return _u
+}
+
+// SetSubscribedUntil sets the "subscribed_until" field.
+func (_u *CrmConnectionUpdate) SetSubscribedUntil(v time.Time) *CrmConnectionUpdate {
+	_u.mutation.SetSubscribedUntil(v)
+	return _u
+}
+
+// SetNillableSubscribedUntil sets the "subscribed_until" field if the given value is not nil.
+func (_u *CrmConnectionUpdate) SetNillableSubscribedUntil(v *time.Time) *CrmConnectionUpdate {
+	if v != nil {
+		_u.SetSubscribedUntil(*v)
+	}
+	return _u
+}
+
+// ClearSubscribedUntil clears the value of the "subscribed_until" field.
+func (_u *CrmConnectionUpdate) ClearSubscribedUntil() *CrmConnectionUpdate {
+	_u.mutation.ClearSubscribedUntil()
+	return _u
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (_u *CrmConnectionUpdate) SetRefreshedAt(v time.Time) *CrmConnectionUpdate {
 	_u.mutation.SetRefreshedAt(v)
@@ -202,6 +234,18 @@ func (_u *CrmConnectionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.WebhookSecretSealedCleared() {
 		_spec.ClearField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes)
 	}
+	if value, ok := _u.mutation.WebhookKeySealed(); ok {
+		_spec.SetField(crmconnection.FieldWebhookKeySealed, field.TypeBytes, value)
+	}
+	if _u.mutation.WebhookKeySealedCleared() {
+		_spec.ClearField(crmconnection.FieldWebhookKeySealed, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.SubscribedUntil(); ok {
+		_spec.SetField(crmconnection.FieldSubscribedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.SubscribedUntilCleared() {
+		_spec.ClearField(crmconnection.FieldSubscribedUntil, field.TypeTime)
+	}
 	if value, ok := _u.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)
 	}
@@ -291,6 +335,38 @@ func (_u *CrmConnectionUpdateOne) SetWebhookSecretSealed(v []byte) *CrmConnectio
 // ClearWebhookSecretSealed clears the value of the "webhook_secret_sealed" field.
 func (_u *CrmConnectionUpdateOne) ClearWebhookSecretSealed() *CrmConnectionUpdateOne {
 	_u.mutation.ClearWebhookSecretSealed()
+	return _u
+}
+
+// SetWebhookKeySealed sets the "webhook_key_sealed" field.
+func (_u *CrmConnectionUpdateOne) SetWebhookKeySealed(v []byte) *CrmConnectionUpdateOne {
+	_u.mutation.SetWebhookKeySealed(v)
+	return _u
+}
+
+// ClearWebhookKeySealed clears the value of the "webhook_key_sealed" field.
+func (_u *CrmConnectionUpdateOne) ClearWebhookKeySealed() *CrmConnectionUpdateOne {
+	_u.mutation.ClearWebhookKeySealed()
+	return _u
+}
+
+// SetSubscribedUntil sets the "subscribed_until" field.
+func (_u *CrmConnectionUpdateOne) SetSubscribedUntil(v time.Time) *CrmConnectionUpdateOne {
+	_u.mutation.SetSubscribedUntil(v)
+	return _u
+}
+
+// SetNillableSubscribedUntil sets the "subscribed_until" field if the given value is not nil.
+func (_u *CrmConnectionUpdateOne) SetNillableSubscribedUntil(v *time.Time) *CrmConnectionUpdateOne {
+	if v != nil {
+		_u.SetSubscribedUntil(*v)
+	}
+	return _u
+}
+
+// ClearSubscribedUntil clears the value of the "subscribed_until" field.
+func (_u *CrmConnectionUpdateOne) ClearSubscribedUntil() *CrmConnectionUpdateOne {
+	_u.mutation.ClearSubscribedUntil()
 	return _u
 }
 
@@ -432,6 +508,18 @@ func (_u *CrmConnectionUpdateOne) sqlSave(ctx context.Context) (_node *CrmConnec
 	}
 	if _u.mutation.WebhookSecretSealedCleared() {
 		_spec.ClearField(crmconnection.FieldWebhookSecretSealed, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.WebhookKeySealed(); ok {
+		_spec.SetField(crmconnection.FieldWebhookKeySealed, field.TypeBytes, value)
+	}
+	if _u.mutation.WebhookKeySealedCleared() {
+		_spec.ClearField(crmconnection.FieldWebhookKeySealed, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.SubscribedUntil(); ok {
+		_spec.SetField(crmconnection.FieldSubscribedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.SubscribedUntilCleared() {
+		_spec.ClearField(crmconnection.FieldSubscribedUntil, field.TypeTime)
 	}
 	if value, ok := _u.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)

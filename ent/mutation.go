@@ -6885,6 +6885,8 @@ type CrmConnectionMutation struct {
 	webhook_key_hash      *[]byte
 	webhook_token_hash    *[]byte
 	webhook_secret_sealed *[]byte
+	webhook_key_sealed    *[]byte
+	subscribed_until      *time.Time
 	refreshed_at          *time.Time
 	clearedFields         map[string]struct{}
 	done                  bool
@@ -7330,6 +7332,104 @@ func (m *CrmConnectionMutation) ResetWebhookSecretSealed() {
 	delete(m.clearedFields, crmconnection.FieldWebhookSecretSealed)
 }
 
+// SetWebhookKeySealed sets the "webhook_key_sealed" field.
+func (m *CrmConnectionMutation) SetWebhookKeySealed(b []byte) {
+	m.webhook_key_sealed = &b
+}
+
+// WebhookKeySealed returns the value of the "webhook_key_sealed" field in the mutation.
+func (m *CrmConnectionMutation) WebhookKeySealed() (r []byte, exists bool) {
+	v := m.webhook_key_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookKeySealed returns the old "webhook_key_sealed" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldWebhookKeySealed(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookKeySealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookKeySealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookKeySealed: %w", err)
+	}
+	return oldValue.WebhookKeySealed, nil
+}
+
+// ClearWebhookKeySealed clears the value of the "webhook_key_sealed" field.
+func (m *CrmConnectionMutation) ClearWebhookKeySealed() {
+	m.webhook_key_sealed = nil
+	m.clearedFields[crmconnection.FieldWebhookKeySealed] = struct{}{}
+}
+
+// WebhookKeySealedCleared returns if the "webhook_key_sealed" field was cleared in this mutation.
+func (m *CrmConnectionMutation) WebhookKeySealedCleared() bool {
+	_, ok := m.clearedFields[crmconnection.FieldWebhookKeySealed]
+	return ok
+}
+
+// ResetWebhookKeySealed resets all changes to the "webhook_key_sealed" field.
+func (m *CrmConnectionMutation) ResetWebhookKeySealed() {
+	m.webhook_key_sealed = nil
+	delete(m.clearedFields, crmconnection.FieldWebhookKeySealed)
+}
+
+// SetSubscribedUntil sets the "subscribed_until" field.
+func (m *CrmConnectionMutation) SetSubscribedUntil(t time.Time) {
+	m.subscribed_until = &t
+}
+
+// SubscribedUntil returns the value of the "subscribed_until" field in the mutation.
+func (m *CrmConnectionMutation) SubscribedUntil() (r time.Time, exists bool) {
+	v := m.subscribed_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscribedUntil returns the old "subscribed_until" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldSubscribedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscribedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscribedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscribedUntil: %w", err)
+	}
+	return oldValue.SubscribedUntil, nil
+}
+
+// ClearSubscribedUntil clears the value of the "subscribed_until" field.
+func (m *CrmConnectionMutation) ClearSubscribedUntil() {
+	m.subscribed_until = nil
+	m.clearedFields[crmconnection.FieldSubscribedUntil] = struct{}{}
+}
+
+// SubscribedUntilCleared returns if the "subscribed_until" field was cleared in this mutation.
+func (m *CrmConnectionMutation) SubscribedUntilCleared() bool {
+	_, ok := m.clearedFields[crmconnection.FieldSubscribedUntil]
+	return ok
+}
+
+// ResetSubscribedUntil resets all changes to the "subscribed_until" field.
+func (m *CrmConnectionMutation) ResetSubscribedUntil() {
+	m.subscribed_until = nil
+	delete(m.clearedFields, crmconnection.FieldSubscribedUntil)
+}
+
 // SetRefreshedAt sets the "refreshed_at" field.
 func (m *CrmConnectionMutation) SetRefreshedAt(t time.Time) {
 	m.refreshed_at = &t
@@ -7413,7 +7513,7 @@ func (m *CrmConnectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CrmConnectionMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.account_id != nil {
 		fields = append(fields, crmconnection.FieldAccountID)
 	}
@@ -7437,6 +7537,12 @@ func (m *CrmConnectionMutation) Fields() []string {
 	}
 	if m.webhook_secret_sealed != nil {
 		fields = append(fields, crmconnection.FieldWebhookSecretSealed)
+	}
+	if m.webhook_key_sealed != nil {
+		fields = append(fields, crmconnection.FieldWebhookKeySealed)
+	}
+	if m.subscribed_until != nil {
+		fields = append(fields, crmconnection.FieldSubscribedUntil)
 	}
 	if m.refreshed_at != nil {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
@@ -7465,6 +7571,10 @@ func (m *CrmConnectionMutation) Field(name string) (ent.Value, bool) {
 		return m.WebhookTokenHash()
 	case crmconnection.FieldWebhookSecretSealed:
 		return m.WebhookSecretSealed()
+	case crmconnection.FieldWebhookKeySealed:
+		return m.WebhookKeySealed()
+	case crmconnection.FieldSubscribedUntil:
+		return m.SubscribedUntil()
 	case crmconnection.FieldRefreshedAt:
 		return m.RefreshedAt()
 	}
@@ -7492,6 +7602,10 @@ func (m *CrmConnectionMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldWebhookTokenHash(ctx)
 	case crmconnection.FieldWebhookSecretSealed:
 		return m.OldWebhookSecretSealed(ctx)
+	case crmconnection.FieldWebhookKeySealed:
+		return m.OldWebhookKeySealed(ctx)
+	case crmconnection.FieldSubscribedUntil:
+		return m.OldSubscribedUntil(ctx)
 	case crmconnection.FieldRefreshedAt:
 		return m.OldRefreshedAt(ctx)
 	}
@@ -7559,6 +7673,20 @@ func (m *CrmConnectionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWebhookSecretSealed(v)
 		return nil
+	case crmconnection.FieldWebhookKeySealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookKeySealed(v)
+		return nil
+	case crmconnection.FieldSubscribedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscribedUntil(v)
+		return nil
 	case crmconnection.FieldRefreshedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -7617,6 +7745,12 @@ func (m *CrmConnectionMutation) ClearedFields() []string {
 	if m.FieldCleared(crmconnection.FieldWebhookSecretSealed) {
 		fields = append(fields, crmconnection.FieldWebhookSecretSealed)
 	}
+	if m.FieldCleared(crmconnection.FieldWebhookKeySealed) {
+		fields = append(fields, crmconnection.FieldWebhookKeySealed)
+	}
+	if m.FieldCleared(crmconnection.FieldSubscribedUntil) {
+		fields = append(fields, crmconnection.FieldSubscribedUntil)
+	}
 	if m.FieldCleared(crmconnection.FieldRefreshedAt) {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
 	}
@@ -7639,6 +7773,12 @@ func (m *CrmConnectionMutation) ClearField(name string) error {
 		return nil
 	case crmconnection.FieldWebhookSecretSealed:
 		m.ClearWebhookSecretSealed()
+		return nil
+	case crmconnection.FieldWebhookKeySealed:
+		m.ClearWebhookKeySealed()
+		return nil
+	case crmconnection.FieldSubscribedUntil:
+		m.ClearSubscribedUntil()
 		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ClearRefreshedAt()
@@ -7674,6 +7814,12 @@ func (m *CrmConnectionMutation) ResetField(name string) error {
 		return nil
 	case crmconnection.FieldWebhookSecretSealed:
 		m.ResetWebhookSecretSealed()
+		return nil
+	case crmconnection.FieldWebhookKeySealed:
+		m.ResetWebhookKeySealed()
+		return nil
+	case crmconnection.FieldSubscribedUntil:
+		m.ResetSubscribedUntil()
 		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ResetRefreshedAt()

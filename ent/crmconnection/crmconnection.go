@@ -31,6 +31,10 @@ const (
 	FieldWebhookTokenHash = "webhook_token_hash"
 	// FieldWebhookSecretSealed holds the string denoting the webhook_secret_sealed field in the database.
 	FieldWebhookSecretSealed = "webhook_secret_sealed"
+	// FieldWebhookKeySealed holds the string denoting the webhook_key_sealed field in the database.
+	FieldWebhookKeySealed = "webhook_key_sealed"
+	// FieldSubscribedUntil holds the string denoting the subscribed_until field in the database.
+	FieldSubscribedUntil = "subscribed_until"
 	// FieldRefreshedAt holds the string denoting the refreshed_at field in the database.
 	FieldRefreshedAt = "refreshed_at"
 	// Table holds the table name of the crmconnection in the database.
@@ -48,6 +52,8 @@ var Columns = []string{
 	FieldWebhookKeyHash,
 	FieldWebhookTokenHash,
 	FieldWebhookSecretSealed,
+	FieldWebhookKeySealed,
+	FieldSubscribedUntil,
 	FieldRefreshedAt,
 }
 
@@ -130,6 +136,11 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByBaseURL orders the results by the base_url field.
 func ByBaseURL(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBaseURL, opts...).ToFunc()
+}
+
+// BySubscribedUntil orders the results by the subscribed_until field.
+func BySubscribedUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubscribedUntil, opts...).ToFunc()
 }
 
 // ByRefreshedAt orders the results by the refreshed_at field.

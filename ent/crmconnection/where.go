@@ -89,6 +89,16 @@ func WebhookSecretSealed(v []byte) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookSecretSealed, v))
 }
 
+// WebhookKeySealed applies equality check predicate on the "webhook_key_sealed" field. It's identical to WebhookKeySealedEQ.
+func WebhookKeySealed(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookKeySealed, v))
+}
+
+// SubscribedUntil applies equality check predicate on the "subscribed_until" field. It's identical to SubscribedUntilEQ.
+func SubscribedUntil(v time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldSubscribedUntil, v))
+}
+
 // RefreshedAt applies equality check predicate on the "refreshed_at" field. It's identical to RefreshedAtEQ.
 func RefreshedAt(v time.Time) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldRefreshedAt, v))
@@ -437,6 +447,106 @@ func WebhookSecretSealedIsNil() predicate.CrmConnection {
 // WebhookSecretSealedNotNil applies the NotNil predicate on the "webhook_secret_sealed" field.
 func WebhookSecretSealedNotNil() predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldNotNull(FieldWebhookSecretSealed))
+}
+
+// WebhookKeySealedEQ applies the EQ predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedEQ(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldWebhookKeySealed, v))
+}
+
+// WebhookKeySealedNEQ applies the NEQ predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedNEQ(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNEQ(FieldWebhookKeySealed, v))
+}
+
+// WebhookKeySealedIn applies the In predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedIn(vs ...[]byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIn(FieldWebhookKeySealed, vs...))
+}
+
+// WebhookKeySealedNotIn applies the NotIn predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedNotIn(vs ...[]byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotIn(FieldWebhookKeySealed, vs...))
+}
+
+// WebhookKeySealedGT applies the GT predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedGT(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGT(FieldWebhookKeySealed, v))
+}
+
+// WebhookKeySealedGTE applies the GTE predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedGTE(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGTE(FieldWebhookKeySealed, v))
+}
+
+// WebhookKeySealedLT applies the LT predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedLT(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLT(FieldWebhookKeySealed, v))
+}
+
+// WebhookKeySealedLTE applies the LTE predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedLTE(v []byte) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLTE(FieldWebhookKeySealed, v))
+}
+
+// WebhookKeySealedIsNil applies the IsNil predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedIsNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIsNull(FieldWebhookKeySealed))
+}
+
+// WebhookKeySealedNotNil applies the NotNil predicate on the "webhook_key_sealed" field.
+func WebhookKeySealedNotNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotNull(FieldWebhookKeySealed))
+}
+
+// SubscribedUntilEQ applies the EQ predicate on the "subscribed_until" field.
+func SubscribedUntilEQ(v time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldSubscribedUntil, v))
+}
+
+// SubscribedUntilNEQ applies the NEQ predicate on the "subscribed_until" field.
+func SubscribedUntilNEQ(v time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNEQ(FieldSubscribedUntil, v))
+}
+
+// SubscribedUntilIn applies the In predicate on the "subscribed_until" field.
+func SubscribedUntilIn(vs ...time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIn(FieldSubscribedUntil, vs...))
+}
+
+// SubscribedUntilNotIn applies the NotIn predicate on the "subscribed_until" field.
+func SubscribedUntilNotIn(vs ...time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotIn(FieldSubscribedUntil, vs...))
+}
+
+// SubscribedUntilGT applies the GT predicate on the "subscribed_until" field.
+func SubscribedUntilGT(v time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGT(FieldSubscribedUntil, v))
+}
+
+// SubscribedUntilGTE applies the GTE predicate on the "subscribed_until" field.
+func SubscribedUntilGTE(v time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGTE(FieldSubscribedUntil, v))
+}
+
+// SubscribedUntilLT applies the LT predicate on the "subscribed_until" field.
+func SubscribedUntilLT(v time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLT(FieldSubscribedUntil, v))
+}
+
+// SubscribedUntilLTE applies the LTE predicate on the "subscribed_until" field.
+func SubscribedUntilLTE(v time.Time) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLTE(FieldSubscribedUntil, v))
+}
+
+// SubscribedUntilIsNil applies the IsNil predicate on the "subscribed_until" field.
+func SubscribedUntilIsNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIsNull(FieldSubscribedUntil))
+}
+
+// SubscribedUntilNotNil applies the NotNil predicate on the "subscribed_until" field.
+func SubscribedUntilNotNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotNull(FieldSubscribedUntil))
 }
 
 // RefreshedAtEQ applies the EQ predicate on the "refreshed_at" field.

@@ -269,6 +269,8 @@ var (
 		{Name: "webhook_key_hash", Type: field.TypeBytes, Unique: true},
 		{Name: "webhook_token_hash", Type: field.TypeBytes, Nullable: true},
 		{Name: "webhook_secret_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "webhook_key_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "subscribed_until", Type: field.TypeTime, Nullable: true},
 		{Name: "refreshed_at", Type: field.TypeTime, Nullable: true},
 	}
 	// CrmConnectionsTable holds the schema information for the "crm_connections" table.

@@ -32,6 +32,13 @@ func (CrmConnection) Fields() []ent.Field {
 		// webhook_secret_sealed is the key the CRM signs its webhooks with
 		// (HubSpot's client secret), sealed like the token; empty: none given.
 		field.Bytes("webhook_secret_sealed").Optional().Sensitive(),
+		// webhook_key_sealed is the webhook URL's key sealed, so that the
+		// URL can be given to the CRM again (renewing a subscription).
+		field.Bytes("webhook_key_sealed").Optional().Sensitive(),
+		// subscribed_until is when the CRM's subscription to this server's
+		// webhook URL lapses unless renewed (Zoho's notification channel);
+		// nil for a CRM whose webhooks are set up on its side.
+		field.Time("subscribed_until").Optional().Nillable(),
 		field.Time("refreshed_at").Optional().Nillable(),
 	}
 }

@@ -113,6 +113,7 @@ func New(opts Options) (*App, error) {
 	crmWorkers := &crmsync.Workers{}
 	if opts.Outbox.Register == nil {
 		opts.Outbox.Register = func(ws *river.Workers) { crmsync.Register(ws, crmWorkers) }
+		opts.Outbox.Periodic = crmsync.Periodic()
 	}
 	out, err := outbox.New(opts.Store, opts.Outbox)
 	if err != nil {
@@ -148,13 +149,13 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	syncOpts := crmsync.Options{Sealer: sealer, AllowAnyHost: opts.CRMAllowAnyHost, HTTP: opts.CRMHTTP, Pacer: out.Pacer(),
-		Settle: opts.CRMSettle, Limits: opts.CRMLimits}
+		Settle: opts.CRMSettle, Limits: opts.CRMLimits, PublicURL: opts.PublicURL}
 	if opts.Outbox.JobTimeout > 0 {
 		syncOpts.Lease = 2 * opts.Outbox.JobTimeout
 	}
 	crmWorkers.Syncer = crmsync.New(st, syncOpts, router)
 	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
-	crmOpts := settings.CRMOptions{Options: syncOpts, PublicURL: opts.PublicURL, Outbox: out, Deactivated: a.auth.Forget}
+	crmOpts := settings.CRMOptions{Options: syncOpts, Outbox: out, Deactivated: a.auth.Forget}
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath, opts.PublicURL))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))

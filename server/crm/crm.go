@@ -250,6 +250,15 @@ type Budgeted interface {
 	Paused() bool
 }
 
+// Subscriber is a connector whose CRM sends its changes only to an address
+// subscribed through its API, for a while (Zoho's notification channels):
+// Subscribe opens or renews the subscription of deals' changes to
+// notifyURL, whose notifications carry token, and says until when it
+// holds.
+type Subscriber interface {
+	Subscribe(ctx context.Context, notifyURL, token string) (until time.Time, err error)
+}
+
 // Opener makes a connector from a config.
 type Opener func(Config) (Connector, error)
 

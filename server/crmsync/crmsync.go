@@ -35,6 +35,9 @@ type Options struct {
 	// Pacer, when set, keeps each account's calls within its CRM's rate
 	// limit across replicas.
 	Pacer *outbox.Pacer
+	// PublicURL is where the CRM reaches this server ("https://sb.example.com"),
+	// for the webhook URL; empty gives a relative one.
+	PublicURL string
 	// Limits replace the limits the connectors registered, per kind (a
 	// CRM plan with a higher ceiling; a benchmark against a fake).
 	Limits map[crm.Kind]outbox.Limit

@@ -47,6 +47,7 @@ func Register(ws *river.Workers, w *Workers) {
 	river.AddWorker(ws, &responsibleWorker{w: w})
 	river.AddWorker(ws, &flushWorker{w: w})
 	river.AddWorker(ws, &chatLogWorker{w: w})
+	river.AddWorker(ws, &subscriptionsWorker{w: w})
 }
 
 type newClientWorker struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/crm/bitrix24/bxfake"
 	"github.com/switchboardhq/switchboard/server/crm/crmtest"
 	"github.com/switchboardhq/switchboard/server/crm/zoho/zohofake"
+	"github.com/switchboardhq/switchboard/server/crmsync"
 )
 
 // A vendor is one CRM the system suite (e2e_test.go) runs against: its
@@ -459,8 +460,11 @@ func (z zohoFake) Fail(w crmtest.Write, f fault, n int) {
 }
 
 // BindWebhook opens a notification channel on the org's deals.
+// BindWebhook opens the channel the server would have opened itself had
+// it known its public URL: with the token it expects for the URL's key.
 func (z zohoFake) BindWebhook(t *testing.T, url string) {
-	z.f.OpenChannel(zohofake.Channel{ID: "1000000068001", Events: []string{"Deals.all"}, NotifyURL: url, Token: "zoho-channel-token-1"})
+	key := url[strings.LastIndex(url, "/")+1:]
+	z.f.OpenChannel(zohofake.Channel{ID: "1000000068001", Events: []string{"Deals.all"}, NotifyURL: url, Token: crmsync.SubscriptionToken(key)})
 }
 
 func (z zohoFake) ChangeResponsible(ctx context.Context, dealID, userID string) error {

@@ -47,6 +47,9 @@ type Config struct {
 	// Workers is how many jobs of each queue a replica works at once
 	// (default 4).
 	Workers int
+	// Periodic are jobs inserted on a schedule, by one replica at a time
+	// (their workers must be registered).
+	Periodic []*river.PeriodicJob
 	// Queues are the queues this replica works (default: every CRM's and
 	// the default queue).
 	Queues []string
@@ -123,6 +126,7 @@ func New(st *store.Store, cfg Config) (*Outbox, error) {
 		PollOnly: true,
 	}
 	o := &Outbox{st: st, log: cfg.Logger}
+	rc.PeriodicJobs = cfg.Periodic
 	if cfg.Register != nil {
 		workers := river.NewWorkers()
 		cfg.Register(workers)

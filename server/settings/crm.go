@@ -34,9 +34,6 @@ import (
 // the HTTP client.
 type CRMOptions struct {
 	crmsync.Options
-	// PublicURL is where the CRM reaches this server ("https://sb.example.com"),
-	// for the webhook URL; empty gives a relative one.
-	PublicURL string
 	// Outbox holds the writes to the CRM, for their sync state.
 	Outbox *outbox.Outbox
 	// Deactivated is told after a refresh deactivated employees, so their
@@ -46,7 +43,7 @@ type CRMOptions struct {
 
 // WebhookPath is where CRM webhooks arrive: WebhookPath + the connection's
 // webhook key.
-const WebhookPath = "/webhooks/crm/"
+const WebhookPath = crmsync.WebhookPath
 
 // callTimeout bounds one connect or refresh's calls to the CRM.
 const callTimeout = 30 * time.Second
@@ -108,6 +105,17 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	}
 	webhookKey := base64.RawURLEncoding.EncodeToString(key)
 	hash := sha256.Sum256([]byte(webhookKey))
+	sealedKey, err := o.Sealer.Seal([]byte(webhookKey), crmsync.Owner(acct))
+	if err != nil {
+		return nil, err
+	}
+	// A CRM told where to send its changes (crm.Subscriber) signs them with
+	// the subscription's token: the webhooks hold it to that one.
+	var tokenHash []byte
+	if _, ok := conn.(crm.Subscriber); ok {
+		sum := sha256.Sum256([]byte(crmsync.SubscriptionToken(webhookKey)))
+		tokenHash = sum[:]
+	}
 	out := &pb.ConnectCrmResponse{Refresh: &pb.RefreshFromCrmResponse{}}
 	deactivated := 0
 	err = st.Tx(ctx, func(tx *ent.Tx) error {
@@ -120,7 +128,8 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 		}
 		now := time.Now()
 		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(baseURL).SetWebhookSecretSealed(sealedSecret).
-			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetRefreshedAt(now).Exec(ctx)
+			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetWebhookKeySealed(sealedKey).SetWebhookTokenHash(tokenHash).
+			SetRefreshedAt(now).Exec(ctx)
 		if store.IsUniqueViolation(err) {
 			// Connected at the same moment elsewhere: run again, replacing it.
 			return fmt.Errorf("connection made concurrently: %w", store.ErrRetry)
@@ -148,8 +157,31 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	}
 	out.Refresh.CrmKind = out.Settings.CrmKind
 	out.Refresh.RefreshTime = timestamppb.Now()
-	out.WebhookUrl = strings.TrimRight(o.PublicURL, "/") + WebhookPath + webhookKey
+	out.WebhookUrl = crmsync.WebhookURL(o.PublicURL, webhookKey)
+	subscribe(ctx, st, o, conn, webhookKey, out.Refresh)
 	return out, nil
+}
+
+// subscribe tells a CRM that sends its changes only where it is told
+// (crm.Subscriber) to send them to this server, and remembers until when;
+// the outbox renews it from then on. A failure is reported with what the
+// connect read, not as the connect's: the connection stands, and the
+// next renewal tries again.
+func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Connector, key string, out *pb.RefreshFromCrmResponse) {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	until, ok, err := crmsync.Subscribe(cctx, conn, o.PublicURL, key)
+	if !ok {
+		return
+	}
+	if err == nil {
+		err = st.Ent.CrmConnection.Update().SetSubscribedUntil(until).Exec(ctx)
+	}
+	if err != nil {
+		out.Findings = append(out.Findings, fmt.Sprintf("the CRM could not be told where to send its changes (%v): deals changed there come back here once it is (the server tries every hour)", err))
+		// Renewals pick it up: due at once.
+		_ = st.Ent.CrmConnection.Update().SetSubscribedUntil(time.Now()).Exec(context.WithoutCancel(ctx))
+	}
 }
 
 // supportedKinds lists the CRMs that can be connected ("AMOCRM, KOMMO").

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -538,3 +539,24 @@ func (k *Connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker
 	_, err := k.c.AddNote(ctx, module, id, NoteTitle, text)
 	return seam(err)
 }
+
+// SubscriptionLife is how long a notification channel is asked to last;
+// Switchboard renews it well before (crmsync). Source:
+// api/v7/notifications/enable.html (channel_expiry is capped at a day).
+const SubscriptionLife = 23 * time.Hour
+
+// Subscribe opens (or renews) the notification channel of deals' edits to
+// notifyURL with token (at most 50 characters): its id is derived from the
+// token, so renewing replaces the same channel.
+func (k *Connector) Subscribe(ctx context.Context, notifyURL, token string) (time.Time, error) {
+	h := fnv.New64a()
+	h.Write([]byte(token))
+	until := time.Now().Add(SubscriptionLife)
+	ch := Channel{ID: int64(h.Sum64()%1_000_000_000_000) + 1, Events: []string{"Deals.edit"}, NotifyURL: notifyURL, Token: token, Expiry: until}
+	if err := k.c.Watch(ctx, ch); err != nil {
+		return time.Time{}, seam(err)
+	}
+	return until, nil
+}
+
+var _ crm.Subscriber = (*Connector)(nil)

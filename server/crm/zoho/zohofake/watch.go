@@ -133,3 +133,10 @@ func (s *Server) OpenChannel(ch Channel) {
 	}
 	s.channels = append(kept, ch)
 }
+
+// CloseChannels closes every notification channel, as their expiry does.
+func (s *Server) CloseChannels() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels = nil
+}
