@@ -377,6 +377,42 @@ func TestContactReusedAfterFailedDeal(t *testing.T) {
 	}
 }
 
+// TestContactFoundByMarkerInAnotherConnector: a client known by a
+// messenger handle (no phone to find its contact by) whose deal failed
+// after its contact was made gets no second contact when the retry runs
+// in another connector, as the outbox's next job does.
+func TestContactFoundByMarkerInAnotherConnector(t *testing.T) {
+	f, _ := start(t)
+	open := func() crm.Connector {
+		conn, err := hubspot.Open(f.URL, f.Token(), clientOpts()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	ctx := context.Background()
+	rec := crm.ClientRecord{Marker: "#sb-8-81", Name: "Client @betty", DealName: "Betty, Telegram", ResponsibleID: "41629781"}
+	before := len(f.Records("contacts"))
+	f.Inject(hubfake.Fault{Op: "POST /crm/v3/objects/deals", Status: http.StatusInternalServerError})
+	if _, err := open().CreateClient(ctx, rec); err == nil {
+		t.Fatal("the deal answered 500, CreateClient did not fail")
+	}
+	retry := open()
+	if got, err := retry.FindCreated(ctx, rec); err != nil || got != nil {
+		t.Fatalf("FindCreated with no deal made = %+v, %v; want nil", got, err)
+	}
+	ref, err := retry.CreateClient(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Records("contacts")) - before; n != 1 {
+		t.Errorf("%d contacts made, want 1", n)
+	}
+	if c, _ := f.Get("contacts", ref.ContactID); c.Props["message"] != rec.Marker {
+		t.Errorf("the contact's message %q, want the marker", c.Props["message"])
+	}
+}
+
 func TestNoteBodyAndAssociation(t *testing.T) {
 	f, _ := start(t)
 	conn, err := hubspot.Open(f.URL, f.Token(), clientOpts()...)

@@ -36,8 +36,13 @@ const (
 	// country code.
 	propSearchPhone  = "hs_searchable_calculated_phone_number"
 	propSearchMobile = "hs_searchable_calculated_mobile_number"
-	propNoteBody     = "hs_note_body"
-	propNoteTime     = "hs_timestamp"
+	// propContactMarker holds, on a contact CreateClient makes, the
+	// record's marker (the contact's Message, a default property meant
+	// for free text): a retry in another connector finds the contact by
+	// it.
+	propContactMarker = "message"
+	propNoteBody      = "hs_note_body"
+	propNoteTime      = "hs_timestamp"
 )
 
 // pipelinesTTL is how long the cached pipelines are trusted; a stage not
@@ -337,14 +342,16 @@ func (k *connector) placement(ctx context.Context, rec crm.ClientRecord) (pipeli
 }
 
 // CreateClient creates the contact (POST /crm/v3/objects/contacts with
-// firstname, lastname, phone and hubspot_owner_id), unless rec.ContactID
-// links an existing one, then the deal (POST /crm/v3/objects/deals with
-// dealname carrying rec.Marker, pipeline, dealstage and hubspot_owner_id)
-// associated with the contact in the same request (deal→contact, type 3).
-// HubSpot has no transaction across the two: when the deal fails after
-// the contact was made, the contact is remembered by rec.Marker in this
-// connector and a retry through it links that contact instead of making
-// another (a retry through another process makes another).
+// firstname, lastname, phone, hubspot_owner_id and rec.Marker as its
+// message), unless rec.ContactID links an existing one, then the deal
+// (POST /crm/v3/objects/deals with dealname carrying rec.Marker,
+// pipeline, dealstage and hubspot_owner_id) associated with the contact
+// in the same request (deal→contact, type 3). HubSpot has no transaction
+// across the two: when the deal fails after the contact was made, the
+// contact is remembered by rec.Marker in this connector and a retry
+// through it links that contact instead of making another; a retry
+// through another connector (the outbox opens one per job) finds it by
+// its marker in FindCreated.
 func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm.ClientRef, error) {
 	pipeline, stage, err := k.placement(ctx, rec)
 	if err != nil {
@@ -358,7 +365,8 @@ func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm
 	if contactID == "" {
 		first, last := splitName(rec.Name)
 		props := map[string]string{}
-		for key, v := range map[string]string{propFirstName: first, propLastName: last, propPhone: rec.Phone, propOwner: rec.ResponsibleID} {
+		for key, v := range map[string]string{propFirstName: first, propLastName: last, propPhone: rec.Phone,
+			propOwner: rec.ResponsibleID, propContactMarker: rec.Marker} {
 			if v != "" {
 				props[key] = v
 			}
@@ -387,11 +395,13 @@ func (k *connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm
 // (CONTAINS_TOKEN), or is the name CreateClient gives (EQ: HubSpot's
 // tokenizing of a marker like "#sb-1-42" is not documented), judged whole
 // with crm.HasMarker, lowest id first; the contact is rec.ContactID or the
-// deal's first associated contact. When
-// the search finds none and the contact is known (rec.ContactID, or the
-// one an earlier attempt through this connector made), the contact's
-// associated deals are read too: associations do not lag the way the
-// search index does.
+// deal's first associated contact. When the search finds none and the
+// contact is not known (rec.ContactID, or the one an earlier attempt
+// through this connector made), the contact an earlier attempt made (its
+// message holds the marker) is searched for and remembered for the
+// CreateClient that follows, which links it instead of making another.
+// When a contact is known, its associated deals are read too:
+// associations do not lag the way the search index does.
 func (k *connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.ClientRef, error) {
 	if rec.Marker == "" {
 		return nil, nil
@@ -409,6 +419,14 @@ func (k *connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm
 		k.mu.Lock()
 		contact = k.made[rec.Marker]
 		k.mu.Unlock()
+	}
+	if !hasMarked(deals, rec.Marker) && contact == "" {
+		if contact, err = k.markedContact(ctx, rec.Marker); err != nil {
+			return nil, seam(err)
+		}
+		if contact != "" {
+			k.rememberContact(rec.Marker, contact)
+		}
 	}
 	if !hasMarked(deals, rec.Marker) && contact != "" {
 		ids, err := k.c.Associated(ctx, Contacts, contact, Deals)
@@ -436,6 +454,26 @@ func (k *connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm
 		return ref, nil
 	}
 	return nil, nil
+}
+
+// markedContact searches the contact whose message holds marker (as a
+// token, or whole), judged with crm.HasMarker, lowest id first; "" when
+// none is found. A contact made seconds ago may not be indexed yet.
+func (k *connector) markedContact(ctx context.Context, marker string) (string, error) {
+	groups := []FilterGroup{
+		{Filters: []Filter{{PropertyName: propContactMarker, Operator: "CONTAINS_TOKEN", Value: marker}}},
+		{Filters: []Filter{{PropertyName: propContactMarker, Operator: "EQ", Value: marker}}},
+	}
+	cs, err := k.c.Search(ctx, Contacts, groups, []string{propContactMarker})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cs {
+		if crm.HasMarker(c.Properties[propContactMarker], marker) {
+			return c.ID, nil
+		}
+	}
+	return "", nil
 }
 
 func hasMarked(os []Object, marker string) bool {

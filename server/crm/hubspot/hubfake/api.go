@@ -15,7 +15,7 @@ import (
 // property the account does not have is. The calculated ones
 // (hs_object_id, createdate, …) are read-only.
 var writable = map[string]map[string]bool{
-	"contacts": set("firstname", "lastname", "email", "phone", "mobilephone", "company", "hubspot_owner_id", "lifecyclestage"),
+	"contacts": set("firstname", "lastname", "email", "phone", "mobilephone", "company", "hubspot_owner_id", "lifecyclestage", "message"),
 	"deals":    set("dealname", "pipeline", "dealstage", "hubspot_owner_id", "amount", "closedate", "description"),
 	"notes":    set("hs_note_body", "hs_timestamp", "hubspot_owner_id", "hs_attachment_ids"),
 }
