@@ -169,6 +169,10 @@ type Config struct {
 	// Limiter, when set, paces every request (the account's share of the
 	// CRM's rate limit, across replicas).
 	Limiter interface{ Wait(context.Context) error }
+	// Limiters, when set, gives the connector a further limiter by name,
+	// shared like Limiter by every replica, for a limit of the CRM that
+	// only some requests count against (HubSpot's searches).
+	Limiters func(name string, r Rate) interface{ Wait(context.Context) error }
 }
 
 // Errors a connector reports, matched with errors.Is.

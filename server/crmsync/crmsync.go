@@ -80,6 +80,9 @@ func Open(ctx context.Context, c *ent.Client, o Options) (crm.Connector, *ent.Cr
 		if ok {
 			cfg.Limiter = o.Pacer.Limiter(strings.ToLower(string(cfg.Kind)), acct, limit)
 		}
+		cfg.Limiters = func(name string, r crm.Rate) interface{ Wait(context.Context) error } {
+			return o.Pacer.Limiter(strings.ToLower(string(cfg.Kind))+"-"+name, acct, outbox.Limit{PerSecond: r.PerSecond, Burst: r.Burst})
+		}
 	}
 	conn, err := crm.Open(cfg)
 	if err != nil {

@@ -28,18 +28,20 @@ const maxPages = 1000
 // Client calls HubSpot's CRM API as one private app of one account. It is
 // safe for concurrent use.
 type Client struct {
-	base      *url.URL
-	token     string
-	http      *http.Client
-	acct      *account
-	extra     Limiter
-	burstN    int
-	window    time.Duration
-	searchPS  float64
-	loc       *time.Location
-	userAgent string
-	anyHost   bool
-	now       func() time.Time
+	base     *url.URL
+	token    string
+	http     *http.Client
+	acct     *account
+	extra    Limiter
+	burstN   int
+	window   time.Duration
+	searchPS float64
+	// extraSearch is the search limiter shared across replicas.
+	extraSearch Limiter
+	loc         *time.Location
+	userAgent   string
+	anyHost     bool
+	now         func() time.Time
 }
 
 // Option configures a Client.
@@ -60,6 +62,11 @@ func WithLimiter(l Limiter) Option { return func(c *Client) { c.extra = l } }
 func WithBurstLimit(n int, w time.Duration) Option {
 	return func(c *Client) { c.burstN, c.window = n, w }
 }
+
+// WithSearchLimiter adds a limiter every search waits on after the
+// account's own search limit: one shared by every replica keeps the
+// account's searches under HubSpot's limit.
+func WithSearchLimiter(l Limiter) Option { return func(c *Client) { c.extraSearch = l } }
 
 // WithSearchLimit sets the search endpoints' limit, perSecond requests a
 // second (DefaultSearchPerSecond unless set); ≤ 0 turns it off.
@@ -183,6 +190,11 @@ func (c *Client) pace(ctx context.Context, search bool) error {
 	}
 	if search && c.acct.search != nil {
 		if err := c.acct.search.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	if search && c.extraSearch != nil {
+		if err := c.extraSearch.Wait(ctx); err != nil {
 			return err
 		}
 	}

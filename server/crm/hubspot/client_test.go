@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -447,5 +448,48 @@ func TestFindContactFallsBackToStoredSpellings(t *testing.T) {
 	got, err := conn.FindContact(context.Background(), "+79165550190", func(raw string) bool { return raw == "+79165550190" })
 	if err != nil || got == nil || got.ID != id || got.Name != "Liz" {
 		t.Errorf("FindContact after a refused search = %+v, %v; want contact %s", got, err, id)
+	}
+}
+
+// countingLimiter counts the requests that waited on it.
+type countingLimiter struct{ n atomic.Int64 }
+
+func (l *countingLimiter) Wait(context.Context) error { l.n.Add(1); return nil }
+
+// A connector opened with shared limiters waits on the one named "search"
+// before every search and only then, so the search limit holds for all
+// replicas together; every request waits on the general one.
+func TestSearchesWaitOnTheSharedSearchLimiter(t *testing.T) {
+	f := hubfake.Start(hubfake.WithToken(uniqueToken()))
+	defer f.Close()
+	var general, search countingLimiter
+	var asked []string
+	conn, err := crm.Open(crm.Config{Kind: crm.HubSpot, BaseURL: f.URL, Token: f.Token(), AllowAnyHost: true, Limiter: &general,
+		Limiters: func(name string, r crm.Rate) interface{ Wait(context.Context) error } {
+			asked = append(asked, name)
+			if r.PerSecond <= 0 || r.PerSecond > 5 {
+				t.Errorf("search rate %v", r.PerSecond)
+			}
+			return &search
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 1 || asked[0] != "search" {
+		t.Fatalf("limiters asked for %v", asked)
+	}
+	ctx := context.Background()
+	if _, err := conn.Directory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if search.n.Load() != 0 || general.n.Load() == 0 {
+		t.Fatalf("after reading the directory: %d searches, %d requests paced", search.n.Load(), general.n.Load())
+	}
+	before := general.n.Load()
+	if _, err := conn.FindContact(ctx, "+79161234567", func(string) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	if search.n.Load() == 0 || general.n.Load() == before {
+		t.Fatalf("a phone search: %d searches, %d requests paced", search.n.Load(), general.n.Load()-before)
 	}
 }

@@ -98,7 +98,11 @@ func (k *connector) madeContact(marker string) string {
 // token; BaseURL is empty (DefaultBaseURL) or that URL, or any host with
 // AllowAnyHost; HTTP and Limiter as the seam says.
 func open(cfg crm.Config) (crm.Connector, error) {
-	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
+	opts := crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)
+	if cfg.Limiters != nil {
+		opts = append(opts, WithSearchLimiter(cfg.Limiters("search", crm.Rate{PerSecond: DefaultSearchPerSecond, Burst: 1})))
+	}
+	return Open(cfg.BaseURL, cfg.Token, opts...)
 }
 
 // Open returns the connector of the account whose private app token is
