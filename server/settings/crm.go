@@ -68,6 +68,11 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	if !o.Sealer.HasKey() {
 		return nil, errs.Precondition("this server cannot store CRM credentials: start it with --secret-key (or SWITCHBOARD_SECRET_KEY) set to 32 random bytes, for example from `openssl rand -base64 32`")
 	}
+	// A secret the CRM has no use for is refused before the CRM is asked
+	// anything: whatever it answers, the request is wrong.
+	if c.WebhookSecret != "" && !crm.Signs(kind) {
+		return nil, errs.Invalid("webhook_secret", "%s does not sign its webhooks with a secret of its own: leave it empty", kind)
+	}
 	acct, _ := tenant.FromContext(ctx)
 	// What the admin pasted may put a secret where the address goes (a
 	// Bitrix24 webhook URL): errors name the host at most.
@@ -92,9 +97,6 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	}
 	var sealedSecret []byte
 	if c.WebhookSecret != "" {
-		if !crm.Signs(kind) {
-			return nil, errs.Invalid("webhook_secret", "%s does not sign its webhooks with a secret of its own: leave it empty", kind)
-		}
 		if sealedSecret, err = o.Sealer.Seal([]byte(c.WebhookSecret), crmsync.Owner(acct)); err != nil {
 			return nil, err
 		}
