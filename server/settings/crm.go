@@ -160,7 +160,7 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	out.Refresh.CrmKind = out.Settings.CrmKind
 	out.Refresh.RefreshTime = timestamppb.Now()
 	out.WebhookUrl = crmsync.WebhookURL(o.PublicURL, webhookKey)
-	subscribe(ctx, st, o, conn, webhookKey, out.Refresh)
+	subscribe(ctx, st, o, conn, webhookKey, hash[:], out.Refresh)
 	return out, nil
 }
 
@@ -168,8 +168,10 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 // (crm.Subscriber) to send them to this server, and remembers until when;
 // the outbox renews it from then on. A failure is reported with what the
 // connect read, not as the connect's: the connection stands, and the
-// next renewal tries again.
-func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Connector, key string, out *pb.RefreshFromCrmResponse) {
+// next renewal tries again. Only the connection this connect made
+// (keyHash) is marked: another connect may have replaced it meanwhile,
+// and the channel opened here is not that one's.
+func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Connector, key string, keyHash []byte, out *pb.RefreshFromCrmResponse) {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	until, ok, err := crmsync.Subscribe(cctx, conn, o.PublicURL, key)
@@ -177,12 +179,12 @@ func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Conn
 		return
 	}
 	if err == nil {
-		err = st.Ent.CrmConnection.Update().SetSubscribedUntil(until).Exec(ctx)
+		err = st.Ent.CrmConnection.Update().Where(crmconnection.WebhookKeyHash(keyHash)).SetSubscribedUntil(until).Exec(ctx)
 	}
 	if err != nil {
 		out.Findings = append(out.Findings, fmt.Sprintf("the CRM could not be told where to send its changes (%v): deals changed there come back here once it is (the server tries every hour)", err))
 		// Renewals pick it up: due at once.
-		_ = st.Ent.CrmConnection.Update().SetSubscribedUntil(time.Now()).Exec(context.WithoutCancel(ctx))
+		_ = st.Ent.CrmConnection.Update().Where(crmconnection.WebhookKeyHash(keyHash)).SetSubscribedUntil(time.Now()).Exec(context.WithoutCancel(ctx))
 	}
 }
 
