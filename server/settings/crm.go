@@ -17,7 +17,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/crmconnection"
+	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/stage"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -125,8 +127,23 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 		if err != nil {
 			return err
 		}
+		prev, err := tx.CrmConnection.Query().First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
 		if _, err := tx.CrmConnection.Delete().Exec(ctx); err != nil {
 			return err
+		}
+		// The ids the contacts and deals have are the previous CRM's: kept
+		// when it is the same CRM again, forgotten otherwise (another
+		// company's records count from the same numbers).
+		if prev == nil || string(prev.Kind) != string(kind) || prev.BaseURL != baseURL {
+			if err := tx.Deal.Update().Where(deal.CrmIDNotNil()).ClearCrmID().Exec(ctx); err != nil {
+				return err
+			}
+			if err := tx.Contact.Update().Where(contact.CrmIDNotNil()).ClearCrmID().Exec(ctx); err != nil {
+				return err
+			}
 		}
 		now := time.Now()
 		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(baseURL).SetWebhookSecretSealed(sealedSecret).
