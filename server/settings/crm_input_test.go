@@ -197,3 +197,54 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestConnectTwoCRMsAtOnce: two admins connecting different CRMs at the
+// same moment both succeed, and what is left is one of them whole: its
+// connection, its kind in the settings, its users the active employees.
+func TestConnectTwoCRMsAtOnce(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		bx := bxfake.Start()
+		defer bx.Close()
+		pd := pdfake.Start()
+		defer pd.Close()
+		env := New(t, b, withCRM(secretKey))
+		admin := env.Admin()
+		reqs := []*pb.ConnectCrmRequest{
+			{CrmKind: pb.CrmKind_CRM_KIND_BITRIX24, BaseUrl: bx.URL, Token: bx.WebhookURL()},
+			{CrmKind: pb.CrmKind_CRM_KIND_PIPEDRIVE, BaseUrl: pd.URL, Token: pd.Token()},
+		}
+		for round := range 3 {
+			var wg sync.WaitGroup
+			errs := make([]error, len(reqs))
+			for i, r := range reqs {
+				wg.Add(1)
+				go func() { defer wg.Done(); _, errs[i] = admin.Integration.ConnectCrm(ctx, r) }()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				NoErr(t, err)
+			}
+			got, err := admin.Integration.GetIntegrationSettings(ctx, &pb.GetIntegrationSettingsRequest{})
+			NoErr(t, err)
+			conn := got.Settings.CrmConnection
+			if conn == nil || conn.CrmKind != got.Settings.CrmKind {
+				t.Fatalf("round %d: settings of kind %s, connection %v", round, got.Settings.CrmKind, conn)
+			}
+			want := bx.URL
+			if conn.CrmKind == pb.CrmKind_CRM_KIND_PIPEDRIVE {
+				want = pd.URL
+			}
+			if conn.BaseUrl != want {
+				t.Fatalf("round %d: a %s connection to %s", round, conn.CrmKind, conn.BaseUrl)
+			}
+			emps, err := admin.Directory.ListEmployees(ctx, &pb.ListEmployeesRequest{})
+			NoErr(t, err)
+			ref, err := admin.Integration.RefreshFromCrm(ctx, &pb.RefreshFromCrmRequest{})
+			NoErr(t, err)
+			if len(ref.Changes) != 0 || int(ref.ActiveEmployees) != len(emps.Employees) {
+				t.Fatalf("round %d: the directory is not the connected CRM's: a refresh changes %v", round, ref.Changes)
+			}
+		}
+	})
+}
