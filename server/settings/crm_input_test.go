@@ -3,6 +3,7 @@ package settings_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -246,5 +247,31 @@ func TestConnectTwoCRMsAtOnce(t *testing.T) {
 				t.Fatalf("round %d: the directory is not the connected CRM's: a refresh changes %v", round, ref.Changes)
 			}
 		}
+	})
+}
+
+// TestZohoCreditsOutOfRange: a daily credit count the API cannot report
+// is refused on token, not shown wrapped around in GetCrmSyncState.
+func TestZohoCreditsOutOfRange(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		zo := zohofake.Start()
+		defer zo.Close()
+		env := New(t, b, withCRM(secretKey))
+		admin := env.Admin()
+		var cred map[string]any
+		if err := json.Unmarshal([]byte(zo.Credential()), &cred); err != nil {
+			t.Fatal(err)
+		}
+		cred["daily_credits"] = 5_000_000_000
+		raw, err := json.Marshal(cred)
+		NoErr(t, err)
+		_, err = admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_ZOHO, BaseUrl: zo.URL, Token: string(raw)})
+		if err == nil {
+			st, err := admin.Integration.GetCrmSyncState(ctx, &pb.GetCrmSyncStateRequest{})
+			NoErr(t, err)
+			t.Fatalf("connected with 5,000,000,000 credits a day; the budget reads %v", st.Budget)
+		}
+		WantViolations(t, err, "token")
 	})
 }
