@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/crmconnection"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
+	"github.com/switchboardhq/switchboard/server/crm/hubspot/hubfake"
 	"github.com/switchboardhq/switchboard/server/crm/zoho/zohofake"
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/secrets"
@@ -112,6 +114,59 @@ func TestZohoSubscription(t *testing.T) {
 		f.OpenChannel(zohofake.Channel{ID: "77", Events: []string{"Deals.all"}, NotifyURL: res.WebhookUrl, Token: "someone-elses-token"})
 		if err := f.Notify(ctx, "Deals", "edit", crmDeal); err == nil || !strings.Contains(err.Error(), "403") {
 			t.Fatalf("a notification with another token: %v, want 403", err)
+		}
+	})
+}
+
+// blockWatch holds Zoho's watch call until released, so a test can make
+// something happen while a connect is opening its channel.
+type blockWatch struct {
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (b *blockWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/actions/watch") {
+		b.once.Do(func() { close(b.entered); <-b.release })
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestSubscribeAfterReconnect: a Zoho connect whose channel opens after
+// another connect replaced it records nothing on the connection that
+// replaced it: a HubSpot connection is never taken for subscribed.
+func TestSubscribeAfterReconnect(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		zo := zohofake.Start()
+		t.Cleanup(zo.Close)
+		hs := hubfake.Start()
+		t.Cleanup(hs.Close)
+		bw := &blockWatch{entered: make(chan struct{}), release: make(chan struct{})}
+		env := New(t, b, Options{Configure: func(o *app.Options) {
+			quickOutbox(o)
+			o.PublicURL = "https://switchboard.example.com"
+			o.CRMHTTP = &http.Client{Transport: bw}
+		}})
+		admin := env.Admin()
+		done := make(chan error, 1)
+		go func() {
+			_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_ZOHO, BaseUrl: zo.URL, Token: zo.Credential()})
+			done <- err
+		}()
+		select {
+		case <-bw.entered:
+		case err := <-done:
+			t.Fatalf("the Zoho connect ended before opening its channel: %v", err)
+		}
+		_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_HUBSPOT, BaseUrl: hs.URL, Token: hs.Token()})
+		NoErr(t, err)
+		close(bw.release)
+		NoErr(t, <-done)
+		cc, err := env.Store.Ent.CrmConnection.Query().Only(tenant.NewContext(ctx, env.AccountID))
+		NoErr(t, err)
+		if cc.Kind != crmconnection.KindHUBSPOT || cc.SubscribedUntil != nil {
+			t.Fatalf("after the HubSpot connect: %s subscribed until %v", cc.Kind, cc.SubscribedUntil)
 		}
 	})
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
+	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/crmconnection"
+	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/stage"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -68,6 +70,11 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	if !o.Sealer.HasKey() {
 		return nil, errs.Precondition("this server cannot store CRM credentials: start it with --secret-key (or SWITCHBOARD_SECRET_KEY) set to 32 random bytes, for example from `openssl rand -base64 32`")
 	}
+	// A secret the CRM has no use for is refused before the CRM is asked
+	// anything: whatever it answers, the request is wrong.
+	if c.WebhookSecret != "" && !crm.Signs(kind) {
+		return nil, errs.Invalid("webhook_secret", "%s does not sign its webhooks with a secret of its own: leave it empty", kind)
+	}
 	acct, _ := tenant.FromContext(ctx)
 	// What the admin pasted may put a secret where the address goes (a
 	// Bitrix24 webhook URL): errors name the host at most.
@@ -92,9 +99,6 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	}
 	var sealedSecret []byte
 	if c.WebhookSecret != "" {
-		if !crm.Signs(kind) {
-			return nil, errs.Invalid("webhook_secret", "%s does not sign its webhooks with a secret of its own: leave it empty", kind)
-		}
 		if sealedSecret, err = o.Sealer.Seal([]byte(c.WebhookSecret), crmsync.Owner(acct)); err != nil {
 			return nil, err
 		}
@@ -123,8 +127,23 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 		if err != nil {
 			return err
 		}
+		prev, err := tx.CrmConnection.Query().First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
 		if _, err := tx.CrmConnection.Delete().Exec(ctx); err != nil {
 			return err
+		}
+		// The ids the contacts and deals have are the previous CRM's: kept
+		// when it is the same CRM again, forgotten otherwise (another
+		// company's records count from the same numbers).
+		if prev == nil || string(prev.Kind) != string(kind) || prev.BaseURL != baseURL {
+			if err := tx.Deal.Update().Where(deal.CrmIDNotNil()).ClearCrmID().Exec(ctx); err != nil {
+				return err
+			}
+			if err := tx.Contact.Update().Where(contact.CrmIDNotNil()).ClearCrmID().Exec(ctx); err != nil {
+				return err
+			}
 		}
 		now := time.Now()
 		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(baseURL).SetWebhookSecretSealed(sealedSecret).
@@ -158,7 +177,7 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	out.Refresh.CrmKind = out.Settings.CrmKind
 	out.Refresh.RefreshTime = timestamppb.Now()
 	out.WebhookUrl = crmsync.WebhookURL(o.PublicURL, webhookKey)
-	subscribe(ctx, st, o, conn, webhookKey, out.Refresh)
+	subscribe(ctx, st, o, conn, webhookKey, hash[:], out.Refresh)
 	return out, nil
 }
 
@@ -166,8 +185,10 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 // (crm.Subscriber) to send them to this server, and remembers until when;
 // the outbox renews it from then on. A failure is reported with what the
 // connect read, not as the connect's: the connection stands, and the
-// next renewal tries again.
-func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Connector, key string, out *pb.RefreshFromCrmResponse) {
+// next renewal tries again. Only the connection this connect made
+// (keyHash) is marked: another connect may have replaced it meanwhile,
+// and the channel opened here is not that one's.
+func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Connector, key string, keyHash []byte, out *pb.RefreshFromCrmResponse) {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	until, ok, err := crmsync.Subscribe(cctx, conn, o.PublicURL, key)
@@ -175,12 +196,12 @@ func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Conn
 		return
 	}
 	if err == nil {
-		err = st.Ent.CrmConnection.Update().SetSubscribedUntil(until).Exec(ctx)
+		err = st.Ent.CrmConnection.Update().Where(crmconnection.WebhookKeyHash(keyHash)).SetSubscribedUntil(until).Exec(ctx)
 	}
 	if err != nil {
 		out.Findings = append(out.Findings, fmt.Sprintf("the CRM could not be told where to send its changes (%v): deals changed there come back here once it is (the server tries every hour)", err))
 		// Renewals pick it up: due at once.
-		_ = st.Ent.CrmConnection.Update().SetSubscribedUntil(time.Now()).Exec(context.WithoutCancel(ctx))
+		_ = st.Ent.CrmConnection.Update().Where(crmconnection.WebhookKeyHash(keyHash)).SetSubscribedUntil(time.Now()).Exec(context.WithoutCancel(ctx))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,11 +75,18 @@ func ParseCredential(s string) (Credentials, error) {
 	if c.DailyCredits < 0 || c.Concurrency < 0 {
 		return Credentials{}, errors.New("zoho: daily_credits and concurrency cannot be negative")
 	}
+	if c.DailyCredits > MaxDailyCredits {
+		return Credentials{}, fmt.Errorf("zoho: daily_credits is at most %d", MaxDailyCredits)
+	}
 	if c.CreditReserve < 0 || c.CreditReserve >= 1 {
 		return Credentials{}, errors.New("zoho: credit_reserve is a share in [0, 1)")
 	}
 	return c, nil
 }
+
+// MaxDailyCredits is the most daily_credits a credential may give: the
+// budget is reported in 32 bits.
+const MaxDailyCredits = math.MaxInt32
 
 // AccessTokenTTL is an access token's life when the accounts server does
 // not say (it sends expires_in: 3600). RefreshMargin is how long before
