@@ -77,7 +77,7 @@ const guides: Partial<Record<CrmKind, Guide>> = {
     token: "client_id:client_secret:refresh_token",
     tokenHelp:
       "In the Zoho API console, create a self client and generate a refresh token with the scopes ZohoCRM.modules.ALL, ZohoCRM.settings.ALL, ZohoCRM.users.READ and ZohoCRM.notifications.ALL; paste client id, client secret and refresh token joined by colons.",
-    webhookHelp: "Nothing to set up in Zoho CRM: Switchboard has opened its notification channel to this address and renews it every day.",
+    webhookHelp: "Nothing to set up in Zoho CRM: Switchboard has opened its notification channel to this address and renews it before it lapses.",
   },
   [CrmKind.HUBSPOT]: {
     address: "API address",
