@@ -23,8 +23,13 @@ func TestZohoBudgetPausesTheOutbox(t *testing.T) {
 		env := New(t, b, Options{Configure: quickOutbox})
 		admin := env.Admin()
 		cred := strings.TrimSuffix(f.Credential(), "}") + `,"daily_credits":40}`
-		_, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_ZOHO, BaseUrl: f.URL, Token: cred})
+		res, err := admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_ZOHO, BaseUrl: f.URL, Token: cred})
 		NoErr(t, err)
+		// Without its public URL the server cannot tell Zoho where to send
+		// its changes, and says how to mend it.
+		if len(res.Refresh.Findings) != 1 || !strings.Contains(res.Refresh.Findings[0], "--public-url") {
+			t.Fatalf("findings %v, want one naming --public-url", res.Refresh.Findings)
+		}
 		state, err := admin.Integration.GetCrmSyncState(ctx, &pb.GetCrmSyncStateRequest{})
 		NoErr(t, err)
 		if state.Budget == nil || state.Budget.Limit != 40 || state.Budget.Used == 0 || state.Budget.Paused {

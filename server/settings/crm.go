@@ -198,6 +198,11 @@ func subscribe(ctx context.Context, st *store.Store, o CRMOptions, conn crm.Conn
 	if err == nil {
 		err = st.Ent.CrmConnection.Update().Where(crmconnection.WebhookKeyHash(keyHash)).SetSubscribedUntil(until).Exec(ctx)
 	}
+	if errors.Is(err, crmsync.ErrNoPublicURL) {
+		// Renewals cannot mend this: say what will.
+		out.Findings = append(out.Findings, "the CRM can only send its changes to a full address: start the server with --public-url and connect again, or deals changed there will not come back here")
+		return
+	}
 	if err != nil {
 		out.Findings = append(out.Findings, fmt.Sprintf("the CRM could not be told where to send its changes (%v): deals changed there come back here once it is (the server tries every hour)", err))
 		// Renewals pick it up: due at once.
