@@ -20,10 +20,15 @@ clients-deps: ## Install the pinned npm packages of clients/ts and clients/web w
 	clients/web/scripts/deps.sh
 
 .PHONY: generate
-generate: clients-deps ## Regenerate gen/ and clients/ts/src/gen (buf), ent/, and the page's dist.
+generate: clients-deps ## Regenerate gen/, clients/ts/src/gen, clients/python/src (protoc), ent/, and the page's dist.
 	$(BUF) generate
 	$(GO) generate ./ent
+	clients/python/scripts/generate.sh
 	clients/web/scripts/build.sh
+
+.PHONY: generate-python
+generate-python: ## Regenerate only the Python client's stubs (Debian's protoc, installed when missing).
+	clients/python/scripts/generate.sh
 
 .PHONY: generate-go
 generate-go: ## Regenerate only gen/ and ent/ (needs nothing but Go).
@@ -57,7 +62,7 @@ breaking: ## buf breaking (WIRE_JSON) against main, or the previous commit on ma
 		$(BUF) breaking --against '.git#ref=$(BREAKING_BASE)'; else echo "no contract at $(BREAKING_BASE) yet"; fi
 
 .PHONY: test
-test: test-go test-ts test-web ## Run every test: Go (PostgreSQL too when TEST_DATABASE_URL is set), SDK, browser.
+test: test-go test-ts test-web test-python test-java ## Run every test: Go (PostgreSQL too when TEST_DATABASE_URL is set), SDKs, browser.
 
 .PHONY: test-go
 test-go: ## Go tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
@@ -70,6 +75,14 @@ test-postgres: ## Go tests on SQLite and on the local PostgreSQL.
 .PHONY: test-ts
 test-ts: ## TypeScript SDK tests against a freshly built server.
 	clients/ts/scripts/test.sh
+
+.PHONY: test-python
+test-python: ## Python client tests against a freshly built server (Debian's python3-grpcio).
+	clients/python/scripts/test.sh
+
+.PHONY: test-java
+test-java: ## Java client: generate and compile the gRPC-Java stubs, then subscribe to a fresh server.
+	clients/java/scripts/test.sh
 
 .PHONY: test-web
 test-web: ## Browser tests of the settings page (Debian chromium via playwright-core).
