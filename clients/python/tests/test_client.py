@@ -131,9 +131,9 @@ class ClientTest(unittest.TestCase):
 
     def test_bad_input_has_field_violations(self) -> None:
         def refused(**fields) -> SwitchboardError:
-            request = routing_pb2.RouteIncomingMessageRequest(
-                channel_id=self.whatsapp.id, content=common_pb2.MessageContent(text="hi"), **fields
-            )
+            fields.setdefault("channel_id", self.whatsapp.id)
+            fields.setdefault("content", common_pb2.MessageContent(text="hi"))
+            request = routing_pb2.RouteIncomingMessageRequest(**fields)
             with self.assertRaises(SwitchboardError) as ctx:
                 self.sb.routing.RouteIncomingMessage(request, timeout=10)
             err = ctx.exception
@@ -143,9 +143,11 @@ class ClientTest(unittest.TestCase):
             self.assertTrue(all(v.description for v in err.field_violations))
             return err
 
-        # The request's shape, and then its content.
-        missing = refused(sender_phone="+79161234567")
-        self.assertIn("gateway_message_id", [v.field for v in missing.field_violations])
+        # Every bad field of the request's shape at once, then its content.
+        shape = refused(channel_id="x", sender_phone="+79161234567", content=common_pb2.MessageContent())
+        self.assertEqual(
+            sorted(v.field for v in shape.field_violations), ["channel_id", "content", "gateway_message_id"]
+        )
         phone = refused(sender_phone="not a phone", gateway_message_id=f"python-bad-{time.time_ns()}")
         self.assertEqual([v.field for v in phone.field_violations], ["sender_phone"])
         self.assertIn("not a phone", phone.field_violations[0].description)
