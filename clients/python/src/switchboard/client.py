@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import queue
 import threading
 import time
@@ -104,7 +103,6 @@ class Service:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._stub, name)
 
-        @functools.wraps(method)
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 result = method(*args, **kwargs)
@@ -114,6 +112,7 @@ class Service:
                 return _Streamed(result)
             return result
 
+        call.__name__ = name
         return call
 
 
