@@ -79,7 +79,7 @@ breaking: proto-deps ## buf breaking (WIRE_JSON) against main, or the previous c
 	else echo "no contract at $(BREAKING_BASE) yet"; fi
 
 .PHONY: test
-test: test-go test-ts test-web ## Run every test: Go (PostgreSQL too when TEST_DATABASE_URL is set), SDK, browser.
+test: test-go test-smoke test-ts test-web ## Run every test: Go (PostgreSQL too when TEST_DATABASE_URL is set), smoke, SDK, browser.
 
 .PHONY: test-go
 test-go: ## Go tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
@@ -88,6 +88,10 @@ test-go: ## Go tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
 .PHONY: test-postgres
 test-postgres: ## Go tests on SQLite and on the local PostgreSQL.
 	TEST_DATABASE_URL='$(PG_URL)' $(GO) test -count=1 -timeout 20m ./...
+
+.PHONY: test-smoke
+test-smoke: ## A real server on SQLite with demo data: REST route and push, gRPC with buf curl.
+	server/scripts/smoke.sh
 
 .PHONY: test-ts
 test-ts: ## TypeScript SDK tests against a freshly built server.
