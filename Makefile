@@ -74,8 +74,8 @@ breaking: proto-deps ## buf breaking (WIRE_JSON) against main, or the previous c
 		base=$$(mktemp -d) && trap 'rm -rf "$$base"' EXIT && \
 		git archive $(BREAKING_BASE) buf.yaml api | tar -x -C "$$base" && \
 		mkdir -p "$$base/$(PROTO_DEPS)" && cp -R $(PROTO_DEPS)/. "$$base/$(PROTO_DEPS)/" && \
-		$(BUF) build "$$base" -o "$$base/image.binpb" && \
-		$(BUF) breaking --against "$$base/image.binpb"; \
+		$(BUF) build "$$base/api" -o "$$base/image.binpb" && \
+		$(BUF) breaking api --against "$$base/image.binpb"; \
 	else echo "no contract at $(BREAKING_BASE) yet"; fi
 
 .PHONY: test
