@@ -19,19 +19,34 @@ run: ## Run the server on embedded SQLite with demo data.
 clients-deps: ## Install the pinned npm packages of clients/ts and clients/web when missing or stale.
 	clients/web/scripts/deps.sh
 
+# The .proto files the contract imports besides its own (google/api/annotations.proto
+# and http.proto) come from a Go module pinned in go.mod and are copied here
+# before every buf command; buf.yaml lists this folder as a second module. Not
+# committed (.gitignore).
+PROTO_DEPS := third_party/googleapis
+GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway
+
+.PHONY: proto-deps
+proto-deps: ## Copy the imported google/api .proto files from the module pinned in go.mod.
+	@$(GO) mod download $(GOOGLEAPIS_MODULE)
+	@src=$$($(GO) list -m -f '{{.Dir}}' $(GOOGLEAPIS_MODULE)); \
+	if [ -z "$$src" ]; then echo "go.mod must require $(GOOGLEAPIS_MODULE) (it ships google/api/*.proto)"; exit 1; fi; \
+	mkdir -p $(PROTO_DEPS)/google/api && \
+	install -m 0644 $$src/third_party/googleapis/google/api/annotations.proto $$src/third_party/googleapis/google/api/http.proto $(PROTO_DEPS)/google/api/
+
 .PHONY: generate
-generate: clients-deps ## Regenerate gen/, clients/ts/src/gen, clients/python/src (protoc), ent/, and the page's dist.
+generate: clients-deps proto-deps ## Regenerate gen/ (Go, OpenAPI), clients/ts/src/gen, clients/python/src (protoc), ent/, and the page's dist.
 	$(BUF) generate
 	$(GO) generate ./ent
 	clients/python/scripts/generate.sh
 	clients/web/scripts/build.sh
 
 .PHONY: generate-python
-generate-python: ## Regenerate only the Python client's stubs (Debian's protoc, installed when missing).
+generate-python: proto-deps ## Regenerate only the Python client's stubs (Debian's protoc, installed when missing).
 	clients/python/scripts/generate.sh
 
 .PHONY: generate-go
-generate-go: ## Regenerate only gen/ and ent/ (needs nothing but Go).
+generate-go: proto-deps ## Regenerate only gen/ (Go, OpenAPI) and ent/ (needs nothing but Go).
 	$(BUF) generate --template buf.gen.go.yaml
 	$(GO) generate ./ent
 
@@ -46,9 +61,9 @@ checkgenerate: generate ## Fail if regenerating changes anything.
 		git status --porcelain -- gen ent clients; exit 1; fi
 
 .PHONY: lint
-lint: ## buf lint and format, gofmt, go vet.
+lint: proto-deps ## buf lint and format, gofmt, go vet.
 	$(BUF) lint
-	$(BUF) format -d --exit-code
+	$(BUF) format api -d --exit-code
 	@out=$$(gofmt -l server ent/schema); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
@@ -56,13 +71,20 @@ lint: ## buf lint and format, gofmt, go vet.
 # commit before.
 BREAKING_BASE ?= $(shell if [ "$$(git rev-parse HEAD 2>/dev/null)" = "$$(git rev-parse main 2>/dev/null)" ]; then echo HEAD~1; else echo main; fi)
 
+# The base's imported .proto files are not committed either: its api/ and
+# buf.yaml are checked out beside a copy of ours and built into an image.
 .PHONY: breaking
-breaking: ## buf breaking (WIRE_JSON) against main, or the previous commit on main.
+breaking: proto-deps ## buf breaking (WIRE_JSON) against main, or the previous commit on main.
 	@if git cat-file -e $(BREAKING_BASE):buf.yaml 2>/dev/null; then \
-		$(BUF) breaking --against '.git#ref=$(BREAKING_BASE)'; else echo "no contract at $(BREAKING_BASE) yet"; fi
+		base=$$(mktemp -d) && trap 'rm -rf "$$base"' EXIT && \
+		git archive $(BREAKING_BASE) buf.yaml api | tar -x -C "$$base" && \
+		mkdir -p "$$base/$(PROTO_DEPS)" && cp -R $(PROTO_DEPS)/. "$$base/$(PROTO_DEPS)/" && \
+		$(BUF) build "$$base/api" -o "$$base/image.binpb" && \
+		$(BUF) breaking api --against "$$base/image.binpb"; \
+	else echo "no contract at $(BREAKING_BASE) yet"; fi
 
 .PHONY: test
-test: test-go test-ts test-web test-python test-java ## Run every test: Go (PostgreSQL too when TEST_DATABASE_URL is set), SDKs, browser.
+test: test-go test-smoke test-ts test-web test-python test-java ## Run every test: Go (PostgreSQL too when TEST_DATABASE_URL is set), smoke, SDKs, browser.
 
 .PHONY: test-go
 test-go: ## Go tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
@@ -71,6 +93,10 @@ test-go: ## Go tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
 .PHONY: test-postgres
 test-postgres: ## Go tests on SQLite and on the local PostgreSQL.
 	TEST_DATABASE_URL='$(PG_URL)' $(GO) test -count=1 -timeout 20m ./...
+
+.PHONY: test-smoke
+test-smoke: ## A real server on SQLite with demo data: REST route and push, gRPC with buf curl.
+	server/scripts/smoke.sh
 
 .PHONY: test-ts
 test-ts: ## TypeScript SDK tests against a freshly built server.

@@ -12,9 +12,11 @@ import (
 	connectcors "connectrpc.com/cors"
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
+	"connectrpc.com/vanguard"
 	"github.com/riverqueue/river"
 	"github.com/rs/cors"
 
+	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/gen/switchboard/v1/switchboardv1connect"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/auth"
@@ -79,6 +81,8 @@ type App struct {
 	auth  *auth.Authenticator
 	rules validate.Rules
 	mux   *http.ServeMux
+	// rest are the services the REST mapping serves (see RESTPrefix).
+	rest []*vanguard.Service
 	// router makes every routing decision of this replica.
 	router *routing.Router
 }
@@ -139,8 +143,8 @@ func New(opts Options) (*App, error) {
 		connect.WithCompressMinBytes(4096),
 	)
 	st := opts.Store
-	a.mount(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
-	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
+	a.service(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
+	a.service(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
 	a.hub = notify.NewHub(st, opts.Logger, a.bus, opts.Notify)
 	router := routing.NewRouter(st, a.bus, a.hub.Committed)
 	a.router = router
@@ -156,10 +160,20 @@ func New(opts Options) (*App, error) {
 	crmWorkers.Syncer = crmsync.New(st, syncOpts, router)
 	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
 	crmOpts := settings.CRMOptions{Options: syncOpts, Outbox: out, Deactivated: a.auth.Forget}
-	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
+	a.service(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath, opts.PublicURL))
-	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
-	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))
+	a.service(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
+	a.service(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))
+	// REST (the protos' google.api.http paths, all under /v1/) is
+	// transcoded by vanguard into Connect calls of the same handlers, so
+	// it passes the same interceptors; Connect, gRPC and gRPC-Web requests
+	// never reach the transcoder.
+	rest, err := vanguard.NewTranscoder(a.rest)
+	if err != nil {
+		return nil, fmt.Errorf("REST mapping: %w", err)
+	}
+	a.mux.Handle(RESTPrefix, rest)
+	a.mux.HandleFunc("GET "+OpenAPIPath, serveOpenAPI)
 
 	services := []string{
 		switchboardv1connect.AccountServiceName,
@@ -180,6 +194,25 @@ func New(opts Options) (*App, error) {
 }
 
 func (a *App) mount(path string, h http.Handler) { a.mux.Handle(path, h) }
+
+// service mounts a switchboard.v1 service and serves it over REST too.
+func (a *App) service(path string, h http.Handler) {
+	a.mount(path, h)
+	a.rest = append(a.rest, vanguard.NewService(path, h))
+}
+
+// RESTPrefix starts every path of the REST mapping; OpenAPIPath serves its
+// OpenAPI document, without credentials.
+const (
+	RESTPrefix  = "/v1/"
+	OpenAPIPath = "/openapi.json"
+)
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(switchboard.OpenAPI)
+}
 
 // Rules returns the request checks, for tests that every RPC has one.
 func (a *App) Rules() validate.Rules { return a.rules }

@@ -7,6 +7,7 @@
 package switchboardv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -998,7 +999,7 @@ var File_switchboard_v1_account_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_account_proto_rawDesc = "" +
 	"\n" +
-	"\x1cswitchboard/v1/account.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"j\n" +
+	"\x1cswitchboard/v1/account.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"j\n" +
 	"\aAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
@@ -1060,16 +1061,16 @@ const file_switchboard_v1_account_proto_rawDesc = "" +
 	"\x0eCredentialKind\x12\x1f\n" +
 	"\x1bCREDENTIAL_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CREDENTIAL_KIND_API_KEY\x10\x01\x12\"\n" +
-	"\x1eCREDENTIAL_KIND_EMPLOYEE_TOKEN\x10\x022\xcf\x05\n" +
-	"\x0eAccountService\x12X\n" +
+	"\x1eCREDENTIAL_KIND_EMPLOYEE_TOKEN\x10\x022\xb0\a\n" +
+	"\x0eAccountService\x12k\n" +
 	"\n" +
-	"GetAccount\x12!.switchboard.v1.GetAccountRequest\x1a\".switchboard.v1.GetAccountResponse\"\x03\x90\x02\x01\x12Y\n" +
-	"\fCreateApiKey\x12#.switchboard.v1.CreateApiKeyRequest\x1a$.switchboard.v1.CreateApiKeyResponse\x12[\n" +
-	"\vListApiKeys\x12\".switchboard.v1.ListApiKeysRequest\x1a#.switchboard.v1.ListApiKeysResponse\"\x03\x90\x02\x01\x12Y\n" +
-	"\fRevokeApiKey\x12#.switchboard.v1.RevokeApiKeyRequest\x1a$.switchboard.v1.RevokeApiKeyResponse\x12n\n" +
-	"\x13CreateEmployeeToken\x12*.switchboard.v1.CreateEmployeeTokenRequest\x1a+.switchboard.v1.CreateEmployeeTokenResponse\x12p\n" +
-	"\x12ListEmployeeTokens\x12).switchboard.v1.ListEmployeeTokensRequest\x1a*.switchboard.v1.ListEmployeeTokensResponse\"\x03\x90\x02\x01\x12n\n" +
-	"\x13RevokeEmployeeToken\x12*.switchboard.v1.RevokeEmployeeTokenRequest\x1a+.switchboard.v1.RevokeEmployeeTokenResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"GetAccount\x12!.switchboard.v1.GetAccountRequest\x1a\".switchboard.v1.GetAccountResponse\"\x16\x82\xd3\xe4\x93\x02\r\x12\v/v1/account\x90\x02\x01\x12q\n" +
+	"\fCreateApiKey\x12#.switchboard.v1.CreateApiKeyRequest\x1a$.switchboard.v1.CreateApiKeyResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/apiKeys\x12n\n" +
+	"\vListApiKeys\x12\".switchboard.v1.ListApiKeysRequest\x1a#.switchboard.v1.ListApiKeysResponse\"\x16\x82\xd3\xe4\x93\x02\r\x12\v/v1/apiKeys\x90\x02\x01\x12\x85\x01\n" +
+	"\fRevokeApiKey\x12#.switchboard.v1.RevokeApiKeyRequest\x1a$.switchboard.v1.RevokeApiKeyResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/apiKeys/{api_key_id}:revoke\x12\x8d\x01\n" +
+	"\x13CreateEmployeeToken\x12*.switchboard.v1.CreateEmployeeTokenRequest\x1a+.switchboard.v1.CreateEmployeeTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/employeeTokens\x12\x8a\x01\n" +
+	"\x12ListEmployeeTokens\x12).switchboard.v1.ListEmployeeTokensRequest\x1a*.switchboard.v1.ListEmployeeTokensResponse\"\x1d\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/employeeTokens\x90\x02\x01\x12\xa8\x01\n" +
+	"\x13RevokeEmployeeToken\x12*.switchboard.v1.RevokeEmployeeTokenRequest\x1a+.switchboard.v1.RevokeEmployeeTokenResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/employeeTokens/{employee_token_id}:revokeBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_account_proto_rawDescOnce sync.Once

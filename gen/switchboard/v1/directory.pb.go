@@ -7,6 +7,7 @@
 package switchboardv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1545,7 +1546,7 @@ var File_switchboard_v1_directory_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	"\x1eswitchboard/v1/directory.proto\x12\x0eswitchboard.v1\x1a\x1bswitchboard/v1/common.proto\"\x15\n" +
+	"\x1eswitchboard/v1/directory.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1bswitchboard/v1/common.proto\"\x15\n" +
 	"\x13ListChannelsRequest\"K\n" +
 	"\x14ListChannelsResponse\x123\n" +
 	"\bchannels\x18\x01 \x03(\v2\x17.switchboard.v1.ChannelR\bchannels\"\xa1\x01\n" +
@@ -1646,22 +1647,21 @@ const file_switchboard_v1_directory_proto_rawDesc = "" +
 	" CHANNEL_ACCESS_LEVEL_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eCHANNEL_ACCESS_LEVEL_NO_ACCESS\x10\x01\x12\x1d\n" +
 	"\x19CHANNEL_ACCESS_LEVEL_READ\x10\x02\x12#\n" +
-	"\x1fCHANNEL_ACCESS_LEVEL_READ_WRITE\x10\x032\xc2\n" +
-	"\n" +
-	"\x10DirectoryService\x12^\n" +
-	"\fListChannels\x12#.switchboard.v1.ListChannelsRequest\x1a$.switchboard.v1.ListChannelsResponse\"\x03\x90\x02\x01\x12\\\n" +
-	"\rCreateChannel\x12$.switchboard.v1.CreateChannelRequest\x1a%.switchboard.v1.CreateChannelResponse\x12\\\n" +
-	"\rUpdateChannel\x12$.switchboard.v1.UpdateChannelRequest\x1a%.switchboard.v1.UpdateChannelResponse\x12a\n" +
-	"\rListEmployees\x12$.switchboard.v1.ListEmployeesRequest\x1a%.switchboard.v1.ListEmployeesResponse\"\x03\x90\x02\x01\x12_\n" +
-	"\x0eCreateEmployee\x12%.switchboard.v1.CreateEmployeeRequest\x1a&.switchboard.v1.CreateEmployeeResponse\x12_\n" +
-	"\x0eUpdateEmployee\x12%.switchboard.v1.UpdateEmployeeRequest\x1a&.switchboard.v1.UpdateEmployeeResponse\x12k\n" +
-	"\x12DeactivateEmployee\x12).switchboard.v1.DeactivateEmployeeRequest\x1a*.switchboard.v1.DeactivateEmployeeResponse\x12k\n" +
-	"\x12ReactivateEmployee\x12).switchboard.v1.ReactivateEmployeeRequest\x1a*.switchboard.v1.ReactivateEmployeeResponse\x12a\n" +
-	"\rListPipelines\x12$.switchboard.v1.ListPipelinesRequest\x1a%.switchboard.v1.ListPipelinesResponse\"\x03\x90\x02\x01\x12_\n" +
-	"\x0eCreatePipeline\x12%.switchboard.v1.CreatePipelineRequest\x1a&.switchboard.v1.CreatePipelineResponse\x12e\n" +
-	"\x10CreateLeadStatus\x12'.switchboard.v1.CreateLeadStatusRequest\x1a(.switchboard.v1.CreateLeadStatusResponse\x12e\n" +
-	"\x10SetChannelAccess\x12'.switchboard.v1.SetChannelAccessRequest\x1a(.switchboard.v1.SetChannelAccessResponse\x12\x80\x01\n" +
-	"\x19SetDefaultOutgoingChannel\x120.switchboard.v1.SetDefaultOutgoingChannelRequest\x1a1.switchboard.v1.SetDefaultOutgoingChannelResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"\x1fCHANNEL_ACCESS_LEVEL_READ_WRITE\x10\x032\x97\x0e\n" +
+	"\x10DirectoryService\x12r\n" +
+	"\fListChannels\x12#.switchboard.v1.ListChannelsRequest\x1a$.switchboard.v1.ListChannelsResponse\"\x17\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/channels\x90\x02\x01\x12u\n" +
+	"\rCreateChannel\x12$.switchboard.v1.CreateChannelRequest\x1a%.switchboard.v1.CreateChannelResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/channels\x12\x89\x01\n" +
+	"\rUpdateChannel\x12$.switchboard.v1.UpdateChannelRequest\x1a%.switchboard.v1.UpdateChannelResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/channels/{channel_id}:update\x12v\n" +
+	"\rListEmployees\x12$.switchboard.v1.ListEmployeesRequest\x1a%.switchboard.v1.ListEmployeesResponse\"\x18\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/employees\x90\x02\x01\x12y\n" +
+	"\x0eCreateEmployee\x12%.switchboard.v1.CreateEmployeeRequest\x1a&.switchboard.v1.CreateEmployeeResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/employees\x12\x8e\x01\n" +
+	"\x0eUpdateEmployee\x12%.switchboard.v1.UpdateEmployeeRequest\x1a&.switchboard.v1.UpdateEmployeeResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/employees/{employee_id}:update\x12\x9e\x01\n" +
+	"\x12DeactivateEmployee\x12).switchboard.v1.DeactivateEmployeeRequest\x1a*.switchboard.v1.DeactivateEmployeeResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/employees/{employee_id}:deactivate\x12\x9e\x01\n" +
+	"\x12ReactivateEmployee\x12).switchboard.v1.ReactivateEmployeeRequest\x1a*.switchboard.v1.ReactivateEmployeeResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/employees/{employee_id}:reactivate\x12v\n" +
+	"\rListPipelines\x12$.switchboard.v1.ListPipelinesRequest\x1a%.switchboard.v1.ListPipelinesResponse\"\x18\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/pipelines\x90\x02\x01\x12y\n" +
+	"\x0eCreatePipeline\x12%.switchboard.v1.CreatePipelineRequest\x1a&.switchboard.v1.CreatePipelineResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/pipelines\x12\x82\x01\n" +
+	"\x10CreateLeadStatus\x12'.switchboard.v1.CreateLeadStatusRequest\x1a(.switchboard.v1.CreateLeadStatusResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/leadStatuses\x12\x88\x01\n" +
+	"\x10SetChannelAccess\x12'.switchboard.v1.SetChannelAccessRequest\x1a(.switchboard.v1.SetChannelAccessResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/channels:setAccess\x12\xc2\x01\n" +
+	"\x19SetDefaultOutgoingChannel\x120.switchboard.v1.SetDefaultOutgoingChannelRequest\x1a1.switchboard.v1.SetDefaultOutgoingChannelResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/employees/{employee_id}:setDefaultOutgoingChannelBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_directory_proto_rawDescOnce sync.Once

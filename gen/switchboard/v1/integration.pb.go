@@ -7,6 +7,7 @@
 package switchboardv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -2184,7 +2185,7 @@ var File_switchboard_v1_integration_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\n" +
-	" switchboard/v1/integration.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a\x1cswitchboard/v1/routing.proto\"\xb4\x03\n" +
+	" switchboard/v1/integration.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a\x1cswitchboard/v1/routing.proto\"\xb4\x03\n" +
 	"\x13IntegrationSettings\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x122\n" +
 	"\bcrm_kind\x18\x02 \x01(\x0e2\x17.switchboard.v1.CrmKindR\acrmKind\x12\x1c\n" +
@@ -2331,19 +2332,19 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\x16ListClientFeedResponse\x123\n" +
 	"\aentries\x18\x01 \x03(\v2\x19.switchboard.v1.FeedEntryR\aentries\x12;\n" +
 	"\vnext_before\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"nextBefore2\xaa\b\n" +
-	"\x12IntegrationService\x12|\n" +
-	"\x16GetIntegrationSettings\x12-.switchboard.v1.GetIntegrationSettingsRequest\x1a..switchboard.v1.GetIntegrationSettingsResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
-	"\x19UpdateIntegrationSettings\x120.switchboard.v1.UpdateIntegrationSettingsRequest\x1a1.switchboard.v1.UpdateIntegrationSettingsResponse\x12h\n" +
-	"\x11DeleteIntegration\x12(.switchboard.v1.DeleteIntegrationRequest\x1a).switchboard.v1.DeleteIntegrationResponse\x12S\n" +
+	"nextBefore2\xcd\v\n" +
+	"\x12IntegrationService\x12\x9c\x01\n" +
+	"\x16GetIntegrationSettings\x12-.switchboard.v1.GetIntegrationSettingsRequest\x1a..switchboard.v1.GetIntegrationSettingsResponse\"#\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/integration/settings\x90\x02\x01\x12\xac\x01\n" +
+	"\x19UpdateIntegrationSettings\x120.switchboard.v1.UpdateIntegrationSettingsRequest\x1a1.switchboard.v1.UpdateIntegrationSettingsResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/integration/settings:update\x12\x8b\x01\n" +
+	"\x11DeleteIntegration\x12(.switchboard.v1.DeleteIntegrationRequest\x1a).switchboard.v1.DeleteIntegrationResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/integration:delete\x12z\n" +
 	"\n" +
-	"ConnectCrm\x12!.switchboard.v1.ConnectCrmRequest\x1a\".switchboard.v1.ConnectCrmResponse\x12d\n" +
-	"\x0eListClientFeed\x12%.switchboard.v1.ListClientFeedRequest\x1a&.switchboard.v1.ListClientFeedResponse\"\x03\x90\x02\x01\x12g\n" +
-	"\x0fGetCrmSyncState\x12&.switchboard.v1.GetCrmSyncStateRequest\x1a'.switchboard.v1.GetCrmSyncStateResponse\"\x03\x90\x02\x01\x12Y\n" +
-	"\fRetryCrmSync\x12#.switchboard.v1.RetryCrmSyncRequest\x1a$.switchboard.v1.RetryCrmSyncResponse\x12_\n" +
-	"\x0eRefreshFromCrm\x12%.switchboard.v1.RefreshFromCrmRequest\x1a&.switchboard.v1.RefreshFromCrmResponse\x12b\n" +
-	"\x0fSendTestMessage\x12&.switchboard.v1.SendTestMessageRequest\x1a'.switchboard.v1.SendTestMessageResponse\x12e\n" +
-	"\x10RemoveTestClient\x12'.switchboard.v1.RemoveTestClientRequest\x1a(.switchboard.v1.RemoveTestClientResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"ConnectCrm\x12!.switchboard.v1.ConnectCrmRequest\x1a\".switchboard.v1.ConnectCrmResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/integration:connectCrm\x12\x88\x01\n" +
+	"\x0eListClientFeed\x12%.switchboard.v1.ListClientFeedRequest\x1a&.switchboard.v1.ListClientFeedResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/clients/{client_id}/feed\x90\x02\x01\x12\x88\x01\n" +
+	"\x0fGetCrmSyncState\x12&.switchboard.v1.GetCrmSyncStateRequest\x1a'.switchboard.v1.GetCrmSyncStateResponse\"$\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/integration/syncState\x90\x02\x01\x12\x95\x01\n" +
+	"\fRetryCrmSync\x12#.switchboard.v1.RetryCrmSyncRequest\x1a$.switchboard.v1.RetryCrmSyncResponse\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/integration/syncState/items/{item_id}:retry\x12\x8a\x01\n" +
+	"\x0eRefreshFromCrm\x12%.switchboard.v1.RefreshFromCrmRequest\x1a&.switchboard.v1.RefreshFromCrmResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/integration:refreshFromCrm\x12\x8e\x01\n" +
+	"\x0fSendTestMessage\x12&.switchboard.v1.SendTestMessageRequest\x1a'.switchboard.v1.SendTestMessageResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/integration:sendTestMessage\x12\x92\x01\n" +
+	"\x10RemoveTestClient\x12'.switchboard.v1.RemoveTestClientRequest\x1a(.switchboard.v1.RemoveTestClientResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/integration:removeTestClientBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_integration_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package switchboardv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -677,7 +678,7 @@ var File_switchboard_v1_notification_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"\x9f\x04\n" +
+	"!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"\x9f\x04\n" +
 	"\x14NotificationDecision\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12:\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\".switchboard.v1.NotificationReasonR\x06reason\x12\x1f\n" +
@@ -732,10 +733,10 @@ const file_switchboard_v1_notification_proto_rawDesc = "" +
 	"(NOTIFICATION_REASON_NEW_CLIENT_CANDIDATE\x10\x03\x12,\n" +
 	"(NOTIFICATION_REASON_MANAGER_ALL_MESSAGES\x10\x04\x12$\n" +
 	" NOTIFICATION_REASON_GENERAL_CHAT\x10\x05\x12$\n" +
-	" NOTIFICATION_REASON_CHAT_REVOKED\x10\x062\xd8\x01\n" +
+	" NOTIFICATION_REASON_CHAT_REVOKED\x10\x062\xf2\x01\n" +
 	"\x13NotificationService\x12R\n" +
-	"\tSubscribe\x12 .switchboard.v1.SubscribeRequest\x1a!.switchboard.v1.SubscribeResponse0\x01\x12m\n" +
-	"\x11ListNotifications\x12(.switchboard.v1.ListNotificationsRequest\x1a).switchboard.v1.ListNotificationsResponse\"\x03\x90\x02\x01BGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"\tSubscribe\x12 .switchboard.v1.SubscribeRequest\x1a!.switchboard.v1.SubscribeResponse0\x01\x12\x86\x01\n" +
+	"\x11ListNotifications\x12(.switchboard.v1.ListNotificationsRequest\x1a).switchboard.v1.ListNotificationsResponse\"\x1c\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/notifications\x90\x02\x01BGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_notification_proto_rawDescOnce sync.Once

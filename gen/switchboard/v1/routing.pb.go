@@ -7,6 +7,7 @@
 package switchboardv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -2436,7 +2437,7 @@ var File_switchboard_v1_routing_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x1cswitchboard/v1/routing.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a!switchboard/v1/notification.proto\"\xbd\x01\n" +
+	"\x1cswitchboard/v1/routing.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a!switchboard/v1/notification.proto\"\xbd\x01\n" +
 	"\x0eAccessDecision\x12\x19\n" +
 	"\bcan_view\x18\x01 \x01(\bR\acanView\x12\x1b\n" +
 	"\tcan_write\x18\x02 \x01(\bR\bcanWrite\x12!\n" +
@@ -2646,15 +2647,15 @@ const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"\vDealOutcome\x12\x1c\n" +
 	"\x18DEAL_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10DEAL_OUTCOME_WON\x10\x01\x12\x15\n" +
-	"\x11DEAL_OUTCOME_LOST\x10\x022\xec\x05\n" +
-	"\x0eRoutingService\x12v\n" +
-	"\x14RouteIncomingMessage\x12+.switchboard.v1.RouteIncomingMessageRequest\x1a,.switchboard.v1.RouteIncomingMessageResponse\"\x03\x90\x02\x02\x12q\n" +
-	"\x14RouteOutgoingMessage\x12+.switchboard.v1.RouteOutgoingMessageRequest\x1a,.switchboard.v1.RouteOutgoingMessageResponse\x12[\n" +
-	"\vCheckAccess\x12\".switchboard.v1.CheckAccessRequest\x1a#.switchboard.v1.CheckAccessResponse\"\x03\x90\x02\x01\x12j\n" +
-	"\x10ListVisibleChats\x12'.switchboard.v1.ListVisibleChatsRequest\x1a(.switchboard.v1.ListVisibleChatsResponse\"\x03\x90\x02\x01\x12j\n" +
-	"\x10ListChatMessages\x12'.switchboard.v1.ListChatMessagesRequest\x1a(.switchboard.v1.ListChatMessagesResponse\"\x03\x90\x02\x01\x12h\n" +
-	"\x11AssignResponsible\x12(.switchboard.v1.AssignResponsibleRequest\x1a).switchboard.v1.AssignResponsibleResponse\x12P\n" +
-	"\tCloseDeal\x12 .switchboard.v1.CloseDealRequest\x1a!.switchboard.v1.CloseDealResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"\x11DEAL_OUTCOME_LOST\x10\x022\xf4\a\n" +
+	"\x0eRoutingService\x12\xa1\x01\n" +
+	"\x14RouteIncomingMessage\x12+.switchboard.v1.RouteIncomingMessageRequest\x1a,.switchboard.v1.RouteIncomingMessageResponse\".\x82\xd3\xe4\x93\x02%:\x01*\" /v1/routing:routeIncomingMessage\x90\x02\x02\x12\x9e\x01\n" +
+	"\x14RouteOutgoingMessage\x12+.switchboard.v1.RouteOutgoingMessageRequest\x1a,.switchboard.v1.RouteOutgoingMessageResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/routing:routeOutgoingMessage\x12z\n" +
+	"\vCheckAccess\x12\".switchboard.v1.CheckAccessRequest\x1a#.switchboard.v1.CheckAccessResponse\"\"\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/routing:checkAccess\x90\x02\x01\x12{\n" +
+	"\x10ListVisibleChats\x12'.switchboard.v1.ListVisibleChatsRequest\x1a(.switchboard.v1.ListVisibleChatsResponse\"\x14\x82\xd3\xe4\x93\x02\v\x12\t/v1/chats\x90\x02\x01\x12\x8e\x01\n" +
+	"\x10ListChatMessages\x12'.switchboard.v1.ListChatMessagesRequest\x1a(.switchboard.v1.ListChatMessagesResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/chats/{chat_id}/messages\x90\x02\x01\x12\x9a\x01\n" +
+	"\x11AssignResponsible\x12(.switchboard.v1.AssignResponsibleRequest\x1a).switchboard.v1.AssignResponsibleResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/chats/{chat_id}:assignResponsible\x12v\n" +
+	"\tCloseDeal\x12 .switchboard.v1.CloseDealRequest\x1a!.switchboard.v1.CloseDealResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/deals/{deal_id}:closeBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_routing_proto_rawDescOnce sync.Once

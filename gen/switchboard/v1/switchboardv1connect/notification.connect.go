@@ -48,7 +48,8 @@ type NotificationServiceClient interface {
 	// idle. The stream ends cleanly when the server shuts down; reconnect with
 	// the last cursor received (decision or heartbeat). An employee token
 	// subscribes to its own decisions; an account API key to any employee's
-	// or to the general chat.
+	// or to the general chat. Not mapped to REST (a stream over REST would need
+	// a google.api.HttpBody response): REST clients poll ListNotifications.
 	Subscribe(context.Context, *v1.SubscribeRequest) (*connect.ServerStreamForClient[v1.SubscribeResponse], error)
 	// Pages through the same log, for clients that poll.
 	ListNotifications(context.Context, *v1.ListNotificationsRequest) (*v1.ListNotificationsResponse, error)
@@ -109,7 +110,8 @@ type NotificationServiceHandler interface {
 	// idle. The stream ends cleanly when the server shuts down; reconnect with
 	// the last cursor received (decision or heartbeat). An employee token
 	// subscribes to its own decisions; an account API key to any employee's
-	// or to the general chat.
+	// or to the general chat. Not mapped to REST (a stream over REST would need
+	// a google.api.HttpBody response): REST clients poll ListNotifications.
 	Subscribe(context.Context, *v1.SubscribeRequest, *connect.ServerStream[v1.SubscribeResponse]) error
 	// Pages through the same log, for clients that poll.
 	ListNotifications(context.Context, *v1.ListNotificationsRequest) (*v1.ListNotificationsResponse, error)
