@@ -11,11 +11,12 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from switchboard.v1 import common_pb2 as switchboard_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cswitchboard/v1/account.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"j\n\x07\x41\x63\x63ount\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12;\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xbe\x01\n\x06\x41piKey\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n\x06prefix\x18\x03 \x01(\tR\x06prefix\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0brevoke_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\"\xe6\x01\n\rEmployeeToken\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n\x0b\x65mployee_id\x18\x02 \x01(\tR\nemployeeId\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n\x06prefix\x18\x04 \x01(\tR\x06prefix\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0brevoke_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\"\x13\n\x11GetAccountRequest\"\xeb\x01\n\x12GetAccountResponse\x12\x31\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x17.switchboard.v1.AccountR\x07\x61\x63\x63ount\x12G\n\x0f\x63redential_kind\x18\x02 \x01(\x0e\x32\x1e.switchboard.v1.CredentialKindR\x0e\x63redentialKind\x12#\n\rcredential_id\x18\x03 \x01(\tR\x0c\x63redentialId\x12\x34\n\x08\x65mployee\x18\x04 \x01(\x0b\x32\x18.switchboard.v1.EmployeeR\x08\x65mployee\")\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"_\n\x14\x43reateApiKeyResponse\x12/\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ApiKeyR\x06\x61piKey\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"\x14\n\x12ListApiKeysRequest\"H\n\x13ListApiKeysResponse\x12\x31\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x16.switchboard.v1.ApiKeyR\x07\x61piKeys\"3\n\x13RevokeApiKeyRequest\x12\x1c\n\napi_key_id\x18\x01 \x01(\tR\x08\x61piKeyId\"G\n\x14RevokeApiKeyResponse\x12/\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ApiKeyR\x06\x61piKey\"Q\n\x1a\x43reateEmployeeTokenRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\"{\n\x1b\x43reateEmployeeTokenResponse\x12\x44\n\x0e\x65mployee_token\x18\x01 \x01(\x0b\x32\x1d.switchboard.v1.EmployeeTokenR\remployeeToken\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"<\n\x19ListEmployeeTokensRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\"d\n\x1aListEmployeeTokensResponse\x12\x46\n\x0f\x65mployee_tokens\x18\x01 \x03(\x0b\x32\x1d.switchboard.v1.EmployeeTokenR\x0e\x65mployeeTokens\"H\n\x1aRevokeEmployeeTokenRequest\x12*\n\x11\x65mployee_token_id\x18\x01 \x01(\tR\x0f\x65mployeeTokenId\"c\n\x1bRevokeEmployeeTokenResponse\x12\x44\n\x0e\x65mployee_token\x18\x01 \x01(\x0b\x32\x1d.switchboard.v1.EmployeeTokenR\remployeeToken*r\n\x0e\x43redentialKind\x12\x1f\n\x1b\x43REDENTIAL_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43REDENTIAL_KIND_API_KEY\x10\x01\x12\"\n\x1e\x43REDENTIAL_KIND_EMPLOYEE_TOKEN\x10\x02\x32\xcf\x05\n\x0e\x41\x63\x63ountService\x12X\n\nGetAccount\x12!.switchboard.v1.GetAccountRequest\x1a\".switchboard.v1.GetAccountResponse\"\x03\x90\x02\x01\x12Y\n\x0c\x43reateApiKey\x12#.switchboard.v1.CreateApiKeyRequest\x1a$.switchboard.v1.CreateApiKeyResponse\x12[\n\x0bListApiKeys\x12\".switchboard.v1.ListApiKeysRequest\x1a#.switchboard.v1.ListApiKeysResponse\"\x03\x90\x02\x01\x12Y\n\x0cRevokeApiKey\x12#.switchboard.v1.RevokeApiKeyRequest\x1a$.switchboard.v1.RevokeApiKeyResponse\x12n\n\x13\x43reateEmployeeToken\x12*.switchboard.v1.CreateEmployeeTokenRequest\x1a+.switchboard.v1.CreateEmployeeTokenResponse\x12p\n\x12ListEmployeeTokens\x12).switchboard.v1.ListEmployeeTokensRequest\x1a*.switchboard.v1.ListEmployeeTokensResponse\"\x03\x90\x02\x01\x12n\n\x13RevokeEmployeeToken\x12*.switchboard.v1.RevokeEmployeeTokenRequest\x1a+.switchboard.v1.RevokeEmployeeTokenResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cswitchboard/v1/account.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"j\n\x07\x41\x63\x63ount\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12;\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xbe\x01\n\x06\x41piKey\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n\x06prefix\x18\x03 \x01(\tR\x06prefix\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0brevoke_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\"\xe6\x01\n\rEmployeeToken\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n\x0b\x65mployee_id\x18\x02 \x01(\tR\nemployeeId\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n\x06prefix\x18\x04 \x01(\tR\x06prefix\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0brevoke_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\"\x13\n\x11GetAccountRequest\"\xeb\x01\n\x12GetAccountResponse\x12\x31\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x17.switchboard.v1.AccountR\x07\x61\x63\x63ount\x12G\n\x0f\x63redential_kind\x18\x02 \x01(\x0e\x32\x1e.switchboard.v1.CredentialKindR\x0e\x63redentialKind\x12#\n\rcredential_id\x18\x03 \x01(\tR\x0c\x63redentialId\x12\x34\n\x08\x65mployee\x18\x04 \x01(\x0b\x32\x18.switchboard.v1.EmployeeR\x08\x65mployee\")\n\x13\x43reateApiKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"_\n\x14\x43reateApiKeyResponse\x12/\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ApiKeyR\x06\x61piKey\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"\x14\n\x12ListApiKeysRequest\"H\n\x13ListApiKeysResponse\x12\x31\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x16.switchboard.v1.ApiKeyR\x07\x61piKeys\"3\n\x13RevokeApiKeyRequest\x12\x1c\n\napi_key_id\x18\x01 \x01(\tR\x08\x61piKeyId\"G\n\x14RevokeApiKeyResponse\x12/\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ApiKeyR\x06\x61piKey\"Q\n\x1a\x43reateEmployeeTokenRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\"{\n\x1b\x43reateEmployeeTokenResponse\x12\x44\n\x0e\x65mployee_token\x18\x01 \x01(\x0b\x32\x1d.switchboard.v1.EmployeeTokenR\remployeeToken\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"<\n\x19ListEmployeeTokensRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\"d\n\x1aListEmployeeTokensResponse\x12\x46\n\x0f\x65mployee_tokens\x18\x01 \x03(\x0b\x32\x1d.switchboard.v1.EmployeeTokenR\x0e\x65mployeeTokens\"H\n\x1aRevokeEmployeeTokenRequest\x12*\n\x11\x65mployee_token_id\x18\x01 \x01(\tR\x0f\x65mployeeTokenId\"c\n\x1bRevokeEmployeeTokenResponse\x12\x44\n\x0e\x65mployee_token\x18\x01 \x01(\x0b\x32\x1d.switchboard.v1.EmployeeTokenR\remployeeToken*r\n\x0e\x43redentialKind\x12\x1f\n\x1b\x43REDENTIAL_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43REDENTIAL_KIND_API_KEY\x10\x01\x12\"\n\x1e\x43REDENTIAL_KIND_EMPLOYEE_TOKEN\x10\x02\x32\xb0\x07\n\x0e\x41\x63\x63ountService\x12k\n\nGetAccount\x12!.switchboard.v1.GetAccountRequest\x1a\".switchboard.v1.GetAccountResponse\"\x16\x90\x02\x01\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/account\x12q\n\x0c\x43reateApiKey\x12#.switchboard.v1.CreateApiKeyRequest\x1a$.switchboard.v1.CreateApiKeyResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\x0b/v1/apiKeys\x12n\n\x0bListApiKeys\x12\".switchboard.v1.ListApiKeysRequest\x1a#.switchboard.v1.ListApiKeysResponse\"\x16\x90\x02\x01\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/apiKeys\x12\x85\x01\n\x0cRevokeApiKey\x12#.switchboard.v1.RevokeApiKeyRequest\x1a$.switchboard.v1.RevokeApiKeyResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/apiKeys/{api_key_id}:revoke\x12\x8d\x01\n\x13\x43reateEmployeeToken\x12*.switchboard.v1.CreateEmployeeTokenRequest\x1a+.switchboard.v1.CreateEmployeeTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/employeeTokens\x12\x8a\x01\n\x12ListEmployeeTokens\x12).switchboard.v1.ListEmployeeTokensRequest\x1a*.switchboard.v1.ListEmployeeTokensResponse\"\x1d\x90\x02\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/employeeTokens\x12\xa8\x01\n\x13RevokeEmployeeToken\x12*.switchboard.v1.RevokeEmployeeTokenRequest\x1a+.switchboard.v1.RevokeEmployeeTokenResponse\"8\x82\xd3\xe4\x93\x02\x32:\x01*\"-/v1/employeeTokens/{employee_token_id}:revokeBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.v1.account_pb2', globals())
@@ -24,47 +25,55 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'ZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1'
   _ACCOUNTSERVICE.methods_by_name['GetAccount']._options = None
-  _ACCOUNTSERVICE.methods_by_name['GetAccount']._serialized_options = b'\220\002\001'
+  _ACCOUNTSERVICE.methods_by_name['GetAccount']._serialized_options = b'\220\002\001\202\323\344\223\002\r\022\013/v1/account'
+  _ACCOUNTSERVICE.methods_by_name['CreateApiKey']._options = None
+  _ACCOUNTSERVICE.methods_by_name['CreateApiKey']._serialized_options = b'\202\323\344\223\002\020:\001*\"\013/v1/apiKeys'
   _ACCOUNTSERVICE.methods_by_name['ListApiKeys']._options = None
-  _ACCOUNTSERVICE.methods_by_name['ListApiKeys']._serialized_options = b'\220\002\001'
+  _ACCOUNTSERVICE.methods_by_name['ListApiKeys']._serialized_options = b'\220\002\001\202\323\344\223\002\r\022\013/v1/apiKeys'
+  _ACCOUNTSERVICE.methods_by_name['RevokeApiKey']._options = None
+  _ACCOUNTSERVICE.methods_by_name['RevokeApiKey']._serialized_options = b'\202\323\344\223\002$:\001*\"\037/v1/apiKeys/{api_key_id}:revoke'
+  _ACCOUNTSERVICE.methods_by_name['CreateEmployeeToken']._options = None
+  _ACCOUNTSERVICE.methods_by_name['CreateEmployeeToken']._serialized_options = b'\202\323\344\223\002\027:\001*\"\022/v1/employeeTokens'
   _ACCOUNTSERVICE.methods_by_name['ListEmployeeTokens']._options = None
-  _ACCOUNTSERVICE.methods_by_name['ListEmployeeTokens']._serialized_options = b'\220\002\001'
-  _CREDENTIALKIND._serialized_start=1812
-  _CREDENTIALKIND._serialized_end=1926
-  _ACCOUNT._serialized_start=110
-  _ACCOUNT._serialized_end=216
-  _APIKEY._serialized_start=219
-  _APIKEY._serialized_end=409
-  _EMPLOYEETOKEN._serialized_start=412
-  _EMPLOYEETOKEN._serialized_end=642
-  _GETACCOUNTREQUEST._serialized_start=644
-  _GETACCOUNTREQUEST._serialized_end=663
-  _GETACCOUNTRESPONSE._serialized_start=666
-  _GETACCOUNTRESPONSE._serialized_end=901
-  _CREATEAPIKEYREQUEST._serialized_start=903
-  _CREATEAPIKEYREQUEST._serialized_end=944
-  _CREATEAPIKEYRESPONSE._serialized_start=946
-  _CREATEAPIKEYRESPONSE._serialized_end=1041
-  _LISTAPIKEYSREQUEST._serialized_start=1043
-  _LISTAPIKEYSREQUEST._serialized_end=1063
-  _LISTAPIKEYSRESPONSE._serialized_start=1065
-  _LISTAPIKEYSRESPONSE._serialized_end=1137
-  _REVOKEAPIKEYREQUEST._serialized_start=1139
-  _REVOKEAPIKEYREQUEST._serialized_end=1190
-  _REVOKEAPIKEYRESPONSE._serialized_start=1192
-  _REVOKEAPIKEYRESPONSE._serialized_end=1263
-  _CREATEEMPLOYEETOKENREQUEST._serialized_start=1265
-  _CREATEEMPLOYEETOKENREQUEST._serialized_end=1346
-  _CREATEEMPLOYEETOKENRESPONSE._serialized_start=1348
-  _CREATEEMPLOYEETOKENRESPONSE._serialized_end=1471
-  _LISTEMPLOYEETOKENSREQUEST._serialized_start=1473
-  _LISTEMPLOYEETOKENSREQUEST._serialized_end=1533
-  _LISTEMPLOYEETOKENSRESPONSE._serialized_start=1535
-  _LISTEMPLOYEETOKENSRESPONSE._serialized_end=1635
-  _REVOKEEMPLOYEETOKENREQUEST._serialized_start=1637
-  _REVOKEEMPLOYEETOKENREQUEST._serialized_end=1709
-  _REVOKEEMPLOYEETOKENRESPONSE._serialized_start=1711
-  _REVOKEEMPLOYEETOKENRESPONSE._serialized_end=1810
-  _ACCOUNTSERVICE._serialized_start=1929
-  _ACCOUNTSERVICE._serialized_end=2648
+  _ACCOUNTSERVICE.methods_by_name['ListEmployeeTokens']._serialized_options = b'\220\002\001\202\323\344\223\002\024\022\022/v1/employeeTokens'
+  _ACCOUNTSERVICE.methods_by_name['RevokeEmployeeToken']._options = None
+  _ACCOUNTSERVICE.methods_by_name['RevokeEmployeeToken']._serialized_options = b'\202\323\344\223\0022:\001*\"-/v1/employeeTokens/{employee_token_id}:revoke'
+  _CREDENTIALKIND._serialized_start=1842
+  _CREDENTIALKIND._serialized_end=1956
+  _ACCOUNT._serialized_start=140
+  _ACCOUNT._serialized_end=246
+  _APIKEY._serialized_start=249
+  _APIKEY._serialized_end=439
+  _EMPLOYEETOKEN._serialized_start=442
+  _EMPLOYEETOKEN._serialized_end=672
+  _GETACCOUNTREQUEST._serialized_start=674
+  _GETACCOUNTREQUEST._serialized_end=693
+  _GETACCOUNTRESPONSE._serialized_start=696
+  _GETACCOUNTRESPONSE._serialized_end=931
+  _CREATEAPIKEYREQUEST._serialized_start=933
+  _CREATEAPIKEYREQUEST._serialized_end=974
+  _CREATEAPIKEYRESPONSE._serialized_start=976
+  _CREATEAPIKEYRESPONSE._serialized_end=1071
+  _LISTAPIKEYSREQUEST._serialized_start=1073
+  _LISTAPIKEYSREQUEST._serialized_end=1093
+  _LISTAPIKEYSRESPONSE._serialized_start=1095
+  _LISTAPIKEYSRESPONSE._serialized_end=1167
+  _REVOKEAPIKEYREQUEST._serialized_start=1169
+  _REVOKEAPIKEYREQUEST._serialized_end=1220
+  _REVOKEAPIKEYRESPONSE._serialized_start=1222
+  _REVOKEAPIKEYRESPONSE._serialized_end=1293
+  _CREATEEMPLOYEETOKENREQUEST._serialized_start=1295
+  _CREATEEMPLOYEETOKENREQUEST._serialized_end=1376
+  _CREATEEMPLOYEETOKENRESPONSE._serialized_start=1378
+  _CREATEEMPLOYEETOKENRESPONSE._serialized_end=1501
+  _LISTEMPLOYEETOKENSREQUEST._serialized_start=1503
+  _LISTEMPLOYEETOKENSREQUEST._serialized_end=1563
+  _LISTEMPLOYEETOKENSRESPONSE._serialized_start=1565
+  _LISTEMPLOYEETOKENSRESPONSE._serialized_end=1665
+  _REVOKEEMPLOYEETOKENREQUEST._serialized_start=1667
+  _REVOKEEMPLOYEETOKENREQUEST._serialized_end=1739
+  _REVOKEEMPLOYEETOKENRESPONSE._serialized_start=1741
+  _REVOKEEMPLOYEETOKENRESPONSE._serialized_end=1840
+  _ACCOUNTSERVICE._serialized_start=1959
+  _ACCOUNTSERVICE._serialized_end=2903
 # @@protoc_insertion_point(module_scope)

@@ -45,7 +45,8 @@ class NotificationServiceServicer(object):
         idle. The stream ends cleanly when the server shuts down; reconnect with
         the last cursor received (decision or heartbeat). An employee token
         subscribes to its own decisions; an account API key to any employee's
-        or to the general chat.
+        or to the general chat. Not mapped to REST (a stream over REST would need
+        a google.api.HttpBody response): REST clients poll ListNotifications.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -11,12 +11,13 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from switchboard.v1 import common_pb2 as switchboard_dot_v1_dot_common__pb2
 from switchboard.v1 import notification_pb2 as switchboard_dot_v1_dot_notification__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cswitchboard/v1/routing.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a!switchboard/v1/notification.proto\"\xbd\x01\n\x0e\x41\x63\x63\x65ssDecision\x12\x19\n\x08\x63\x61n_view\x18\x01 \x01(\x08R\x07\x63\x61nView\x12\x1b\n\tcan_write\x18\x02 \x01(\x08R\x08\x63\x61nWrite\x12!\n\x0cwrite_claims\x18\x03 \x01(\x08R\x0bwriteClaims\x12.\n\x04rule\x18\x04 \x01(\x0e\x32\x1a.switchboard.v1.AccessRuleR\x04rule\x12 \n\x0b\x65xplanation\x18\x05 \x01(\tR\x0b\x65xplanation\"\xe8\x01\n\x06\x43lient\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n\x05phone\x18\x03 \x01(\tR\x05phone\x12\x16\n\x06handle\x18\x04 \x01(\tR\x06handle\x12\x36\n\x17responsible_employee_id\x18\x05 \x01(\tR\x15responsibleEmployeeId\x12\x17\n\x07is_test\x18\x06 \x01(\x08R\x06isTest\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\x8b\x03\n\x04\x44\x65\x61l\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n\tclient_id\x18\x02 \x01(\tR\x08\x63lientId\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x18.switchboard.v1.DealKindR\x04kind\x12\x1f\n\x0bpipeline_id\x18\x04 \x01(\tR\npipelineId\x12\x19\n\x08stage_id\x18\x05 \x01(\tR\x07stageId\x12$\n\x0elead_status_id\x18\x06 \x01(\tR\x0cleadStatusId\x12/\n\x05state\x18\x07 \x01(\x0e\x32\x19.switchboard.v1.DealStateR\x05state\x12\x1d\n\nchannel_id\x18\x08 \x01(\tR\tchannelId\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x39\n\nclose_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcloseTime\"\xf0\x01\n\x04\x43hat\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n\nchannel_id\x18\x02 \x01(\tR\tchannelId\x12\x1b\n\tclient_id\x18\x03 \x01(\tR\x08\x63lientId\x12\x17\n\x07\x64\x65\x61l_id\x18\x04 \x01(\tR\x06\x64\x65\x61lId\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x46\n\x11last_message_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0flastMessageTime\"\xb8\x02\n\x07Message\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n\x07\x63hat_id\x18\x02 \x01(\tR\x06\x63hatId\x12>\n\tdirection\x18\x03 \x01(\x0e\x32 .switchboard.v1.MessageDirectionR\tdirection\x12\x38\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x1e.switchboard.v1.MessageContentR\x07\x63ontent\x12\x1f\n\x0b\x65mployee_id\x18\x05 \x01(\tR\nemployeeId\x12,\n\x12gateway_message_id\x18\x06 \x01(\tR\x10gatewayMessageId\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\x9b\x02\n\x1bRouteIncomingMessageRequest\x12\x1d\n\nchannel_id\x18\x01 \x01(\tR\tchannelId\x12#\n\x0csender_phone\x18\x02 \x01(\tH\x00R\x0bsenderPhone\x12%\n\rsender_handle\x18\x03 \x01(\tH\x00R\x0csenderHandle\x12\x1f\n\x0bsender_name\x18\x04 \x01(\tR\nsenderName\x12\x38\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x1e.switchboard.v1.MessageContentR\x07\x63ontent\x12,\n\x12gateway_message_id\x18\x06 \x01(\tR\x10gatewayMessageIdB\x08\n\x06sender\"w\n\x1cRouteIncomingMessageResponse\x12;\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x1f.switchboard.v1.RoutingDecisionR\x08\x64\x65\x63ision\x12\x1a\n\x08replayed\x18\x02 \x01(\x08R\x08replayed\"\xd5\x02\n\nAssignment\x12\x39\n\x06source\x18\x01 \x01(\x0e\x32!.switchboard.v1.ResponsibleSourceR\x06source\x12\x36\n\x17responsible_employee_id\x18\x02 \x01(\tR\x15responsibleEmployeeId\x12\x34\n\x16\x63\x61ndidate_employee_ids\x18\x03 \x03(\tR\x14\x63\x61ndidateEmployeeIds\x12\x34\n\x04mode\x18\x04 \x01(\x0e\x32 .switchboard.v1.DistributionModeR\x04mode\x12\x1a\n\x08position\x18\x05 \x01(\x05R\x08position\x12\x12\n\x04turn\x18\x06 \x01(\x05R\x04turn\x12\x16\n\x06weight\x18\x07 \x01(\x05R\x06weight\x12 \n\x0b\x65xplanation\x18\x08 \x01(\tR\x0b\x65xplanation\"\x8c\x01\n\x0cViewerAccess\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12#\n\remployee_name\x18\x02 \x01(\tR\x0c\x65mployeeName\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x03 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\"\x9f\x04\n\x0fRoutingDecision\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12(\n\x04\x63hat\x18\x02 \x01(\x0b\x32\x14.switchboard.v1.ChatR\x04\x63hat\x12\x1d\n\nnew_client\x18\x03 \x01(\x08R\tnewClient\x12\x41\n\rentity_action\x18\x04 \x01(\x0e\x32\x1c.switchboard.v1.EntityActionR\x0c\x65ntityAction\x12(\n\x04\x64\x65\x61l\x18\x05 \x01(\x0b\x32\x14.switchboard.v1.DealR\x04\x64\x65\x61l\x12:\n\nassignment\x18\x06 \x01(\x0b\x32\x1a.switchboard.v1.AssignmentR\nassignment\x12\x36\n\x07viewers\x18\x07 \x03(\x0b\x32\x1c.switchboard.v1.ViewerAccessR\x07viewers\x12J\n\rnotifications\x18\x08 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\rnotifications\x12\x33\n\x16posted_to_general_chat\x18\t \x01(\x08R\x13postedToGeneralChat\x12\x31\n\x07message\x18\n \x01(\x0b\x32\x17.switchboard.v1.MessageR\x07message\"\x89\x02\n\x1bRouteOutgoingMessageRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x19\n\x07\x63hat_id\x18\x02 \x01(\tH\x00R\x06\x63hatId\x12\x1d\n\tclient_id\x18\x03 \x01(\tH\x00R\x08\x63lientId\x12\x1d\n\nchannel_id\x18\x04 \x01(\tR\tchannelId\x12\x38\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x1e.switchboard.v1.MessageContentR\x07\x63ontent\x12,\n\x12gateway_message_id\x18\x06 \x01(\tR\x10gatewayMessageIdB\x08\n\x06target\"\xab\x03\n\x1cRouteOutgoingMessageResponse\x12(\n\x04\x63hat\x18\x01 \x01(\x0b\x32\x14.switchboard.v1.ChatR\x04\x63hat\x12\x44\n\x0e\x63hannel_choice\x18\x02 \x01(\x0e\x32\x1d.switchboard.v1.ChannelChoiceR\rchannelChoice\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x03 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\x12\x18\n\x07\x63laimed\x18\x04 \x01(\x08R\x07\x63laimed\x12.\n\x06\x63lient\x18\x05 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12\x31\n\x07message\x18\x06 \x01(\x0b\x32\x17.switchboard.v1.MessageR\x07message\x12J\n\rnotifications\x18\x07 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\rnotifications\x12\x1a\n\x08replayed\x18\x08 \x01(\x08R\x08replayed\"\x8a\x01\n\x12\x43heckAccessRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x17\n\x07\x63hat_id\x18\x02 \x01(\tR\x06\x63hatId\x12\x1d\n\nchannel_id\x18\x03 \x01(\tR\tchannelId\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\"M\n\x13\x43heckAccessResponse\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x01 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\"\x95\x01\n\x17ListVisibleChatsRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x1d\n\nchannel_id\x18\x02 \x01(\tR\tchannelId\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\"\x9f\x01\n\x0bVisibleChat\x12(\n\x04\x63hat\x18\x01 \x01(\x0b\x32\x14.switchboard.v1.ChatR\x04\x63hat\x12.\n\x06\x63lient\x18\x02 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x03 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\"u\n\x18ListVisibleChatsResponse\x12\x31\n\x05\x63hats\x18\x01 \x03(\x0b\x32\x1b.switchboard.v1.VisibleChatR\x05\x63hats\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n\x17ListChatMessagesRequest\x12\x17\n\x07\x63hat_id\x18\x01 \x01(\tR\x06\x63hatId\x12\x1f\n\x0b\x65mployee_id\x18\x02 \x01(\tR\nemployeeId\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\"w\n\x18ListChatMessagesResponse\x12\x33\n\x08messages\x18\x01 \x03(\x0b\x32\x17.switchboard.v1.MessageR\x08messages\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x01\n\x18\x41ssignResponsibleRequest\x12\x17\n\x07\x63hat_id\x18\x01 \x01(\tR\x06\x63hatId\x12\x1f\n\x0b\x65mployee_id\x18\x02 \x01(\tR\nemployeeId\x12,\n\x12\x61\x63ting_employee_id\x18\x03 \x01(\tR\x10\x61\x63tingEmployeeId\"\xe0\x01\n\x19\x41ssignResponsibleResponse\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12G\n previous_responsible_employee_id\x18\x02 \x01(\tR\x1dpreviousResponsibleEmployeeId\x12J\n\rnotifications\x18\x03 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\rnotifications\"\x90\x01\n\x10\x43loseDealRequest\x12\x17\n\x07\x64\x65\x61l_id\x18\x01 \x01(\tR\x06\x64\x65\x61lId\x12\x35\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.DealOutcomeR\x07outcome\x12,\n\x12\x61\x63ting_employee_id\x18\x03 \x01(\tR\x10\x61\x63tingEmployeeId\"=\n\x11\x43loseDealResponse\x12(\n\x04\x64\x65\x61l\x18\x01 \x01(\x0b\x32\x14.switchboard.v1.DealR\x04\x64\x65\x61l*\xe0\x02\n\nAccessRule\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41\x43\x43\x45SS_RULE_NOT_A_MEMBER\x10\x01\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_DEACTIVATED\x10\x02\x12\x1f\n\x1b\x41\x43\x43\x45SS_RULE_QUALITY_CONTROL\x10\x03\x12\x17\n\x13\x41\x43\x43\x45SS_RULE_MANAGER\x10\x04\x12\x1a\n\x16\x41\x43\x43\x45SS_RULE_CHAT_ADMIN\x10\x05\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_RESPONSIBLE\x10\x06\x12)\n%ACCESS_RULE_FIRST_RESPONDER_CANDIDATE\x10\x07\x12\"\n\x1e\x41\x43\x43\x45SS_RULE_UNASSIGNED_VISIBLE\x10\x08\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_ALL_VISIBLE\x10\t\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_NOT_VISIBLE\x10\n*M\n\x08\x44\x65\x61lKind\x12\x19\n\x15\x44\x45\x41L_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x41L_KIND_DEAL\x10\x01\x12\x12\n\x0e\x44\x45\x41L_KIND_LEAD\x10\x02*e\n\tDealState\x12\x1a\n\x16\x44\x45\x41L_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44\x45\x41L_STATE_OPEN\x10\x01\x12\x12\n\x0e\x44\x45\x41L_STATE_WON\x10\x02\x12\x13\n\x0f\x44\x45\x41L_STATE_LOST\x10\x03*u\n\x10MessageDirection\x12!\n\x1dMESSAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aMESSAGE_DIRECTION_INCOMING\x10\x01\x12\x1e\n\x1aMESSAGE_DIRECTION_OUTGOING\x10\x02*\xb7\x01\n\x0c\x45ntityAction\x12\x1d\n\x19\x45NTITY_ACTION_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45NTITY_ACTION_CREATED\x10\x01\x12\"\n\x1e\x45NTITY_ACTION_ATTACHED_TO_OPEN\x10\x02\x12)\n%ENTITY_ACTION_ATTACHED_TO_LAST_CLOSED\x10\x03\x12\x1e\n\x1a\x45NTITY_ACTION_CONTACT_ONLY\x10\x04*\xce\x01\n\x11ResponsibleSource\x12\"\n\x1eRESPONSIBLE_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n\x17RESPONSIBLE_SOURCE_KEPT\x10\x01\x12\"\n\x1eRESPONSIBLE_SOURCE_DISTRIBUTED\x10\x02\x12.\n*RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER\x10\x03\x12$\n RESPONSIBLE_SOURCE_NONE_ELIGIBLE\x10\x04*\xa9\x01\n\rChannelChoice\x12\x1e\n\x1a\x43HANNEL_CHOICE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANNEL_CHOICE_CHAT\x10\x01\x12\x18\n\x14\x43HANNEL_CHOICE_GIVEN\x10\x02\x12#\n\x1f\x43HANNEL_CHOICE_DEFAULT_OUTGOING\x10\x03\x12 \n\x1c\x43HANNEL_CHOICE_ONLY_WRITABLE\x10\x04*X\n\x0b\x44\x65\x61lOutcome\x12\x1c\n\x18\x44\x45\x41L_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45\x41L_OUTCOME_WON\x10\x01\x12\x15\n\x11\x44\x45\x41L_OUTCOME_LOST\x10\x02\x32\xec\x05\n\x0eRoutingService\x12v\n\x14RouteIncomingMessage\x12+.switchboard.v1.RouteIncomingMessageRequest\x1a,.switchboard.v1.RouteIncomingMessageResponse\"\x03\x90\x02\x02\x12q\n\x14RouteOutgoingMessage\x12+.switchboard.v1.RouteOutgoingMessageRequest\x1a,.switchboard.v1.RouteOutgoingMessageResponse\x12[\n\x0b\x43heckAccess\x12\".switchboard.v1.CheckAccessRequest\x1a#.switchboard.v1.CheckAccessResponse\"\x03\x90\x02\x01\x12j\n\x10ListVisibleChats\x12\'.switchboard.v1.ListVisibleChatsRequest\x1a(.switchboard.v1.ListVisibleChatsResponse\"\x03\x90\x02\x01\x12j\n\x10ListChatMessages\x12\'.switchboard.v1.ListChatMessagesRequest\x1a(.switchboard.v1.ListChatMessagesResponse\"\x03\x90\x02\x01\x12h\n\x11\x41ssignResponsible\x12(.switchboard.v1.AssignResponsibleRequest\x1a).switchboard.v1.AssignResponsibleResponse\x12P\n\tCloseDeal\x12 .switchboard.v1.CloseDealRequest\x1a!.switchboard.v1.CloseDealResponseBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cswitchboard/v1/routing.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a!switchboard/v1/notification.proto\"\xbd\x01\n\x0e\x41\x63\x63\x65ssDecision\x12\x19\n\x08\x63\x61n_view\x18\x01 \x01(\x08R\x07\x63\x61nView\x12\x1b\n\tcan_write\x18\x02 \x01(\x08R\x08\x63\x61nWrite\x12!\n\x0cwrite_claims\x18\x03 \x01(\x08R\x0bwriteClaims\x12.\n\x04rule\x18\x04 \x01(\x0e\x32\x1a.switchboard.v1.AccessRuleR\x04rule\x12 \n\x0b\x65xplanation\x18\x05 \x01(\tR\x0b\x65xplanation\"\xe8\x01\n\x06\x43lient\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n\x05phone\x18\x03 \x01(\tR\x05phone\x12\x16\n\x06handle\x18\x04 \x01(\tR\x06handle\x12\x36\n\x17responsible_employee_id\x18\x05 \x01(\tR\x15responsibleEmployeeId\x12\x17\n\x07is_test\x18\x06 \x01(\x08R\x06isTest\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\x8b\x03\n\x04\x44\x65\x61l\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n\tclient_id\x18\x02 \x01(\tR\x08\x63lientId\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x18.switchboard.v1.DealKindR\x04kind\x12\x1f\n\x0bpipeline_id\x18\x04 \x01(\tR\npipelineId\x12\x19\n\x08stage_id\x18\x05 \x01(\tR\x07stageId\x12$\n\x0elead_status_id\x18\x06 \x01(\tR\x0cleadStatusId\x12/\n\x05state\x18\x07 \x01(\x0e\x32\x19.switchboard.v1.DealStateR\x05state\x12\x1d\n\nchannel_id\x18\x08 \x01(\tR\tchannelId\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x39\n\nclose_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcloseTime\"\xf0\x01\n\x04\x43hat\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n\nchannel_id\x18\x02 \x01(\tR\tchannelId\x12\x1b\n\tclient_id\x18\x03 \x01(\tR\x08\x63lientId\x12\x17\n\x07\x64\x65\x61l_id\x18\x04 \x01(\tR\x06\x64\x65\x61lId\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x46\n\x11last_message_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0flastMessageTime\"\xb8\x02\n\x07Message\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n\x07\x63hat_id\x18\x02 \x01(\tR\x06\x63hatId\x12>\n\tdirection\x18\x03 \x01(\x0e\x32 .switchboard.v1.MessageDirectionR\tdirection\x12\x38\n\x07\x63ontent\x18\x04 \x01(\x0b\x32\x1e.switchboard.v1.MessageContentR\x07\x63ontent\x12\x1f\n\x0b\x65mployee_id\x18\x05 \x01(\tR\nemployeeId\x12,\n\x12gateway_message_id\x18\x06 \x01(\tR\x10gatewayMessageId\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\x9b\x02\n\x1bRouteIncomingMessageRequest\x12\x1d\n\nchannel_id\x18\x01 \x01(\tR\tchannelId\x12#\n\x0csender_phone\x18\x02 \x01(\tH\x00R\x0bsenderPhone\x12%\n\rsender_handle\x18\x03 \x01(\tH\x00R\x0csenderHandle\x12\x1f\n\x0bsender_name\x18\x04 \x01(\tR\nsenderName\x12\x38\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x1e.switchboard.v1.MessageContentR\x07\x63ontent\x12,\n\x12gateway_message_id\x18\x06 \x01(\tR\x10gatewayMessageIdB\x08\n\x06sender\"w\n\x1cRouteIncomingMessageResponse\x12;\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x1f.switchboard.v1.RoutingDecisionR\x08\x64\x65\x63ision\x12\x1a\n\x08replayed\x18\x02 \x01(\x08R\x08replayed\"\xd5\x02\n\nAssignment\x12\x39\n\x06source\x18\x01 \x01(\x0e\x32!.switchboard.v1.ResponsibleSourceR\x06source\x12\x36\n\x17responsible_employee_id\x18\x02 \x01(\tR\x15responsibleEmployeeId\x12\x34\n\x16\x63\x61ndidate_employee_ids\x18\x03 \x03(\tR\x14\x63\x61ndidateEmployeeIds\x12\x34\n\x04mode\x18\x04 \x01(\x0e\x32 .switchboard.v1.DistributionModeR\x04mode\x12\x1a\n\x08position\x18\x05 \x01(\x05R\x08position\x12\x12\n\x04turn\x18\x06 \x01(\x05R\x04turn\x12\x16\n\x06weight\x18\x07 \x01(\x05R\x06weight\x12 \n\x0b\x65xplanation\x18\x08 \x01(\tR\x0b\x65xplanation\"\x8c\x01\n\x0cViewerAccess\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12#\n\remployee_name\x18\x02 \x01(\tR\x0c\x65mployeeName\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x03 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\"\x9f\x04\n\x0fRoutingDecision\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12(\n\x04\x63hat\x18\x02 \x01(\x0b\x32\x14.switchboard.v1.ChatR\x04\x63hat\x12\x1d\n\nnew_client\x18\x03 \x01(\x08R\tnewClient\x12\x41\n\rentity_action\x18\x04 \x01(\x0e\x32\x1c.switchboard.v1.EntityActionR\x0c\x65ntityAction\x12(\n\x04\x64\x65\x61l\x18\x05 \x01(\x0b\x32\x14.switchboard.v1.DealR\x04\x64\x65\x61l\x12:\n\nassignment\x18\x06 \x01(\x0b\x32\x1a.switchboard.v1.AssignmentR\nassignment\x12\x36\n\x07viewers\x18\x07 \x03(\x0b\x32\x1c.switchboard.v1.ViewerAccessR\x07viewers\x12J\n\rnotifications\x18\x08 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\rnotifications\x12\x33\n\x16posted_to_general_chat\x18\t \x01(\x08R\x13postedToGeneralChat\x12\x31\n\x07message\x18\n \x01(\x0b\x32\x17.switchboard.v1.MessageR\x07message\"\x89\x02\n\x1bRouteOutgoingMessageRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x19\n\x07\x63hat_id\x18\x02 \x01(\tH\x00R\x06\x63hatId\x12\x1d\n\tclient_id\x18\x03 \x01(\tH\x00R\x08\x63lientId\x12\x1d\n\nchannel_id\x18\x04 \x01(\tR\tchannelId\x12\x38\n\x07\x63ontent\x18\x05 \x01(\x0b\x32\x1e.switchboard.v1.MessageContentR\x07\x63ontent\x12,\n\x12gateway_message_id\x18\x06 \x01(\tR\x10gatewayMessageIdB\x08\n\x06target\"\xab\x03\n\x1cRouteOutgoingMessageResponse\x12(\n\x04\x63hat\x18\x01 \x01(\x0b\x32\x14.switchboard.v1.ChatR\x04\x63hat\x12\x44\n\x0e\x63hannel_choice\x18\x02 \x01(\x0e\x32\x1d.switchboard.v1.ChannelChoiceR\rchannelChoice\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x03 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\x12\x18\n\x07\x63laimed\x18\x04 \x01(\x08R\x07\x63laimed\x12.\n\x06\x63lient\x18\x05 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12\x31\n\x07message\x18\x06 \x01(\x0b\x32\x17.switchboard.v1.MessageR\x07message\x12J\n\rnotifications\x18\x07 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\rnotifications\x12\x1a\n\x08replayed\x18\x08 \x01(\x08R\x08replayed\"\x8a\x01\n\x12\x43heckAccessRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x17\n\x07\x63hat_id\x18\x02 \x01(\tR\x06\x63hatId\x12\x1d\n\nchannel_id\x18\x03 \x01(\tR\tchannelId\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\"M\n\x13\x43heckAccessResponse\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x01 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\"\x95\x01\n\x17ListVisibleChatsRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12\x1d\n\nchannel_id\x18\x02 \x01(\tR\tchannelId\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\"\x9f\x01\n\x0bVisibleChat\x12(\n\x04\x63hat\x18\x01 \x01(\x0b\x32\x14.switchboard.v1.ChatR\x04\x63hat\x12.\n\x06\x63lient\x18\x02 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12\x36\n\x06\x61\x63\x63\x65ss\x18\x03 \x01(\x0b\x32\x1e.switchboard.v1.AccessDecisionR\x06\x61\x63\x63\x65ss\"u\n\x18ListVisibleChatsResponse\x12\x31\n\x05\x63hats\x18\x01 \x03(\x0b\x32\x1b.switchboard.v1.VisibleChatR\x05\x63hats\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n\x17ListChatMessagesRequest\x12\x17\n\x07\x63hat_id\x18\x01 \x01(\tR\x06\x63hatId\x12\x1f\n\x0b\x65mployee_id\x18\x02 \x01(\tR\nemployeeId\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\"w\n\x18ListChatMessagesResponse\x12\x33\n\x08messages\x18\x01 \x03(\x0b\x32\x17.switchboard.v1.MessageR\x08messages\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x01\n\x18\x41ssignResponsibleRequest\x12\x17\n\x07\x63hat_id\x18\x01 \x01(\tR\x06\x63hatId\x12\x1f\n\x0b\x65mployee_id\x18\x02 \x01(\tR\nemployeeId\x12,\n\x12\x61\x63ting_employee_id\x18\x03 \x01(\tR\x10\x61\x63tingEmployeeId\"\xe0\x01\n\x19\x41ssignResponsibleResponse\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x16.switchboard.v1.ClientR\x06\x63lient\x12G\n previous_responsible_employee_id\x18\x02 \x01(\tR\x1dpreviousResponsibleEmployeeId\x12J\n\rnotifications\x18\x03 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\rnotifications\"\x90\x01\n\x10\x43loseDealRequest\x12\x17\n\x07\x64\x65\x61l_id\x18\x01 \x01(\tR\x06\x64\x65\x61lId\x12\x35\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.DealOutcomeR\x07outcome\x12,\n\x12\x61\x63ting_employee_id\x18\x03 \x01(\tR\x10\x61\x63tingEmployeeId\"=\n\x11\x43loseDealResponse\x12(\n\x04\x64\x65\x61l\x18\x01 \x01(\x0b\x32\x14.switchboard.v1.DealR\x04\x64\x65\x61l*\xe0\x02\n\nAccessRule\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41\x43\x43\x45SS_RULE_NOT_A_MEMBER\x10\x01\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_DEACTIVATED\x10\x02\x12\x1f\n\x1b\x41\x43\x43\x45SS_RULE_QUALITY_CONTROL\x10\x03\x12\x17\n\x13\x41\x43\x43\x45SS_RULE_MANAGER\x10\x04\x12\x1a\n\x16\x41\x43\x43\x45SS_RULE_CHAT_ADMIN\x10\x05\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_RESPONSIBLE\x10\x06\x12)\n%ACCESS_RULE_FIRST_RESPONDER_CANDIDATE\x10\x07\x12\"\n\x1e\x41\x43\x43\x45SS_RULE_UNASSIGNED_VISIBLE\x10\x08\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_ALL_VISIBLE\x10\t\x12\x1b\n\x17\x41\x43\x43\x45SS_RULE_NOT_VISIBLE\x10\n*M\n\x08\x44\x65\x61lKind\x12\x19\n\x15\x44\x45\x41L_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x41L_KIND_DEAL\x10\x01\x12\x12\n\x0e\x44\x45\x41L_KIND_LEAD\x10\x02*e\n\tDealState\x12\x1a\n\x16\x44\x45\x41L_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44\x45\x41L_STATE_OPEN\x10\x01\x12\x12\n\x0e\x44\x45\x41L_STATE_WON\x10\x02\x12\x13\n\x0f\x44\x45\x41L_STATE_LOST\x10\x03*u\n\x10MessageDirection\x12!\n\x1dMESSAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aMESSAGE_DIRECTION_INCOMING\x10\x01\x12\x1e\n\x1aMESSAGE_DIRECTION_OUTGOING\x10\x02*\xb7\x01\n\x0c\x45ntityAction\x12\x1d\n\x19\x45NTITY_ACTION_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45NTITY_ACTION_CREATED\x10\x01\x12\"\n\x1e\x45NTITY_ACTION_ATTACHED_TO_OPEN\x10\x02\x12)\n%ENTITY_ACTION_ATTACHED_TO_LAST_CLOSED\x10\x03\x12\x1e\n\x1a\x45NTITY_ACTION_CONTACT_ONLY\x10\x04*\xce\x01\n\x11ResponsibleSource\x12\"\n\x1eRESPONSIBLE_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n\x17RESPONSIBLE_SOURCE_KEPT\x10\x01\x12\"\n\x1eRESPONSIBLE_SOURCE_DISTRIBUTED\x10\x02\x12.\n*RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER\x10\x03\x12$\n RESPONSIBLE_SOURCE_NONE_ELIGIBLE\x10\x04*\xa9\x01\n\rChannelChoice\x12\x1e\n\x1a\x43HANNEL_CHOICE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANNEL_CHOICE_CHAT\x10\x01\x12\x18\n\x14\x43HANNEL_CHOICE_GIVEN\x10\x02\x12#\n\x1f\x43HANNEL_CHOICE_DEFAULT_OUTGOING\x10\x03\x12 \n\x1c\x43HANNEL_CHOICE_ONLY_WRITABLE\x10\x04*X\n\x0b\x44\x65\x61lOutcome\x12\x1c\n\x18\x44\x45\x41L_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45\x41L_OUTCOME_WON\x10\x01\x12\x15\n\x11\x44\x45\x41L_OUTCOME_LOST\x10\x02\x32\xf4\x07\n\x0eRoutingService\x12\xa1\x01\n\x14RouteIncomingMessage\x12+.switchboard.v1.RouteIncomingMessageRequest\x1a,.switchboard.v1.RouteIncomingMessageResponse\".\x90\x02\x02\x82\xd3\xe4\x93\x02%:\x01*\" /v1/routing:routeIncomingMessage\x12\x9e\x01\n\x14RouteOutgoingMessage\x12+.switchboard.v1.RouteOutgoingMessageRequest\x1a,.switchboard.v1.RouteOutgoingMessageResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/routing:routeOutgoingMessage\x12z\n\x0b\x43heckAccess\x12\".switchboard.v1.CheckAccessRequest\x1a#.switchboard.v1.CheckAccessResponse\"\"\x90\x02\x01\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/routing:checkAccess\x12{\n\x10ListVisibleChats\x12\'.switchboard.v1.ListVisibleChatsRequest\x1a(.switchboard.v1.ListVisibleChatsResponse\"\x14\x90\x02\x01\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/chats\x12\x8e\x01\n\x10ListChatMessages\x12\'.switchboard.v1.ListChatMessagesRequest\x1a(.switchboard.v1.ListChatMessagesResponse\"\'\x90\x02\x01\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/chats/{chat_id}/messages\x12\x9a\x01\n\x11\x41ssignResponsible\x12(.switchboard.v1.AssignResponsibleRequest\x1a).switchboard.v1.AssignResponsibleResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/chats/{chat_id}:assignResponsible\x12v\n\tCloseDeal\x12 .switchboard.v1.CloseDealRequest\x1a!.switchboard.v1.CloseDealResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/deals/{deal_id}:closeBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.v1.routing_pb2', globals())
@@ -25,75 +26,81 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'ZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1'
   _ROUTINGSERVICE.methods_by_name['RouteIncomingMessage']._options = None
-  _ROUTINGSERVICE.methods_by_name['RouteIncomingMessage']._serialized_options = b'\220\002\002'
+  _ROUTINGSERVICE.methods_by_name['RouteIncomingMessage']._serialized_options = b'\220\002\002\202\323\344\223\002%:\001*\" /v1/routing:routeIncomingMessage'
+  _ROUTINGSERVICE.methods_by_name['RouteOutgoingMessage']._options = None
+  _ROUTINGSERVICE.methods_by_name['RouteOutgoingMessage']._serialized_options = b'\202\323\344\223\002%:\001*\" /v1/routing:routeOutgoingMessage'
   _ROUTINGSERVICE.methods_by_name['CheckAccess']._options = None
-  _ROUTINGSERVICE.methods_by_name['CheckAccess']._serialized_options = b'\220\002\001'
+  _ROUTINGSERVICE.methods_by_name['CheckAccess']._serialized_options = b'\220\002\001\202\323\344\223\002\031\022\027/v1/routing:checkAccess'
   _ROUTINGSERVICE.methods_by_name['ListVisibleChats']._options = None
-  _ROUTINGSERVICE.methods_by_name['ListVisibleChats']._serialized_options = b'\220\002\001'
+  _ROUTINGSERVICE.methods_by_name['ListVisibleChats']._serialized_options = b'\220\002\001\202\323\344\223\002\013\022\t/v1/chats'
   _ROUTINGSERVICE.methods_by_name['ListChatMessages']._options = None
-  _ROUTINGSERVICE.methods_by_name['ListChatMessages']._serialized_options = b'\220\002\001'
-  _ACCESSRULE._serialized_start=5157
-  _ACCESSRULE._serialized_end=5509
-  _DEALKIND._serialized_start=5511
-  _DEALKIND._serialized_end=5588
-  _DEALSTATE._serialized_start=5590
-  _DEALSTATE._serialized_end=5691
-  _MESSAGEDIRECTION._serialized_start=5693
-  _MESSAGEDIRECTION._serialized_end=5810
-  _ENTITYACTION._serialized_start=5813
-  _ENTITYACTION._serialized_end=5996
-  _RESPONSIBLESOURCE._serialized_start=5999
-  _RESPONSIBLESOURCE._serialized_end=6205
-  _CHANNELCHOICE._serialized_start=6208
-  _CHANNELCHOICE._serialized_end=6377
-  _DEALOUTCOME._serialized_start=6379
-  _DEALOUTCOME._serialized_end=6467
-  _ACCESSDECISION._serialized_start=146
-  _ACCESSDECISION._serialized_end=335
-  _CLIENT._serialized_start=338
-  _CLIENT._serialized_end=570
-  _DEAL._serialized_start=573
-  _DEAL._serialized_end=968
-  _CHAT._serialized_start=971
-  _CHAT._serialized_end=1211
-  _MESSAGE._serialized_start=1214
-  _MESSAGE._serialized_end=1526
-  _ROUTEINCOMINGMESSAGEREQUEST._serialized_start=1529
-  _ROUTEINCOMINGMESSAGEREQUEST._serialized_end=1812
-  _ROUTEINCOMINGMESSAGERESPONSE._serialized_start=1814
-  _ROUTEINCOMINGMESSAGERESPONSE._serialized_end=1933
-  _ASSIGNMENT._serialized_start=1936
-  _ASSIGNMENT._serialized_end=2277
-  _VIEWERACCESS._serialized_start=2280
-  _VIEWERACCESS._serialized_end=2420
-  _ROUTINGDECISION._serialized_start=2423
-  _ROUTINGDECISION._serialized_end=2966
-  _ROUTEOUTGOINGMESSAGEREQUEST._serialized_start=2969
-  _ROUTEOUTGOINGMESSAGEREQUEST._serialized_end=3234
-  _ROUTEOUTGOINGMESSAGERESPONSE._serialized_start=3237
-  _ROUTEOUTGOINGMESSAGERESPONSE._serialized_end=3664
-  _CHECKACCESSREQUEST._serialized_start=3667
-  _CHECKACCESSREQUEST._serialized_end=3805
-  _CHECKACCESSRESPONSE._serialized_start=3807
-  _CHECKACCESSRESPONSE._serialized_end=3884
-  _LISTVISIBLECHATSREQUEST._serialized_start=3887
-  _LISTVISIBLECHATSREQUEST._serialized_end=4036
-  _VISIBLECHAT._serialized_start=4039
-  _VISIBLECHAT._serialized_end=4198
-  _LISTVISIBLECHATSRESPONSE._serialized_start=4200
-  _LISTVISIBLECHATSRESPONSE._serialized_end=4317
-  _LISTCHATMESSAGESREQUEST._serialized_start=4320
-  _LISTCHATMESSAGESREQUEST._serialized_end=4463
-  _LISTCHATMESSAGESRESPONSE._serialized_start=4465
-  _LISTCHATMESSAGESRESPONSE._serialized_end=4584
-  _ASSIGNRESPONSIBLEREQUEST._serialized_start=4587
-  _ASSIGNRESPONSIBLEREQUEST._serialized_end=4717
-  _ASSIGNRESPONSIBLERESPONSE._serialized_start=4720
-  _ASSIGNRESPONSIBLERESPONSE._serialized_end=4944
-  _CLOSEDEALREQUEST._serialized_start=4947
-  _CLOSEDEALREQUEST._serialized_end=5091
-  _CLOSEDEALRESPONSE._serialized_start=5093
-  _CLOSEDEALRESPONSE._serialized_end=5154
-  _ROUTINGSERVICE._serialized_start=6470
-  _ROUTINGSERVICE._serialized_end=7218
+  _ROUTINGSERVICE.methods_by_name['ListChatMessages']._serialized_options = b'\220\002\001\202\323\344\223\002\036\022\034/v1/chats/{chat_id}/messages'
+  _ROUTINGSERVICE.methods_by_name['AssignResponsible']._options = None
+  _ROUTINGSERVICE.methods_by_name['AssignResponsible']._serialized_options = b'\202\323\344\223\002*:\001*\"%/v1/chats/{chat_id}:assignResponsible'
+  _ROUTINGSERVICE.methods_by_name['CloseDeal']._options = None
+  _ROUTINGSERVICE.methods_by_name['CloseDeal']._serialized_options = b'\202\323\344\223\002\036:\001*\"\031/v1/deals/{deal_id}:close'
+  _ACCESSRULE._serialized_start=5187
+  _ACCESSRULE._serialized_end=5539
+  _DEALKIND._serialized_start=5541
+  _DEALKIND._serialized_end=5618
+  _DEALSTATE._serialized_start=5620
+  _DEALSTATE._serialized_end=5721
+  _MESSAGEDIRECTION._serialized_start=5723
+  _MESSAGEDIRECTION._serialized_end=5840
+  _ENTITYACTION._serialized_start=5843
+  _ENTITYACTION._serialized_end=6026
+  _RESPONSIBLESOURCE._serialized_start=6029
+  _RESPONSIBLESOURCE._serialized_end=6235
+  _CHANNELCHOICE._serialized_start=6238
+  _CHANNELCHOICE._serialized_end=6407
+  _DEALOUTCOME._serialized_start=6409
+  _DEALOUTCOME._serialized_end=6497
+  _ACCESSDECISION._serialized_start=176
+  _ACCESSDECISION._serialized_end=365
+  _CLIENT._serialized_start=368
+  _CLIENT._serialized_end=600
+  _DEAL._serialized_start=603
+  _DEAL._serialized_end=998
+  _CHAT._serialized_start=1001
+  _CHAT._serialized_end=1241
+  _MESSAGE._serialized_start=1244
+  _MESSAGE._serialized_end=1556
+  _ROUTEINCOMINGMESSAGEREQUEST._serialized_start=1559
+  _ROUTEINCOMINGMESSAGEREQUEST._serialized_end=1842
+  _ROUTEINCOMINGMESSAGERESPONSE._serialized_start=1844
+  _ROUTEINCOMINGMESSAGERESPONSE._serialized_end=1963
+  _ASSIGNMENT._serialized_start=1966
+  _ASSIGNMENT._serialized_end=2307
+  _VIEWERACCESS._serialized_start=2310
+  _VIEWERACCESS._serialized_end=2450
+  _ROUTINGDECISION._serialized_start=2453
+  _ROUTINGDECISION._serialized_end=2996
+  _ROUTEOUTGOINGMESSAGEREQUEST._serialized_start=2999
+  _ROUTEOUTGOINGMESSAGEREQUEST._serialized_end=3264
+  _ROUTEOUTGOINGMESSAGERESPONSE._serialized_start=3267
+  _ROUTEOUTGOINGMESSAGERESPONSE._serialized_end=3694
+  _CHECKACCESSREQUEST._serialized_start=3697
+  _CHECKACCESSREQUEST._serialized_end=3835
+  _CHECKACCESSRESPONSE._serialized_start=3837
+  _CHECKACCESSRESPONSE._serialized_end=3914
+  _LISTVISIBLECHATSREQUEST._serialized_start=3917
+  _LISTVISIBLECHATSREQUEST._serialized_end=4066
+  _VISIBLECHAT._serialized_start=4069
+  _VISIBLECHAT._serialized_end=4228
+  _LISTVISIBLECHATSRESPONSE._serialized_start=4230
+  _LISTVISIBLECHATSRESPONSE._serialized_end=4347
+  _LISTCHATMESSAGESREQUEST._serialized_start=4350
+  _LISTCHATMESSAGESREQUEST._serialized_end=4493
+  _LISTCHATMESSAGESRESPONSE._serialized_start=4495
+  _LISTCHATMESSAGESRESPONSE._serialized_end=4614
+  _ASSIGNRESPONSIBLEREQUEST._serialized_start=4617
+  _ASSIGNRESPONSIBLEREQUEST._serialized_end=4747
+  _ASSIGNRESPONSIBLERESPONSE._serialized_start=4750
+  _ASSIGNRESPONSIBLERESPONSE._serialized_end=4974
+  _CLOSEDEALREQUEST._serialized_start=4977
+  _CLOSEDEALREQUEST._serialized_end=5121
+  _CLOSEDEALRESPONSE._serialized_start=5123
+  _CLOSEDEALRESPONSE._serialized_end=5184
+  _ROUTINGSERVICE._serialized_start=6500
+  _ROUTINGSERVICE._serialized_end=7512
 # @@protoc_insertion_point(module_scope)
