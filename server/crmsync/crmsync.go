@@ -84,11 +84,21 @@ func Open(ctx context.Context, c *ent.Client, o Options) (crm.Connector, *ent.Cr
 			return o.Pacer.Limiter(strings.ToLower(string(cfg.Kind))+"-"+name, acct, outbox.Limit{PerSecond: r.PerSecond, Burst: r.Burst})
 		}
 	}
+	cfg.Meter = BudgetMeter(o, cfg.Kind, acct)
 	conn, err := crm.Open(cfg)
 	if err != nil {
 		return nil, nil, errs.Precondition("the stored CRM address %q is not usable: %v", cc.BaseURL, err)
 	}
 	return conn, cc, nil
+}
+
+// BudgetMeter counts what an account spends of its CRM's daily budget
+// (Zoho's API credits) for every replica together; nil without a pacer.
+func BudgetMeter(o Options, kind crm.Kind, account int64) crm.Meter {
+	if o.Pacer == nil {
+		return nil
+	}
+	return o.Pacer.Meter(strings.ToLower(string(kind))+"-budget", account)
 }
 
 // Router is how a step changes a responsible here: as a transfer, with its

@@ -85,7 +85,8 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	if err != nil {
 		return nil, errs.Invalid("token", "%v", err)
 	}
-	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: baseURL, Token: token, AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP})
+	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: baseURL, Token: token, AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP,
+		Meter: crmsync.BudgetMeter(o.Options, kind, acct)})
 	if err != nil {
 		return nil, errs.Invalid("base_url", "%s is not an address of %s: use %s", hostOf(baseURL), kind, crm.AddressHint(kind))
 	}

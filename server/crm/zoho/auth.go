@@ -10,10 +10,13 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm"
 
 	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
@@ -249,14 +252,19 @@ type org struct {
 
 var (
 	orgsMu sync.Mutex
-	orgs   = map[string]*org{}
+	orgs   = map[orgKey]*org{}
 )
 
 // orgFor returns the shared state of the org that cred reaches through
-// tokenURL and apiBase, making it on first use with mk.
-func orgFor(apiBase, tokenURL string, cred Credentials, mk func() *org) *org {
+// tokenURL and apiBase, making it on first use with mk. Clients counting
+// with a meter share it with the clients of the same meter only: one
+// server instance's (its store's); a process runs one, a test several.
+func orgFor(apiBase, tokenURL string, cred Credentials, meter crm.Meter, mk func() *org) *org {
 	h := sha256.Sum256([]byte(apiBase + "\x00" + tokenURL + "\x00" + cred.ClientID + "\x00" + cred.ClientSecret + "\x00" + cred.RefreshToken))
-	key := hex.EncodeToString(h[:])
+	key := orgKey{hash: hex.EncodeToString(h[:])}
+	if meter != nil && reflect.TypeOf(meter).Comparable() {
+		key.meter = meter
+	}
 	orgsMu.Lock()
 	defer orgsMu.Unlock()
 	o := orgs[key]
@@ -265,4 +273,9 @@ func orgFor(apiBase, tokenURL string, cred Credentials, mk func() *org) *org {
 		orgs[key] = o
 	}
 	return o
+}
+
+type orgKey struct {
+	hash  string
+	meter crm.Meter
 }

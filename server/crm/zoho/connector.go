@@ -69,7 +69,11 @@ var (
 // open makes a connector from cfg: BaseURL names the data centre (see
 // DataCentre) and Token is the credential (see Credential).
 func open(cfg crm.Config) (crm.Connector, error) {
-	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
+	opts := crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)
+	if cfg.Meter != nil {
+		opts = append(opts, WithMeter(cfg.Meter))
+	}
+	return Open(cfg.BaseURL, cfg.Token, opts...)
 }
 
 // Open returns the connector of the org in the data centre baseURL names,
@@ -86,12 +90,11 @@ func Open(baseURL, credential string, opts ...Option) (*Connector, error) {
 // Client returns the connector's API client.
 func (k *Connector) Client() *Client { return k.c }
 
-// Budget reports the org's API credits: spent in the rolling 24 hours,
-// the daily limit, and when spent credits start to come back.
-func (k *Connector) Budget() (used, limit int, resets time.Time) { return k.c.Budget() }
-
-// Paused reports whether calls wait for the budget to come back.
-func (k *Connector) Paused() bool { return k.c.Paused() }
+// Budget reports the org's API credits: spent in the rolling 24 hours
+// (by every replica when the connector was opened with a crm.Meter), the
+// daily limit, when spent credits start to come back, and whether calls
+// wait for that.
+func (k *Connector) Budget(ctx context.Context) (crm.Budget, error) { return k.c.Budget(ctx) }
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
