@@ -285,6 +285,26 @@ type Meter interface {
 // holds.
 type Subscriber interface {
 	Subscribe(ctx context.Context, notifyURL, token string) (until time.Time, err error)
+	// Unsubscribe closes the subscription Subscribe opened with token, so
+	// the CRM stops sending to a connection that was replaced.
+	Unsubscribe(ctx context.Context, token string) error
+}
+
+// Identified is a connector whose address does not name the CRM account
+// it reaches (HubSpot's API host serves every portal; Zoho's is a data
+// centre's): Account reads the account's own id, so that reconnecting to
+// another account at the same address is told apart.
+type Identified interface {
+	Account(ctx context.Context) (string, error)
+}
+
+// AccountOf reads the CRM account's id of conn, "" when its address names
+// the account already.
+func AccountOf(ctx context.Context, conn Connector) (string, error) {
+	if id, ok := conn.(Identified); ok {
+		return id.Account(ctx)
+	}
+	return "", nil
 }
 
 // Opener makes a connector from a config.

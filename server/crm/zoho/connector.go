@@ -548,18 +548,40 @@ func (k *Connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker
 // api/v7/notifications/enable.html (channel_expiry is capped at a day).
 const SubscriptionLife = 23 * time.Hour
 
+// channelID is the notification channel's id for token: derived from it,
+// so renewing replaces the same channel and closing finds it.
+func channelID(token string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(token))
+	return int64(h.Sum64()%1_000_000_000_000) + 1
+}
+
 // Subscribe opens (or renews) the notification channel of deals' edits to
 // notifyURL with token (at most 50 characters): its id is derived from the
 // token, so renewing replaces the same channel.
 func (k *Connector) Subscribe(ctx context.Context, notifyURL, token string) (time.Time, error) {
-	h := fnv.New64a()
-	h.Write([]byte(token))
 	until := time.Now().Add(SubscriptionLife)
-	ch := Channel{ID: int64(h.Sum64()%1_000_000_000_000) + 1, Events: []string{"Deals.edit"}, NotifyURL: notifyURL, Token: token, Expiry: until}
+	ch := Channel{ID: channelID(token), Events: []string{"Deals.edit"}, NotifyURL: notifyURL, Token: token, Expiry: until}
 	if err := k.c.Watch(ctx, ch); err != nil {
 		return time.Time{}, seam(err)
 	}
 	return until, nil
 }
 
-var _ crm.Subscriber = (*Connector)(nil)
+// Unsubscribe closes the notification channel Subscribe opened with
+// token (DELETE /actions/watch).
+func (k *Connector) Unsubscribe(ctx context.Context, token string) error {
+	return seam(k.c.Unwatch(ctx, channelID(token)))
+}
+
+// Account reads the org's id (GET /org): the data centre's address is
+// every org's there.
+func (k *Connector) Account(ctx context.Context) (string, error) {
+	id, err := k.c.OrgID(ctx)
+	return id, seam(err)
+}
+
+var (
+	_ crm.Subscriber = (*Connector)(nil)
+	_ crm.Identified = (*Connector)(nil)
+)
