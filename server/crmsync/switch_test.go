@@ -3,6 +3,7 @@ package crmsync_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/crm/bitrix24/bxfake"
 	"github.com/switchboardhq/switchboard/server/crm/zoho/zohofake"
+	"github.com/switchboardhq/switchboard/server/crmsync"
+	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/crm/pipedrive/pdfake"
 	. "github.com/switchboardhq/switchboard/server/testenv"
 )
@@ -149,4 +152,47 @@ func TestReconnectClosesZohoChannel(t *testing.T) {
 			t.Fatalf("%d channels after unlinking Zoho, want 0", n)
 		}
 	})
+}
+
+// TestLateWriteOfTheOldCRM: a new client's job still waiting for the old
+// CRM's answer when the account connects another CRM links nothing when
+// the answer comes: the ids are the old CRM's.
+func TestLateWriteOfTheOldCRM(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		s := connectSystem(t, b, vendor{"pipedrive", startPipedrive}, suiteOutbox)
+		pd := s.fake.(pdFake).f
+		pd.Inject(pdfake.Fault{Route: "POST /api/v2/deals", Delay: 2 * time.Second, Times: 1})
+		d := Route(t, s.admin, s.channel, Phone(74), "hello")
+		waitFor(t, "the job writes the person, then its deal", 10*time.Second, func() bool {
+			return slices.Contains(pd.Calls(), "POST /api/v2/persons")
+		})
+		time.Sleep(300 * time.Millisecond) // the deal's answer is 2 s away
+		bx := bxfake.Start()
+		t.Cleanup(bx.Close)
+		_, err := s.admin.Integration.ConnectCrm(ctx, &pb.ConnectCrmRequest{CrmKind: pb.CrmKind_CRM_KIND_BITRIX24, BaseUrl: bx.URL, Token: bx.WebhookURL()})
+		NoErr(t, err)
+		waitFor(t, "the old CRM's job ends", 20*time.Second, func() bool {
+			var left int
+			err := s.env.Store.DB.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = 'crm_new_client' AND state <> 'completed'`).Scan(&left)
+			return err == nil && left == 0
+		})
+		if got := s.fake.Deals(crmsync.Marker(ids.Value(d.Deal.Id))); len(got) != 1 {
+			t.Fatalf("the old CRM has %d deals for the client, want the 1 it made", len(got))
+		}
+		dl, err := s.env.Store.Ent.Deal.Get(s.actx, ids.Value(d.Deal.Id))
+		NoErr(t, err)
+		ct, err := s.env.Store.Ent.Contact.Get(s.actx, dl.ContactID)
+		NoErr(t, err)
+		if dl.CrmID != nil || ct.CrmID != nil {
+			t.Fatalf("after the switch the client got the old CRM's ids: deal %v, contact %v", deref(dl.CrmID), deref(ct.CrmID))
+		}
+	})
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "none"
+	}
+	return *p
 }
