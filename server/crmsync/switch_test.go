@@ -13,10 +13,10 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/crm/bitrix24/bxfake"
+	"github.com/switchboardhq/switchboard/server/crm/pipedrive/pdfake"
 	"github.com/switchboardhq/switchboard/server/crm/zoho/zohofake"
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/ids"
-	"github.com/switchboardhq/switchboard/server/crm/pipedrive/pdfake"
 	. "github.com/switchboardhq/switchboard/server/testenv"
 )
 
