@@ -25,7 +25,8 @@ import (
 // a Zoho API console client (a self client or a server-based app) and a
 // refresh token it was granted, with the ZohoCRM.modules.ALL,
 // ZohoCRM.settings.ALL, ZohoCRM.users.READ and ZohoCRM.notifications.ALL
-// scopes.
+// scopes (and ZohoCRM.org.READ, which tells the org apart from another of
+// its data centre: without it the org id is left unknown).
 type Credentials struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`

@@ -376,7 +376,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.access[tok] = time.Now().Add(s.ttl)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok, "expires_in": int(s.ttl / time.Second), "api_domain": s.URL, "token_type": "Bearer",
-		"scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.users.READ ZohoCRM.notifications.ALL",
+		"scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.users.READ ZohoCRM.notifications.ALL ZohoCRM.org.READ",
 	})
 }
 
