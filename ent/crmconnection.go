@@ -38,7 +38,9 @@ type CrmConnection struct {
 	// SubscribedUntil holds the value of the "subscribed_until" field.
 	SubscribedUntil *time.Time `json:"subscribed_until,omitempty"`
 	// RefreshedAt holds the value of the "refreshed_at" field.
-	RefreshedAt  *time.Time `json:"refreshed_at,omitempty"`
+	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
+	// CrmAccount holds the value of the "crm_account" field.
+	CrmAccount   string `json:"crm_account,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -51,7 +53,7 @@ func (*CrmConnection) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case crmconnection.FieldID, crmconnection.FieldAccountID:
 			values[i] = new(sql.NullInt64)
-		case crmconnection.FieldKind, crmconnection.FieldBaseURL:
+		case crmconnection.FieldKind, crmconnection.FieldBaseURL, crmconnection.FieldCrmAccount:
 			values[i] = new(sql.NullString)
 		case crmconnection.FieldCreatedAt, crmconnection.FieldSubscribedUntil, crmconnection.FieldRefreshedAt:
 			values[i] = new(sql.NullTime)
@@ -144,6 +146,12 @@ func (_m *CrmConnection) assignValues(columns []string, values []any) error {
 				_m.RefreshedAt = new(time.Time)
 				*_m.RefreshedAt = value.Time
 			}
+		case crmconnection.FieldCrmAccount:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_account", values[i])
+			} else if value.Valid {
+				_m.CrmAccount = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -211,6 +219,9 @@ func (_m *CrmConnection) String() string {
 		builder.WriteString("refreshed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("crm_account=")
+	builder.WriteString(_m.CrmAccount)
 	builder.WriteByte(')')
 	return builder.String()
 }

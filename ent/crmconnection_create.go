@@ -110,6 +110,20 @@ func (_c *CrmConnectionCreate) SetNillableRefreshedAt(v *time.Time) *CrmConnecti
 	return _c
 }
 
+// SetCrmAccount sets the "crm_account" field.
+func (_c *CrmConnectionCreate) SetCrmAccount(v string) *CrmConnectionCreate {
+	_c.mutation.SetCrmAccount(v)
+	return _c
+}
+
+// SetNillableCrmAccount sets the "crm_account" field if the given value is not nil.
+func (_c *CrmConnectionCreate) SetNillableCrmAccount(v *string) *CrmConnectionCreate {
+	if v != nil {
+		_c.SetCrmAccount(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CrmConnectionCreate) SetID(v int64) *CrmConnectionCreate {
 	_c.mutation.SetID(v)
@@ -198,6 +212,11 @@ func (_c *CrmConnectionCreate) check() error {
 	if _, ok := _c.mutation.WebhookKeyHash(); !ok {
 		return &ValidationError{Name: "webhook_key_hash", err: errors.New(`ent: missing required field "CrmConnection.webhook_key_hash"`)}
 	}
+	if v, ok := _c.mutation.CrmAccount(); ok {
+		if err := crmconnection.CrmAccountValidator(v); err != nil {
+			return &ValidationError{Name: "crm_account", err: fmt.Errorf(`ent: validator failed for field "CrmConnection.crm_account": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -273,6 +292,10 @@ func (_c *CrmConnectionCreate) createSpec() (*CrmConnection, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.RefreshedAt(); ok {
 		_spec.SetField(crmconnection.FieldRefreshedAt, field.TypeTime, value)
 		_node.RefreshedAt = &value
+	}
+	if value, ok := _c.mutation.CrmAccount(); ok {
+		_spec.SetField(crmconnection.FieldCrmAccount, field.TypeString, value)
+		_node.CrmAccount = value
 	}
 	return _node, _spec
 }

@@ -145,6 +145,26 @@ func (_u *CrmConnectionUpdate) ClearRefreshedAt() *CrmConnectionUpdate {
 	return _u
 }
 
+// SetCrmAccount sets the "crm_account" field.
+func (_u *CrmConnectionUpdate) SetCrmAccount(v string) *CrmConnectionUpdate {
+	_u.mutation.SetCrmAccount(v)
+	return _u
+}
+
+// SetNillableCrmAccount sets the "crm_account" field if the given value is not nil.
+func (_u *CrmConnectionUpdate) SetNillableCrmAccount(v *string) *CrmConnectionUpdate {
+	if v != nil {
+		_u.SetCrmAccount(*v)
+	}
+	return _u
+}
+
+// ClearCrmAccount clears the value of the "crm_account" field.
+func (_u *CrmConnectionUpdate) ClearCrmAccount() *CrmConnectionUpdate {
+	_u.mutation.ClearCrmAccount()
+	return _u
+}
+
 // Mutation returns the CrmConnectionMutation object of the builder.
 func (_u *CrmConnectionUpdate) Mutation() *CrmConnectionMutation {
 	return _u.mutation
@@ -187,6 +207,11 @@ func (_u *CrmConnectionUpdate) check() error {
 	if v, ok := _u.mutation.BaseURL(); ok {
 		if err := crmconnection.BaseURLValidator(v); err != nil {
 			return &ValidationError{Name: "base_url", err: fmt.Errorf(`ent: validator failed for field "CrmConnection.base_url": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CrmAccount(); ok {
+		if err := crmconnection.CrmAccountValidator(v); err != nil {
+			return &ValidationError{Name: "crm_account", err: fmt.Errorf(`ent: validator failed for field "CrmConnection.crm_account": %w`, err)}
 		}
 	}
 	return nil
@@ -251,6 +276,12 @@ func (_u *CrmConnectionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.RefreshedAtCleared() {
 		_spec.ClearField(crmconnection.FieldRefreshedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CrmAccount(); ok {
+		_spec.SetField(crmconnection.FieldCrmAccount, field.TypeString, value)
+	}
+	if _u.mutation.CrmAccountCleared() {
+		_spec.ClearField(crmconnection.FieldCrmAccount, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -390,6 +421,26 @@ func (_u *CrmConnectionUpdateOne) ClearRefreshedAt() *CrmConnectionUpdateOne {
 	return _u
 }
 
+// SetCrmAccount sets the "crm_account" field.
+func (_u *CrmConnectionUpdateOne) SetCrmAccount(v string) *CrmConnectionUpdateOne {
+	_u.mutation.SetCrmAccount(v)
+	return _u
+}
+
+// SetNillableCrmAccount sets the "crm_account" field if the given value is not nil.
+func (_u *CrmConnectionUpdateOne) SetNillableCrmAccount(v *string) *CrmConnectionUpdateOne {
+	if v != nil {
+		_u.SetCrmAccount(*v)
+	}
+	return _u
+}
+
+// ClearCrmAccount clears the value of the "crm_account" field.
+func (_u *CrmConnectionUpdateOne) ClearCrmAccount() *CrmConnectionUpdateOne {
+	_u.mutation.ClearCrmAccount()
+	return _u
+}
+
 // Mutation returns the CrmConnectionMutation object of the builder.
 func (_u *CrmConnectionUpdateOne) Mutation() *CrmConnectionMutation {
 	return _u.mutation
@@ -445,6 +496,11 @@ func (_u *CrmConnectionUpdateOne) check() error {
 	if v, ok := _u.mutation.BaseURL(); ok {
 		if err := crmconnection.BaseURLValidator(v); err != nil {
 			return &ValidationError{Name: "base_url", err: fmt.Errorf(`ent: validator failed for field "CrmConnection.base_url": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CrmAccount(); ok {
+		if err := crmconnection.CrmAccountValidator(v); err != nil {
+			return &ValidationError{Name: "crm_account", err: fmt.Errorf(`ent: validator failed for field "CrmConnection.crm_account": %w`, err)}
 		}
 	}
 	return nil
@@ -526,6 +582,12 @@ func (_u *CrmConnectionUpdateOne) sqlSave(ctx context.Context) (_node *CrmConnec
 	}
 	if _u.mutation.RefreshedAtCleared() {
 		_spec.ClearField(crmconnection.FieldRefreshedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CrmAccount(); ok {
+		_spec.SetField(crmconnection.FieldCrmAccount, field.TypeString, value)
+	}
+	if _u.mutation.CrmAccountCleared() {
+		_spec.ClearField(crmconnection.FieldCrmAccount, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &CrmConnection{config: _u.config}

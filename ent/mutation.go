@@ -6888,6 +6888,7 @@ type CrmConnectionMutation struct {
 	webhook_key_sealed    *[]byte
 	subscribed_until      *time.Time
 	refreshed_at          *time.Time
+	crm_account           *string
 	clearedFields         map[string]struct{}
 	done                  bool
 	oldValue              func(context.Context) (*CrmConnection, error)
@@ -7479,6 +7480,55 @@ func (m *CrmConnectionMutation) ResetRefreshedAt() {
 	delete(m.clearedFields, crmconnection.FieldRefreshedAt)
 }
 
+// SetCrmAccount sets the "crm_account" field.
+func (m *CrmConnectionMutation) SetCrmAccount(s string) {
+	m.crm_account = &s
+}
+
+// CrmAccount returns the value of the "crm_account" field in the mutation.
+func (m *CrmConnectionMutation) CrmAccount() (r string, exists bool) {
+	v := m.crm_account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmAccount returns the old "crm_account" field's value of the CrmConnection entity.
+// If the CrmConnection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CrmConnectionMutation) OldCrmAccount(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmAccount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmAccount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmAccount: %w", err)
+	}
+	return oldValue.CrmAccount, nil
+}
+
+// ClearCrmAccount clears the value of the "crm_account" field.
+func (m *CrmConnectionMutation) ClearCrmAccount() {
+	m.crm_account = nil
+	m.clearedFields[crmconnection.FieldCrmAccount] = struct{}{}
+}
+
+// CrmAccountCleared returns if the "crm_account" field was cleared in this mutation.
+func (m *CrmConnectionMutation) CrmAccountCleared() bool {
+	_, ok := m.clearedFields[crmconnection.FieldCrmAccount]
+	return ok
+}
+
+// ResetCrmAccount resets all changes to the "crm_account" field.
+func (m *CrmConnectionMutation) ResetCrmAccount() {
+	m.crm_account = nil
+	delete(m.clearedFields, crmconnection.FieldCrmAccount)
+}
+
 // Where appends a list predicates to the CrmConnectionMutation builder.
 func (m *CrmConnectionMutation) Where(ps ...predicate.CrmConnection) {
 	m.predicates = append(m.predicates, ps...)
@@ -7513,7 +7563,7 @@ func (m *CrmConnectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CrmConnectionMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.account_id != nil {
 		fields = append(fields, crmconnection.FieldAccountID)
 	}
@@ -7547,6 +7597,9 @@ func (m *CrmConnectionMutation) Fields() []string {
 	if m.refreshed_at != nil {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
 	}
+	if m.crm_account != nil {
+		fields = append(fields, crmconnection.FieldCrmAccount)
+	}
 	return fields
 }
 
@@ -7577,6 +7630,8 @@ func (m *CrmConnectionMutation) Field(name string) (ent.Value, bool) {
 		return m.SubscribedUntil()
 	case crmconnection.FieldRefreshedAt:
 		return m.RefreshedAt()
+	case crmconnection.FieldCrmAccount:
+		return m.CrmAccount()
 	}
 	return nil, false
 }
@@ -7608,6 +7663,8 @@ func (m *CrmConnectionMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldSubscribedUntil(ctx)
 	case crmconnection.FieldRefreshedAt:
 		return m.OldRefreshedAt(ctx)
+	case crmconnection.FieldCrmAccount:
+		return m.OldCrmAccount(ctx)
 	}
 	return nil, fmt.Errorf("unknown CrmConnection field %s", name)
 }
@@ -7694,6 +7751,13 @@ func (m *CrmConnectionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRefreshedAt(v)
 		return nil
+	case crmconnection.FieldCrmAccount:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmAccount(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CrmConnection field %s", name)
 }
@@ -7754,6 +7818,9 @@ func (m *CrmConnectionMutation) ClearedFields() []string {
 	if m.FieldCleared(crmconnection.FieldRefreshedAt) {
 		fields = append(fields, crmconnection.FieldRefreshedAt)
 	}
+	if m.FieldCleared(crmconnection.FieldCrmAccount) {
+		fields = append(fields, crmconnection.FieldCrmAccount)
+	}
 	return fields
 }
 
@@ -7782,6 +7849,9 @@ func (m *CrmConnectionMutation) ClearField(name string) error {
 		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ClearRefreshedAt()
+		return nil
+	case crmconnection.FieldCrmAccount:
+		m.ClearCrmAccount()
 		return nil
 	}
 	return fmt.Errorf("unknown CrmConnection nullable field %s", name)
@@ -7823,6 +7893,9 @@ func (m *CrmConnectionMutation) ResetField(name string) error {
 		return nil
 	case crmconnection.FieldRefreshedAt:
 		m.ResetRefreshedAt()
+		return nil
+	case crmconnection.FieldCrmAccount:
+		m.ResetCrmAccount()
 		return nil
 	}
 	return fmt.Errorf("unknown CrmConnection field %s", name)

@@ -37,6 +37,8 @@ const (
 	FieldSubscribedUntil = "subscribed_until"
 	// FieldRefreshedAt holds the string denoting the refreshed_at field in the database.
 	FieldRefreshedAt = "refreshed_at"
+	// FieldCrmAccount holds the string denoting the crm_account field in the database.
+	FieldCrmAccount = "crm_account"
 	// Table holds the table name of the crmconnection in the database.
 	Table = "crm_connections"
 )
@@ -55,6 +57,7 @@ var Columns = []string{
 	FieldWebhookKeySealed,
 	FieldSubscribedUntil,
 	FieldRefreshedAt,
+	FieldCrmAccount,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -81,6 +84,8 @@ var (
 	DefaultCreatedAt func() time.Time
 	// BaseURLValidator is a validator for the "base_url" field. It is called by the builders before save.
 	BaseURLValidator func(string) error
+	// CrmAccountValidator is a validator for the "crm_account" field. It is called by the builders before save.
+	CrmAccountValidator func(string) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -146,4 +151,9 @@ func BySubscribedUntil(opts ...sql.OrderTermOption) OrderOption {
 // ByRefreshedAt orders the results by the refreshed_at field.
 func ByRefreshedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRefreshedAt, opts...).ToFunc()
+}
+
+// ByCrmAccount orders the results by the crm_account field.
+func ByCrmAccount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCrmAccount, opts...).ToFunc()
 }

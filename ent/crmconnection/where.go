@@ -104,6 +104,11 @@ func RefreshedAt(v time.Time) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldRefreshedAt, v))
 }
 
+// CrmAccount applies equality check predicate on the "crm_account" field. It's identical to CrmAccountEQ.
+func CrmAccount(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldCrmAccount, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldEQ(FieldAccountID, v))
@@ -597,6 +602,81 @@ func RefreshedAtIsNil() predicate.CrmConnection {
 // RefreshedAtNotNil applies the NotNil predicate on the "refreshed_at" field.
 func RefreshedAtNotNil() predicate.CrmConnection {
 	return predicate.CrmConnection(sql.FieldNotNull(FieldRefreshedAt))
+}
+
+// CrmAccountEQ applies the EQ predicate on the "crm_account" field.
+func CrmAccountEQ(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEQ(FieldCrmAccount, v))
+}
+
+// CrmAccountNEQ applies the NEQ predicate on the "crm_account" field.
+func CrmAccountNEQ(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNEQ(FieldCrmAccount, v))
+}
+
+// CrmAccountIn applies the In predicate on the "crm_account" field.
+func CrmAccountIn(vs ...string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIn(FieldCrmAccount, vs...))
+}
+
+// CrmAccountNotIn applies the NotIn predicate on the "crm_account" field.
+func CrmAccountNotIn(vs ...string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotIn(FieldCrmAccount, vs...))
+}
+
+// CrmAccountGT applies the GT predicate on the "crm_account" field.
+func CrmAccountGT(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGT(FieldCrmAccount, v))
+}
+
+// CrmAccountGTE applies the GTE predicate on the "crm_account" field.
+func CrmAccountGTE(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldGTE(FieldCrmAccount, v))
+}
+
+// CrmAccountLT applies the LT predicate on the "crm_account" field.
+func CrmAccountLT(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLT(FieldCrmAccount, v))
+}
+
+// CrmAccountLTE applies the LTE predicate on the "crm_account" field.
+func CrmAccountLTE(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldLTE(FieldCrmAccount, v))
+}
+
+// CrmAccountContains applies the Contains predicate on the "crm_account" field.
+func CrmAccountContains(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldContains(FieldCrmAccount, v))
+}
+
+// CrmAccountHasPrefix applies the HasPrefix predicate on the "crm_account" field.
+func CrmAccountHasPrefix(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldHasPrefix(FieldCrmAccount, v))
+}
+
+// CrmAccountHasSuffix applies the HasSuffix predicate on the "crm_account" field.
+func CrmAccountHasSuffix(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldHasSuffix(FieldCrmAccount, v))
+}
+
+// CrmAccountIsNil applies the IsNil predicate on the "crm_account" field.
+func CrmAccountIsNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldIsNull(FieldCrmAccount))
+}
+
+// CrmAccountNotNil applies the NotNil predicate on the "crm_account" field.
+func CrmAccountNotNil() predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldNotNull(FieldCrmAccount))
+}
+
+// CrmAccountEqualFold applies the EqualFold predicate on the "crm_account" field.
+func CrmAccountEqualFold(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldEqualFold(FieldCrmAccount, v))
+}
+
+// CrmAccountContainsFold applies the ContainsFold predicate on the "crm_account" field.
+func CrmAccountContainsFold(v string) predicate.CrmConnection {
+	return predicate.CrmConnection(sql.FieldContainsFold(FieldCrmAccount, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -272,6 +272,7 @@ var (
 		{Name: "webhook_key_sealed", Type: field.TypeBytes, Nullable: true},
 		{Name: "subscribed_until", Type: field.TypeTime, Nullable: true},
 		{Name: "refreshed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "crm_account", Type: field.TypeString, Nullable: true, Size: 100},
 	}
 	// CrmConnectionsTable holds the schema information for the "crm_connections" table.
 	CrmConnectionsTable = &schema.Table{

@@ -320,6 +320,10 @@ func init() {
 	crmconnectionDescBaseURL := crmconnectionFields[2].Descriptor()
 	// crmconnection.BaseURLValidator is a validator for the "base_url" field. It is called by the builders before save.
 	crmconnection.BaseURLValidator = crmconnectionDescBaseURL.Validators[0].(func(string) error)
+	// crmconnectionDescCrmAccount is the schema descriptor for crm_account field.
+	crmconnectionDescCrmAccount := crmconnectionFields[10].Descriptor()
+	// crmconnection.CrmAccountValidator is a validator for the "crm_account" field. It is called by the builders before save.
+	crmconnection.CrmAccountValidator = crmconnectionDescCrmAccount.Validators[0].(func(string) error)
 	dealMixin := schema.Deal{}.Mixin()
 	dealMixinHooks0 := dealMixin[0].Hooks()
 	deal.Hooks[0] = dealMixinHooks0[0]

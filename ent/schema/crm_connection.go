@@ -40,6 +40,12 @@ func (CrmConnection) Fields() []ent.Field {
 		// nil for a CRM whose webhooks are set up on its side.
 		field.Time("subscribed_until").Optional().Nillable(),
 		field.Time("refreshed_at").Optional().Nillable(),
+		// crm_account is the CRM account's own id where the address does
+		// not name it (HubSpot's portal id, Zoho's org id), read when
+		// connecting; empty when the address names it, or it could not
+		// be read. Reconnecting keeps the contacts' and deals' CRM ids
+		// only for the same kind, address and account.
+		field.String("crm_account").Optional().Validate(chars(100)).Annotations(entsql.Annotation{Size: 100}),
 	}
 }
 

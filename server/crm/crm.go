@@ -173,6 +173,10 @@ type Config struct {
 	// shared like Limiter by every replica, for a limit of the CRM that
 	// only some requests count against (HubSpot's searches).
 	Limiters func(name string, r Rate) interface{ Wait(context.Context) error }
+	// Meter, when set, counts the account's share of a budget the CRM
+	// meters per day (Zoho's API credits) for every replica together;
+	// without it a connector counts in its own process.
+	Meter Meter
 }
 
 // Errors a connector reports, matched with errors.Is.
@@ -242,16 +246,36 @@ func RetryAfter(err error) time.Duration {
 }
 
 // Budgeted is a connector whose CRM meters calls against a budget per
-// window (Zoho CRM's API credits per rolling 24 hours). Used and Limit
-// are in the CRM's units (credits); resets is when spent units start to
-// come back (zero when nothing is spent). A connector near its limit
-// refuses calls itself with a retryable error whose RetryAfter points at
-// resets, so the outbox can show the budget in the sync state.
+// window (Zoho CRM's API credits per rolling 24 hours). A connector near
+// its limit refuses calls itself with a retryable error whose RetryAfter
+// points at Budget.Resets, so the outbox waits and the sync state can
+// show the budget.
 type Budgeted interface {
-	Budget() (used, limit int, resets time.Time)
-	// Paused reports whether the connector now refuses calls until resets
-	// (the budget is spent down to its reserve, or the CRM said it is).
-	Paused() bool
+	Budget(ctx context.Context) (Budget, error)
+}
+
+// Budget is what a Budgeted connector has spent of its CRM's budget, for
+// every replica together when its Config had a Meter.
+type Budget struct {
+	// Used and Limit are in the CRM's units (credits).
+	Used, Limit int
+	// Resets is when spent units start to come back (zero when nothing is
+	// spent).
+	Resets time.Time
+	// Paused: the connector refuses calls until Resets (the budget is
+	// spent down to its reserve, or the CRM said it is).
+	Paused bool
+}
+
+// Meter counts what one account spends of its CRM's budget over a
+// rolling day, for every replica together (the store's outbox_meter).
+type Meter interface {
+	// Spend adds n units at at when the day's count plus n stays within
+	// limit, and reports the count after it (before it, when refused)
+	// and whether it was spent; n ≤ 0 gives units back and always goes.
+	Spend(ctx context.Context, at time.Time, n, limit int) (used int, ok bool, err error)
+	// Spent is the day's count at at, and when its oldest units come back.
+	Spent(ctx context.Context, at time.Time) (used int, frees time.Time, err error)
 }
 
 // Subscriber is a connector whose CRM sends its changes only to an address
@@ -261,6 +285,26 @@ type Budgeted interface {
 // holds.
 type Subscriber interface {
 	Subscribe(ctx context.Context, notifyURL, token string) (until time.Time, err error)
+	// Unsubscribe closes the subscription Subscribe opened with token, so
+	// the CRM stops sending to a connection that was replaced.
+	Unsubscribe(ctx context.Context, token string) error
+}
+
+// Identified is a connector whose address does not name the CRM account
+// it reaches (HubSpot's API host serves every portal; Zoho's is a data
+// centre's): Account reads the account's own id, so that reconnecting to
+// another account at the same address is told apart.
+type Identified interface {
+	Account(ctx context.Context) (string, error)
+}
+
+// AccountOf reads the CRM account's id of conn, "" when its address names
+// the account already.
+func AccountOf(ctx context.Context, conn Connector) (string, error) {
+	if id, ok := conn.(Identified); ok {
+		return id.Account(ctx)
+	}
+	return "", nil
 }
 
 // Opener makes a connector from a config.

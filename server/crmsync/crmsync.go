@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,13 +64,20 @@ func Open(ctx context.Context, c *ent.Client, o Options) (crm.Connector, *ent.Cr
 	if err != nil {
 		return nil, nil, err
 	}
+	conn, err := OpenConnection(ctx, cc, o)
+	return conn, cc, err
+}
+
+// OpenConnection opens the stored connection cc of the context's
+// account, current or replaced.
+func OpenConnection(ctx context.Context, cc *ent.CrmConnection, o Options) (crm.Connector, error) {
 	acct, _ := tenant.FromContext(ctx)
 	token, err := o.Sealer.Open(cc.TokenSealed, Owner(acct))
 	if errors.Is(err, secrets.ErrNoKey) || errors.Is(err, secrets.ErrOpen) {
-		return nil, nil, errs.Precondition("the CRM token cannot be opened with this server's secret key (%v): start the server with the key it was stored with, or connect the CRM again", err)
+		return nil, errs.Precondition("the CRM token cannot be opened with this server's secret key (%v): start the server with the key it was stored with, or connect the CRM again", err)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cfg := crm.Config{Kind: crm.Kind(cc.Kind), BaseURL: cc.BaseURL, Token: string(token), AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP}
 	if o.Pacer != nil {
@@ -84,11 +92,39 @@ func Open(ctx context.Context, c *ent.Client, o Options) (crm.Connector, *ent.Cr
 			return o.Pacer.Limiter(strings.ToLower(string(cfg.Kind))+"-"+name, acct, outbox.Limit{PerSecond: r.PerSecond, Burst: r.Burst})
 		}
 	}
+	cfg.Meter = BudgetMeter(o, cfg.Kind, acct)
 	conn, err := crm.Open(cfg)
 	if err != nil {
-		return nil, nil, errs.Precondition("the stored CRM address %q is not usable: %v", cc.BaseURL, err)
+		return nil, errs.Precondition("the stored CRM address %q is not usable: %v", cc.BaseURL, err)
 	}
-	return conn, cc, nil
+	return conn, nil
+}
+
+// SameCRM reports whether connection b reaches the same CRM account as a,
+// so that the CRM ids a's contacts and deals were linked to hold in b:
+// the same kind and address, and, where the address does not name the
+// account (HubSpot, Zoho), the same account id. An account id not known
+// on either side (a connection made before it was read) counts as the
+// same.
+func SameCRM(a, b *ent.CrmConnection) bool {
+	if a == nil || b == nil || a.Kind != b.Kind || a.BaseURL != b.BaseURL {
+		return false
+	}
+	return a.CrmAccount == "" || b.CrmAccount == "" || a.CrmAccount == b.CrmAccount
+}
+
+// ConnectionLock is the name of the lock (Store.LockTx) that a change of
+// the account's CRM connection and a write of CRM ids on its clients
+// take, so that ids of a connection just replaced are never written.
+func ConnectionLock(account int64) int64 { return 0x534243_00000000 ^ account }
+
+// BudgetMeter counts what an account spends of its CRM's daily budget
+// (Zoho's API credits) for every replica together; nil without a pacer.
+func BudgetMeter(o Options, kind crm.Kind, account int64) crm.Meter {
+	if o.Pacer == nil {
+		return nil
+	}
+	return o.Pacer.Meter(strings.ToLower(string(kind))+"-budget", account)
 }
 
 // Router is how a step changes a responsible here: as a transfer, with its
@@ -160,7 +196,7 @@ func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) (err e
 	if as.CrmKind == accountsettings.CrmKindNATIVE || as.CrmKind == accountsettings.CrmKindNONE {
 		return nil // the store is the CRM
 	}
-	conn, _, err := Open(ctx, c, s.o)
+	conn, cc, err := Open(ctx, c, s.o)
 	if err != nil {
 		return err
 	}
@@ -202,7 +238,7 @@ func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) (err e
 			if st.ResponsibleID != "" && st.ResponsibleID != "0" && st.ResponsibleID != rec.ResponsibleID {
 				crmResponsible = st.ResponsibleID
 			}
-			return s.link(ctx, d, ct, *ref, crmResponsible, sent)
+			return s.link(ctx, cc, d, ct, *ref, crmResponsible, sent)
 		}
 	}
 	crmResponsible := ""
@@ -239,15 +275,32 @@ func (s *Syncer) NewClient(ctx context.Context, dealID int64, retry bool) (err e
 	if err != nil {
 		return err
 	}
-	return s.link(ctx, d, ct, ref, crmResponsible, sent)
+	return s.link(ctx, cc, d, ct, ref, crmResponsible, sent)
 }
 
-// link records the CRM's ids of the deal and contact; then makes the
-// client's responsible here the CRM's (a contact the CRM had already), or
-// tells the CRM of a responsible changed here while the deal was being
-// created.
-func (s *Syncer) link(ctx context.Context, d *ent.Deal, ct *ent.Contact, ref crm.ClientRef, crmResponsible string, sent *int64) error {
+// link records the CRM's ids of the deal and contact, made through the
+// connection made; then makes the client's responsible here the CRM's (a
+// contact the CRM had already), or tells the CRM of a responsible changed
+// here while the deal was being created. When the account has connected
+// another CRM since (or none), the ids are the old CRM's: nothing is
+// linked.
+func (s *Syncer) link(ctx context.Context, made *ent.CrmConnection, d *ent.Deal, ct *ent.Contact, ref crm.ClientRef, crmResponsible string, sent *int64) error {
+	stale := false
 	err := s.st.Tx(ctx, func(tx *ent.Tx) error {
+		// Under the connection's lock: a connect that replaces it either
+		// committed already (and is read here) or waits for this one and
+		// then forgets the ids with the rest.
+		if err := s.st.LockTx(ctx, tx, ConnectionLock(d.AccountID)); err != nil {
+			return err
+		}
+		now, err := tx.CrmConnection.Query().First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		if now == nil || now.ID != made.ID && !SameCRM(made, now) {
+			stale = true
+			return nil
+		}
 		if err := tx.Deal.Update().Where(deal.ID(d.ID), deal.CrmIDIsNil()).SetCrmID(ref.DealID).Exec(ctx); err != nil {
 			return err
 		}
@@ -255,6 +308,11 @@ func (s *Syncer) link(ctx context.Context, d *ent.Deal, ct *ent.Contact, ref crm
 	})
 	if err != nil {
 		return err
+	}
+	if stale {
+		slog.DebugContext(ctx, "crm: not linking a client to what the previous CRM made: the account connected another CRM meanwhile",
+			"account", d.AccountID, "deal", d.ID, "crm", made.Kind)
+		return nil
 	}
 	if crmResponsible != "" {
 		emp, err := s.st.Ent.Employee.Query().Where(employee.CrmUserID(crmResponsible)).Only(ctx)

@@ -106,23 +106,32 @@ func location(name string) *time.Location {
 }
 
 // ref is where a chat's notes go: its deal in the CRM, else its contact.
+// Both are read in one snapshot: a new client's deal and contact are
+// linked in one transaction, and reading them apart could see the contact
+// linked and the deal not yet, sending the deal's notes to the contact.
 func (s *Syncer) ref(ctx context.Context, c *ent.Chat) (crm.ClientRef, error) {
 	var ref crm.ClientRef
-	if c.DealID != nil {
-		d, err := s.st.Ent.Deal.Get(ctx, *c.DealID)
-		if err != nil && !ent.IsNotFound(err) {
-			return ref, err
+	err := s.st.ReadTx(ctx, func(tx *ent.Tx) error {
+		if c.DealID != nil {
+			d, err := tx.Deal.Get(ctx, *c.DealID)
+			if err != nil && !ent.IsNotFound(err) {
+				return err
+			}
+			if d != nil && d.CrmID != nil {
+				ref.DealID = *d.CrmID
+			}
 		}
-		if d != nil && d.CrmID != nil {
-			ref.DealID = *d.CrmID
+		ct, err := tx.Contact.Get(ctx, c.ContactID)
+		if err != nil {
+			return err
 		}
-	}
-	ct, err := s.st.Ent.Contact.Get(ctx, c.ContactID)
+		if ct.CrmID != nil {
+			ref.ContactID = *ct.CrmID
+		}
+		return nil
+	})
 	if err != nil {
 		return ref, err
-	}
-	if ct.CrmID != nil {
-		ref.ContactID = *ct.CrmID
 	}
 	if ref.DealID == "" && ref.ContactID == "" {
 		return ref, ErrNotLinked

@@ -56,6 +56,16 @@ func Subscribe(ctx context.Context, conn crm.Connector, publicURL, key string) (
 	return until, true, err
 }
 
+// Unsubscribe closes conn's subscription to the webhook URL of key, when
+// its CRM has one (crm.Subscriber).
+func Unsubscribe(ctx context.Context, conn crm.Connector, key string) error {
+	sub, ok := conn.(crm.Subscriber)
+	if !ok {
+		return nil
+	}
+	return sub.Unsubscribe(ctx, SubscriptionToken(key))
+}
+
 // RenewWithin is how long before a subscription lapses it is renewed.
 const RenewWithin = 12 * time.Hour
 

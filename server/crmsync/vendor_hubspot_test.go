@@ -136,8 +136,11 @@ func (h hubFake) Notes(dealID string) []string {
 // when new, is made before it); a note is POST /crm/v3/objects/notes.
 func (h hubFake) Fail(w crmtest.Write, f fault, n int) {
 	flt := hubfake.Fault{Op: "POST /crm/v3/objects/deals", Times: n}
-	if w == crmtest.WriteNote {
+	switch w {
+	case crmtest.WriteNote:
 		flt.Op = "POST /crm/v3/objects/notes"
+	case crmtest.WriteContact:
+		flt.Op = "POST /crm/v3/objects/contacts"
 	}
 	switch f {
 	case serverError:

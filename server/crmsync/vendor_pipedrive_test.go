@@ -132,12 +132,15 @@ func (p pdFake) Notes(dealID string) []string {
 	return out
 }
 
-// Fail makes a new client's deal (the second of its two writes, after the
-// person) or a note meet f.
+// Fail makes a new client's person, its deal (the second of its two
+// writes, after the person) or a note meet f.
 func (p pdFake) Fail(w crmtest.Write, f fault, n int) {
 	flt := pdfake.Fault{Route: "POST /api/v2/deals", Times: n}
-	if w == crmtest.WriteNote {
+	switch w {
+	case crmtest.WriteNote:
 		flt.Route = "POST /v1/notes"
+	case crmtest.WriteContact:
+		flt.Route = "POST /api/v2/persons"
 	}
 	switch f {
 	case serverError:

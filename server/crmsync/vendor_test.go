@@ -318,8 +318,11 @@ func (b bxFake) Notes(dealID string) []string {
 
 func (b bxFake) Fail(w crmtest.Write, f fault, n int) {
 	flt := bxfake.Fault{Method: "crm.deal.add", Times: n}
-	if w == crmtest.WriteNote {
+	switch w {
+	case crmtest.WriteNote:
 		flt.Method = "crm.timeline.comment.add"
+	case crmtest.WriteContact:
+		flt.Method = "crm.contact.add"
 	}
 	switch f {
 	case serverError:
@@ -441,8 +444,11 @@ func (z zohoFake) Notes(dealID string) []string {
 
 func (z zohoFake) Fail(w crmtest.Write, f fault, n int) {
 	flt := zohofake.Fault{Method: http.MethodPost, Path: "/crm/v7/Deals", Times: n}
-	if w == crmtest.WriteNote {
+	switch w {
+	case crmtest.WriteNote:
 		flt.Path, flt.PathPrefix = "", "/crm/v7/Deals/"
+	case crmtest.WriteContact:
+		flt.Path = "/crm/v7/Contacts"
 	}
 	switch f {
 	case serverError:

@@ -42,14 +42,15 @@ const Headroom = 0.85
 // moving it on; on SQLite, whose file one process owns, the counter is in
 // memory and the local limiter has already spaced the requests).
 type Pacer struct {
-	pace store.Pace
+	pace  store.Pace
+	meter store.Meter
 
 	mu   sync.Mutex
 	keys map[string]*Limiter
 }
 
 func newPacer(st *store.Store) *Pacer {
-	return &Pacer{pace: st.Pace(), keys: map[string]*Limiter{}}
+	return &Pacer{pace: st.Pace(), meter: st.Meter(), keys: map[string]*Limiter{}}
 }
 
 // Limiter returns the limiter of crm's account (the same one for the same
@@ -103,4 +104,24 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Meter returns the counter of what account spends of the budget named
+// name (a CRM's daily API credits), shared by every replica through the
+// store (store.Meter).
+func (p *Pacer) Meter(name string, account int64) crm.Meter {
+	return meter{m: p.meter, key: name + ":" + strconv.FormatInt(account, 10)}
+}
+
+type meter struct {
+	m   store.Meter
+	key string
+}
+
+func (m meter) Spend(ctx context.Context, at time.Time, n, limit int) (int, bool, error) {
+	return m.m.Spend(ctx, m.key, at, n, limit)
+}
+
+func (m meter) Spent(ctx context.Context, at time.Time) (int, time.Time, error) {
+	return m.m.Spent(ctx, m.key, at)
 }

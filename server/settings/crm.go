@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -85,13 +86,25 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	if err != nil {
 		return nil, errs.Invalid("token", "%v", err)
 	}
-	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: baseURL, Token: token, AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP})
+	conn, err := crm.Open(crm.Config{Kind: kind, BaseURL: baseURL, Token: token, AllowAnyHost: o.AllowAnyHost, HTTP: o.HTTP,
+		Meter: crmsync.BudgetMeter(o.Options, kind, acct)})
 	if err != nil {
 		return nil, errs.Invalid("base_url", "%s is not an address of %s: use %s", hostOf(baseURL), kind, crm.AddressHint(kind))
 	}
 	dir, err := readDirectory(ctx, conn)
 	if err != nil {
 		return nil, err
+	}
+	// Where the address does not name the CRM account (HubSpot, Zoho),
+	// its own id tells a reconnect to another one apart. Unread, it is
+	// unknown, and the ids are kept as before.
+	actx, cancel := context.WithTimeout(ctx, callTimeout)
+	crmAccount, err := crm.AccountOf(actx, conn)
+	cancel()
+	if err != nil {
+		slog.WarnContext(ctx, "crm: the CRM account's id could not be read; a reconnect to another account at this address keeps the ids",
+			"kind", kind, "err", err)
+		crmAccount = ""
 	}
 	sealed, err := o.Sealer.Seal([]byte(token), crmsync.Owner(acct))
 	if err != nil {
@@ -122,12 +135,19 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	}
 	out := &pb.ConnectCrmResponse{Refresh: &pb.RefreshFromCrmResponse{}}
 	deactivated := 0
+	var prev *ent.CrmConnection
 	err = st.Tx(ctx, func(tx *ent.Tx) error {
+		// Jobs of the connection replaced write its ids under this lock:
+		// they finish first (and their ids are forgotten below), or find
+		// the new connection and write nothing.
+		if err := st.LockTx(ctx, tx, crmsync.ConnectionLock(acct)); err != nil {
+			return err
+		}
 		as, err := tx.AccountSettings.Query().Only(ctx)
 		if err != nil {
 			return err
 		}
-		prev, err := tx.CrmConnection.Query().First(ctx)
+		prev, err = tx.CrmConnection.Query().First(ctx)
 		if err != nil && !ent.IsNotFound(err) {
 			return err
 		}
@@ -137,7 +157,8 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 		// The ids the contacts and deals have are the previous CRM's: kept
 		// when it is the same CRM again, forgotten otherwise (another
 		// company's records count from the same numbers).
-		if prev == nil || string(prev.Kind) != string(kind) || prev.BaseURL != baseURL {
+		next := &ent.CrmConnection{Kind: crmconnection.Kind(kind), BaseURL: baseURL, CrmAccount: crmAccount}
+		if !crmsync.SameCRM(prev, next) {
 			if err := tx.Deal.Update().Where(deal.CrmIDNotNil()).ClearCrmID().Exec(ctx); err != nil {
 				return err
 			}
@@ -148,7 +169,7 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 		now := time.Now()
 		err = tx.CrmConnection.Create().SetKind(crmconnection.Kind(kind)).SetBaseURL(baseURL).SetWebhookSecretSealed(sealedSecret).
 			SetTokenSealed(sealed).SetWebhookKeyHash(hash[:]).SetWebhookKeySealed(sealedKey).SetWebhookTokenHash(tokenHash).
-			SetRefreshedAt(now).Exec(ctx)
+			SetRefreshedAt(now).SetCrmAccount(crmAccount).Exec(ctx)
 		if store.IsUniqueViolation(err) {
 			// Connected at the same moment elsewhere: run again, replacing it.
 			return fmt.Errorf("connection made concurrently: %w", store.ErrRetry)
@@ -177,8 +198,32 @@ func Connect(ctx context.Context, st *store.Store, o CRMOptions, c Connection) (
 	out.Refresh.CrmKind = out.Settings.CrmKind
 	out.Refresh.RefreshTime = timestamppb.Now()
 	out.WebhookUrl = crmsync.WebhookURL(o.PublicURL, webhookKey)
+	unsubscribe(ctx, o, prev)
 	subscribe(ctx, st, o, conn, webhookKey, hash[:], out.Refresh)
 	return out, nil
+}
+
+// unsubscribe tells the CRM of a replaced connection prev that was told
+// to send its changes here (Zoho's notification channel) to stop, best
+// effort: otherwise it goes on sending for up to a day, to a webhook key
+// that no longer answers.
+func unsubscribe(ctx context.Context, o CRMOptions, prev *ent.CrmConnection) {
+	if prev == nil || prev.SubscribedUntil == nil || len(prev.WebhookKeySealed) == 0 {
+		return
+	}
+	key, err := o.Sealer.Open(prev.WebhookKeySealed, crmsync.Owner(prev.AccountID))
+	if err != nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	conn, err := crmsync.OpenConnection(cctx, prev, o.Options)
+	if err == nil {
+		err = crmsync.Unsubscribe(cctx, conn, string(key))
+	}
+	if err != nil {
+		slog.InfoContext(ctx, "crm: the replaced connection's subscription could not be closed; it lapses by itself", "kind", prev.Kind, "err", err)
+	}
 }
 
 // subscribe tells a CRM that sends its changes only where it is told

@@ -55,7 +55,7 @@ func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateI
 
 // DeleteIntegration unlinks the CRM and resets every routing setting.
 func (s *Service) DeleteIntegration(ctx context.Context, req *pb.DeleteIntegrationRequest) (*pb.DeleteIntegrationResponse, error) {
-	out, err := Delete(ctx, s.st, req.Revision)
+	out, err := Delete(ctx, s.st, s.crm, req.Revision)
 	if err != nil {
 		return nil, err
 	}

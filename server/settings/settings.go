@@ -7,8 +7,10 @@ import (
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/employee"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
 // Get reads the settings of the context's account, with their revision,
@@ -69,11 +71,21 @@ func Save(ctx context.Context, st *store.Store, in *pb.IntegrationSettings, vali
 }
 
 // Delete unlinks the CRM and resets every routing setting, if the
-// settings are still at revision (0: whatever is current).
-func Delete(ctx context.Context, st *store.Store, revision int64) (*pb.IntegrationSettings, error) {
+// settings are still at revision (0: whatever is current). A CRM told to
+// send its changes here (Zoho's channel) is told to stop, best effort.
+func Delete(ctx context.Context, st *store.Store, o CRMOptions, revision int64) (*pb.IntegrationSettings, error) {
 	var out *pb.IntegrationSettings
+	var prev *ent.CrmConnection
 	err := st.Tx(ctx, func(tx *ent.Tx) error {
+		acct, _ := tenant.FromContext(ctx)
+		if err := st.LockTx(ctx, tx, crmsync.ConnectionLock(acct)); err != nil {
+			return err
+		}
 		if _, err := Bump(ctx, tx, revision); err != nil {
+			return err
+		}
+		var err error
+		if prev, err = tx.CrmConnection.Query().First(ctx); err != nil && !ent.IsNotFound(err) {
 			return err
 		}
 		chs, err := tx.Channel.Query().All(ctx)
@@ -114,5 +126,8 @@ func Delete(ctx context.Context, st *store.Store, revision int64) (*pb.Integrati
 		out, err = Load(ctx, tx.Client())
 		return err
 	})
+	if err == nil {
+		unsubscribe(ctx, o, prev)
+	}
 	return out, err
 }

@@ -41,7 +41,8 @@ func SyncState(ctx context.Context, o *outbox.Outbox, size int) (outbox.SyncStat
 	return o.Sync(ctx, size)
 }
 
-// Budget is a CRM's daily request budget as this server spent it.
+// Budget is a CRM's daily request budget as the server's replicas spent
+// it together.
 type Budget struct {
 	Used, Limit int
 	Resets      time.Time
@@ -62,8 +63,11 @@ func CRMBudget(ctx context.Context, st *store.Store, o crmsync.Options) (*Budget
 	if !ok {
 		return nil, nil
 	}
-	used, limit, resets := b.Budget()
-	return &Budget{Used: used, Limit: limit, Resets: resets, Paused: b.Paused()}, nil
+	got, err := b.Budget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Budget{Used: got.Used, Limit: got.Limit, Resets: got.Resets, Paused: got.Paused}, nil
 }
 
 // RetrySync sends the failed write itemID names to the CRM again.

@@ -57,6 +57,9 @@ func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 	if _, err := p.db.ExecContext(ctx, outboxPaceSQL); err != nil {
 		return fmt.Errorf("migrate schema: the outbox's pace: %w", err)
 	}
+	if _, err := p.db.ExecContext(ctx, outboxMeterSQL); err != nil {
+		return fmt.Errorf("migrate schema: the outbox's meter: %w", err)
+	}
 	return nil
 }
 
@@ -257,4 +260,71 @@ func (p *postgres) Reserve(ctx context.Context, key string, every, tolerance tim
 		return 0, err
 	}
 	return time.Duration(wait * float64(time.Second)), nil
+}
+
+// The budget counters: one row per key and hour.
+
+// outboxMeterSQL creates the table that counts what each key spends of a
+// budget per rolling day (Meter): units per hour.
+const outboxMeterSQL = `CREATE TABLE IF NOT EXISTS outbox_meter (
+	key text NOT NULL, hour timestamptz NOT NULL, spent bigint NOT NULL, PRIMARY KEY (key, hour))`
+
+// meterLockSQL serializes the spends of one key: each then counts what
+// the ones before it committed.
+const meterLockSQL = `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.outbox_meter.' || $1))`
+
+// meterSpendSQL counts the window ($2: hours after it count), adds $4 to
+// the hour $3 when that stays within $5 (or gives units back), and drops
+// the key's hours that left the window.
+const meterSpendSQL = `WITH w AS (
+	SELECT COALESCE(sum(spent), 0)::bigint AS used FROM outbox_meter WHERE key = $1 AND hour > $2
+), add AS (
+	INSERT INTO outbox_meter AS m (key, hour, spent)
+	SELECT $1, $3, GREATEST($4::bigint, 0) FROM w WHERE $4::bigint <= 0 OR w.used + $4::bigint <= $5::bigint
+	ON CONFLICT (key, hour) DO UPDATE SET spent = GREATEST(m.spent + $4::bigint, 0)
+	RETURNING 1
+), gone AS (
+	DELETE FROM outbox_meter WHERE key = $1 AND hour <= $2
+)
+SELECT w.used, EXISTS (SELECT 1 FROM add) FROM w`
+
+// meterSpentSQL is the window's count and its oldest hour with units.
+const meterSpentSQL = `SELECT COALESCE(sum(spent), 0)::bigint, min(hour) FILTER (WHERE spent > 0)
+	FROM outbox_meter WHERE key = $1 AND hour > $2`
+
+// Spend implements Meter: under the key's lock, one statement counts the
+// window and spends.
+func (p *postgres) Spend(ctx context.Context, key string, at time.Time, n, limit int) (used int, ok bool, err error) {
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback() //nolint:errcheck // after a commit it does nothing
+	if _, err := tx.ExecContext(ctx, meterLockSQL, key); err != nil {
+		return 0, false, err
+	}
+	var before int64
+	if err := tx.QueryRowContext(ctx, meterSpendSQL, key, meterFrom(at), at.Truncate(MeterBucket), n, limit).Scan(&before, &ok); err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, err
+	}
+	if !ok {
+		return int(before), false, nil
+	}
+	return max(int(before)+n, 0), true, nil
+}
+
+// Spent implements Meter.
+func (p *postgres) Spent(ctx context.Context, key string, at time.Time) (int, time.Time, error) {
+	var used int64
+	var oldest sql.NullTime
+	if err := p.db.QueryRowContext(ctx, meterSpentSQL, key, meterFrom(at)).Scan(&used, &oldest); err != nil {
+		return 0, time.Time{}, err
+	}
+	if !oldest.Valid {
+		return int(used), time.Time{}, nil
+	}
+	return int(used), meterFrees(oldest.Time), nil
 }

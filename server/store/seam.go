@@ -73,12 +73,49 @@ type Pace interface {
 	Reserve(ctx context.Context, key string, every, tolerance time.Duration) (time.Duration, error)
 }
 
+// Meter counts what each key spends of a budget that comes back over a
+// rolling day (a CRM's API credits), shared by every replica of the
+// store. Spending is counted per hour (MeterBucket): what is spent in an
+// hour counts until that hour is a whole MeterWindow past, so the count
+// may hold a unit up to an hour longer than the CRM does, never shorter.
+type Meter interface {
+	// Spend adds n to key's count of the hour holding at, when the
+	// window's count at at plus n stays within limit, and reports the
+	// window's count after it (before it, when refused) and whether it was
+	// spent. n ≤ 0 gives units back (a call that was not sent) and always
+	// goes; a count never falls below zero. Concurrent spends of one key,
+	// from any replica, are counted one after the other: together they
+	// never pass limit.
+	Spend(ctx context.Context, key string, at time.Time, n, limit int) (used int, ok bool, err error)
+	// Spent is key's count in the window at at, and when its oldest
+	// units leave the window (zero when nothing is spent).
+	Spent(ctx context.Context, key string, at time.Time) (used int, frees time.Time, err error)
+}
+
+// MeterWindow and MeterBucket are the window a Meter counts over and the
+// span it counts in.
+const (
+	MeterWindow = 24 * time.Hour
+	MeterBucket = time.Hour
+)
+
+// meterFrom is the start of the oldest hour that counts in the window at
+// at; an hour starting at or before it does not count.
+func meterFrom(at time.Time) time.Time {
+	return at.Truncate(MeterBucket).Add(-MeterWindow - MeterBucket)
+}
+
+// meterFrees is when what was spent in the hour starting at bucket leaves
+// the window.
+func meterFrees(bucket time.Time) time.Time { return bucket.Add(MeterWindow + MeterBucket) }
+
 // backend is everything that differs between the databases the store runs
 // on. Open chooses one.
 type backend interface {
 	Notifier
 	Log
 	Pace
+	Meter
 	// lockTx takes the transaction-level lock key in tx (see Store.LockTx).
 	lockTx(ctx context.Context, tx *ent.Tx, key int64) error
 	// describe names the database for people: "PostgreSQL", "SQLite in data".
@@ -101,6 +138,9 @@ func (s *Store) Log() Log { return s.backend }
 
 // Pace returns the store's pacing counters.
 func (s *Store) Pace() Pace { return s.backend }
+
+// Meter returns the store's budget counters.
+func (s *Store) Meter() Meter { return s.backend }
 
 // LockTx takes the lock named key for the rest of tx, a transaction of Tx:
 // a transaction that takes the same key after it waits until tx commits or

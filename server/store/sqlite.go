@@ -20,6 +20,8 @@ type sqlite struct {
 
 	mu   sync.Mutex
 	pace map[string]time.Time // key → its next free slot (tat)
+	// meter: key → hour → units spent (Meter).
+	meter map[string]map[time.Time]int
 }
 
 func (s *sqlite) describe() string { return s.description }
@@ -84,4 +86,54 @@ func (s *sqlite) Reserve(_ context.Context, key string, every, tolerance time.Du
 	}
 	s.pace[key] = tat.Add(every)
 	return max(tat.Sub(now)-tolerance, 0), nil
+}
+
+// Spend implements Meter in memory: the process is the only replica.
+func (s *sqlite) Spend(_ context.Context, key string, at time.Time, n, limit int) (int, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used, _ := s.spentLocked(key, at)
+	if n > 0 && used+n > limit {
+		return used, false, nil
+	}
+	if s.meter == nil {
+		s.meter = map[string]map[time.Time]int{}
+	}
+	hours := s.meter[key]
+	if hours == nil {
+		hours = map[time.Time]int{}
+		s.meter[key] = hours
+	}
+	h := at.Truncate(MeterBucket).UTC()
+	hours[h] = max(hours[h]+n, 0)
+	return max(used+n, 0), true, nil
+}
+
+// Spent implements Meter.
+func (s *sqlite) Spent(_ context.Context, key string, at time.Time) (int, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used, frees := s.spentLocked(key, at)
+	return used, frees, nil
+}
+
+// spentLocked sums key's hours in the window at at, dropping older ones.
+// Callers hold s.mu.
+func (s *sqlite) spentLocked(key string, at time.Time) (int, time.Time) {
+	from := meterFrom(at)
+	used, oldest := 0, time.Time{}
+	for h, v := range s.meter[key] {
+		if !h.After(from) {
+			delete(s.meter[key], h)
+			continue
+		}
+		used += v
+		if v > 0 && (oldest.IsZero() || h.Before(oldest)) {
+			oldest = h
+		}
+	}
+	if oldest.IsZero() {
+		return used, time.Time{}
+	}
+	return used, meterFrees(oldest)
 }

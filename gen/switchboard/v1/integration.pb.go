@@ -1738,8 +1738,9 @@ type GetCrmSyncStateResponse struct {
 	// When the last write went through; unset when none is remembered
 	// (finished writes are kept for a week).
 	LastSuccessTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_success_time,json=lastSuccessTime,proto3" json:"last_success_time,omitempty"`
-	// The CRM's daily request budget as this server has spent it; unset for
-	// a CRM without one (Zoho CRM counts API credits per 24 hours).
+	// The CRM's daily request budget as the server's replicas have spent it
+	// together; unset for a CRM without one (Zoho CRM counts API credits
+	// per 24 hours).
 	Budget        *CrmBudget `protobuf:"bytes,4,opt,name=budget,proto3" json:"budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

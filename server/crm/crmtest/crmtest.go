@@ -27,6 +27,9 @@ const (
 	WriteClient Write = iota
 	// WriteNote is a note (feed entry) on a deal.
 	WriteNote
+	// WriteContact is the creation of a new client's contact: the same
+	// request as WriteClient for a CRM that makes both in one call.
+	WriteContact
 )
 
 // Fake is the suite's control surface of a CRM fake, in the seam's terms

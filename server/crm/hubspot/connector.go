@@ -122,6 +122,14 @@ func seam(err error) error {
 		ok && !e.RateLimited() && (e.Retryable() || e.Status == 0 && !e.local))
 }
 
+// Account reads the portal id (GET /account-info/v3/details).
+func (k *connector) Account(ctx context.Context) (string, error) {
+	id, err := k.c.PortalID(ctx)
+	return id, seam(err)
+}
+
+var _ crm.Identified = (*connector)(nil)
+
 // Directory reads the owners (archived ones inactive) and the deal
 // pipelines: a closed stage of probability 1 is won, of probability 0
 // lost, any other stage working. The pipeline "default" is Main (else the

@@ -160,3 +160,17 @@ func (c *Client) ListPipelines(ctx context.Context) ([]Pipeline, error) {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DisplayOrder < out[j].DisplayOrder })
 	return out, nil
 }
+
+// PortalID reads the account's portal id (GET /account-info/v3/details):
+// api.hubapi.com serves every portal, so the id is what tells two apart.
+// Source: developers.hubspot.com docs/api-reference/latest/account/
+// account-information/get-account-details.
+func (c *Client) PortalID(ctx context.Context) (string, error) {
+	var out struct {
+		PortalID json.Number `json:"portalId"`
+	}
+	if err := c.call(ctx, "GET", "/account-info/v3/details", nil, nil, &out, false); err != nil {
+		return "", err
+	}
+	return out.PortalID.String(), nil
+}

@@ -138,21 +138,33 @@ func dealTitle(rec crm.ClientRecord) string {
 	return strings.TrimSpace(rec.DealName + " " + rec.Marker)
 }
 
+// personName is the name a new client's person is given: a client known
+// only by a messenger handle has no phone to find its person by, so its
+// name carries the record's marker, which the persons search finds.
+func personName(rec crm.ClientRecord) string {
+	if rec.Phone != "" || rec.Marker == "" {
+		return rec.Name
+	}
+	return strings.TrimSpace(rec.Name + " " + rec.Marker)
+}
+
 // CreateClient creates the person (POST /api/v2/persons with the phone and
-// owner), unless rec.ContactID links an existing one, then the deal (POST
-// /api/v2/deals) with the marker in its title, the person, the owner, the
-// pipeline and the stage; StageWon or StageLost creates it with that
-// status instead. Two writes: when the deal fails after the person was
-// made, a retry of the same marker in this process (any connector of the
-// token) links that person. A person whose own answer was lost, or one
-// made before a restart, is not found again: the retry makes another.
+// owner; a client without a phone has the marker in its name), unless
+// rec.ContactID links an existing one, then the deal (POST /api/v2/deals)
+// with the marker in its title, the person, the owner, the pipeline and
+// the stage; StageWon or StageLost creates it with that status instead.
+// Two writes: when the deal fails after the person was made, a retry of
+// the same marker in this process (any connector of the token) links that
+// person; a person whose own answer was lost is found again by the retry's
+// FindCreated: by its phone (the caller's FindContact), or by the marker
+// in its name.
 func (k connector) CreateClient(ctx context.Context, rec crm.ClientRecord) (crm.ClientRef, error) {
 	personID := rec.ContactID
 	if personID == "" {
 		personID = k.persons.get(rec.Marker)
 	}
 	if personID == "" {
-		id, err := k.c.AddPerson(ctx, NewPerson{Name: rec.Name, Phone: rec.Phone, OwnerID: rec.ResponsibleID})
+		id, err := k.c.AddPerson(ctx, NewPerson{Name: personName(rec), Phone: rec.Phone, OwnerID: rec.ResponsibleID})
 		if err != nil {
 			return crm.ClientRef{}, seam(err)
 		}
@@ -180,7 +192,11 @@ const recentScan = 100
 // FindCreated looks for a deal whose title holds rec's marker, judged with
 // crm.HasMarker: by the deals search (GET /api/v2/deals/search,
 // fields=title), then, since a search index may trail a write, among the
-// newest recentScan deals (GET /api/v2/deals, newest first).
+// newest recentScan deals (GET /api/v2/deals, newest first). When there
+// is none, a client without a phone may still have its person from the
+// failed attempt: it is looked for the same way by the marker in its name
+// (GET /api/v2/persons/search, fields=name; GET /api/v2/persons) and kept
+// for the CreateClient that follows, which links it.
 func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.ClientRef, error) {
 	if len(rec.Marker) < 2 {
 		return nil, nil
@@ -195,7 +211,28 @@ func (k connector) FindCreated(ctx context.Context, rec crm.ClientRecord) (*crm.
 	if deals, err = k.c.RecentDeals(ctx, recentScan); err != nil {
 		return nil, seam(err)
 	}
-	return k.marked(deals, rec), nil
+	if ref := k.marked(deals, rec); ref != nil {
+		return ref, nil
+	}
+	if rec.Phone != "" || rec.ContactID != "" || k.persons.get(rec.Marker) != "" {
+		return nil, nil
+	}
+	for _, find := range []func() ([]Person, error){
+		func() ([]Person, error) { return k.c.SearchPersonsByName(ctx, rec.Marker) },
+		func() ([]Person, error) { return k.c.RecentPersons(ctx, recentScan) },
+	} {
+		ps, err := find()
+		if err != nil {
+			return nil, seam(err)
+		}
+		for _, p := range ps {
+			if crm.HasMarker(p.Name, rec.Marker) {
+				k.persons.put(rec.Marker, p.ID)
+				return nil, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 // marked is the first of deals whose title holds rec's marker, nil when

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -175,4 +176,54 @@ func (c *Client) SearchPersonsByPhone(ctx context.Context, term string) ([]Perso
 		return nil
 	})
 	return out, err
+}
+
+// SearchPersonsByName returns the persons whose name matches term (GET
+// /api/v2/persons/search?term=&fields=name&exact_match=false, its first
+// searchPages pages): a full-text search, so callers judge each name.
+func (c *Client) SearchPersonsByName(ctx context.Context, term string) ([]Person, error) {
+	const op = "GET /api/v2/persons/search"
+	if len([]rune(term)) < 2 {
+		return nil, &Error{Op: op, Err: jsonError("the search term needs 2 characters at least"), local: true}
+	}
+	q := url.Values{"term": {term}, "fields": {"name"}, "exact_match": {"false"}}
+	var out []Person
+	err := c.listV2(ctx, "/api/v2/persons/search", q, searchPages, func(raw json.RawMessage) error {
+		var page searchItems[personJSON]
+		if err := decode(op, raw, &page); err != nil {
+			return err
+		}
+		for _, it := range page.Items {
+			if it.Item.ID != "" {
+				out = append(out, it.Item.person())
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RecentPersons returns the newest persons, at most limit (≤ PageLimit),
+// newest first (GET /api/v2/persons?sort_by=id&sort_direction=desc, one
+// page). Unlike the search it does not wait for an index. Source:
+// developers.pipedrive.com docs/api/v2/Persons#getPersons.
+func (c *Client) RecentPersons(ctx context.Context, limit int) ([]Person, error) {
+	const op = "GET /api/v2/persons"
+	limit = min(max(limit, 1), PageLimit)
+	q := url.Values{"sort_by": {"id"}, "sort_direction": {"desc"}, "limit": {strconv.Itoa(limit)}}
+	a, err := c.call(ctx, request{method: http.MethodGet, path: "/api/v2/persons", query: q})
+	if err != nil {
+		return nil, err
+	}
+	var js []personJSON
+	if err := decode(op, a.Data, &js); err != nil {
+		return nil, err
+	}
+	out := make([]Person, 0, len(js))
+	for _, j := range js {
+		if j.ID != "" {
+			out = append(out, j.person())
+		}
+	}
+	return out, nil
 }

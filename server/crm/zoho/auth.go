@@ -10,10 +10,13 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboardhq/switchboard/server/crm"
 
 	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
@@ -22,7 +25,8 @@ import (
 // a Zoho API console client (a self client or a server-based app) and a
 // refresh token it was granted, with the ZohoCRM.modules.ALL,
 // ZohoCRM.settings.ALL, ZohoCRM.users.READ and ZohoCRM.notifications.ALL
-// scopes.
+// scopes (and ZohoCRM.org.READ, which tells the org apart from another of
+// its data centre: without it the org id is left unknown).
 type Credentials struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
@@ -249,14 +253,19 @@ type org struct {
 
 var (
 	orgsMu sync.Mutex
-	orgs   = map[string]*org{}
+	orgs   = map[orgKey]*org{}
 )
 
 // orgFor returns the shared state of the org that cred reaches through
-// tokenURL and apiBase, making it on first use with mk.
-func orgFor(apiBase, tokenURL string, cred Credentials, mk func() *org) *org {
+// tokenURL and apiBase, making it on first use with mk. Clients counting
+// with a meter share it with the clients of the same meter only: one
+// server instance's (its store's); a process runs one, a test several.
+func orgFor(apiBase, tokenURL string, cred Credentials, meter crm.Meter, mk func() *org) *org {
 	h := sha256.Sum256([]byte(apiBase + "\x00" + tokenURL + "\x00" + cred.ClientID + "\x00" + cred.ClientSecret + "\x00" + cred.RefreshToken))
-	key := hex.EncodeToString(h[:])
+	key := orgKey{hash: hex.EncodeToString(h[:])}
+	if meter != nil && reflect.TypeOf(meter).Comparable() {
+		key.meter = meter
+	}
 	orgsMu.Lock()
 	defer orgsMu.Unlock()
 	o := orgs[key]
@@ -265,4 +274,9 @@ func orgFor(apiBase, tokenURL string, cred Credentials, mk func() *org) *org {
 		orgs[key] = o
 	}
 	return o
+}
+
+type orgKey struct {
+	hash  string
+	meter crm.Meter
 }

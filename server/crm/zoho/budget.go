@@ -104,6 +104,68 @@ func (b *budget) resets(now time.Time) time.Time {
 	return time.Time{}
 }
 
+// stopAt is the count at which calls stop: the limit less the reserve.
+// Callers hold b.mu.
+func (b *budget) stopAt() int {
+	return b.limit - int(math.Ceil(float64(b.limit)*b.reserve))
+}
+
+// remoteState is what the CRM's headers said last, while it holds.
+// Callers hold b.mu.
+func (b *budget) remoteState(now time.Time) (used int, reset time.Time, ok bool) {
+	if b.remoteAt.IsZero() || now.Sub(b.remoteAt) >= CreditWindow || !b.remoteReset.IsZero() && !now.Before(b.remoteReset) {
+		return 0, time.Time{}, false
+	}
+	return b.remoteUsed, b.remoteReset, true
+}
+
+// precheck is take for a count kept elsewhere (a crm.Meter): it refuses a
+// call while the CRM said the credits are spent, or its headers say the
+// call would pass the stop; else it returns the stop for the shared
+// count.
+func (b *budget) precheck(now time.Time, cost int) (stop int, wait time.Duration, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.blocked.After(now) {
+		return 0, b.blocked.Sub(now), false
+	}
+	stop = b.stopAt()
+	if used, reset, ok := b.remoteState(now); ok && used+cost > stop {
+		if !reset.After(now) {
+			reset = now.Add(creditBucket)
+		}
+		return stop, reset.Sub(now), false
+	}
+	return stop, 0, true
+}
+
+// took counts a call spent through a shared count in the CRM's last word.
+func (b *budget) took(cost int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.remoteAt.IsZero() {
+		b.remoteUsed += cost
+	}
+}
+
+// sharedState is state for a count kept elsewhere: used and frees are
+// the shared count's.
+func (b *budget) sharedState(now time.Time, used int, frees time.Time) (int, int, time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	resets := frees
+	if ru, rr, ok := b.remoteState(now); ok {
+		used = max(used, ru)
+		if !rr.IsZero() {
+			resets = rr
+		}
+	}
+	if b.blocked.After(now) {
+		resets = b.blocked
+	}
+	return used, b.limit, resets, b.blocked.After(now) || used+1 > b.stopAt()
+}
+
 // paused reports whether a call of one credit would be refused now.
 func (b *budget) paused(now time.Time) bool {
 	b.mu.Lock()

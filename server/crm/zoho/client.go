@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboardhq/switchboard/server/crm"
 	"github.com/switchboardhq/switchboard/server/crm/crmhttp"
 )
 
@@ -106,6 +107,9 @@ type Client struct {
 	reserveSet   bool
 	now          func() time.Time
 	org          *org
+	// meter, when set, counts the org's credits for every replica
+	// together; the budget then keeps only what the CRM said.
+	meter crm.Meter
 }
 
 // Option configures a Client.
@@ -151,6 +155,10 @@ const DefaultConcurrency = 5
 func WithCreditReserve(f float64) Option {
 	return func(c *Client) { c.reserve, c.reserveSet = f, true }
 }
+
+// WithMeter makes the client count its credits with m, shared by every
+// server replica (the store's outbox_meter), instead of in its process.
+func WithMeter(m crm.Meter) Option { return func(c *Client) { c.meter = m } }
 
 // WithClock sets the clock used for token expiry and the credit window.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
@@ -208,7 +216,7 @@ func New(baseURL, credential string, opts ...Option) (*Client, error) {
 	if slots <= 0 {
 		slots = DefaultConcurrency
 	}
-	c.org = orgFor(apiBase, c.tokenURL, cred, func() *org {
+	c.org = orgFor(apiBase, c.tokenURL, cred, c.meter, func() *org {
 		return &org{
 			slots:  make(chan struct{}, slots),
 			tokens: &tokens{cred: cred, tokenURL: c.tokenURL, http: c.http, ua: c.userAgent, now: c.now, sem: make(chan struct{}, 1)},
@@ -224,15 +232,68 @@ func (c *Client) BaseURL() string { return c.api.String() }
 // Refreshes is how many times this org's access token was fetched.
 func (c *Client) Refreshes() int64 { return c.org.tokens.refreshes.Load() }
 
-// Budget returns the org's credits spent in the rolling window, its daily
-// limit, and when spent credits start to come back (zero when none are
-// spent).
-func (c *Client) Budget() (used, limit int, resets time.Time) {
-	return c.org.budget.state(c.now())
+// Budget returns the org's credits spent in the rolling window (by every
+// replica, with a meter), its daily limit, when spent credits start to
+// come back (zero when none are spent), and whether calls are refused
+// until then.
+func (c *Client) Budget(ctx context.Context) (crm.Budget, error) {
+	now := c.now()
+	if c.meter == nil {
+		used, limit, resets := c.org.budget.state(now)
+		return crm.Budget{Used: used, Limit: limit, Resets: resets, Paused: c.org.budget.paused(now)}, nil
+	}
+	used, frees, err := c.meter.Spent(ctx, now)
+	if err != nil {
+		return crm.Budget{}, err
+	}
+	used, limit, resets, paused := c.org.budget.sharedState(now, used, frees)
+	return crm.Budget{Used: used, Limit: limit, Resets: resets, Paused: paused}, nil
 }
 
-// Paused reports whether calls are refused until the budget comes back.
-func (c *Client) Paused() bool { return c.org.budget.paused(c.now()) }
+// spend takes a call's credits before it is sent, or refuses it at the
+// reserve (a *Error with the wait until credits come back).
+func (c *Client) spend(ctx context.Context, op string, cost int) error {
+	refuse := func(wait time.Duration) error {
+		return &Error{Op: op, Code: CodeReserve, Message: "the org's API credits are spent down to the reserve", RetryAfter: wait, local: true}
+	}
+	now := c.now()
+	if c.meter == nil {
+		if wait, ok := c.org.budget.take(now, cost); !ok {
+			return refuse(wait)
+		}
+		return nil
+	}
+	stop, wait, ok := c.org.budget.precheck(now, cost)
+	if !ok {
+		return refuse(wait)
+	}
+	_, ok, err := c.meter.Spend(ctx, now, cost, stop)
+	if err != nil {
+		return &Error{Op: op, Err: fmt.Errorf("count the credits: %w", err), local: true}
+	}
+	if !ok {
+		_, frees, err := c.meter.Spent(ctx, now)
+		if err != nil || !frees.After(now) {
+			frees = now.Add(creditBucket)
+		}
+		return refuse(frees.Sub(now))
+	}
+	c.org.budget.took(cost)
+	return nil
+}
+
+// giveBack returns the credits of a call that was not sent.
+func (c *Client) giveBack(cost int) {
+	if c.meter == nil {
+		c.org.budget.refund(c.now(), cost)
+		return
+	}
+	// Best effort, past the call's own context: a credit not given back
+	// is counted a day longer, never spent twice.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, _ = c.meter.Spend(ctx, c.now(), -cost, 0)
+}
 
 // request is one CRM call.
 type request struct {
@@ -259,25 +320,25 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 		return 0, &Error{Op: op, Err: err, local: true}
 	}
 	cost := max(r.cost, 1)
-	if wait, ok := c.org.budget.take(c.now(), cost); !ok {
-		return 0, &Error{Op: op, Code: CodeReserve, Message: "the org's API credits are spent down to the reserve", RetryAfter: wait, local: true}
+	if err := c.spend(ctx, op, cost); err != nil {
+		return 0, err
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			c.org.budget.refund(c.now(), cost)
+			c.giveBack(cost)
 			return 0, &Error{Op: op, Err: err, local: true}
 		}
 	}
 	select {
 	case c.org.slots <- struct{}{}:
 	case <-ctx.Done():
-		c.org.budget.refund(c.now(), cost)
+		c.giveBack(cost)
 		return 0, &Error{Op: op, Err: ctx.Err(), local: true}
 	}
 	defer func() { <-c.org.slots }()
 	tok, err := c.org.tokens.get(ctx, "")
 	if err != nil {
-		c.org.budget.refund(c.now(), cost)
+		c.giveBack(cost)
 		return 0, err
 	}
 	for attempt := 0; ; attempt++ {

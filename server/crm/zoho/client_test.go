@@ -222,13 +222,17 @@ func TestCreditReserve(t *testing.T) {
 		}
 		clk.add(10 * time.Second)
 	}
-	used, limit, resets := budgeted.Budget()
+	b, err := budgeted.Budget(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, limit, resets := b.Used, b.Limit, b.Resets
 	wantReset := t0.Add(zoho.CreditWindow + time.Minute)
 	if used != 9 || limit != 10 || !resets.Equal(wantReset) {
 		t.Fatalf("Budget() = %d, %d, %v; want 9, 10, %v", used, limit, resets, wantReset)
 	}
 	before := f.RequestCount()
-	err := k.SetResponsible(c, crm.ClientRef{DealID: zohofake.SeedDeal}, zohofake.UserOther)
+	err = k.SetResponsible(c, crm.ClientRef{DealID: zohofake.SeedDeal}, zohofake.UserOther)
 	if err == nil || crm.Permanent(err) || crm.Ambiguous(err) || errors.Is(err, crm.ErrUnauthorized) {
 		t.Fatalf("over the reserve: %v; want a retryable refusal", err)
 	}
@@ -275,7 +279,11 @@ func TestCreditHeaders(t *testing.T) {
 	if _, err := k.Client().GetDeal(bg(t), zohofake.SeedDeal); err != nil {
 		t.Fatal(err)
 	}
-	used, limit, resets := k.Budget()
+	b, err := k.Budget(bg(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, limit, resets := b.Used, b.Limit, b.Resets
 	if used != 401 || limit != 1000 || resets.Before(time.Now().Add(23*time.Hour)) {
 		t.Errorf("Budget() = %d, %d, %v; want 401, 1000, about a day from now", used, limit, resets)
 	}
@@ -426,8 +434,8 @@ func TestRefreshThrottledIsRetried(t *testing.T) {
 	if err == nil || errors.Is(err, crm.ErrUnauthorized) || crm.Permanent(err) || crm.Ambiguous(err) || crm.RetryAfter(err) != zoho.RefreshRetryWait {
 		t.Fatalf("a throttled refresh: %v; want retryable after %v", err, zoho.RefreshRetryWait)
 	}
-	if used, _, _ := k.Budget(); used != 0 {
-		t.Errorf("%d credits counted for calls never sent", used)
+	if b, _ := k.Budget(bg(t)); b.Used != 0 {
+		t.Errorf("%d credits counted for calls never sent", b.Used)
 	}
 	if _, err := k.Deal(c, zohofake.SeedDeal); err != nil {
 		t.Errorf("after the throttle: %v", err)

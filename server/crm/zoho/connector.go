@@ -69,7 +69,11 @@ var (
 // open makes a connector from cfg: BaseURL names the data centre (see
 // DataCentre) and Token is the credential (see Credential).
 func open(cfg crm.Config) (crm.Connector, error) {
-	return Open(cfg.BaseURL, cfg.Token, crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)...)
+	opts := crmhttp.Options(cfg, AllowAnyHost, WithHTTPClient, WithLimiter)
+	if cfg.Meter != nil {
+		opts = append(opts, WithMeter(cfg.Meter))
+	}
+	return Open(cfg.BaseURL, cfg.Token, opts...)
 }
 
 // Open returns the connector of the org in the data centre baseURL names,
@@ -86,12 +90,11 @@ func Open(baseURL, credential string, opts ...Option) (*Connector, error) {
 // Client returns the connector's API client.
 func (k *Connector) Client() *Client { return k.c }
 
-// Budget reports the org's API credits: spent in the rolling 24 hours,
-// the daily limit, and when spent credits start to come back.
-func (k *Connector) Budget() (used, limit int, resets time.Time) { return k.c.Budget() }
-
-// Paused reports whether calls wait for the budget to come back.
-func (k *Connector) Paused() bool { return k.c.Paused() }
+// Budget reports the org's API credits: spent in the rolling 24 hours
+// (by every replica when the connector was opened with a crm.Meter), the
+// daily limit, when spent credits start to come back, and whether calls
+// wait for that.
+func (k *Connector) Budget(ctx context.Context) (crm.Budget, error) { return k.c.Budget(ctx) }
 
 // seam translates the client's errors into the seam's.
 func seam(err error) error {
@@ -545,18 +548,40 @@ func (k *Connector) AddNote(ctx context.Context, ref crm.ClientRef, text, marker
 // api/v7/notifications/enable.html (channel_expiry is capped at a day).
 const SubscriptionLife = 23 * time.Hour
 
+// channelID is the notification channel's id for token: derived from it,
+// so renewing replaces the same channel and closing finds it.
+func channelID(token string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(token))
+	return int64(h.Sum64()%1_000_000_000_000) + 1
+}
+
 // Subscribe opens (or renews) the notification channel of deals' edits to
 // notifyURL with token (at most 50 characters): its id is derived from the
 // token, so renewing replaces the same channel.
 func (k *Connector) Subscribe(ctx context.Context, notifyURL, token string) (time.Time, error) {
-	h := fnv.New64a()
-	h.Write([]byte(token))
 	until := time.Now().Add(SubscriptionLife)
-	ch := Channel{ID: int64(h.Sum64()%1_000_000_000_000) + 1, Events: []string{"Deals.edit"}, NotifyURL: notifyURL, Token: token, Expiry: until}
+	ch := Channel{ID: channelID(token), Events: []string{"Deals.edit"}, NotifyURL: notifyURL, Token: token, Expiry: until}
 	if err := k.c.Watch(ctx, ch); err != nil {
 		return time.Time{}, seam(err)
 	}
 	return until, nil
 }
 
-var _ crm.Subscriber = (*Connector)(nil)
+// Unsubscribe closes the notification channel Subscribe opened with
+// token (DELETE /actions/watch).
+func (k *Connector) Unsubscribe(ctx context.Context, token string) error {
+	return seam(k.c.Unwatch(ctx, channelID(token)))
+}
+
+// Account reads the org's id (GET /org): the data centre's address is
+// every org's there.
+func (k *Connector) Account(ctx context.Context) (string, error) {
+	id, err := k.c.OrgID(ctx)
+	return id, seam(err)
+}
+
+var (
+	_ crm.Subscriber = (*Connector)(nil)
+	_ crm.Identified = (*Connector)(nil)
+)

@@ -15,8 +15,9 @@
 // token or secret ever appears in an error or a log line.
 //
 // Zoho meters calls in API credits per rolling 24 hours per org (by
-// edition). The client counts what it spends (see Budget), stops short of
-// the limit by a reserve, and reports the wait until credits come back.
+// edition). The client counts what it spends (see Budget; with a
+// crm.Meter, WithMeter, for every server replica together), stops short
+// of the limit by a reserve, and reports the wait until credits come back.
 // It makes one HTTP request per call (list calls one per page), besides a
 // token refresh and the one retry after a 401 INVALID_TOKEN, and never
 // retries otherwise: retries belong to the outbox. Every error it returns

@@ -29,15 +29,15 @@ func Example_budget() {
 		return
 	}
 	b := conn.(crm.Budgeted)
-	used, limit, _ := b.Budget()
-	fmt.Printf("credits: %d of %d\n", used, limit)
+	got, _ := b.Budget(ctx)
+	fmt.Printf("credits: %d of %d\n", got.Used, got.Limit)
 
 	// At 90 % the connector stops by itself until credits come back.
 	for err == nil {
 		_, err = conn.Deal(ctx, zohofake.SeedDeal)
 	}
-	used, _, _ = b.Budget()
-	fmt.Println("stopped at:", used, "retryable:", !crm.Permanent(err) && !errors.Is(err, crm.ErrUnauthorized),
+	got, _ = b.Budget(ctx)
+	fmt.Println("stopped at:", got.Used, "retryable:", !crm.Permanent(err) && !errors.Is(err, crm.ErrUnauthorized),
 		"waits about a day:", crm.RetryAfter(err) > 23*time.Hour)
 	// Output:
 	// credits: 3 of 20

@@ -2,9 +2,12 @@ package zoho
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -56,4 +59,37 @@ func (c *Client) Watch(ctx context.Context, ch Channel) error {
 		return &Error{Op: r.op(), Status: st, Record: true, Code: s.Code, Message: s.Message, Field: s.field()}
 	}
 	return nil
+}
+
+// Unwatch closes notification channels (DELETE /actions/watch?channel_ids=
+// …: disable notifications). Source: api/v7/notifications/disable.html.
+func (c *Client) Unwatch(ctx context.Context, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var s []string
+	for _, id := range ids {
+		s = append(s, strconv.FormatInt(id, 10))
+	}
+	r := request{method: http.MethodDelete, path: APIPath + "/actions/watch", query: url.Values{"channel_ids": {strings.Join(s, ",")}}}
+	_, err := c.do(ctx, r, nil)
+	return err
+}
+
+// OrgID reads the org's id (GET /org: {"org":[{"id", …}]}): what tells
+// two orgs of one data centre apart. Source: api/v7/get-org-data.html.
+func (c *Client) OrgID(ctx context.Context) (string, error) {
+	r := request{method: http.MethodGet, path: APIPath + "/org"}
+	var a struct {
+		Org []struct {
+			ID json.RawMessage `json:"id"`
+		} `json:"org"`
+	}
+	if _, err := c.do(ctx, r, &a); err != nil {
+		return "", err
+	}
+	if len(a.Org) == 0 {
+		return "", &Error{Op: r.op(), Status: http.StatusOK, Err: errors.New("no org in the answer")}
+	}
+	return strings.Trim(string(a.Org[0].ID), `"`), nil
 }

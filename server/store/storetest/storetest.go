@@ -41,6 +41,8 @@ func Run(t *testing.T, newURL func(t testing.TB) string) {
 		{"LockTx/ReleasedByRollback", lockReleasedByRollback},
 		{"Pace/Spacing", paceSpacing},
 		{"Pace/ExactUnderConcurrency", paceExactUnderConcurrency},
+		{"Meter/Window", meterWindow},
+		{"Meter/ExactUnderConcurrency", meterExactUnderConcurrency},
 		{"Notifier/DeliversOrSaysNoListener", notifierDelivers},
 		{"ReadTx/OneSnapshot", readTxOneSnapshot},
 		{"Describe", describe},
@@ -486,6 +488,85 @@ func paceExactUnderConcurrency(t *testing.T, newURL func(t testing.TB) string) {
 		if s != i {
 			t.Fatalf("%d reservations on %d replica(s) took slots %v, want each of 0…%d once", n, len(stores), slots, n-1)
 		}
+	}
+}
+
+// A meter spends within its limit and refuses beyond it, gives back,
+// keeps keys apart, and forgets an hour a whole day after it ended.
+func meterWindow(t *testing.T, newURL func(t testing.TB) string) {
+	st := open(t, newURL(t))
+	ctx := context.Background()
+	m := st.Meter()
+	at := time.Date(2026, 3, 10, 9, 20, 0, 0, time.UTC)
+	spend := func(key string, at time.Time, n, limit int, wantUsed int, wantOK bool) {
+		t.Helper()
+		used, ok, err := m.Spend(ctx, key, at, n, limit)
+		noErr(t, err)
+		if used != wantUsed || ok != wantOK {
+			t.Fatalf("spend %d of %d on %s at %v: %d, %v; want %d, %v", n, limit, key, at, used, ok, wantUsed, wantOK)
+		}
+	}
+	spent := func(key string, at time.Time, wantUsed int, wantFrees time.Time) {
+		t.Helper()
+		used, frees, err := m.Spent(ctx, key, at)
+		noErr(t, err)
+		if used != wantUsed || !frees.Equal(wantFrees) {
+			t.Fatalf("spent on %s at %v: %d, freed %v; want %d, %v", key, at, used, frees, wantUsed, wantFrees)
+		}
+	}
+	spent("a", at, 0, time.Time{})
+	spend("a", at, 3, 10, 3, true)
+	spend("a", at.Add(2*time.Hour), 6, 10, 9, true)
+	spend("a", at.Add(2*time.Hour), 2, 10, 9, false)
+	spend("a", at.Add(2*time.Hour), -1, 0, 8, true) // a call not sent
+	spend("a", at.Add(2*time.Hour), 2, 10, 10, true)
+	spend("b", at, 10, 10, 10, true) // another key counts apart
+	// The 09:00 hour counts until 10:00 the next day.
+	frees := time.Date(2026, 3, 11, 10, 0, 0, 0, time.UTC)
+	spent("a", at.Add(3*time.Hour), 10, frees)
+	spent("a", frees.Add(-time.Second), 10, frees)
+	spent("a", frees, 7, frees.Add(2*time.Hour))
+	spend("a", frees, 3, 10, 10, true)
+	spend("a", frees, 1, 10, 10, false)
+	spent("a", frees.Add(48*time.Hour), 0, time.Time{})
+}
+
+// Spends at once, from every replica, never pass the limit together and
+// lose none: exactly limit units are spent.
+func meterExactUnderConcurrency(t *testing.T, newURL func(t testing.TB) string) {
+	url := newURL(t)
+	stores := []*store.Store{open(t, url)}
+	if stores[0].Notifier().Shared() {
+		stores = append(stores, open(t, url))
+	}
+	const n, limit = 60, 37
+	at := time.Now()
+	var took atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ok, err := stores[i%len(stores)].Meter().Spend(context.Background(), "shared", at, 1, limit)
+			if err != nil {
+				errc <- err
+				return
+			}
+			if ok {
+				took.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	used, _, err := stores[len(stores)-1].Meter().Spent(context.Background(), "shared", at)
+	noErr(t, err)
+	if took.Load() != limit || used != limit {
+		t.Fatalf("%d spends of 1 on %d replica(s) within %d: %d went, %d counted; want %d", n, len(stores), limit, took.Load(), used, limit)
 	}
 }
 

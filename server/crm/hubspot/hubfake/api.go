@@ -56,6 +56,12 @@ func (s *Server) route(r *http.Request, body []byte) (int, any, *apiError) {
 	switch {
 	case m == "GET" && r.URL.Path == "/crm/v3/owners":
 		return s.listOwners(r)
+	case m == "GET" && r.URL.Path == "/account-info/v3/details":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return http.StatusOK, map[string]any{"portalId": s.portalID, "accountType": "STANDARD", "timeZone": "Europe/Berlin",
+			"companyCurrency": "EUR", "additionalCurrencies": []string{}, "utcOffset": "+01:00",
+			"utcOffsetMilliseconds": 3600000, "uiDomain": "app-eu1.hubspot.com", "dataHostingLocation": "eu1"}, nil
 	case m == "GET" && r.URL.Path == "/crm/v3/pipelines/deals":
 		return s.listPipelines()
 	case len(parts) >= 4 && parts[0] == "crm" && parts[1] == "v3" && parts[2] == "objects":

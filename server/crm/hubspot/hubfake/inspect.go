@@ -115,3 +115,11 @@ func (s *Server) DealsNamed(text string) int {
 	}
 	return n
 }
+
+// SetPortalID makes the fake answer as another portal from now on, as the
+// same address reached with another portal's token would.
+func (s *Server) SetPortalID(id int64) {
+	s.mu.Lock()
+	s.portalID = id
+	s.mu.Unlock()
+}

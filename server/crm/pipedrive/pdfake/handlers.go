@@ -38,6 +38,8 @@ func (s *Server) serve(r *http.Request, route string, body []byte) (answer, *api
 		return s.searchPersons(q)
 	case "POST /api/v2/persons":
 		return s.addPerson(body)
+	case "GET /api/v2/persons":
+		return s.listPersons(q)
 	case "GET /api/v2/persons/{id}":
 		p := s.persons[id]
 		if p == nil {
@@ -673,6 +675,28 @@ func (s *Server) listDeals(q url.Values) (answer, *apiError) {
 			continue
 		}
 		items = append(items, dealJSON(d))
+	}
+	data, more, e := page(items, q)
+	return answer{data: data, additional: more}, e
+}
+
+// listPersons answers GET /api/v2/persons?sort_by=id&sort_direction=&limit=
+// (one page, cursor-less): every person, not waiting for the search index.
+func (s *Server) listPersons(q url.Values) (answer, *apiError) {
+	switch q.Get("sort_by") {
+	case "", "id", "add_time", "update_time":
+	default:
+		return answer{}, badRequest("Validation failed: sort_by: must be one of id, update_time, add_time")
+	}
+	persons := s.sortedPersons()
+	if q.Get("sort_direction") == "desc" {
+		for i, j := 0, len(persons)-1; i < j; i, j = i+1, j-1 {
+			persons[i], persons[j] = persons[j], persons[i]
+		}
+	}
+	items := make([]map[string]any, 0, len(persons))
+	for _, p := range persons {
+		items = append(items, s.personJSON(p))
 	}
 	data, more, e := page(items, q)
 	return answer{data: data, additional: more}, e

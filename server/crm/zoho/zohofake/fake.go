@@ -99,6 +99,7 @@ type Server struct {
 	deals        map[string]*Deal
 	notes        []*Note
 	channels     []Channel
+	orgID        string
 }
 
 // Option configures a Server.
@@ -109,6 +110,13 @@ type Option func(*Server)
 func WithClient(id, secret, refreshToken string) Option {
 	return func(s *Server) { s.clientID, s.clientSecret, s.refreshToken = id, secret, refreshToken }
 }
+
+// DefaultOrgID is the fake org's id (GET /crm/v7/org).
+const DefaultOrgID = "5725767000000021001"
+
+// WithOrgID sets the org's id, so two fakes at one address can stand for
+// two orgs.
+func WithOrgID(id string) Option { return func(s *Server) { s.orgID = id } }
 
 // WithTokenTTL sets the access tokens' life.
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.ttl = d } }
@@ -138,7 +146,7 @@ func (s *Server) setRate(perSecond int) {
 func New(opts ...Option) *Server {
 	s := &Server{
 		clientID: DefaultClientID, clientSecret: DefaultClientSecret, refreshToken: DefaultRefreshToken,
-		ttl: DefaultTokenTTL, access: map[string]time.Time{}, credits: DefaultCredits,
+		ttl: DefaultTokenTTL, access: map[string]time.Time{}, credits: DefaultCredits, orgID: DefaultOrgID,
 	}
 	s.seed()
 	for _, o := range opts {
@@ -368,7 +376,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.access[tok] = time.Now().Add(s.ttl)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok, "expires_in": int(s.ttl / time.Second), "api_domain": s.URL, "token_type": "Bearer",
-		"scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.users.READ ZohoCRM.notifications.ALL",
+		"scope": "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.users.READ ZohoCRM.notifications.ALL ZohoCRM.org.READ",
 	})
 }
 
@@ -459,3 +467,11 @@ func recordSuccess(message string, id string) map[string]any {
 
 // String describes the fake for logs.
 func (s *Server) String() string { return fmt.Sprintf("zohofake at %s", s.URL) }
+
+// SetOrgID makes the fake answer for another org from now on, as the
+// same address reached with another org's credential would.
+func (s *Server) SetOrgID(id string) {
+	s.mu.Lock()
+	s.orgID = id
+	s.mu.Unlock()
+}

@@ -16,6 +16,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /crm/v7/settings/layouts", s.listLayouts)
 	m.HandleFunc("GET /crm/v7/settings/pipeline", s.listPipelines)
 	m.HandleFunc("POST /crm/v7/actions/watch", s.watch)
+	m.HandleFunc("DELETE /crm/v7/actions/watch", s.unwatch)
+	m.HandleFunc("GET /crm/v7/org", s.org)
 	m.HandleFunc("GET /crm/v7/{module}/search", s.search)
 	m.HandleFunc("POST /crm/v7/{module}", s.insert)
 	m.HandleFunc("GET /crm/v7/{module}/{id}", s.get)

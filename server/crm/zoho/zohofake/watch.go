@@ -140,3 +140,38 @@ func (s *Server) CloseChannels() {
 	defer s.mu.Unlock()
 	s.channels = nil
 }
+
+// unwatch answers DELETE /crm/v7/actions/watch?channel_ids=1,2 (disable
+// notifications): each channel named is closed; one status per channel
+// under "watch".
+func (s *Server) unwatch(w http.ResponseWriter, r *http.Request) {
+	ids := strings.Split(r.URL.Query().Get("channel_ids"), ",")
+	if len(ids) == 0 || ids[0] == "" {
+		writeStatus(w, http.StatusBadRequest, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", map[string]any{"param_name": "channel_ids"})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []any
+	for _, id := range ids {
+		kept := s.channels[:0]
+		for _, c := range s.channels {
+			if c.ID != id {
+				kept = append(kept, c)
+			}
+		}
+		s.channels = kept
+		out = append(out, map[string]any{"code": "SUCCESS", "status": "success",
+			"message": "Successfully unsubscribed from actions-watch", "details": map[string]any{"channel_id": id}})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"watch": out})
+}
+
+// org answers GET /crm/v7/org: the org's details, {"org":[{id, …}]}.
+func (s *Server) org(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	id := s.orgID
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"org": []any{map[string]any{"id": id, "company_name": "Fake Org",
+		"zgid": "7" + id[len(id)-8:], "time_zone": "Europe/Moscow", "currency": "Russian Ruble"}}})
+}

@@ -1004,8 +1004,9 @@ export type GetCrmSyncStateResponse = Message<"switchboard.v1.GetCrmSyncStateRes
   lastSuccessTime?: Timestamp | undefined;
 
   /**
-   * The CRM's daily request budget as this server has spent it; unset for
-   * a CRM without one (Zoho CRM counts API credits per 24 hours).
+   * The CRM's daily request budget as the server's replicas have spent it
+   * together; unset for a CRM without one (Zoho CRM counts API credits
+   * per 24 hours).
    *
    * @generated from field: switchboard.v1.CrmBudget budget = 4;
    */
