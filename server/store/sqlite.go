@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river/riverdriver"
-	"golang.org/x/time/rate"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"golang.org/x/time/rate"
 
 	"github.com/switchboardhq/switchboard/ent"
 )
