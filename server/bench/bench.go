@@ -130,9 +130,9 @@ type server struct {
 	// metrics is the server's /metrics, on a listener of its own as
 	// serve's --ops-addr.
 	metrics string
-	srv  *http.Server
-	app  *app.App
-	quit func()
+	srv     *http.Server
+	app     *app.App
+	quit    func()
 }
 
 func startServer(st *store.Store, opts app.Options) (*server, error) {
