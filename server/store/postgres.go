@@ -267,7 +267,10 @@ func (p *postgres) Reserve(ctx context.Context, key string, every, tolerance tim
 // rateLimitSQL creates the table of the callers' request budgets
 // (server/ratelimit): for each key, the time its bucket is full again
 // (tat, the theoretical arrival time of the generic cell rate algorithm).
-const rateLimitSQL = `CREATE TABLE IF NOT EXISTS rate_limit (key text PRIMARY KEY, tat timestamptz NOT NULL)`
+// Unlogged: a call's update then writes no WAL and its commit waits for
+// no disk flush; a crash or a failover empties the table, which only
+// gives every credential a full bucket.
+const rateLimitSQL = `CREATE UNLOGGED TABLE IF NOT EXISTS rate_limit (key text PRIMARY KEY, tat timestamptz NOT NULL)`
 
 // takeSQL takes one request from the key's bucket in one statement: with
 // $2 now, $3 the spacing and $4 the tolerance (spacing × (burst − 1)), both
