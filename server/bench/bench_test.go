@@ -52,6 +52,10 @@ func TestBenchRuns(t *testing.T) {
 	if n.StreamsConnected != 50 || n.LivePerSubscriber <= 0 || len(n.Latency) != 1 || n.Latency[0].Delivered != n.Latency[0].Routed || n.Latency[0].Routed == 0 {
 		t.Fatalf("notify: %+v", n)
 	}
+	// The server process's /metrics saw the streams and the pushes.
+	if f := n.Server; f == nil || f.Streams != 50 || f.PushLagCount < float64(n.Latency[0].Delivered) || f.Requests < float64(n.Latency[0].Routed) {
+		t.Fatalf("notify: server's figures %+v after %d routed, %d delivered", n.Server, n.Latency[0].Routed, n.Latency[0].Delivered)
+	}
 }
 
 func sum(m map[string]float64) float64 {

@@ -25,6 +25,9 @@ type Figures struct {
 	// jobs not yet done; DBOpen and DBWaits the pool's open connections
 	// and how often a call waited for one.
 	Streams, OutboxPending, DBOpen, DBWaits float64
+	// PushLagCount is how many push decisions went out on live streams,
+	// MeanPushLag their mean time from stored to sent, in seconds.
+	PushLagCount, MeanPushLag float64
 }
 
 // String is the figures on one line.
@@ -76,6 +79,12 @@ func scrape(ctx context.Context, url string) (Figures, error) {
 		switch label(m, "state") {
 		case "available", "scheduled", "retryable", "running", "pending":
 			f.OutboxPending += m.GetGauge().GetValue()
+		}
+	})
+	each(mfs["switchboard_push_delivery_lag_seconds"], func(m *dto.Metric) {
+		if h := m.GetHistogram(); h.GetSampleCount() > 0 {
+			f.PushLagCount = float64(h.GetSampleCount())
+			f.MeanPushLag = h.GetSampleSum() / f.PushLagCount
 		}
 	})
 	each(mfs["switchboard_go_sql_open_connections"], func(m *dto.Metric) { f.DBOpen += m.GetGauge().GetValue() })
