@@ -32,7 +32,9 @@ type Credential struct {
 	// SecretHash holds the value of the "secret_hash" field.
 	SecretHash []byte `json:"-"`
 	// RevokedAt holds the value of the "revoked_at" field.
-	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// RateLimit holds the value of the "rate_limit" field.
+	RateLimit    int32 `json:"rate_limit,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -43,7 +45,7 @@ func (*Credential) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case credential.FieldSecretHash:
 			values[i] = new([]byte)
-		case credential.FieldID, credential.FieldAccountID, credential.FieldEmployeeID:
+		case credential.FieldID, credential.FieldAccountID, credential.FieldEmployeeID, credential.FieldRateLimit:
 			values[i] = new(sql.NullInt64)
 		case credential.FieldKind, credential.FieldName, credential.FieldPrefix:
 			values[i] = new(sql.NullString)
@@ -120,6 +122,12 @@ func (_m *Credential) assignValues(columns []string, values []any) error {
 				_m.RevokedAt = new(time.Time)
 				*_m.RevokedAt = value.Time
 			}
+		case credential.FieldRateLimit:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field rate_limit", values[i])
+			} else if value.Valid {
+				_m.RateLimit = int32(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -182,6 +190,9 @@ func (_m *Credential) String() string {
 		builder.WriteString("revoked_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("rate_limit=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RateLimit))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -92,6 +92,20 @@ func (_c *CredentialCreate) SetNillableRevokedAt(v *time.Time) *CredentialCreate
 	return _c
 }
 
+// SetRateLimit sets the "rate_limit" field.
+func (_c *CredentialCreate) SetRateLimit(v int32) *CredentialCreate {
+	_c.mutation.SetRateLimit(v)
+	return _c
+}
+
+// SetNillableRateLimit sets the "rate_limit" field if the given value is not nil.
+func (_c *CredentialCreate) SetNillableRateLimit(v *int32) *CredentialCreate {
+	if v != nil {
+		_c.SetRateLimit(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CredentialCreate) SetID(v int64) *CredentialCreate {
 	_c.mutation.SetID(v)
@@ -142,6 +156,10 @@ func (_c *CredentialCreate) defaults() error {
 		v := credential.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.RateLimit(); !ok {
+		v := credential.DefaultRateLimit
+		_c.mutation.SetRateLimit(v)
+	}
 	return nil
 }
 
@@ -179,6 +197,14 @@ func (_c *CredentialCreate) check() error {
 	}
 	if _, ok := _c.mutation.SecretHash(); !ok {
 		return &ValidationError{Name: "secret_hash", err: errors.New(`ent: missing required field "Credential.secret_hash"`)}
+	}
+	if _, ok := _c.mutation.RateLimit(); !ok {
+		return &ValidationError{Name: "rate_limit", err: errors.New(`ent: missing required field "Credential.rate_limit"`)}
+	}
+	if v, ok := _c.mutation.RateLimit(); ok {
+		if err := credential.RateLimitValidator(v); err != nil {
+			return &ValidationError{Name: "rate_limit", err: fmt.Errorf(`ent: validator failed for field "Credential.rate_limit": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -243,6 +269,10 @@ func (_c *CredentialCreate) createSpec() (*Credential, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RevokedAt(); ok {
 		_spec.SetField(credential.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
+	}
+	if value, ok := _c.mutation.RateLimit(); ok {
+		_spec.SetField(credential.FieldRateLimit, field.TypeInt32, value)
+		_node.RateLimit = value
 	}
 	return _node, _spec
 }

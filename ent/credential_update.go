@@ -77,6 +77,27 @@ func (_u *CredentialUpdate) ClearRevokedAt() *CredentialUpdate {
 	return _u
 }
 
+// SetRateLimit sets the "rate_limit" field.
+func (_u *CredentialUpdate) SetRateLimit(v int32) *CredentialUpdate {
+	_u.mutation.ResetRateLimit()
+	_u.mutation.SetRateLimit(v)
+	return _u
+}
+
+// SetNillableRateLimit sets the "rate_limit" field if the given value is not nil.
+func (_u *CredentialUpdate) SetNillableRateLimit(v *int32) *CredentialUpdate {
+	if v != nil {
+		_u.SetRateLimit(*v)
+	}
+	return _u
+}
+
+// AddRateLimit adds value to the "rate_limit" field.
+func (_u *CredentialUpdate) AddRateLimit(v int32) *CredentialUpdate {
+	_u.mutation.AddRateLimit(v)
+	return _u
+}
+
 // Mutation returns the CredentialMutation object of the builder.
 func (_u *CredentialUpdate) Mutation() *CredentialMutation {
 	return _u.mutation
@@ -121,6 +142,11 @@ func (_u *CredentialUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Credential.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RateLimit(); ok {
+		if err := credential.RateLimitValidator(v); err != nil {
+			return &ValidationError{Name: "rate_limit", err: fmt.Errorf(`ent: validator failed for field "Credential.rate_limit": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -156,6 +182,12 @@ func (_u *CredentialUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(credential.FieldRevokedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RateLimit(); ok {
+		_spec.SetField(credential.FieldRateLimit, field.TypeInt32, value)
+	}
+	if value, ok := _u.mutation.AddedRateLimit(); ok {
+		_spec.AddField(credential.FieldRateLimit, field.TypeInt32, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -227,6 +259,27 @@ func (_u *CredentialUpdateOne) ClearRevokedAt() *CredentialUpdateOne {
 	return _u
 }
 
+// SetRateLimit sets the "rate_limit" field.
+func (_u *CredentialUpdateOne) SetRateLimit(v int32) *CredentialUpdateOne {
+	_u.mutation.ResetRateLimit()
+	_u.mutation.SetRateLimit(v)
+	return _u
+}
+
+// SetNillableRateLimit sets the "rate_limit" field if the given value is not nil.
+func (_u *CredentialUpdateOne) SetNillableRateLimit(v *int32) *CredentialUpdateOne {
+	if v != nil {
+		_u.SetRateLimit(*v)
+	}
+	return _u
+}
+
+// AddRateLimit adds value to the "rate_limit" field.
+func (_u *CredentialUpdateOne) AddRateLimit(v int32) *CredentialUpdateOne {
+	_u.mutation.AddRateLimit(v)
+	return _u
+}
+
 // Mutation returns the CredentialMutation object of the builder.
 func (_u *CredentialUpdateOne) Mutation() *CredentialMutation {
 	return _u.mutation
@@ -284,6 +337,11 @@ func (_u *CredentialUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Credential.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RateLimit(); ok {
+		if err := credential.RateLimitValidator(v); err != nil {
+			return &ValidationError{Name: "rate_limit", err: fmt.Errorf(`ent: validator failed for field "Credential.rate_limit": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -336,6 +394,12 @@ func (_u *CredentialUpdateOne) sqlSave(ctx context.Context) (_node *Credential, 
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(credential.FieldRevokedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RateLimit(); ok {
+		_spec.SetField(credential.FieldRateLimit, field.TypeInt32, value)
+	}
+	if value, ok := _u.mutation.AddedRateLimit(); ok {
+		_spec.AddField(credential.FieldRateLimit, field.TypeInt32, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Credential{config: _u.config}

@@ -6065,6 +6065,8 @@ type CredentialMutation struct {
 	prefix         *string
 	secret_hash    *[]byte
 	revoked_at     *time.Time
+	rate_limit     *int32
+	addrate_limit  *int32
 	clearedFields  map[string]struct{}
 	done           bool
 	oldValue       func(context.Context) (*Credential, error)
@@ -6530,6 +6532,62 @@ func (m *CredentialMutation) ResetRevokedAt() {
 	delete(m.clearedFields, credential.FieldRevokedAt)
 }
 
+// SetRateLimit sets the "rate_limit" field.
+func (m *CredentialMutation) SetRateLimit(i int32) {
+	m.rate_limit = &i
+	m.addrate_limit = nil
+}
+
+// RateLimit returns the value of the "rate_limit" field in the mutation.
+func (m *CredentialMutation) RateLimit() (r int32, exists bool) {
+	v := m.rate_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRateLimit returns the old "rate_limit" field's value of the Credential entity.
+// If the Credential object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CredentialMutation) OldRateLimit(ctx context.Context) (v int32, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRateLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRateLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRateLimit: %w", err)
+	}
+	return oldValue.RateLimit, nil
+}
+
+// AddRateLimit adds i to the "rate_limit" field.
+func (m *CredentialMutation) AddRateLimit(i int32) {
+	if m.addrate_limit != nil {
+		*m.addrate_limit += i
+	} else {
+		m.addrate_limit = &i
+	}
+}
+
+// AddedRateLimit returns the value that was added to the "rate_limit" field in this mutation.
+func (m *CredentialMutation) AddedRateLimit() (r int32, exists bool) {
+	v := m.addrate_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRateLimit resets all changes to the "rate_limit" field.
+func (m *CredentialMutation) ResetRateLimit() {
+	m.rate_limit = nil
+	m.addrate_limit = nil
+}
+
 // Where appends a list predicates to the CredentialMutation builder.
 func (m *CredentialMutation) Where(ps ...predicate.Credential) {
 	m.predicates = append(m.predicates, ps...)
@@ -6564,7 +6622,7 @@ func (m *CredentialMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CredentialMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.account_id != nil {
 		fields = append(fields, credential.FieldAccountID)
 	}
@@ -6588,6 +6646,9 @@ func (m *CredentialMutation) Fields() []string {
 	}
 	if m.revoked_at != nil {
 		fields = append(fields, credential.FieldRevokedAt)
+	}
+	if m.rate_limit != nil {
+		fields = append(fields, credential.FieldRateLimit)
 	}
 	return fields
 }
@@ -6613,6 +6674,8 @@ func (m *CredentialMutation) Field(name string) (ent.Value, bool) {
 		return m.SecretHash()
 	case credential.FieldRevokedAt:
 		return m.RevokedAt()
+	case credential.FieldRateLimit:
+		return m.RateLimit()
 	}
 	return nil, false
 }
@@ -6638,6 +6701,8 @@ func (m *CredentialMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldSecretHash(ctx)
 	case credential.FieldRevokedAt:
 		return m.OldRevokedAt(ctx)
+	case credential.FieldRateLimit:
+		return m.OldRateLimit(ctx)
 	}
 	return nil, fmt.Errorf("unknown Credential field %s", name)
 }
@@ -6703,6 +6768,13 @@ func (m *CredentialMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRevokedAt(v)
 		return nil
+	case credential.FieldRateLimit:
+		v, ok := value.(int32)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRateLimit(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Credential field %s", name)
 }
@@ -6717,6 +6789,9 @@ func (m *CredentialMutation) AddedFields() []string {
 	if m.addemployee_id != nil {
 		fields = append(fields, credential.FieldEmployeeID)
 	}
+	if m.addrate_limit != nil {
+		fields = append(fields, credential.FieldRateLimit)
+	}
 	return fields
 }
 
@@ -6729,6 +6804,8 @@ func (m *CredentialMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAccountID()
 	case credential.FieldEmployeeID:
 		return m.AddedEmployeeID()
+	case credential.FieldRateLimit:
+		return m.AddedRateLimit()
 	}
 	return nil, false
 }
@@ -6751,6 +6828,13 @@ func (m *CredentialMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddEmployeeID(v)
+		return nil
+	case credential.FieldRateLimit:
+		v, ok := value.(int32)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRateLimit(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Credential numeric field %s", name)
@@ -6817,6 +6901,9 @@ func (m *CredentialMutation) ResetField(name string) error {
 		return nil
 	case credential.FieldRevokedAt:
 		m.ResetRevokedAt()
+		return nil
+	case credential.FieldRateLimit:
+		m.ResetRateLimit()
 		return nil
 	}
 	return fmt.Errorf("unknown Credential field %s", name)

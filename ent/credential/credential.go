@@ -31,6 +31,8 @@ const (
 	FieldSecretHash = "secret_hash"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
+	// FieldRateLimit holds the string denoting the rate_limit field in the database.
+	FieldRateLimit = "rate_limit"
 	// Table holds the table name of the credential in the database.
 	Table = "credentials"
 )
@@ -46,6 +48,7 @@ var Columns = []string{
 	FieldPrefix,
 	FieldSecretHash,
 	FieldRevokedAt,
+	FieldRateLimit,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -72,6 +75,10 @@ var (
 	DefaultCreatedAt func() time.Time
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// DefaultRateLimit holds the default value on creation for the "rate_limit" field.
+	DefaultRateLimit int32
+	// RateLimitValidator is a validator for the "rate_limit" field. It is called by the builders before save.
+	RateLimitValidator func(int32) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -138,4 +145,9 @@ func ByPrefix(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokedAt orders the results by the revoked_at field.
 func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedAt, opts...).ToFunc()
+}
+
+// ByRateLimit orders the results by the rate_limit field.
+func ByRateLimit(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRateLimit, opts...).ToFunc()
 }

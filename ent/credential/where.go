@@ -89,6 +89,11 @@ func RevokedAt(v time.Time) predicate.Credential {
 	return predicate.Credential(sql.FieldEQ(FieldRevokedAt, v))
 }
 
+// RateLimit applies equality check predicate on the "rate_limit" field. It's identical to RateLimitEQ.
+func RateLimit(v int32) predicate.Credential {
+	return predicate.Credential(sql.FieldEQ(FieldRateLimit, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Credential {
 	return predicate.Credential(sql.FieldEQ(FieldAccountID, v))
@@ -457,6 +462,46 @@ func RevokedAtIsNil() predicate.Credential {
 // RevokedAtNotNil applies the NotNil predicate on the "revoked_at" field.
 func RevokedAtNotNil() predicate.Credential {
 	return predicate.Credential(sql.FieldNotNull(FieldRevokedAt))
+}
+
+// RateLimitEQ applies the EQ predicate on the "rate_limit" field.
+func RateLimitEQ(v int32) predicate.Credential {
+	return predicate.Credential(sql.FieldEQ(FieldRateLimit, v))
+}
+
+// RateLimitNEQ applies the NEQ predicate on the "rate_limit" field.
+func RateLimitNEQ(v int32) predicate.Credential {
+	return predicate.Credential(sql.FieldNEQ(FieldRateLimit, v))
+}
+
+// RateLimitIn applies the In predicate on the "rate_limit" field.
+func RateLimitIn(vs ...int32) predicate.Credential {
+	return predicate.Credential(sql.FieldIn(FieldRateLimit, vs...))
+}
+
+// RateLimitNotIn applies the NotIn predicate on the "rate_limit" field.
+func RateLimitNotIn(vs ...int32) predicate.Credential {
+	return predicate.Credential(sql.FieldNotIn(FieldRateLimit, vs...))
+}
+
+// RateLimitGT applies the GT predicate on the "rate_limit" field.
+func RateLimitGT(v int32) predicate.Credential {
+	return predicate.Credential(sql.FieldGT(FieldRateLimit, v))
+}
+
+// RateLimitGTE applies the GTE predicate on the "rate_limit" field.
+func RateLimitGTE(v int32) predicate.Credential {
+	return predicate.Credential(sql.FieldGTE(FieldRateLimit, v))
+}
+
+// RateLimitLT applies the LT predicate on the "rate_limit" field.
+func RateLimitLT(v int32) predicate.Credential {
+	return predicate.Credential(sql.FieldLT(FieldRateLimit, v))
+}
+
+// RateLimitLTE applies the LTE predicate on the "rate_limit" field.
+func RateLimitLTE(v int32) predicate.Credential {
+	return predicate.Credential(sql.FieldLTE(FieldRateLimit, v))
 }
 
 // And groups predicates with the AND operator between them.

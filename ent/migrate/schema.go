@@ -244,6 +244,7 @@ var (
 		{Name: "prefix", Type: field.TypeString},
 		{Name: "secret_hash", Type: field.TypeBytes, Unique: true},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "rate_limit", Type: field.TypeInt32, Default: 0},
 	}
 	// CredentialsTable holds the schema information for the "credentials" table.
 	CredentialsTable = &schema.Table{

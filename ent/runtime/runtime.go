@@ -297,6 +297,12 @@ func init() {
 	credentialDescName := credentialFields[3].Descriptor()
 	// credential.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	credential.NameValidator = credentialDescName.Validators[0].(func(string) error)
+	// credentialDescRateLimit is the schema descriptor for rate_limit field.
+	credentialDescRateLimit := credentialFields[7].Descriptor()
+	// credential.DefaultRateLimit holds the default value on creation for the rate_limit field.
+	credential.DefaultRateLimit = credentialDescRateLimit.Default.(int32)
+	// credential.RateLimitValidator is a validator for the "rate_limit" field. It is called by the builders before save.
+	credential.RateLimitValidator = credentialDescRateLimit.Validators[0].(func(int32) error)
 	crmconnectionMixin := schema.CrmConnection{}.Mixin()
 	crmconnectionMixinHooks0 := crmconnectionMixin[0].Hooks()
 	crmconnection.Hooks[0] = crmconnectionMixinHooks0[0]

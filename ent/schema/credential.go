@@ -22,6 +22,9 @@ func (Credential) Fields() []ent.Field {
 		field.String("prefix").Immutable(),
 		field.Bytes("secret_hash").Immutable().Unique().Sensitive(),
 		field.Time("revoked_at").Optional().Nillable(),
+		// rate_limit is the requests an API key may make per 5 s; 0: the
+		// server's default.
+		field.Int32("rate_limit").Default(0).NonNegative(),
 	}
 }
 

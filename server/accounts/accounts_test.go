@@ -162,6 +162,21 @@ func TestAccountValidation(t *testing.T) {
 				_, err := a.CreateApiKey(ctx, &pb.CreateApiKeyRequest{Name: fmt.Sprintf("%0101d", 0)})
 				return err
 			}, "name"},
+			{"api key rate limit too high", func() error {
+				_, err := a.CreateApiKey(ctx, &pb.CreateApiKeyRequest{Name: "x", RateLimit: 1_000_001})
+				return err
+			}, "rate_limit"},
+			{"update key rate limit too high", func() error {
+				limit := uint32(1_000_001)
+				_, err := a.UpdateApiKey(ctx, &pb.UpdateApiKeyRequest{ApiKeyId: "1", RateLimit: &limit})
+				return err
+			}, "rate_limit"},
+			{"update key empty name", func() error {
+				name := ""
+				_, err := a.UpdateApiKey(ctx, &pb.UpdateApiKeyRequest{ApiKeyId: "1", Name: &name})
+				return err
+			}, "name"},
+			{"update key no id", func() error { _, err := a.UpdateApiKey(ctx, &pb.UpdateApiKeyRequest{}); return err }, "api_key_id"},
 			{"revoke key bad id", func() error { _, err := a.RevokeApiKey(ctx, &pb.RevokeApiKeyRequest{ApiKeyId: "abc"}); return err }, "api_key_id"},
 			{"revoke key no id", func() error { _, err := a.RevokeApiKey(ctx, &pb.RevokeApiKeyRequest{}); return err }, "api_key_id"},
 			{"token without employee", func() error {

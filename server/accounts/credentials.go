@@ -42,11 +42,12 @@ func Whoami(ctx context.Context, st *store.Store) (Identity, error) {
 }
 
 // CreateAPIKey adds an API key to the context's account and returns it with
-// its secret, shown this once.
-func CreateAPIKey(ctx context.Context, st *store.Store, name string) (*ent.Credential, string, error) {
+// its secret, shown this once. rateLimit is its requests per 5 s (0: the
+// server's default).
+func CreateAPIKey(ctx context.Context, st *store.Store, name string, rateLimit int32) (*ent.Credential, string, error) {
 	secret, prefix, hash := auth.NewSecret(auth.APIKey)
 	c, err := st.Ent.Credential.Create().
-		SetKind(credential.KindAPI_KEY).SetName(name).SetPrefix(prefix).SetSecretHash(hash).
+		SetKind(credential.KindAPI_KEY).SetName(name).SetPrefix(prefix).SetSecretHash(hash).SetRateLimit(rateLimit).
 		Save(ctx)
 	if err != nil {
 		return nil, "", err
@@ -91,6 +92,38 @@ func RevokeAPIKey(ctx context.Context, st *store.Store, cache Remembered, id str
 		return nil, err
 	}
 	cache.Forget()
+	return out, nil
+}
+
+// UpdateAPIKey sets the name and the rate limit (requests per 5 s) of the
+// API key id names, those given; remembered credentials are forgotten so
+// the new limit applies at once here and within the cache's lifetime on
+// other replicas.
+func UpdateAPIKey(ctx context.Context, st *store.Store, cache Remembered, id string, name *string, rateLimit *int32) (*ent.Credential, error) {
+	var out *ent.Credential
+	err := st.Tx(ctx, func(tx *ent.Tx) error {
+		c, err := ids.Resolve(ctx, "api_key_id", "API key", id, func(ctx context.Context, id int64) (*ent.Credential, error) {
+			return tx.Credential.Query().Where(credential.ID(id), credential.KindEQ(credential.KindAPI_KEY)).Only(ctx)
+		})
+		if err != nil {
+			return err
+		}
+		u := c.Update()
+		if name != nil {
+			u.SetName(*name)
+		}
+		if rateLimit != nil {
+			u.SetRateLimit(*rateLimit)
+		}
+		out, err = u.Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rateLimit != nil {
+		cache.Forget()
+	}
 	return out, nil
 }
 

@@ -27,7 +27,19 @@ func NewService(st *store.Store, a *auth.Authenticator) *Service {
 // Rules are the request checks of AccountService.
 func Rules(r validate.Rules) {
 	validate.Add(r, func(*pb.GetAccountRequest, *errs.Violations) {})
-	validate.Add(r, func(m *pb.CreateApiKeyRequest, v *errs.Violations) { validate.Text(v, "name", m.Name, 1, 100) })
+	validate.Add(r, func(m *pb.CreateApiKeyRequest, v *errs.Violations) {
+		validate.Text(v, "name", m.Name, 1, 100)
+		checkRateLimit(v, "rate_limit", m.RateLimit)
+	})
+	validate.Add(r, func(m *pb.UpdateApiKeyRequest, v *errs.Violations) {
+		ids.Check(v, "api_key_id", m.ApiKeyId, true)
+		if m.Name != nil {
+			validate.Text(v, "name", *m.Name, 1, 100)
+		}
+		if m.RateLimit != nil {
+			checkRateLimit(v, "rate_limit", *m.RateLimit)
+		}
+	})
 	validate.Add(r, func(*pb.ListApiKeysRequest, *errs.Violations) {})
 	validate.Add(r, func(m *pb.RevokeApiKeyRequest, v *errs.Violations) { ids.Check(v, "api_key_id", m.ApiKeyId, true) })
 	validate.Add(r, func(m *pb.CreateEmployeeTokenRequest, v *errs.Violations) {
@@ -40,6 +52,16 @@ func Rules(r validate.Rules) {
 	validate.Add(r, func(m *pb.RevokeEmployeeTokenRequest, v *errs.Violations) {
 		ids.Check(v, "employee_token_id", m.EmployeeTokenId, true)
 	})
+}
+
+// MaxRateLimit is the highest rate limit a key may have, in requests per
+// 5 s.
+const MaxRateLimit = 1_000_000
+
+func checkRateLimit(v *errs.Violations, field string, n uint32) {
+	if n > MaxRateLimit {
+		v.Add(field, "must be at most %d requests per 5 s (0: the server's default)", MaxRateLimit)
+	}
 }
 
 // GetAccount tells who the caller is.
@@ -62,7 +84,7 @@ func (s *Service) GetAccount(ctx context.Context, _ *pb.GetAccountRequest) (*pb.
 
 // CreateApiKey creates an account API key.
 func (s *Service) CreateApiKey(ctx context.Context, req *pb.CreateApiKeyRequest) (*pb.CreateApiKeyResponse, error) {
-	c, secret, err := CreateAPIKey(ctx, s.st, req.Name)
+	c, secret, err := CreateAPIKey(ctx, s.st, req.Name, int32(req.RateLimit))
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +111,20 @@ func (s *Service) RevokeApiKey(ctx context.Context, req *pb.RevokeApiKeyRequest)
 		return nil, err
 	}
 	return &pb.RevokeApiKeyResponse{ApiKey: apiKey(c)}, nil
+}
+
+// UpdateApiKey changes an API key's name or rate limit.
+func (s *Service) UpdateApiKey(ctx context.Context, req *pb.UpdateApiKeyRequest) (*pb.UpdateApiKeyResponse, error) {
+	var limit *int32
+	if req.RateLimit != nil {
+		l := int32(*req.RateLimit)
+		limit = &l
+	}
+	c, err := UpdateAPIKey(ctx, s.st, s.auth, req.ApiKeyId, req.Name, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.UpdateApiKeyResponse{ApiKey: apiKey(c)}, nil
 }
 
 // CreateEmployeeToken creates a token acting as an active employee.
@@ -129,6 +165,7 @@ func apiKey(c *ent.Credential) *pb.ApiKey {
 		Prefix:     c.Prefix,
 		CreateTime: convert.Time(c.CreatedAt),
 		RevokeTime: convert.TimePtr(c.RevokedAt),
+		RateLimit:  uint32(c.RateLimit),
 	}
 }
 

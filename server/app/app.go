@@ -12,9 +12,12 @@ import (
 	connectcors "connectrpc.com/cors"
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
+	"connectrpc.com/otelconnect"
 	"connectrpc.com/vanguard"
 	"github.com/riverqueue/river"
 	"github.com/rs/cors"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/gen/switchboard/v1/switchboardv1connect"
@@ -30,8 +33,10 @@ import (
 	"github.com/switchboardhq/switchboard/server/crmsync"
 	"github.com/switchboardhq/switchboard/server/directory"
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/metrics"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/outbox"
+	"github.com/switchboardhq/switchboard/server/ratelimit"
 	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/settings"
@@ -70,6 +75,15 @@ type Options struct {
 	CRMSettle time.Duration
 	// Outbox tunes the workers that deliver writes to the CRMs.
 	Outbox outbox.Config
+	// RateLimit tunes the requests each credential may make (default 500
+	// per 5 s; Limit < 0: none but the keys' own).
+	RateLimit ratelimit.Config
+	// Metrics receive the server's figures (nil: a registry of its own).
+	Metrics *metrics.Metrics
+	// TracerProvider, when set, traces every RPC (OpenTelemetry); give the
+	// store the same one to trace its statements as children. Nil: no
+	// tracing, at no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // App is a wired server.
@@ -85,6 +99,10 @@ type App struct {
 	rest []*vanguard.Service
 	// router makes every routing decision of this replica.
 	router *routing.Router
+	// metrics are this replica's figures; stopEvents ends their reading
+	// of the outbox's events.
+	metrics    *metrics.Metrics
+	stopEvents func()
 }
 
 // EmployeeProcedures are the procedures employee tokens may call; the rest
@@ -136,10 +154,29 @@ func New(opts Options) (*App, error) {
 	routing.Rules(a.rules)
 	notify.Rules(a.rules)
 
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	a.metrics = opts.Metrics
+	a.metrics.WatchDB(opts.Store.DB)
+	// Outermost first: the trace's span around everything, the metrics
+	// outside the error mapping (they count the codes callers get), the
+	// rate limit once the caller is known.
+	var chain []connect.Interceptor
+	if opts.TracerProvider != nil {
+		otel, err := otelconnect.NewInterceptor(otelconnect.WithTracerProvider(opts.TracerProvider), otelconnect.WithoutMetrics(),
+			otelconnect.WithPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})))
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, otel)
+	}
+	limiter := ratelimit.New(opts.Store.Limits(), opts.RateLimit)
+	chain = append(chain, a.metrics.Interceptor(), errs.Interceptor(opts.Logger), a.auth.Interceptor(), limiter.Interceptor(), a.rules.Interceptor())
 	// Compressing small messages costs more than it saves; large lists and
 	// decisions still go compressed to clients that accept it.
 	interceptors := connect.WithHandlerOptions(
-		connect.WithInterceptors(errs.Interceptor(opts.Logger), a.auth.Interceptor(), a.rules.Interceptor()),
+		connect.WithInterceptors(chain...),
 		connect.WithCompressMinBytes(4096),
 	)
 	st := opts.Store
@@ -187,6 +224,9 @@ func New(opts Options) (*App, error) {
 	a.mount(grpcreflect.NewHandlerV1(reflector))
 	a.mount(grpcreflect.NewHandlerV1Alpha(reflector))
 	a.mux.Handle("/", webHandler())
+	events, stop := out.Events()
+	a.stopEvents = stop
+	a.metrics.WatchOutbox(events)
 	if err := out.Start(context.Background()); err != nil {
 		return nil, fmt.Errorf("start the outbox: %w", err)
 	}
@@ -223,6 +263,9 @@ func (a *App) Router() *routing.Router { return a.router }
 // Outbox is the replica's outbox: CRM writes are enqueued on it.
 func (a *App) Outbox() *outbox.Outbox { return a.out }
 
+// Metrics are the replica's figures: serve Metrics().Handler() as /metrics.
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
+
 // Hub is the replica's notification hub.
 func (a *App) Hub() *notify.Hub { return a.hub }
 
@@ -252,6 +295,7 @@ func (a *App) Handler() http.Handler {
 func (a *App) Close(ctx context.Context) error {
 	a.hub.Close()
 	err := a.out.Stop(ctx)
+	a.stopEvents()
 	a.bus.Close()
 	return err
 }

@@ -211,6 +211,7 @@ func TestForeignIDs(t *testing.T) {
 		type base func() proto.Message
 		cases := map[string]base{
 			"RevokeApiKey api_key_id":               func() proto.Message { return &pb.RevokeApiKeyRequest{} },
+			"UpdateApiKey api_key_id":               func() proto.Message { return &pb.UpdateApiKeyRequest{Name: &name} },
 			"CreateEmployeeToken employee_id":       func() proto.Message { return &pb.CreateEmployeeTokenRequest{Name: "x"} },
 			"ListEmployeeTokens employee_id":        func() proto.Message { return &pb.ListEmployeeTokensRequest{} },
 			"RevokeEmployeeToken employee_token_id": func() proto.Message { return &pb.RevokeEmployeeTokenRequest{} },

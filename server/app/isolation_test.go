@@ -88,6 +88,10 @@ func TestTenantIsolation(t *testing.T) {
 				"RevokeApiKey": func() error {
 					return second(in.Account.RevokeApiKey(ctx, &pb.RevokeApiKeyRequest{ApiKeyId: key.ApiKey.Id}))
 				},
+				"UpdateApiKey": func() error {
+					limit := uint32(1)
+					return second(in.Account.UpdateApiKey(ctx, &pb.UpdateApiKeyRequest{ApiKeyId: key.ApiKey.Id, RateLimit: &limit}))
+				},
 				"CreateEmployeeToken": func() error {
 					return second(in.Account.CreateEmployeeToken(ctx, &pb.CreateEmployeeTokenRequest{EmployeeId: emp, Name: "x"}))
 				},

@@ -37,6 +37,9 @@ type Principal struct {
 	CredentialID int64
 	// EmployeeID is set for an employee token.
 	EmployeeID int64
+	// RateLimit is the credential's own request budget per 5 s; 0: the
+	// server's default.
+	RateLimit int
 }
 
 // IsEmployee reports whether the caller is an employee token.

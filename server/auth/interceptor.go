@@ -154,7 +154,7 @@ func (a *Authenticator) principal(ctx context.Context, cred *ent.Credential) (Pr
 	if cred.RevokedAt != nil {
 		return Principal{}, errs.New(errs.ErrUnauthenticated, "invalid or revoked credentials")
 	}
-	p := Principal{AccountID: cred.AccountID, Kind: APIKey, CredentialID: cred.ID}
+	p := Principal{AccountID: cred.AccountID, Kind: APIKey, CredentialID: cred.ID, RateLimit: int(cred.RateLimit)}
 	if cred.Kind != credential.KindEMPLOYEE_TOKEN {
 		return p, nil
 	}

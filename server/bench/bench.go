@@ -25,6 +25,8 @@ type Result struct {
 	Errors   int
 	Duration time.Duration
 	P50, P99 time.Duration
+	// Server is what the server's /metrics said at the end (routing).
+	Server *Figures
 }
 
 // Rate is operations per second.
@@ -124,10 +126,13 @@ func compare(ctx context.Context, callers int, d time.Duration, a, b op) (sample
 
 // server is an in-process Switchboard on a loopback port, speaking h2c.
 type server struct {
-	url  string
-	srv  *http.Server
-	app  *app.App
-	quit func()
+	url string
+	// metrics is the server's /metrics, on a listener of its own as
+	// serve's --ops-addr.
+	metrics string
+	srv     *http.Server
+	app     *app.App
+	quit    func()
 }
 
 func startServer(st *store.Store, opts app.Options) (*server, error) {
@@ -137,6 +142,10 @@ func startServer(st *store.Store, opts app.Options) (*server, error) {
 	}
 	if opts.AuthCacheTTL == 0 {
 		opts.AuthCacheTTL = 5 * time.Second
+	}
+	if opts.RateLimit.Limit == 0 {
+		// The scenarios measure the server, not the callers' allowance.
+		opts.RateLimit.Limit = -1
 	}
 	a, err := app.New(opts)
 	if err != nil {
@@ -150,12 +159,21 @@ func startServer(st *store.Store, opts app.Options) (*server, error) {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
-	s := &server{url: "http://" + ln.Addr().String(), srv: srv, app: a}
+	opsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	opsMux := http.NewServeMux()
+	opsMux.Handle("/metrics", a.Metrics().Handler())
+	ops := &http.Server{Handler: opsMux, ReadHeaderTimeout: 10 * time.Second}
+	go ops.Serve(opsLn) //nolint:errcheck // ends with Close
+	s := &server{url: "http://" + ln.Addr().String(), metrics: "http://" + opsLn.Addr().String() + "/metrics", srv: srv, app: a}
 	s.quit = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = a.Close(ctx)
 		_ = srv.Shutdown(ctx)
+		_ = ops.Close()
 	}
 	return s, nil
 }

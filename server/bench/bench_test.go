@@ -29,6 +29,12 @@ func TestBenchRuns(t *testing.T) {
 			t.Fatalf("%s: %+v", r.Name, r)
 		}
 	}
+	// The API's run shows on the server's /metrics: every routed message
+	// counted, and decided.
+	api := rs[0]
+	if f := api.Server; f == nil || f.Requests < float64(api.Ops) || f.Errors != 0 || f.MeanLatency <= 0 || sum(f.Decisions) < float64(api.Ops) || f.DBOpen < 1 {
+		t.Fatalf("server's figures after %d routed messages: %+v", api.Ops, api.Server)
+	}
 	if r, err := Access(ctx, o, 2); err != nil || r.Ops == 0 || r.Errors > 0 {
 		t.Fatalf("access: %+v %v", r, err)
 	}
@@ -46,4 +52,16 @@ func TestBenchRuns(t *testing.T) {
 	if n.StreamsConnected != 50 || n.LivePerSubscriber <= 0 || len(n.Latency) != 1 || n.Latency[0].Delivered != n.Latency[0].Routed || n.Latency[0].Routed == 0 {
 		t.Fatalf("notify: %+v", n)
 	}
+	// The server process's /metrics saw the streams and the pushes.
+	if f := n.Server; f == nil || f.Streams != 50 || f.PushLagCount < float64(n.Latency[0].Delivered) || f.Requests < float64(n.Latency[0].Routed) {
+		t.Fatalf("notify: server's figures %+v after %d routed, %d delivered", n.Server, n.Latency[0].Routed, n.Latency[0].Delivered)
+	}
+}
+
+func sum(m map[string]float64) float64 {
+	var s float64
+	for _, v := range m {
+		s += v
+	}
+	return s
 }

@@ -48,6 +48,8 @@ type NotifyResult struct {
 	Latency           []LatencyResult
 	ConnectionsUsed   int
 	StreamsConnected  int
+	// Server is what the server's /metrics said at the end.
+	Server *Figures
 }
 
 // LatencyResult is route → push latency at one offered rate.
@@ -99,7 +101,9 @@ func Notify(ctx context.Context, o NotifyOptions) (*NotifyResult, error) {
 		o.DebugAddr = dl.Addr().String()
 		dl.Close()
 	}
-	args := []string{"serve", "--addr", addr, "--database-url", u, "--log-level", "warn", "--heartbeat", "15s", "--debug-addr", o.DebugAddr}
+	// --rate-limit 0: one key routes thousands of messages a second here.
+	args := []string{"serve", "--addr", addr, "--database-url", u, "--log-level", "warn", "--heartbeat", "15s", "--ops-addr", o.DebugAddr,
+		"--rate-limit", "0"}
 	cmd := exec.CommandContext(ctx, o.Binary, args...)
 	cmd.Env = append(os.Environ(), "GODEBUG=madvdontneed=1"+os.Getenv("SWITCHBOARD_BENCH_GODEBUG"))
 	if g := os.Getenv("SWITCHBOARD_BENCH_SERVER_GOGC"); g != "" {
@@ -189,6 +193,11 @@ func Notify(ctx context.Context, o NotifyOptions) (*NotifyResult, error) {
 		o.Out("latency at %d routed/s (achieved %.0f/s): %d of %d pushes arrived, route → push p50 %s, p99 %s (the routing call alone: p50 %s, p99 %s)",
 			rate, lr.Achieved, lr.Delivered, lr.Routed, ms(lr.P50), ms(lr.P99), ms(lr.RouteP50), ms(lr.RouteP99))
 		res.Latency = append(res.Latency, lr)
+	}
+	// The server's own view, from its /metrics.
+	if fig, err := scrape(ctx, "http://"+o.DebugAddr+"/metrics"); err == nil {
+		res.Server = &fig
+		o.Out("server's /metrics: %s; push delivery lag: %d sent live, mean %.2f ms", fig, int(fig.PushLagCount), 1000*fig.MeanPushLag)
 	}
 	stop()
 	wg.Wait()

@@ -83,6 +83,9 @@ func Routing(ctx context.Context, o Options) ([]Result, error) {
 				return nil, err
 			}
 			o.Out("%-34s %8.0f routes/s  p50 %s  p99 %s", r.Name, r.Rate(), ms(r.P50), ms(r.P99))
+			if r.Server != nil {
+				o.Out("%-34s %s", "  server's /metrics", r.Server)
+			}
 			out = append(out, r)
 			if !o.SkipCeiling {
 				o.Out("%-34s %8.0f routes/s  p50 %s  p99 %s", c.Name, c.Rate(), ms(c.P50), ms(c.P99))
@@ -120,8 +123,15 @@ func routingPair(ctx context.Context, o Options, channels, callers int) (api, ce
 		})
 		return err
 	}
+	// The server's own figures, scraped from its /metrics at the end.
+	figures := func(r Result) Result {
+		if f, err := scrape(ctx, srv.metrics); err == nil {
+			r.Server = &f
+		}
+		return r
+	}
 	if o.SkipCeiling {
-		return run(ctx, "API   "+name, callers, o.Duration, viaAPI), ceil, nil
+		return figures(run(ctx, "API   "+name, callers, o.Duration, viaAPI)), ceil, nil
 	}
 	stC, fC, doneC, err := fixtureOn(ctx, o, channels)
 	if err != nil {
@@ -137,7 +147,7 @@ func routingPair(ctx context.Context, o Options, channels, callers int) (api, ce
 		return c.route(ctx, fC.channels[n%len(fC.channels)], nextPhone(), "Hello, I would like to order", fmt.Sprintf("c-%d", n))
 	}
 	sa, sc := compare(ctx, callers, 2*o.Duration, viaAPI, direct)
-	return sa.result("API   "+name, callers), sc.result("pgx   "+name, callers), nil
+	return figures(sa.result("API   "+name, callers)), sc.result("pgx   "+name, callers), nil
 }
 
 // fixtureOn opens a fresh schema holding a fixture company; done drops it.

@@ -179,6 +179,18 @@ func (o *Outbox) Kill(ctx context.Context) error {
 	return o.river.StopAndCancel(ctx)
 }
 
+// Events streams what becomes of the attempts this replica works (done,
+// failed and to be retried or parked, cancelled, put off), for metrics;
+// stop ends the stream. A replica that works no jobs has none (nil).
+// Events a slow reader misses are dropped.
+func (o *Outbox) Events() (events <-chan *river.Event, stop func()) {
+	if !o.working {
+		return nil, func() {}
+	}
+	return o.river.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+		river.EventKindJobCancelled, river.EventKindJobSnoozed)
+}
+
 // Pacer paces requests to the CRMs (see Pacer).
 func (o *Outbox) Pacer() *Pacer { return o.pacer }
 

@@ -60,6 +60,9 @@ func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 	if _, err := p.db.ExecContext(ctx, outboxMeterSQL); err != nil {
 		return fmt.Errorf("migrate schema: the outbox's meter: %w", err)
 	}
+	if _, err := p.db.ExecContext(ctx, rateLimitSQL); err != nil {
+		return fmt.Errorf("migrate schema: the rate limits: %w", err)
+	}
 	return nil
 }
 
@@ -327,4 +330,48 @@ func (p *postgres) Spent(ctx context.Context, key string, at time.Time) (int, ti
 		return int(used), time.Time{}, nil
 	}
 	return int(used), meterFrees(oldest.Time), nil
+}
+
+// The request budgets: one row per key.
+
+// rateLimitSQL creates the table of the callers' request budgets
+// (server/ratelimit): for each key, the time its bucket is full again
+// (tat, the theoretical arrival time of the generic cell rate algorithm).
+// Unlogged: a call's update then writes no WAL and its commit waits for
+// no disk flush; a crash or a failover empties the table, which only
+// gives every credential a full bucket.
+const rateLimitSQL = `CREATE UNLOGGED TABLE IF NOT EXISTS rate_limit (key text PRIMARY KEY, tat timestamptz NOT NULL)`
+
+// takeSQL takes one request from the key's bucket in one statement: with
+// $2 now, $3 the spacing and $4 the tolerance (spacing × (burst − 1)), both
+// in microseconds, a request is taken when tat − now ≤ tolerance, and moves
+// tat on by one spacing. ON CONFLICT DO UPDATE locks the row and checks
+// its WHERE against the newest version, so concurrent calls on any replica
+// are counted exactly. A refused call changes nothing; the outer SELECT
+// then reads the key's tat (as of the statement's start) for how long to
+// wait.
+const takeSQL = `WITH taken AS (
+	INSERT INTO rate_limit AS r (key, tat) VALUES ($1, $2::timestamptz + $3 * interval '1 microsecond')
+	ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, $2::timestamptz) + $3 * interval '1 microsecond'
+	WHERE r.tat <= $2::timestamptz + $4 * interval '1 microsecond'
+	RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM taken),
+	COALESCE((SELECT EXTRACT(EPOCH FROM (tat - $2::timestamptz)) * 1e6 - $4 FROM rate_limit WHERE key = $1), 0)::float8`
+
+// Take implements Limits: one statement takes a request or refuses it.
+func (p *postgres) Take(ctx context.Context, key string, now time.Time, every time.Duration, burst int) (time.Duration, error) {
+	var (
+		taken bool
+		wait  float64
+	)
+	tolerance := every * time.Duration(max(burst-1, 0))
+	if err := p.db.QueryRowContext(ctx, takeSQL, key, now, every.Microseconds(), tolerance.Microseconds()).Scan(&taken, &wait); err != nil {
+		return 0, err
+	}
+	if taken {
+		return 0, nil
+	}
+	// The row read may be older than the one that refused: never answer
+	// less than one spacing.
+	return max(time.Duration(wait)*time.Microsecond, every), nil
 }

@@ -109,6 +109,18 @@ func meterFrom(at time.Time) time.Time {
 // the window.
 func meterFrees(bucket time.Time) time.Time { return bucket.Add(MeterWindow + MeterBucket) }
 
+// Limits keeps request budgets shared by every replica of the store, for
+// rate limiting callers: a token bucket per key, kept as a generic cell rate
+// algorithm (the time its bucket is full again).
+type Limits interface {
+	// Take takes one request from key's bucket at now: the bucket holds
+	// burst requests and gains one every apart. It answers 0 when the
+	// request is taken, else how long until one is free; a refused request
+	// takes nothing. Of any number of calls at once, exactly as many are
+	// taken as the bucket holds, on every replica together.
+	Take(ctx context.Context, key string, now time.Time, every time.Duration, burst int) (time.Duration, error)
+}
+
 // backend is everything that differs between the databases the store runs
 // on. Open chooses one.
 type backend interface {
@@ -116,6 +128,7 @@ type backend interface {
 	Log
 	Pace
 	Meter
+	Limits
 	// lockTx takes the transaction-level lock key in tx (see Store.LockTx).
 	lockTx(ctx context.Context, tx *ent.Tx, key int64) error
 	// describe names the database for people: "PostgreSQL", "SQLite in data".
@@ -141,6 +154,9 @@ func (s *Store) Pace() Pace { return s.backend }
 
 // Meter returns the store's budget counters.
 func (s *Store) Meter() Meter { return s.backend }
+
+// Limits returns the store's request budgets.
+func (s *Store) Limits() Limits { return s.backend }
 
 // LockTx takes the lock named key for the rest of tx, a transaction of Tx:
 // a transaction that takes the same key after it waits until tx commits or

@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"golang.org/x/time/rate"
 
 	"github.com/switchboardhq/switchboard/ent"
 )
@@ -22,6 +23,15 @@ type sqlite struct {
 	pace map[string]time.Time // key → its next free slot (tat)
 	// meter: key → hour → units spent (Meter).
 	meter map[string]map[time.Time]int
+	// limits are the request budgets, by key.
+	limits map[string]*bucket
+}
+
+// bucket is one key's request budget in memory.
+type bucket struct {
+	every time.Duration
+	burst int
+	lim   *rate.Limiter
 }
 
 func (s *sqlite) describe() string { return s.description }
@@ -136,4 +146,29 @@ func (s *sqlite) spentLocked(key string, at time.Time) (int, time.Time) {
 		return used, time.Time{}
 	}
 	return used, meterFrees(oldest)
+}
+
+// Take implements Limits in memory (the process is the only replica), with
+// x/time/rate's token bucket.
+func (s *sqlite) Take(_ context.Context, key string, now time.Time, every time.Duration, burst int) (time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limits == nil {
+		s.limits = map[string]*bucket{}
+	}
+	b := s.limits[key]
+	if b == nil || b.every != every || b.burst != burst {
+		b = &bucket{every: every, burst: burst, lim: rate.NewLimiter(rate.Every(every), burst)}
+		// A new bucket is full: as at PostgreSQL, for a key seen first.
+		s.limits[key] = b
+	}
+	r := b.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return every, nil
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d, nil
+	}
+	return 0, nil
 }

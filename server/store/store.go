@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -13,11 +14,15 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/XSAM/otelsql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river/riverdriver"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
+	"go.opentelemetry.io/otel/trace"
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/migrate"
@@ -77,6 +82,26 @@ type Config struct {
 	DataDir string
 	// MaxConns bounds the PostgreSQL pool (default 16).
 	MaxConns int
+	// TracerProvider, when set, traces the database's statements as
+	// children of the request's span (OpenTelemetry, through otelsql).
+	// Nil: no tracing, and nothing in the way of the driver.
+	TracerProvider trace.TracerProvider
+}
+
+// openDB opens the database through connector, traced when tp is set.
+func openDB(c driver.Connector, tp trace.TracerProvider, system attribute.KeyValue) *sql.DB {
+	if tp == nil {
+		return sql.OpenDB(c)
+	}
+	return otelsql.OpenDB(c, otelsql.WithTracerProvider(tp), otelsql.WithAttributes(system),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			OmitConnResetSession: true, OmitRows: true, OmitConnectorConnect: true,
+			// Only statements of a traced request: background work (the
+			// outbox's polls, the log's tailer) would be a root span each.
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return trace.SpanContextFromContext(ctx).IsValid()
+			},
+		}))
 }
 
 // isPostgresURL reports whether url names a PostgreSQL database.
@@ -111,7 +136,7 @@ func openPostgres(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
-	db := stdlib.OpenDB(*pc)
+	db := openDB(stdlib.GetConnector(*pc), cfg.TracerProvider, semconv.DBSystemNamePostgreSQL)
 	n := cfg.MaxConns
 	if n <= 0 {
 		n = 16
@@ -156,10 +181,7 @@ func openSQLite(cfg Config) (*Store, error) {
 	// failing them with SQLITE_BUSY.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
 		"&_pragma=busy_timeout(10000)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite: %w", err)
-	}
+	db := openDB(sqliteConnector{dsn}, cfg.TracerProvider, semconv.DBSystemNameSQLite)
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
@@ -173,6 +195,12 @@ func openSQLite(cfg Config) (*Store, error) {
 	s.sqlite = drv
 	return s, nil
 }
+
+// sqliteConnector opens connections of the registered "sqlite" driver.
+type sqliteConnector struct{ dsn string }
+
+func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.Driver().Open(c.dsn) }
+func (sqliteConnector) Driver() driver.Driver                          { return &msqlite.Driver{} }
 
 func newStore(drv dialect.Driver, db *sql.DB, b backend, url string) *Store {
 	s := &Store{Ent: ent.NewClient(ent.Driver(drv)), DB: db, URL: url, backend: b, dialect: drv.Dialect()}

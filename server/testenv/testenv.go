@@ -118,6 +118,9 @@ type Options struct {
 func StartServer(t testing.TB, st *store.Store, o Options) *Server {
 	t.Helper()
 	opts := app.Options{Store: st, Logger: Logger(), AuthCacheTTL: o.AuthCacheTTL}
+	// Tests call as fast as they can; the rate limit's own tests turn it
+	// on (RateLimit.Limit 0 or above).
+	opts.RateLimit.Limit = -1
 	if o.Configure != nil {
 		o.Configure(&opts)
 	}

@@ -152,7 +152,14 @@ type ApiKey struct {
 	// When it was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it was revoked; unset while active.
-	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	RevokeTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	// Requests the key may make per 5 seconds, on all replicas together
+	// (a token bucket: a burst of this many, refilled evenly over 5 s; a
+	// stream counts once, when it opens). 0: the server's default (500
+	// unless its --rate-limit says otherwise). A call over the limit fails
+	// with RESOURCE_EXHAUSTED and a google.rpc.RetryInfo detail saying when
+	// to retry.
+	RateLimit     uint32 `protobuf:"varint,6,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +227,13 @@ func (x *ApiKey) GetRevokeTime() *timestamppb.Timestamp {
 		return x.RevokeTime
 	}
 	return nil
+}
+
+func (x *ApiKey) GetRateLimit() uint32 {
+	if x != nil {
+		return x.RateLimit
+	}
+	return 0
 }
 
 // EmployeeToken describes an employee token, without its secret.
@@ -427,7 +441,10 @@ func (x *GetAccountResponse) GetEmployee() *Employee {
 type CreateApiKeyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A label, 1..100 characters. Required.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Requests the key may make per 5 seconds, 0..1000000 (see
+	// ApiKey.rate_limit). 0 or unset: the server's default.
+	RateLimit     uint32 `protobuf:"varint,2,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -467,6 +484,13 @@ func (x *CreateApiKeyRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *CreateApiKeyRequest) GetRateLimit() uint32 {
+	if x != nil {
+		return x.RateLimit
+	}
+	return 0
 }
 
 // CreateApiKeyResponse carries the key and its secret.
@@ -700,6 +724,117 @@ func (x *RevokeApiKeyResponse) GetApiKey() *ApiKey {
 	return nil
 }
 
+// UpdateApiKeyRequest names the key and what changes.
+type UpdateApiKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key. Required.
+	ApiKeyId string `protobuf:"bytes,1,opt,name=api_key_id,json=apiKeyId,proto3" json:"api_key_id,omitempty"`
+	// A new label, 1..100 characters; unset: unchanged.
+	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// A new rate limit in requests per 5 seconds, 0..1000000 (see
+	// ApiKey.rate_limit; 0: the server's default); unset: unchanged.
+	RateLimit     *uint32 `protobuf:"varint,3,opt,name=rate_limit,json=rateLimit,proto3,oneof" json:"rate_limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateApiKeyRequest) Reset() {
+	*x = UpdateApiKeyRequest{}
+	mi := &file_switchboard_v1_account_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateApiKeyRequest) ProtoMessage() {}
+
+func (x *UpdateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_account_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*UpdateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UpdateApiKeyRequest) GetApiKeyId() string {
+	if x != nil {
+		return x.ApiKeyId
+	}
+	return ""
+}
+
+func (x *UpdateApiKeyRequest) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *UpdateApiKeyRequest) GetRateLimit() uint32 {
+	if x != nil && x.RateLimit != nil {
+		return *x.RateLimit
+	}
+	return 0
+}
+
+// UpdateApiKeyResponse carries the key as it is now.
+type UpdateApiKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	ApiKey        *ApiKey `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateApiKeyResponse) Reset() {
+	*x = UpdateApiKeyResponse{}
+	mi := &file_switchboard_v1_account_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateApiKeyResponse) ProtoMessage() {}
+
+func (x *UpdateApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_account_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*UpdateApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateApiKeyResponse) GetApiKey() *ApiKey {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
 // CreateEmployeeTokenRequest describes a new token.
 type CreateEmployeeTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -713,7 +848,7 @@ type CreateEmployeeTokenRequest struct {
 
 func (x *CreateEmployeeTokenRequest) Reset() {
 	*x = CreateEmployeeTokenRequest{}
-	mi := &file_switchboard_v1_account_proto_msgTypes[11]
+	mi := &file_switchboard_v1_account_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +860,7 @@ func (x *CreateEmployeeTokenRequest) String() string {
 func (*CreateEmployeeTokenRequest) ProtoMessage() {}
 
 func (x *CreateEmployeeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_account_proto_msgTypes[11]
+	mi := &file_switchboard_v1_account_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +873,7 @@ func (x *CreateEmployeeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateEmployeeTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateEmployeeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateEmployeeTokenRequest) GetEmployeeId() string {
@@ -769,7 +904,7 @@ type CreateEmployeeTokenResponse struct {
 
 func (x *CreateEmployeeTokenResponse) Reset() {
 	*x = CreateEmployeeTokenResponse{}
-	mi := &file_switchboard_v1_account_proto_msgTypes[12]
+	mi := &file_switchboard_v1_account_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +916,7 @@ func (x *CreateEmployeeTokenResponse) String() string {
 func (*CreateEmployeeTokenResponse) ProtoMessage() {}
 
 func (x *CreateEmployeeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_account_proto_msgTypes[12]
+	mi := &file_switchboard_v1_account_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +929,7 @@ func (x *CreateEmployeeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateEmployeeTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateEmployeeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateEmployeeTokenResponse) GetEmployeeToken() *EmployeeToken {
@@ -822,7 +957,7 @@ type ListEmployeeTokensRequest struct {
 
 func (x *ListEmployeeTokensRequest) Reset() {
 	*x = ListEmployeeTokensRequest{}
-	mi := &file_switchboard_v1_account_proto_msgTypes[13]
+	mi := &file_switchboard_v1_account_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +969,7 @@ func (x *ListEmployeeTokensRequest) String() string {
 func (*ListEmployeeTokensRequest) ProtoMessage() {}
 
 func (x *ListEmployeeTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_account_proto_msgTypes[13]
+	mi := &file_switchboard_v1_account_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +982,7 @@ func (x *ListEmployeeTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEmployeeTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListEmployeeTokensRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListEmployeeTokensRequest) GetEmployeeId() string {
@@ -868,7 +1003,7 @@ type ListEmployeeTokensResponse struct {
 
 func (x *ListEmployeeTokensResponse) Reset() {
 	*x = ListEmployeeTokensResponse{}
-	mi := &file_switchboard_v1_account_proto_msgTypes[14]
+	mi := &file_switchboard_v1_account_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +1015,7 @@ func (x *ListEmployeeTokensResponse) String() string {
 func (*ListEmployeeTokensResponse) ProtoMessage() {}
 
 func (x *ListEmployeeTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_account_proto_msgTypes[14]
+	mi := &file_switchboard_v1_account_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +1028,7 @@ func (x *ListEmployeeTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEmployeeTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListEmployeeTokensResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListEmployeeTokensResponse) GetEmployeeTokens() []*EmployeeToken {
@@ -914,7 +1049,7 @@ type RevokeEmployeeTokenRequest struct {
 
 func (x *RevokeEmployeeTokenRequest) Reset() {
 	*x = RevokeEmployeeTokenRequest{}
-	mi := &file_switchboard_v1_account_proto_msgTypes[15]
+	mi := &file_switchboard_v1_account_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1061,7 @@ func (x *RevokeEmployeeTokenRequest) String() string {
 func (*RevokeEmployeeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeEmployeeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_account_proto_msgTypes[15]
+	mi := &file_switchboard_v1_account_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,7 +1074,7 @@ func (x *RevokeEmployeeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeEmployeeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeEmployeeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RevokeEmployeeTokenRequest) GetEmployeeTokenId() string {
@@ -960,7 +1095,7 @@ type RevokeEmployeeTokenResponse struct {
 
 func (x *RevokeEmployeeTokenResponse) Reset() {
 	*x = RevokeEmployeeTokenResponse{}
-	mi := &file_switchboard_v1_account_proto_msgTypes[16]
+	mi := &file_switchboard_v1_account_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1107,7 @@ func (x *RevokeEmployeeTokenResponse) String() string {
 func (*RevokeEmployeeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeEmployeeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_account_proto_msgTypes[16]
+	mi := &file_switchboard_v1_account_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1120,7 @@ func (x *RevokeEmployeeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeEmployeeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeEmployeeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_v1_account_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RevokeEmployeeTokenResponse) GetEmployeeToken() *EmployeeToken {
@@ -1004,7 +1139,7 @@ const file_switchboard_v1_account_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
 	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xbe\x01\n" +
+	"createTime\"\xdd\x01\n" +
 	"\x06ApiKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -1012,7 +1147,9 @@ const file_switchboard_v1_account_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vrevoke_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"revokeTime\"\xe6\x01\n" +
+	"revokeTime\x12\x1d\n" +
+	"\n" +
+	"rate_limit\x18\x06 \x01(\rR\trateLimit\"\xe6\x01\n" +
 	"\rEmployeeToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vemployee_id\x18\x02 \x01(\tR\n" +
@@ -1028,9 +1165,11 @@ const file_switchboard_v1_account_proto_rawDesc = "" +
 	"\aaccount\x18\x01 \x01(\v2\x17.switchboard.v1.AccountR\aaccount\x12G\n" +
 	"\x0fcredential_kind\x18\x02 \x01(\x0e2\x1e.switchboard.v1.CredentialKindR\x0ecredentialKind\x12#\n" +
 	"\rcredential_id\x18\x03 \x01(\tR\fcredentialId\x124\n" +
-	"\bemployee\x18\x04 \x01(\v2\x18.switchboard.v1.EmployeeR\bemployee\")\n" +
+	"\bemployee\x18\x04 \x01(\v2\x18.switchboard.v1.EmployeeR\bemployee\"H\n" +
 	"\x13CreateApiKeyRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"_\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"rate_limit\x18\x02 \x01(\rR\trateLimit\"_\n" +
 	"\x14CreateApiKeyResponse\x12/\n" +
 	"\aapi_key\x18\x01 \x01(\v2\x16.switchboard.v1.ApiKeyR\x06apiKey\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x14\n" +
@@ -1041,6 +1180,16 @@ const file_switchboard_v1_account_proto_rawDesc = "" +
 	"\n" +
 	"api_key_id\x18\x01 \x01(\tR\bapiKeyId\"G\n" +
 	"\x14RevokeApiKeyResponse\x12/\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x16.switchboard.v1.ApiKeyR\x06apiKey\"\x88\x01\n" +
+	"\x13UpdateApiKeyRequest\x12\x1c\n" +
+	"\n" +
+	"api_key_id\x18\x01 \x01(\tR\bapiKeyId\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"rate_limit\x18\x03 \x01(\rH\x01R\trateLimit\x88\x01\x01B\a\n" +
+	"\x05_nameB\r\n" +
+	"\v_rate_limit\"G\n" +
+	"\x14UpdateApiKeyResponse\x12/\n" +
 	"\aapi_key\x18\x01 \x01(\v2\x16.switchboard.v1.ApiKeyR\x06apiKey\"Q\n" +
 	"\x1aCreateEmployeeTokenRequest\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
@@ -1061,13 +1210,14 @@ const file_switchboard_v1_account_proto_rawDesc = "" +
 	"\x0eCredentialKind\x12\x1f\n" +
 	"\x1bCREDENTIAL_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CREDENTIAL_KIND_API_KEY\x10\x01\x12\"\n" +
-	"\x1eCREDENTIAL_KIND_EMPLOYEE_TOKEN\x10\x022\xb0\a\n" +
+	"\x1eCREDENTIAL_KIND_EMPLOYEE_TOKEN\x10\x022\xb0\b\n" +
 	"\x0eAccountService\x12k\n" +
 	"\n" +
 	"GetAccount\x12!.switchboard.v1.GetAccountRequest\x1a\".switchboard.v1.GetAccountResponse\"\x16\x82\xd3\xe4\x93\x02\r\x12\v/v1/account\x90\x02\x01\x12q\n" +
 	"\fCreateApiKey\x12#.switchboard.v1.CreateApiKeyRequest\x1a$.switchboard.v1.CreateApiKeyResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/apiKeys\x12n\n" +
 	"\vListApiKeys\x12\".switchboard.v1.ListApiKeysRequest\x1a#.switchboard.v1.ListApiKeysResponse\"\x16\x82\xd3\xe4\x93\x02\r\x12\v/v1/apiKeys\x90\x02\x01\x12\x85\x01\n" +
-	"\fRevokeApiKey\x12#.switchboard.v1.RevokeApiKeyRequest\x1a$.switchboard.v1.RevokeApiKeyResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/apiKeys/{api_key_id}:revoke\x12\x8d\x01\n" +
+	"\fRevokeApiKey\x12#.switchboard.v1.RevokeApiKeyRequest\x1a$.switchboard.v1.RevokeApiKeyResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/apiKeys/{api_key_id}:revoke\x12~\n" +
+	"\fUpdateApiKey\x12#.switchboard.v1.UpdateApiKeyRequest\x1a$.switchboard.v1.UpdateApiKeyResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*2\x18/v1/apiKeys/{api_key_id}\x12\x8d\x01\n" +
 	"\x13CreateEmployeeToken\x12*.switchboard.v1.CreateEmployeeTokenRequest\x1a+.switchboard.v1.CreateEmployeeTokenResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/employeeTokens\x12\x8a\x01\n" +
 	"\x12ListEmployeeTokens\x12).switchboard.v1.ListEmployeeTokensRequest\x1a*.switchboard.v1.ListEmployeeTokensResponse\"\x1d\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/employeeTokens\x90\x02\x01\x12\xa8\x01\n" +
 	"\x13RevokeEmployeeToken\x12*.switchboard.v1.RevokeEmployeeTokenRequest\x1a+.switchboard.v1.RevokeEmployeeTokenResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/employeeTokens/{employee_token_id}:revokeBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
@@ -1085,7 +1235,7 @@ func file_switchboard_v1_account_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_v1_account_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_switchboard_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_switchboard_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_switchboard_v1_account_proto_goTypes = []any{
 	(CredentialKind)(0),                 // 0: switchboard.v1.CredentialKind
 	(*Account)(nil),                     // 1: switchboard.v1.Account
@@ -1099,49 +1249,54 @@ var file_switchboard_v1_account_proto_goTypes = []any{
 	(*ListApiKeysResponse)(nil),         // 9: switchboard.v1.ListApiKeysResponse
 	(*RevokeApiKeyRequest)(nil),         // 10: switchboard.v1.RevokeApiKeyRequest
 	(*RevokeApiKeyResponse)(nil),        // 11: switchboard.v1.RevokeApiKeyResponse
-	(*CreateEmployeeTokenRequest)(nil),  // 12: switchboard.v1.CreateEmployeeTokenRequest
-	(*CreateEmployeeTokenResponse)(nil), // 13: switchboard.v1.CreateEmployeeTokenResponse
-	(*ListEmployeeTokensRequest)(nil),   // 14: switchboard.v1.ListEmployeeTokensRequest
-	(*ListEmployeeTokensResponse)(nil),  // 15: switchboard.v1.ListEmployeeTokensResponse
-	(*RevokeEmployeeTokenRequest)(nil),  // 16: switchboard.v1.RevokeEmployeeTokenRequest
-	(*RevokeEmployeeTokenResponse)(nil), // 17: switchboard.v1.RevokeEmployeeTokenResponse
-	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
-	(*Employee)(nil),                    // 19: switchboard.v1.Employee
+	(*UpdateApiKeyRequest)(nil),         // 12: switchboard.v1.UpdateApiKeyRequest
+	(*UpdateApiKeyResponse)(nil),        // 13: switchboard.v1.UpdateApiKeyResponse
+	(*CreateEmployeeTokenRequest)(nil),  // 14: switchboard.v1.CreateEmployeeTokenRequest
+	(*CreateEmployeeTokenResponse)(nil), // 15: switchboard.v1.CreateEmployeeTokenResponse
+	(*ListEmployeeTokensRequest)(nil),   // 16: switchboard.v1.ListEmployeeTokensRequest
+	(*ListEmployeeTokensResponse)(nil),  // 17: switchboard.v1.ListEmployeeTokensResponse
+	(*RevokeEmployeeTokenRequest)(nil),  // 18: switchboard.v1.RevokeEmployeeTokenRequest
+	(*RevokeEmployeeTokenResponse)(nil), // 19: switchboard.v1.RevokeEmployeeTokenResponse
+	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
+	(*Employee)(nil),                    // 21: switchboard.v1.Employee
 }
 var file_switchboard_v1_account_proto_depIdxs = []int32{
-	18, // 0: switchboard.v1.Account.create_time:type_name -> google.protobuf.Timestamp
-	18, // 1: switchboard.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	18, // 2: switchboard.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
-	18, // 3: switchboard.v1.EmployeeToken.create_time:type_name -> google.protobuf.Timestamp
-	18, // 4: switchboard.v1.EmployeeToken.revoke_time:type_name -> google.protobuf.Timestamp
+	20, // 0: switchboard.v1.Account.create_time:type_name -> google.protobuf.Timestamp
+	20, // 1: switchboard.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	20, // 2: switchboard.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
+	20, // 3: switchboard.v1.EmployeeToken.create_time:type_name -> google.protobuf.Timestamp
+	20, // 4: switchboard.v1.EmployeeToken.revoke_time:type_name -> google.protobuf.Timestamp
 	1,  // 5: switchboard.v1.GetAccountResponse.account:type_name -> switchboard.v1.Account
 	0,  // 6: switchboard.v1.GetAccountResponse.credential_kind:type_name -> switchboard.v1.CredentialKind
-	19, // 7: switchboard.v1.GetAccountResponse.employee:type_name -> switchboard.v1.Employee
+	21, // 7: switchboard.v1.GetAccountResponse.employee:type_name -> switchboard.v1.Employee
 	2,  // 8: switchboard.v1.CreateApiKeyResponse.api_key:type_name -> switchboard.v1.ApiKey
 	2,  // 9: switchboard.v1.ListApiKeysResponse.api_keys:type_name -> switchboard.v1.ApiKey
 	2,  // 10: switchboard.v1.RevokeApiKeyResponse.api_key:type_name -> switchboard.v1.ApiKey
-	3,  // 11: switchboard.v1.CreateEmployeeTokenResponse.employee_token:type_name -> switchboard.v1.EmployeeToken
-	3,  // 12: switchboard.v1.ListEmployeeTokensResponse.employee_tokens:type_name -> switchboard.v1.EmployeeToken
-	3,  // 13: switchboard.v1.RevokeEmployeeTokenResponse.employee_token:type_name -> switchboard.v1.EmployeeToken
-	4,  // 14: switchboard.v1.AccountService.GetAccount:input_type -> switchboard.v1.GetAccountRequest
-	6,  // 15: switchboard.v1.AccountService.CreateApiKey:input_type -> switchboard.v1.CreateApiKeyRequest
-	8,  // 16: switchboard.v1.AccountService.ListApiKeys:input_type -> switchboard.v1.ListApiKeysRequest
-	10, // 17: switchboard.v1.AccountService.RevokeApiKey:input_type -> switchboard.v1.RevokeApiKeyRequest
-	12, // 18: switchboard.v1.AccountService.CreateEmployeeToken:input_type -> switchboard.v1.CreateEmployeeTokenRequest
-	14, // 19: switchboard.v1.AccountService.ListEmployeeTokens:input_type -> switchboard.v1.ListEmployeeTokensRequest
-	16, // 20: switchboard.v1.AccountService.RevokeEmployeeToken:input_type -> switchboard.v1.RevokeEmployeeTokenRequest
-	5,  // 21: switchboard.v1.AccountService.GetAccount:output_type -> switchboard.v1.GetAccountResponse
-	7,  // 22: switchboard.v1.AccountService.CreateApiKey:output_type -> switchboard.v1.CreateApiKeyResponse
-	9,  // 23: switchboard.v1.AccountService.ListApiKeys:output_type -> switchboard.v1.ListApiKeysResponse
-	11, // 24: switchboard.v1.AccountService.RevokeApiKey:output_type -> switchboard.v1.RevokeApiKeyResponse
-	13, // 25: switchboard.v1.AccountService.CreateEmployeeToken:output_type -> switchboard.v1.CreateEmployeeTokenResponse
-	15, // 26: switchboard.v1.AccountService.ListEmployeeTokens:output_type -> switchboard.v1.ListEmployeeTokensResponse
-	17, // 27: switchboard.v1.AccountService.RevokeEmployeeToken:output_type -> switchboard.v1.RevokeEmployeeTokenResponse
-	21, // [21:28] is the sub-list for method output_type
-	14, // [14:21] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	2,  // 11: switchboard.v1.UpdateApiKeyResponse.api_key:type_name -> switchboard.v1.ApiKey
+	3,  // 12: switchboard.v1.CreateEmployeeTokenResponse.employee_token:type_name -> switchboard.v1.EmployeeToken
+	3,  // 13: switchboard.v1.ListEmployeeTokensResponse.employee_tokens:type_name -> switchboard.v1.EmployeeToken
+	3,  // 14: switchboard.v1.RevokeEmployeeTokenResponse.employee_token:type_name -> switchboard.v1.EmployeeToken
+	4,  // 15: switchboard.v1.AccountService.GetAccount:input_type -> switchboard.v1.GetAccountRequest
+	6,  // 16: switchboard.v1.AccountService.CreateApiKey:input_type -> switchboard.v1.CreateApiKeyRequest
+	8,  // 17: switchboard.v1.AccountService.ListApiKeys:input_type -> switchboard.v1.ListApiKeysRequest
+	10, // 18: switchboard.v1.AccountService.RevokeApiKey:input_type -> switchboard.v1.RevokeApiKeyRequest
+	12, // 19: switchboard.v1.AccountService.UpdateApiKey:input_type -> switchboard.v1.UpdateApiKeyRequest
+	14, // 20: switchboard.v1.AccountService.CreateEmployeeToken:input_type -> switchboard.v1.CreateEmployeeTokenRequest
+	16, // 21: switchboard.v1.AccountService.ListEmployeeTokens:input_type -> switchboard.v1.ListEmployeeTokensRequest
+	18, // 22: switchboard.v1.AccountService.RevokeEmployeeToken:input_type -> switchboard.v1.RevokeEmployeeTokenRequest
+	5,  // 23: switchboard.v1.AccountService.GetAccount:output_type -> switchboard.v1.GetAccountResponse
+	7,  // 24: switchboard.v1.AccountService.CreateApiKey:output_type -> switchboard.v1.CreateApiKeyResponse
+	9,  // 25: switchboard.v1.AccountService.ListApiKeys:output_type -> switchboard.v1.ListApiKeysResponse
+	11, // 26: switchboard.v1.AccountService.RevokeApiKey:output_type -> switchboard.v1.RevokeApiKeyResponse
+	13, // 27: switchboard.v1.AccountService.UpdateApiKey:output_type -> switchboard.v1.UpdateApiKeyResponse
+	15, // 28: switchboard.v1.AccountService.CreateEmployeeToken:output_type -> switchboard.v1.CreateEmployeeTokenResponse
+	17, // 29: switchboard.v1.AccountService.ListEmployeeTokens:output_type -> switchboard.v1.ListEmployeeTokensResponse
+	19, // 30: switchboard.v1.AccountService.RevokeEmployeeToken:output_type -> switchboard.v1.RevokeEmployeeTokenResponse
+	23, // [23:31] is the sub-list for method output_type
+	15, // [15:23] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_account_proto_init() }
@@ -1150,13 +1305,14 @@ func file_switchboard_v1_account_proto_init() {
 		return
 	}
 	file_switchboard_v1_common_proto_init()
+	file_switchboard_v1_account_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_account_proto_rawDesc), len(file_switchboard_v1_account_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

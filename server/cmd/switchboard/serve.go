@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/demo"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/outbox"
+	"github.com/switchboardhq/switchboard/server/ratelimit"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 )
@@ -35,7 +37,12 @@ func serve(ctx context.Context, args []string) error {
 	corsOrigins := fs.String("cors-origins", env("SWITCHBOARD_CORS_ORIGINS", "*"), "comma-separated browser origins allowed to call the API (env SWITCHBOARD_CORS_ORIGINS)")
 	authTTL := fs.Duration("auth-cache-ttl", 5*time.Second, "how long a verified credential is remembered")
 	maxConns := fs.Int("max-db-conns", 16, "PostgreSQL connection pool size")
-	debugAddr := fs.String("debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (off when empty; keep it private) (env SWITCHBOARD_DEBUG_ADDR)")
+	opsAddr := fs.String("ops-addr", env("SWITCHBOARD_OPS_ADDR", env("SWITCHBOARD_DEBUG_ADDR", "")),
+		"serve /metrics (Prometheus) and Go's /debug/pprof on this address, apart from the API (off when empty; keep it private) (env SWITCHBOARD_OPS_ADDR)")
+	fs.StringVar(opsAddr, "debug-addr", *opsAddr, "the same as --ops-addr (env SWITCHBOARD_DEBUG_ADDR)")
+	rateLimit := fs.Int("rate-limit", env2int("SWITCHBOARD_RATE_LIMIT", ratelimit.DefaultLimit),
+		"requests each API key or employee token may make per 5 s, on all replicas together, unless the key has its own limit; 0: no limit but the keys' own (env SWITCHBOARD_RATE_LIMIT)")
+	otlpEndpoint := fs.String("otlp-endpoint", "", "export traces by OTLP over HTTP to this URL, e.g. http://collector:4318 (default: OTEL_EXPORTER_OTLP_ENDPOINT; no tracing when neither is set)")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "heartbeat interval of idle notification streams")
 	retention := fs.Duration("notification-retention", 7*24*time.Hour, "push decisions older than this are pruned (negative: keep forever)")
 	secretKey := fs.String("secret-key", env("SWITCHBOARD_SECRET_KEY", ""), "32 bytes, as base64 or 64 hex digits, that seal stored CRM tokens; without it CRMs cannot be connected (env SWITCHBOARD_SECRET_KEY)")
@@ -53,7 +60,16 @@ func serve(ctx context.Context, args []string) error {
 	}
 	slog.SetDefault(log)
 
-	st, err := store.Open(ctx, store.Config{URL: *dbURL, DataDir: *dataDir, MaxConns: *maxConns})
+	tp, stopTracing, err := tracing(ctx, *otlpEndpoint)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(sctx)
+	}()
+	st, err := store.Open(ctx, store.Config{URL: *dbURL, DataDir: *dataDir, MaxConns: *maxConns, TracerProvider: tp})
 	if err != nil {
 		return err
 	}
@@ -77,7 +93,8 @@ func serve(ctx context.Context, args []string) error {
 	a, err := app.New(app.Options{Store: st, Logger: log, AuthCacheTTL: *authTTL, CORSOrigins: splitList(*corsOrigins),
 		Notify:    notify.Options{Heartbeat: *heartbeat, Retention: *retention},
 		SecretKey: key32, PublicURL: *publicURL, CRMAllowAnyHost: *crmAnyHost,
-		Outbox: outbox.Config{Workers: *outboxWorkers, PollInterval: *outboxPoll, JobTimeout: *outboxTimeout}})
+		Outbox:    outbox.Config{Workers: *outboxWorkers, PollInterval: *outboxPoll, JobTimeout: *outboxTimeout},
+		RateLimit: ratelimit.Config{Limit: limitOrOff(*rateLimit)}, TracerProvider: tp})
 	if err != nil {
 		return err
 	}
@@ -93,9 +110,10 @@ func serve(ctx context.Context, args []string) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 
-	if *debugAddr != "" {
+	if *opsAddr != "" {
 		go func() {
 			mux := http.NewServeMux()
+			mux.Handle("/metrics", a.Metrics().Handler())
 			mux.HandleFunc("/debug/pprof/", pprof.Index)
 			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
@@ -107,8 +125,9 @@ func serve(ctx context.Context, args []string) error {
 				runtime.ReadMemStats(&ms)
 				fmt.Fprintf(w, "heap_inuse %d\nstack_inuse %d\ngoroutines %d\n", ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
 			})
-			dbg := &http.Server{Addr: *debugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-			log.Info("debug server listening", "addr", *debugAddr, "err", dbg.ListenAndServe())
+			ops := &http.Server{Addr: *opsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			log.Info("ops server (/metrics, /debug/pprof) listening", "addr", *opsAddr)
+			log.Error("ops server stopped", "addr", *opsAddr, "err", ops.ListenAndServe())
 		}()
 	}
 	base := "http://" + ln.Addr().String()
@@ -154,6 +173,24 @@ func greet(base string, created bool, key, bootstrapKey string, co *demo.Company
 	fmt.Fprintf(&b, "\nTry it:\n  curl -s %s/switchboard.v1.DirectoryService/ListEmployees \\\n"+
 		"    -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{}'\n\n", base, shown)
 	fmt.Fprint(os.Stderr, b.String())
+}
+
+// limitOrOff is the rate limit of the flag: 0 means none.
+func limitOrOff(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+// env2int is the environment variable's number, or def.
+func env2int(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return n
+		}
+	}
+	return def
 }
 
 func splitList(s string) []string {

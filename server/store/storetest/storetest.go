@@ -43,6 +43,8 @@ func Run(t *testing.T, newURL func(t testing.TB) string) {
 		{"Pace/ExactUnderConcurrency", paceExactUnderConcurrency},
 		{"Meter/Window", meterWindow},
 		{"Meter/ExactUnderConcurrency", meterExactUnderConcurrency},
+		{"Limits/ExactBurstUnderConcurrency", limitsExactBurst},
+		{"Limits/RefillsAndKeysApart", limitsRefill},
 		{"Notifier/DeliversOrSaysNoListener", notifierDelivers},
 		{"ReadTx/OneSnapshot", readTxOneSnapshot},
 		{"Describe", describe},
@@ -666,5 +668,95 @@ func describe(t *testing.T, newURL func(t testing.TB) string) {
 	st := open(t, newURL(t))
 	if d := st.Describe(); d == "" {
 		t.Fatal("no description")
+	}
+}
+
+// A full bucket of 500 takes exactly 500 of 1,000 requests at one instant,
+// from many goroutines on every replica; the refused ones are told to wait
+// one spacing.
+func limitsExactBurst(t *testing.T, newURL func(t testing.TB) string) {
+	url := newURL(t)
+	stores := []*store.Store{open(t, url)}
+	if stores[0].Notifier().Shared() {
+		stores = append(stores, open(t, url))
+	}
+	const n, burst, every = 1000, 500, 10 * time.Millisecond
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	var taken, refused atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	sem := make(chan struct{}, 32)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			w, err := stores[i%len(stores)].Limits().Take(context.Background(), "k1", now, every, burst)
+			if err != nil {
+				errc <- err
+				return
+			}
+			if w == 0 {
+				taken.Add(1)
+				return
+			}
+			refused.Add(1)
+			if w < every || w > 2*every {
+				errc <- fmt.Errorf("a refused request waits %v, want about %v", w, every)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if taken.Load() != burst {
+		t.Fatalf("%d requests at once on %d replica(s): %d taken, want %d", n, len(stores), taken.Load(), burst)
+	}
+}
+
+// A bucket gains one request each spacing, never more than its burst, and
+// keys are apart.
+func limitsRefill(t *testing.T, newURL func(t testing.TB) string) {
+	st := open(t, newURL(t))
+	ctx := context.Background()
+	l := st.Limits()
+	const every = time.Second
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	take := func(key string, at time.Time) time.Duration {
+		t.Helper()
+		w, err := l.Take(ctx, key, at, every, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	for i := range 3 {
+		if w := take("a", now); w != 0 {
+			t.Fatalf("request %d of a full bucket of 3 refused (wait %v)", i+1, w)
+		}
+	}
+	if w := take("a", now); w != every {
+		t.Fatalf("4th request: wait %v, want %v", w, every)
+	}
+	if w := take("b", now); w != 0 {
+		t.Fatalf("another key is refused (wait %v)", w)
+	}
+	if w := take("a", now.Add(every)); w != 0 {
+		t.Fatalf("one spacing later: refused (wait %v)", w)
+	}
+	if w := take("a", now.Add(every)); w != every {
+		t.Fatalf("one spacing later, the second: wait %v, want %v", w, every)
+	}
+	// A long quiet spell fills the bucket to its burst, no more.
+	later := now.Add(time.Hour)
+	for i := range 3 {
+		if w := take("a", later); w != 0 {
+			t.Fatalf("after an hour, request %d refused (wait %v)", i+1, w)
+		}
+	}
+	if w := take("a", later); w == 0 {
+		t.Fatal("after an hour, a 4th request at once is taken: the bucket holds more than its burst")
 	}
 }

@@ -45,6 +45,9 @@ const (
 	// AccountServiceRevokeApiKeyProcedure is the fully-qualified name of the AccountService's
 	// RevokeApiKey RPC.
 	AccountServiceRevokeApiKeyProcedure = "/switchboard.v1.AccountService/RevokeApiKey"
+	// AccountServiceUpdateApiKeyProcedure is the fully-qualified name of the AccountService's
+	// UpdateApiKey RPC.
+	AccountServiceUpdateApiKeyProcedure = "/switchboard.v1.AccountService/UpdateApiKey"
 	// AccountServiceCreateEmployeeTokenProcedure is the fully-qualified name of the AccountService's
 	// CreateEmployeeToken RPC.
 	AccountServiceCreateEmployeeTokenProcedure = "/switchboard.v1.AccountService/CreateEmployeeToken"
@@ -68,6 +71,10 @@ type AccountServiceClient interface {
 	// Revokes an API key: it stops working at once. The last active key cannot
 	// be revoked (FAILED_PRECONDITION), so the account is never locked out.
 	RevokeApiKey(context.Context, *v1.RevokeApiKeyRequest) (*v1.RevokeApiKeyResponse, error)
+	// Changes an API key's name or rate limit; fields left unset keep their
+	// value. A new rate limit applies on every replica within the
+	// credential cache's lifetime (--auth-cache-ttl, 5 s by default).
+	UpdateApiKey(context.Context, *v1.UpdateApiKeyRequest) (*v1.UpdateApiKeyResponse, error)
 	// Creates a token that acts as one employee. Its secret is in the response
 	// only.
 	CreateEmployeeToken(context.Context, *v1.CreateEmployeeTokenRequest) (*v1.CreateEmployeeTokenResponse, error)
@@ -114,6 +121,12 @@ func NewAccountServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(accountServiceMethods.ByName("RevokeApiKey")),
 			connect.WithClientOptions(opts...),
 		),
+		updateApiKey: connect.NewClient[v1.UpdateApiKeyRequest, v1.UpdateApiKeyResponse](
+			httpClient,
+			baseURL+AccountServiceUpdateApiKeyProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("UpdateApiKey")),
+			connect.WithClientOptions(opts...),
+		),
 		createEmployeeToken: connect.NewClient[v1.CreateEmployeeTokenRequest, v1.CreateEmployeeTokenResponse](
 			httpClient,
 			baseURL+AccountServiceCreateEmployeeTokenProcedure,
@@ -142,6 +155,7 @@ type accountServiceClient struct {
 	createApiKey        *connect.Client[v1.CreateApiKeyRequest, v1.CreateApiKeyResponse]
 	listApiKeys         *connect.Client[v1.ListApiKeysRequest, v1.ListApiKeysResponse]
 	revokeApiKey        *connect.Client[v1.RevokeApiKeyRequest, v1.RevokeApiKeyResponse]
+	updateApiKey        *connect.Client[v1.UpdateApiKeyRequest, v1.UpdateApiKeyResponse]
 	createEmployeeToken *connect.Client[v1.CreateEmployeeTokenRequest, v1.CreateEmployeeTokenResponse]
 	listEmployeeTokens  *connect.Client[v1.ListEmployeeTokensRequest, v1.ListEmployeeTokensResponse]
 	revokeEmployeeToken *connect.Client[v1.RevokeEmployeeTokenRequest, v1.RevokeEmployeeTokenResponse]
@@ -177,6 +191,15 @@ func (c *accountServiceClient) ListApiKeys(ctx context.Context, req *v1.ListApiK
 // RevokeApiKey calls switchboard.v1.AccountService.RevokeApiKey.
 func (c *accountServiceClient) RevokeApiKey(ctx context.Context, req *v1.RevokeApiKeyRequest) (*v1.RevokeApiKeyResponse, error) {
 	response, err := c.revokeApiKey.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateApiKey calls switchboard.v1.AccountService.UpdateApiKey.
+func (c *accountServiceClient) UpdateApiKey(ctx context.Context, req *v1.UpdateApiKeyRequest) (*v1.UpdateApiKeyResponse, error) {
+	response, err := c.updateApiKey.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -222,6 +245,10 @@ type AccountServiceHandler interface {
 	// Revokes an API key: it stops working at once. The last active key cannot
 	// be revoked (FAILED_PRECONDITION), so the account is never locked out.
 	RevokeApiKey(context.Context, *v1.RevokeApiKeyRequest) (*v1.RevokeApiKeyResponse, error)
+	// Changes an API key's name or rate limit; fields left unset keep their
+	// value. A new rate limit applies on every replica within the
+	// credential cache's lifetime (--auth-cache-ttl, 5 s by default).
+	UpdateApiKey(context.Context, *v1.UpdateApiKeyRequest) (*v1.UpdateApiKeyResponse, error)
 	// Creates a token that acts as one employee. Its secret is in the response
 	// only.
 	CreateEmployeeToken(context.Context, *v1.CreateEmployeeTokenRequest) (*v1.CreateEmployeeTokenResponse, error)
@@ -264,6 +291,12 @@ func NewAccountServiceHandler(svc AccountServiceHandler, opts ...connect.Handler
 		connect.WithSchema(accountServiceMethods.ByName("RevokeApiKey")),
 		connect.WithHandlerOptions(opts...),
 	)
+	accountServiceUpdateApiKeyHandler := connect.NewUnaryHandlerSimple(
+		AccountServiceUpdateApiKeyProcedure,
+		svc.UpdateApiKey,
+		connect.WithSchema(accountServiceMethods.ByName("UpdateApiKey")),
+		connect.WithHandlerOptions(opts...),
+	)
 	accountServiceCreateEmployeeTokenHandler := connect.NewUnaryHandlerSimple(
 		AccountServiceCreateEmployeeTokenProcedure,
 		svc.CreateEmployeeToken,
@@ -293,6 +326,8 @@ func NewAccountServiceHandler(svc AccountServiceHandler, opts ...connect.Handler
 			accountServiceListApiKeysHandler.ServeHTTP(w, r)
 		case AccountServiceRevokeApiKeyProcedure:
 			accountServiceRevokeApiKeyHandler.ServeHTTP(w, r)
+		case AccountServiceUpdateApiKeyProcedure:
+			accountServiceUpdateApiKeyHandler.ServeHTTP(w, r)
 		case AccountServiceCreateEmployeeTokenProcedure:
 			accountServiceCreateEmployeeTokenHandler.ServeHTTP(w, r)
 		case AccountServiceListEmployeeTokensProcedure:
@@ -322,6 +357,10 @@ func (UnimplementedAccountServiceHandler) ListApiKeys(context.Context, *v1.ListA
 
 func (UnimplementedAccountServiceHandler) RevokeApiKey(context.Context, *v1.RevokeApiKeyRequest) (*v1.RevokeApiKeyResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.AccountService.RevokeApiKey is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) UpdateApiKey(context.Context, *v1.UpdateApiKeyRequest) (*v1.UpdateApiKeyResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.AccountService.UpdateApiKey is not implemented"))
 }
 
 func (UnimplementedAccountServiceHandler) CreateEmployeeToken(context.Context, *v1.CreateEmployeeTokenRequest) (*v1.CreateEmployeeTokenResponse, error) {

@@ -38,6 +38,11 @@ class AccountServiceStub(object):
                 request_serializer=switchboard_dot_v1_dot_account__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=switchboard_dot_v1_dot_account__pb2.RevokeApiKeyResponse.FromString,
                 )
+        self.UpdateApiKey = channel.unary_unary(
+                '/switchboard.v1.AccountService/UpdateApiKey',
+                request_serializer=switchboard_dot_v1_dot_account__pb2.UpdateApiKeyRequest.SerializeToString,
+                response_deserializer=switchboard_dot_v1_dot_account__pb2.UpdateApiKeyResponse.FromString,
+                )
         self.CreateEmployeeToken = channel.unary_unary(
                 '/switchboard.v1.AccountService/CreateEmployeeToken',
                 request_serializer=switchboard_dot_v1_dot_account__pb2.CreateEmployeeTokenRequest.SerializeToString,
@@ -92,6 +97,15 @@ class AccountServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateApiKey(self, request, context):
+        """Changes an API key's name or rate limit; fields left unset keep their
+        value. A new rate limit applies on every replica within the
+        credential cache's lifetime (--auth-cache-ttl, 5 s by default).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateEmployeeToken(self, request, context):
         """Creates a token that acts as one employee. Its secret is in the response
         only.
@@ -136,6 +150,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=switchboard_dot_v1_dot_account__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=switchboard_dot_v1_dot_account__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'UpdateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateApiKey,
+                    request_deserializer=switchboard_dot_v1_dot_account__pb2.UpdateApiKeyRequest.FromString,
+                    response_serializer=switchboard_dot_v1_dot_account__pb2.UpdateApiKeyResponse.SerializeToString,
             ),
             'CreateEmployeeToken': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateEmployeeToken,
@@ -231,6 +250,23 @@ class AccountService(object):
         return grpc.experimental.unary_unary(request, target, '/switchboard.v1.AccountService/RevokeApiKey',
             switchboard_dot_v1_dot_account__pb2.RevokeApiKeyRequest.SerializeToString,
             switchboard_dot_v1_dot_account__pb2.RevokeApiKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UpdateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/switchboard.v1.AccountService/UpdateApiKey',
+            switchboard_dot_v1_dot_account__pb2.UpdateApiKeyRequest.SerializeToString,
+            switchboard_dot_v1_dot_account__pb2.UpdateApiKeyResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

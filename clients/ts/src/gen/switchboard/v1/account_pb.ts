@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/account.proto.
  */
 export const file_switchboard_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC92MS9hY2NvdW50LnByb3RvEg5zd2l0Y2hib2FyZC52MSJUCgdBY2NvdW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSLwoLY3JlYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpQBCgZBcGlLZXkSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZwcmVmaXgYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKwAQoNRW1wbG95ZWVUb2tlbhIKCgJpZBgBIAEoCRITCgtlbXBsb3llZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEg4KBnByZWZpeBgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhMKEUdldEFjY291bnRSZXF1ZXN0IroBChJHZXRBY2NvdW50UmVzcG9uc2USKAoHYWNjb3VudBgBIAEoCzIXLnN3aXRjaGJvYXJkLnYxLkFjY291bnQSNwoPY3JlZGVudGlhbF9raW5kGAIgASgOMh4uc3dpdGNoYm9hcmQudjEuQ3JlZGVudGlhbEtpbmQSFQoNY3JlZGVudGlhbF9pZBgDIAEoCRIqCghlbXBsb3llZRgEIAEoCzIYLnN3aXRjaGJvYXJkLnYxLkVtcGxveWVlIiMKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJPChRDcmVhdGVBcGlLZXlSZXNwb25zZRInCgdhcGlfa2V5GAEgASgLMhYuc3dpdGNoYm9hcmQudjEuQXBpS2V5Eg4KBnNlY3JldBgCIAEoCSIUChJMaXN0QXBpS2V5c1JlcXVlc3QiPwoTTGlzdEFwaUtleXNSZXNwb25zZRIoCghhcGlfa2V5cxgBIAMoCzIWLnN3aXRjaGJvYXJkLnYxLkFwaUtleSIpChNSZXZva2VBcGlLZXlSZXF1ZXN0EhIKCmFwaV9rZXlfaWQYASABKAkiPwoUUmV2b2tlQXBpS2V5UmVzcG9uc2USJwoHYXBpX2tleRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkFwaUtleSI/ChpDcmVhdGVFbXBsb3llZVRva2VuUmVxdWVzdBITCgtlbXBsb3llZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJImQKG0NyZWF0ZUVtcGxveWVlVG9rZW5SZXNwb25zZRI1Cg5lbXBsb3llZV90b2tlbhgBIAEoCzIdLnN3aXRjaGJvYXJkLnYxLkVtcGxveWVlVG9rZW4SDgoGc2VjcmV0GAIgASgJIjAKGUxpc3RFbXBsb3llZVRva2Vuc1JlcXVlc3QSEwoLZW1wbG95ZWVfaWQYASABKAkiVAoaTGlzdEVtcGxveWVlVG9rZW5zUmVzcG9uc2USNgoPZW1wbG95ZWVfdG9rZW5zGAEgAygLMh0uc3dpdGNoYm9hcmQudjEuRW1wbG95ZWVUb2tlbiI3ChpSZXZva2VFbXBsb3llZVRva2VuUmVxdWVzdBIZChFlbXBsb3llZV90b2tlbl9pZBgBIAEoCSJUChtSZXZva2VFbXBsb3llZVRva2VuUmVzcG9uc2USNQoOZW1wbG95ZWVfdG9rZW4YASABKAsyHS5zd2l0Y2hib2FyZC52MS5FbXBsb3llZVRva2VuKnIKDkNyZWRlbnRpYWxLaW5kEh8KG0NSRURFTlRJQUxfS0lORF9VTlNQRUNJRklFRBAAEhsKF0NSRURFTlRJQUxfS0lORF9BUElfS0VZEAESIgoeQ1JFREVOVElBTF9LSU5EX0VNUExPWUVFX1RPS0VOEAIysAcKDkFjY291bnRTZXJ2aWNlEmsKCkdldEFjY291bnQSIS5zd2l0Y2hib2FyZC52MS5HZXRBY2NvdW50UmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkdldEFjY291bnRSZXNwb25zZSIWkAIBgtPkkwINEgsvdjEvYWNjb3VudBJxCgxDcmVhdGVBcGlLZXkSIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2UiFoLT5JMCEDoBKiILL3YxL2FwaUtleXMSbgoLTGlzdEFwaUtleXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIhaQAgGC0+STAg0SCy92MS9hcGlLZXlzEoUBCgxSZXZva2VBcGlLZXkSIy5zd2l0Y2hib2FyZC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3YxL2FwaUtleXMve2FwaV9rZXlfaWR9OnJldm9rZRKNAQoTQ3JlYXRlRW1wbG95ZWVUb2tlbhIqLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZUVtcGxveWVlVG9rZW5SZXF1ZXN0Gisuc3dpdGNoYm9hcmQudjEuQ3JlYXRlRW1wbG95ZWVUb2tlblJlc3BvbnNlIh2C0+STAhc6ASoiEi92MS9lbXBsb3llZVRva2VucxKKAQoSTGlzdEVtcGxveWVlVG9rZW5zEikuc3dpdGNoYm9hcmQudjEuTGlzdEVtcGxveWVlVG9rZW5zUmVxdWVzdBoqLnN3aXRjaGJvYXJkLnYxLkxpc3RFbXBsb3llZVRva2Vuc1Jlc3BvbnNlIh2QAgGC0+STAhQSEi92MS9lbXBsb3llZVRva2VucxKoAQoTUmV2b2tlRW1wbG95ZWVUb2tlbhIqLnN3aXRjaGJvYXJkLnYxLlJldm9rZUVtcGxveWVlVG9rZW5SZXF1ZXN0Gisuc3dpdGNoYm9hcmQudjEuUmV2b2tlRW1wbG95ZWVUb2tlblJlc3BvbnNlIjiC0+STAjI6ASoiLS92MS9lbXBsb3llZVRva2Vucy97ZW1wbG95ZWVfdG9rZW5faWR9OnJldm9rZUJHWkVnaXRodWIuY29tL3N3aXRjaGJvYXJkaHEvc3dpdGNoYm9hcmQvZ2VuL3N3aXRjaGJvYXJkL3YxO3N3aXRjaGJvYXJkdjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_switchboard_v1_common]);
+  fileDesc("Chxzd2l0Y2hib2FyZC92MS9hY2NvdW50LnByb3RvEg5zd2l0Y2hib2FyZC52MSJUCgdBY2NvdW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSLwoLY3JlYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqgBCgZBcGlLZXkSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZwcmVmaXgYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyYXRlX2xpbWl0GAYgASgNIrABCg1FbXBsb3llZVRva2VuEgoKAmlkGAEgASgJEhMKC2VtcGxveWVlX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDgoGcHJlZml4GAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEwoRR2V0QWNjb3VudFJlcXVlc3QiugEKEkdldEFjY291bnRSZXNwb25zZRIoCgdhY2NvdW50GAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQWNjb3VudBI3Cg9jcmVkZW50aWFsX2tpbmQYAiABKA4yHi5zd2l0Y2hib2FyZC52MS5DcmVkZW50aWFsS2luZBIVCg1jcmVkZW50aWFsX2lkGAMgASgJEioKCGVtcGxveWVlGAQgASgLMhguc3dpdGNoYm9hcmQudjEuRW1wbG95ZWUiNwoTQ3JlYXRlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnJhdGVfbGltaXQYAiABKA0iTwoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USJwoHYXBpX2tleRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiFAoSTGlzdEFwaUtleXNSZXF1ZXN0Ij8KE0xpc3RBcGlLZXlzUmVzcG9uc2USKAoIYXBpX2tleXMYASADKAsyFi5zd2l0Y2hib2FyZC52MS5BcGlLZXkiKQoTUmV2b2tlQXBpS2V5UmVxdWVzdBISCgphcGlfa2V5X2lkGAEgASgJIj8KFFJldm9rZUFwaUtleVJlc3BvbnNlEicKB2FwaV9rZXkYASABKAsyFi5zd2l0Y2hib2FyZC52MS5BcGlLZXkibQoTVXBkYXRlQXBpS2V5UmVxdWVzdBISCgphcGlfa2V5X2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIXCgpyYXRlX2xpbWl0GAMgASgNSAGIAQFCBwoFX25hbWVCDQoLX3JhdGVfbGltaXQiPwoUVXBkYXRlQXBpS2V5UmVzcG9uc2USJwoHYXBpX2tleRgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkFwaUtleSI/ChpDcmVhdGVFbXBsb3llZVRva2VuUmVxdWVzdBITCgtlbXBsb3llZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJImQKG0NyZWF0ZUVtcGxveWVlVG9rZW5SZXNwb25zZRI1Cg5lbXBsb3llZV90b2tlbhgBIAEoCzIdLnN3aXRjaGJvYXJkLnYxLkVtcGxveWVlVG9rZW4SDgoGc2VjcmV0GAIgASgJIjAKGUxpc3RFbXBsb3llZVRva2Vuc1JlcXVlc3QSEwoLZW1wbG95ZWVfaWQYASABKAkiVAoaTGlzdEVtcGxveWVlVG9rZW5zUmVzcG9uc2USNgoPZW1wbG95ZWVfdG9rZW5zGAEgAygLMh0uc3dpdGNoYm9hcmQudjEuRW1wbG95ZWVUb2tlbiI3ChpSZXZva2VFbXBsb3llZVRva2VuUmVxdWVzdBIZChFlbXBsb3llZV90b2tlbl9pZBgBIAEoCSJUChtSZXZva2VFbXBsb3llZVRva2VuUmVzcG9uc2USNQoOZW1wbG95ZWVfdG9rZW4YASABKAsyHS5zd2l0Y2hib2FyZC52MS5FbXBsb3llZVRva2VuKnIKDkNyZWRlbnRpYWxLaW5kEh8KG0NSRURFTlRJQUxfS0lORF9VTlNQRUNJRklFRBAAEhsKF0NSRURFTlRJQUxfS0lORF9BUElfS0VZEAESIgoeQ1JFREVOVElBTF9LSU5EX0VNUExPWUVFX1RPS0VOEAIysAgKDkFjY291bnRTZXJ2aWNlEmsKCkdldEFjY291bnQSIS5zd2l0Y2hib2FyZC52MS5HZXRBY2NvdW50UmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkdldEFjY291bnRSZXNwb25zZSIWkAIBgtPkkwINEgsvdjEvYWNjb3VudBJxCgxDcmVhdGVBcGlLZXkSIy5zd2l0Y2hib2FyZC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2UiFoLT5JMCEDoBKiILL3YxL2FwaUtleXMSbgoLTGlzdEFwaUtleXMSIi5zd2l0Y2hib2FyZC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIhaQAgGC0+STAg0SCy92MS9hcGlLZXlzEoUBCgxSZXZva2VBcGlLZXkSIy5zd2l0Y2hib2FyZC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3YxL2FwaUtleXMve2FwaV9rZXlfaWR9OnJldm9rZRJ+CgxVcGRhdGVBcGlLZXkSIy5zd2l0Y2hib2FyZC52MS5VcGRhdGVBcGlLZXlSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuVXBkYXRlQXBpS2V5UmVzcG9uc2UiI4LT5JMCHToBKjIYL3YxL2FwaUtleXMve2FwaV9rZXlfaWR9Eo0BChNDcmVhdGVFbXBsb3llZVRva2VuEiouc3dpdGNoYm9hcmQudjEuQ3JlYXRlRW1wbG95ZWVUb2tlblJlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5DcmVhdGVFbXBsb3llZVRva2VuUmVzcG9uc2UiHYLT5JMCFzoBKiISL3YxL2VtcGxveWVlVG9rZW5zEooBChJMaXN0RW1wbG95ZWVUb2tlbnMSKS5zd2l0Y2hib2FyZC52MS5MaXN0RW1wbG95ZWVUb2tlbnNSZXF1ZXN0Giouc3dpdGNoYm9hcmQudjEuTGlzdEVtcGxveWVlVG9rZW5zUmVzcG9uc2UiHZACAYLT5JMCFBISL3YxL2VtcGxveWVlVG9rZW5zEqgBChNSZXZva2VFbXBsb3llZVRva2VuEiouc3dpdGNoYm9hcmQudjEuUmV2b2tlRW1wbG95ZWVUb2tlblJlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5SZXZva2VFbXBsb3llZVRva2VuUmVzcG9uc2UiOILT5JMCMjoBKiItL3YxL2VtcGxveWVlVG9rZW5zL3tlbXBsb3llZV90b2tlbl9pZH06cmV2b2tlQkdaRWdpdGh1Yi5jb20vc3dpdGNoYm9hcmRocS9zd2l0Y2hib2FyZC9nZW4vc3dpdGNoYm9hcmQvdjE7c3dpdGNoYm9hcmR2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_switchboard_v1_common]);
 
 /**
  * Account is a company using Switchboard.
@@ -92,6 +92,18 @@ export type ApiKey = Message<"switchboard.v1.ApiKey"> & {
    * @generated from field: google.protobuf.Timestamp revoke_time = 5;
    */
   revokeTime?: Timestamp | undefined;
+
+  /**
+   * Requests the key may make per 5 seconds, on all replicas together
+   * (a token bucket: a burst of this many, refilled evenly over 5 s; a
+   * stream counts once, when it opens). 0: the server's default (500
+   * unless its --rate-limit says otherwise). A call over the limit fails
+   * with RESOURCE_EXHAUSTED and a google.rpc.RetryInfo detail saying when
+   * to retry.
+   *
+   * @generated from field: uint32 rate_limit = 6;
+   */
+  rateLimit: number;
 };
 
 /**
@@ -226,6 +238,14 @@ export type CreateApiKeyRequest = Message<"switchboard.v1.CreateApiKeyRequest"> 
    * @generated from field: string name = 1;
    */
   name: string;
+
+  /**
+   * Requests the key may make per 5 seconds, 0..1000000 (see
+   * ApiKey.rate_limit). 0 or unset: the server's default.
+   *
+   * @generated from field: uint32 rate_limit = 2;
+   */
+  rateLimit: number;
 };
 
 /**
@@ -343,6 +363,63 @@ export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@_
   messageDesc(file_switchboard_v1_account, 10);
 
 /**
+ * UpdateApiKeyRequest names the key and what changes.
+ *
+ * @generated from message switchboard.v1.UpdateApiKeyRequest
+ */
+export type UpdateApiKeyRequest = Message<"switchboard.v1.UpdateApiKeyRequest"> & {
+  /**
+   * The key. Required.
+   *
+   * @generated from field: string api_key_id = 1;
+   */
+  apiKeyId: string;
+
+  /**
+   * A new label, 1..100 characters; unset: unchanged.
+   *
+   * @generated from field: optional string name = 2;
+   */
+  name?: string | undefined;
+
+  /**
+   * A new rate limit in requests per 5 seconds, 0..1000000 (see
+   * ApiKey.rate_limit; 0: the server's default); unset: unchanged.
+   *
+   * @generated from field: optional uint32 rate_limit = 3;
+   */
+  rateLimit?: number | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.UpdateApiKeyRequest.
+ * Use `create(UpdateApiKeyRequestSchema)` to create a new message.
+ */
+export const UpdateApiKeyRequestSchema: GenMessage<UpdateApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_account, 11);
+
+/**
+ * UpdateApiKeyResponse carries the key as it is now.
+ *
+ * @generated from message switchboard.v1.UpdateApiKeyResponse
+ */
+export type UpdateApiKeyResponse = Message<"switchboard.v1.UpdateApiKeyResponse"> & {
+  /**
+   * The key.
+   *
+   * @generated from field: switchboard.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.UpdateApiKeyResponse.
+ * Use `create(UpdateApiKeyResponseSchema)` to create a new message.
+ */
+export const UpdateApiKeyResponseSchema: GenMessage<UpdateApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_account, 12);
+
+/**
  * CreateEmployeeTokenRequest describes a new token.
  *
  * @generated from message switchboard.v1.CreateEmployeeTokenRequest
@@ -368,7 +445,7 @@ export type CreateEmployeeTokenRequest = Message<"switchboard.v1.CreateEmployeeT
  * Use `create(CreateEmployeeTokenRequestSchema)` to create a new message.
  */
 export const CreateEmployeeTokenRequestSchema: GenMessage<CreateEmployeeTokenRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_account, 11);
+  messageDesc(file_switchboard_v1_account, 13);
 
 /**
  * CreateEmployeeTokenResponse carries the token and its secret.
@@ -397,7 +474,7 @@ export type CreateEmployeeTokenResponse = Message<"switchboard.v1.CreateEmployee
  * Use `create(CreateEmployeeTokenResponseSchema)` to create a new message.
  */
 export const CreateEmployeeTokenResponseSchema: GenMessage<CreateEmployeeTokenResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_account, 12);
+  messageDesc(file_switchboard_v1_account, 14);
 
 /**
  * ListEmployeeTokensRequest filters the list.
@@ -418,7 +495,7 @@ export type ListEmployeeTokensRequest = Message<"switchboard.v1.ListEmployeeToke
  * Use `create(ListEmployeeTokensRequestSchema)` to create a new message.
  */
 export const ListEmployeeTokensRequestSchema: GenMessage<ListEmployeeTokensRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_account, 13);
+  messageDesc(file_switchboard_v1_account, 15);
 
 /**
  * ListEmployeeTokensResponse lists tokens.
@@ -439,7 +516,7 @@ export type ListEmployeeTokensResponse = Message<"switchboard.v1.ListEmployeeTok
  * Use `create(ListEmployeeTokensResponseSchema)` to create a new message.
  */
 export const ListEmployeeTokensResponseSchema: GenMessage<ListEmployeeTokensResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_account, 14);
+  messageDesc(file_switchboard_v1_account, 16);
 
 /**
  * RevokeEmployeeTokenRequest names the token.
@@ -460,7 +537,7 @@ export type RevokeEmployeeTokenRequest = Message<"switchboard.v1.RevokeEmployeeT
  * Use `create(RevokeEmployeeTokenRequestSchema)` to create a new message.
  */
 export const RevokeEmployeeTokenRequestSchema: GenMessage<RevokeEmployeeTokenRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_account, 15);
+  messageDesc(file_switchboard_v1_account, 17);
 
 /**
  * RevokeEmployeeTokenResponse carries the revoked token.
@@ -481,7 +558,7 @@ export type RevokeEmployeeTokenResponse = Message<"switchboard.v1.RevokeEmployee
  * Use `create(RevokeEmployeeTokenResponseSchema)` to create a new message.
  */
 export const RevokeEmployeeTokenResponseSchema: GenMessage<RevokeEmployeeTokenResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_account, 16);
+  messageDesc(file_switchboard_v1_account, 18);
 
 /**
  * CredentialKind is what kind of credential made a call.
@@ -567,6 +644,18 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof RevokeApiKeyRequestSchema;
     output: typeof RevokeApiKeyResponseSchema;
+  },
+  /**
+   * Changes an API key's name or rate limit; fields left unset keep their
+   * value. A new rate limit applies on every replica within the
+   * credential cache's lifetime (--auth-cache-ttl, 5 s by default).
+   *
+   * @generated from rpc switchboard.v1.AccountService.UpdateApiKey
+   */
+  updateApiKey: {
+    methodKind: "unary";
+    input: typeof UpdateApiKeyRequestSchema;
+    output: typeof UpdateApiKeyResponseSchema;
   },
   /**
    * Creates a token that acts as one employee. Its secret is in the response
