@@ -48,16 +48,7 @@ func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 		return fmt.Errorf("lock for migration: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
-	if err := schema(); err != nil {
-		return err
-	}
-	if _, err := p.db.ExecContext(ctx, logHeadSQL); err != nil {
-		return fmt.Errorf("migrate schema: the log position: %w", err)
-	}
-	if _, err := p.db.ExecContext(ctx, outboxPaceSQL); err != nil {
-		return fmt.Errorf("migrate schema: the outbox's pace: %w", err)
-	}
-	return nil
+	return schema()
 }
 
 // lockTx takes a transaction-level advisory lock.
@@ -130,21 +121,16 @@ func (l pgListener) Close(ctx context.Context) error { return l.conn.Close(ctx) 
 
 // The notification log.
 
-// logHeadSQL creates the push-decision log's position sequence on
-// PostgreSQL. A transaction that stores decisions takes the log's lock
-// (a transaction-level advisory lock, one per schema) and the next
-// position in its last statement, and holds the lock until it commits, so
-// positions become visible in order: a reader never sees a position appear
-// behind one it has read, and nothing but another decision-writing
-// transaction's commit delays it (see docs/ARCHITECTURE.md). A sequence
-// and an advisory lock leave no row versions behind, so a long transaction
-// elsewhere cannot make taking a position slower. The first position
-// follows every transaction id the log used before positions, so cursors
-// given out earlier stay ordered.
-const logHeadSQL = `CREATE SEQUENCE IF NOT EXISTS notification_position;
-SELECT setval('notification_position', s.m) FROM (
-	SELECT GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications)) AS m) s
-WHERE s.m > (SELECT last_value FROM notification_position)`
+// The push-decision log's position is a sequence, notification_position
+// (created by the first migration file). A transaction that stores
+// decisions takes the log's lock (a transaction-level advisory lock, one
+// per schema) and the next position in its last statement, and holds the
+// lock until it commits, so positions become visible in order: a reader
+// never sees a position appear behind one it has read, and nothing but
+// another decision-writing transaction's commit delays it (see
+// docs/ARCHITECTURE.md). A sequence and an advisory lock leave no row
+// versions behind, so a long transaction elsewhere cannot make taking a
+// position slower.
 
 // NextLogPositionSQL takes the log's lock and the transaction's next log
 // position (PostgreSQL), as a query with one column, "position". Log.Append
@@ -237,10 +223,9 @@ func nonZero(v int64) *int64 {
 
 // The pacing counters: one row per key.
 
-// outboxPaceSQL creates the table that paces requests to each CRM account
-// across replicas (server/outbox, Pacer): the time of each key's next free
-// slot.
-const outboxPaceSQL = `CREATE TABLE IF NOT EXISTS outbox_pace (key text PRIMARY KEY, tat timestamptz NOT NULL)`
+// outbox_pace (created by the first migration file) paces requests to each
+// CRM account across replicas (server/outbox, Pacer): the time of each
+// key's next free slot.
 
 // paceSQL reserves the key's next slot and returns how long to wait for it
 // (seconds). tat is the theoretical arrival time of the next request; a

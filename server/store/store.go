@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,9 +21,9 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/migrate"
 	_ "github.com/switchboardhq/switchboard/ent/runtime" // installs schema hooks: tenant scoping
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/store/migrations"
 )
 
 // Store is an open database.
@@ -49,6 +50,8 @@ type Store struct {
 	river riverdriver.Driver[*sql.Tx]
 
 	txs sync.Map // *ent.Tx → its *sql.Tx, while Tx runs its function (sqltx.go)
+
+	migrationFS fs.FS // the migration files of the store's dialect
 }
 
 // OnDirectoryChange calls fn after every committed change to an account's
@@ -77,6 +80,12 @@ type Config struct {
 	DataDir string
 	// MaxConns bounds the PostgreSQL pool (default 16).
 	MaxConns int
+	// Migrate says what to do about pending schema migrations: apply them
+	// (the default), refuse to open, or skip (migrate.go).
+	Migrate MigrateMode
+	// Migrations are the migration files to apply; nil: the ones embedded
+	// in the binary (server/store/migrations) for the database's dialect.
+	Migrations fs.FS
 }
 
 // isPostgresURL reports whether url names a PostgreSQL database.
@@ -84,7 +93,7 @@ func isPostgresURL(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-// Open opens and migrates the database.
+// Open opens the database and migrates its schema (see Config.Migrate).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	var s *Store
 	var err error
@@ -96,7 +105,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	s.migrationFS = cfg.Migrations
+	if s.migrationFS == nil {
+		s.migrationFS = migrations.FS(s.migrationsDir())
+	}
+	switch cfg.Migrate {
+	case MigrateUp:
+		err = s.migrate(ctx)
+	case MigrateRefuse:
+		err = s.checkMigrated(ctx)
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -179,24 +198,6 @@ func newStore(drv dialect.Driver, db *sql.DB, b backend, url string) *Store {
 	s.river = b.river(db)
 	versionDirectory(s.Ent, s.directoryChanged)
 	return s
-}
-
-// schemaMu serializes ent's schema migration within the process: it
-// writes to the generated schema's tables, which every store shares, so
-// stores opened at once (replicas or tests in one process) crash on
-// concurrent map writes without it.
-var schemaMu sync.Mutex
-
-func (s *Store) migrate(ctx context.Context) error {
-	return s.backend.migrate(ctx, func() error {
-		schemaMu.Lock()
-		err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true))
-		schemaMu.Unlock()
-		if err != nil {
-			return fmt.Errorf("migrate schema: %w", err)
-		}
-		return s.migrateRiver(ctx)
-	})
 }
 
 // Close closes the database.
