@@ -35,6 +35,7 @@ func serve(ctx context.Context, args []string) error {
 	corsOrigins := fs.String("cors-origins", env("SWITCHBOARD_CORS_ORIGINS", "*"), "comma-separated browser origins allowed to call the API (env SWITCHBOARD_CORS_ORIGINS)")
 	authTTL := fs.Duration("auth-cache-ttl", 5*time.Second, "how long a verified credential is remembered")
 	maxConns := fs.Int("max-db-conns", 16, "PostgreSQL connection pool size")
+	autoMigrate := fs.Bool("migrate", env("SWITCHBOARD_MIGRATE", "true") != "false", "apply pending schema migrations on start; false: refuse to start while any is pending (apply them with `switchboard migrate up`) (env SWITCHBOARD_MIGRATE)")
 	debugAddr := fs.String("debug-addr", env("SWITCHBOARD_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (off when empty; keep it private) (env SWITCHBOARD_DEBUG_ADDR)")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "heartbeat interval of idle notification streams")
 	retention := fs.Duration("notification-retention", 7*24*time.Hour, "push decisions older than this are pruned (negative: keep forever)")
@@ -53,7 +54,11 @@ func serve(ctx context.Context, args []string) error {
 	}
 	slog.SetDefault(log)
 
-	st, err := store.Open(ctx, store.Config{URL: *dbURL, DataDir: *dataDir, MaxConns: *maxConns})
+	mode := store.MigrateUp
+	if !*autoMigrate {
+		mode = store.MigrateRefuse
+	}
+	st, err := store.Open(ctx, store.Config{URL: *dbURL, DataDir: *dataDir, MaxConns: *maxConns, Migrate: mode})
 	if err != nil {
 		return err
 	}
