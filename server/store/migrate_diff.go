@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"text/template"
 	"time"
@@ -132,11 +134,47 @@ func DiffMigrations(ctx context.Context, o DiffOptions) (name string, content []
 		return "", nil, err
 	}
 	for _, f := range after {
-		if !slices.Contains(before, f.Name()) {
-			return f.Name(), f.Bytes(), nil
+		if slices.Contains(before, f.Name()) {
+			continue
 		}
+		content := f.Bytes()
+		if o.Dialect == migrations.SQLite {
+			if fixed := sqliteRebuildsOutsideTx(content); !bytes.Equal(fixed, content) {
+				content = fixed
+				if err := dir.WriteFile(f.Name(), content); err != nil {
+					return "", nil, err
+				}
+				sum, err := dir.Checksum()
+				if err != nil {
+					return "", nil, err
+				}
+				if err := migrate.WriteSumFile(dir, sum); err != nil {
+					return "", nil, err
+				}
+			}
+		}
+		return f.Name(), content, nil
 	}
 	return "", nil, errors.New("the planned migration was not written")
+}
+
+// sqliteRebuildsOutsideTx fixes an SQLite migration that rebuilds a table
+// (Atlas's way of changing a column: copy into a new table, drop the old,
+// rename), which Atlas brackets with PRAGMA foreign_keys = off/on. That
+// pragma does nothing inside a transaction, and with foreign keys on,
+// dropping the old table would fire the ON DELETE actions of the tables
+// referencing it (clearing or deleting their rows). So the file runs
+// outside goose's transaction, and opens its own once foreign keys are
+// off.
+func sqliteRebuildsOutsideTx(content []byte) []byte {
+	s := string(content)
+	if !strings.Contains(s, "PRAGMA foreign_keys = off;\n") {
+		return content
+	}
+	s = strings.Replace(s, "-- +goose Up\n", "-- +goose Up\n-- +goose NO TRANSACTION\n", 1)
+	s = strings.ReplaceAll(s, "PRAGMA foreign_keys = off;\n", "PRAGMA foreign_keys = off;\nBEGIN;\n")
+	s = strings.ReplaceAll(s, "PRAGMA foreign_keys = on;\n", "COMMIT;\nPRAGMA foreign_keys = on;\n")
+	return []byte(s)
 }
 
 // HashMigrations rewrites dir's atlas.sum from its files.
