@@ -134,8 +134,8 @@ func (s *Store) riverMigrator() (*rivermigrate.Migrator[*sql.Tx], error) {
 }
 
 // migrate brings the schema to the latest version, under the migration
-// lock: River's tables, then the adoption of a database created before
-// versioned migrations, then every pending file.
+// lock: the adoption of a database created before versioned migrations,
+// River's tables, then every pending file.
 func (s *Store) migrate(ctx context.Context) error {
 	_, err := s.Migrate(ctx, false)
 	return err
@@ -159,13 +159,14 @@ func (s *Store) Migrate(ctx context.Context, dryRun bool) (MigrationStatus, erro
 			}
 			return nil
 		}
-		if len(before.RiverPending) > 0 {
-			if err := s.migrateRiver(ctx); err != nil {
+		// Adoption first: a database it refuses is left as it was.
+		if before.Unversioned && len(before.Migrations) > 0 {
+			if err := s.adopt(ctx, before.Migrations[0].Version); err != nil {
 				return err
 			}
 		}
-		if before.Unversioned && len(before.Migrations) > 0 {
-			if err := s.adopt(ctx, before.Migrations[0].Version); err != nil {
+		if len(before.RiverPending) > 0 {
+			if err := s.migrateRiver(ctx); err != nil {
 				return err
 			}
 		}
