@@ -35,8 +35,16 @@ func (p *postgres) readOptions() *sql.TxOptions {
 	return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
 }
 
-// migrateLockKey serializes schema migration among replicas starting at once.
-const migrateLockKey = 0x5357_4244 // "SWBD"
+// migrateLockSQL takes the schema's migration lock: replicas of one
+// deployment (schema) starting at once migrate one after another, and
+// deployments in other schemas of the database do not wait for each other.
+const migrateLockSQL = `SELECT pg_advisory_lock(hashtext(current_schema() || '.switchboard_migrate'))`
+
+// legacyMigrateLockKey is the one lock of the whole database under which
+// releases before versioned migrations migrated. Adopting such a database
+// takes it as well, so a replica of the old release starting during the
+// upgrade does not change the schema while it is compared.
+const legacyMigrateLockKey = 0x5357_4244 // "SWBD"
 
 func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 	conn, err := p.db.Conn(ctx)
@@ -44,10 +52,22 @@ func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+	if _, err := conn.ExecContext(ctx, migrateLockSQL); err != nil {
 		return fmt.Errorf("lock for migration: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
+	defer conn.ExecContext(context.WithoutCancel(ctx), //nolint:errcheck // closing the connection releases it too
+		`SELECT pg_advisory_unlock(hashtext(current_schema() || '.switchboard_migrate'))`)
+	var legacy bool
+	if err := conn.QueryRowContext(ctx, `SELECT to_regclass(quote_ident(current_schema()) || '.accounts') IS NOT NULL
+		AND to_regclass(quote_ident(current_schema()) || '.`+VersionTable+`') IS NULL`).Scan(&legacy); err != nil {
+		return fmt.Errorf("lock for migration: %w", err)
+	}
+	if legacy {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", legacyMigrateLockKey); err != nil {
+			return fmt.Errorf("lock for migration: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", legacyMigrateLockKey) //nolint:errcheck
+	}
 	return schema()
 }
 
