@@ -68,10 +68,9 @@ func (s *Store) adopt(ctx context.Context, baseline int64) error {
 }
 
 // checkBaseline compares the database's schema with the one the first
-// migration file creates (applied, after River's migrations, to a scratch
-// database: an in-memory one for SQLite, a schema created and dropped in a
-// rolled-back transaction for PostgreSQL) and fails naming each
-// difference.
+// migration file creates (applied to a scratch database: an in-memory one
+// for SQLite, a schema created in a rolled-back transaction for
+// PostgreSQL) and fails naming each difference. It changes nothing.
 func (s *Store) checkBaseline(ctx context.Context) error {
 	files, err := s.migrationFiles()
 	if err != nil {
