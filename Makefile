@@ -50,6 +50,15 @@ generate-go: proto-deps ## Regenerate only gen/ (Go, OpenAPI) and ent/ (needs no
 	$(BUF) generate --template buf.gen.go.yaml
 	$(GO) generate ./ent
 
+.PHONY: migration
+migration: ## Write the next schema migration of each database from the ent schema: make migration NAME=what_changed (needs the local PostgreSQL).
+	@if [ -z "$(NAME)" ]; then echo "usage: make migration NAME=what_changed"; exit 2; fi
+	$(GO) run ./server/store/migrations/generate -name '$(NAME)' -dev-url '$(PG_URL)'
+
+.PHONY: migration-hash
+migration-hash: ## Rewrite server/store/migrations/*/atlas.sum after a reviewed change of a migration file.
+	$(GO) run ./server/store/migrations/generate -hash
+
 .PHONY: web
 web: ## Build the settings page into clients/web/dist (embedded by the server).
 	clients/web/scripts/build.sh

@@ -45,11 +45,6 @@ var (
 		PrimaryKey: []*schema.Column{AccountSettingsColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "accountsettings_account_id",
-				Unique:  false,
-				Columns: []*schema.Column{AccountSettingsColumns[1]},
-			},
-			{
 				Name:    "account_settings_one_per_account",
 				Unique:  true,
 				Columns: []*schema.Column{AccountSettingsColumns[1]},

@@ -35,8 +35,16 @@ func (p *postgres) readOptions() *sql.TxOptions {
 	return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
 }
 
-// migrateLockKey serializes schema migration among replicas starting at once.
-const migrateLockKey = 0x5357_4244 // "SWBD"
+// migrateLockSQL takes the schema's migration lock: replicas of one
+// deployment (schema) starting at once migrate one after another, and
+// deployments in other schemas of the database do not wait for each other.
+const migrateLockSQL = `SELECT pg_advisory_lock(hashtext(current_schema() || '.switchboard_migrate'))`
+
+// legacyMigrateLockKey is the one lock of the whole database under which
+// releases before versioned migrations migrated. Adopting such a database
+// takes it as well, so a replica of the old release starting during the
+// upgrade does not change the schema while it is compared.
+const legacyMigrateLockKey = 0x5357_4244 // "SWBD"
 
 func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 	conn, err := p.db.Conn(ctx)
@@ -44,26 +52,23 @@ func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+	if _, err := conn.ExecContext(ctx, migrateLockSQL); err != nil {
 		return fmt.Errorf("lock for migration: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck
-	if err := schema(); err != nil {
-		return err
+	defer conn.ExecContext(context.WithoutCancel(ctx), //nolint:errcheck // closing the connection releases it too
+		`SELECT pg_advisory_unlock(hashtext(current_schema() || '.switchboard_migrate'))`)
+	var legacy bool
+	if err := conn.QueryRowContext(ctx, `SELECT to_regclass(quote_ident(current_schema()) || '.accounts') IS NOT NULL
+		AND to_regclass(quote_ident(current_schema()) || '.`+VersionTable+`') IS NULL`).Scan(&legacy); err != nil {
+		return fmt.Errorf("lock for migration: %w", err)
 	}
-	if _, err := p.db.ExecContext(ctx, logHeadSQL); err != nil {
-		return fmt.Errorf("migrate schema: the log position: %w", err)
+	if legacy {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", legacyMigrateLockKey); err != nil {
+			return fmt.Errorf("lock for migration: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", legacyMigrateLockKey) //nolint:errcheck
 	}
-	if _, err := p.db.ExecContext(ctx, outboxPaceSQL); err != nil {
-		return fmt.Errorf("migrate schema: the outbox's pace: %w", err)
-	}
-	if _, err := p.db.ExecContext(ctx, outboxMeterSQL); err != nil {
-		return fmt.Errorf("migrate schema: the outbox's meter: %w", err)
-	}
-	if _, err := p.db.ExecContext(ctx, rateLimitSQL); err != nil {
-		return fmt.Errorf("migrate schema: the rate limits: %w", err)
-	}
-	return nil
+	return schema()
 }
 
 // lockTx takes a transaction-level advisory lock.
@@ -136,21 +141,16 @@ func (l pgListener) Close(ctx context.Context) error { return l.conn.Close(ctx) 
 
 // The notification log.
 
-// logHeadSQL creates the push-decision log's position sequence on
-// PostgreSQL. A transaction that stores decisions takes the log's lock
-// (a transaction-level advisory lock, one per schema) and the next
-// position in its last statement, and holds the lock until it commits, so
-// positions become visible in order: a reader never sees a position appear
-// behind one it has read, and nothing but another decision-writing
-// transaction's commit delays it (see docs/ARCHITECTURE.md). A sequence
-// and an advisory lock leave no row versions behind, so a long transaction
-// elsewhere cannot make taking a position slower. The first position
-// follows every transaction id the log used before positions, so cursors
-// given out earlier stay ordered.
-const logHeadSQL = `CREATE SEQUENCE IF NOT EXISTS notification_position;
-SELECT setval('notification_position', s.m) FROM (
-	SELECT GREATEST(pg_current_xact_id()::text::bigint, (SELECT COALESCE(MAX(txid), 0) FROM notifications)) AS m) s
-WHERE s.m > (SELECT last_value FROM notification_position)`
+// The push-decision log's position is a sequence, notification_position
+// (created by the first migration file). A transaction that stores
+// decisions takes the log's lock (a transaction-level advisory lock, one
+// per schema) and the next position in its last statement, and holds the
+// lock until it commits, so positions become visible in order: a reader
+// never sees a position appear behind one it has read, and nothing but
+// another decision-writing transaction's commit delays it (see
+// docs/ARCHITECTURE.md). A sequence and an advisory lock leave no row
+// versions behind, so a long transaction elsewhere cannot make taking a
+// position slower.
 
 // NextLogPositionSQL takes the log's lock and the transaction's next log
 // position (PostgreSQL), as a query with one column, "position". Log.Append
@@ -243,10 +243,9 @@ func nonZero(v int64) *int64 {
 
 // The pacing counters: one row per key.
 
-// outboxPaceSQL creates the table that paces requests to each CRM account
-// across replicas (server/outbox, Pacer): the time of each key's next free
-// slot.
-const outboxPaceSQL = `CREATE TABLE IF NOT EXISTS outbox_pace (key text PRIMARY KEY, tat timestamptz NOT NULL)`
+// outbox_pace (created by the first migration file) paces requests to each
+// CRM account across replicas (server/outbox, Pacer): the time of each
+// key's next free slot.
 
 // paceSQL reserves the key's next slot and returns how long to wait for it
 // (seconds). tat is the theoretical arrival time of the next request; a

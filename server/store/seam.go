@@ -138,8 +138,8 @@ type backend interface {
 	// readOptions are the options of a read-only transaction that sees one
 	// snapshot (ReadTx).
 	readOptions() *sql.TxOptions
-	// migrate runs schema, the migration of the tables every database has,
-	// and creates what only this one needs, one replica at a time.
+	// migrate runs schema (the migration of River's tables and the
+	// migration files, migrate.go) one replica at a time.
 	migrate(ctx context.Context, schema func() error) error
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,9 +26,9 @@ import (
 	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
 
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/migrate"
 	_ "github.com/switchboardhq/switchboard/ent/runtime" // installs schema hooks: tenant scoping
 	"github.com/switchboardhq/switchboard/server/errs"
+	"github.com/switchboardhq/switchboard/server/store/migrations"
 )
 
 // Store is an open database.
@@ -54,6 +55,8 @@ type Store struct {
 	river riverdriver.Driver[*sql.Tx]
 
 	txs sync.Map // *ent.Tx → its *sql.Tx, while Tx runs its function (sqltx.go)
+
+	migrationFS fs.FS // the migration files of the store's dialect
 }
 
 // OnDirectoryChange calls fn after every committed change to an account's
@@ -86,6 +89,12 @@ type Config struct {
 	// children of the request's span (OpenTelemetry, through otelsql).
 	// Nil: no tracing, and nothing in the way of the driver.
 	TracerProvider trace.TracerProvider
+	// Migrate says what to do about pending schema migrations: apply them
+	// (the default), refuse to open, or skip (migrate.go).
+	Migrate MigrateMode
+	// Migrations are the migration files to apply; nil: the ones embedded
+	// in the binary (server/store/migrations) for the database's dialect.
+	Migrations fs.FS
 }
 
 // openDB opens the database through connector, traced when tp is set.
@@ -109,7 +118,7 @@ func isPostgresURL(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-// Open opens and migrates the database.
+// Open opens the database and migrates its schema (see Config.Migrate).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	var s *Store
 	var err error
@@ -121,7 +130,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	s.migrationFS = cfg.Migrations
+	if s.migrationFS == nil {
+		s.migrationFS = migrations.FS(s.migrationsDir())
+	}
+	switch cfg.Migrate {
+	case MigrateUp:
+		err = s.migrate(ctx)
+	case MigrateRefuse:
+		err = s.checkMigrated(ctx)
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -207,24 +226,6 @@ func newStore(drv dialect.Driver, db *sql.DB, b backend, url string) *Store {
 	s.river = b.river(db)
 	versionDirectory(s.Ent, s.directoryChanged)
 	return s
-}
-
-// schemaMu serializes ent's schema migration within the process: it
-// writes to the generated schema's tables, which every store shares, so
-// stores opened at once (replicas or tests in one process) crash on
-// concurrent map writes without it.
-var schemaMu sync.Mutex
-
-func (s *Store) migrate(ctx context.Context) error {
-	return s.backend.migrate(ctx, func() error {
-		schemaMu.Lock()
-		err := s.Ent.Schema.Create(ctx, migrate.WithDropIndex(true))
-		schemaMu.Unlock()
-		if err != nil {
-			return fmt.Errorf("migrate schema: %w", err)
-		}
-		return s.migrateRiver(ctx)
-	})
 }
 
 // Close closes the database.

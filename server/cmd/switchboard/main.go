@@ -2,6 +2,7 @@
 //
 //	switchboard serve [flags]                 run the server
 //	switchboard account create --name NAME    create an account, print its key
+//	switchboard migrate up|status [flags]     apply or list the schema migrations
 //	switchboard notifications watch [flags]   stream an employee's pushes
 //	switchboard bench [flags]                 the measurements of docs/BENCHMARKS.md
 //	switchboard fake-crm amocrm [flags]       a fake amoCRM account on this machine
@@ -32,6 +33,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "account":
 		err = account(ctx, os.Args[2:])
+	case "migrate":
+		err = migrate(ctx, os.Args[2:])
 	case "notifications":
 		err = notifications(ctx, os.Args[2:])
 	case "bench":
@@ -59,6 +62,8 @@ responsible for a new client and who gets a push.
 Usage:
   switchboard serve [flags]                  run the server (see serve -h)
   switchboard account create --name NAME     create an account and print its admin key
+  switchboard migrate up [--dry-run]         apply the pending schema migrations (serve does on start)
+  switchboard migrate status                 list the schema migrations and which are applied
   switchboard notifications watch [flags]    stream an employee's push decisions
   switchboard bench [flags]                  measure routing, access checks and streams
   switchboard fake-crm amocrm [flags]        run a fake amoCRM account on this machine

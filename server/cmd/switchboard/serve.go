@@ -43,6 +43,7 @@ func serve(ctx context.Context, args []string) error {
 	rateLimit := fs.Int("rate-limit", env2int("SWITCHBOARD_RATE_LIMIT", ratelimit.DefaultLimit),
 		"requests each API key or employee token may make per 5 s, on all replicas together, unless the key has its own limit; 0: no limit but the keys' own (env SWITCHBOARD_RATE_LIMIT)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "export traces by OTLP over HTTP to this URL, e.g. http://collector:4318 (default: OTEL_EXPORTER_OTLP_ENDPOINT; no tracing when neither is set)")
+	autoMigrate := fs.Bool("migrate", env("SWITCHBOARD_MIGRATE", "true") != "false", "apply pending schema migrations on start; false: refuse to start while any is pending (apply them with `switchboard migrate up`) (env SWITCHBOARD_MIGRATE)")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "heartbeat interval of idle notification streams")
 	retention := fs.Duration("notification-retention", 7*24*time.Hour, "push decisions older than this are pruned (negative: keep forever)")
 	secretKey := fs.String("secret-key", env("SWITCHBOARD_SECRET_KEY", ""), "32 bytes, as base64 or 64 hex digits, that seal stored CRM tokens; without it CRMs cannot be connected (env SWITCHBOARD_SECRET_KEY)")
@@ -69,7 +70,11 @@ func serve(ctx context.Context, args []string) error {
 		defer cancel()
 		_ = stopTracing(sctx)
 	}()
-	st, err := store.Open(ctx, store.Config{URL: *dbURL, DataDir: *dataDir, MaxConns: *maxConns, TracerProvider: tp})
+	mode := store.MigrateUp
+	if !*autoMigrate {
+		mode = store.MigrateRefuse
+	}
+	st, err := store.Open(ctx, store.Config{URL: *dbURL, DataDir: *dataDir, MaxConns: *maxConns, TracerProvider: tp, Migrate: mode})
 	if err != nil {
 		return err
 	}
