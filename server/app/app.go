@@ -34,6 +34,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/settings"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 	"github.com/switchboardhq/switchboard/server/validate"
 	"github.com/switchboardhq/switchboard/server/webhooks"
 )
@@ -51,6 +52,8 @@ type Options struct {
 	CORSOrigins []string
 	// Notify tunes the push-decision streams.
 	Notify notify.Options
+	// Supervise tunes how unanswered counters reach the streams.
+	Supervise supervise.WatchOptions
 	// SecretKey seals stored CRM tokens (32 bytes); without it CRMs cannot
 	// be connected.
 	SecretKey []byte
@@ -81,23 +84,26 @@ type App struct {
 	mux   *http.ServeMux
 	// router makes every routing decision of this replica.
 	router *routing.Router
+	// watcher pushes unanswered counters to the streams.
+	watcher *supervise.Watcher
 }
 
 // EmployeeProcedures are the procedures employee tokens may call; the rest
 // need an account API key.
 var EmployeeProcedures = auth.Policy{
-	switchboardv1connect.AccountServiceGetAccountProcedure:             true,
-	switchboardv1connect.DirectoryServiceListChannelsProcedure:         true,
-	switchboardv1connect.DirectoryServiceListEmployeesProcedure:        true,
-	switchboardv1connect.DirectoryServiceListPipelinesProcedure:        true,
-	switchboardv1connect.RoutingServiceRouteOutgoingMessageProcedure:   true,
-	switchboardv1connect.RoutingServiceCheckAccessProcedure:            true,
-	switchboardv1connect.RoutingServiceListVisibleChatsProcedure:       true,
-	switchboardv1connect.RoutingServiceListChatMessagesProcedure:       true,
-	switchboardv1connect.RoutingServiceAssignResponsibleProcedure:      true,
-	switchboardv1connect.RoutingServiceCloseDealProcedure:              true,
-	switchboardv1connect.NotificationServiceSubscribeProcedure:         true,
-	switchboardv1connect.NotificationServiceListNotificationsProcedure: true,
+	switchboardv1connect.AccountServiceGetAccountProcedure:                true,
+	switchboardv1connect.DirectoryServiceListChannelsProcedure:            true,
+	switchboardv1connect.DirectoryServiceListEmployeesProcedure:           true,
+	switchboardv1connect.DirectoryServiceListPipelinesProcedure:           true,
+	switchboardv1connect.RoutingServiceRouteOutgoingMessageProcedure:      true,
+	switchboardv1connect.RoutingServiceCheckAccessProcedure:               true,
+	switchboardv1connect.RoutingServiceListVisibleChatsProcedure:          true,
+	switchboardv1connect.RoutingServiceListChatMessagesProcedure:          true,
+	switchboardv1connect.RoutingServiceAssignResponsibleProcedure:         true,
+	switchboardv1connect.RoutingServiceCloseDealProcedure:                 true,
+	switchboardv1connect.NotificationServiceSubscribeProcedure:            true,
+	switchboardv1connect.NotificationServiceListNotificationsProcedure:    true,
+	switchboardv1connect.SupervisionServiceGetUnansweredCountersProcedure: true,
 }
 
 // New wires the server.
@@ -131,6 +137,7 @@ func New(opts Options) (*App, error) {
 	settings.Rules(a.rules)
 	routing.Rules(a.rules)
 	notify.Rules(a.rules)
+	supervise.Rules(a.rules)
 
 	// Compressing small messages costs more than it saves; large lists and
 	// decisions still go compressed to clients that accept it.
@@ -159,7 +166,10 @@ func New(opts Options) (*App, error) {
 	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath, opts.PublicURL))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
-	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))
+	a.watcher = supervise.NewWatcher(st, a.bus, opts.Logger, opts.Supervise)
+	router.OnChatsChanged(a.watcher.Changed)
+	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth).WithCounters(a.watcher), interceptors))
+	a.mount(switchboardv1connect.NewSupervisionServiceHandler(supervise.NewService(st), interceptors))
 
 	services := []string{
 		switchboardv1connect.AccountServiceName,
@@ -167,6 +177,7 @@ func New(opts Options) (*App, error) {
 		switchboardv1connect.IntegrationServiceName,
 		switchboardv1connect.RoutingServiceName,
 		switchboardv1connect.NotificationServiceName,
+		switchboardv1connect.SupervisionServiceName,
 	}
 	a.mount(grpchealth.NewHandler(&healthChecker{services: services, store: st.Health()}))
 	reflector := grpcreflect.NewStaticReflector(append(services, grpchealth.HealthV1ServiceName)...)
@@ -218,6 +229,7 @@ func (a *App) Handler() http.Handler {
 // before shutting the HTTP server down, which waits for streams.
 func (a *App) Close(ctx context.Context) error {
 	a.hub.Close()
+	a.watcher.Close()
 	err := a.out.Stop(ctx)
 	a.bus.Close()
 	return err

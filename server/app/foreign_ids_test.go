@@ -261,8 +261,11 @@ func TestForeignIDs(t *testing.T) {
 			"CloseDeal acting_employee_id": func() proto.Message {
 				return &pb.CloseDealRequest{DealId: mine.Deal.Id, Outcome: pb.DealOutcome_DEAL_OUTCOME_LOST}
 			},
-			"ListClientFeed client_id": func() proto.Message { return &pb.ListClientFeedRequest{} },
-			"RetryCrmSync item_id":     func() proto.Message { return &pb.RetryCrmSyncRequest{} },
+			"ListClientFeed client_id":          func() proto.Message { return &pb.ListClientFeedRequest{} },
+			"RetryCrmSync item_id":              func() proto.Message { return &pb.RetryCrmSyncRequest{} },
+			"GetUnansweredCounters employee_id": func() proto.Message { return &pb.GetUnansweredCountersRequest{} },
+			"ListAssignmentHistory client_id":   func() proto.Message { return &pb.ListAssignmentHistoryRequest{} },
+			"ListAssignmentHistory employee_id": func() proto.Message { return &pb.ListAssignmentHistoryRequest{} },
 		}
 
 		// documents gives, for an id inside a settings document, where to

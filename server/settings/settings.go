@@ -58,7 +58,14 @@ func Save(ctx context.Context, st *store.Store, in *pb.IntegrationSettings, vali
 			return err
 		}
 		if !validateOnly {
+			before, err := Load(ctx, c)
+			if err != nil {
+				return err
+			}
 			if err := apply(ctx, tx, d, in); err != nil {
+				return err
+			}
+			if err := RecordAccessChanges(ctx, tx, before); err != nil {
 				return err
 			}
 		}
