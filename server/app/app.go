@@ -54,6 +54,9 @@ type Options struct {
 	Notify notify.Options
 	// Supervise tunes how unanswered counters reach the streams.
 	Supervise supervise.WatchOptions
+	// HistoryRetention: assignment history entries older than this are
+	// deleted hourly (0: a year; negative: kept forever).
+	HistoryRetention time.Duration
 	// SecretKey seals stored CRM tokens (32 bytes); without it CRMs cannot
 	// be connected.
 	SecretKey []byte
@@ -118,8 +121,11 @@ func New(opts Options) (*App, error) {
 	// The CRM workers run the syncer, made below once the router exists.
 	crmWorkers := &crmsync.Workers{}
 	if opts.Outbox.Register == nil {
-		opts.Outbox.Register = func(ws *river.Workers) { crmsync.Register(ws, crmWorkers) }
-		opts.Outbox.Periodic = crmsync.Periodic()
+		opts.Outbox.Register = func(ws *river.Workers) {
+			crmsync.Register(ws, crmWorkers)
+			supervise.Register(ws, opts.Store.Ent, opts.HistoryRetention)
+		}
+		opts.Outbox.Periodic = append(crmsync.Periodic(), supervise.Periodic(opts.HistoryRetention)...)
 	}
 	out, err := outbox.New(opts.Store, opts.Outbox)
 	if err != nil {

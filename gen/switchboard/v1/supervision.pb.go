@@ -609,8 +609,8 @@ type AssignmentEvent struct {
 	FromEmployeeId string `protobuf:"bytes,7,opt,name=from_employee_id,json=fromEmployeeId,proto3" json:"from_employee_id,omitempty"`
 	// The responsible after; empty when nobody is.
 	ToEmployeeId string `protobuf:"bytes,8,opt,name=to_employee_id,json=toEmployeeId,proto3" json:"to_employee_id,omitempty"`
-	// For DISTRIBUTION: the channel's mode, and the assignee's place among
-	// the channel's eligible members (1 is the first; 0 when unknown).
+	// For DISTRIBUTION: the channel's mode, and the assignee's place in the
+	// channel's member list (1 is the first; 0 when nobody was picked).
 	DistributionMode DistributionMode `protobuf:"varint,9,opt,name=distribution_mode,json=distributionMode,proto3,enum=switchboard.v1.DistributionMode" json:"distribution_mode,omitempty"`
 	// See distribution_mode.
 	Position int32 `protobuf:"varint,10,opt,name=position,proto3" json:"position,omitempty"`
