@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/cors"
 
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/gen/switchboard/v1/switchboardv1connect"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/auth"
@@ -30,6 +31,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/outbox"
+	"github.com/switchboardhq/switchboard/server/preview"
 	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/settings"
@@ -144,6 +146,7 @@ func New(opts Options) (*App, error) {
 	routing.Rules(a.rules)
 	notify.Rules(a.rules)
 	supervise.Rules(a.rules)
+	preview.Rules(a.rules)
 
 	// Compressing small messages costs more than it saves; large lists and
 	// decisions still go compressed to clients that accept it.
@@ -175,7 +178,7 @@ func New(opts Options) (*App, error) {
 	a.watcher = supervise.NewWatcher(st, a.bus, opts.Logger, opts.Supervise)
 	router.OnChatsChanged(a.watcher.Changed)
 	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth).WithCounters(a.watcher), interceptors))
-	a.mount(switchboardv1connect.NewSupervisionServiceHandler(supervise.NewService(st), interceptors))
+	a.mount(switchboardv1connect.NewSupervisionServiceHandler(supervision{supervise.NewService(st), preview.NewService(st)}, interceptors))
 
 	services := []string{
 		switchboardv1connect.AccountServiceName,
@@ -197,6 +200,18 @@ func New(opts Options) (*App, error) {
 }
 
 func (a *App) mount(path string, h http.Handler) { a.mux.Handle(path, h) }
+
+// supervision is SupervisionService: counters and history, and the
+// settings preview (which saves a proposal and rolls it back, so it lives
+// beside settings rather than below it).
+type supervision struct {
+	*supervise.Service
+	preview *preview.Service
+}
+
+func (s supervision) PreviewSettings(ctx context.Context, req *pb.PreviewSettingsRequest) (*pb.PreviewSettingsResponse, error) {
+	return s.preview.PreviewSettings(ctx, req)
+}
 
 // Rules returns the request checks, for tests that every RPC has one.
 func (a *App) Rules() validate.Rules { return a.rules }

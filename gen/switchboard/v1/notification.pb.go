@@ -706,7 +706,7 @@ var File_switchboard_v1_notification_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a switchboard/v1/supervision.proto\"\x9f\x04\n" +
+	"!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a\x1fswitchboard/v1/unanswered.proto\"\x9f\x04\n" +
 	"\x14NotificationDecision\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12:\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\".switchboard.v1.NotificationReasonR\x06reason\x12\x1f\n" +
@@ -824,7 +824,7 @@ func file_switchboard_v1_notification_proto_init() {
 		return
 	}
 	file_switchboard_v1_common_proto_init()
-	file_switchboard_v1_supervision_proto_init()
+	file_switchboard_v1_unanswered_proto_init()
 	file_switchboard_v1_notification_proto_msgTypes[2].OneofWrappers = []any{
 		(*SubscribeResponse_Decision)(nil),
 		(*SubscribeResponse_Heartbeat)(nil),

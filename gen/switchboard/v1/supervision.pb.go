@@ -22,6 +22,63 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AccessLevel is what an employee may do with a chat.
+type AccessLevel int32
+
+const (
+	// Not set.
+	AccessLevel_ACCESS_LEVEL_UNSPECIFIED AccessLevel = 0
+	// Neither sees nor writes.
+	AccessLevel_ACCESS_LEVEL_NONE AccessLevel = 1
+	// Sees, cannot write.
+	AccessLevel_ACCESS_LEVEL_VIEW AccessLevel = 2
+	// Sees and writes.
+	AccessLevel_ACCESS_LEVEL_WRITE AccessLevel = 3
+)
+
+// Enum value maps for AccessLevel.
+var (
+	AccessLevel_name = map[int32]string{
+		0: "ACCESS_LEVEL_UNSPECIFIED",
+		1: "ACCESS_LEVEL_NONE",
+		2: "ACCESS_LEVEL_VIEW",
+		3: "ACCESS_LEVEL_WRITE",
+	}
+	AccessLevel_value = map[string]int32{
+		"ACCESS_LEVEL_UNSPECIFIED": 0,
+		"ACCESS_LEVEL_NONE":        1,
+		"ACCESS_LEVEL_VIEW":        2,
+		"ACCESS_LEVEL_WRITE":       3,
+	}
+)
+
+func (x AccessLevel) Enum() *AccessLevel {
+	p := new(AccessLevel)
+	*p = x
+	return p
+}
+
+func (x AccessLevel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AccessLevel) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchboard_v1_supervision_proto_enumTypes[0].Descriptor()
+}
+
+func (AccessLevel) Type() protoreflect.EnumType {
+	return &file_switchboard_v1_supervision_proto_enumTypes[0]
+}
+
+func (x AccessLevel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AccessLevel.Descriptor instead.
+func (AccessLevel) EnumDescriptor() ([]byte, []int) {
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{0}
+}
+
 // AssignmentCause is what made a change of the history.
 type AssignmentCause int32
 
@@ -82,11 +139,11 @@ func (x AssignmentCause) String() string {
 }
 
 func (AssignmentCause) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchboard_v1_supervision_proto_enumTypes[0].Descriptor()
+	return file_switchboard_v1_supervision_proto_enumTypes[1].Descriptor()
 }
 
 func (AssignmentCause) Type() protoreflect.EnumType {
-	return &file_switchboard_v1_supervision_proto_enumTypes[0]
+	return &file_switchboard_v1_supervision_proto_enumTypes[1]
 }
 
 func (x AssignmentCause) Number() protoreflect.EnumNumber {
@@ -95,7 +152,7 @@ func (x AssignmentCause) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AssignmentCause.Descriptor instead.
 func (AssignmentCause) EnumDescriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{0}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{1}
 }
 
 // ActorKind is who made a change.
@@ -143,11 +200,11 @@ func (x ActorKind) String() string {
 }
 
 func (ActorKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchboard_v1_supervision_proto_enumTypes[1].Descriptor()
+	return file_switchboard_v1_supervision_proto_enumTypes[2].Descriptor()
 }
 
 func (ActorKind) Type() protoreflect.EnumType {
-	return &file_switchboard_v1_supervision_proto_enumTypes[1]
+	return &file_switchboard_v1_supervision_proto_enumTypes[2]
 }
 
 func (x ActorKind) Number() protoreflect.EnumNumber {
@@ -156,102 +213,39 @@ func (x ActorKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActorKind.Descriptor instead.
 func (ActorKind) EnumDescriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{1}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{2}
 }
 
-// UnansweredCount is a number of chats waiting for an answer.
-type UnansweredCount struct {
+// PreviewSettingsRequest is a proposal.
+type PreviewSettingsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Chats whose last message is the client's.
-	Chats int32 `protobuf:"varint,1,opt,name=chats,proto3" json:"chats,omitempty"`
-	// When the longest waiting of them got the client's first unanswered
-	// message; unset when chats is 0.
-	OldestTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=oldest_time,json=oldestTime,proto3" json:"oldest_time,omitempty"`
-	// How long that chat has waited, in whole seconds, at compute_time of the
-	// answer; 0 when chats is 0.
-	OldestWaitSeconds int64 `protobuf:"varint,3,opt,name=oldest_wait_seconds,json=oldestWaitSeconds,proto3" json:"oldest_wait_seconds,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
-}
-
-func (x *UnansweredCount) Reset() {
-	*x = UnansweredCount{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *UnansweredCount) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*UnansweredCount) ProtoMessage() {}
-
-func (x *UnansweredCount) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use UnansweredCount.ProtoReflect.Descriptor instead.
-func (*UnansweredCount) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *UnansweredCount) GetChats() int32 {
-	if x != nil {
-		return x.Chats
-	}
-	return 0
-}
-
-func (x *UnansweredCount) GetOldestTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.OldestTime
-	}
-	return nil
-}
-
-func (x *UnansweredCount) GetOldestWaitSeconds() int64 {
-	if x != nil {
-		return x.OldestWaitSeconds
-	}
-	return 0
-}
-
-// EmployeeUnanswered is an employee's count: chats of clients it is
-// responsible for.
-type EmployeeUnanswered struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The employee.
-	EmployeeId string `protobuf:"bytes,1,opt,name=employee_id,json=employeeId,proto3" json:"employee_id,omitempty"`
-	// Its chats waiting for an answer, on every channel.
-	Count         *UnansweredCount `protobuf:"bytes,2,opt,name=count,proto3" json:"count,omitempty"`
+	// The settings as UpdateIntegrationSettings would take them, revision
+	// included.
+	Settings *IntegrationSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	// How many of the most recently active chats to compare, 1..1000; 0
+	// means 200.
+	RecentChats int32 `protobuf:"varint,2,opt,name=recent_chats,json=recentChats,proto3" json:"recent_chats,omitempty"`
+	// How many next new clients to show per channel, 1..100; 0 means 10.
+	NextClients   int32 `protobuf:"varint,3,opt,name=next_clients,json=nextClients,proto3" json:"next_clients,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *EmployeeUnanswered) Reset() {
-	*x = EmployeeUnanswered{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[1]
+func (x *PreviewSettingsRequest) Reset() {
+	*x = PreviewSettingsRequest{}
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *EmployeeUnanswered) String() string {
+func (x *PreviewSettingsRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*EmployeeUnanswered) ProtoMessage() {}
+func (*PreviewSettingsRequest) ProtoMessage() {}
 
-func (x *EmployeeUnanswered) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[1]
+func (x *PreviewSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,56 +256,66 @@ func (x *EmployeeUnanswered) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use EmployeeUnanswered.ProtoReflect.Descriptor instead.
-func (*EmployeeUnanswered) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{1}
+// Deprecated: Use PreviewSettingsRequest.ProtoReflect.Descriptor instead.
+func (*PreviewSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *EmployeeUnanswered) GetEmployeeId() string {
+func (x *PreviewSettingsRequest) GetSettings() *IntegrationSettings {
 	if x != nil {
-		return x.EmployeeId
-	}
-	return ""
-}
-
-func (x *EmployeeUnanswered) GetCount() *UnansweredCount {
-	if x != nil {
-		return x.Count
+		return x.Settings
 	}
 	return nil
 }
 
-// ChannelUnanswered is a channel's count.
-type ChannelUnanswered struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The channel.
-	ChannelId string `protobuf:"bytes,1,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
-	// Its chats waiting for an answer (only the employee's own when the
-	// counters are one employee's).
-	Count *UnansweredCount `protobuf:"bytes,2,opt,name=count,proto3" json:"count,omitempty"`
-	// Of those, the chats of clients nobody is responsible for (first
-	// responder pending, or nobody eligible). Always 0 in one employee's
-	// counters.
-	UnassignedChats int32 `protobuf:"varint,3,opt,name=unassigned_chats,json=unassignedChats,proto3" json:"unassigned_chats,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+func (x *PreviewSettingsRequest) GetRecentChats() int32 {
+	if x != nil {
+		return x.RecentChats
+	}
+	return 0
 }
 
-func (x *ChannelUnanswered) Reset() {
-	*x = ChannelUnanswered{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[2]
+func (x *PreviewSettingsRequest) GetNextClients() int32 {
+	if x != nil {
+		return x.NextClients
+	}
+	return 0
+}
+
+// AccessChange is one employee's access to one chat that would change.
+type AccessChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The chat.
+	ChatId string `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	// Its channel.
+	ChannelId string `protobuf:"bytes,2,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// Its client.
+	ClientId string `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// The employee.
+	EmployeeId string `protobuf:"bytes,4,opt,name=employee_id,json=employeeId,proto3" json:"employee_id,omitempty"`
+	// The access now.
+	Before AccessLevel `protobuf:"varint,5,opt,name=before,proto3,enum=switchboard.v1.AccessLevel" json:"before,omitempty"`
+	// The access under the proposal.
+	After         AccessLevel `protobuf:"varint,6,opt,name=after,proto3,enum=switchboard.v1.AccessLevel" json:"after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessChange) Reset() {
+	*x = AccessChange{}
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ChannelUnanswered) String() string {
+func (x *AccessChange) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ChannelUnanswered) ProtoMessage() {}
+func (*AccessChange) ProtoMessage() {}
 
-func (x *ChannelUnanswered) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[2]
+func (x *AccessChange) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -322,65 +326,163 @@ func (x *ChannelUnanswered) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ChannelUnanswered.ProtoReflect.Descriptor instead.
-func (*ChannelUnanswered) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{2}
+// Deprecated: Use AccessChange.ProtoReflect.Descriptor instead.
+func (*AccessChange) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *ChannelUnanswered) GetChannelId() string {
+func (x *AccessChange) GetChatId() string {
+	if x != nil {
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *AccessChange) GetChannelId() string {
 	if x != nil {
 		return x.ChannelId
 	}
 	return ""
 }
 
-func (x *ChannelUnanswered) GetCount() *UnansweredCount {
+func (x *AccessChange) GetClientId() string {
 	if x != nil {
-		return x.Count
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *AccessChange) GetEmployeeId() string {
+	if x != nil {
+		return x.EmployeeId
+	}
+	return ""
+}
+
+func (x *AccessChange) GetBefore() AccessLevel {
+	if x != nil {
+		return x.Before
+	}
+	return AccessLevel_ACCESS_LEVEL_UNSPECIFIED
+}
+
+func (x *AccessChange) GetAfter() AccessLevel {
+	if x != nil {
+		return x.After
+	}
+	return AccessLevel_ACCESS_LEVEL_UNSPECIFIED
+}
+
+// NextClients is who would receive a channel's next new clients.
+type NextClients struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The channel.
+	ChannelId string `protobuf:"bytes,1,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// The responsible of each of the next new clients now, in order; empty
+	// strings where nobody would be (FIRST_RESPONDER or nobody eligible).
+	BeforeEmployeeIds []string `protobuf:"bytes,2,rep,name=before_employee_ids,json=beforeEmployeeIds,proto3" json:"before_employee_ids,omitempty"`
+	// The same under the proposal.
+	AfterEmployeeIds []string `protobuf:"bytes,3,rep,name=after_employee_ids,json=afterEmployeeIds,proto3" json:"after_employee_ids,omitempty"`
+	// FIRST_RESPONDER: the candidates of a new client now.
+	BeforeCandidateIds []string `protobuf:"bytes,4,rep,name=before_candidate_ids,json=beforeCandidateIds,proto3" json:"before_candidate_ids,omitempty"`
+	// The same under the proposal.
+	AfterCandidateIds []string `protobuf:"bytes,5,rep,name=after_candidate_ids,json=afterCandidateIds,proto3" json:"after_candidate_ids,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *NextClients) Reset() {
+	*x = NextClients{}
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NextClients) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NextClients) ProtoMessage() {}
+
+func (x *NextClients) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NextClients.ProtoReflect.Descriptor instead.
+func (*NextClients) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *NextClients) GetChannelId() string {
+	if x != nil {
+		return x.ChannelId
+	}
+	return ""
+}
+
+func (x *NextClients) GetBeforeEmployeeIds() []string {
+	if x != nil {
+		return x.BeforeEmployeeIds
 	}
 	return nil
 }
 
-func (x *ChannelUnanswered) GetUnassignedChats() int32 {
+func (x *NextClients) GetAfterEmployeeIds() []string {
 	if x != nil {
-		return x.UnassignedChats
+		return x.AfterEmployeeIds
 	}
-	return 0
+	return nil
 }
 
-// UnansweredCounters are the counters at one moment.
-type UnansweredCounters struct {
+func (x *NextClients) GetBeforeCandidateIds() []string {
+	if x != nil {
+		return x.BeforeCandidateIds
+	}
+	return nil
+}
+
+func (x *NextClients) GetAfterCandidateIds() []string {
+	if x != nil {
+		return x.AfterCandidateIds
+	}
+	return nil
+}
+
+// PushPreview is who a chat's last message would push.
+type PushPreview struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Employees with at least one chat waiting, by id. In one employee's
-	// counters, that employee alone (also when it has none waiting).
-	Employees []*EmployeeUnanswered `protobuf:"bytes,1,rep,name=employees,proto3" json:"employees,omitempty"`
-	// Channels with at least one chat waiting, by id.
-	Channels []*ChannelUnanswered `protobuf:"bytes,2,rep,name=channels,proto3" json:"channels,omitempty"`
-	// Chats waiting whose client has no responsible; empty in one employee's
-	// counters.
-	Unassigned *UnansweredCount `protobuf:"bytes,3,opt,name=unassigned,proto3" json:"unassigned,omitempty"`
-	// Every chat counted above.
-	Total *UnansweredCount `protobuf:"bytes,4,opt,name=total,proto3" json:"total,omitempty"`
-	// When the counters were read.
-	ComputeTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=compute_time,json=computeTime,proto3" json:"compute_time,omitempty"`
+	// The chat.
+	ChatId string `protobuf:"bytes,1,opt,name=chat_id,json=chatId,proto3" json:"chat_id,omitempty"`
+	// Pushes now: employee and reason (the general chat has no employee).
+	Before []*PushTarget `protobuf:"bytes,2,rep,name=before,proto3" json:"before,omitempty"`
+	// Pushes under the proposal.
+	After         []*PushTarget `protobuf:"bytes,3,rep,name=after,proto3" json:"after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *UnansweredCounters) Reset() {
-	*x = UnansweredCounters{}
+func (x *PushPreview) Reset() {
+	*x = PushPreview{}
 	mi := &file_switchboard_v1_supervision_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *UnansweredCounters) String() string {
+func (x *PushPreview) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*UnansweredCounters) ProtoMessage() {}
+func (*PushPreview) ProtoMessage() {}
 
-func (x *UnansweredCounters) ProtoReflect() protoreflect.Message {
+func (x *PushPreview) ProtoReflect() protoreflect.Message {
 	mi := &file_switchboard_v1_supervision_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -392,42 +494,167 @@ func (x *UnansweredCounters) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use UnansweredCounters.ProtoReflect.Descriptor instead.
-func (*UnansweredCounters) Descriptor() ([]byte, []int) {
+// Deprecated: Use PushPreview.ProtoReflect.Descriptor instead.
+func (*PushPreview) Descriptor() ([]byte, []int) {
 	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *UnansweredCounters) GetEmployees() []*EmployeeUnanswered {
+func (x *PushPreview) GetChatId() string {
 	if x != nil {
-		return x.Employees
+		return x.ChatId
+	}
+	return ""
+}
+
+func (x *PushPreview) GetBefore() []*PushTarget {
+	if x != nil {
+		return x.Before
 	}
 	return nil
 }
 
-func (x *UnansweredCounters) GetChannels() []*ChannelUnanswered {
+func (x *PushPreview) GetAfter() []*PushTarget {
 	if x != nil {
-		return x.Channels
+		return x.After
 	}
 	return nil
 }
 
-func (x *UnansweredCounters) GetUnassigned() *UnansweredCount {
+// PushTarget is one push.
+type PushTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The employee; empty for the general chat.
+	EmployeeId string `protobuf:"bytes,1,opt,name=employee_id,json=employeeId,proto3" json:"employee_id,omitempty"`
+	// Why.
+	Reason        NotificationReason `protobuf:"varint,2,opt,name=reason,proto3,enum=switchboard.v1.NotificationReason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PushTarget) Reset() {
+	*x = PushTarget{}
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushTarget) ProtoMessage() {}
+
+func (x *PushTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[4]
 	if x != nil {
-		return x.Unassigned
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushTarget.ProtoReflect.Descriptor instead.
+func (*PushTarget) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PushTarget) GetEmployeeId() string {
+	if x != nil {
+		return x.EmployeeId
+	}
+	return ""
+}
+
+func (x *PushTarget) GetReason() NotificationReason {
+	if x != nil {
+		return x.Reason
+	}
+	return NotificationReason_NOTIFICATION_REASON_UNSPECIFIED
+}
+
+// PreviewSettingsResponse is what would change.
+type PreviewSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Access that would change on the compared chats, by chat then employee.
+	AccessChanges []*AccessChange `protobuf:"bytes,1,rep,name=access_changes,json=accessChanges,proto3" json:"access_changes,omitempty"`
+	// How many chats were compared.
+	ChatsCompared int32 `protobuf:"varint,2,opt,name=chats_compared,json=chatsCompared,proto3" json:"chats_compared,omitempty"`
+	// Every channel in the integration, before and after.
+	NextClients []*NextClients `protobuf:"bytes,3,rep,name=next_clients,json=nextClients,proto3" json:"next_clients,omitempty"`
+	// For each chat with an access change, the pushes its last message would
+	// make now and under the proposal.
+	Pushes []*PushPreview `protobuf:"bytes,4,rep,name=pushes,proto3" json:"pushes,omitempty"`
+	// The access-relevant changes in words (as the history would record
+	// them).
+	Changes       []string `protobuf:"bytes,5,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewSettingsResponse) Reset() {
+	*x = PreviewSettingsResponse{}
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewSettingsResponse) ProtoMessage() {}
+
+func (x *PreviewSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewSettingsResponse.ProtoReflect.Descriptor instead.
+func (*PreviewSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PreviewSettingsResponse) GetAccessChanges() []*AccessChange {
+	if x != nil {
+		return x.AccessChanges
 	}
 	return nil
 }
 
-func (x *UnansweredCounters) GetTotal() *UnansweredCount {
+func (x *PreviewSettingsResponse) GetChatsCompared() int32 {
 	if x != nil {
-		return x.Total
+		return x.ChatsCompared
+	}
+	return 0
+}
+
+func (x *PreviewSettingsResponse) GetNextClients() []*NextClients {
+	if x != nil {
+		return x.NextClients
 	}
 	return nil
 }
 
-func (x *UnansweredCounters) GetComputeTime() *timestamppb.Timestamp {
+func (x *PreviewSettingsResponse) GetPushes() []*PushPreview {
 	if x != nil {
-		return x.ComputeTime
+		return x.Pushes
+	}
+	return nil
+}
+
+func (x *PreviewSettingsResponse) GetChanges() []string {
+	if x != nil {
+		return x.Changes
 	}
 	return nil
 }
@@ -444,7 +671,7 @@ type GetUnansweredCountersRequest struct {
 
 func (x *GetUnansweredCountersRequest) Reset() {
 	*x = GetUnansweredCountersRequest{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[4]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +683,7 @@ func (x *GetUnansweredCountersRequest) String() string {
 func (*GetUnansweredCountersRequest) ProtoMessage() {}
 
 func (x *GetUnansweredCountersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[4]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +696,7 @@ func (x *GetUnansweredCountersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUnansweredCountersRequest.ProtoReflect.Descriptor instead.
 func (*GetUnansweredCountersRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetUnansweredCountersRequest) GetEmployeeId() string {
@@ -490,7 +717,7 @@ type GetUnansweredCountersResponse struct {
 
 func (x *GetUnansweredCountersResponse) Reset() {
 	*x = GetUnansweredCountersResponse{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[5]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -502,7 +729,7 @@ func (x *GetUnansweredCountersResponse) String() string {
 func (*GetUnansweredCountersResponse) ProtoMessage() {}
 
 func (x *GetUnansweredCountersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[5]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -515,7 +742,7 @@ func (x *GetUnansweredCountersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUnansweredCountersResponse.ProtoReflect.Descriptor instead.
 func (*GetUnansweredCountersResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetUnansweredCountersResponse) GetCounters() *UnansweredCounters {
@@ -540,7 +767,7 @@ type Actor struct {
 
 func (x *Actor) Reset() {
 	*x = Actor{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[6]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -552,7 +779,7 @@ func (x *Actor) String() string {
 func (*Actor) ProtoMessage() {}
 
 func (x *Actor) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[6]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -565,7 +792,7 @@ func (x *Actor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Actor.ProtoReflect.Descriptor instead.
 func (*Actor) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Actor) GetKind() ActorKind {
@@ -624,7 +851,7 @@ type AssignmentEvent struct {
 
 func (x *AssignmentEvent) Reset() {
 	*x = AssignmentEvent{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[7]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +863,7 @@ func (x *AssignmentEvent) String() string {
 func (*AssignmentEvent) ProtoMessage() {}
 
 func (x *AssignmentEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[7]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +876,7 @@ func (x *AssignmentEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignmentEvent.ProtoReflect.Descriptor instead.
 func (*AssignmentEvent) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AssignmentEvent) GetId() string {
@@ -759,7 +986,7 @@ type ListAssignmentHistoryRequest struct {
 
 func (x *ListAssignmentHistoryRequest) Reset() {
 	*x = ListAssignmentHistoryRequest{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[8]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +998,7 @@ func (x *ListAssignmentHistoryRequest) String() string {
 func (*ListAssignmentHistoryRequest) ProtoMessage() {}
 
 func (x *ListAssignmentHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[8]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +1011,7 @@ func (x *ListAssignmentHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssignmentHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListAssignmentHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListAssignmentHistoryRequest) GetClientId() string {
@@ -842,7 +1069,7 @@ type ListAssignmentHistoryResponse struct {
 
 func (x *ListAssignmentHistoryResponse) Reset() {
 	*x = ListAssignmentHistoryResponse{}
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[9]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +1081,7 @@ func (x *ListAssignmentHistoryResponse) String() string {
 func (*ListAssignmentHistoryResponse) ProtoMessage() {}
 
 func (x *ListAssignmentHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_supervision_proto_msgTypes[9]
+	mi := &file_switchboard_v1_supervision_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +1094,7 @@ func (x *ListAssignmentHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssignmentHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListAssignmentHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_v1_supervision_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListAssignmentHistoryResponse) GetEvents() []*AssignmentEvent {
@@ -888,29 +1115,42 @@ var File_switchboard_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_supervision_proto_rawDesc = "" +
 	"\n" +
-	" switchboard/v1/supervision.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"\x94\x01\n" +
-	"\x0fUnansweredCount\x12\x14\n" +
-	"\x05chats\x18\x01 \x01(\x05R\x05chats\x12;\n" +
-	"\voldest_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"oldestTime\x12.\n" +
-	"\x13oldest_wait_seconds\x18\x03 \x01(\x03R\x11oldestWaitSeconds\"l\n" +
-	"\x12EmployeeUnanswered\x12\x1f\n" +
+	" switchboard/v1/supervision.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a switchboard/v1/integration.proto\x1a!switchboard/v1/notification.proto\x1a\x1fswitchboard/v1/unanswered.proto\"\x9f\x01\n" +
+	"\x16PreviewSettingsRequest\x12?\n" +
+	"\bsettings\x18\x01 \x01(\v2#.switchboard.v1.IntegrationSettingsR\bsettings\x12!\n" +
+	"\frecent_chats\x18\x02 \x01(\x05R\vrecentChats\x12!\n" +
+	"\fnext_clients\x18\x03 \x01(\x05R\vnextClients\"\xec\x01\n" +
+	"\fAccessChange\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x02 \x01(\tR\tchannelId\x12\x1b\n" +
+	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12\x1f\n" +
+	"\vemployee_id\x18\x04 \x01(\tR\n" +
+	"employeeId\x123\n" +
+	"\x06before\x18\x05 \x01(\x0e2\x1b.switchboard.v1.AccessLevelR\x06before\x121\n" +
+	"\x05after\x18\x06 \x01(\x0e2\x1b.switchboard.v1.AccessLevelR\x05after\"\xec\x01\n" +
+	"\vNextClients\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12.\n" +
+	"\x13before_employee_ids\x18\x02 \x03(\tR\x11beforeEmployeeIds\x12,\n" +
+	"\x12after_employee_ids\x18\x03 \x03(\tR\x10afterEmployeeIds\x120\n" +
+	"\x14before_candidate_ids\x18\x04 \x03(\tR\x12beforeCandidateIds\x12.\n" +
+	"\x13after_candidate_ids\x18\x05 \x03(\tR\x11afterCandidateIds\"\x8c\x01\n" +
+	"\vPushPreview\x12\x17\n" +
+	"\achat_id\x18\x01 \x01(\tR\x06chatId\x122\n" +
+	"\x06before\x18\x02 \x03(\v2\x1a.switchboard.v1.PushTargetR\x06before\x120\n" +
+	"\x05after\x18\x03 \x03(\v2\x1a.switchboard.v1.PushTargetR\x05after\"i\n" +
+	"\n" +
+	"PushTarget\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
-	"employeeId\x125\n" +
-	"\x05count\x18\x02 \x01(\v2\x1f.switchboard.v1.UnansweredCountR\x05count\"\x94\x01\n" +
-	"\x11ChannelUnanswered\x12\x1d\n" +
-	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x125\n" +
-	"\x05count\x18\x02 \x01(\v2\x1f.switchboard.v1.UnansweredCountR\x05count\x12)\n" +
-	"\x10unassigned_chats\x18\x03 \x01(\x05R\x0funassignedChats\"\xcc\x02\n" +
-	"\x12UnansweredCounters\x12@\n" +
-	"\temployees\x18\x01 \x03(\v2\".switchboard.v1.EmployeeUnansweredR\temployees\x12=\n" +
-	"\bchannels\x18\x02 \x03(\v2!.switchboard.v1.ChannelUnansweredR\bchannels\x12?\n" +
-	"\n" +
-	"unassigned\x18\x03 \x01(\v2\x1f.switchboard.v1.UnansweredCountR\n" +
-	"unassigned\x125\n" +
-	"\x05total\x18\x04 \x01(\v2\x1f.switchboard.v1.UnansweredCountR\x05total\x12=\n" +
-	"\fcompute_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vcomputeTime\"?\n" +
+	"employeeId\x12:\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\".switchboard.v1.NotificationReasonR\x06reason\"\x94\x02\n" +
+	"\x17PreviewSettingsResponse\x12C\n" +
+	"\x0eaccess_changes\x18\x01 \x03(\v2\x1c.switchboard.v1.AccessChangeR\raccessChanges\x12%\n" +
+	"\x0echats_compared\x18\x02 \x01(\x05R\rchatsCompared\x12>\n" +
+	"\fnext_clients\x18\x03 \x03(\v2\x1b.switchboard.v1.NextClientsR\vnextClients\x123\n" +
+	"\x06pushes\x18\x04 \x03(\v2\x1b.switchboard.v1.PushPreviewR\x06pushes\x12\x18\n" +
+	"\achanges\x18\x05 \x03(\tR\achanges\"?\n" +
 	"\x1cGetUnansweredCountersRequest\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
 	"employeeId\"_\n" +
@@ -948,7 +1188,12 @@ const file_switchboard_v1_supervision_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"\x80\x01\n" +
 	"\x1dListAssignmentHistoryResponse\x127\n" +
 	"\x06events\x18\x01 \x03(\v2\x1f.switchboard.v1.AssignmentEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x9e\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*q\n" +
+	"\vAccessLevel\x12\x1c\n" +
+	"\x18ACCESS_LEVEL_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11ACCESS_LEVEL_NONE\x10\x01\x12\x15\n" +
+	"\x11ACCESS_LEVEL_VIEW\x10\x02\x12\x16\n" +
+	"\x12ACCESS_LEVEL_WRITE\x10\x03*\x9e\x02\n" +
 	"\x0fAssignmentCause\x12 \n" +
 	"\x1cASSIGNMENT_CAUSE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dASSIGNMENT_CAUSE_DISTRIBUTION\x10\x01\x12\x1a\n" +
@@ -963,10 +1208,11 @@ const file_switchboard_v1_supervision_proto_rawDesc = "" +
 	"\x11ACTOR_KIND_SYSTEM\x10\x01\x12\x16\n" +
 	"\x12ACTOR_KIND_API_KEY\x10\x02\x12\x17\n" +
 	"\x13ACTOR_KIND_EMPLOYEE\x10\x03\x12\x12\n" +
-	"\x0eACTOR_KIND_CRM\x10\x042\x8a\x02\n" +
+	"\x0eACTOR_KIND_CRM\x10\x042\xf3\x02\n" +
 	"\x12SupervisionService\x12y\n" +
 	"\x15GetUnansweredCounters\x12,.switchboard.v1.GetUnansweredCountersRequest\x1a-.switchboard.v1.GetUnansweredCountersResponse\"\x03\x90\x02\x01\x12y\n" +
-	"\x15ListAssignmentHistory\x12,.switchboard.v1.ListAssignmentHistoryRequest\x1a-.switchboard.v1.ListAssignmentHistoryResponse\"\x03\x90\x02\x01BGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"\x15ListAssignmentHistory\x12,.switchboard.v1.ListAssignmentHistoryRequest\x1a-.switchboard.v1.ListAssignmentHistoryResponse\"\x03\x90\x02\x01\x12g\n" +
+	"\x0fPreviewSettings\x12&.switchboard.v1.PreviewSettingsRequest\x1a'.switchboard.v1.PreviewSettingsResponse\"\x03\x90\x02\x01BGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_supervision_proto_rawDescOnce sync.Once
@@ -980,51 +1226,60 @@ func file_switchboard_v1_supervision_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_supervision_proto_rawDescData
 }
 
-var file_switchboard_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_switchboard_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_switchboard_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_switchboard_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_switchboard_v1_supervision_proto_goTypes = []any{
-	(AssignmentCause)(0),                  // 0: switchboard.v1.AssignmentCause
-	(ActorKind)(0),                        // 1: switchboard.v1.ActorKind
-	(*UnansweredCount)(nil),               // 2: switchboard.v1.UnansweredCount
-	(*EmployeeUnanswered)(nil),            // 3: switchboard.v1.EmployeeUnanswered
-	(*ChannelUnanswered)(nil),             // 4: switchboard.v1.ChannelUnanswered
-	(*UnansweredCounters)(nil),            // 5: switchboard.v1.UnansweredCounters
-	(*GetUnansweredCountersRequest)(nil),  // 6: switchboard.v1.GetUnansweredCountersRequest
-	(*GetUnansweredCountersResponse)(nil), // 7: switchboard.v1.GetUnansweredCountersResponse
-	(*Actor)(nil),                         // 8: switchboard.v1.Actor
-	(*AssignmentEvent)(nil),               // 9: switchboard.v1.AssignmentEvent
-	(*ListAssignmentHistoryRequest)(nil),  // 10: switchboard.v1.ListAssignmentHistoryRequest
-	(*ListAssignmentHistoryResponse)(nil), // 11: switchboard.v1.ListAssignmentHistoryResponse
-	(*timestamppb.Timestamp)(nil),         // 12: google.protobuf.Timestamp
-	(DistributionMode)(0),                 // 13: switchboard.v1.DistributionMode
+	(AccessLevel)(0),                      // 0: switchboard.v1.AccessLevel
+	(AssignmentCause)(0),                  // 1: switchboard.v1.AssignmentCause
+	(ActorKind)(0),                        // 2: switchboard.v1.ActorKind
+	(*PreviewSettingsRequest)(nil),        // 3: switchboard.v1.PreviewSettingsRequest
+	(*AccessChange)(nil),                  // 4: switchboard.v1.AccessChange
+	(*NextClients)(nil),                   // 5: switchboard.v1.NextClients
+	(*PushPreview)(nil),                   // 6: switchboard.v1.PushPreview
+	(*PushTarget)(nil),                    // 7: switchboard.v1.PushTarget
+	(*PreviewSettingsResponse)(nil),       // 8: switchboard.v1.PreviewSettingsResponse
+	(*GetUnansweredCountersRequest)(nil),  // 9: switchboard.v1.GetUnansweredCountersRequest
+	(*GetUnansweredCountersResponse)(nil), // 10: switchboard.v1.GetUnansweredCountersResponse
+	(*Actor)(nil),                         // 11: switchboard.v1.Actor
+	(*AssignmentEvent)(nil),               // 12: switchboard.v1.AssignmentEvent
+	(*ListAssignmentHistoryRequest)(nil),  // 13: switchboard.v1.ListAssignmentHistoryRequest
+	(*ListAssignmentHistoryResponse)(nil), // 14: switchboard.v1.ListAssignmentHistoryResponse
+	(*IntegrationSettings)(nil),           // 15: switchboard.v1.IntegrationSettings
+	(NotificationReason)(0),               // 16: switchboard.v1.NotificationReason
+	(*UnansweredCounters)(nil),            // 17: switchboard.v1.UnansweredCounters
+	(*timestamppb.Timestamp)(nil),         // 18: google.protobuf.Timestamp
+	(DistributionMode)(0),                 // 19: switchboard.v1.DistributionMode
 }
 var file_switchboard_v1_supervision_proto_depIdxs = []int32{
-	12, // 0: switchboard.v1.UnansweredCount.oldest_time:type_name -> google.protobuf.Timestamp
-	2,  // 1: switchboard.v1.EmployeeUnanswered.count:type_name -> switchboard.v1.UnansweredCount
-	2,  // 2: switchboard.v1.ChannelUnanswered.count:type_name -> switchboard.v1.UnansweredCount
-	3,  // 3: switchboard.v1.UnansweredCounters.employees:type_name -> switchboard.v1.EmployeeUnanswered
-	4,  // 4: switchboard.v1.UnansweredCounters.channels:type_name -> switchboard.v1.ChannelUnanswered
-	2,  // 5: switchboard.v1.UnansweredCounters.unassigned:type_name -> switchboard.v1.UnansweredCount
-	2,  // 6: switchboard.v1.UnansweredCounters.total:type_name -> switchboard.v1.UnansweredCount
-	12, // 7: switchboard.v1.UnansweredCounters.compute_time:type_name -> google.protobuf.Timestamp
-	5,  // 8: switchboard.v1.GetUnansweredCountersResponse.counters:type_name -> switchboard.v1.UnansweredCounters
-	1,  // 9: switchboard.v1.Actor.kind:type_name -> switchboard.v1.ActorKind
-	12, // 10: switchboard.v1.AssignmentEvent.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 11: switchboard.v1.AssignmentEvent.cause:type_name -> switchboard.v1.AssignmentCause
-	8,  // 12: switchboard.v1.AssignmentEvent.actor:type_name -> switchboard.v1.Actor
-	13, // 13: switchboard.v1.AssignmentEvent.distribution_mode:type_name -> switchboard.v1.DistributionMode
-	12, // 14: switchboard.v1.ListAssignmentHistoryRequest.start_time:type_name -> google.protobuf.Timestamp
-	12, // 15: switchboard.v1.ListAssignmentHistoryRequest.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 16: switchboard.v1.ListAssignmentHistoryResponse.events:type_name -> switchboard.v1.AssignmentEvent
-	6,  // 17: switchboard.v1.SupervisionService.GetUnansweredCounters:input_type -> switchboard.v1.GetUnansweredCountersRequest
-	10, // 18: switchboard.v1.SupervisionService.ListAssignmentHistory:input_type -> switchboard.v1.ListAssignmentHistoryRequest
-	7,  // 19: switchboard.v1.SupervisionService.GetUnansweredCounters:output_type -> switchboard.v1.GetUnansweredCountersResponse
-	11, // 20: switchboard.v1.SupervisionService.ListAssignmentHistory:output_type -> switchboard.v1.ListAssignmentHistoryResponse
-	19, // [19:21] is the sub-list for method output_type
-	17, // [17:19] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	15, // 0: switchboard.v1.PreviewSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
+	0,  // 1: switchboard.v1.AccessChange.before:type_name -> switchboard.v1.AccessLevel
+	0,  // 2: switchboard.v1.AccessChange.after:type_name -> switchboard.v1.AccessLevel
+	7,  // 3: switchboard.v1.PushPreview.before:type_name -> switchboard.v1.PushTarget
+	7,  // 4: switchboard.v1.PushPreview.after:type_name -> switchboard.v1.PushTarget
+	16, // 5: switchboard.v1.PushTarget.reason:type_name -> switchboard.v1.NotificationReason
+	4,  // 6: switchboard.v1.PreviewSettingsResponse.access_changes:type_name -> switchboard.v1.AccessChange
+	5,  // 7: switchboard.v1.PreviewSettingsResponse.next_clients:type_name -> switchboard.v1.NextClients
+	6,  // 8: switchboard.v1.PreviewSettingsResponse.pushes:type_name -> switchboard.v1.PushPreview
+	17, // 9: switchboard.v1.GetUnansweredCountersResponse.counters:type_name -> switchboard.v1.UnansweredCounters
+	2,  // 10: switchboard.v1.Actor.kind:type_name -> switchboard.v1.ActorKind
+	18, // 11: switchboard.v1.AssignmentEvent.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 12: switchboard.v1.AssignmentEvent.cause:type_name -> switchboard.v1.AssignmentCause
+	11, // 13: switchboard.v1.AssignmentEvent.actor:type_name -> switchboard.v1.Actor
+	19, // 14: switchboard.v1.AssignmentEvent.distribution_mode:type_name -> switchboard.v1.DistributionMode
+	18, // 15: switchboard.v1.ListAssignmentHistoryRequest.start_time:type_name -> google.protobuf.Timestamp
+	18, // 16: switchboard.v1.ListAssignmentHistoryRequest.end_time:type_name -> google.protobuf.Timestamp
+	12, // 17: switchboard.v1.ListAssignmentHistoryResponse.events:type_name -> switchboard.v1.AssignmentEvent
+	9,  // 18: switchboard.v1.SupervisionService.GetUnansweredCounters:input_type -> switchboard.v1.GetUnansweredCountersRequest
+	13, // 19: switchboard.v1.SupervisionService.ListAssignmentHistory:input_type -> switchboard.v1.ListAssignmentHistoryRequest
+	3,  // 20: switchboard.v1.SupervisionService.PreviewSettings:input_type -> switchboard.v1.PreviewSettingsRequest
+	10, // 21: switchboard.v1.SupervisionService.GetUnansweredCounters:output_type -> switchboard.v1.GetUnansweredCountersResponse
+	14, // 22: switchboard.v1.SupervisionService.ListAssignmentHistory:output_type -> switchboard.v1.ListAssignmentHistoryResponse
+	8,  // 23: switchboard.v1.SupervisionService.PreviewSettings:output_type -> switchboard.v1.PreviewSettingsResponse
+	21, // [21:24] is the sub-list for method output_type
+	18, // [18:21] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_supervision_proto_init() }
@@ -1033,13 +1288,16 @@ func file_switchboard_v1_supervision_proto_init() {
 		return
 	}
 	file_switchboard_v1_common_proto_init()
+	file_switchboard_v1_integration_proto_init()
+	file_switchboard_v1_notification_proto_init()
+	file_switchboard_v1_unanswered_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_supervision_proto_rawDesc), len(file_switchboard_v1_supervision_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   10,
+			NumEnums:      3,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

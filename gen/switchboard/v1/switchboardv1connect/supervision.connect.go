@@ -39,6 +39,9 @@ const (
 	// SupervisionServiceListAssignmentHistoryProcedure is the fully-qualified name of the
 	// SupervisionService's ListAssignmentHistory RPC.
 	SupervisionServiceListAssignmentHistoryProcedure = "/switchboard.v1.SupervisionService/ListAssignmentHistory"
+	// SupervisionServicePreviewSettingsProcedure is the fully-qualified name of the
+	// SupervisionService's PreviewSettings RPC.
+	SupervisionServicePreviewSettingsProcedure = "/switchboard.v1.SupervisionService/PreviewSettings"
 )
 
 // SupervisionServiceClient is a client for the switchboard.v1.SupervisionService service.
@@ -54,6 +57,15 @@ type SupervisionServiceClient interface {
 	// client's responsible and every settings change that changed who may see
 	// or write chats. Account API keys only.
 	ListAssignmentHistory(context.Context, *v1.ListAssignmentHistoryRequest) (*v1.ListAssignmentHistoryResponse, error)
+	// Says what proposed settings would change, changing nothing: who would
+	// gain or lose view or write on the account's most recent chats, who
+	// would get the next new clients of each channel, and the pushes the last
+	// message of each changed chat would have made. Computed by the rules
+	// routing uses, on the settings as a save would store them. The proposal
+	// is checked as UpdateIntegrationSettings checks it (INVALID_ARGUMENT
+	// naming every bad field; a stale revision is ABORTED). Account API keys
+	// only.
+	PreviewSettings(context.Context, *v1.PreviewSettingsRequest) (*v1.PreviewSettingsResponse, error)
 }
 
 // NewSupervisionServiceClient constructs a client for the switchboard.v1.SupervisionService
@@ -81,6 +93,13 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		previewSettings: connect.NewClient[v1.PreviewSettingsRequest, v1.PreviewSettingsResponse](
+			httpClient,
+			baseURL+SupervisionServicePreviewSettingsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("PreviewSettings")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -88,6 +107,7 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 type supervisionServiceClient struct {
 	getUnansweredCounters *connect.Client[v1.GetUnansweredCountersRequest, v1.GetUnansweredCountersResponse]
 	listAssignmentHistory *connect.Client[v1.ListAssignmentHistoryRequest, v1.ListAssignmentHistoryResponse]
+	previewSettings       *connect.Client[v1.PreviewSettingsRequest, v1.PreviewSettingsResponse]
 }
 
 // GetUnansweredCounters calls switchboard.v1.SupervisionService.GetUnansweredCounters.
@@ -108,6 +128,15 @@ func (c *supervisionServiceClient) ListAssignmentHistory(ctx context.Context, re
 	return nil, err
 }
 
+// PreviewSettings calls switchboard.v1.SupervisionService.PreviewSettings.
+func (c *supervisionServiceClient) PreviewSettings(ctx context.Context, req *v1.PreviewSettingsRequest) (*v1.PreviewSettingsResponse, error) {
+	response, err := c.previewSettings.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // SupervisionServiceHandler is an implementation of the switchboard.v1.SupervisionService service.
 type SupervisionServiceHandler interface {
 	// Counts the chats waiting for an answer (their last message is the
@@ -121,6 +150,15 @@ type SupervisionServiceHandler interface {
 	// client's responsible and every settings change that changed who may see
 	// or write chats. Account API keys only.
 	ListAssignmentHistory(context.Context, *v1.ListAssignmentHistoryRequest) (*v1.ListAssignmentHistoryResponse, error)
+	// Says what proposed settings would change, changing nothing: who would
+	// gain or lose view or write on the account's most recent chats, who
+	// would get the next new clients of each channel, and the pushes the last
+	// message of each changed chat would have made. Computed by the rules
+	// routing uses, on the settings as a save would store them. The proposal
+	// is checked as UpdateIntegrationSettings checks it (INVALID_ARGUMENT
+	// naming every bad field; a stale revision is ABORTED). Account API keys
+	// only.
+	PreviewSettings(context.Context, *v1.PreviewSettingsRequest) (*v1.PreviewSettingsResponse, error)
 }
 
 // NewSupervisionServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -144,12 +182,21 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServicePreviewSettingsHandler := connect.NewUnaryHandlerSimple(
+		SupervisionServicePreviewSettingsProcedure,
+		svc.PreviewSettings,
+		connect.WithSchema(supervisionServiceMethods.ByName("PreviewSettings")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchboard.v1.SupervisionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case SupervisionServiceGetUnansweredCountersProcedure:
 			supervisionServiceGetUnansweredCountersHandler.ServeHTTP(w, r)
 		case SupervisionServiceListAssignmentHistoryProcedure:
 			supervisionServiceListAssignmentHistoryHandler.ServeHTTP(w, r)
+		case SupervisionServicePreviewSettingsProcedure:
+			supervisionServicePreviewSettingsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -165,4 +212,8 @@ func (UnimplementedSupervisionServiceHandler) GetUnansweredCounters(context.Cont
 
 func (UnimplementedSupervisionServiceHandler) ListAssignmentHistory(context.Context, *v1.ListAssignmentHistoryRequest) (*v1.ListAssignmentHistoryResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.SupervisionService.ListAssignmentHistory is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) PreviewSettings(context.Context, *v1.PreviewSettingsRequest) (*v1.PreviewSettingsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.SupervisionService.PreviewSettings is not implemented"))
 }
