@@ -178,7 +178,9 @@ func TestPreviewInput(t *testing.T) {
 			cs := ChannelSettings(good, co.Channels["WhatsApp Sales"])
 			cs.Members = slices.DeleteFunc(cs.Members, func(m *pb.ChannelMember) bool { return m.EmployeeId == co.Employees["Diana Prince"] })
 			res := Must[*pb.PreviewSettingsResponse](t)(admin.Supervision.PreviewSettings(ctx, &pb.PreviewSettingsRequest{Settings: good}))
-			if !slices.ContainsFunc(res.Changes, func(s string) bool { return s == "WhatsApp Sales: Diana Prince removed (was QUALITY CONTROL, READ ONLY)" }) {
+			if !slices.ContainsFunc(res.Changes, func(s string) bool {
+				return s == "WhatsApp Sales: Diana Prince removed (was QUALITY CONTROL, READ ONLY)"
+			}) {
 				t.Fatalf("%s: changes %q", p, res.Changes)
 			}
 		}
