@@ -8,6 +8,7 @@ import { directory, launchBrowser, openPage, screenshot, startServer } from "./h
 let server;
 let browser;
 let d;
+const routed = [];
 
 before(async () => {
   [server, browser] = await Promise.all([startServer(), launchBrowser()]);
@@ -15,7 +16,7 @@ before(async () => {
   // Five clients write on WhatsApp Sales: Diana Prince (quality control
   // there) sees all five chats.
   for (let i = 0; i < 5; i++) {
-    await server.api.routing.routeIncomingMessage({
+    routed[i] = await server.api.routing.routeIncomingMessage({
       channelId: d.channel("WhatsApp Sales"),
       sender: { case: "senderPhone", value: `+7916555000${i}` },
       content: { text: "hello" },
@@ -48,5 +49,34 @@ test("before Save the page says who would gain or lose chats and new clients", a
   assert.equal(during.revision, before.revision);
   await T("discard").click();
   await T("dirty-bar").waitFor({ state: "detached" });
+  assert.deepEqual(errors, []);
+});
+
+test("the team view shows the chats waiting, kept current, and a client's history", async () => {
+  const { page, errors } = await openPage(browser, server, { hash: "#/team" });
+  const T = (id) => page.getByTestId(id);
+  await T("team-view").waitFor();
+  await T("waiting-total").filter({ hasText: "5 chats waiting, 0 with nobody responsible." }).waitFor({ timeout: 10_000 });
+  // Weighted: Bruce, Scrooge, Tony twice, Constantine.
+  const tony = d.employee("Tony Stark");
+  const tonyRow = T(`waiting-employee-${tony}`);
+  await tonyRow.filter({ hasText: /Tony Stark\s*2/ }).waitFor();
+  await screenshot(page, "team-waiting");
+
+  // Tony answers one: the view follows.
+  const chat = routed.find((r) => r.decision.client.responsibleEmployeeId === tony).decision.chat;
+  await server.api.routing.routeOutgoingMessage({
+    employeeId: tony,
+    target: { case: "chatId", value: chat.id },
+    content: { text: "on it" },
+  });
+  await tonyRow.filter({ hasText: /Tony Stark\s*1/ }).waitFor({ timeout: 10_000 });
+  await T("waiting-total").filter({ hasText: "4 chats waiting" }).waitFor();
+
+  // A client's history: who got it and why.
+  await T("history-client").fill(routed[0].decision.client.id);
+  await T("history-show").click();
+  await T("history-entry").filter({ hasText: /nobody → Bruce Wayne \(distribution\): WEIGHTED/ }).waitFor();
+  await screenshot(page, "team-history");
   assert.deepEqual(errors, []);
 });
