@@ -155,3 +155,24 @@ func TestPruneHistory(t *testing.T) {
 		}
 	})
 }
+
+// TestDeactivationInHistory: deactivating an employee is an access change
+// the history records, once.
+func TestDeactivationInHistory(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		admin := env.Admin()
+		start := time.Now()
+		diana := co.Employees["Diana Prince"]
+		for i := 0; i < 2; i++ { // the second changes nothing
+			Must[*pb.DeactivateEmployeeResponse](t)(admin.Directory.DeactivateEmployee(ctx, &pb.DeactivateEmployeeRequest{EmployeeId: diana}))
+		}
+		got := Must[*pb.ListAssignmentHistoryResponse](t)(admin.Supervision.ListAssignmentHistory(ctx,
+			&pb.ListAssignmentHistoryRequest{StartTime: timestamppb.New(start)})).Events
+		if len(got) != 1 || got[0].Cause != pb.AssignmentCause_ASSIGNMENT_CAUSE_SETTINGS_EDIT ||
+			got[0].Changes[0] != "Diana Prince deactivated: sees and writes no chat" || got[0].Actor.Kind != pb.ActorKind_ACTOR_KIND_API_KEY {
+			t.Fatalf("history %v", got)
+		}
+	})
+}
