@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/phone"
+	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
@@ -263,7 +264,7 @@ func (s *Syncer) link(ctx context.Context, d *ent.Deal, ct *ent.Contact, ref crm
 			if err != nil {
 				return err
 			}
-			return s.router.AssignFromCRM(ctx, cht.ID, emp.ID)
+			return s.router.AssignFromCRM(routing.AdoptingContact(ctx), cht.ID, emp.ID)
 		}
 		if err != nil && !ent.IsNotFound(err) {
 			return err

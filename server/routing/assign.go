@@ -32,6 +32,15 @@ func (r *Router) AssignFromCRM(ctx context.Context, chatID, employeeID int64) er
 	return err
 }
 
+type adoptingKey struct{}
+
+// AdoptingContact marks an AssignFromCRM call as adopting the responsible of
+// a contact the CRM already had (a new client found there), not a change
+// the CRM announced: the history says so.
+func AdoptingContact(ctx context.Context) context.Context {
+	return context.WithValue(ctx, adoptingKey{}, true)
+}
+
 // CloseDealFromCRM closes a deal as won or lost because the CRM moved it
 // to such a stage; a deal already closed so is left as it is.
 func (r *Router) CloseDealFromCRM(ctx context.Context, dealID int64, won bool) error {
@@ -127,6 +136,9 @@ func recordTransfer(ctx context.Context, tx *ent.Tx, sit *transferSituation, cl 
 	to := sit.employeeName()
 	var err error
 	switch {
+	case sit.fromCRM && ctx.Value(adoptingKey{}) != nil:
+		ev.Cause, ev.Actor = assignmentevent.CauseCRM_CONTACT, supervise.CRM
+		ev.Explanation = fmt.Sprintf("the CRM already had this contact, with %s responsible", to)
 	case sit.fromCRM:
 		ev.Cause, ev.Actor = assignmentevent.CauseCRM_WEBHOOK, supervise.CRM
 		ev.Explanation = fmt.Sprintf("the CRM made %s responsible", to)
