@@ -112,6 +112,26 @@ func (_u *ChatUpdate) ClearCrmFlushUntil() *ChatUpdate {
 	return _u
 }
 
+// SetUnansweredSince sets the "unanswered_since" field.
+func (_u *ChatUpdate) SetUnansweredSince(v time.Time) *ChatUpdate {
+	_u.mutation.SetUnansweredSince(v)
+	return _u
+}
+
+// SetNillableUnansweredSince sets the "unanswered_since" field if the given value is not nil.
+func (_u *ChatUpdate) SetNillableUnansweredSince(v *time.Time) *ChatUpdate {
+	if v != nil {
+		_u.SetUnansweredSince(*v)
+	}
+	return _u
+}
+
+// ClearUnansweredSince clears the value of the "unanswered_since" field.
+func (_u *ChatUpdate) ClearUnansweredSince() *ChatUpdate {
+	_u.mutation.ClearUnansweredSince()
+	return _u
+}
+
 // AddMessageIDs adds the "messages" edge to the Message entity by IDs.
 func (_u *ChatUpdate) AddMessageIDs(ids ...int64) *ChatUpdate {
 	_u.mutation.AddMessageIDs(ids...)
@@ -229,6 +249,12 @@ func (_u *ChatUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.CrmFlushUntilCleared() {
 		_spec.ClearField(chat.FieldCrmFlushUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.UnansweredSince(); ok {
+		_spec.SetField(chat.FieldUnansweredSince, field.TypeTime, value)
+	}
+	if _u.mutation.UnansweredSinceCleared() {
+		_spec.ClearField(chat.FieldUnansweredSince, field.TypeTime)
 	}
 	if _u.mutation.MessagesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -379,6 +405,26 @@ func (_u *ChatUpdateOne) ClearCrmFlushUntil() *ChatUpdateOne {
 	return _u
 }
 
+// SetUnansweredSince sets the "unanswered_since" field.
+func (_u *ChatUpdateOne) SetUnansweredSince(v time.Time) *ChatUpdateOne {
+	_u.mutation.SetUnansweredSince(v)
+	return _u
+}
+
+// SetNillableUnansweredSince sets the "unanswered_since" field if the given value is not nil.
+func (_u *ChatUpdateOne) SetNillableUnansweredSince(v *time.Time) *ChatUpdateOne {
+	if v != nil {
+		_u.SetUnansweredSince(*v)
+	}
+	return _u
+}
+
+// ClearUnansweredSince clears the value of the "unanswered_since" field.
+func (_u *ChatUpdateOne) ClearUnansweredSince() *ChatUpdateOne {
+	_u.mutation.ClearUnansweredSince()
+	return _u
+}
+
 // AddMessageIDs adds the "messages" edge to the Message entity by IDs.
 func (_u *ChatUpdateOne) AddMessageIDs(ids ...int64) *ChatUpdateOne {
 	_u.mutation.AddMessageIDs(ids...)
@@ -526,6 +572,12 @@ func (_u *ChatUpdateOne) sqlSave(ctx context.Context) (_node *Chat, err error) {
 	}
 	if _u.mutation.CrmFlushUntilCleared() {
 		_spec.ClearField(chat.FieldCrmFlushUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.UnansweredSince(); ok {
+		_spec.SetField(chat.FieldUnansweredSince, field.TypeTime, value)
+	}
+	if _u.mutation.UnansweredSinceCleared() {
+		_spec.ClearField(chat.FieldUnansweredSince, field.TypeTime)
 	}
 	if _u.mutation.MessagesCleared() {
 		edge := &sqlgraph.EdgeSpec{

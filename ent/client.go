@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
@@ -44,6 +45,8 @@ type Client struct {
 	Account *AccountClient
 	// AccountSettings is the client for interacting with the AccountSettings builders.
 	AccountSettings *AccountSettingsClient
+	// AssignmentEvent is the client for interacting with the AssignmentEvent builders.
+	AssignmentEvent *AssignmentEventClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
 	// ChannelMember is the client for interacting with the ChannelMember builders.
@@ -85,6 +88,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Account = NewAccountClient(c.config)
 	c.AccountSettings = NewAccountSettingsClient(c.config)
+	c.AssignmentEvent = NewAssignmentEventClient(c.config)
 	c.Channel = NewChannelClient(c.config)
 	c.ChannelMember = NewChannelMemberClient(c.config)
 	c.Chat = NewChatClient(c.config)
@@ -193,6 +197,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:             cfg,
 		Account:            NewAccountClient(cfg),
 		AccountSettings:    NewAccountSettingsClient(cfg),
+		AssignmentEvent:    NewAssignmentEventClient(cfg),
 		Channel:            NewChannelClient(cfg),
 		ChannelMember:      NewChannelMemberClient(cfg),
 		Chat:               NewChatClient(cfg),
@@ -228,6 +233,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:             cfg,
 		Account:            NewAccountClient(cfg),
 		AccountSettings:    NewAccountSettingsClient(cfg),
+		AssignmentEvent:    NewAssignmentEventClient(cfg),
 		Channel:            NewChannelClient(cfg),
 		ChannelMember:      NewChannelMemberClient(cfg),
 		Chat:               NewChatClient(cfg),
@@ -271,9 +277,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.AccountSettings, c.Channel, c.ChannelMember, c.Chat, c.Contact,
-		c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor, c.Employee,
-		c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
+		c.Account, c.AccountSettings, c.AssignmentEvent, c.Channel, c.ChannelMember,
+		c.Chat, c.Contact, c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor,
+		c.Employee, c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
 	} {
 		n.Use(hooks...)
 	}
@@ -283,9 +289,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.AccountSettings, c.Channel, c.ChannelMember, c.Chat, c.Contact,
-		c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor, c.Employee,
-		c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
+		c.Account, c.AccountSettings, c.AssignmentEvent, c.Channel, c.ChannelMember,
+		c.Chat, c.Contact, c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor,
+		c.Employee, c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -298,6 +304,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Account.mutate(ctx, m)
 	case *AccountSettingsMutation:
 		return c.AccountSettings.mutate(ctx, m)
+	case *AssignmentEventMutation:
+		return c.AssignmentEvent.mutate(ctx, m)
 	case *ChannelMutation:
 		return c.Channel.mutate(ctx, m)
 	case *ChannelMemberMutation:
@@ -596,6 +604,141 @@ func (c *AccountSettingsClient) mutate(ctx context.Context, m *AccountSettingsMu
 		return (&AccountSettingsDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AccountSettings mutation op: %q", m.Op())
+	}
+}
+
+// AssignmentEventClient is a client for the AssignmentEvent schema.
+type AssignmentEventClient struct {
+	config
+}
+
+// NewAssignmentEventClient returns a client for the AssignmentEvent from the given config.
+func NewAssignmentEventClient(c config) *AssignmentEventClient {
+	return &AssignmentEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `assignmentevent.Hooks(f(g(h())))`.
+func (c *AssignmentEventClient) Use(hooks ...Hook) {
+	c.hooks.AssignmentEvent = append(c.hooks.AssignmentEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `assignmentevent.Intercept(f(g(h())))`.
+func (c *AssignmentEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AssignmentEvent = append(c.inters.AssignmentEvent, interceptors...)
+}
+
+// Create returns a builder for creating a AssignmentEvent entity.
+func (c *AssignmentEventClient) Create() *AssignmentEventCreate {
+	mutation := newAssignmentEventMutation(c.config, OpCreate)
+	return &AssignmentEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AssignmentEvent entities.
+func (c *AssignmentEventClient) CreateBulk(builders ...*AssignmentEventCreate) *AssignmentEventCreateBulk {
+	return &AssignmentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AssignmentEventClient) MapCreateBulk(slice any, setFunc func(*AssignmentEventCreate, int)) *AssignmentEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AssignmentEventCreateBulk{err: fmt.Errorf("calling to AssignmentEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AssignmentEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AssignmentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AssignmentEvent.
+func (c *AssignmentEventClient) Update() *AssignmentEventUpdate {
+	mutation := newAssignmentEventMutation(c.config, OpUpdate)
+	return &AssignmentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AssignmentEventClient) UpdateOne(_m *AssignmentEvent) *AssignmentEventUpdateOne {
+	mutation := newAssignmentEventMutation(c.config, OpUpdateOne, withAssignmentEvent(_m))
+	return &AssignmentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AssignmentEventClient) UpdateOneID(id int64) *AssignmentEventUpdateOne {
+	mutation := newAssignmentEventMutation(c.config, OpUpdateOne, withAssignmentEventID(id))
+	return &AssignmentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AssignmentEvent.
+func (c *AssignmentEventClient) Delete() *AssignmentEventDelete {
+	mutation := newAssignmentEventMutation(c.config, OpDelete)
+	return &AssignmentEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AssignmentEventClient) DeleteOne(_m *AssignmentEvent) *AssignmentEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AssignmentEventClient) DeleteOneID(id int64) *AssignmentEventDeleteOne {
+	builder := c.Delete().Where(assignmentevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AssignmentEventDeleteOne{builder}
+}
+
+// Query returns a query builder for AssignmentEvent.
+func (c *AssignmentEventClient) Query() *AssignmentEventQuery {
+	return &AssignmentEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAssignmentEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AssignmentEvent entity by its id.
+func (c *AssignmentEventClient) Get(ctx context.Context, id int64) (*AssignmentEvent, error) {
+	return c.Query().Where(assignmentevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AssignmentEventClient) GetX(ctx context.Context, id int64) *AssignmentEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AssignmentEventClient) Hooks() []Hook {
+	hooks := c.hooks.AssignmentEvent
+	return append(hooks[:len(hooks):len(hooks)], assignmentevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AssignmentEventClient) Interceptors() []Interceptor {
+	inters := c.inters.AssignmentEvent
+	return append(inters[:len(inters):len(inters)], assignmentevent.Interceptors[:]...)
+}
+
+func (c *AssignmentEventClient) mutate(ctx context.Context, m *AssignmentEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AssignmentEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AssignmentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AssignmentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AssignmentEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AssignmentEvent mutation op: %q", m.Op())
 	}
 }
 
@@ -2764,14 +2907,14 @@ func (c *StageClient) mutate(ctx context.Context, m *StageMutation) (Value, erro
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, AccountSettings, Channel, ChannelMember, Chat, Contact, Credential,
-		CrmConnection, Deal, DistributionCursor, Employee, LeadStatus, Message,
-		Notification, Pipeline, Stage []ent.Hook
+		Account, AccountSettings, AssignmentEvent, Channel, ChannelMember, Chat,
+		Contact, Credential, CrmConnection, Deal, DistributionCursor, Employee,
+		LeadStatus, Message, Notification, Pipeline, Stage []ent.Hook
 	}
 	inters struct {
-		Account, AccountSettings, Channel, ChannelMember, Chat, Contact, Credential,
-		CrmConnection, Deal, DistributionCursor, Employee, LeadStatus, Message,
-		Notification, Pipeline, Stage []ent.Interceptor
+		Account, AccountSettings, AssignmentEvent, Channel, ChannelMember, Chat,
+		Contact, Credential, CrmConnection, Deal, DistributionCursor, Employee,
+		LeadStatus, Message, Notification, Pipeline, Stage []ent.Interceptor
 	}
 )
 

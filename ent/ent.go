@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
@@ -90,6 +91,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			account.Table:            account.ValidColumn,
 			accountsettings.Table:    accountsettings.ValidColumn,
+			assignmentevent.Table:    assignmentevent.ValidColumn,
 			channel.Table:            channel.ValidColumn,
 			channelmember.Table:      channelmember.ValidColumn,
 			chat.Table:               chat.ValidColumn,

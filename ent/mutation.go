@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
@@ -42,6 +43,7 @@ const (
 	// Node types.
 	TypeAccount            = "Account"
 	TypeAccountSettings    = "AccountSettings"
+	TypeAssignmentEvent    = "AssignmentEvent"
 	TypeChannel            = "Channel"
 	TypeChannelMember      = "ChannelMember"
 	TypeChat               = "Chat"
@@ -1666,6 +1668,1324 @@ func (m *AccountSettingsMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AccountSettingsMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AccountSettings edge %s", name)
+}
+
+// AssignmentEventMutation represents an operation that mutates the AssignmentEvent nodes in the graph.
+type AssignmentEventMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int64
+	account_id          *int64
+	addaccount_id       *int64
+	created_at          *time.Time
+	cause               *assignmentevent.Cause
+	contact_id          *int64
+	addcontact_id       *int64
+	channel_id          *int64
+	addchannel_id       *int64
+	from_employee_id    *int64
+	addfrom_employee_id *int64
+	to_employee_id      *int64
+	addto_employee_id   *int64
+	distribution_mode   *string
+	position            *int
+	addposition         *int
+	actor_kind          *string
+	actor_id            *string
+	actor_name          *string
+	explanation         *string
+	changes             *string
+	clearedFields       map[string]struct{}
+	done                bool
+	oldValue            func(context.Context) (*AssignmentEvent, error)
+	predicates          []predicate.AssignmentEvent
+}
+
+var _ ent.Mutation = (*AssignmentEventMutation)(nil)
+
+// assignmenteventOption allows management of the mutation configuration using functional options.
+type assignmenteventOption func(*AssignmentEventMutation)
+
+// newAssignmentEventMutation creates new mutation for the AssignmentEvent entity.
+func newAssignmentEventMutation(c config, op Op, opts ...assignmenteventOption) *AssignmentEventMutation {
+	m := &AssignmentEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAssignmentEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAssignmentEventID sets the ID field of the mutation.
+func withAssignmentEventID(id int64) assignmenteventOption {
+	return func(m *AssignmentEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AssignmentEvent
+		)
+		m.oldValue = func(ctx context.Context) (*AssignmentEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AssignmentEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAssignmentEvent sets the old AssignmentEvent of the mutation.
+func withAssignmentEvent(node *AssignmentEvent) assignmenteventOption {
+	return func(m *AssignmentEventMutation) {
+		m.oldValue = func(context.Context) (*AssignmentEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AssignmentEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AssignmentEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AssignmentEvent entities.
+func (m *AssignmentEventMutation) SetID(id int64) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AssignmentEventMutation) ID() (id int64, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AssignmentEventMutation) IDs(ctx context.Context) ([]int64, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int64{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AssignmentEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *AssignmentEventMutation) SetAccountID(i int64) {
+	m.account_id = &i
+	m.addaccount_id = nil
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *AssignmentEventMutation) AccountID() (r int64, exists bool) {
+	v := m.account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldAccountID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// AddAccountID adds i to the "account_id" field.
+func (m *AssignmentEventMutation) AddAccountID(i int64) {
+	if m.addaccount_id != nil {
+		*m.addaccount_id += i
+	} else {
+		m.addaccount_id = &i
+	}
+}
+
+// AddedAccountID returns the value that was added to the "account_id" field in this mutation.
+func (m *AssignmentEventMutation) AddedAccountID() (r int64, exists bool) {
+	v := m.addaccount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *AssignmentEventMutation) ResetAccountID() {
+	m.account_id = nil
+	m.addaccount_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AssignmentEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AssignmentEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AssignmentEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetCause sets the "cause" field.
+func (m *AssignmentEventMutation) SetCause(a assignmentevent.Cause) {
+	m.cause = &a
+}
+
+// Cause returns the value of the "cause" field in the mutation.
+func (m *AssignmentEventMutation) Cause() (r assignmentevent.Cause, exists bool) {
+	v := m.cause
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCause returns the old "cause" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldCause(ctx context.Context) (v assignmentevent.Cause, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCause is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCause requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCause: %w", err)
+	}
+	return oldValue.Cause, nil
+}
+
+// ResetCause resets all changes to the "cause" field.
+func (m *AssignmentEventMutation) ResetCause() {
+	m.cause = nil
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *AssignmentEventMutation) SetContactID(i int64) {
+	m.contact_id = &i
+	m.addcontact_id = nil
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *AssignmentEventMutation) ContactID() (r int64, exists bool) {
+	v := m.contact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldContactID(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// AddContactID adds i to the "contact_id" field.
+func (m *AssignmentEventMutation) AddContactID(i int64) {
+	if m.addcontact_id != nil {
+		*m.addcontact_id += i
+	} else {
+		m.addcontact_id = &i
+	}
+}
+
+// AddedContactID returns the value that was added to the "contact_id" field in this mutation.
+func (m *AssignmentEventMutation) AddedContactID() (r int64, exists bool) {
+	v := m.addcontact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearContactID clears the value of the "contact_id" field.
+func (m *AssignmentEventMutation) ClearContactID() {
+	m.contact_id = nil
+	m.addcontact_id = nil
+	m.clearedFields[assignmentevent.FieldContactID] = struct{}{}
+}
+
+// ContactIDCleared returns if the "contact_id" field was cleared in this mutation.
+func (m *AssignmentEventMutation) ContactIDCleared() bool {
+	_, ok := m.clearedFields[assignmentevent.FieldContactID]
+	return ok
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *AssignmentEventMutation) ResetContactID() {
+	m.contact_id = nil
+	m.addcontact_id = nil
+	delete(m.clearedFields, assignmentevent.FieldContactID)
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *AssignmentEventMutation) SetChannelID(i int64) {
+	m.channel_id = &i
+	m.addchannel_id = nil
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *AssignmentEventMutation) ChannelID() (r int64, exists bool) {
+	v := m.channel_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldChannelID(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// AddChannelID adds i to the "channel_id" field.
+func (m *AssignmentEventMutation) AddChannelID(i int64) {
+	if m.addchannel_id != nil {
+		*m.addchannel_id += i
+	} else {
+		m.addchannel_id = &i
+	}
+}
+
+// AddedChannelID returns the value that was added to the "channel_id" field in this mutation.
+func (m *AssignmentEventMutation) AddedChannelID() (r int64, exists bool) {
+	v := m.addchannel_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearChannelID clears the value of the "channel_id" field.
+func (m *AssignmentEventMutation) ClearChannelID() {
+	m.channel_id = nil
+	m.addchannel_id = nil
+	m.clearedFields[assignmentevent.FieldChannelID] = struct{}{}
+}
+
+// ChannelIDCleared returns if the "channel_id" field was cleared in this mutation.
+func (m *AssignmentEventMutation) ChannelIDCleared() bool {
+	_, ok := m.clearedFields[assignmentevent.FieldChannelID]
+	return ok
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *AssignmentEventMutation) ResetChannelID() {
+	m.channel_id = nil
+	m.addchannel_id = nil
+	delete(m.clearedFields, assignmentevent.FieldChannelID)
+}
+
+// SetFromEmployeeID sets the "from_employee_id" field.
+func (m *AssignmentEventMutation) SetFromEmployeeID(i int64) {
+	m.from_employee_id = &i
+	m.addfrom_employee_id = nil
+}
+
+// FromEmployeeID returns the value of the "from_employee_id" field in the mutation.
+func (m *AssignmentEventMutation) FromEmployeeID() (r int64, exists bool) {
+	v := m.from_employee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromEmployeeID returns the old "from_employee_id" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldFromEmployeeID(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromEmployeeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromEmployeeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromEmployeeID: %w", err)
+	}
+	return oldValue.FromEmployeeID, nil
+}
+
+// AddFromEmployeeID adds i to the "from_employee_id" field.
+func (m *AssignmentEventMutation) AddFromEmployeeID(i int64) {
+	if m.addfrom_employee_id != nil {
+		*m.addfrom_employee_id += i
+	} else {
+		m.addfrom_employee_id = &i
+	}
+}
+
+// AddedFromEmployeeID returns the value that was added to the "from_employee_id" field in this mutation.
+func (m *AssignmentEventMutation) AddedFromEmployeeID() (r int64, exists bool) {
+	v := m.addfrom_employee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearFromEmployeeID clears the value of the "from_employee_id" field.
+func (m *AssignmentEventMutation) ClearFromEmployeeID() {
+	m.from_employee_id = nil
+	m.addfrom_employee_id = nil
+	m.clearedFields[assignmentevent.FieldFromEmployeeID] = struct{}{}
+}
+
+// FromEmployeeIDCleared returns if the "from_employee_id" field was cleared in this mutation.
+func (m *AssignmentEventMutation) FromEmployeeIDCleared() bool {
+	_, ok := m.clearedFields[assignmentevent.FieldFromEmployeeID]
+	return ok
+}
+
+// ResetFromEmployeeID resets all changes to the "from_employee_id" field.
+func (m *AssignmentEventMutation) ResetFromEmployeeID() {
+	m.from_employee_id = nil
+	m.addfrom_employee_id = nil
+	delete(m.clearedFields, assignmentevent.FieldFromEmployeeID)
+}
+
+// SetToEmployeeID sets the "to_employee_id" field.
+func (m *AssignmentEventMutation) SetToEmployeeID(i int64) {
+	m.to_employee_id = &i
+	m.addto_employee_id = nil
+}
+
+// ToEmployeeID returns the value of the "to_employee_id" field in the mutation.
+func (m *AssignmentEventMutation) ToEmployeeID() (r int64, exists bool) {
+	v := m.to_employee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToEmployeeID returns the old "to_employee_id" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldToEmployeeID(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToEmployeeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToEmployeeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToEmployeeID: %w", err)
+	}
+	return oldValue.ToEmployeeID, nil
+}
+
+// AddToEmployeeID adds i to the "to_employee_id" field.
+func (m *AssignmentEventMutation) AddToEmployeeID(i int64) {
+	if m.addto_employee_id != nil {
+		*m.addto_employee_id += i
+	} else {
+		m.addto_employee_id = &i
+	}
+}
+
+// AddedToEmployeeID returns the value that was added to the "to_employee_id" field in this mutation.
+func (m *AssignmentEventMutation) AddedToEmployeeID() (r int64, exists bool) {
+	v := m.addto_employee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearToEmployeeID clears the value of the "to_employee_id" field.
+func (m *AssignmentEventMutation) ClearToEmployeeID() {
+	m.to_employee_id = nil
+	m.addto_employee_id = nil
+	m.clearedFields[assignmentevent.FieldToEmployeeID] = struct{}{}
+}
+
+// ToEmployeeIDCleared returns if the "to_employee_id" field was cleared in this mutation.
+func (m *AssignmentEventMutation) ToEmployeeIDCleared() bool {
+	_, ok := m.clearedFields[assignmentevent.FieldToEmployeeID]
+	return ok
+}
+
+// ResetToEmployeeID resets all changes to the "to_employee_id" field.
+func (m *AssignmentEventMutation) ResetToEmployeeID() {
+	m.to_employee_id = nil
+	m.addto_employee_id = nil
+	delete(m.clearedFields, assignmentevent.FieldToEmployeeID)
+}
+
+// SetDistributionMode sets the "distribution_mode" field.
+func (m *AssignmentEventMutation) SetDistributionMode(s string) {
+	m.distribution_mode = &s
+}
+
+// DistributionMode returns the value of the "distribution_mode" field in the mutation.
+func (m *AssignmentEventMutation) DistributionMode() (r string, exists bool) {
+	v := m.distribution_mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDistributionMode returns the old "distribution_mode" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldDistributionMode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDistributionMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDistributionMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDistributionMode: %w", err)
+	}
+	return oldValue.DistributionMode, nil
+}
+
+// ResetDistributionMode resets all changes to the "distribution_mode" field.
+func (m *AssignmentEventMutation) ResetDistributionMode() {
+	m.distribution_mode = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *AssignmentEventMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *AssignmentEventMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *AssignmentEventMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *AssignmentEventMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *AssignmentEventMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetActorKind sets the "actor_kind" field.
+func (m *AssignmentEventMutation) SetActorKind(s string) {
+	m.actor_kind = &s
+}
+
+// ActorKind returns the value of the "actor_kind" field in the mutation.
+func (m *AssignmentEventMutation) ActorKind() (r string, exists bool) {
+	v := m.actor_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorKind returns the old "actor_kind" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldActorKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorKind: %w", err)
+	}
+	return oldValue.ActorKind, nil
+}
+
+// ResetActorKind resets all changes to the "actor_kind" field.
+func (m *AssignmentEventMutation) ResetActorKind() {
+	m.actor_kind = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *AssignmentEventMutation) SetActorID(s string) {
+	m.actor_id = &s
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *AssignmentEventMutation) ActorID() (r string, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldActorID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *AssignmentEventMutation) ResetActorID() {
+	m.actor_id = nil
+}
+
+// SetActorName sets the "actor_name" field.
+func (m *AssignmentEventMutation) SetActorName(s string) {
+	m.actor_name = &s
+}
+
+// ActorName returns the value of the "actor_name" field in the mutation.
+func (m *AssignmentEventMutation) ActorName() (r string, exists bool) {
+	v := m.actor_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorName returns the old "actor_name" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldActorName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorName: %w", err)
+	}
+	return oldValue.ActorName, nil
+}
+
+// ResetActorName resets all changes to the "actor_name" field.
+func (m *AssignmentEventMutation) ResetActorName() {
+	m.actor_name = nil
+}
+
+// SetExplanation sets the "explanation" field.
+func (m *AssignmentEventMutation) SetExplanation(s string) {
+	m.explanation = &s
+}
+
+// Explanation returns the value of the "explanation" field in the mutation.
+func (m *AssignmentEventMutation) Explanation() (r string, exists bool) {
+	v := m.explanation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExplanation returns the old "explanation" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldExplanation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExplanation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExplanation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExplanation: %w", err)
+	}
+	return oldValue.Explanation, nil
+}
+
+// ResetExplanation resets all changes to the "explanation" field.
+func (m *AssignmentEventMutation) ResetExplanation() {
+	m.explanation = nil
+}
+
+// SetChanges sets the "changes" field.
+func (m *AssignmentEventMutation) SetChanges(s string) {
+	m.changes = &s
+}
+
+// Changes returns the value of the "changes" field in the mutation.
+func (m *AssignmentEventMutation) Changes() (r string, exists bool) {
+	v := m.changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChanges returns the old "changes" field's value of the AssignmentEvent entity.
+// If the AssignmentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentEventMutation) OldChanges(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChanges: %w", err)
+	}
+	return oldValue.Changes, nil
+}
+
+// ResetChanges resets all changes to the "changes" field.
+func (m *AssignmentEventMutation) ResetChanges() {
+	m.changes = nil
+}
+
+// Where appends a list predicates to the AssignmentEventMutation builder.
+func (m *AssignmentEventMutation) Where(ps ...predicate.AssignmentEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AssignmentEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AssignmentEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AssignmentEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AssignmentEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AssignmentEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AssignmentEvent).
+func (m *AssignmentEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AssignmentEventMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.account_id != nil {
+		fields = append(fields, assignmentevent.FieldAccountID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, assignmentevent.FieldCreatedAt)
+	}
+	if m.cause != nil {
+		fields = append(fields, assignmentevent.FieldCause)
+	}
+	if m.contact_id != nil {
+		fields = append(fields, assignmentevent.FieldContactID)
+	}
+	if m.channel_id != nil {
+		fields = append(fields, assignmentevent.FieldChannelID)
+	}
+	if m.from_employee_id != nil {
+		fields = append(fields, assignmentevent.FieldFromEmployeeID)
+	}
+	if m.to_employee_id != nil {
+		fields = append(fields, assignmentevent.FieldToEmployeeID)
+	}
+	if m.distribution_mode != nil {
+		fields = append(fields, assignmentevent.FieldDistributionMode)
+	}
+	if m.position != nil {
+		fields = append(fields, assignmentevent.FieldPosition)
+	}
+	if m.actor_kind != nil {
+		fields = append(fields, assignmentevent.FieldActorKind)
+	}
+	if m.actor_id != nil {
+		fields = append(fields, assignmentevent.FieldActorID)
+	}
+	if m.actor_name != nil {
+		fields = append(fields, assignmentevent.FieldActorName)
+	}
+	if m.explanation != nil {
+		fields = append(fields, assignmentevent.FieldExplanation)
+	}
+	if m.changes != nil {
+		fields = append(fields, assignmentevent.FieldChanges)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AssignmentEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case assignmentevent.FieldAccountID:
+		return m.AccountID()
+	case assignmentevent.FieldCreatedAt:
+		return m.CreatedAt()
+	case assignmentevent.FieldCause:
+		return m.Cause()
+	case assignmentevent.FieldContactID:
+		return m.ContactID()
+	case assignmentevent.FieldChannelID:
+		return m.ChannelID()
+	case assignmentevent.FieldFromEmployeeID:
+		return m.FromEmployeeID()
+	case assignmentevent.FieldToEmployeeID:
+		return m.ToEmployeeID()
+	case assignmentevent.FieldDistributionMode:
+		return m.DistributionMode()
+	case assignmentevent.FieldPosition:
+		return m.Position()
+	case assignmentevent.FieldActorKind:
+		return m.ActorKind()
+	case assignmentevent.FieldActorID:
+		return m.ActorID()
+	case assignmentevent.FieldActorName:
+		return m.ActorName()
+	case assignmentevent.FieldExplanation:
+		return m.Explanation()
+	case assignmentevent.FieldChanges:
+		return m.Changes()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AssignmentEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case assignmentevent.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case assignmentevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case assignmentevent.FieldCause:
+		return m.OldCause(ctx)
+	case assignmentevent.FieldContactID:
+		return m.OldContactID(ctx)
+	case assignmentevent.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case assignmentevent.FieldFromEmployeeID:
+		return m.OldFromEmployeeID(ctx)
+	case assignmentevent.FieldToEmployeeID:
+		return m.OldToEmployeeID(ctx)
+	case assignmentevent.FieldDistributionMode:
+		return m.OldDistributionMode(ctx)
+	case assignmentevent.FieldPosition:
+		return m.OldPosition(ctx)
+	case assignmentevent.FieldActorKind:
+		return m.OldActorKind(ctx)
+	case assignmentevent.FieldActorID:
+		return m.OldActorID(ctx)
+	case assignmentevent.FieldActorName:
+		return m.OldActorName(ctx)
+	case assignmentevent.FieldExplanation:
+		return m.OldExplanation(ctx)
+	case assignmentevent.FieldChanges:
+		return m.OldChanges(ctx)
+	}
+	return nil, fmt.Errorf("unknown AssignmentEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssignmentEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case assignmentevent.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case assignmentevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case assignmentevent.FieldCause:
+		v, ok := value.(assignmentevent.Cause)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCause(v)
+		return nil
+	case assignmentevent.FieldContactID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case assignmentevent.FieldChannelID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case assignmentevent.FieldFromEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromEmployeeID(v)
+		return nil
+	case assignmentevent.FieldToEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToEmployeeID(v)
+		return nil
+	case assignmentevent.FieldDistributionMode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDistributionMode(v)
+		return nil
+	case assignmentevent.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case assignmentevent.FieldActorKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorKind(v)
+		return nil
+	case assignmentevent.FieldActorID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case assignmentevent.FieldActorName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorName(v)
+		return nil
+	case assignmentevent.FieldExplanation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExplanation(v)
+		return nil
+	case assignmentevent.FieldChanges:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChanges(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AssignmentEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AssignmentEventMutation) AddedFields() []string {
+	var fields []string
+	if m.addaccount_id != nil {
+		fields = append(fields, assignmentevent.FieldAccountID)
+	}
+	if m.addcontact_id != nil {
+		fields = append(fields, assignmentevent.FieldContactID)
+	}
+	if m.addchannel_id != nil {
+		fields = append(fields, assignmentevent.FieldChannelID)
+	}
+	if m.addfrom_employee_id != nil {
+		fields = append(fields, assignmentevent.FieldFromEmployeeID)
+	}
+	if m.addto_employee_id != nil {
+		fields = append(fields, assignmentevent.FieldToEmployeeID)
+	}
+	if m.addposition != nil {
+		fields = append(fields, assignmentevent.FieldPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AssignmentEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case assignmentevent.FieldAccountID:
+		return m.AddedAccountID()
+	case assignmentevent.FieldContactID:
+		return m.AddedContactID()
+	case assignmentevent.FieldChannelID:
+		return m.AddedChannelID()
+	case assignmentevent.FieldFromEmployeeID:
+		return m.AddedFromEmployeeID()
+	case assignmentevent.FieldToEmployeeID:
+		return m.AddedToEmployeeID()
+	case assignmentevent.FieldPosition:
+		return m.AddedPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssignmentEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case assignmentevent.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccountID(v)
+		return nil
+	case assignmentevent.FieldContactID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddContactID(v)
+		return nil
+	case assignmentevent.FieldChannelID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChannelID(v)
+		return nil
+	case assignmentevent.FieldFromEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFromEmployeeID(v)
+		return nil
+	case assignmentevent.FieldToEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddToEmployeeID(v)
+		return nil
+	case assignmentevent.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AssignmentEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AssignmentEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(assignmentevent.FieldContactID) {
+		fields = append(fields, assignmentevent.FieldContactID)
+	}
+	if m.FieldCleared(assignmentevent.FieldChannelID) {
+		fields = append(fields, assignmentevent.FieldChannelID)
+	}
+	if m.FieldCleared(assignmentevent.FieldFromEmployeeID) {
+		fields = append(fields, assignmentevent.FieldFromEmployeeID)
+	}
+	if m.FieldCleared(assignmentevent.FieldToEmployeeID) {
+		fields = append(fields, assignmentevent.FieldToEmployeeID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AssignmentEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AssignmentEventMutation) ClearField(name string) error {
+	switch name {
+	case assignmentevent.FieldContactID:
+		m.ClearContactID()
+		return nil
+	case assignmentevent.FieldChannelID:
+		m.ClearChannelID()
+		return nil
+	case assignmentevent.FieldFromEmployeeID:
+		m.ClearFromEmployeeID()
+		return nil
+	case assignmentevent.FieldToEmployeeID:
+		m.ClearToEmployeeID()
+		return nil
+	}
+	return fmt.Errorf("unknown AssignmentEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AssignmentEventMutation) ResetField(name string) error {
+	switch name {
+	case assignmentevent.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case assignmentevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case assignmentevent.FieldCause:
+		m.ResetCause()
+		return nil
+	case assignmentevent.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case assignmentevent.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case assignmentevent.FieldFromEmployeeID:
+		m.ResetFromEmployeeID()
+		return nil
+	case assignmentevent.FieldToEmployeeID:
+		m.ResetToEmployeeID()
+		return nil
+	case assignmentevent.FieldDistributionMode:
+		m.ResetDistributionMode()
+		return nil
+	case assignmentevent.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case assignmentevent.FieldActorKind:
+		m.ResetActorKind()
+		return nil
+	case assignmentevent.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case assignmentevent.FieldActorName:
+		m.ResetActorName()
+		return nil
+	case assignmentevent.FieldExplanation:
+		m.ResetExplanation()
+		return nil
+	case assignmentevent.FieldChanges:
+		m.ResetChanges()
+		return nil
+	}
+	return fmt.Errorf("unknown AssignmentEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AssignmentEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AssignmentEventMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AssignmentEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AssignmentEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AssignmentEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AssignmentEventMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AssignmentEventMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AssignmentEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AssignmentEventMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AssignmentEvent edge %s", name)
 }
 
 // ChannelMutation represents an operation that mutates the Channel nodes in the graph.
@@ -3904,6 +5224,7 @@ type ChatMutation struct {
 	crm_logged_message_id    *int64
 	addcrm_logged_message_id *int64
 	crm_flush_until          *time.Time
+	unanswered_since         *time.Time
 	clearedFields            map[string]struct{}
 	contact                  *int64
 	clearedcontact           bool
@@ -4414,6 +5735,55 @@ func (m *ChatMutation) ResetCrmFlushUntil() {
 	delete(m.clearedFields, chat.FieldCrmFlushUntil)
 }
 
+// SetUnansweredSince sets the "unanswered_since" field.
+func (m *ChatMutation) SetUnansweredSince(t time.Time) {
+	m.unanswered_since = &t
+}
+
+// UnansweredSince returns the value of the "unanswered_since" field in the mutation.
+func (m *ChatMutation) UnansweredSince() (r time.Time, exists bool) {
+	v := m.unanswered_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnansweredSince returns the old "unanswered_since" field's value of the Chat entity.
+// If the Chat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChatMutation) OldUnansweredSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnansweredSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnansweredSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnansweredSince: %w", err)
+	}
+	return oldValue.UnansweredSince, nil
+}
+
+// ClearUnansweredSince clears the value of the "unanswered_since" field.
+func (m *ChatMutation) ClearUnansweredSince() {
+	m.unanswered_since = nil
+	m.clearedFields[chat.FieldUnansweredSince] = struct{}{}
+}
+
+// UnansweredSinceCleared returns if the "unanswered_since" field was cleared in this mutation.
+func (m *ChatMutation) UnansweredSinceCleared() bool {
+	_, ok := m.clearedFields[chat.FieldUnansweredSince]
+	return ok
+}
+
+// ResetUnansweredSince resets all changes to the "unanswered_since" field.
+func (m *ChatMutation) ResetUnansweredSince() {
+	m.unanswered_since = nil
+	delete(m.clearedFields, chat.FieldUnansweredSince)
+}
+
 // ClearContact clears the "contact" edge to the Contact entity.
 func (m *ChatMutation) ClearContact() {
 	m.clearedcontact = true
@@ -4529,7 +5899,7 @@ func (m *ChatMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChatMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.account_id != nil {
 		fields = append(fields, chat.FieldAccountID)
 	}
@@ -4553,6 +5923,9 @@ func (m *ChatMutation) Fields() []string {
 	}
 	if m.crm_flush_until != nil {
 		fields = append(fields, chat.FieldCrmFlushUntil)
+	}
+	if m.unanswered_since != nil {
+		fields = append(fields, chat.FieldUnansweredSince)
 	}
 	return fields
 }
@@ -4578,6 +5951,8 @@ func (m *ChatMutation) Field(name string) (ent.Value, bool) {
 		return m.CrmLoggedMessageID()
 	case chat.FieldCrmFlushUntil:
 		return m.CrmFlushUntil()
+	case chat.FieldUnansweredSince:
+		return m.UnansweredSince()
 	}
 	return nil, false
 }
@@ -4603,6 +5978,8 @@ func (m *ChatMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCrmLoggedMessageID(ctx)
 	case chat.FieldCrmFlushUntil:
 		return m.OldCrmFlushUntil(ctx)
+	case chat.FieldUnansweredSince:
+		return m.OldUnansweredSince(ctx)
 	}
 	return nil, fmt.Errorf("unknown Chat field %s", name)
 }
@@ -4667,6 +6044,13 @@ func (m *ChatMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCrmFlushUntil(v)
+		return nil
+	case chat.FieldUnansweredSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnansweredSince(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)
@@ -4755,6 +6139,9 @@ func (m *ChatMutation) ClearedFields() []string {
 	if m.FieldCleared(chat.FieldCrmFlushUntil) {
 		fields = append(fields, chat.FieldCrmFlushUntil)
 	}
+	if m.FieldCleared(chat.FieldUnansweredSince) {
+		fields = append(fields, chat.FieldUnansweredSince)
+	}
 	return fields
 }
 
@@ -4774,6 +6161,9 @@ func (m *ChatMutation) ClearField(name string) error {
 		return nil
 	case chat.FieldCrmFlushUntil:
 		m.ClearCrmFlushUntil()
+		return nil
+	case chat.FieldUnansweredSince:
+		m.ClearUnansweredSince()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat nullable field %s", name)
@@ -4806,6 +6196,9 @@ func (m *ChatMutation) ResetField(name string) error {
 		return nil
 	case chat.FieldCrmFlushUntil:
 		m.ResetCrmFlushUntil()
+		return nil
+	case chat.FieldUnansweredSince:
+		m.ResetUnansweredSince()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)

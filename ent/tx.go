@@ -18,6 +18,8 @@ type Tx struct {
 	Account *AccountClient
 	// AccountSettings is the client for interacting with the AccountSettings builders.
 	AccountSettings *AccountSettingsClient
+	// AssignmentEvent is the client for interacting with the AssignmentEvent builders.
+	AssignmentEvent *AssignmentEventClient
 	// Channel is the client for interacting with the Channel builders.
 	Channel *ChannelClient
 	// ChannelMember is the client for interacting with the ChannelMember builders.
@@ -179,6 +181,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
 	tx.AccountSettings = NewAccountSettingsClient(tx.config)
+	tx.AssignmentEvent = NewAssignmentEventClient(tx.config)
 	tx.Channel = NewChannelClient(tx.config)
 	tx.ChannelMember = NewChannelMemberClient(tx.config)
 	tx.Chat = NewChatClient(tx.config)

@@ -95,6 +95,11 @@ func CrmFlushUntil(v time.Time) predicate.Chat {
 	return predicate.Chat(sql.FieldEQ(FieldCrmFlushUntil, v))
 }
 
+// UnansweredSince applies equality check predicate on the "unanswered_since" field. It's identical to UnansweredSinceEQ.
+func UnansweredSince(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldUnansweredSince, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Chat {
 	return predicate.Chat(sql.FieldEQ(FieldAccountID, v))
@@ -413,6 +418,56 @@ func CrmFlushUntilIsNil() predicate.Chat {
 // CrmFlushUntilNotNil applies the NotNil predicate on the "crm_flush_until" field.
 func CrmFlushUntilNotNil() predicate.Chat {
 	return predicate.Chat(sql.FieldNotNull(FieldCrmFlushUntil))
+}
+
+// UnansweredSinceEQ applies the EQ predicate on the "unanswered_since" field.
+func UnansweredSinceEQ(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldUnansweredSince, v))
+}
+
+// UnansweredSinceNEQ applies the NEQ predicate on the "unanswered_since" field.
+func UnansweredSinceNEQ(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldNEQ(FieldUnansweredSince, v))
+}
+
+// UnansweredSinceIn applies the In predicate on the "unanswered_since" field.
+func UnansweredSinceIn(vs ...time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldIn(FieldUnansweredSince, vs...))
+}
+
+// UnansweredSinceNotIn applies the NotIn predicate on the "unanswered_since" field.
+func UnansweredSinceNotIn(vs ...time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldNotIn(FieldUnansweredSince, vs...))
+}
+
+// UnansweredSinceGT applies the GT predicate on the "unanswered_since" field.
+func UnansweredSinceGT(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldGT(FieldUnansweredSince, v))
+}
+
+// UnansweredSinceGTE applies the GTE predicate on the "unanswered_since" field.
+func UnansweredSinceGTE(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldGTE(FieldUnansweredSince, v))
+}
+
+// UnansweredSinceLT applies the LT predicate on the "unanswered_since" field.
+func UnansweredSinceLT(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldLT(FieldUnansweredSince, v))
+}
+
+// UnansweredSinceLTE applies the LTE predicate on the "unanswered_since" field.
+func UnansweredSinceLTE(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldLTE(FieldUnansweredSince, v))
+}
+
+// UnansweredSinceIsNil applies the IsNil predicate on the "unanswered_since" field.
+func UnansweredSinceIsNil() predicate.Chat {
+	return predicate.Chat(sql.FieldIsNull(FieldUnansweredSince))
+}
+
+// UnansweredSinceNotNil applies the NotNil predicate on the "unanswered_since" field.
+func UnansweredSinceNotNil() predicate.Chat {
+	return predicate.Chat(sql.FieldNotNull(FieldUnansweredSince))
 }
 
 // HasContact applies the HasEdge predicate on the "contact" edge.

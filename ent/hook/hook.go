@@ -33,6 +33,18 @@ func (f AccountSettingsFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Va
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AccountSettingsMutation", m)
 }
 
+// The AssignmentEventFunc type is an adapter to allow the use of ordinary
+// function as AssignmentEvent mutator.
+type AssignmentEventFunc func(context.Context, *ent.AssignmentEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AssignmentEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AssignmentEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AssignmentEventMutation", m)
+}
+
 // The ChannelFunc type is an adapter to allow the use of ordinary
 // function as Channel mutator.
 type ChannelFunc func(context.Context, *ent.ChannelMutation) (ent.Value, error)

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
@@ -135,6 +136,33 @@ func (f TraverseAccountSettings) Traverse(ctx context.Context, q ent.Query) erro
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AccountSettingsQuery", q)
+}
+
+// The AssignmentEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AssignmentEventFunc func(context.Context, *ent.AssignmentEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AssignmentEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AssignmentEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AssignmentEventQuery", q)
+}
+
+// The TraverseAssignmentEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAssignmentEvent func(context.Context, *ent.AssignmentEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAssignmentEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAssignmentEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AssignmentEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AssignmentEventQuery", q)
 }
 
 // The ChannelFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -522,6 +550,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AccountQuery, predicate.Account, account.OrderOption]{typ: ent.TypeAccount, tq: q}, nil
 	case *ent.AccountSettingsQuery:
 		return &query[*ent.AccountSettingsQuery, predicate.AccountSettings, accountsettings.OrderOption]{typ: ent.TypeAccountSettings, tq: q}, nil
+	case *ent.AssignmentEventQuery:
+		return &query[*ent.AssignmentEventQuery, predicate.AssignmentEvent, assignmentevent.OrderOption]{typ: ent.TypeAssignmentEvent, tq: q}, nil
 	case *ent.ChannelQuery:
 		return &query[*ent.ChannelQuery, predicate.Channel, channel.OrderOption]{typ: ent.TypeChannel, tq: q}, nil
 	case *ent.ChannelMemberQuery:

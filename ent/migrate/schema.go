@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -48,6 +49,63 @@ var (
 				Name:    "account_settings_one_per_account",
 				Unique:  true,
 				Columns: []*schema.Column{AccountSettingsColumns[1]},
+			},
+		},
+	}
+	// AssignmentEventsColumns holds the columns for the "assignment_events" table.
+	AssignmentEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "account_id", Type: field.TypeInt64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "cause", Type: field.TypeEnum, Enums: []string{"DISTRIBUTION", "CLAIM", "TRANSFER", "CRM_WEBHOOK", "CRM_CONTACT", "REPLY_DEADLINE", "SETTINGS_EDIT"}},
+		{Name: "contact_id", Type: field.TypeInt64, Nullable: true},
+		{Name: "channel_id", Type: field.TypeInt64, Nullable: true},
+		{Name: "from_employee_id", Type: field.TypeInt64, Nullable: true},
+		{Name: "to_employee_id", Type: field.TypeInt64, Nullable: true},
+		{Name: "distribution_mode", Type: field.TypeString, Default: ""},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "actor_kind", Type: field.TypeString, Default: "SYSTEM"},
+		{Name: "actor_id", Type: field.TypeString, Default: ""},
+		{Name: "actor_name", Type: field.TypeString, Default: ""},
+		{Name: "explanation", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "changes", Type: field.TypeString, Size: 2147483647, Default: ""},
+	}
+	// AssignmentEventsTable holds the schema information for the "assignment_events" table.
+	AssignmentEventsTable = &schema.Table{
+		Name:       "assignment_events",
+		Columns:    AssignmentEventsColumns,
+		PrimaryKey: []*schema.Column{AssignmentEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "assignmentevent_account_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AssignmentEventsColumns[1], AssignmentEventsColumns[0]},
+			},
+			{
+				Name:    "assignmentevent_account_id_contact_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AssignmentEventsColumns[1], AssignmentEventsColumns[4], AssignmentEventsColumns[0]},
+			},
+			{
+				Name:    "assignmentevent_account_id_from_employee_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AssignmentEventsColumns[1], AssignmentEventsColumns[6], AssignmentEventsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "from_employee_id IS NOT NULL",
+				},
+			},
+			{
+				Name:    "assignmentevent_account_id_to_employee_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AssignmentEventsColumns[1], AssignmentEventsColumns[7], AssignmentEventsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "to_employee_id IS NOT NULL",
+				},
+			},
+			{
+				Name:    "assignmentevent_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AssignmentEventsColumns[2]},
 			},
 		},
 	}
@@ -160,6 +218,7 @@ var (
 		{Name: "last_message_at", Type: field.TypeTime},
 		{Name: "crm_logged_message_id", Type: field.TypeInt64, Default: 0},
 		{Name: "crm_flush_until", Type: field.TypeTime, Nullable: true},
+		{Name: "unanswered_since", Type: field.TypeTime, Nullable: true},
 		{Name: "contact_id", Type: field.TypeInt64},
 	}
 	// ChatsTable holds the schema information for the "chats" table.
@@ -170,7 +229,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "chats_contacts_chats",
-				Columns:    []*schema.Column{ChatsColumns[8]},
+				Columns:    []*schema.Column{ChatsColumns[9]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -179,7 +238,7 @@ var (
 			{
 				Name:    "chat_channel_id_contact_id",
 				Unique:  true,
-				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[8]},
+				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[9]},
 			},
 			{
 				Name:    "chat_account_id_last_message_at_id",
@@ -190,6 +249,14 @@ var (
 				Name:    "chat_channel_id_last_message_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[5], ChatsColumns[0]},
+			},
+			{
+				Name:    "chat_account_id_unanswered_since",
+				Unique:  false,
+				Columns: []*schema.Column{ChatsColumns[1], ChatsColumns[8]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "unanswered_since IS NOT NULL",
+				},
 			},
 		},
 	}
@@ -548,6 +615,7 @@ var (
 	Tables = []*schema.Table{
 		AccountsTable,
 		AccountSettingsTable,
+		AssignmentEventsTable,
 		ChannelsTable,
 		ChannelMembersTable,
 		ChatsTable,

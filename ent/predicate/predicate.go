@@ -12,6 +12,9 @@ type Account func(*sql.Selector)
 // AccountSettings is the predicate function for accountsettings builders.
 type AccountSettings func(*sql.Selector)
 
+// AssignmentEvent is the predicate function for assignmentevent builders.
+type AssignmentEvent func(*sql.Selector)
+
 // Channel is the predicate function for channel builders.
 type Channel func(*sql.Selector)
 

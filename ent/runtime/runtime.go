@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent/account"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
@@ -110,6 +111,53 @@ func init() {
 	accountsettingsDescPrunedID := accountsettingsFields[13].Descriptor()
 	// accountsettings.DefaultPrunedID holds the default value on creation for the pruned_id field.
 	accountsettings.DefaultPrunedID = accountsettingsDescPrunedID.Default.(int64)
+	assignmenteventMixin := schema.AssignmentEvent{}.Mixin()
+	assignmenteventMixinHooks0 := assignmenteventMixin[0].Hooks()
+	assignmentevent.Hooks[0] = assignmenteventMixinHooks0[0]
+	assignmenteventMixinInters0 := assignmenteventMixin[0].Interceptors()
+	assignmentevent.Interceptors[0] = assignmenteventMixinInters0[0]
+	assignmenteventMixinFields0 := assignmenteventMixin[0].Fields()
+	_ = assignmenteventMixinFields0
+	assignmenteventMixinFields1 := assignmenteventMixin[1].Fields()
+	_ = assignmenteventMixinFields1
+	assignmenteventFields := schema.AssignmentEvent{}.Fields()
+	_ = assignmenteventFields
+	// assignmenteventDescAccountID is the schema descriptor for account_id field.
+	assignmenteventDescAccountID := assignmenteventMixinFields0[0].Descriptor()
+	// assignmentevent.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	assignmentevent.AccountIDValidator = assignmenteventDescAccountID.Validators[0].(func(int64) error)
+	// assignmenteventDescCreatedAt is the schema descriptor for created_at field.
+	assignmenteventDescCreatedAt := assignmenteventMixinFields1[0].Descriptor()
+	// assignmentevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	assignmentevent.DefaultCreatedAt = assignmenteventDescCreatedAt.Default.(func() time.Time)
+	// assignmenteventDescDistributionMode is the schema descriptor for distribution_mode field.
+	assignmenteventDescDistributionMode := assignmenteventFields[6].Descriptor()
+	// assignmentevent.DefaultDistributionMode holds the default value on creation for the distribution_mode field.
+	assignmentevent.DefaultDistributionMode = assignmenteventDescDistributionMode.Default.(string)
+	// assignmenteventDescPosition is the schema descriptor for position field.
+	assignmenteventDescPosition := assignmenteventFields[7].Descriptor()
+	// assignmentevent.DefaultPosition holds the default value on creation for the position field.
+	assignmentevent.DefaultPosition = assignmenteventDescPosition.Default.(int)
+	// assignmenteventDescActorKind is the schema descriptor for actor_kind field.
+	assignmenteventDescActorKind := assignmenteventFields[8].Descriptor()
+	// assignmentevent.DefaultActorKind holds the default value on creation for the actor_kind field.
+	assignmentevent.DefaultActorKind = assignmenteventDescActorKind.Default.(string)
+	// assignmenteventDescActorID is the schema descriptor for actor_id field.
+	assignmenteventDescActorID := assignmenteventFields[9].Descriptor()
+	// assignmentevent.DefaultActorID holds the default value on creation for the actor_id field.
+	assignmentevent.DefaultActorID = assignmenteventDescActorID.Default.(string)
+	// assignmenteventDescActorName is the schema descriptor for actor_name field.
+	assignmenteventDescActorName := assignmenteventFields[10].Descriptor()
+	// assignmentevent.DefaultActorName holds the default value on creation for the actor_name field.
+	assignmentevent.DefaultActorName = assignmenteventDescActorName.Default.(string)
+	// assignmenteventDescExplanation is the schema descriptor for explanation field.
+	assignmenteventDescExplanation := assignmenteventFields[11].Descriptor()
+	// assignmentevent.DefaultExplanation holds the default value on creation for the explanation field.
+	assignmentevent.DefaultExplanation = assignmenteventDescExplanation.Default.(string)
+	// assignmenteventDescChanges is the schema descriptor for changes field.
+	assignmenteventDescChanges := assignmenteventFields[12].Descriptor()
+	// assignmentevent.DefaultChanges holds the default value on creation for the changes field.
+	assignmentevent.DefaultChanges = assignmenteventDescChanges.Default.(string)
 	channelMixin := schema.Channel{}.Mixin()
 	channelMixinHooks0 := channelMixin[0].Hooks()
 	channel.Hooks[0] = channelMixinHooks0[0]

@@ -28,6 +28,12 @@ func (Chat) Fields() []ent.Field {
 		// of the one outbox job writing the next ones, in order.
 		field.Int64("crm_logged_message_id").Default(0),
 		field.Time("crm_flush_until").Optional().Nillable(),
+		// unanswered_since is when the client's oldest message not yet
+		// answered was stored: set by an incoming message when the chat had
+		// none waiting, cleared by an outgoing one, in the message's own
+		// transaction. Nil: the chat's last message is an employee's (or it
+		// has none).
+		field.Time("unanswered_since").Optional().Nillable(),
 	}
 }
 
@@ -45,6 +51,8 @@ func (Chat) Indexes() []ent.Index {
 		index.Fields("channel_id", "contact_id").Unique(),
 		index.Fields("account_id", "last_message_at", "id"),
 		index.Fields("channel_id", "last_message_at", "id"),
+		// Counting the unanswered chats reads only those.
+		index.Fields("account_id", "unanswered_since").Annotations(entsql.IndexWhere("unanswered_since IS NOT NULL")),
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchboardhq/switchboard"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/gen/switchboard/v1/switchboardv1connect"
 	"github.com/switchboardhq/switchboard/server/accounts"
 	"github.com/switchboardhq/switchboard/server/auth"
@@ -36,11 +37,13 @@ import (
 	"github.com/switchboardhq/switchboard/server/metrics"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/outbox"
+	"github.com/switchboardhq/switchboard/server/preview"
 	"github.com/switchboardhq/switchboard/server/ratelimit"
 	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/settings"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 	"github.com/switchboardhq/switchboard/server/validate"
 	"github.com/switchboardhq/switchboard/server/webhooks"
 )
@@ -58,6 +61,11 @@ type Options struct {
 	CORSOrigins []string
 	// Notify tunes the push-decision streams.
 	Notify notify.Options
+	// Supervise tunes how unanswered counters reach the streams.
+	Supervise supervise.WatchOptions
+	// HistoryRetention: assignment history entries older than this are
+	// deleted hourly (0: a year; negative: kept forever).
+	HistoryRetention time.Duration
 	// SecretKey seals stored CRM tokens (32 bytes); without it CRMs cannot
 	// be connected.
 	SecretKey []byte
@@ -103,23 +111,26 @@ type App struct {
 	// of the outbox's events.
 	metrics    *metrics.Metrics
 	stopEvents func()
+	// watcher pushes unanswered counters to the streams.
+	watcher *supervise.Watcher
 }
 
 // EmployeeProcedures are the procedures employee tokens may call; the rest
 // need an account API key.
 var EmployeeProcedures = auth.Policy{
-	switchboardv1connect.AccountServiceGetAccountProcedure:             true,
-	switchboardv1connect.DirectoryServiceListChannelsProcedure:         true,
-	switchboardv1connect.DirectoryServiceListEmployeesProcedure:        true,
-	switchboardv1connect.DirectoryServiceListPipelinesProcedure:        true,
-	switchboardv1connect.RoutingServiceRouteOutgoingMessageProcedure:   true,
-	switchboardv1connect.RoutingServiceCheckAccessProcedure:            true,
-	switchboardv1connect.RoutingServiceListVisibleChatsProcedure:       true,
-	switchboardv1connect.RoutingServiceListChatMessagesProcedure:       true,
-	switchboardv1connect.RoutingServiceAssignResponsibleProcedure:      true,
-	switchboardv1connect.RoutingServiceCloseDealProcedure:              true,
-	switchboardv1connect.NotificationServiceSubscribeProcedure:         true,
-	switchboardv1connect.NotificationServiceListNotificationsProcedure: true,
+	switchboardv1connect.AccountServiceGetAccountProcedure:                true,
+	switchboardv1connect.DirectoryServiceListChannelsProcedure:            true,
+	switchboardv1connect.DirectoryServiceListEmployeesProcedure:           true,
+	switchboardv1connect.DirectoryServiceListPipelinesProcedure:           true,
+	switchboardv1connect.RoutingServiceRouteOutgoingMessageProcedure:      true,
+	switchboardv1connect.RoutingServiceCheckAccessProcedure:               true,
+	switchboardv1connect.RoutingServiceListVisibleChatsProcedure:          true,
+	switchboardv1connect.RoutingServiceListChatMessagesProcedure:          true,
+	switchboardv1connect.RoutingServiceAssignResponsibleProcedure:         true,
+	switchboardv1connect.RoutingServiceCloseDealProcedure:                 true,
+	switchboardv1connect.NotificationServiceSubscribeProcedure:            true,
+	switchboardv1connect.NotificationServiceListNotificationsProcedure:    true,
+	switchboardv1connect.SupervisionServiceGetUnansweredCountersProcedure: true,
 }
 
 // New wires the server.
@@ -134,8 +145,11 @@ func New(opts Options) (*App, error) {
 	// The CRM workers run the syncer, made below once the router exists.
 	crmWorkers := &crmsync.Workers{}
 	if opts.Outbox.Register == nil {
-		opts.Outbox.Register = func(ws *river.Workers) { crmsync.Register(ws, crmWorkers) }
-		opts.Outbox.Periodic = crmsync.Periodic()
+		opts.Outbox.Register = func(ws *river.Workers) {
+			crmsync.Register(ws, crmWorkers)
+			supervise.Register(ws, opts.Store.Ent, opts.HistoryRetention)
+		}
+		opts.Outbox.Periodic = append(crmsync.Periodic(), supervise.Periodic(opts.HistoryRetention)...)
 	}
 	out, err := outbox.New(opts.Store, opts.Outbox)
 	if err != nil {
@@ -153,6 +167,8 @@ func New(opts Options) (*App, error) {
 	settings.Rules(a.rules)
 	routing.Rules(a.rules)
 	notify.Rules(a.rules)
+	supervise.Rules(a.rules)
+	preview.Rules(a.rules)
 
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
@@ -200,7 +216,10 @@ func New(opts Options) (*App, error) {
 	a.service(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath, opts.PublicURL))
 	a.service(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
-	a.service(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))
+	a.watcher = supervise.NewWatcher(st, a.bus, opts.Logger, opts.Supervise)
+	router.OnChatsChanged(a.watcher.Changed)
+	a.service(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth).WithCounters(a.watcher), interceptors))
+	a.service(switchboardv1connect.NewSupervisionServiceHandler(supervision{supervise.NewService(st), preview.NewService(st)}, interceptors))
 	// REST (the protos' google.api.http paths, all under /v1/) is
 	// transcoded by vanguard into Connect calls of the same handlers, so
 	// it passes the same interceptors; Connect, gRPC and gRPC-Web requests
@@ -218,6 +237,7 @@ func New(opts Options) (*App, error) {
 		switchboardv1connect.IntegrationServiceName,
 		switchboardv1connect.RoutingServiceName,
 		switchboardv1connect.NotificationServiceName,
+		switchboardv1connect.SupervisionServiceName,
 	}
 	a.mount(grpchealth.NewHandler(&healthChecker{services: services, store: st.Health()}))
 	reflector := grpcreflect.NewStaticReflector(append(services, grpchealth.HealthV1ServiceName)...)
@@ -252,6 +272,18 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(switchboard.OpenAPI)
+}
+
+// supervision is SupervisionService: counters and history, and the
+// settings preview (which saves a proposal and rolls it back, so it lives
+// beside settings rather than below it).
+type supervision struct {
+	*supervise.Service
+	preview *preview.Service
+}
+
+func (s supervision) PreviewSettings(ctx context.Context, req *pb.PreviewSettingsRequest) (*pb.PreviewSettingsResponse, error) {
+	return s.preview.PreviewSettings(ctx, req)
 }
 
 // Rules returns the request checks, for tests that every RPC has one.
@@ -294,6 +326,7 @@ func (a *App) Handler() http.Handler {
 // before shutting the HTTP server down, which waits for streams.
 func (a *App) Close(ctx context.Context) error {
 	a.hub.Close()
+	a.watcher.Close()
 	err := a.out.Stop(ctx)
 	a.stopEvents()
 	a.bus.Close()

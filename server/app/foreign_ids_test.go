@@ -262,8 +262,11 @@ func TestForeignIDs(t *testing.T) {
 			"CloseDeal acting_employee_id": func() proto.Message {
 				return &pb.CloseDealRequest{DealId: mine.Deal.Id, Outcome: pb.DealOutcome_DEAL_OUTCOME_LOST}
 			},
-			"ListClientFeed client_id": func() proto.Message { return &pb.ListClientFeedRequest{} },
-			"RetryCrmSync item_id":     func() proto.Message { return &pb.RetryCrmSyncRequest{} },
+			"ListClientFeed client_id":          func() proto.Message { return &pb.ListClientFeedRequest{} },
+			"RetryCrmSync item_id":              func() proto.Message { return &pb.RetryCrmSyncRequest{} },
+			"GetUnansweredCounters employee_id": func() proto.Message { return &pb.GetUnansweredCountersRequest{} },
+			"ListAssignmentHistory client_id":   func() proto.Message { return &pb.ListAssignmentHistoryRequest{} },
+			"ListAssignmentHistory employee_id": func() proto.Message { return &pb.ListAssignmentHistoryRequest{} },
 		}
 
 		// documents gives, for an id inside a settings document, where to
@@ -322,12 +325,22 @@ func TestForeignIDs(t *testing.T) {
 				for _, p := range Protocols {
 					in := env.Clients(otherKey, p)
 					name := p.String() + "/" + key
-					if doc, ok := documents[key]; ok {
+					// A preview checks its proposal as a save does.
+					preview := md.Name() == "PreviewSettings"
+					docKey := key
+					if preview {
+						docKey = "UpdateIntegrationSettings " + path
+					}
+					if doc, ok := documents[docKey]; ok {
 						t.Run(name, func(t *testing.T) {
 							s, err := in.Integration.GetIntegrationSettings(ctx, &pb.GetIntegrationSettingsRequest{})
 							NoErr(t, err)
 							field := doc(s.Settings, id)
-							_, err = in.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: s.Settings})
+							if preview {
+								_, err = in.Supervision.PreviewSettings(ctx, &pb.PreviewSettingsRequest{Settings: s.Settings})
+							} else {
+								_, err = in.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: s.Settings})
+							}
 							WantViolations(t, err, field)
 						})
 						covered++

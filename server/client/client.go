@@ -41,6 +41,7 @@ type Clients struct {
 	Integration  switchboardv1connect.IntegrationServiceClient
 	Routing      switchboardv1connect.RoutingServiceClient
 	Notification switchboardv1connect.NotificationServiceClient
+	Supervision  switchboardv1connect.SupervisionServiceClient
 }
 
 // HTTPClient returns an HTTP client for the protocol: cleartext HTTP/2 for
@@ -80,6 +81,7 @@ func New(baseURL, key string, p Protocol, httpClient *http.Client, opts ...conne
 		Integration:  switchboardv1connect.NewIntegrationServiceClient(httpClient, baseURL, opts...),
 		Routing:      switchboardv1connect.NewRoutingServiceClient(httpClient, baseURL, opts...),
 		Notification: switchboardv1connect.NewNotificationServiceClient(httpClient, baseURL, opts...),
+		Supervision:  switchboardv1connect.NewSupervisionServiceClient(httpClient, baseURL, opts...),
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/phone"
+	"github.com/switchboardhq/switchboard/server/routing"
 	"github.com/switchboardhq/switchboard/server/secrets"
 	"github.com/switchboardhq/switchboard/server/store"
 	"github.com/switchboardhq/switchboard/server/tenant"
@@ -321,7 +322,7 @@ func (s *Syncer) link(ctx context.Context, made *ent.CrmConnection, d *ent.Deal,
 			if err != nil {
 				return err
 			}
-			return s.router.AssignFromCRM(ctx, cht.ID, emp.ID)
+			return s.router.AssignFromCRM(routing.AdoptingContact(ctx), cht.ID, emp.ID)
 		}
 		if err != nil && !ent.IsNotFound(err) {
 			return err

@@ -151,6 +151,14 @@ func TestExistingContactKeepsItsResponsible(t *testing.T) {
 		if chk.Access.Rule != pb.AccessRule_ACCESS_RULE_RESPONSIBLE {
 			t.Fatalf("Tony is not responsible here: %v", chk.Access)
 		}
+		// The history tells the distribution from the CRM's contact.
+		h, err := fx.admin.Supervision.ListAssignmentHistory(context.Background(), &pb.ListAssignmentHistoryRequest{ClientId: d.Client.Id})
+		NoErr(t, err)
+		if len(h.Events) != 2 || h.Events[0].Cause != pb.AssignmentCause_ASSIGNMENT_CAUSE_CRM_CONTACT ||
+			h.Events[0].FromEmployeeId != fx.emps["5003"] || h.Events[0].ToEmployeeId != fx.emps["5002"] ||
+			h.Events[0].Actor.Kind != pb.ActorKind_ACTOR_KIND_CRM || h.Events[1].Cause != pb.AssignmentCause_ASSIGNMENT_CAUSE_DISTRIBUTION {
+			t.Fatalf("history %v", h.Events)
+		}
 	})
 }
 

@@ -5,12 +5,14 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/employee"
 	"github.com/switchboardhq/switchboard/server/crm"
 	_ "github.com/switchboardhq/switchboard/server/crm/native" // the built-in CRM: its directory is edited here
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 )
 
 // Employees lists the account's employees, the deactivated ones too when
@@ -125,10 +127,24 @@ func SetActive(ctx context.Context, st *store.Store, cache Remembered, id string
 	var e *ent.Employee
 	err := st.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		e, err = ids.Resolve(ctx, "employee_id", "employee", id, func(ctx context.Context, id int64) (*ent.Employee, error) {
-			return tx.Employee.UpdateOneID(id).SetActive(active).Save(ctx)
-		})
-		return err
+		e, err = ids.Resolve(ctx, "employee_id", "employee", id, tx.Employee.Get)
+		if err != nil || e.Active == active {
+			return err
+		}
+		if e, err = tx.Employee.UpdateOneID(e.ID).SetActive(active).Save(ctx); err != nil {
+			return err
+		}
+		// Who may see and write chats changed: the history says so.
+		actor, err := supervise.CallerActor(ctx, tx.Client())
+		if err != nil {
+			return err
+		}
+		what := e.Name + " deactivated: sees and writes no chat"
+		if active {
+			what = e.Name + " reactivated"
+		}
+		return supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseSETTINGS_EDIT, Actor: actor,
+			Explanation: what, Changes: []string{what}})
 	})
 	if err != nil {
 		return nil, err

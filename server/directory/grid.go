@@ -64,6 +64,10 @@ func SetChannelAccess(ctx context.Context, st *store.Store, b AccessBlock) (Acce
 			return err
 		}
 		out.Revision = rev
+		before, err := settings.Load(ctx, tx.Client())
+		if err != nil {
+			return err
+		}
 		emps, err := blockEmployees(ctx, tx, b, b.Level != NoAccess)
 		if err != nil {
 			return err
@@ -80,7 +84,7 @@ func SetChannelAccess(ctx context.Context, st *store.Store, b AccessBlock) (Acce
 			out.Changed += changed
 			out.Skipped = append(out.Skipped, skipped...)
 		}
-		return nil
+		return settings.RecordAccessChanges(ctx, tx, before)
 	})
 	return out, err
 }

@@ -18,9 +18,22 @@ import (
 
 // Service implements NotificationService.
 type Service struct {
-	st    *store.Store
-	hub   *Hub
-	creds *auth.Authenticator
+	st       *store.Store
+	hub      *Hub
+	creds    *auth.Authenticator
+	counters CounterFeed
+}
+
+// CounterFeed streams an employee's unanswered counters: the current ones
+// first, then each change; stop ends the watch.
+type CounterFeed interface {
+	Watch(account, employee int64) (feed <-chan *pb.UnansweredCounters, stop func())
+}
+
+// WithCounters lets streams carry unanswered counters from f.
+func (s *Service) WithCounters(f CounterFeed) *Service {
+	s.counters = f
+	return s
 }
 
 // NewService returns the NotificationService handler. A stream ends with
@@ -41,6 +54,9 @@ func Rules(r validate.Rules) {
 	validate.Add(r, func(m *pb.SubscribeRequest, v *errs.Violations) {
 		checkAudience(v, m.EmployeeId, m.GeneralChat)
 		checkCursor(v, "cursor", m.Cursor)
+		if m.UnansweredCounters && m.GeneralChat {
+			v.Add("unanswered_counters", "the general chat has no counters: subscribe as an employee")
+		}
 	})
 	validate.Add(r, func(m *pb.ListNotificationsRequest, v *errs.Violations) {
 		checkAudience(v, m.EmployeeId, m.GeneralChat)
@@ -113,6 +129,12 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 	if err != nil {
 		return err
 	}
+	var counters <-chan *pb.UnansweredCounters
+	if req.UnansweredCounters && s.counters != nil {
+		feed, stop := s.counters.Watch(a.Account, a.Employee)
+		defer stop()
+		counters = feed
+	}
 	heartbeat := time.NewTimer(s.hub.jitter())
 	defer heartbeat.Stop()
 	send := func(r *pb.SubscribeResponse) error {
@@ -136,7 +158,7 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 			caughtUp = true
 			return send(&pb.SubscribeResponse{Event: &pb.SubscribeResponse_CaughtUp{CaughtUp: &pb.CaughtUp{
 				Cursor: cur.String(), HistoryTruncated: truncated}}})
-		}, heartbeat, &forgot)
+		}, heartbeat, &forgot, counters)
 		s.hub.unsubscribe(sub)
 		if err != errLagged {
 			return err
@@ -149,7 +171,7 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 var errLagged = errs.New(errs.ErrAborted, "lagged")
 
 func (s *Service) follow(ctx context.Context, sub *subscriber, cur *Cursor, send func(*pb.SubscribeResponse) error,
-	replayed func() error, heartbeat *time.Timer, forgot *<-chan struct{}) error {
+	replayed func() error, heartbeat *time.Timer, forgot *<-chan struct{}, counters <-chan *pb.UnansweredCounters) error {
 	emit := func(n *ent.Notification) error {
 		c := Cursor{Pos: n.Txid, ID: n.ID}
 		if !cur.Less(c) {
@@ -193,6 +215,10 @@ func (s *Service) follow(ctx context.Context, sub *subscriber, cur *Cursor, send
 			}
 		case <-sub.cut:
 			return errLagged
+		case c := <-counters:
+			if err := send(&pb.SubscribeResponse{Event: &pb.SubscribeResponse_Unanswered{Unanswered: c}}); err != nil {
+				return err
+			}
 		case <-heartbeat.C:
 			if err := send(&pb.SubscribeResponse{Event: &pb.SubscribeResponse_Heartbeat{Heartbeat: &pb.Heartbeat{
 				Cursor: cur.String(), Time: timestamppb.Now()}}}); err != nil {

@@ -271,6 +271,9 @@ func (r *Router) handsChanged(tx *ent.Tx, account int64, clients ...int64) {
 					r.access.responsibleChanged(id)
 					r.bus.Publish(bus.Responsible, strconv.FormatInt(account, 10)+":"+strconv.FormatInt(id, 10))
 				}
+				if r.chatsChanged != nil && len(clients) > 0 {
+					r.chatsChanged(account)
+				}
 			}
 			return err
 		})

@@ -3,14 +3,17 @@ package routing
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 )
 
 // AssignResponsible transfers a chat's client to another employee. acting
@@ -27,6 +30,15 @@ func (r *Router) AssignResponsible(ctx context.Context, chatID, employeeID, acti
 func (r *Router) AssignFromCRM(ctx context.Context, chatID, employeeID int64) error {
 	_, err := r.assign(ctx, chatID, employeeID, 0, true)
 	return err
+}
+
+type adoptingKey struct{}
+
+// AdoptingContact marks an AssignFromCRM call as adopting the responsible of
+// a contact the CRM already had (a new client found there), not a change
+// the CRM announced: the history says so.
+func AdoptingContact(ctx context.Context) context.Context {
+	return context.WithValue(ctx, adoptingKey{}, true)
 }
 
 // CloseDealFromCRM closes a deal as won or lost because the CRM moved it
@@ -100,6 +112,9 @@ func (r *Router) persistTransfer(ctx context.Context, tx *ent.Tx, sit *transferS
 	if err := tx.Contact.UpdateOneID(cl.ID).SetResponsibleID(*cl.ResponsibleID).ClearClaimedAt().Exec(ctx); err != nil {
 		return nil, err
 	}
+	if err := recordTransfer(ctx, tx, sit, cl); err != nil {
+		return nil, err
+	}
 	r.handsChanged(tx, cl.AccountID, cl.ID)
 	if p.crmResponsible {
 		as := sit.snap.Settings
@@ -110,6 +125,35 @@ func (r *Router) persistTransfer(ctx context.Context, tx *ent.Tx, sit *transferS
 	var err error
 	out.Notifications, err = notify.Record(ctx, r.st, tx, p.pushes)
 	return out, err
+}
+
+// recordTransfer writes a transfer to the assignment history: by the CRM,
+// a manager, or an API key.
+func recordTransfer(ctx context.Context, tx *ent.Tx, sit *transferSituation, cl *ent.Contact) error {
+	c := tx.Client()
+	ev := supervise.Event{Cause: assignmentevent.CauseTRANSFER, ClientID: &cl.ID, ChannelID: &sit.channel.ID,
+		From: sit.client.ResponsibleID, To: cl.ResponsibleID}
+	to := sit.employeeName()
+	var err error
+	switch {
+	case sit.fromCRM && ctx.Value(adoptingKey{}) != nil:
+		ev.Cause, ev.Actor = assignmentevent.CauseCRM_CONTACT, supervise.CRM
+		ev.Explanation = fmt.Sprintf("the CRM already had this contact, with %s responsible", to)
+	case sit.fromCRM:
+		ev.Cause, ev.Actor = assignmentevent.CauseCRM_WEBHOOK, supervise.CRM
+		ev.Explanation = fmt.Sprintf("the CRM made %s responsible", to)
+	case sit.acting != 0:
+		if ev.Actor, err = supervise.EmployeeActor(ctx, c, sit.acting); err != nil {
+			return err
+		}
+		ev.Explanation = fmt.Sprintf("%s transferred the client to %s on %s", ev.Actor.Name, to, sit.channel.Name)
+	default:
+		if ev.Actor, err = supervise.CallerActor(ctx, c); err != nil {
+			return err
+		}
+		ev.Explanation = fmt.Sprintf("API key %q transferred the client to %s on %s", ev.Actor.Name, to, sit.channel.Name)
+	}
+	return supervise.Record(ctx, tx, ev)
 }
 
 // CloseDeal closes a deal or lead as won or lost. acting (0 for an account

@@ -127,6 +127,18 @@ type incomingOutcome struct {
 	// pushes: the message's, then CHAT_REVOKED to whoever lost a chat of a
 	// known client handed on.
 	pushes []notify.Decision
+	// history: the assignment history's entry when the client's
+	// responsible changes (nil: it does not).
+	history *historyEntry
+}
+
+// historyEntry is how an incoming message's distribution changed a
+// client's responsible, for the assignment history.
+type historyEntry struct {
+	channelID   int64
+	mode        string // the channel's distribution mode
+	position    int    // the assignee's place in the member list; 0: none
+	explanation string
 }
 
 // decideIncoming applies SPEC §4 steps 1–5 as far as they go without the
@@ -273,6 +285,10 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 	}
 	changed := sit.client != nil && !sameEmployee(prev, next)
 	out.handsChanged = changed
+	if out.responsible != nil && !sameEmployee(prev, next) {
+		out.history = &historyEntry{channelID: view.ch.ID, mode: string(view.ch.Distribution),
+			position: int(asg.Position), explanation: asg.Explanation}
+	}
 
 	// Who sees it, and the pushes.
 	d := out.decision

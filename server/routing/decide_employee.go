@@ -168,6 +168,14 @@ type transferSituation struct {
 	chats []*ent.Chat
 }
 
+// employeeName names the new responsible.
+func (sit *transferSituation) employeeName() string {
+	if sit.employee != nil {
+		return sit.employee.Name
+	}
+	return fmt.Sprintf("employee %d", sit.employeeID)
+}
+
 // transferPlan is the decision about a transfer.
 type transferPlan struct {
 	response *pb.AssignResponsibleResponse // but the pushes

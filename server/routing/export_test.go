@@ -71,6 +71,9 @@ type StoreArgs struct {
 	GatewayID            string
 	Decision             []byte
 	Pushes               []notify.Decision
+	// History: the assignment history's words for the change (with
+	// SetResponsible); empty: none.
+	History string
 }
 
 // StoreIncoming runs the writer's storeIncoming.
@@ -82,6 +85,9 @@ func (w TestWriter) StoreIncoming(ctx context.Context, tx *ent.Tx, a StoreArgs) 
 	}
 	if a.SetResponsible {
 		s.responsible = &responsibleMove{from: a.From, to: a.To}
+		if a.History != "" {
+			s.history = &historyEntry{channelID: 1, mode: "WEIGHTED", position: 2, explanation: a.History}
+		}
 	}
 	return w.w.storeIncoming(ctx, tx, s)
 }

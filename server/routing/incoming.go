@@ -52,6 +52,7 @@ func (r *Router) RouteIncoming(ctx context.Context, in Incoming) (d *pb.RoutingD
 		return nil, false, err
 	}
 	r.told(ctx, d.Notifications)
+	r.chatsMoved(ctx)
 	return d, false, nil
 }
 
@@ -246,7 +247,7 @@ func (r *Router) persistMessage(ctx context.Context, tx *ent.Tx, sit *incomingSi
 	}
 	msg, notes, err := r.w.storeIncoming(ctx, tx, &stored{accountID: sit.settings.AccountID, cursor: o.cursor,
 		responsible: o.responsible, clientID: rows.client.ID, chatID: rows.chat.ID, content: sit.content,
-		gatewayID: sit.gatewayID, decision: decision, pushes: o.pushes})
+		gatewayID: sit.gatewayID, decision: decision, pushes: o.pushes, history: o.history})
 	if store.IsUniqueViolation(err) {
 		// Only the message's gateway id is unique among these rows.
 		return nil, errDuplicate

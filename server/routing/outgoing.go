@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
@@ -23,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 )
 
 // Outgoing is an employee's message about to go out.
@@ -67,6 +69,7 @@ func (r *Router) RouteOutgoing(ctx context.Context, in Outgoing) (*pb.RouteOutgo
 		return nil, err
 	}
 	r.told(ctx, out.Notifications)
+	r.chatsMoved(ctx)
 	return out, nil
 }
 
@@ -195,6 +198,12 @@ func (r *Router) persistOutgoing(ctx context.Context, tx *ent.Tx, sit *outgoingS
 		if n == 0 {
 			return nil, errResponsibleMoved
 		}
+		emp := sit.employee
+		if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseCLAIM, ClientID: &cl.ID,
+			ChannelID: &sit.channel.ID, To: &emp.ID, Actor: supervise.Actor{Kind: "EMPLOYEE", ID: ids.Format(emp.ID), Name: emp.Name},
+			Explanation: fmt.Sprintf("%s replied first on %s and claimed the client", emp.Name, sit.channel.Name)}); err != nil {
+			return nil, err
+		}
 		r.handsChanged(tx, as.AccountID, cl.ID)
 		if p.crmResponsible {
 			if err := r.crm.Responsible(ctx, tx, string(as.CrmKind), as.AccountID, cl.ID); err != nil {
@@ -209,11 +218,11 @@ func (r *Router) persistOutgoing(ctx context.Context, tx *ent.Tx, sit *outgoingS
 			return nil, err
 		}
 	} else {
-		if err := tx.Chat.UpdateOneID(sit.chat.ID).SetLastMessageAt(t).Exec(ctx); err != nil {
+		if err := tx.Chat.UpdateOneID(sit.chat.ID).SetLastMessageAt(t).ClearUnansweredSince().Exec(ctx); err != nil {
 			return nil, err
 		}
 		c := *sit.chat
-		c.LastMessageAt = t
+		c.LastMessageAt, c.UnansweredSince = t, nil
 		cht = &c
 	}
 	out.Chat = convert.Chat(cht)

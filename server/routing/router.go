@@ -43,6 +43,22 @@ type Router struct {
 	crm CRMWrites
 	// w makes the writes that differ by database.
 	w writer
+	// chatsChanged is told, after the commit, that an account's chats may
+	// wait for an answer differently: a message was stored or a client
+	// changed hands.
+	chatsChanged func(accountID int64)
+}
+
+// OnChatsChanged has fn told, after each commit that stored a message or
+// moved a client's responsible, the account whose chats changed. Call it
+// before serving.
+func (r *Router) OnChatsChanged(fn func(accountID int64)) { r.chatsChanged = fn }
+
+// chatsMoved tells of a committed change to the context's account's chats.
+func (r *Router) chatsMoved(ctx context.Context) {
+	if acct, ok := tenant.FromContext(ctx); ok && r.chatsChanged != nil {
+		r.chatsChanged(acct)
+	}
 }
 
 // CRMWrites puts the CRM's side of a decision into the outbox, in the

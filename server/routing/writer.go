@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
+	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
@@ -17,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 )
 
 // writer makes the writes of a routed message that differ by database, in
@@ -174,6 +177,9 @@ type stored struct {
 	// employees lost; all stored with the message's id, so that a replay
 	// reads them back with it.
 	pushes []notify.Decision
+	// history: the assignment history's entry, written with the
+	// responsible (nil: none).
+	history *historyEntry
 }
 
 // cursorMove moves a channel's cursor (row id) to next, counting a
@@ -216,11 +222,21 @@ func (w entWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*e
 		if n == 0 {
 			return nil, nil, errResponsibleMoved
 		}
+		if h := s.history; h != nil {
+			if err := supervise.Record(ctx, tx, h.event(s.clientID, m)); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	msg, err := tx.Message.Create().SetChatID(s.chatID).SetDirection(message.DirectionIN).
 		SetText(s.content.Text).SetAttachments(s.content.Attachments).SetGatewayMessageID(s.gatewayID).
 		SetDecision(s.decision).Save(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	// The chat waits for an answer since its oldest unanswered message.
+	if err := tx.Chat.Update().Where(chat.ID(s.chatID), chat.UnansweredSinceIsNil()).
+		SetUnansweredSince(msg.CreatedAt).Exec(ctx); err != nil {
 		return nil, nil, err
 	}
 	pushes := slices.Clone(s.pushes)
@@ -233,7 +249,10 @@ func (w entWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*e
 
 // storeSQL moves the cursor (row $5, when not 0) and changes the
 // responsible to $3 (when $4, and the client's responsible is still $13),
-// inserts the message and then its pushes (given as parallel arrays, in
+// records the change in the assignment history (when $29: channel $25,
+// mode $26, position $27, explanation $28), inserts the message (marking
+// its chat unanswered since it, unless it already waited) and then its
+// pushes (given as parallel arrays, in
 // order) at the transaction's next log position, and returns the message's
 // id with each push's id and position, and whether the responsible was
 // changed. Taking the log position takes the log's lock until the commit,
@@ -248,6 +267,13 @@ resp AS (
 m AS (
 	INSERT INTO messages (account_id, created_at, chat_id, direction, text, attachments, gateway_message_id, decision)
 	VALUES ($1, $2, $7, 'IN', $8, $9, $10, $11) RETURNING id),
+unanswered AS (
+	UPDATE chats SET unanswered_since = $2 WHERE id = $7 AND account_id = $1 AND unanswered_since IS NULL),
+history AS (
+	INSERT INTO assignment_events (account_id, created_at, cause, contact_id, channel_id, from_employee_id, to_employee_id,
+		distribution_mode, position, actor_kind, actor_id, actor_name, explanation, changes)
+	SELECT $1::bigint, $2::timestamptz, 'DISTRIBUTION', $6::bigint, $25::bigint, $13::bigint, $3::bigint,
+		$26::varchar, $27::bigint, 'SYSTEM', '', '', $28::text, '' FROM resp WHERE $29::bool),
 pos AS (` + store.NextLogPositionSQL + ` WHERE $12),
 n AS (
 	INSERT INTO notifications (account_id, created_at, txid, employee_id, reason, chat_id, contact_id, contact_name,
@@ -281,6 +307,10 @@ func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.
 		}
 		attachments = string(b)
 	}
+	h := historyEntry{}
+	if s.history != nil {
+		h = *s.history
+	}
 	n := len(s.pushes)
 	var (
 		employees, chats, channels                = make([]int64, n), make([]int64, n), make([]int64, n)
@@ -295,7 +325,7 @@ func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.
 	rows, err := tx.QueryContext(ctx, storeSQL, s.accountID, t, to, s.responsible != nil, cursorID, s.clientID,
 		s.chatID, s.content.Text, attachments, s.gatewayID, s.decision, n > 0, from,
 		employees, reasons, chats, clientNames, channels, channelNames, kinds, previews, explanations,
-		last, streak)
+		last, streak, h.channelID, h.mode, h.position, h.explanation, s.history != nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -334,4 +364,10 @@ func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.
 		notes[i] = notify.ToPB(p.Row(s.accountID, got[i].id, got[i].pos, t))
 	}
 	return msg, notes, nil
+}
+
+// event is h as the history records it, for the client moved by m.
+func (h *historyEntry) event(clientID int64, m *responsibleMove) supervise.Event {
+	return supervise.Event{Cause: assignmentevent.CauseDISTRIBUTION, ClientID: &clientID, ChannelID: &h.channelID,
+		From: m.from, To: m.to, Mode: h.mode, Position: h.position, Actor: supervise.System, Explanation: h.explanation}
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
@@ -68,7 +69,7 @@ var writerSteps = []struct {
 	}},
 	{"a distributed message moves the cursor and sets the responsible", func(t *testing.T, ctx context.Context, st *store.Store, w routing.TestWriter, d *writerDir) {
 		storeMessage(t, ctx, st, w, d, routing.StoreArgs{CursorID: d.cursor, CursorLast: d.bruce, CursorStreak: 1,
-			SetResponsible: true, To: &d.bruce, ClientID: d.clients[0], ChatID: d.chats[0], Text: "hello",
+			SetResponsible: true, To: &d.bruce, ClientID: d.clients[0], ChatID: d.chats[0], Text: "hello", History: "to Bruce",
 			Attachments: []types.Attachment{{URL: "https://example.com/a.jpg", MimeType: "image/jpeg", FileName: "a.jpg"}},
 			GatewayID:   "gw-1", Decision: []byte("first"),
 			Pushes: []notify.Decision{
@@ -78,7 +79,7 @@ var writerSteps = []struct {
 	}},
 	{"a message clears the responsible", func(t *testing.T, ctx context.Context, st *store.Store, w routing.TestWriter, d *writerDir) {
 		storeMessage(t, ctx, st, w, d, routing.StoreArgs{SetResponsible: true, From: &d.bruce, ClientID: d.clients[0],
-			ChatID: d.chats[0], Text: "again", GatewayID: "gw-2", Decision: []byte("second")})
+			ChatID: d.chats[0], Text: "again", GatewayID: "gw-2", Decision: []byte("second"), History: "from Bruce"})
 	}},
 	{"a message changes nothing but the log, and revokes another chat", func(t *testing.T, ctx context.Context, st *store.Store, w routing.TestWriter, d *writerDir) {
 		storeMessage(t, ctx, st, w, d, routing.StoreArgs{ClientID: d.clients[1], ChatID: d.chats[1],
@@ -92,7 +93,7 @@ var writerSteps = []struct {
 		err := st.Tx(ctx, func(tx *ent.Tx) error {
 			_, _, err := w.StoreIncoming(ctx, tx, routing.StoreArgs{AccountID: d.account, CursorID: d.cursor, CursorLast: d.scrooge,
 				CursorStreak: 1, SetResponsible: true, From: &d.bruce, To: &d.scrooge, ClientID: d.clients[1], ChatID: d.chats[1],
-				GatewayID: "gw-4", Decision: []byte("lost")})
+				GatewayID: "gw-4", Decision: []byte("lost"), History: "never written"})
 			if routing.IsResponsibleMoved(err) {
 				return errRollBack
 			}
@@ -294,7 +295,7 @@ func dumpRouting(t *testing.T, ctx context.Context, st *store.Store, d *writerDi
 		if ch.DealID != nil {
 			deal = deals[*ch.DealID]
 		}
-		add("%s of %s: channel=%v deal=%s", chats[ch.ID], clients[ch.ContactID], ch.ChannelID == d.channel, deal)
+		add("%s of %s: channel=%v deal=%s unanswered=%v", chats[ch.ID], clients[ch.ContactID], ch.ChannelID == d.channel, deal, ch.UnansweredSince != nil)
 	}
 	msgs := map[int64]string{}
 	for i, m := range Must[[]*ent.Message](t)(c.Message.Query().Order(ent.Asc(message.FieldID)).All(ctx)) {
@@ -310,6 +311,13 @@ func dumpRouting(t *testing.T, ctx context.Context, st *store.Store, d *writerDi
 		}
 		add("push to %s: %s %s %s %q channel=%v %q %s %s %q %q", emp(n.EmployeeID), n.Reason, chats[n.ChatID],
 			clients[n.ContactID], n.ContactName, n.ChannelID == d.channel, n.ChannelName, n.ChannelKind, msg, n.Preview, n.Explanation)
+	}
+	for _, h := range Must[[]*ent.AssignmentEvent](t)(c.AssignmentEvent.Query().Order(ent.Asc(assignmentevent.FieldID)).All(ctx)) {
+		if h.Cause != assignmentevent.CauseDISTRIBUTION {
+			continue // the setup's settings edits
+		}
+		add("history: %s of %s on %v %s→%s %s %d %s %q", h.Cause, clients[*h.ContactID], *h.ChannelID, emp(h.FromEmployeeID),
+			emp(h.ToEmployeeID), h.DistributionMode, h.Position, h.ActorKind, h.Explanation)
 	}
 	for _, cur := range Must[[]*ent.DistributionCursor](t)(c.DistributionCursor.Query().
 		Where(distributioncursor.ChannelID(d.channel)).All(ctx)) {

@@ -37,37 +37,56 @@ func Save(ctx context.Context, st *store.Store, in *pb.IntegrationSettings, vali
 	}
 	var out *pb.IntegrationSettings
 	err := run(ctx, func(tx *ent.Tx) error {
-		var v errs.Violations
-		checkShape(&v, "settings", in)
-		if len(v) == 0 {
-			if validateOnly {
-				if err := current(ctx, tx, in.Revision); err != nil {
-					return err
-				}
-			} else if _, err := Bump(ctx, tx, in.Revision); err != nil {
-				return err
-			}
-		}
-		c := tx.Client()
-		d, err := loadDirectory(ctx, c)
-		if err != nil {
-			return err
-		}
-		if err := check(ctx, c, d, in, &v); err != nil {
-			return err
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		if !validateOnly {
-			if err := apply(ctx, tx, d, in); err != nil {
-				return err
-			}
-		}
-		out, err = Load(ctx, c)
+		var err error
+		out, err = saveIn(ctx, tx, in, validateOnly)
 		return err
 	})
 	return out, err
+}
+
+// SaveIn checks and stores in inside tx, as Save does, and returns the
+// settings as stored; the caller commits or rolls back (a preview rolls
+// back).
+func SaveIn(ctx context.Context, tx *ent.Tx, in *pb.IntegrationSettings) (*pb.IntegrationSettings, error) {
+	return saveIn(ctx, tx, in, false)
+}
+
+func saveIn(ctx context.Context, tx *ent.Tx, in *pb.IntegrationSettings, validateOnly bool) (*pb.IntegrationSettings, error) {
+	var v errs.Violations
+	checkShape(&v, "settings", in)
+	if len(v) == 0 {
+		if validateOnly {
+			if err := current(ctx, tx, in.Revision); err != nil {
+				return nil, err
+			}
+		} else if _, err := Bump(ctx, tx, in.Revision); err != nil {
+			return nil, err
+		}
+	}
+	c := tx.Client()
+	d, err := loadDirectory(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(ctx, c, d, in, &v); err != nil {
+		return nil, err
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !validateOnly {
+		before, err := Load(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := apply(ctx, tx, d, in); err != nil {
+			return nil, err
+		}
+		if err := RecordAccessChanges(ctx, tx, before); err != nil {
+			return nil, err
+		}
+	}
+	return Load(ctx, c)
 }
 
 // Delete unlinks the CRM and resets every routing setting, if the

@@ -5,6 +5,7 @@ import { DirectoryService } from "./gen/switchboard/v1/directory_pb.js";
 import { IntegrationService } from "./gen/switchboard/v1/integration_pb.js";
 import { NotificationService } from "./gen/switchboard/v1/notification_pb.js";
 import { RoutingService } from "./gen/switchboard/v1/routing_pb.js";
+import { SupervisionService } from "./gen/switchboard/v1/supervision_pb.js";
 
 /** Options of {@link createSwitchboard}. */
 export interface SwitchboardOptions {
@@ -46,6 +47,8 @@ export interface Switchboard {
   readonly notifications: Client<typeof NotificationService>;
   /** API keys and employee tokens. */
   readonly account: Client<typeof AccountService>;
+  /** Unanswered counters, the assignment history, the settings preview. */
+  readonly supervision: Client<typeof SupervisionService>;
   /** The transport the clients use. */
   readonly transport: Transport;
 }
@@ -93,6 +96,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     routing: createClient(RoutingService, transport),
     notifications: createClient(NotificationService, transport),
     account: createClient(AccountService, transport),
+    supervision: createClient(SupervisionService, transport),
     transport,
   };
 }

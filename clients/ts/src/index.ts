@@ -28,6 +28,8 @@ export * from "./gen/switchboard/v1/directory_pb.js";
 export * from "./gen/switchboard/v1/integration_pb.js";
 export * from "./gen/switchboard/v1/notification_pb.js";
 export * from "./gen/switchboard/v1/routing_pb.js";
+export * from "./gen/switchboard/v1/supervision_pb.js";
+export * from "./gen/switchboard/v1/unanswered_pb.js";
 
 // What a caller needs from the runtime libraries, so one import does.
 export { Code, ConnectError, createClient } from "@connectrpc/connect";

@@ -7,19 +7,22 @@ import { askLeave } from "./dialog.js";
 import { h } from "./dom.js";
 import { LiveView } from "./live/view.js";
 import { SettingsView } from "./settings/view.js";
+import { TeamView } from "./team/view.js";
 
-type Route = "settings" | "live";
+type Route = "settings" | "live" | "team";
 
 const app = document.getElementById("app")!;
 let settings = new SettingsView();
 let live = new LiveView();
+const team = new TeamView();
 let route: Route = "settings";
 let ignoreHash = false;
 const main = h("main", { id: "view" });
 const who = h("span", { class: "muted", "data-testid": "account-name" });
 
 function routeFromHash(): Route {
-  return location.hash.startsWith("#/live") ? "live" : "settings";
+  if (location.hash.startsWith("#/live")) return "live";
+  return location.hash.startsWith("#/team") ? "team" : "settings";
 }
 
 window.addEventListener("beforeunload", (e) => {
@@ -48,13 +51,14 @@ async function navigate(to: Route): Promise<void> {
     return;
   }
   if (route === "live" && to !== "live") live.unmount();
+  if (route === "team" && to !== "team") team.unmount();
   route = to;
   setHash(to);
   show();
 }
 
 function setHash(r: Route): void {
-  const want = r === "live" ? "#/live" : "#/settings";
+  const want = `#/${r}`;
   if (location.hash !== want) {
     ignoreHash = true;
     location.hash = want;
@@ -75,6 +79,7 @@ function show(): void {
     b.setAttribute("aria-current", b.dataset.route === route ? "page" : "false");
   }
   if (route === "live") live.mount(main);
+  else if (route === "team") team.mount(main);
   else settings.mount(main);
 }
 
@@ -117,6 +122,7 @@ function renderKeyForm(error = ""): void {
 async function signOut(): Promise<void> {
   if (!(await canLeaveSettings())) return;
   live.unmount();
+  team.unmount();
   storeKey("");
   settings = new SettingsView();
   live = new LiveView();
@@ -151,6 +157,7 @@ async function start(): Promise<void> {
         null,
         h("button", { type: "button", "data-route": "settings", "data-testid": "nav-settings", onclick: () => void navigate("settings") }, "Settings"),
         h("button", { type: "button", "data-route": "live", "data-testid": "nav-live", onclick: () => void navigate("live") }, "Notifications & access"),
+        h("button", { type: "button", "data-route": "team", "data-testid": "nav-team", onclick: () => void navigate("team") }, "Team"),
       ),
       h("div", { class: "who" }, who, h("button", { type: "button", class: "link", "data-testid": "api-key-change", onclick: () => void signOut() }, "Change key")),
     ),

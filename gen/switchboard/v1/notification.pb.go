@@ -273,9 +273,13 @@ type SubscribeRequest struct {
 	GeneralChat bool `protobuf:"varint,2,opt,name=general_chat,json=generalChat,proto3" json:"general_chat,omitempty"`
 	// Resume after this cursor (from a decision or heartbeat). Empty starts
 	// with new decisions only; "0" replays every retained decision.
-	Cursor        string `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Cursor string `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Also stream the employee's unanswered counters (an employee audience
+	// only): once after CaughtUp, then whenever they change, at most about
+	// four times a second.
+	UnansweredCounters bool `protobuf:"varint,4,opt,name=unanswered_counters,json=unansweredCounters,proto3" json:"unanswered_counters,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *SubscribeRequest) Reset() {
@@ -329,6 +333,13 @@ func (x *SubscribeRequest) GetCursor() string {
 	return ""
 }
 
+func (x *SubscribeRequest) GetUnansweredCounters() bool {
+	if x != nil {
+		return x.UnansweredCounters
+	}
+	return false
+}
+
 // SubscribeResponse is one event of the stream.
 type SubscribeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -339,6 +350,7 @@ type SubscribeResponse struct {
 	//	*SubscribeResponse_Decision
 	//	*SubscribeResponse_Heartbeat
 	//	*SubscribeResponse_CaughtUp
+	//	*SubscribeResponse_Unanswered
 	Event         isSubscribeResponse_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -408,6 +420,15 @@ func (x *SubscribeResponse) GetCaughtUp() *CaughtUp {
 	return nil
 }
 
+func (x *SubscribeResponse) GetUnanswered() *UnansweredCounters {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeResponse_Unanswered); ok {
+			return x.Unanswered
+		}
+	}
+	return nil
+}
+
 type isSubscribeResponse_Event interface {
 	isSubscribeResponse_Event()
 }
@@ -427,11 +448,19 @@ type SubscribeResponse_CaughtUp struct {
 	CaughtUp *CaughtUp `protobuf:"bytes,3,opt,name=caught_up,json=caughtUp,proto3,oneof"`
 }
 
+type SubscribeResponse_Unanswered struct {
+	// The employee's unanswered counters, when asked for
+	// (SubscribeRequest.unanswered_counters); they carry no cursor.
+	Unanswered *UnansweredCounters `protobuf:"bytes,4,opt,name=unanswered,proto3,oneof"`
+}
+
 func (*SubscribeResponse_Decision) isSubscribeResponse_Event() {}
 
 func (*SubscribeResponse_Heartbeat) isSubscribeResponse_Event() {}
 
 func (*SubscribeResponse_CaughtUp) isSubscribeResponse_Event() {}
+
+func (*SubscribeResponse_Unanswered) isSubscribeResponse_Event() {}
 
 // Heartbeat keeps an idle stream alive.
 type Heartbeat struct {
@@ -678,7 +707,7 @@ var File_switchboard_v1_notification_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"\x9f\x04\n" +
+	"!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a\x1fswitchboard/v1/unanswered.proto\"\x9f\x04\n" +
 	"\x14NotificationDecision\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12:\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\".switchboard.v1.NotificationReasonR\x06reason\x12\x1f\n" +
@@ -699,16 +728,20 @@ const file_switchboard_v1_notification_proto_rawDesc = "" +
 	"\apreview\x18\f \x01(\tR\apreview\x12 \n" +
 	"\vexplanation\x18\r \x01(\tR\vexplanation\x12;\n" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"n\n" +
+	"createTime\"\x9f\x01\n" +
 	"\x10SubscribeRequest\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
 	"employeeId\x12!\n" +
 	"\fgeneral_chat\x18\x02 \x01(\bR\vgeneralChat\x12\x16\n" +
-	"\x06cursor\x18\x03 \x01(\tR\x06cursor\"\xd4\x01\n" +
+	"\x06cursor\x18\x03 \x01(\tR\x06cursor\x12/\n" +
+	"\x13unanswered_counters\x18\x04 \x01(\bR\x12unansweredCounters\"\x9a\x02\n" +
 	"\x11SubscribeResponse\x12B\n" +
 	"\bdecision\x18\x01 \x01(\v2$.switchboard.v1.NotificationDecisionH\x00R\bdecision\x129\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x19.switchboard.v1.HeartbeatH\x00R\theartbeat\x127\n" +
-	"\tcaught_up\x18\x03 \x01(\v2\x18.switchboard.v1.CaughtUpH\x00R\bcaughtUpB\a\n" +
+	"\tcaught_up\x18\x03 \x01(\v2\x18.switchboard.v1.CaughtUpH\x00R\bcaughtUp\x12D\n" +
+	"\n" +
+	"unanswered\x18\x04 \x01(\v2\".switchboard.v1.UnansweredCountersH\x00R\n" +
+	"unansweredB\a\n" +
 	"\x05event\"S\n" +
 	"\tHeartbeat\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12.\n" +
@@ -763,6 +796,7 @@ var file_switchboard_v1_notification_proto_goTypes = []any{
 	(*ListNotificationsResponse)(nil), // 7: switchboard.v1.ListNotificationsResponse
 	(ChannelKind)(0),                  // 8: switchboard.v1.ChannelKind
 	(*timestamppb.Timestamp)(nil),     // 9: google.protobuf.Timestamp
+	(*UnansweredCounters)(nil),        // 10: switchboard.v1.UnansweredCounters
 }
 var file_switchboard_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.NotificationDecision.reason:type_name -> switchboard.v1.NotificationReason
@@ -771,17 +805,18 @@ var file_switchboard_v1_notification_proto_depIdxs = []int32{
 	1,  // 3: switchboard.v1.SubscribeResponse.decision:type_name -> switchboard.v1.NotificationDecision
 	4,  // 4: switchboard.v1.SubscribeResponse.heartbeat:type_name -> switchboard.v1.Heartbeat
 	5,  // 5: switchboard.v1.SubscribeResponse.caught_up:type_name -> switchboard.v1.CaughtUp
-	9,  // 6: switchboard.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	1,  // 7: switchboard.v1.ListNotificationsResponse.decisions:type_name -> switchboard.v1.NotificationDecision
-	2,  // 8: switchboard.v1.NotificationService.Subscribe:input_type -> switchboard.v1.SubscribeRequest
-	6,  // 9: switchboard.v1.NotificationService.ListNotifications:input_type -> switchboard.v1.ListNotificationsRequest
-	3,  // 10: switchboard.v1.NotificationService.Subscribe:output_type -> switchboard.v1.SubscribeResponse
-	7,  // 11: switchboard.v1.NotificationService.ListNotifications:output_type -> switchboard.v1.ListNotificationsResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	10, // 6: switchboard.v1.SubscribeResponse.unanswered:type_name -> switchboard.v1.UnansweredCounters
+	9,  // 7: switchboard.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	1,  // 8: switchboard.v1.ListNotificationsResponse.decisions:type_name -> switchboard.v1.NotificationDecision
+	2,  // 9: switchboard.v1.NotificationService.Subscribe:input_type -> switchboard.v1.SubscribeRequest
+	6,  // 10: switchboard.v1.NotificationService.ListNotifications:input_type -> switchboard.v1.ListNotificationsRequest
+	3,  // 11: switchboard.v1.NotificationService.Subscribe:output_type -> switchboard.v1.SubscribeResponse
+	7,  // 12: switchboard.v1.NotificationService.ListNotifications:output_type -> switchboard.v1.ListNotificationsResponse
+	11, // [11:13] is the sub-list for method output_type
+	9,  // [9:11] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_notification_proto_init() }
@@ -790,10 +825,12 @@ func file_switchboard_v1_notification_proto_init() {
 		return
 	}
 	file_switchboard_v1_common_proto_init()
+	file_switchboard_v1_unanswered_proto_init()
 	file_switchboard_v1_notification_proto_msgTypes[2].OneofWrappers = []any{
 		(*SubscribeResponse_Decision)(nil),
 		(*SubscribeResponse_Heartbeat)(nil),
 		(*SubscribeResponse_CaughtUp)(nil),
+		(*SubscribeResponse_Unanswered)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -46,6 +46,7 @@ func serve(ctx context.Context, args []string) error {
 	autoMigrate := fs.Bool("migrate", env("SWITCHBOARD_MIGRATE", "true") != "false", "apply pending schema migrations on start; false: refuse to start while any is pending (apply them with `switchboard migrate up`) (env SWITCHBOARD_MIGRATE)")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "heartbeat interval of idle notification streams")
 	retention := fs.Duration("notification-retention", 7*24*time.Hour, "push decisions older than this are pruned (negative: keep forever)")
+	historyRetention := fs.Duration("history-retention", 365*24*time.Hour, "assignment history entries older than this are deleted (negative: keep forever)")
 	secretKey := fs.String("secret-key", env("SWITCHBOARD_SECRET_KEY", ""), "32 bytes, as base64 or 64 hex digits, that seal stored CRM tokens; without it CRMs cannot be connected (env SWITCHBOARD_SECRET_KEY)")
 	publicURL := fs.String("public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "the address CRMs reach this server at, for their webhook URL, e.g. https://switchboard.example.com (env SWITCHBOARD_PUBLIC_URL)")
 	crmAnyHost := fs.Bool("crm-allow-any-host", envBool("SWITCHBOARD_CRM_ALLOW_ANY_HOST"), "let a CRM live at any address, such as a fake CRM on this machine (demos and tests only) (env SWITCHBOARD_CRM_ALLOW_ANY_HOST)")
@@ -96,7 +97,7 @@ func serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("--secret-key: %w", err)
 	}
 	a, err := app.New(app.Options{Store: st, Logger: log, AuthCacheTTL: *authTTL, CORSOrigins: splitList(*corsOrigins),
-		Notify:    notify.Options{Heartbeat: *heartbeat, Retention: *retention},
+		Notify: notify.Options{Heartbeat: *heartbeat, Retention: *retention}, HistoryRetention: *historyRetention,
 		SecretKey: key32, PublicURL: *publicURL, CRMAllowAnyHost: *crmAnyHost,
 		Outbox:    outbox.Config{Workers: *outboxWorkers, PollInterval: *outboxPoll, JobTimeout: *outboxTimeout},
 		RateLimit: ratelimit.Config{Limit: limitOrOff(*rateLimit)}, TracerProvider: tp})

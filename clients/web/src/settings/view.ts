@@ -33,9 +33,11 @@ import {
   type RefreshFromCrmResponse,
   type SendTestMessageResponse,
   type SetChannelAccessResponse,
+  toJsonString,
 } from "@switchboard/sdk";
 import { api, describeError } from "../api.js";
 import { askLeave, choose } from "../dialog.js";
+import { accessSentences, nextClientSentences } from "./preview.js";
 import { formatTime, h, select } from "../dom.js";
 import * as L from "../labels.js";
 import { showViolations } from "../violations.js";
@@ -128,9 +130,12 @@ export class SettingsView {
             h("span", { "data-testid": "dirty-indicator" }, "You have unsaved changes."),
             h("button", { type: "button", class: "btn primary", "data-testid": "footer-save", disabled: this.busy || this.conflict, onclick: () => void this.save() }, "Save"),
             h("button", { type: "button", class: "btn plain", "data-testid": "discard", onclick: () => this.discard() }, "Discard"),
+            h("div", { class: "preview", "data-testid": "preview-panel", "aria-live": "polite" }),
           )
         : "",
     );
+    this.renderPreview();
+    this.schedulePreview();
     for (const b of this.content.querySelectorAll<HTMLButtonElement>('[data-testid="send-test"]')) b.disabled = this.busy || dirty;
     this.onDirtyChange();
   }
@@ -181,6 +186,53 @@ export class SettingsView {
     this.render();
     if (ok && this.justSaved) this.root.querySelector<HTMLElement>('[data-testid="test-panel"]')?.scrollIntoView({ block: "nearest" });
     return ok;
+  }
+
+  /**
+   * Asks the server, a moment after the draft last changed, what saving it
+   * would change (PreviewSettings: nothing is saved) and shows it in plain
+   * words above the Save button.
+   */
+  private schedulePreview(): void {
+    clearTimeout(this.previewTimer);
+    const draft = this.draft;
+    if (!draft || !this.isDirty()) {
+      this.previewLines = undefined;
+      return;
+    }
+    const key = toJsonString(IntegrationSettingsSchema, draft);
+    if (key === this.previewKey) return;
+    this.previewTimer = setTimeout(async () => {
+      this.previewKey = key;
+      let lines: string[];
+      try {
+        const p = await api.supervision.previewSettings({ settings: draft });
+        const names = {
+          employee: (id: string) => this.employees.find((e) => e.id === id)?.name ?? `employee ${id}`,
+          channel: (id: string) => draft.channels.find((c) => c.channelId === id)?.channel?.name ?? `channel ${id}`,
+        };
+        lines = [...accessSentences(p, names), ...nextClientSentences(p, names)];
+        if (!lines.length) lines = [`No one would gain or lose any of the ${p.chatsCompared} most recent chats, and new clients would go where they go now.`];
+      } catch {
+        lines = []; // Save shows what is wrong with the draft
+      }
+      if (this.previewKey !== key) return;
+      this.previewLines = lines;
+      this.renderPreview();
+    }, 400);
+  }
+
+  private previewTimer?: ReturnType<typeof setTimeout>;
+  private previewKey = "";
+  private previewLines?: string[];
+
+  private renderPreview(): void {
+    const slot = this.footer.querySelector('[data-testid="preview-panel"]');
+    if (!slot) return;
+    const lines = this.isDirty() ? (this.previewLines ?? []) : [];
+    slot.replaceChildren(
+      ...(lines.length ? [h("strong", null, "If you save: "), h("ul", null, lines.map((l) => h("li", null, l)))] : []),
+    );
   }
 
   /** Shows an error of a call that changes settings. */

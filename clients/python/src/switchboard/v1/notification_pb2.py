@@ -14,9 +14,10 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from switchboard.v1 import common_pb2 as switchboard_dot_v1_dot_common__pb2
+from switchboard.v1 import unanswered_pb2 as switchboard_dot_v1_dot_unanswered__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\"\x9f\x04\n\x14NotificationDecision\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12:\n\x06reason\x18\x02 \x01(\x0e\x32\".switchboard.v1.NotificationReasonR\x06reason\x12\x1f\n\x0b\x65mployee_id\x18\x03 \x01(\tR\nemployeeId\x12!\n\x0cgeneral_chat\x18\x04 \x01(\x08R\x0bgeneralChat\x12\x17\n\x07\x63hat_id\x18\x05 \x01(\tR\x06\x63hatId\x12\x1b\n\tclient_id\x18\x06 \x01(\tR\x08\x63lientId\x12\x1f\n\x0b\x63lient_name\x18\x07 \x01(\tR\nclientName\x12\x1d\n\nchannel_id\x18\x08 \x01(\tR\tchannelId\x12!\n\x0c\x63hannel_name\x18\t \x01(\tR\x0b\x63hannelName\x12>\n\x0c\x63hannel_kind\x18\n \x01(\x0e\x32\x1b.switchboard.v1.ChannelKindR\x0b\x63hannelKind\x12\x1d\n\nmessage_id\x18\x0b \x01(\tR\tmessageId\x12\x18\n\x07preview\x18\x0c \x01(\tR\x07preview\x12 \n\x0b\x65xplanation\x18\r \x01(\tR\x0b\x65xplanation\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"n\n\x10SubscribeRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12!\n\x0cgeneral_chat\x18\x02 \x01(\x08R\x0bgeneralChat\x12\x16\n\x06\x63ursor\x18\x03 \x01(\tR\x06\x63ursor\"\xd4\x01\n\x11SubscribeResponse\x12\x42\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32$.switchboard.v1.NotificationDecisionH\x00R\x08\x64\x65\x63ision\x12\x39\n\theartbeat\x18\x02 \x01(\x0b\x32\x19.switchboard.v1.HeartbeatH\x00R\theartbeat\x12\x37\n\tcaught_up\x18\x03 \x01(\x0b\x32\x18.switchboard.v1.CaughtUpH\x00R\x08\x63\x61ughtUpB\x07\n\x05\x65vent\"S\n\tHeartbeat\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\"O\n\x08\x43\x61ughtUp\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12+\n\x11history_truncated\x18\x02 \x01(\x08R\x10historyTruncated\"\x9e\x01\n\x18ListNotificationsRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12!\n\x0cgeneral_chat\x18\x02 \x01(\x08R\x0bgeneralChat\x12!\n\x0c\x61\x66ter_cursor\x18\x03 \x01(\tR\x0b\x61\x66terCursor\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\"\x80\x01\n\x19ListNotificationsResponse\x12\x42\n\tdecisions\x18\x01 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\tdecisions\x12\x1f\n\x0bnext_cursor\x18\x02 \x01(\tR\nnextCursor*\xb3\x02\n\x12NotificationReason\x12#\n\x1fNOTIFICATION_REASON_UNSPECIFIED\x10\x00\x12#\n\x1fNOTIFICATION_REASON_RESPONSIBLE\x10\x01\x12+\n\'NOTIFICATION_REASON_NEW_CLIENT_ASSIGNED\x10\x02\x12,\n(NOTIFICATION_REASON_NEW_CLIENT_CANDIDATE\x10\x03\x12,\n(NOTIFICATION_REASON_MANAGER_ALL_MESSAGES\x10\x04\x12$\n NOTIFICATION_REASON_GENERAL_CHAT\x10\x05\x12$\n NOTIFICATION_REASON_CHAT_REVOKED\x10\x06\x32\xf2\x01\n\x13NotificationService\x12R\n\tSubscribe\x12 .switchboard.v1.SubscribeRequest\x1a!.switchboard.v1.SubscribeResponse0\x01\x12\x86\x01\n\x11ListNotifications\x12(.switchboard.v1.ListNotificationsRequest\x1a).switchboard.v1.ListNotificationsResponse\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/notificationsBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!switchboard/v1/notification.proto\x12\x0eswitchboard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bswitchboard/v1/common.proto\x1a\x1fswitchboard/v1/unanswered.proto\"\x9f\x04\n\x14NotificationDecision\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12:\n\x06reason\x18\x02 \x01(\x0e\x32\".switchboard.v1.NotificationReasonR\x06reason\x12\x1f\n\x0b\x65mployee_id\x18\x03 \x01(\tR\nemployeeId\x12!\n\x0cgeneral_chat\x18\x04 \x01(\x08R\x0bgeneralChat\x12\x17\n\x07\x63hat_id\x18\x05 \x01(\tR\x06\x63hatId\x12\x1b\n\tclient_id\x18\x06 \x01(\tR\x08\x63lientId\x12\x1f\n\x0b\x63lient_name\x18\x07 \x01(\tR\nclientName\x12\x1d\n\nchannel_id\x18\x08 \x01(\tR\tchannelId\x12!\n\x0c\x63hannel_name\x18\t \x01(\tR\x0b\x63hannelName\x12>\n\x0c\x63hannel_kind\x18\n \x01(\x0e\x32\x1b.switchboard.v1.ChannelKindR\x0b\x63hannelKind\x12\x1d\n\nmessage_id\x18\x0b \x01(\tR\tmessageId\x12\x18\n\x07preview\x18\x0c \x01(\tR\x07preview\x12 \n\x0b\x65xplanation\x18\r \x01(\tR\x0b\x65xplanation\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\x9f\x01\n\x10SubscribeRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12!\n\x0cgeneral_chat\x18\x02 \x01(\x08R\x0bgeneralChat\x12\x16\n\x06\x63ursor\x18\x03 \x01(\tR\x06\x63ursor\x12/\n\x13unanswered_counters\x18\x04 \x01(\x08R\x12unansweredCounters\"\x9a\x02\n\x11SubscribeResponse\x12\x42\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32$.switchboard.v1.NotificationDecisionH\x00R\x08\x64\x65\x63ision\x12\x39\n\theartbeat\x18\x02 \x01(\x0b\x32\x19.switchboard.v1.HeartbeatH\x00R\theartbeat\x12\x37\n\tcaught_up\x18\x03 \x01(\x0b\x32\x18.switchboard.v1.CaughtUpH\x00R\x08\x63\x61ughtUp\x12\x44\n\nunanswered\x18\x04 \x01(\x0b\x32\".switchboard.v1.UnansweredCountersH\x00R\nunansweredB\x07\n\x05\x65vent\"S\n\tHeartbeat\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\"O\n\x08\x43\x61ughtUp\x12\x16\n\x06\x63ursor\x18\x01 \x01(\tR\x06\x63ursor\x12+\n\x11history_truncated\x18\x02 \x01(\x08R\x10historyTruncated\"\x9e\x01\n\x18ListNotificationsRequest\x12\x1f\n\x0b\x65mployee_id\x18\x01 \x01(\tR\nemployeeId\x12!\n\x0cgeneral_chat\x18\x02 \x01(\x08R\x0bgeneralChat\x12!\n\x0c\x61\x66ter_cursor\x18\x03 \x01(\tR\x0b\x61\x66terCursor\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\"\x80\x01\n\x19ListNotificationsResponse\x12\x42\n\tdecisions\x18\x01 \x03(\x0b\x32$.switchboard.v1.NotificationDecisionR\tdecisions\x12\x1f\n\x0bnext_cursor\x18\x02 \x01(\tR\nnextCursor*\xb3\x02\n\x12NotificationReason\x12#\n\x1fNOTIFICATION_REASON_UNSPECIFIED\x10\x00\x12#\n\x1fNOTIFICATION_REASON_RESPONSIBLE\x10\x01\x12+\n\'NOTIFICATION_REASON_NEW_CLIENT_ASSIGNED\x10\x02\x12,\n(NOTIFICATION_REASON_NEW_CLIENT_CANDIDATE\x10\x03\x12,\n(NOTIFICATION_REASON_MANAGER_ALL_MESSAGES\x10\x04\x12$\n NOTIFICATION_REASON_GENERAL_CHAT\x10\x05\x12$\n NOTIFICATION_REASON_CHAT_REVOKED\x10\x06\x32\xf2\x01\n\x13NotificationService\x12R\n\tSubscribe\x12 .switchboard.v1.SubscribeRequest\x1a!.switchboard.v1.SubscribeResponse0\x01\x12\x86\x01\n\x11ListNotifications\x12(.switchboard.v1.ListNotificationsRequest\x1a).switchboard.v1.ListNotificationsResponse\"\x1c\x90\x02\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/notificationsBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.v1.notification_pb2', globals())
@@ -26,22 +27,22 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'ZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1'
   _NOTIFICATIONSERVICE.methods_by_name['ListNotifications']._options = None
   _NOTIFICATIONSERVICE.methods_by_name['ListNotifications']._serialized_options = b'\220\002\001\202\323\344\223\002\023\022\021/v1/notifications'
-  _NOTIFICATIONREASON._serialized_start=1477
-  _NOTIFICATIONREASON._serialized_end=1784
-  _NOTIFICATIONDECISION._serialized_start=146
-  _NOTIFICATIONDECISION._serialized_end=689
-  _SUBSCRIBEREQUEST._serialized_start=691
-  _SUBSCRIBEREQUEST._serialized_end=801
-  _SUBSCRIBERESPONSE._serialized_start=804
-  _SUBSCRIBERESPONSE._serialized_end=1016
-  _HEARTBEAT._serialized_start=1018
-  _HEARTBEAT._serialized_end=1101
-  _CAUGHTUP._serialized_start=1103
-  _CAUGHTUP._serialized_end=1182
-  _LISTNOTIFICATIONSREQUEST._serialized_start=1185
-  _LISTNOTIFICATIONSREQUEST._serialized_end=1343
-  _LISTNOTIFICATIONSRESPONSE._serialized_start=1346
-  _LISTNOTIFICATIONSRESPONSE._serialized_end=1474
-  _NOTIFICATIONSERVICE._serialized_start=1787
-  _NOTIFICATIONSERVICE._serialized_end=2029
+  _NOTIFICATIONREASON._serialized_start=1630
+  _NOTIFICATIONREASON._serialized_end=1937
+  _NOTIFICATIONDECISION._serialized_start=179
+  _NOTIFICATIONDECISION._serialized_end=722
+  _SUBSCRIBEREQUEST._serialized_start=725
+  _SUBSCRIBEREQUEST._serialized_end=884
+  _SUBSCRIBERESPONSE._serialized_start=887
+  _SUBSCRIBERESPONSE._serialized_end=1169
+  _HEARTBEAT._serialized_start=1171
+  _HEARTBEAT._serialized_end=1254
+  _CAUGHTUP._serialized_start=1256
+  _CAUGHTUP._serialized_end=1335
+  _LISTNOTIFICATIONSREQUEST._serialized_start=1338
+  _LISTNOTIFICATIONSREQUEST._serialized_end=1496
+  _LISTNOTIFICATIONSRESPONSE._serialized_start=1499
+  _LISTNOTIFICATIONSRESPONSE._serialized_end=1627
+  _NOTIFICATIONSERVICE._serialized_start=1940
+  _NOTIFICATIONSERVICE._serialized_end=2182
 # @@protoc_insertion_point(module_scope)
