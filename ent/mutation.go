@@ -1671,33 +1671,40 @@ func (m *AccountSettingsMutation) ResetEdge(name string) error {
 // ChannelMutation represents an operation that mutates the Channel nodes in the graph.
 type ChannelMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *int64
-	account_id           *int64
-	addaccount_id        *int64
-	created_at           *time.Time
-	kind                 *channel.Kind
-	name                 *string
-	external_id          *string
-	in_integration       *bool
-	open_channels        *bool
-	distribution         *channel.Distribution
-	repeat_client_policy *channel.RepeatClientPolicy
-	entity_kind          *channel.EntityKind
-	clearedFields        map[string]struct{}
-	members              map[int64]struct{}
-	removedmembers       map[int64]struct{}
-	clearedmembers       bool
-	pipeline             *int64
-	clearedpipeline      bool
-	stage                *int64
-	clearedstage         bool
-	lead_status          *int64
-	clearedlead_status   bool
-	done                 bool
-	oldValue             func(context.Context) (*Channel, error)
-	predicates           []predicate.Channel
+	op                        Op
+	typ                       string
+	id                        *int64
+	account_id                *int64
+	addaccount_id             *int64
+	created_at                *time.Time
+	kind                      *channel.Kind
+	name                      *string
+	external_id               *string
+	in_integration            *bool
+	open_channels             *bool
+	distribution              *channel.Distribution
+	repeat_client_policy      *channel.RepeatClientPolicy
+	entity_kind               *channel.EntityKind
+	absent_keep_turn          *bool
+	reply_deadline_minutes    *int
+	addreply_deadline_minutes *int
+	max_passes                *int
+	addmax_passes             *int
+	stream_grace_minutes      *int
+	addstream_grace_minutes   *int
+	clearedFields             map[string]struct{}
+	members                   map[int64]struct{}
+	removedmembers            map[int64]struct{}
+	clearedmembers            bool
+	pipeline                  *int64
+	clearedpipeline           bool
+	stage                     *int64
+	clearedstage              bool
+	lead_status               *int64
+	clearedlead_status        bool
+	done                      bool
+	oldValue                  func(context.Context) (*Channel, error)
+	predicates                []predicate.Channel
 }
 
 var _ ent.Mutation = (*ChannelMutation)(nil)
@@ -2331,6 +2338,210 @@ func (m *ChannelMutation) ResetLeadStatusID() {
 	delete(m.clearedFields, channel.FieldLeadStatusID)
 }
 
+// SetAbsentKeepTurn sets the "absent_keep_turn" field.
+func (m *ChannelMutation) SetAbsentKeepTurn(b bool) {
+	m.absent_keep_turn = &b
+}
+
+// AbsentKeepTurn returns the value of the "absent_keep_turn" field in the mutation.
+func (m *ChannelMutation) AbsentKeepTurn() (r bool, exists bool) {
+	v := m.absent_keep_turn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAbsentKeepTurn returns the old "absent_keep_turn" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldAbsentKeepTurn(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAbsentKeepTurn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAbsentKeepTurn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAbsentKeepTurn: %w", err)
+	}
+	return oldValue.AbsentKeepTurn, nil
+}
+
+// ResetAbsentKeepTurn resets all changes to the "absent_keep_turn" field.
+func (m *ChannelMutation) ResetAbsentKeepTurn() {
+	m.absent_keep_turn = nil
+}
+
+// SetReplyDeadlineMinutes sets the "reply_deadline_minutes" field.
+func (m *ChannelMutation) SetReplyDeadlineMinutes(i int) {
+	m.reply_deadline_minutes = &i
+	m.addreply_deadline_minutes = nil
+}
+
+// ReplyDeadlineMinutes returns the value of the "reply_deadline_minutes" field in the mutation.
+func (m *ChannelMutation) ReplyDeadlineMinutes() (r int, exists bool) {
+	v := m.reply_deadline_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyDeadlineMinutes returns the old "reply_deadline_minutes" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldReplyDeadlineMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyDeadlineMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyDeadlineMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyDeadlineMinutes: %w", err)
+	}
+	return oldValue.ReplyDeadlineMinutes, nil
+}
+
+// AddReplyDeadlineMinutes adds i to the "reply_deadline_minutes" field.
+func (m *ChannelMutation) AddReplyDeadlineMinutes(i int) {
+	if m.addreply_deadline_minutes != nil {
+		*m.addreply_deadline_minutes += i
+	} else {
+		m.addreply_deadline_minutes = &i
+	}
+}
+
+// AddedReplyDeadlineMinutes returns the value that was added to the "reply_deadline_minutes" field in this mutation.
+func (m *ChannelMutation) AddedReplyDeadlineMinutes() (r int, exists bool) {
+	v := m.addreply_deadline_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReplyDeadlineMinutes resets all changes to the "reply_deadline_minutes" field.
+func (m *ChannelMutation) ResetReplyDeadlineMinutes() {
+	m.reply_deadline_minutes = nil
+	m.addreply_deadline_minutes = nil
+}
+
+// SetMaxPasses sets the "max_passes" field.
+func (m *ChannelMutation) SetMaxPasses(i int) {
+	m.max_passes = &i
+	m.addmax_passes = nil
+}
+
+// MaxPasses returns the value of the "max_passes" field in the mutation.
+func (m *ChannelMutation) MaxPasses() (r int, exists bool) {
+	v := m.max_passes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxPasses returns the old "max_passes" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldMaxPasses(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxPasses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxPasses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxPasses: %w", err)
+	}
+	return oldValue.MaxPasses, nil
+}
+
+// AddMaxPasses adds i to the "max_passes" field.
+func (m *ChannelMutation) AddMaxPasses(i int) {
+	if m.addmax_passes != nil {
+		*m.addmax_passes += i
+	} else {
+		m.addmax_passes = &i
+	}
+}
+
+// AddedMaxPasses returns the value that was added to the "max_passes" field in this mutation.
+func (m *ChannelMutation) AddedMaxPasses() (r int, exists bool) {
+	v := m.addmax_passes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxPasses resets all changes to the "max_passes" field.
+func (m *ChannelMutation) ResetMaxPasses() {
+	m.max_passes = nil
+	m.addmax_passes = nil
+}
+
+// SetStreamGraceMinutes sets the "stream_grace_minutes" field.
+func (m *ChannelMutation) SetStreamGraceMinutes(i int) {
+	m.stream_grace_minutes = &i
+	m.addstream_grace_minutes = nil
+}
+
+// StreamGraceMinutes returns the value of the "stream_grace_minutes" field in the mutation.
+func (m *ChannelMutation) StreamGraceMinutes() (r int, exists bool) {
+	v := m.stream_grace_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStreamGraceMinutes returns the old "stream_grace_minutes" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldStreamGraceMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStreamGraceMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStreamGraceMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStreamGraceMinutes: %w", err)
+	}
+	return oldValue.StreamGraceMinutes, nil
+}
+
+// AddStreamGraceMinutes adds i to the "stream_grace_minutes" field.
+func (m *ChannelMutation) AddStreamGraceMinutes(i int) {
+	if m.addstream_grace_minutes != nil {
+		*m.addstream_grace_minutes += i
+	} else {
+		m.addstream_grace_minutes = &i
+	}
+}
+
+// AddedStreamGraceMinutes returns the value that was added to the "stream_grace_minutes" field in this mutation.
+func (m *ChannelMutation) AddedStreamGraceMinutes() (r int, exists bool) {
+	v := m.addstream_grace_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStreamGraceMinutes resets all changes to the "stream_grace_minutes" field.
+func (m *ChannelMutation) ResetStreamGraceMinutes() {
+	m.stream_grace_minutes = nil
+	m.addstream_grace_minutes = nil
+}
+
 // AddMemberIDs adds the "members" edge to the ChannelMember entity by ids.
 func (m *ChannelMutation) AddMemberIDs(ids ...int64) {
 	if m.members == nil {
@@ -2500,7 +2711,7 @@ func (m *ChannelMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChannelMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 17)
 	if m.account_id != nil {
 		fields = append(fields, channel.FieldAccountID)
 	}
@@ -2540,6 +2751,18 @@ func (m *ChannelMutation) Fields() []string {
 	if m.lead_status != nil {
 		fields = append(fields, channel.FieldLeadStatusID)
 	}
+	if m.absent_keep_turn != nil {
+		fields = append(fields, channel.FieldAbsentKeepTurn)
+	}
+	if m.reply_deadline_minutes != nil {
+		fields = append(fields, channel.FieldReplyDeadlineMinutes)
+	}
+	if m.max_passes != nil {
+		fields = append(fields, channel.FieldMaxPasses)
+	}
+	if m.stream_grace_minutes != nil {
+		fields = append(fields, channel.FieldStreamGraceMinutes)
+	}
 	return fields
 }
 
@@ -2574,6 +2797,14 @@ func (m *ChannelMutation) Field(name string) (ent.Value, bool) {
 		return m.StageID()
 	case channel.FieldLeadStatusID:
 		return m.LeadStatusID()
+	case channel.FieldAbsentKeepTurn:
+		return m.AbsentKeepTurn()
+	case channel.FieldReplyDeadlineMinutes:
+		return m.ReplyDeadlineMinutes()
+	case channel.FieldMaxPasses:
+		return m.MaxPasses()
+	case channel.FieldStreamGraceMinutes:
+		return m.StreamGraceMinutes()
 	}
 	return nil, false
 }
@@ -2609,6 +2840,14 @@ func (m *ChannelMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldStageID(ctx)
 	case channel.FieldLeadStatusID:
 		return m.OldLeadStatusID(ctx)
+	case channel.FieldAbsentKeepTurn:
+		return m.OldAbsentKeepTurn(ctx)
+	case channel.FieldReplyDeadlineMinutes:
+		return m.OldReplyDeadlineMinutes(ctx)
+	case channel.FieldMaxPasses:
+		return m.OldMaxPasses(ctx)
+	case channel.FieldStreamGraceMinutes:
+		return m.OldStreamGraceMinutes(ctx)
 	}
 	return nil, fmt.Errorf("unknown Channel field %s", name)
 }
@@ -2709,6 +2948,34 @@ func (m *ChannelMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLeadStatusID(v)
 		return nil
+	case channel.FieldAbsentKeepTurn:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAbsentKeepTurn(v)
+		return nil
+	case channel.FieldReplyDeadlineMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyDeadlineMinutes(v)
+		return nil
+	case channel.FieldMaxPasses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxPasses(v)
+		return nil
+	case channel.FieldStreamGraceMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStreamGraceMinutes(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Channel field %s", name)
 }
@@ -2720,6 +2987,15 @@ func (m *ChannelMutation) AddedFields() []string {
 	if m.addaccount_id != nil {
 		fields = append(fields, channel.FieldAccountID)
 	}
+	if m.addreply_deadline_minutes != nil {
+		fields = append(fields, channel.FieldReplyDeadlineMinutes)
+	}
+	if m.addmax_passes != nil {
+		fields = append(fields, channel.FieldMaxPasses)
+	}
+	if m.addstream_grace_minutes != nil {
+		fields = append(fields, channel.FieldStreamGraceMinutes)
+	}
 	return fields
 }
 
@@ -2730,6 +3006,12 @@ func (m *ChannelMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case channel.FieldAccountID:
 		return m.AddedAccountID()
+	case channel.FieldReplyDeadlineMinutes:
+		return m.AddedReplyDeadlineMinutes()
+	case channel.FieldMaxPasses:
+		return m.AddedMaxPasses()
+	case channel.FieldStreamGraceMinutes:
+		return m.AddedStreamGraceMinutes()
 	}
 	return nil, false
 }
@@ -2745,6 +3027,27 @@ func (m *ChannelMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAccountID(v)
+		return nil
+	case channel.FieldReplyDeadlineMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReplyDeadlineMinutes(v)
+		return nil
+	case channel.FieldMaxPasses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxPasses(v)
+		return nil
+	case channel.FieldStreamGraceMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStreamGraceMinutes(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Channel numeric field %s", name)
@@ -2832,6 +3135,18 @@ func (m *ChannelMutation) ResetField(name string) error {
 		return nil
 	case channel.FieldLeadStatusID:
 		m.ResetLeadStatusID()
+		return nil
+	case channel.FieldAbsentKeepTurn:
+		m.ResetAbsentKeepTurn()
+		return nil
+	case channel.FieldReplyDeadlineMinutes:
+		m.ResetReplyDeadlineMinutes()
+		return nil
+	case channel.FieldMaxPasses:
+		m.ResetMaxPasses()
+		return nil
+	case channel.FieldStreamGraceMinutes:
+		m.ResetStreamGraceMinutes()
 		return nil
 	}
 	return fmt.Errorf("unknown Channel field %s", name)
@@ -2990,6 +3305,8 @@ type ChannelMemberMutation struct {
 	addweight            *int
 	position             *int
 	addposition          *int
+	capacity             *int
+	addcapacity          *int
 	clearedFields        map[string]struct{}
 	channel              *int64
 	clearedchannel       bool
@@ -3452,6 +3769,62 @@ func (m *ChannelMemberMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetCapacity sets the "capacity" field.
+func (m *ChannelMemberMutation) SetCapacity(i int) {
+	m.capacity = &i
+	m.addcapacity = nil
+}
+
+// Capacity returns the value of the "capacity" field in the mutation.
+func (m *ChannelMemberMutation) Capacity() (r int, exists bool) {
+	v := m.capacity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCapacity returns the old "capacity" field's value of the ChannelMember entity.
+// If the ChannelMember object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMemberMutation) OldCapacity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCapacity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCapacity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCapacity: %w", err)
+	}
+	return oldValue.Capacity, nil
+}
+
+// AddCapacity adds i to the "capacity" field.
+func (m *ChannelMemberMutation) AddCapacity(i int) {
+	if m.addcapacity != nil {
+		*m.addcapacity += i
+	} else {
+		m.addcapacity = &i
+	}
+}
+
+// AddedCapacity returns the value that was added to the "capacity" field in this mutation.
+func (m *ChannelMemberMutation) AddedCapacity() (r int, exists bool) {
+	v := m.addcapacity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCapacity resets all changes to the "capacity" field.
+func (m *ChannelMemberMutation) ResetCapacity() {
+	m.capacity = nil
+	m.addcapacity = nil
+}
+
 // ClearChannel clears the "channel" edge to the Channel entity.
 func (m *ChannelMemberMutation) ClearChannel() {
 	m.clearedchannel = true
@@ -3540,7 +3913,7 @@ func (m *ChannelMemberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChannelMemberMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.account_id != nil {
 		fields = append(fields, channelmember.FieldAccountID)
 	}
@@ -3564,6 +3937,9 @@ func (m *ChannelMemberMutation) Fields() []string {
 	}
 	if m.position != nil {
 		fields = append(fields, channelmember.FieldPosition)
+	}
+	if m.capacity != nil {
+		fields = append(fields, channelmember.FieldCapacity)
 	}
 	return fields
 }
@@ -3589,6 +3965,8 @@ func (m *ChannelMemberMutation) Field(name string) (ent.Value, bool) {
 		return m.Weight()
 	case channelmember.FieldPosition:
 		return m.Position()
+	case channelmember.FieldCapacity:
+		return m.Capacity()
 	}
 	return nil, false
 }
@@ -3614,6 +3992,8 @@ func (m *ChannelMemberMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldWeight(ctx)
 	case channelmember.FieldPosition:
 		return m.OldPosition(ctx)
+	case channelmember.FieldCapacity:
+		return m.OldCapacity(ctx)
 	}
 	return nil, fmt.Errorf("unknown ChannelMember field %s", name)
 }
@@ -3679,6 +4059,13 @@ func (m *ChannelMemberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPosition(v)
 		return nil
+	case channelmember.FieldCapacity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCapacity(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ChannelMember field %s", name)
 }
@@ -3696,6 +4083,9 @@ func (m *ChannelMemberMutation) AddedFields() []string {
 	if m.addposition != nil {
 		fields = append(fields, channelmember.FieldPosition)
 	}
+	if m.addcapacity != nil {
+		fields = append(fields, channelmember.FieldCapacity)
+	}
 	return fields
 }
 
@@ -3710,6 +4100,8 @@ func (m *ChannelMemberMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedWeight()
 	case channelmember.FieldPosition:
 		return m.AddedPosition()
+	case channelmember.FieldCapacity:
+		return m.AddedCapacity()
 	}
 	return nil, false
 }
@@ -3739,6 +4131,13 @@ func (m *ChannelMemberMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddPosition(v)
+		return nil
+	case channelmember.FieldCapacity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCapacity(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ChannelMember numeric field %s", name)
@@ -3790,6 +4189,9 @@ func (m *ChannelMemberMutation) ResetField(name string) error {
 		return nil
 	case channelmember.FieldPosition:
 		m.ResetPosition()
+		return nil
+	case channelmember.FieldCapacity:
+		m.ResetCapacity()
 		return nil
 	}
 	return fmt.Errorf("unknown ChannelMember field %s", name)
@@ -9897,6 +10299,8 @@ type EmployeeMutation struct {
 	email                           *string
 	active                          *bool
 	chat_admin                      *bool
+	presence                        *employee.Presence
+	working_hours                   **types.WorkingHours
 	clearedFields                   map[string]struct{}
 	default_outgoing_channel        *int64
 	cleareddefault_outgoing_channel bool
@@ -10346,6 +10750,91 @@ func (m *EmployeeMutation) ResetDefaultOutgoingChannelID() {
 	delete(m.clearedFields, employee.FieldDefaultOutgoingChannelID)
 }
 
+// SetPresence sets the "presence" field.
+func (m *EmployeeMutation) SetPresence(e employee.Presence) {
+	m.presence = &e
+}
+
+// Presence returns the value of the "presence" field in the mutation.
+func (m *EmployeeMutation) Presence() (r employee.Presence, exists bool) {
+	v := m.presence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPresence returns the old "presence" field's value of the Employee entity.
+// If the Employee object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmployeeMutation) OldPresence(ctx context.Context) (v employee.Presence, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPresence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPresence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPresence: %w", err)
+	}
+	return oldValue.Presence, nil
+}
+
+// ResetPresence resets all changes to the "presence" field.
+func (m *EmployeeMutation) ResetPresence() {
+	m.presence = nil
+}
+
+// SetWorkingHours sets the "working_hours" field.
+func (m *EmployeeMutation) SetWorkingHours(th *types.WorkingHours) {
+	m.working_hours = &th
+}
+
+// WorkingHours returns the value of the "working_hours" field in the mutation.
+func (m *EmployeeMutation) WorkingHours() (r *types.WorkingHours, exists bool) {
+	v := m.working_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkingHours returns the old "working_hours" field's value of the Employee entity.
+// If the Employee object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmployeeMutation) OldWorkingHours(ctx context.Context) (v *types.WorkingHours, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkingHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkingHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkingHours: %w", err)
+	}
+	return oldValue.WorkingHours, nil
+}
+
+// ClearWorkingHours clears the value of the "working_hours" field.
+func (m *EmployeeMutation) ClearWorkingHours() {
+	m.working_hours = nil
+	m.clearedFields[employee.FieldWorkingHours] = struct{}{}
+}
+
+// WorkingHoursCleared returns if the "working_hours" field was cleared in this mutation.
+func (m *EmployeeMutation) WorkingHoursCleared() bool {
+	_, ok := m.clearedFields[employee.FieldWorkingHours]
+	return ok
+}
+
+// ResetWorkingHours resets all changes to the "working_hours" field.
+func (m *EmployeeMutation) ResetWorkingHours() {
+	m.working_hours = nil
+	delete(m.clearedFields, employee.FieldWorkingHours)
+}
+
 // ClearDefaultOutgoingChannel clears the "default_outgoing_channel" edge to the Channel entity.
 func (m *EmployeeMutation) ClearDefaultOutgoingChannel() {
 	m.cleareddefault_outgoing_channel = true
@@ -10461,7 +10950,7 @@ func (m *EmployeeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EmployeeMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 10)
 	if m.account_id != nil {
 		fields = append(fields, employee.FieldAccountID)
 	}
@@ -10485,6 +10974,12 @@ func (m *EmployeeMutation) Fields() []string {
 	}
 	if m.default_outgoing_channel != nil {
 		fields = append(fields, employee.FieldDefaultOutgoingChannelID)
+	}
+	if m.presence != nil {
+		fields = append(fields, employee.FieldPresence)
+	}
+	if m.working_hours != nil {
+		fields = append(fields, employee.FieldWorkingHours)
 	}
 	return fields
 }
@@ -10510,6 +11005,10 @@ func (m *EmployeeMutation) Field(name string) (ent.Value, bool) {
 		return m.ChatAdmin()
 	case employee.FieldDefaultOutgoingChannelID:
 		return m.DefaultOutgoingChannelID()
+	case employee.FieldPresence:
+		return m.Presence()
+	case employee.FieldWorkingHours:
+		return m.WorkingHours()
 	}
 	return nil, false
 }
@@ -10535,6 +11034,10 @@ func (m *EmployeeMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldChatAdmin(ctx)
 	case employee.FieldDefaultOutgoingChannelID:
 		return m.OldDefaultOutgoingChannelID(ctx)
+	case employee.FieldPresence:
+		return m.OldPresence(ctx)
+	case employee.FieldWorkingHours:
+		return m.OldWorkingHours(ctx)
 	}
 	return nil, fmt.Errorf("unknown Employee field %s", name)
 }
@@ -10600,6 +11103,20 @@ func (m *EmployeeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDefaultOutgoingChannelID(v)
 		return nil
+	case employee.FieldPresence:
+		v, ok := value.(employee.Presence)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPresence(v)
+		return nil
+	case employee.FieldWorkingHours:
+		v, ok := value.(*types.WorkingHours)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkingHours(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Employee field %s", name)
 }
@@ -10651,6 +11168,9 @@ func (m *EmployeeMutation) ClearedFields() []string {
 	if m.FieldCleared(employee.FieldDefaultOutgoingChannelID) {
 		fields = append(fields, employee.FieldDefaultOutgoingChannelID)
 	}
+	if m.FieldCleared(employee.FieldWorkingHours) {
+		fields = append(fields, employee.FieldWorkingHours)
+	}
 	return fields
 }
 
@@ -10670,6 +11190,9 @@ func (m *EmployeeMutation) ClearField(name string) error {
 		return nil
 	case employee.FieldDefaultOutgoingChannelID:
 		m.ClearDefaultOutgoingChannelID()
+		return nil
+	case employee.FieldWorkingHours:
+		m.ClearWorkingHours()
 		return nil
 	}
 	return fmt.Errorf("unknown Employee nullable field %s", name)
@@ -10702,6 +11225,12 @@ func (m *EmployeeMutation) ResetField(name string) error {
 		return nil
 	case employee.FieldDefaultOutgoingChannelID:
 		m.ResetDefaultOutgoingChannelID()
+		return nil
+	case employee.FieldPresence:
+		m.ResetPresence()
+		return nil
+	case employee.FieldWorkingHours:
+		m.ResetWorkingHours()
 		return nil
 	}
 	return fmt.Errorf("unknown Employee field %s", name)

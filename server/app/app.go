@@ -68,6 +68,9 @@ type Options struct {
 	CRMSettle time.Duration
 	// Outbox tunes the workers that deliver writes to the CRMs.
 	Outbox outbox.Config
+	// Clock is the time availability (working hours, days off) is decided
+	// at; nil means the wall clock. Tests move it.
+	Clock func() time.Time
 }
 
 // App is a wired server.
@@ -90,6 +93,7 @@ var EmployeeProcedures = auth.Policy{
 	switchboardv1connect.DirectoryServiceListChannelsProcedure:         true,
 	switchboardv1connect.DirectoryServiceListEmployeesProcedure:        true,
 	switchboardv1connect.DirectoryServiceListPipelinesProcedure:        true,
+	switchboardv1connect.DirectoryServiceSetPresenceProcedure:          true,
 	switchboardv1connect.RoutingServiceRouteOutgoingMessageProcedure:   true,
 	switchboardv1connect.RoutingServiceCheckAccessProcedure:            true,
 	switchboardv1connect.RoutingServiceListVisibleChatsProcedure:       true,
@@ -143,6 +147,9 @@ func New(opts Options) (*App, error) {
 	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
 	a.hub = notify.NewHub(st, opts.Logger, a.bus, opts.Notify)
 	router := routing.NewRouter(st, a.bus, a.hub.Committed)
+	if opts.Clock != nil {
+		router.SetClock(opts.Clock)
+	}
 	a.router = router
 	sealer, err := secrets.New(opts.SecretKey)
 	if err != nil {

@@ -180,3 +180,13 @@ func (s *Service) SetDefaultOutgoingChannel(ctx context.Context, req *pb.SetDefa
 		Revision:          res.Revision,
 	}, nil
 }
+
+// SetPresence sets an employee's presence: an employee token its own, an
+// account API key anyone's.
+func (s *Service) SetPresence(ctx context.Context, req *pb.SetPresenceRequest) (*pb.SetPresenceResponse, error) {
+	e, err := SetPresence(ctx, s.st, req.EmployeeId, req.Presence)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SetPresenceResponse{Employee: convert.Employee(e)}, nil
+}

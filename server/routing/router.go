@@ -43,7 +43,15 @@ type Router struct {
 	crm CRMWrites
 	// w makes the writes that differ by database.
 	w writer
+	// clock is the time availability is decided at (SPEC §11); tests move
+	// it.
+	clock func() time.Time
 }
+
+// SetClock makes the router decide availability (working hours, days off)
+// at the times clock gives. Tests set it before routing; the default is
+// the wall clock.
+func (r *Router) SetClock(clock func() time.Time) { r.clock = clock }
 
 // CRMWrites puts the CRM's side of a decision into the outbox, in the
 // decision's transaction (SPEC §8a): kind is the account's CRM kind.
@@ -76,7 +84,7 @@ func NewRouter(st *store.Store, b *bus.Bus, committed func(accountID, pos int64)
 	if committed == nil {
 		committed = func(int64, int64) {}
 	}
-	r := &Router{st: st, dir: snapshot.NewCache(), bus: b, access: newAccessCache(AccessCacheTTL), committed: committed, w: writers(st)[0]}
+	r := &Router{st: st, dir: snapshot.NewCache(), bus: b, access: newAccessCache(AccessCacheTTL), committed: committed, w: writers(st)[0], clock: now}
 	r.access.watch(st, b)
 	return r
 }
