@@ -34,6 +34,8 @@ type Chat struct {
 	CrmLoggedMessageID int64 `json:"crm_logged_message_id,omitempty"`
 	// CrmFlushUntil holds the value of the "crm_flush_until" field.
 	CrmFlushUntil *time.Time `json:"crm_flush_until,omitempty"`
+	// WaitingSince holds the value of the "waiting_since" field.
+	WaitingSince *time.Time `json:"waiting_since,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ChatQuery when eager-loading is set.
 	Edges        ChatEdges `json:"edges"`
@@ -78,7 +80,7 @@ func (*Chat) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case chat.FieldID, chat.FieldAccountID, chat.FieldChannelID, chat.FieldContactID, chat.FieldDealID, chat.FieldCrmLoggedMessageID:
 			values[i] = new(sql.NullInt64)
-		case chat.FieldCreatedAt, chat.FieldLastMessageAt, chat.FieldCrmFlushUntil:
+		case chat.FieldCreatedAt, chat.FieldLastMessageAt, chat.FieldCrmFlushUntil, chat.FieldWaitingSince:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -151,6 +153,13 @@ func (_m *Chat) assignValues(columns []string, values []any) error {
 				_m.CrmFlushUntil = new(time.Time)
 				*_m.CrmFlushUntil = value.Time
 			}
+		case chat.FieldWaitingSince:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field waiting_since", values[i])
+			} else if value.Valid {
+				_m.WaitingSince = new(time.Time)
+				*_m.WaitingSince = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -222,6 +231,11 @@ func (_m *Chat) String() string {
 	builder.WriteString(", ")
 	if v := _m.CrmFlushUntil; v != nil {
 		builder.WriteString("crm_flush_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WaitingSince; v != nil {
+		builder.WriteString("waiting_since=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -4306,6 +4306,7 @@ type ChatMutation struct {
 	crm_logged_message_id    *int64
 	addcrm_logged_message_id *int64
 	crm_flush_until          *time.Time
+	waiting_since            *time.Time
 	clearedFields            map[string]struct{}
 	contact                  *int64
 	clearedcontact           bool
@@ -4816,6 +4817,55 @@ func (m *ChatMutation) ResetCrmFlushUntil() {
 	delete(m.clearedFields, chat.FieldCrmFlushUntil)
 }
 
+// SetWaitingSince sets the "waiting_since" field.
+func (m *ChatMutation) SetWaitingSince(t time.Time) {
+	m.waiting_since = &t
+}
+
+// WaitingSince returns the value of the "waiting_since" field in the mutation.
+func (m *ChatMutation) WaitingSince() (r time.Time, exists bool) {
+	v := m.waiting_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWaitingSince returns the old "waiting_since" field's value of the Chat entity.
+// If the Chat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChatMutation) OldWaitingSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWaitingSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWaitingSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWaitingSince: %w", err)
+	}
+	return oldValue.WaitingSince, nil
+}
+
+// ClearWaitingSince clears the value of the "waiting_since" field.
+func (m *ChatMutation) ClearWaitingSince() {
+	m.waiting_since = nil
+	m.clearedFields[chat.FieldWaitingSince] = struct{}{}
+}
+
+// WaitingSinceCleared returns if the "waiting_since" field was cleared in this mutation.
+func (m *ChatMutation) WaitingSinceCleared() bool {
+	_, ok := m.clearedFields[chat.FieldWaitingSince]
+	return ok
+}
+
+// ResetWaitingSince resets all changes to the "waiting_since" field.
+func (m *ChatMutation) ResetWaitingSince() {
+	m.waiting_since = nil
+	delete(m.clearedFields, chat.FieldWaitingSince)
+}
+
 // ClearContact clears the "contact" edge to the Contact entity.
 func (m *ChatMutation) ClearContact() {
 	m.clearedcontact = true
@@ -4931,7 +4981,7 @@ func (m *ChatMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChatMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.account_id != nil {
 		fields = append(fields, chat.FieldAccountID)
 	}
@@ -4955,6 +5005,9 @@ func (m *ChatMutation) Fields() []string {
 	}
 	if m.crm_flush_until != nil {
 		fields = append(fields, chat.FieldCrmFlushUntil)
+	}
+	if m.waiting_since != nil {
+		fields = append(fields, chat.FieldWaitingSince)
 	}
 	return fields
 }
@@ -4980,6 +5033,8 @@ func (m *ChatMutation) Field(name string) (ent.Value, bool) {
 		return m.CrmLoggedMessageID()
 	case chat.FieldCrmFlushUntil:
 		return m.CrmFlushUntil()
+	case chat.FieldWaitingSince:
+		return m.WaitingSince()
 	}
 	return nil, false
 }
@@ -5005,6 +5060,8 @@ func (m *ChatMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCrmLoggedMessageID(ctx)
 	case chat.FieldCrmFlushUntil:
 		return m.OldCrmFlushUntil(ctx)
+	case chat.FieldWaitingSince:
+		return m.OldWaitingSince(ctx)
 	}
 	return nil, fmt.Errorf("unknown Chat field %s", name)
 }
@@ -5069,6 +5126,13 @@ func (m *ChatMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCrmFlushUntil(v)
+		return nil
+	case chat.FieldWaitingSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWaitingSince(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)
@@ -5157,6 +5221,9 @@ func (m *ChatMutation) ClearedFields() []string {
 	if m.FieldCleared(chat.FieldCrmFlushUntil) {
 		fields = append(fields, chat.FieldCrmFlushUntil)
 	}
+	if m.FieldCleared(chat.FieldWaitingSince) {
+		fields = append(fields, chat.FieldWaitingSince)
+	}
 	return fields
 }
 
@@ -5176,6 +5243,9 @@ func (m *ChatMutation) ClearField(name string) error {
 		return nil
 	case chat.FieldCrmFlushUntil:
 		m.ClearCrmFlushUntil()
+		return nil
+	case chat.FieldWaitingSince:
+		m.ClearWaitingSince()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat nullable field %s", name)
@@ -5208,6 +5278,9 @@ func (m *ChatMutation) ResetField(name string) error {
 		return nil
 	case chat.FieldCrmFlushUntil:
 		m.ResetCrmFlushUntil()
+		return nil
+	case chat.FieldWaitingSince:
+		m.ResetWaitingSince()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)

@@ -31,6 +31,8 @@ const (
 	FieldCrmLoggedMessageID = "crm_logged_message_id"
 	// FieldCrmFlushUntil holds the string denoting the crm_flush_until field in the database.
 	FieldCrmFlushUntil = "crm_flush_until"
+	// FieldWaitingSince holds the string denoting the waiting_since field in the database.
+	FieldWaitingSince = "waiting_since"
 	// EdgeContact holds the string denoting the contact edge name in mutations.
 	EdgeContact = "contact"
 	// EdgeMessages holds the string denoting the messages edge name in mutations.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldLastMessageAt,
 	FieldCrmLoggedMessageID,
 	FieldCrmFlushUntil,
+	FieldWaitingSince,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -140,6 +143,11 @@ func ByCrmLoggedMessageID(opts ...sql.OrderTermOption) OrderOption {
 // ByCrmFlushUntil orders the results by the crm_flush_until field.
 func ByCrmFlushUntil(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCrmFlushUntil, opts...).ToFunc()
+}
+
+// ByWaitingSince orders the results by the waiting_since field.
+func ByWaitingSince(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWaitingSince, opts...).ToFunc()
 }
 
 // ByContactField orders the results by contact field.

@@ -170,6 +170,7 @@ var (
 		{Name: "last_message_at", Type: field.TypeTime},
 		{Name: "crm_logged_message_id", Type: field.TypeInt64, Default: 0},
 		{Name: "crm_flush_until", Type: field.TypeTime, Nullable: true},
+		{Name: "waiting_since", Type: field.TypeTime, Nullable: true},
 		{Name: "contact_id", Type: field.TypeInt64},
 	}
 	// ChatsTable holds the schema information for the "chats" table.
@@ -180,7 +181,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "chats_contacts_chats",
-				Columns:    []*schema.Column{ChatsColumns[8]},
+				Columns:    []*schema.Column{ChatsColumns[9]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -189,7 +190,7 @@ var (
 			{
 				Name:    "chat_channel_id_contact_id",
 				Unique:  true,
-				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[8]},
+				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[9]},
 			},
 			{
 				Name:    "chat_account_id_last_message_at_id",
@@ -200,6 +201,11 @@ var (
 				Name:    "chat_channel_id_last_message_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[5], ChatsColumns[0]},
+			},
+			{
+				Name:    "chat_channel_id_waiting_since_id",
+				Unique:  false,
+				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[8], ChatsColumns[0]},
 			},
 		},
 	}

@@ -28,6 +28,11 @@ func (Chat) Fields() []ent.Field {
 		// of the one outbox job writing the next ones, in order.
 		field.Int64("crm_logged_message_id").Default(0),
 		field.Time("crm_flush_until").Optional().Nillable(),
+		// waiting_since: the client wrote when nobody on the channel could
+		// take it (SPEC §11) and waits for someone to become available;
+		// NULL otherwise. Only meaningful while the client has no
+		// responsible.
+		field.Time("waiting_since").Optional().Nillable(),
 	}
 }
 
@@ -45,6 +50,7 @@ func (Chat) Indexes() []ent.Index {
 		index.Fields("channel_id", "contact_id").Unique(),
 		index.Fields("account_id", "last_message_at", "id"),
 		index.Fields("channel_id", "last_message_at", "id"),
+		index.Fields("channel_id", "waiting_since", "id"),
 	}
 }
 

@@ -144,7 +144,17 @@ func New(opts Options) (*App, error) {
 	)
 	st := opts.Store
 	a.mount(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
-	a.mount(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
+	// Someone may have become available for waiting clients (SPEC §11):
+	// hand them out after the change commits. A failure is logged; the
+	// clients keep waiting and the next change or message retries.
+	assignWaiting := func(ctx context.Context) {
+		if _, err := a.router.AssignWaitingAll(ctx); err != nil && ctx.Err() == nil {
+			opts.Logger.Error("assigning waiting clients", "err", err)
+		}
+	}
+	dirSvc := directory.NewService(st, a.auth)
+	dirSvc.OnOnline(assignWaiting)
+	a.mount(switchboardv1connect.NewDirectoryServiceHandler(dirSvc, interceptors))
 	a.hub = notify.NewHub(st, opts.Logger, a.bus, opts.Notify)
 	router := routing.NewRouter(st, a.bus, a.hub.Committed)
 	if opts.Clock != nil {
@@ -163,7 +173,9 @@ func New(opts Options) (*App, error) {
 	crmWorkers.Syncer = crmsync.New(st, syncOpts, router)
 	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
 	crmOpts := settings.CRMOptions{Options: syncOpts, Outbox: out, Deactivated: a.auth.Forget}
-	a.mount(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
+	setSvc := settings.NewService(st, router, crmOpts)
+	setSvc.OnSaved(assignWaiting)
+	a.mount(switchboardv1connect.NewIntegrationServiceHandler(setSvc, interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath, opts.PublicURL))
 	a.mount(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
 	a.mount(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth), interceptors))

@@ -330,3 +330,87 @@ func TestAvailabilitySettingsValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestWaitingLine: clients nobody could take wait; when someone becomes
+// available (a save after the shift started, a presence back ONLINE, a
+// place freed) they are handed out in the order they first wrote, by the
+// channel's mode, each with a NEW_CLIENT_ASSIGNED push.
+func TestWaitingLine(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		clk := &clock{t: moscow(t, "2026-11-30 08:00")} // Monday
+		env := New(t, b, withClock(clk))
+		co := env.Demo()
+		admin := env.Admin()
+		e := co.Employees
+		byID := names(co)
+		wa := co.Channels["WhatsApp Sales"]
+		shift := []*pb.WorkingPeriod{{Day: pb.Weekday_WEEKDAY_MONDAY, Start: "09:00", End: "18:00"}}
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			s.Account.TimeZone = "Europe/Moscow"
+			for _, n := range []string{"Bruce Wayne", "Scrooge McDuck", "Tony Stark", "Constantine"} {
+				s.Account.WorkingHours = append(s.Account.WorkingHours, &pb.WorkingHours{EmployeeId: e[n], Weekly: shift})
+			}
+		})
+		var waiting []*pb.RoutingDecision
+		for i := 0; i < 3; i++ {
+			d := Route(t, admin, wa, Phone(730000+i), "before nine")
+			if d.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE || !d.PostedToGeneralChat {
+				t.Fatalf("before the shift: %v", d.Assignment)
+			}
+			waiting = append(waiting, d)
+		}
+		// Nothing changes before someone is available.
+		UpdateSettings(t, admin, func(*pb.IntegrationSettings) {})
+		assigned := func(emp string) []string {
+			res := Must[*pb.ListNotificationsResponse](t)(admin.Notification.ListNotifications(ctx, &pb.ListNotificationsRequest{EmployeeId: e[emp]}))
+			var out []string
+			for _, n := range res.Decisions {
+				if n.Reason == pb.NotificationReason_NOTIFICATION_REASON_NEW_CLIENT_ASSIGNED {
+					out = append(out, n.ChatId)
+				}
+			}
+			return out
+		}
+		if got := assigned("Bruce Wayne"); len(got) != 0 {
+			t.Fatalf("assigned before the shift: %v", got)
+		}
+		// The shift starts; a save hands the line out: the spec's sequence.
+		clk.Set(moscow(t, "2026-11-30 09:00"))
+		UpdateSettings(t, admin, func(*pb.IntegrationSettings) {})
+		want := map[string]string{"Bruce Wayne": waiting[0].Chat.Id, "Scrooge McDuck": waiting[1].Chat.Id, "Tony Stark": waiting[2].Chat.Id}
+		for emp, chat := range want {
+			if got := assigned(emp); !reflect.DeepEqual(got, []string{chat}) {
+				t.Fatalf("%s was assigned %v, want [%s]", emp, got, chat)
+			}
+		}
+		// The cycle goes on from there: Tony's second client, then Constantine.
+		var got []string
+		for i := 0; i < 2; i++ {
+			got = append(got, byID[Route(t, admin, wa, Phone(731000+i), "hi").Client.ResponsibleEmployeeId])
+		}
+		if !reflect.DeepEqual(got, []string{"Tony Stark", "Constantine"}) {
+			t.Fatalf("after the line: %v", got)
+		}
+		// A waiting client's next message finds it assigned.
+		again := Route(t, admin, wa, waiting[0].Client.Phone, "hello again")
+		if byID[again.Client.ResponsibleEmployeeId] != "Bruce Wayne" {
+			t.Fatalf("waiting client after the line: %v", again.Assignment)
+		}
+
+		// Presence: everyone offline, a client waits; Constantine comes
+		// online and gets it.
+		for _, n := range []string{"Bruce Wayne", "Scrooge McDuck", "Tony Stark", "Constantine"} {
+			_, err := admin.Directory.SetPresence(ctx, &pb.SetPresenceRequest{EmployeeId: e[n], Presence: pb.Presence_PRESENCE_OFFLINE})
+			NoErr(t, err)
+		}
+		d := Route(t, admin, wa, Phone(732000), "anyone?")
+		if d.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE {
+			t.Fatalf("all offline: %v", d.Assignment)
+		}
+		_, err := admin.Directory.SetPresence(ctx, &pb.SetPresenceRequest{EmployeeId: e["Constantine"], Presence: pb.Presence_PRESENCE_ONLINE})
+		NoErr(t, err)
+		if got := assigned("Constantine"); len(got) == 0 || got[len(got)-1] != d.Chat.Id {
+			t.Fatalf("Constantine online: assigned %v, want %s last", got, d.Chat.Id)
+		}
+	})
+}

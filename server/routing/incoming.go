@@ -124,6 +124,13 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		}
 	}
 	o := decideMessage(sit, plan, rows)
+	if o.decision.Assignment.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE && plan.distribute && rows.chat.WaitingSince == nil {
+		// Nobody could take the client now: it joins the channel's
+		// waiting line (waiting.go), in the order clients first wrote.
+		if err := tx.Chat.UpdateOneID(rows.chat.ID).SetWaitingSince(sit.now).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return r.persistMessage(ctx, tx, sit, rows, o)
 }
 
