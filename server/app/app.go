@@ -115,9 +115,14 @@ func New(opts Options) (*App, error) {
 	}
 	// The CRM workers run the syncer, made below once the router exists.
 	crmWorkers := &crmsync.Workers{}
+	// The waiting line's timer (routing/waitingjob.go), the same way.
+	waiting := &routing.WaitingWorker{}
 	if opts.Outbox.Register == nil {
-		opts.Outbox.Register = func(ws *river.Workers) { crmsync.Register(ws, crmWorkers) }
-		opts.Outbox.Periodic = crmsync.Periodic()
+		opts.Outbox.Register = func(ws *river.Workers) {
+			crmsync.Register(ws, crmWorkers)
+			river.AddWorker(ws, waiting)
+		}
+		opts.Outbox.Periodic = append(crmsync.Periodic(), routing.WaitingPeriodic())
 	}
 	out, err := outbox.New(opts.Store, opts.Outbox)
 	if err != nil {
@@ -161,6 +166,7 @@ func New(opts Options) (*App, error) {
 		router.SetClock(opts.Clock)
 	}
 	a.router = router
+	waiting.Router = router
 	sealer, err := secrets.New(opts.SecretKey)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/app"
 	"github.com/switchboardhq/switchboard/server/client"
+	"github.com/switchboardhq/switchboard/server/routing"
 	. "github.com/switchboardhq/switchboard/server/testenv"
 )
 
@@ -411,6 +412,77 @@ func TestWaitingLine(t *testing.T) {
 		NoErr(t, err)
 		if got := assigned("Constantine"); len(got) == 0 || got[len(got)-1] != d.Chat.Id {
 			t.Fatalf("Constantine online: assigned %v, want %s last", got, d.Chat.Id)
+		}
+	})
+}
+
+// TestShiftStartTimer: the waiting line's periodic job hands out clients
+// once a shift has started, exactly once however many replicas run it at
+// once, and a run with nothing to do changes nothing.
+func TestShiftStartTimer(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		clk := &clock{t: moscow(t, "2026-11-30 08:00")}
+		env := New(t, b, withClock(clk))
+		co := env.Demo()
+		admin := env.Admin()
+		e := co.Employees
+		wa := co.Channels["WhatsApp Sales"]
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			s.Account.TimeZone = "Europe/Moscow"
+			for _, n := range []string{"Bruce Wayne", "Scrooge McDuck", "Tony Stark", "Constantine"} {
+				s.Account.WorkingHours = append(s.Account.WorkingHours, &pb.WorkingHours{EmployeeId: e[n],
+					Weekly: []*pb.WorkingPeriod{{Day: pb.Weekday_WEEKDAY_MONDAY, Start: "09:00", End: "18:00"}}})
+			}
+		})
+		const n = 20
+		for i := 0; i < n; i++ {
+			if d := Route(t, admin, wa, Phone(740000+i), "early"); d.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE {
+				t.Fatalf("before the shift: %v", d.Assignment)
+			}
+		}
+		routers := []*routing.Router{env.Server.App.Router()}
+		if b.Name == "postgres" {
+			routers = append(routers, env.Replica(withClock(clk)).App.Router())
+		}
+		if got, err := routers[0].AssignWaitingEverywhere(ctx); err != nil || got != 0 {
+			t.Fatalf("before the shift the timer assigned %d (%v)", got, err)
+		}
+		clk.Set(moscow(t, "2026-11-30 09:00"))
+		var mu sync.Mutex
+		total := 0
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(r *routing.Router) {
+				defer wg.Done()
+				got, err := r.AssignWaitingEverywhere(ctx)
+				if err != nil {
+					t.Errorf("timer: %v", err)
+				}
+				mu.Lock()
+				total += got
+				mu.Unlock()
+			}(routers[i%len(routers)])
+		}
+		wg.Wait()
+		if total != n {
+			t.Fatalf("timers at once assigned %d clients in all, want %d", total, n)
+		}
+		counts := map[string]int{}
+		for i := 0; i < n; i++ {
+			d := Route(t, admin, wa, Phone(740000+i), "nine")
+			if d.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_KEPT {
+				t.Fatalf("client %d after the shift started: %v", i, d.Assignment)
+			}
+			counts[names(co)[d.Client.ResponsibleEmployeeId]]++
+		}
+		// 20 clients by the spec's weights: four rounds of five.
+		want := map[string]int{"Bruce Wayne": 4, "Scrooge McDuck": 4, "Tony Stark": 8, "Constantine": 4}
+		if !reflect.DeepEqual(counts, want) {
+			t.Fatalf("after the shift started: %v, want %v", counts, want)
+		}
+		if got, err := routers[0].AssignWaitingEverywhere(ctx); err != nil || got != 0 {
+			t.Fatalf("a stale timer assigned %d (%v)", got, err)
 		}
 	})
 }
