@@ -337,6 +337,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{DealsColumns[1], DealsColumns[10]},
 			},
+			{
+				Name:    "deal_channel_id_state",
+				Unique:  false,
+				Columns: []*schema.Column{DealsColumns[3], DealsColumns[8]},
+			},
 		},
 	}
 	// DistributionCursorsColumns holds the columns for the "distribution_cursors" table.

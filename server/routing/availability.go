@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/deal"
@@ -47,9 +49,16 @@ func openClients(ctx context.Context, c *ent.Client, channelID int64) (map[int64
 		ResponsibleID int64 `json:"responsible_id"`
 		Count         int   `json:"count"`
 	}
-	err := c.Contact.Query().
-		Where(contact.ResponsibleIDNotNil(), contact.HasDealsWith(deal.ChannelID(channelID), deal.StateEQ(deal.StateOPEN))).
-		GroupBy(contact.FieldResponsibleID).Aggregate(ent.Count()).Scan(ctx, &rows)
+	// From the channel's open deals (an index), not from the account's
+	// clients: the work grows with the channel's open clients only.
+	err := c.Deal.Query().Where(deal.ChannelID(channelID), deal.StateEQ(deal.StateOPEN)).
+		Modify(func(s *sql.Selector) {
+			t := sql.Table(contact.Table)
+			s.Join(t).On(s.C(deal.FieldContactID), t.C(contact.FieldID)).
+				Where(sql.NotNull(t.C(contact.FieldResponsibleID))).
+				Select(sql.As(t.C(contact.FieldResponsibleID), "responsible_id"), sql.As(sql.Count("DISTINCT "+t.C(contact.FieldID)), "count")).
+				GroupBy(t.C(contact.FieldResponsibleID))
+		}).Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
 	}
