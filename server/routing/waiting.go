@@ -81,6 +81,10 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 	if ch == nil || !ch.InIntegration || modeOf(ch.Distribution) == distribution.FirstResponder {
 		return 0, false, nil, nil
 	}
+	// Most calls find nobody waiting: say so without taking the lock.
+	if any, err := c.Chat.Query().Where(chat.ChannelID(channelID), chat.WaitingSinceNotNil()).Exist(ctx); err != nil || !any {
+		return 0, false, nil, err
+	}
 	cur, version, err := lockCursorVersioned(ctx, tx, channelID)
 	if err != nil {
 		return 0, false, nil, err
