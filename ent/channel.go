@@ -46,6 +46,14 @@ type Channel struct {
 	StageID *int64 `json:"stage_id,omitempty"`
 	// LeadStatusID holds the value of the "lead_status_id" field.
 	LeadStatusID *int64 `json:"lead_status_id,omitempty"`
+	// AbsentKeepTurn holds the value of the "absent_keep_turn" field.
+	AbsentKeepTurn bool `json:"absent_keep_turn,omitempty"`
+	// ReplyDeadlineMinutes holds the value of the "reply_deadline_minutes" field.
+	ReplyDeadlineMinutes int `json:"reply_deadline_minutes,omitempty"`
+	// MaxPasses holds the value of the "max_passes" field.
+	MaxPasses int `json:"max_passes,omitempty"`
+	// StreamGraceMinutes holds the value of the "stream_grace_minutes" field.
+	StreamGraceMinutes int `json:"stream_grace_minutes,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ChannelQuery when eager-loading is set.
 	Edges        ChannelEdges `json:"edges"`
@@ -114,9 +122,9 @@ func (*Channel) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case channel.FieldInIntegration, channel.FieldOpenChannels:
+		case channel.FieldInIntegration, channel.FieldOpenChannels, channel.FieldAbsentKeepTurn:
 			values[i] = new(sql.NullBool)
-		case channel.FieldID, channel.FieldAccountID, channel.FieldPipelineID, channel.FieldStageID, channel.FieldLeadStatusID:
+		case channel.FieldID, channel.FieldAccountID, channel.FieldPipelineID, channel.FieldStageID, channel.FieldLeadStatusID, channel.FieldReplyDeadlineMinutes, channel.FieldMaxPasses, channel.FieldStreamGraceMinutes:
 			values[i] = new(sql.NullInt64)
 		case channel.FieldKind, channel.FieldName, channel.FieldExternalID, channel.FieldDistribution, channel.FieldRepeatClientPolicy, channel.FieldEntityKind:
 			values[i] = new(sql.NullString)
@@ -224,6 +232,30 @@ func (_m *Channel) assignValues(columns []string, values []any) error {
 				_m.LeadStatusID = new(int64)
 				*_m.LeadStatusID = value.Int64
 			}
+		case channel.FieldAbsentKeepTurn:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field absent_keep_turn", values[i])
+			} else if value.Valid {
+				_m.AbsentKeepTurn = value.Bool
+			}
+		case channel.FieldReplyDeadlineMinutes:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field reply_deadline_minutes", values[i])
+			} else if value.Valid {
+				_m.ReplyDeadlineMinutes = int(value.Int64)
+			}
+		case channel.FieldMaxPasses:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field max_passes", values[i])
+			} else if value.Valid {
+				_m.MaxPasses = int(value.Int64)
+			}
+		case channel.FieldStreamGraceMinutes:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field stream_grace_minutes", values[i])
+			} else if value.Valid {
+				_m.StreamGraceMinutes = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -324,6 +356,18 @@ func (_m *Channel) String() string {
 		builder.WriteString("lead_status_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("absent_keep_turn=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AbsentKeepTurn))
+	builder.WriteString(", ")
+	builder.WriteString("reply_deadline_minutes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ReplyDeadlineMinutes))
+	builder.WriteString(", ")
+	builder.WriteString("max_passes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MaxPasses))
+	builder.WriteString(", ")
+	builder.WriteString("stream_grace_minutes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.StreamGraceMinutes))
 	builder.WriteByte(')')
 	return builder.String()
 }

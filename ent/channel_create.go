@@ -182,6 +182,62 @@ func (_c *ChannelCreate) SetNillableLeadStatusID(v *int64) *ChannelCreate {
 	return _c
 }
 
+// SetAbsentKeepTurn sets the "absent_keep_turn" field.
+func (_c *ChannelCreate) SetAbsentKeepTurn(v bool) *ChannelCreate {
+	_c.mutation.SetAbsentKeepTurn(v)
+	return _c
+}
+
+// SetNillableAbsentKeepTurn sets the "absent_keep_turn" field if the given value is not nil.
+func (_c *ChannelCreate) SetNillableAbsentKeepTurn(v *bool) *ChannelCreate {
+	if v != nil {
+		_c.SetAbsentKeepTurn(*v)
+	}
+	return _c
+}
+
+// SetReplyDeadlineMinutes sets the "reply_deadline_minutes" field.
+func (_c *ChannelCreate) SetReplyDeadlineMinutes(v int) *ChannelCreate {
+	_c.mutation.SetReplyDeadlineMinutes(v)
+	return _c
+}
+
+// SetNillableReplyDeadlineMinutes sets the "reply_deadline_minutes" field if the given value is not nil.
+func (_c *ChannelCreate) SetNillableReplyDeadlineMinutes(v *int) *ChannelCreate {
+	if v != nil {
+		_c.SetReplyDeadlineMinutes(*v)
+	}
+	return _c
+}
+
+// SetMaxPasses sets the "max_passes" field.
+func (_c *ChannelCreate) SetMaxPasses(v int) *ChannelCreate {
+	_c.mutation.SetMaxPasses(v)
+	return _c
+}
+
+// SetNillableMaxPasses sets the "max_passes" field if the given value is not nil.
+func (_c *ChannelCreate) SetNillableMaxPasses(v *int) *ChannelCreate {
+	if v != nil {
+		_c.SetMaxPasses(*v)
+	}
+	return _c
+}
+
+// SetStreamGraceMinutes sets the "stream_grace_minutes" field.
+func (_c *ChannelCreate) SetStreamGraceMinutes(v int) *ChannelCreate {
+	_c.mutation.SetStreamGraceMinutes(v)
+	return _c
+}
+
+// SetNillableStreamGraceMinutes sets the "stream_grace_minutes" field if the given value is not nil.
+func (_c *ChannelCreate) SetNillableStreamGraceMinutes(v *int) *ChannelCreate {
+	if v != nil {
+		_c.SetStreamGraceMinutes(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ChannelCreate) SetID(v int64) *ChannelCreate {
 	_c.mutation.SetID(v)
@@ -286,6 +342,22 @@ func (_c *ChannelCreate) defaults() error {
 		v := channel.DefaultEntityKind
 		_c.mutation.SetEntityKind(v)
 	}
+	if _, ok := _c.mutation.AbsentKeepTurn(); !ok {
+		v := channel.DefaultAbsentKeepTurn
+		_c.mutation.SetAbsentKeepTurn(v)
+	}
+	if _, ok := _c.mutation.ReplyDeadlineMinutes(); !ok {
+		v := channel.DefaultReplyDeadlineMinutes
+		_c.mutation.SetReplyDeadlineMinutes(v)
+	}
+	if _, ok := _c.mutation.MaxPasses(); !ok {
+		v := channel.DefaultMaxPasses
+		_c.mutation.SetMaxPasses(v)
+	}
+	if _, ok := _c.mutation.StreamGraceMinutes(); !ok {
+		v := channel.DefaultStreamGraceMinutes
+		_c.mutation.SetStreamGraceMinutes(v)
+	}
 	return nil
 }
 
@@ -354,6 +426,33 @@ func (_c *ChannelCreate) check() error {
 	if v, ok := _c.mutation.EntityKind(); ok {
 		if err := channel.EntityKindValidator(v); err != nil {
 			return &ValidationError{Name: "entity_kind", err: fmt.Errorf(`ent: validator failed for field "Channel.entity_kind": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.AbsentKeepTurn(); !ok {
+		return &ValidationError{Name: "absent_keep_turn", err: errors.New(`ent: missing required field "Channel.absent_keep_turn"`)}
+	}
+	if _, ok := _c.mutation.ReplyDeadlineMinutes(); !ok {
+		return &ValidationError{Name: "reply_deadline_minutes", err: errors.New(`ent: missing required field "Channel.reply_deadline_minutes"`)}
+	}
+	if v, ok := _c.mutation.ReplyDeadlineMinutes(); ok {
+		if err := channel.ReplyDeadlineMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "reply_deadline_minutes", err: fmt.Errorf(`ent: validator failed for field "Channel.reply_deadline_minutes": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.MaxPasses(); !ok {
+		return &ValidationError{Name: "max_passes", err: errors.New(`ent: missing required field "Channel.max_passes"`)}
+	}
+	if v, ok := _c.mutation.MaxPasses(); ok {
+		if err := channel.MaxPassesValidator(v); err != nil {
+			return &ValidationError{Name: "max_passes", err: fmt.Errorf(`ent: validator failed for field "Channel.max_passes": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.StreamGraceMinutes(); !ok {
+		return &ValidationError{Name: "stream_grace_minutes", err: errors.New(`ent: missing required field "Channel.stream_grace_minutes"`)}
+	}
+	if v, ok := _c.mutation.StreamGraceMinutes(); ok {
+		if err := channel.StreamGraceMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "stream_grace_minutes", err: fmt.Errorf(`ent: validator failed for field "Channel.stream_grace_minutes": %w`, err)}
 		}
 	}
 	return nil
@@ -427,6 +526,22 @@ func (_c *ChannelCreate) createSpec() (*Channel, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EntityKind(); ok {
 		_spec.SetField(channel.FieldEntityKind, field.TypeEnum, value)
 		_node.EntityKind = value
+	}
+	if value, ok := _c.mutation.AbsentKeepTurn(); ok {
+		_spec.SetField(channel.FieldAbsentKeepTurn, field.TypeBool, value)
+		_node.AbsentKeepTurn = value
+	}
+	if value, ok := _c.mutation.ReplyDeadlineMinutes(); ok {
+		_spec.SetField(channel.FieldReplyDeadlineMinutes, field.TypeInt, value)
+		_node.ReplyDeadlineMinutes = value
+	}
+	if value, ok := _c.mutation.MaxPasses(); ok {
+		_spec.SetField(channel.FieldMaxPasses, field.TypeInt, value)
+		_node.MaxPasses = value
+	}
+	if value, ok := _c.mutation.StreamGraceMinutes(); ok {
+		_spec.SetField(channel.FieldStreamGraceMinutes, field.TypeInt, value)
+		_node.StreamGraceMinutes = value
 	}
 	if nodes := _c.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -204,6 +204,83 @@ func (_u *ChannelUpdate) ClearLeadStatusID() *ChannelUpdate {
 	return _u
 }
 
+// SetAbsentKeepTurn sets the "absent_keep_turn" field.
+func (_u *ChannelUpdate) SetAbsentKeepTurn(v bool) *ChannelUpdate {
+	_u.mutation.SetAbsentKeepTurn(v)
+	return _u
+}
+
+// SetNillableAbsentKeepTurn sets the "absent_keep_turn" field if the given value is not nil.
+func (_u *ChannelUpdate) SetNillableAbsentKeepTurn(v *bool) *ChannelUpdate {
+	if v != nil {
+		_u.SetAbsentKeepTurn(*v)
+	}
+	return _u
+}
+
+// SetReplyDeadlineMinutes sets the "reply_deadline_minutes" field.
+func (_u *ChannelUpdate) SetReplyDeadlineMinutes(v int) *ChannelUpdate {
+	_u.mutation.ResetReplyDeadlineMinutes()
+	_u.mutation.SetReplyDeadlineMinutes(v)
+	return _u
+}
+
+// SetNillableReplyDeadlineMinutes sets the "reply_deadline_minutes" field if the given value is not nil.
+func (_u *ChannelUpdate) SetNillableReplyDeadlineMinutes(v *int) *ChannelUpdate {
+	if v != nil {
+		_u.SetReplyDeadlineMinutes(*v)
+	}
+	return _u
+}
+
+// AddReplyDeadlineMinutes adds value to the "reply_deadline_minutes" field.
+func (_u *ChannelUpdate) AddReplyDeadlineMinutes(v int) *ChannelUpdate {
+	_u.mutation.AddReplyDeadlineMinutes(v)
+	return _u
+}
+
+// SetMaxPasses sets the "max_passes" field.
+func (_u *ChannelUpdate) SetMaxPasses(v int) *ChannelUpdate {
+	_u.mutation.ResetMaxPasses()
+	_u.mutation.SetMaxPasses(v)
+	return _u
+}
+
+// SetNillableMaxPasses sets the "max_passes" field if the given value is not nil.
+func (_u *ChannelUpdate) SetNillableMaxPasses(v *int) *ChannelUpdate {
+	if v != nil {
+		_u.SetMaxPasses(*v)
+	}
+	return _u
+}
+
+// AddMaxPasses adds value to the "max_passes" field.
+func (_u *ChannelUpdate) AddMaxPasses(v int) *ChannelUpdate {
+	_u.mutation.AddMaxPasses(v)
+	return _u
+}
+
+// SetStreamGraceMinutes sets the "stream_grace_minutes" field.
+func (_u *ChannelUpdate) SetStreamGraceMinutes(v int) *ChannelUpdate {
+	_u.mutation.ResetStreamGraceMinutes()
+	_u.mutation.SetStreamGraceMinutes(v)
+	return _u
+}
+
+// SetNillableStreamGraceMinutes sets the "stream_grace_minutes" field if the given value is not nil.
+func (_u *ChannelUpdate) SetNillableStreamGraceMinutes(v *int) *ChannelUpdate {
+	if v != nil {
+		_u.SetStreamGraceMinutes(*v)
+	}
+	return _u
+}
+
+// AddStreamGraceMinutes adds value to the "stream_grace_minutes" field.
+func (_u *ChannelUpdate) AddStreamGraceMinutes(v int) *ChannelUpdate {
+	_u.mutation.AddStreamGraceMinutes(v)
+	return _u
+}
+
 // AddMemberIDs adds the "members" edge to the ChannelMember entity by IDs.
 func (_u *ChannelUpdate) AddMemberIDs(ids ...int64) *ChannelUpdate {
 	_u.mutation.AddMemberIDs(ids...)
@@ -337,6 +414,21 @@ func (_u *ChannelUpdate) check() error {
 			return &ValidationError{Name: "entity_kind", err: fmt.Errorf(`ent: validator failed for field "Channel.entity_kind": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ReplyDeadlineMinutes(); ok {
+		if err := channel.ReplyDeadlineMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "reply_deadline_minutes", err: fmt.Errorf(`ent: validator failed for field "Channel.reply_deadline_minutes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MaxPasses(); ok {
+		if err := channel.MaxPassesValidator(v); err != nil {
+			return &ValidationError{Name: "max_passes", err: fmt.Errorf(`ent: validator failed for field "Channel.max_passes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.StreamGraceMinutes(); ok {
+		if err := channel.StreamGraceMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "stream_grace_minutes", err: fmt.Errorf(`ent: validator failed for field "Channel.stream_grace_minutes": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -381,6 +473,27 @@ func (_u *ChannelUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.EntityKind(); ok {
 		_spec.SetField(channel.FieldEntityKind, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AbsentKeepTurn(); ok {
+		_spec.SetField(channel.FieldAbsentKeepTurn, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.ReplyDeadlineMinutes(); ok {
+		_spec.SetField(channel.FieldReplyDeadlineMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedReplyDeadlineMinutes(); ok {
+		_spec.AddField(channel.FieldReplyDeadlineMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MaxPasses(); ok {
+		_spec.SetField(channel.FieldMaxPasses, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxPasses(); ok {
+		_spec.AddField(channel.FieldMaxPasses, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.StreamGraceMinutes(); ok {
+		_spec.SetField(channel.FieldStreamGraceMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedStreamGraceMinutes(); ok {
+		_spec.AddField(channel.FieldStreamGraceMinutes, field.TypeInt, value)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -708,6 +821,83 @@ func (_u *ChannelUpdateOne) ClearLeadStatusID() *ChannelUpdateOne {
 	return _u
 }
 
+// SetAbsentKeepTurn sets the "absent_keep_turn" field.
+func (_u *ChannelUpdateOne) SetAbsentKeepTurn(v bool) *ChannelUpdateOne {
+	_u.mutation.SetAbsentKeepTurn(v)
+	return _u
+}
+
+// SetNillableAbsentKeepTurn sets the "absent_keep_turn" field if the given value is not nil.
+func (_u *ChannelUpdateOne) SetNillableAbsentKeepTurn(v *bool) *ChannelUpdateOne {
+	if v != nil {
+		_u.SetAbsentKeepTurn(*v)
+	}
+	return _u
+}
+
+// SetReplyDeadlineMinutes sets the "reply_deadline_minutes" field.
+func (_u *ChannelUpdateOne) SetReplyDeadlineMinutes(v int) *ChannelUpdateOne {
+	_u.mutation.ResetReplyDeadlineMinutes()
+	_u.mutation.SetReplyDeadlineMinutes(v)
+	return _u
+}
+
+// SetNillableReplyDeadlineMinutes sets the "reply_deadline_minutes" field if the given value is not nil.
+func (_u *ChannelUpdateOne) SetNillableReplyDeadlineMinutes(v *int) *ChannelUpdateOne {
+	if v != nil {
+		_u.SetReplyDeadlineMinutes(*v)
+	}
+	return _u
+}
+
+// AddReplyDeadlineMinutes adds value to the "reply_deadline_minutes" field.
+func (_u *ChannelUpdateOne) AddReplyDeadlineMinutes(v int) *ChannelUpdateOne {
+	_u.mutation.AddReplyDeadlineMinutes(v)
+	return _u
+}
+
+// SetMaxPasses sets the "max_passes" field.
+func (_u *ChannelUpdateOne) SetMaxPasses(v int) *ChannelUpdateOne {
+	_u.mutation.ResetMaxPasses()
+	_u.mutation.SetMaxPasses(v)
+	return _u
+}
+
+// SetNillableMaxPasses sets the "max_passes" field if the given value is not nil.
+func (_u *ChannelUpdateOne) SetNillableMaxPasses(v *int) *ChannelUpdateOne {
+	if v != nil {
+		_u.SetMaxPasses(*v)
+	}
+	return _u
+}
+
+// AddMaxPasses adds value to the "max_passes" field.
+func (_u *ChannelUpdateOne) AddMaxPasses(v int) *ChannelUpdateOne {
+	_u.mutation.AddMaxPasses(v)
+	return _u
+}
+
+// SetStreamGraceMinutes sets the "stream_grace_minutes" field.
+func (_u *ChannelUpdateOne) SetStreamGraceMinutes(v int) *ChannelUpdateOne {
+	_u.mutation.ResetStreamGraceMinutes()
+	_u.mutation.SetStreamGraceMinutes(v)
+	return _u
+}
+
+// SetNillableStreamGraceMinutes sets the "stream_grace_minutes" field if the given value is not nil.
+func (_u *ChannelUpdateOne) SetNillableStreamGraceMinutes(v *int) *ChannelUpdateOne {
+	if v != nil {
+		_u.SetStreamGraceMinutes(*v)
+	}
+	return _u
+}
+
+// AddStreamGraceMinutes adds value to the "stream_grace_minutes" field.
+func (_u *ChannelUpdateOne) AddStreamGraceMinutes(v int) *ChannelUpdateOne {
+	_u.mutation.AddStreamGraceMinutes(v)
+	return _u
+}
+
 // AddMemberIDs adds the "members" edge to the ChannelMember entity by IDs.
 func (_u *ChannelUpdateOne) AddMemberIDs(ids ...int64) *ChannelUpdateOne {
 	_u.mutation.AddMemberIDs(ids...)
@@ -854,6 +1044,21 @@ func (_u *ChannelUpdateOne) check() error {
 			return &ValidationError{Name: "entity_kind", err: fmt.Errorf(`ent: validator failed for field "Channel.entity_kind": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ReplyDeadlineMinutes(); ok {
+		if err := channel.ReplyDeadlineMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "reply_deadline_minutes", err: fmt.Errorf(`ent: validator failed for field "Channel.reply_deadline_minutes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MaxPasses(); ok {
+		if err := channel.MaxPassesValidator(v); err != nil {
+			return &ValidationError{Name: "max_passes", err: fmt.Errorf(`ent: validator failed for field "Channel.max_passes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.StreamGraceMinutes(); ok {
+		if err := channel.StreamGraceMinutesValidator(v); err != nil {
+			return &ValidationError{Name: "stream_grace_minutes", err: fmt.Errorf(`ent: validator failed for field "Channel.stream_grace_minutes": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -915,6 +1120,27 @@ func (_u *ChannelUpdateOne) sqlSave(ctx context.Context) (_node *Channel, err er
 	}
 	if value, ok := _u.mutation.EntityKind(); ok {
 		_spec.SetField(channel.FieldEntityKind, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AbsentKeepTurn(); ok {
+		_spec.SetField(channel.FieldAbsentKeepTurn, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.ReplyDeadlineMinutes(); ok {
+		_spec.SetField(channel.FieldReplyDeadlineMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedReplyDeadlineMinutes(); ok {
+		_spec.AddField(channel.FieldReplyDeadlineMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MaxPasses(); ok {
+		_spec.SetField(channel.FieldMaxPasses, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxPasses(); ok {
+		_spec.AddField(channel.FieldMaxPasses, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.StreamGraceMinutes(); ok {
+		_spec.SetField(channel.FieldStreamGraceMinutes, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedStreamGraceMinutes(); ok {
+		_spec.AddField(channel.FieldStreamGraceMinutes, field.TypeInt, value)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{

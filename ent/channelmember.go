@@ -34,6 +34,8 @@ type ChannelMember struct {
 	Weight int `json:"weight,omitempty"`
 	// Position holds the value of the "position" field.
 	Position int `json:"position,omitempty"`
+	// Capacity holds the value of the "capacity" field.
+	Capacity int `json:"capacity,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ChannelMemberQuery when eager-loading is set.
 	Edges        ChannelMemberEdges `json:"edges"`
@@ -80,7 +82,7 @@ func (*ChannelMember) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case channelmember.FieldReceivesNewClients:
 			values[i] = new(sql.NullBool)
-		case channelmember.FieldID, channelmember.FieldAccountID, channelmember.FieldChannelID, channelmember.FieldEmployeeID, channelmember.FieldWeight, channelmember.FieldPosition:
+		case channelmember.FieldID, channelmember.FieldAccountID, channelmember.FieldChannelID, channelmember.FieldEmployeeID, channelmember.FieldWeight, channelmember.FieldPosition, channelmember.FieldCapacity:
 			values[i] = new(sql.NullInt64)
 		case channelmember.FieldRole, channelmember.FieldAccess:
 			values[i] = new(sql.NullString)
@@ -153,6 +155,12 @@ func (_m *ChannelMember) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
 			}
+		case channelmember.FieldCapacity:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field capacity", values[i])
+			} else if value.Valid {
+				_m.Capacity = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -222,6 +230,9 @@ func (_m *ChannelMember) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	builder.WriteString("capacity=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Capacity))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -109,6 +109,20 @@ func (_c *ChannelMemberCreate) SetNillablePosition(v *int) *ChannelMemberCreate 
 	return _c
 }
 
+// SetCapacity sets the "capacity" field.
+func (_c *ChannelMemberCreate) SetCapacity(v int) *ChannelMemberCreate {
+	_c.mutation.SetCapacity(v)
+	return _c
+}
+
+// SetNillableCapacity sets the "capacity" field if the given value is not nil.
+func (_c *ChannelMemberCreate) SetNillableCapacity(v *int) *ChannelMemberCreate {
+	if v != nil {
+		_c.SetCapacity(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ChannelMemberCreate) SetID(v int64) *ChannelMemberCreate {
 	_c.mutation.SetID(v)
@@ -182,6 +196,10 @@ func (_c *ChannelMemberCreate) defaults() error {
 		v := channelmember.DefaultPosition
 		_c.mutation.SetPosition(v)
 	}
+	if _, ok := _c.mutation.Capacity(); !ok {
+		v := channelmember.DefaultCapacity
+		_c.mutation.SetCapacity(v)
+	}
 	return nil
 }
 
@@ -230,6 +248,14 @@ func (_c *ChannelMemberCreate) check() error {
 	}
 	if _, ok := _c.mutation.Position(); !ok {
 		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "ChannelMember.position"`)}
+	}
+	if _, ok := _c.mutation.Capacity(); !ok {
+		return &ValidationError{Name: "capacity", err: errors.New(`ent: missing required field "ChannelMember.capacity"`)}
+	}
+	if v, ok := _c.mutation.Capacity(); ok {
+		if err := channelmember.CapacityValidator(v); err != nil {
+			return &ValidationError{Name: "capacity", err: fmt.Errorf(`ent: validator failed for field "ChannelMember.capacity": %w`, err)}
+		}
 	}
 	if len(_c.mutation.ChannelIDs()) == 0 {
 		return &ValidationError{Name: "channel", err: errors.New(`ent: missing required edge "ChannelMember.channel"`)}
@@ -292,6 +318,10 @@ func (_c *ChannelMemberCreate) createSpec() (*ChannelMember, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(channelmember.FieldPosition, field.TypeInt, value)
 		_node.Position = value
+	}
+	if value, ok := _c.mutation.Capacity(); ok {
+		_spec.SetField(channelmember.FieldCapacity, field.TypeInt, value)
+		_node.Capacity = value
 	}
 	if nodes := _c.mutation.ChannelIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

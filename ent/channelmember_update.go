@@ -142,6 +142,27 @@ func (_u *ChannelMemberUpdate) AddPosition(v int) *ChannelMemberUpdate {
 	return _u
 }
 
+// SetCapacity sets the "capacity" field.
+func (_u *ChannelMemberUpdate) SetCapacity(v int) *ChannelMemberUpdate {
+	_u.mutation.ResetCapacity()
+	_u.mutation.SetCapacity(v)
+	return _u
+}
+
+// SetNillableCapacity sets the "capacity" field if the given value is not nil.
+func (_u *ChannelMemberUpdate) SetNillableCapacity(v *int) *ChannelMemberUpdate {
+	if v != nil {
+		_u.SetCapacity(*v)
+	}
+	return _u
+}
+
+// AddCapacity adds value to the "capacity" field.
+func (_u *ChannelMemberUpdate) AddCapacity(v int) *ChannelMemberUpdate {
+	_u.mutation.AddCapacity(v)
+	return _u
+}
+
 // SetChannel sets the "channel" edge to the Channel entity.
 func (_u *ChannelMemberUpdate) SetChannel(v *Channel) *ChannelMemberUpdate {
 	return _u.SetChannelID(v.ID)
@@ -213,6 +234,11 @@ func (_u *ChannelMemberUpdate) check() error {
 			return &ValidationError{Name: "weight", err: fmt.Errorf(`ent: validator failed for field "ChannelMember.weight": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Capacity(); ok {
+		if err := channelmember.CapacityValidator(v); err != nil {
+			return &ValidationError{Name: "capacity", err: fmt.Errorf(`ent: validator failed for field "ChannelMember.capacity": %w`, err)}
+		}
+	}
 	if _u.mutation.ChannelCleared() && len(_u.mutation.ChannelIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ChannelMember.channel"`)
 	}
@@ -260,6 +286,12 @@ func (_u *ChannelMemberUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(channelmember.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Capacity(); ok {
+		_spec.SetField(channelmember.FieldCapacity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCapacity(); ok {
+		_spec.AddField(channelmember.FieldCapacity, field.TypeInt, value)
 	}
 	if _u.mutation.ChannelCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -453,6 +485,27 @@ func (_u *ChannelMemberUpdateOne) AddPosition(v int) *ChannelMemberUpdateOne {
 	return _u
 }
 
+// SetCapacity sets the "capacity" field.
+func (_u *ChannelMemberUpdateOne) SetCapacity(v int) *ChannelMemberUpdateOne {
+	_u.mutation.ResetCapacity()
+	_u.mutation.SetCapacity(v)
+	return _u
+}
+
+// SetNillableCapacity sets the "capacity" field if the given value is not nil.
+func (_u *ChannelMemberUpdateOne) SetNillableCapacity(v *int) *ChannelMemberUpdateOne {
+	if v != nil {
+		_u.SetCapacity(*v)
+	}
+	return _u
+}
+
+// AddCapacity adds value to the "capacity" field.
+func (_u *ChannelMemberUpdateOne) AddCapacity(v int) *ChannelMemberUpdateOne {
+	_u.mutation.AddCapacity(v)
+	return _u
+}
+
 // SetChannel sets the "channel" edge to the Channel entity.
 func (_u *ChannelMemberUpdateOne) SetChannel(v *Channel) *ChannelMemberUpdateOne {
 	return _u.SetChannelID(v.ID)
@@ -537,6 +590,11 @@ func (_u *ChannelMemberUpdateOne) check() error {
 			return &ValidationError{Name: "weight", err: fmt.Errorf(`ent: validator failed for field "ChannelMember.weight": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Capacity(); ok {
+		if err := channelmember.CapacityValidator(v); err != nil {
+			return &ValidationError{Name: "capacity", err: fmt.Errorf(`ent: validator failed for field "ChannelMember.capacity": %w`, err)}
+		}
+	}
 	if _u.mutation.ChannelCleared() && len(_u.mutation.ChannelIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ChannelMember.channel"`)
 	}
@@ -601,6 +659,12 @@ func (_u *ChannelMemberUpdateOne) sqlSave(ctx context.Context) (_node *ChannelMe
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(channelmember.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Capacity(); ok {
+		_spec.SetField(channelmember.FieldCapacity, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCapacity(); ok {
+		_spec.AddField(channelmember.FieldCapacity, field.TypeInt, value)
 	}
 	if _u.mutation.ChannelCleared() {
 		edge := &sqlgraph.EdgeSpec{

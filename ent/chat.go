@@ -36,6 +36,8 @@ type Chat struct {
 	CrmFlushUntil *time.Time `json:"crm_flush_until,omitempty"`
 	// UnansweredSince holds the value of the "unanswered_since" field.
 	UnansweredSince *time.Time `json:"unanswered_since,omitempty"`
+	// WaitingSince holds the value of the "waiting_since" field.
+	WaitingSince *time.Time `json:"waiting_since,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ChatQuery when eager-loading is set.
 	Edges        ChatEdges `json:"edges"`
@@ -80,7 +82,7 @@ func (*Chat) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case chat.FieldID, chat.FieldAccountID, chat.FieldChannelID, chat.FieldContactID, chat.FieldDealID, chat.FieldCrmLoggedMessageID:
 			values[i] = new(sql.NullInt64)
-		case chat.FieldCreatedAt, chat.FieldLastMessageAt, chat.FieldCrmFlushUntil, chat.FieldUnansweredSince:
+		case chat.FieldCreatedAt, chat.FieldLastMessageAt, chat.FieldCrmFlushUntil, chat.FieldUnansweredSince, chat.FieldWaitingSince:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -160,6 +162,13 @@ func (_m *Chat) assignValues(columns []string, values []any) error {
 				_m.UnansweredSince = new(time.Time)
 				*_m.UnansweredSince = value.Time
 			}
+		case chat.FieldWaitingSince:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field waiting_since", values[i])
+			} else if value.Valid {
+				_m.WaitingSince = new(time.Time)
+				*_m.WaitingSince = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -236,6 +245,11 @@ func (_m *Chat) String() string {
 	builder.WriteString(", ")
 	if v := _m.UnansweredSince; v != nil {
 		builder.WriteString("unanswered_since=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WaitingSince; v != nil {
+		builder.WriteString("waiting_since=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -124,6 +124,20 @@ func (_c *ChatCreate) SetNillableUnansweredSince(v *time.Time) *ChatCreate {
 	return _c
 }
 
+// SetWaitingSince sets the "waiting_since" field.
+func (_c *ChatCreate) SetWaitingSince(v time.Time) *ChatCreate {
+	_c.mutation.SetWaitingSince(v)
+	return _c
+}
+
+// SetNillableWaitingSince sets the "waiting_since" field if the given value is not nil.
+func (_c *ChatCreate) SetNillableWaitingSince(v *time.Time) *ChatCreate {
+	if v != nil {
+		_c.SetWaitingSince(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ChatCreate) SetID(v int64) *ChatCreate {
 	_c.mutation.SetID(v)
@@ -299,6 +313,10 @@ func (_c *ChatCreate) createSpec() (*Chat, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UnansweredSince(); ok {
 		_spec.SetField(chat.FieldUnansweredSince, field.TypeTime, value)
 		_node.UnansweredSince = &value
+	}
+	if value, ok := _c.mutation.WaitingSince(); ok {
+		_spec.SetField(chat.FieldWaitingSince, field.TypeTime, value)
+		_node.WaitingSince = &value
 	}
 	if nodes := _c.mutation.ContactIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -132,6 +132,26 @@ func (_u *ChatUpdate) ClearUnansweredSince() *ChatUpdate {
 	return _u
 }
 
+// SetWaitingSince sets the "waiting_since" field.
+func (_u *ChatUpdate) SetWaitingSince(v time.Time) *ChatUpdate {
+	_u.mutation.SetWaitingSince(v)
+	return _u
+}
+
+// SetNillableWaitingSince sets the "waiting_since" field if the given value is not nil.
+func (_u *ChatUpdate) SetNillableWaitingSince(v *time.Time) *ChatUpdate {
+	if v != nil {
+		_u.SetWaitingSince(*v)
+	}
+	return _u
+}
+
+// ClearWaitingSince clears the value of the "waiting_since" field.
+func (_u *ChatUpdate) ClearWaitingSince() *ChatUpdate {
+	_u.mutation.ClearWaitingSince()
+	return _u
+}
+
 // AddMessageIDs adds the "messages" edge to the Message entity by IDs.
 func (_u *ChatUpdate) AddMessageIDs(ids ...int64) *ChatUpdate {
 	_u.mutation.AddMessageIDs(ids...)
@@ -255,6 +275,12 @@ func (_u *ChatUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.UnansweredSinceCleared() {
 		_spec.ClearField(chat.FieldUnansweredSince, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WaitingSince(); ok {
+		_spec.SetField(chat.FieldWaitingSince, field.TypeTime, value)
+	}
+	if _u.mutation.WaitingSinceCleared() {
+		_spec.ClearField(chat.FieldWaitingSince, field.TypeTime)
 	}
 	if _u.mutation.MessagesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -425,6 +451,26 @@ func (_u *ChatUpdateOne) ClearUnansweredSince() *ChatUpdateOne {
 	return _u
 }
 
+// SetWaitingSince sets the "waiting_since" field.
+func (_u *ChatUpdateOne) SetWaitingSince(v time.Time) *ChatUpdateOne {
+	_u.mutation.SetWaitingSince(v)
+	return _u
+}
+
+// SetNillableWaitingSince sets the "waiting_since" field if the given value is not nil.
+func (_u *ChatUpdateOne) SetNillableWaitingSince(v *time.Time) *ChatUpdateOne {
+	if v != nil {
+		_u.SetWaitingSince(*v)
+	}
+	return _u
+}
+
+// ClearWaitingSince clears the value of the "waiting_since" field.
+func (_u *ChatUpdateOne) ClearWaitingSince() *ChatUpdateOne {
+	_u.mutation.ClearWaitingSince()
+	return _u
+}
+
 // AddMessageIDs adds the "messages" edge to the Message entity by IDs.
 func (_u *ChatUpdateOne) AddMessageIDs(ids ...int64) *ChatUpdateOne {
 	_u.mutation.AddMessageIDs(ids...)
@@ -578,6 +624,12 @@ func (_u *ChatUpdateOne) sqlSave(ctx context.Context) (_node *Chat, err error) {
 	}
 	if _u.mutation.UnansweredSinceCleared() {
 		_spec.ClearField(chat.FieldUnansweredSince, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WaitingSince(); ok {
+		_spec.SetField(chat.FieldWaitingSince, field.TypeTime, value)
+	}
+	if _u.mutation.WaitingSinceCleared() {
+		_spec.ClearField(chat.FieldWaitingSince, field.TypeTime)
 	}
 	if _u.mutation.MessagesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/employee"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 )
 
 // Employee is the model entity for the Employee schema.
@@ -34,6 +36,10 @@ type Employee struct {
 	ChatAdmin bool `json:"chat_admin,omitempty"`
 	// DefaultOutgoingChannelID holds the value of the "default_outgoing_channel_id" field.
 	DefaultOutgoingChannelID *int64 `json:"default_outgoing_channel_id,omitempty"`
+	// Presence holds the value of the "presence" field.
+	Presence employee.Presence `json:"presence,omitempty"`
+	// WorkingHours holds the value of the "working_hours" field.
+	WorkingHours *types.WorkingHours `json:"working_hours,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EmployeeQuery when eager-loading is set.
 	Edges        EmployeeEdges `json:"edges"`
@@ -76,11 +82,13 @@ func (*Employee) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case employee.FieldWorkingHours:
+			values[i] = new([]byte)
 		case employee.FieldActive, employee.FieldChatAdmin:
 			values[i] = new(sql.NullBool)
 		case employee.FieldID, employee.FieldAccountID, employee.FieldDefaultOutgoingChannelID:
 			values[i] = new(sql.NullInt64)
-		case employee.FieldName, employee.FieldCrmUserID, employee.FieldEmail:
+		case employee.FieldName, employee.FieldCrmUserID, employee.FieldEmail, employee.FieldPresence:
 			values[i] = new(sql.NullString)
 		case employee.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -155,6 +163,20 @@ func (_m *Employee) assignValues(columns []string, values []any) error {
 				_m.DefaultOutgoingChannelID = new(int64)
 				*_m.DefaultOutgoingChannelID = value.Int64
 			}
+		case employee.FieldPresence:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field presence", values[i])
+			} else if value.Valid {
+				_m.Presence = employee.Presence(value.String)
+			}
+		case employee.FieldWorkingHours:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field working_hours", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.WorkingHours); err != nil {
+					return fmt.Errorf("unmarshal field working_hours: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -228,6 +250,12 @@ func (_m *Employee) String() string {
 		builder.WriteString("default_outgoing_channel_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("presence=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Presence))
+	builder.WriteString(", ")
+	builder.WriteString("working_hours=")
+	builder.WriteString(fmt.Sprintf("%v", _m.WorkingHours))
 	builder.WriteByte(')')
 	return builder.String()
 }

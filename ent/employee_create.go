@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/employee"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 )
 
 // EmployeeCreate is the builder for creating a Employee entity.
@@ -118,6 +119,26 @@ func (_c *EmployeeCreate) SetNillableDefaultOutgoingChannelID(v *int64) *Employe
 	return _c
 }
 
+// SetPresence sets the "presence" field.
+func (_c *EmployeeCreate) SetPresence(v employee.Presence) *EmployeeCreate {
+	_c.mutation.SetPresence(v)
+	return _c
+}
+
+// SetNillablePresence sets the "presence" field if the given value is not nil.
+func (_c *EmployeeCreate) SetNillablePresence(v *employee.Presence) *EmployeeCreate {
+	if v != nil {
+		_c.SetPresence(*v)
+	}
+	return _c
+}
+
+// SetWorkingHours sets the "working_hours" field.
+func (_c *EmployeeCreate) SetWorkingHours(v *types.WorkingHours) *EmployeeCreate {
+	_c.mutation.SetWorkingHours(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *EmployeeCreate) SetID(v int64) *EmployeeCreate {
 	_c.mutation.SetID(v)
@@ -200,6 +221,10 @@ func (_c *EmployeeCreate) defaults() error {
 		v := employee.DefaultChatAdmin
 		_c.mutation.SetChatAdmin(v)
 	}
+	if _, ok := _c.mutation.Presence(); !ok {
+		v := employee.DefaultPresence
+		_c.mutation.SetPresence(v)
+	}
 	return nil
 }
 
@@ -242,6 +267,14 @@ func (_c *EmployeeCreate) check() error {
 	}
 	if _, ok := _c.mutation.ChatAdmin(); !ok {
 		return &ValidationError{Name: "chat_admin", err: errors.New(`ent: missing required field "Employee.chat_admin"`)}
+	}
+	if _, ok := _c.mutation.Presence(); !ok {
+		return &ValidationError{Name: "presence", err: errors.New(`ent: missing required field "Employee.presence"`)}
+	}
+	if v, ok := _c.mutation.Presence(); ok {
+		if err := employee.PresenceValidator(v); err != nil {
+			return &ValidationError{Name: "presence", err: fmt.Errorf(`ent: validator failed for field "Employee.presence": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -302,6 +335,14 @@ func (_c *EmployeeCreate) createSpec() (*Employee, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ChatAdmin(); ok {
 		_spec.SetField(employee.FieldChatAdmin, field.TypeBool, value)
 		_node.ChatAdmin = value
+	}
+	if value, ok := _c.mutation.Presence(); ok {
+		_spec.SetField(employee.FieldPresence, field.TypeEnum, value)
+		_node.Presence = value
+	}
+	if value, ok := _c.mutation.WorkingHours(); ok {
+		_spec.SetField(employee.FieldWorkingHours, field.TypeJSON, value)
+		_node.WorkingHours = value
 	}
 	if nodes := _c.mutation.DefaultOutgoingChannelIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/channelmember"
 	"github.com/switchboardhq/switchboard/ent/employee"
 	"github.com/switchboardhq/switchboard/ent/predicate"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 )
 
 // EmployeeUpdate is the builder for updating Employee entities.
@@ -126,6 +127,32 @@ func (_u *EmployeeUpdate) ClearDefaultOutgoingChannelID() *EmployeeUpdate {
 	return _u
 }
 
+// SetPresence sets the "presence" field.
+func (_u *EmployeeUpdate) SetPresence(v employee.Presence) *EmployeeUpdate {
+	_u.mutation.SetPresence(v)
+	return _u
+}
+
+// SetNillablePresence sets the "presence" field if the given value is not nil.
+func (_u *EmployeeUpdate) SetNillablePresence(v *employee.Presence) *EmployeeUpdate {
+	if v != nil {
+		_u.SetPresence(*v)
+	}
+	return _u
+}
+
+// SetWorkingHours sets the "working_hours" field.
+func (_u *EmployeeUpdate) SetWorkingHours(v *types.WorkingHours) *EmployeeUpdate {
+	_u.mutation.SetWorkingHours(v)
+	return _u
+}
+
+// ClearWorkingHours clears the value of the "working_hours" field.
+func (_u *EmployeeUpdate) ClearWorkingHours() *EmployeeUpdate {
+	_u.mutation.ClearWorkingHours()
+	return _u
+}
+
 // SetDefaultOutgoingChannel sets the "default_outgoing_channel" edge to the Channel entity.
 func (_u *EmployeeUpdate) SetDefaultOutgoingChannel(v *Channel) *EmployeeUpdate {
 	return _u.SetDefaultOutgoingChannelID(v.ID)
@@ -222,6 +249,11 @@ func (_u *EmployeeUpdate) check() error {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "Employee.email": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Presence(); ok {
+		if err := employee.PresenceValidator(v); err != nil {
+			return &ValidationError{Name: "presence", err: fmt.Errorf(`ent: validator failed for field "Employee.presence": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -260,6 +292,15 @@ func (_u *EmployeeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.ChatAdmin(); ok {
 		_spec.SetField(employee.FieldChatAdmin, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Presence(); ok {
+		_spec.SetField(employee.FieldPresence, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.WorkingHours(); ok {
+		_spec.SetField(employee.FieldWorkingHours, field.TypeJSON, value)
+	}
+	if _u.mutation.WorkingHoursCleared() {
+		_spec.ClearField(employee.FieldWorkingHours, field.TypeJSON)
 	}
 	if _u.mutation.DefaultOutgoingChannelCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -453,6 +494,32 @@ func (_u *EmployeeUpdateOne) ClearDefaultOutgoingChannelID() *EmployeeUpdateOne 
 	return _u
 }
 
+// SetPresence sets the "presence" field.
+func (_u *EmployeeUpdateOne) SetPresence(v employee.Presence) *EmployeeUpdateOne {
+	_u.mutation.SetPresence(v)
+	return _u
+}
+
+// SetNillablePresence sets the "presence" field if the given value is not nil.
+func (_u *EmployeeUpdateOne) SetNillablePresence(v *employee.Presence) *EmployeeUpdateOne {
+	if v != nil {
+		_u.SetPresence(*v)
+	}
+	return _u
+}
+
+// SetWorkingHours sets the "working_hours" field.
+func (_u *EmployeeUpdateOne) SetWorkingHours(v *types.WorkingHours) *EmployeeUpdateOne {
+	_u.mutation.SetWorkingHours(v)
+	return _u
+}
+
+// ClearWorkingHours clears the value of the "working_hours" field.
+func (_u *EmployeeUpdateOne) ClearWorkingHours() *EmployeeUpdateOne {
+	_u.mutation.ClearWorkingHours()
+	return _u
+}
+
 // SetDefaultOutgoingChannel sets the "default_outgoing_channel" edge to the Channel entity.
 func (_u *EmployeeUpdateOne) SetDefaultOutgoingChannel(v *Channel) *EmployeeUpdateOne {
 	return _u.SetDefaultOutgoingChannelID(v.ID)
@@ -562,6 +629,11 @@ func (_u *EmployeeUpdateOne) check() error {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "Employee.email": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Presence(); ok {
+		if err := employee.PresenceValidator(v); err != nil {
+			return &ValidationError{Name: "presence", err: fmt.Errorf(`ent: validator failed for field "Employee.presence": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -617,6 +689,15 @@ func (_u *EmployeeUpdateOne) sqlSave(ctx context.Context) (_node *Employee, err 
 	}
 	if value, ok := _u.mutation.ChatAdmin(); ok {
 		_spec.SetField(employee.FieldChatAdmin, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Presence(); ok {
+		_spec.SetField(employee.FieldPresence, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.WorkingHours(); ok {
+		_spec.SetField(employee.FieldWorkingHours, field.TypeJSON, value)
+	}
+	if _u.mutation.WorkingHoursCleared() {
+		_spec.ClearField(employee.FieldWorkingHours, field.TypeJSON)
 	}
 	if _u.mutation.DefaultOutgoingChannelCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -2991,33 +2991,40 @@ func (m *AssignmentEventMutation) ResetEdge(name string) error {
 // ChannelMutation represents an operation that mutates the Channel nodes in the graph.
 type ChannelMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *int64
-	account_id           *int64
-	addaccount_id        *int64
-	created_at           *time.Time
-	kind                 *channel.Kind
-	name                 *string
-	external_id          *string
-	in_integration       *bool
-	open_channels        *bool
-	distribution         *channel.Distribution
-	repeat_client_policy *channel.RepeatClientPolicy
-	entity_kind          *channel.EntityKind
-	clearedFields        map[string]struct{}
-	members              map[int64]struct{}
-	removedmembers       map[int64]struct{}
-	clearedmembers       bool
-	pipeline             *int64
-	clearedpipeline      bool
-	stage                *int64
-	clearedstage         bool
-	lead_status          *int64
-	clearedlead_status   bool
-	done                 bool
-	oldValue             func(context.Context) (*Channel, error)
-	predicates           []predicate.Channel
+	op                        Op
+	typ                       string
+	id                        *int64
+	account_id                *int64
+	addaccount_id             *int64
+	created_at                *time.Time
+	kind                      *channel.Kind
+	name                      *string
+	external_id               *string
+	in_integration            *bool
+	open_channels             *bool
+	distribution              *channel.Distribution
+	repeat_client_policy      *channel.RepeatClientPolicy
+	entity_kind               *channel.EntityKind
+	absent_keep_turn          *bool
+	reply_deadline_minutes    *int
+	addreply_deadline_minutes *int
+	max_passes                *int
+	addmax_passes             *int
+	stream_grace_minutes      *int
+	addstream_grace_minutes   *int
+	clearedFields             map[string]struct{}
+	members                   map[int64]struct{}
+	removedmembers            map[int64]struct{}
+	clearedmembers            bool
+	pipeline                  *int64
+	clearedpipeline           bool
+	stage                     *int64
+	clearedstage              bool
+	lead_status               *int64
+	clearedlead_status        bool
+	done                      bool
+	oldValue                  func(context.Context) (*Channel, error)
+	predicates                []predicate.Channel
 }
 
 var _ ent.Mutation = (*ChannelMutation)(nil)
@@ -3651,6 +3658,210 @@ func (m *ChannelMutation) ResetLeadStatusID() {
 	delete(m.clearedFields, channel.FieldLeadStatusID)
 }
 
+// SetAbsentKeepTurn sets the "absent_keep_turn" field.
+func (m *ChannelMutation) SetAbsentKeepTurn(b bool) {
+	m.absent_keep_turn = &b
+}
+
+// AbsentKeepTurn returns the value of the "absent_keep_turn" field in the mutation.
+func (m *ChannelMutation) AbsentKeepTurn() (r bool, exists bool) {
+	v := m.absent_keep_turn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAbsentKeepTurn returns the old "absent_keep_turn" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldAbsentKeepTurn(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAbsentKeepTurn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAbsentKeepTurn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAbsentKeepTurn: %w", err)
+	}
+	return oldValue.AbsentKeepTurn, nil
+}
+
+// ResetAbsentKeepTurn resets all changes to the "absent_keep_turn" field.
+func (m *ChannelMutation) ResetAbsentKeepTurn() {
+	m.absent_keep_turn = nil
+}
+
+// SetReplyDeadlineMinutes sets the "reply_deadline_minutes" field.
+func (m *ChannelMutation) SetReplyDeadlineMinutes(i int) {
+	m.reply_deadline_minutes = &i
+	m.addreply_deadline_minutes = nil
+}
+
+// ReplyDeadlineMinutes returns the value of the "reply_deadline_minutes" field in the mutation.
+func (m *ChannelMutation) ReplyDeadlineMinutes() (r int, exists bool) {
+	v := m.reply_deadline_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyDeadlineMinutes returns the old "reply_deadline_minutes" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldReplyDeadlineMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyDeadlineMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyDeadlineMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyDeadlineMinutes: %w", err)
+	}
+	return oldValue.ReplyDeadlineMinutes, nil
+}
+
+// AddReplyDeadlineMinutes adds i to the "reply_deadline_minutes" field.
+func (m *ChannelMutation) AddReplyDeadlineMinutes(i int) {
+	if m.addreply_deadline_minutes != nil {
+		*m.addreply_deadline_minutes += i
+	} else {
+		m.addreply_deadline_minutes = &i
+	}
+}
+
+// AddedReplyDeadlineMinutes returns the value that was added to the "reply_deadline_minutes" field in this mutation.
+func (m *ChannelMutation) AddedReplyDeadlineMinutes() (r int, exists bool) {
+	v := m.addreply_deadline_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReplyDeadlineMinutes resets all changes to the "reply_deadline_minutes" field.
+func (m *ChannelMutation) ResetReplyDeadlineMinutes() {
+	m.reply_deadline_minutes = nil
+	m.addreply_deadline_minutes = nil
+}
+
+// SetMaxPasses sets the "max_passes" field.
+func (m *ChannelMutation) SetMaxPasses(i int) {
+	m.max_passes = &i
+	m.addmax_passes = nil
+}
+
+// MaxPasses returns the value of the "max_passes" field in the mutation.
+func (m *ChannelMutation) MaxPasses() (r int, exists bool) {
+	v := m.max_passes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxPasses returns the old "max_passes" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldMaxPasses(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxPasses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxPasses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxPasses: %w", err)
+	}
+	return oldValue.MaxPasses, nil
+}
+
+// AddMaxPasses adds i to the "max_passes" field.
+func (m *ChannelMutation) AddMaxPasses(i int) {
+	if m.addmax_passes != nil {
+		*m.addmax_passes += i
+	} else {
+		m.addmax_passes = &i
+	}
+}
+
+// AddedMaxPasses returns the value that was added to the "max_passes" field in this mutation.
+func (m *ChannelMutation) AddedMaxPasses() (r int, exists bool) {
+	v := m.addmax_passes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxPasses resets all changes to the "max_passes" field.
+func (m *ChannelMutation) ResetMaxPasses() {
+	m.max_passes = nil
+	m.addmax_passes = nil
+}
+
+// SetStreamGraceMinutes sets the "stream_grace_minutes" field.
+func (m *ChannelMutation) SetStreamGraceMinutes(i int) {
+	m.stream_grace_minutes = &i
+	m.addstream_grace_minutes = nil
+}
+
+// StreamGraceMinutes returns the value of the "stream_grace_minutes" field in the mutation.
+func (m *ChannelMutation) StreamGraceMinutes() (r int, exists bool) {
+	v := m.stream_grace_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStreamGraceMinutes returns the old "stream_grace_minutes" field's value of the Channel entity.
+// If the Channel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMutation) OldStreamGraceMinutes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStreamGraceMinutes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStreamGraceMinutes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStreamGraceMinutes: %w", err)
+	}
+	return oldValue.StreamGraceMinutes, nil
+}
+
+// AddStreamGraceMinutes adds i to the "stream_grace_minutes" field.
+func (m *ChannelMutation) AddStreamGraceMinutes(i int) {
+	if m.addstream_grace_minutes != nil {
+		*m.addstream_grace_minutes += i
+	} else {
+		m.addstream_grace_minutes = &i
+	}
+}
+
+// AddedStreamGraceMinutes returns the value that was added to the "stream_grace_minutes" field in this mutation.
+func (m *ChannelMutation) AddedStreamGraceMinutes() (r int, exists bool) {
+	v := m.addstream_grace_minutes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStreamGraceMinutes resets all changes to the "stream_grace_minutes" field.
+func (m *ChannelMutation) ResetStreamGraceMinutes() {
+	m.stream_grace_minutes = nil
+	m.addstream_grace_minutes = nil
+}
+
 // AddMemberIDs adds the "members" edge to the ChannelMember entity by ids.
 func (m *ChannelMutation) AddMemberIDs(ids ...int64) {
 	if m.members == nil {
@@ -3820,7 +4031,7 @@ func (m *ChannelMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChannelMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 17)
 	if m.account_id != nil {
 		fields = append(fields, channel.FieldAccountID)
 	}
@@ -3860,6 +4071,18 @@ func (m *ChannelMutation) Fields() []string {
 	if m.lead_status != nil {
 		fields = append(fields, channel.FieldLeadStatusID)
 	}
+	if m.absent_keep_turn != nil {
+		fields = append(fields, channel.FieldAbsentKeepTurn)
+	}
+	if m.reply_deadline_minutes != nil {
+		fields = append(fields, channel.FieldReplyDeadlineMinutes)
+	}
+	if m.max_passes != nil {
+		fields = append(fields, channel.FieldMaxPasses)
+	}
+	if m.stream_grace_minutes != nil {
+		fields = append(fields, channel.FieldStreamGraceMinutes)
+	}
 	return fields
 }
 
@@ -3894,6 +4117,14 @@ func (m *ChannelMutation) Field(name string) (ent.Value, bool) {
 		return m.StageID()
 	case channel.FieldLeadStatusID:
 		return m.LeadStatusID()
+	case channel.FieldAbsentKeepTurn:
+		return m.AbsentKeepTurn()
+	case channel.FieldReplyDeadlineMinutes:
+		return m.ReplyDeadlineMinutes()
+	case channel.FieldMaxPasses:
+		return m.MaxPasses()
+	case channel.FieldStreamGraceMinutes:
+		return m.StreamGraceMinutes()
 	}
 	return nil, false
 }
@@ -3929,6 +4160,14 @@ func (m *ChannelMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldStageID(ctx)
 	case channel.FieldLeadStatusID:
 		return m.OldLeadStatusID(ctx)
+	case channel.FieldAbsentKeepTurn:
+		return m.OldAbsentKeepTurn(ctx)
+	case channel.FieldReplyDeadlineMinutes:
+		return m.OldReplyDeadlineMinutes(ctx)
+	case channel.FieldMaxPasses:
+		return m.OldMaxPasses(ctx)
+	case channel.FieldStreamGraceMinutes:
+		return m.OldStreamGraceMinutes(ctx)
 	}
 	return nil, fmt.Errorf("unknown Channel field %s", name)
 }
@@ -4029,6 +4268,34 @@ func (m *ChannelMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLeadStatusID(v)
 		return nil
+	case channel.FieldAbsentKeepTurn:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAbsentKeepTurn(v)
+		return nil
+	case channel.FieldReplyDeadlineMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyDeadlineMinutes(v)
+		return nil
+	case channel.FieldMaxPasses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxPasses(v)
+		return nil
+	case channel.FieldStreamGraceMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStreamGraceMinutes(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Channel field %s", name)
 }
@@ -4040,6 +4307,15 @@ func (m *ChannelMutation) AddedFields() []string {
 	if m.addaccount_id != nil {
 		fields = append(fields, channel.FieldAccountID)
 	}
+	if m.addreply_deadline_minutes != nil {
+		fields = append(fields, channel.FieldReplyDeadlineMinutes)
+	}
+	if m.addmax_passes != nil {
+		fields = append(fields, channel.FieldMaxPasses)
+	}
+	if m.addstream_grace_minutes != nil {
+		fields = append(fields, channel.FieldStreamGraceMinutes)
+	}
 	return fields
 }
 
@@ -4050,6 +4326,12 @@ func (m *ChannelMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case channel.FieldAccountID:
 		return m.AddedAccountID()
+	case channel.FieldReplyDeadlineMinutes:
+		return m.AddedReplyDeadlineMinutes()
+	case channel.FieldMaxPasses:
+		return m.AddedMaxPasses()
+	case channel.FieldStreamGraceMinutes:
+		return m.AddedStreamGraceMinutes()
 	}
 	return nil, false
 }
@@ -4065,6 +4347,27 @@ func (m *ChannelMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAccountID(v)
+		return nil
+	case channel.FieldReplyDeadlineMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReplyDeadlineMinutes(v)
+		return nil
+	case channel.FieldMaxPasses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxPasses(v)
+		return nil
+	case channel.FieldStreamGraceMinutes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStreamGraceMinutes(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Channel numeric field %s", name)
@@ -4152,6 +4455,18 @@ func (m *ChannelMutation) ResetField(name string) error {
 		return nil
 	case channel.FieldLeadStatusID:
 		m.ResetLeadStatusID()
+		return nil
+	case channel.FieldAbsentKeepTurn:
+		m.ResetAbsentKeepTurn()
+		return nil
+	case channel.FieldReplyDeadlineMinutes:
+		m.ResetReplyDeadlineMinutes()
+		return nil
+	case channel.FieldMaxPasses:
+		m.ResetMaxPasses()
+		return nil
+	case channel.FieldStreamGraceMinutes:
+		m.ResetStreamGraceMinutes()
 		return nil
 	}
 	return fmt.Errorf("unknown Channel field %s", name)
@@ -4310,6 +4625,8 @@ type ChannelMemberMutation struct {
 	addweight            *int
 	position             *int
 	addposition          *int
+	capacity             *int
+	addcapacity          *int
 	clearedFields        map[string]struct{}
 	channel              *int64
 	clearedchannel       bool
@@ -4772,6 +5089,62 @@ func (m *ChannelMemberMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetCapacity sets the "capacity" field.
+func (m *ChannelMemberMutation) SetCapacity(i int) {
+	m.capacity = &i
+	m.addcapacity = nil
+}
+
+// Capacity returns the value of the "capacity" field in the mutation.
+func (m *ChannelMemberMutation) Capacity() (r int, exists bool) {
+	v := m.capacity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCapacity returns the old "capacity" field's value of the ChannelMember entity.
+// If the ChannelMember object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChannelMemberMutation) OldCapacity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCapacity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCapacity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCapacity: %w", err)
+	}
+	return oldValue.Capacity, nil
+}
+
+// AddCapacity adds i to the "capacity" field.
+func (m *ChannelMemberMutation) AddCapacity(i int) {
+	if m.addcapacity != nil {
+		*m.addcapacity += i
+	} else {
+		m.addcapacity = &i
+	}
+}
+
+// AddedCapacity returns the value that was added to the "capacity" field in this mutation.
+func (m *ChannelMemberMutation) AddedCapacity() (r int, exists bool) {
+	v := m.addcapacity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCapacity resets all changes to the "capacity" field.
+func (m *ChannelMemberMutation) ResetCapacity() {
+	m.capacity = nil
+	m.addcapacity = nil
+}
+
 // ClearChannel clears the "channel" edge to the Channel entity.
 func (m *ChannelMemberMutation) ClearChannel() {
 	m.clearedchannel = true
@@ -4860,7 +5233,7 @@ func (m *ChannelMemberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChannelMemberMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.account_id != nil {
 		fields = append(fields, channelmember.FieldAccountID)
 	}
@@ -4884,6 +5257,9 @@ func (m *ChannelMemberMutation) Fields() []string {
 	}
 	if m.position != nil {
 		fields = append(fields, channelmember.FieldPosition)
+	}
+	if m.capacity != nil {
+		fields = append(fields, channelmember.FieldCapacity)
 	}
 	return fields
 }
@@ -4909,6 +5285,8 @@ func (m *ChannelMemberMutation) Field(name string) (ent.Value, bool) {
 		return m.Weight()
 	case channelmember.FieldPosition:
 		return m.Position()
+	case channelmember.FieldCapacity:
+		return m.Capacity()
 	}
 	return nil, false
 }
@@ -4934,6 +5312,8 @@ func (m *ChannelMemberMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldWeight(ctx)
 	case channelmember.FieldPosition:
 		return m.OldPosition(ctx)
+	case channelmember.FieldCapacity:
+		return m.OldCapacity(ctx)
 	}
 	return nil, fmt.Errorf("unknown ChannelMember field %s", name)
 }
@@ -4999,6 +5379,13 @@ func (m *ChannelMemberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPosition(v)
 		return nil
+	case channelmember.FieldCapacity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCapacity(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ChannelMember field %s", name)
 }
@@ -5016,6 +5403,9 @@ func (m *ChannelMemberMutation) AddedFields() []string {
 	if m.addposition != nil {
 		fields = append(fields, channelmember.FieldPosition)
 	}
+	if m.addcapacity != nil {
+		fields = append(fields, channelmember.FieldCapacity)
+	}
 	return fields
 }
 
@@ -5030,6 +5420,8 @@ func (m *ChannelMemberMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedWeight()
 	case channelmember.FieldPosition:
 		return m.AddedPosition()
+	case channelmember.FieldCapacity:
+		return m.AddedCapacity()
 	}
 	return nil, false
 }
@@ -5059,6 +5451,13 @@ func (m *ChannelMemberMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddPosition(v)
+		return nil
+	case channelmember.FieldCapacity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCapacity(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ChannelMember numeric field %s", name)
@@ -5110,6 +5509,9 @@ func (m *ChannelMemberMutation) ResetField(name string) error {
 		return nil
 	case channelmember.FieldPosition:
 		m.ResetPosition()
+		return nil
+	case channelmember.FieldCapacity:
+		m.ResetCapacity()
 		return nil
 	}
 	return fmt.Errorf("unknown ChannelMember field %s", name)
@@ -5225,6 +5627,7 @@ type ChatMutation struct {
 	addcrm_logged_message_id *int64
 	crm_flush_until          *time.Time
 	unanswered_since         *time.Time
+	waiting_since            *time.Time
 	clearedFields            map[string]struct{}
 	contact                  *int64
 	clearedcontact           bool
@@ -5784,6 +6187,55 @@ func (m *ChatMutation) ResetUnansweredSince() {
 	delete(m.clearedFields, chat.FieldUnansweredSince)
 }
 
+// SetWaitingSince sets the "waiting_since" field.
+func (m *ChatMutation) SetWaitingSince(t time.Time) {
+	m.waiting_since = &t
+}
+
+// WaitingSince returns the value of the "waiting_since" field in the mutation.
+func (m *ChatMutation) WaitingSince() (r time.Time, exists bool) {
+	v := m.waiting_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWaitingSince returns the old "waiting_since" field's value of the Chat entity.
+// If the Chat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChatMutation) OldWaitingSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWaitingSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWaitingSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWaitingSince: %w", err)
+	}
+	return oldValue.WaitingSince, nil
+}
+
+// ClearWaitingSince clears the value of the "waiting_since" field.
+func (m *ChatMutation) ClearWaitingSince() {
+	m.waiting_since = nil
+	m.clearedFields[chat.FieldWaitingSince] = struct{}{}
+}
+
+// WaitingSinceCleared returns if the "waiting_since" field was cleared in this mutation.
+func (m *ChatMutation) WaitingSinceCleared() bool {
+	_, ok := m.clearedFields[chat.FieldWaitingSince]
+	return ok
+}
+
+// ResetWaitingSince resets all changes to the "waiting_since" field.
+func (m *ChatMutation) ResetWaitingSince() {
+	m.waiting_since = nil
+	delete(m.clearedFields, chat.FieldWaitingSince)
+}
+
 // ClearContact clears the "contact" edge to the Contact entity.
 func (m *ChatMutation) ClearContact() {
 	m.clearedcontact = true
@@ -5899,7 +6351,7 @@ func (m *ChatMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChatMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.account_id != nil {
 		fields = append(fields, chat.FieldAccountID)
 	}
@@ -5927,6 +6379,9 @@ func (m *ChatMutation) Fields() []string {
 	if m.unanswered_since != nil {
 		fields = append(fields, chat.FieldUnansweredSince)
 	}
+	if m.waiting_since != nil {
+		fields = append(fields, chat.FieldWaitingSince)
+	}
 	return fields
 }
 
@@ -5953,6 +6408,8 @@ func (m *ChatMutation) Field(name string) (ent.Value, bool) {
 		return m.CrmFlushUntil()
 	case chat.FieldUnansweredSince:
 		return m.UnansweredSince()
+	case chat.FieldWaitingSince:
+		return m.WaitingSince()
 	}
 	return nil, false
 }
@@ -5980,6 +6437,8 @@ func (m *ChatMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCrmFlushUntil(ctx)
 	case chat.FieldUnansweredSince:
 		return m.OldUnansweredSince(ctx)
+	case chat.FieldWaitingSince:
+		return m.OldWaitingSince(ctx)
 	}
 	return nil, fmt.Errorf("unknown Chat field %s", name)
 }
@@ -6051,6 +6510,13 @@ func (m *ChatMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnansweredSince(v)
+		return nil
+	case chat.FieldWaitingSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWaitingSince(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)
@@ -6142,6 +6608,9 @@ func (m *ChatMutation) ClearedFields() []string {
 	if m.FieldCleared(chat.FieldUnansweredSince) {
 		fields = append(fields, chat.FieldUnansweredSince)
 	}
+	if m.FieldCleared(chat.FieldWaitingSince) {
+		fields = append(fields, chat.FieldWaitingSince)
+	}
 	return fields
 }
 
@@ -6164,6 +6633,9 @@ func (m *ChatMutation) ClearField(name string) error {
 		return nil
 	case chat.FieldUnansweredSince:
 		m.ClearUnansweredSince()
+		return nil
+	case chat.FieldWaitingSince:
+		m.ClearWaitingSince()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat nullable field %s", name)
@@ -6199,6 +6671,9 @@ func (m *ChatMutation) ResetField(name string) error {
 		return nil
 	case chat.FieldUnansweredSince:
 		m.ResetUnansweredSince()
+		return nil
+	case chat.FieldWaitingSince:
+		m.ResetWaitingSince()
 		return nil
 	}
 	return fmt.Errorf("unknown Chat field %s", name)
@@ -11450,6 +11925,8 @@ type EmployeeMutation struct {
 	email                           *string
 	active                          *bool
 	chat_admin                      *bool
+	presence                        *employee.Presence
+	working_hours                   **types.WorkingHours
 	clearedFields                   map[string]struct{}
 	default_outgoing_channel        *int64
 	cleareddefault_outgoing_channel bool
@@ -11899,6 +12376,91 @@ func (m *EmployeeMutation) ResetDefaultOutgoingChannelID() {
 	delete(m.clearedFields, employee.FieldDefaultOutgoingChannelID)
 }
 
+// SetPresence sets the "presence" field.
+func (m *EmployeeMutation) SetPresence(e employee.Presence) {
+	m.presence = &e
+}
+
+// Presence returns the value of the "presence" field in the mutation.
+func (m *EmployeeMutation) Presence() (r employee.Presence, exists bool) {
+	v := m.presence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPresence returns the old "presence" field's value of the Employee entity.
+// If the Employee object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmployeeMutation) OldPresence(ctx context.Context) (v employee.Presence, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPresence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPresence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPresence: %w", err)
+	}
+	return oldValue.Presence, nil
+}
+
+// ResetPresence resets all changes to the "presence" field.
+func (m *EmployeeMutation) ResetPresence() {
+	m.presence = nil
+}
+
+// SetWorkingHours sets the "working_hours" field.
+func (m *EmployeeMutation) SetWorkingHours(th *types.WorkingHours) {
+	m.working_hours = &th
+}
+
+// WorkingHours returns the value of the "working_hours" field in the mutation.
+func (m *EmployeeMutation) WorkingHours() (r *types.WorkingHours, exists bool) {
+	v := m.working_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkingHours returns the old "working_hours" field's value of the Employee entity.
+// If the Employee object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmployeeMutation) OldWorkingHours(ctx context.Context) (v *types.WorkingHours, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkingHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkingHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkingHours: %w", err)
+	}
+	return oldValue.WorkingHours, nil
+}
+
+// ClearWorkingHours clears the value of the "working_hours" field.
+func (m *EmployeeMutation) ClearWorkingHours() {
+	m.working_hours = nil
+	m.clearedFields[employee.FieldWorkingHours] = struct{}{}
+}
+
+// WorkingHoursCleared returns if the "working_hours" field was cleared in this mutation.
+func (m *EmployeeMutation) WorkingHoursCleared() bool {
+	_, ok := m.clearedFields[employee.FieldWorkingHours]
+	return ok
+}
+
+// ResetWorkingHours resets all changes to the "working_hours" field.
+func (m *EmployeeMutation) ResetWorkingHours() {
+	m.working_hours = nil
+	delete(m.clearedFields, employee.FieldWorkingHours)
+}
+
 // ClearDefaultOutgoingChannel clears the "default_outgoing_channel" edge to the Channel entity.
 func (m *EmployeeMutation) ClearDefaultOutgoingChannel() {
 	m.cleareddefault_outgoing_channel = true
@@ -12014,7 +12576,7 @@ func (m *EmployeeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EmployeeMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 10)
 	if m.account_id != nil {
 		fields = append(fields, employee.FieldAccountID)
 	}
@@ -12038,6 +12600,12 @@ func (m *EmployeeMutation) Fields() []string {
 	}
 	if m.default_outgoing_channel != nil {
 		fields = append(fields, employee.FieldDefaultOutgoingChannelID)
+	}
+	if m.presence != nil {
+		fields = append(fields, employee.FieldPresence)
+	}
+	if m.working_hours != nil {
+		fields = append(fields, employee.FieldWorkingHours)
 	}
 	return fields
 }
@@ -12063,6 +12631,10 @@ func (m *EmployeeMutation) Field(name string) (ent.Value, bool) {
 		return m.ChatAdmin()
 	case employee.FieldDefaultOutgoingChannelID:
 		return m.DefaultOutgoingChannelID()
+	case employee.FieldPresence:
+		return m.Presence()
+	case employee.FieldWorkingHours:
+		return m.WorkingHours()
 	}
 	return nil, false
 }
@@ -12088,6 +12660,10 @@ func (m *EmployeeMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldChatAdmin(ctx)
 	case employee.FieldDefaultOutgoingChannelID:
 		return m.OldDefaultOutgoingChannelID(ctx)
+	case employee.FieldPresence:
+		return m.OldPresence(ctx)
+	case employee.FieldWorkingHours:
+		return m.OldWorkingHours(ctx)
 	}
 	return nil, fmt.Errorf("unknown Employee field %s", name)
 }
@@ -12153,6 +12729,20 @@ func (m *EmployeeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDefaultOutgoingChannelID(v)
 		return nil
+	case employee.FieldPresence:
+		v, ok := value.(employee.Presence)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPresence(v)
+		return nil
+	case employee.FieldWorkingHours:
+		v, ok := value.(*types.WorkingHours)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkingHours(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Employee field %s", name)
 }
@@ -12204,6 +12794,9 @@ func (m *EmployeeMutation) ClearedFields() []string {
 	if m.FieldCleared(employee.FieldDefaultOutgoingChannelID) {
 		fields = append(fields, employee.FieldDefaultOutgoingChannelID)
 	}
+	if m.FieldCleared(employee.FieldWorkingHours) {
+		fields = append(fields, employee.FieldWorkingHours)
+	}
 	return fields
 }
 
@@ -12223,6 +12816,9 @@ func (m *EmployeeMutation) ClearField(name string) error {
 		return nil
 	case employee.FieldDefaultOutgoingChannelID:
 		m.ClearDefaultOutgoingChannelID()
+		return nil
+	case employee.FieldWorkingHours:
+		m.ClearWorkingHours()
 		return nil
 	}
 	return fmt.Errorf("unknown Employee nullable field %s", name)
@@ -12255,6 +12851,12 @@ func (m *EmployeeMutation) ResetField(name string) error {
 		return nil
 	case employee.FieldDefaultOutgoingChannelID:
 		m.ResetDefaultOutgoingChannelID()
+		return nil
+	case employee.FieldPresence:
+		m.ResetPresence()
+		return nil
+	case employee.FieldWorkingHours:
+		m.ResetWorkingHours()
 		return nil
 	}
 	return fmt.Errorf("unknown Employee field %s", name)

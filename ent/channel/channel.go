@@ -42,6 +42,14 @@ const (
 	FieldStageID = "stage_id"
 	// FieldLeadStatusID holds the string denoting the lead_status_id field in the database.
 	FieldLeadStatusID = "lead_status_id"
+	// FieldAbsentKeepTurn holds the string denoting the absent_keep_turn field in the database.
+	FieldAbsentKeepTurn = "absent_keep_turn"
+	// FieldReplyDeadlineMinutes holds the string denoting the reply_deadline_minutes field in the database.
+	FieldReplyDeadlineMinutes = "reply_deadline_minutes"
+	// FieldMaxPasses holds the string denoting the max_passes field in the database.
+	FieldMaxPasses = "max_passes"
+	// FieldStreamGraceMinutes holds the string denoting the stream_grace_minutes field in the database.
+	FieldStreamGraceMinutes = "stream_grace_minutes"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
 	EdgeMembers = "members"
 	// EdgePipeline holds the string denoting the pipeline edge name in mutations.
@@ -98,6 +106,10 @@ var Columns = []string{
 	FieldPipelineID,
 	FieldStageID,
 	FieldLeadStatusID,
+	FieldAbsentKeepTurn,
+	FieldReplyDeadlineMinutes,
+	FieldMaxPasses,
+	FieldStreamGraceMinutes,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -132,6 +144,20 @@ var (
 	DefaultInIntegration bool
 	// DefaultOpenChannels holds the default value on creation for the "open_channels" field.
 	DefaultOpenChannels bool
+	// DefaultAbsentKeepTurn holds the default value on creation for the "absent_keep_turn" field.
+	DefaultAbsentKeepTurn bool
+	// DefaultReplyDeadlineMinutes holds the default value on creation for the "reply_deadline_minutes" field.
+	DefaultReplyDeadlineMinutes int
+	// ReplyDeadlineMinutesValidator is a validator for the "reply_deadline_minutes" field. It is called by the builders before save.
+	ReplyDeadlineMinutesValidator func(int) error
+	// DefaultMaxPasses holds the default value on creation for the "max_passes" field.
+	DefaultMaxPasses int
+	// MaxPassesValidator is a validator for the "max_passes" field. It is called by the builders before save.
+	MaxPassesValidator func(int) error
+	// DefaultStreamGraceMinutes holds the default value on creation for the "stream_grace_minutes" field.
+	DefaultStreamGraceMinutes int
+	// StreamGraceMinutesValidator is a validator for the "stream_grace_minutes" field. It is called by the builders before save.
+	StreamGraceMinutesValidator func(int) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -313,6 +339,26 @@ func ByStageID(opts ...sql.OrderTermOption) OrderOption {
 // ByLeadStatusID orders the results by the lead_status_id field.
 func ByLeadStatusID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLeadStatusID, opts...).ToFunc()
+}
+
+// ByAbsentKeepTurn orders the results by the absent_keep_turn field.
+func ByAbsentKeepTurn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAbsentKeepTurn, opts...).ToFunc()
+}
+
+// ByReplyDeadlineMinutes orders the results by the reply_deadline_minutes field.
+func ByReplyDeadlineMinutes(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReplyDeadlineMinutes, opts...).ToFunc()
+}
+
+// ByMaxPasses orders the results by the max_passes field.
+func ByMaxPasses(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMaxPasses, opts...).ToFunc()
+}
+
+// ByStreamGraceMinutes orders the results by the stream_grace_minutes field.
+func ByStreamGraceMinutes(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStreamGraceMinutes, opts...).ToFunc()
 }
 
 // ByMembersCount orders the results by members count.

@@ -100,6 +100,26 @@ func LeadStatusID(v int64) predicate.Channel {
 	return predicate.Channel(sql.FieldEQ(FieldLeadStatusID, v))
 }
 
+// AbsentKeepTurn applies equality check predicate on the "absent_keep_turn" field. It's identical to AbsentKeepTurnEQ.
+func AbsentKeepTurn(v bool) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldAbsentKeepTurn, v))
+}
+
+// ReplyDeadlineMinutes applies equality check predicate on the "reply_deadline_minutes" field. It's identical to ReplyDeadlineMinutesEQ.
+func ReplyDeadlineMinutes(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldReplyDeadlineMinutes, v))
+}
+
+// MaxPasses applies equality check predicate on the "max_passes" field. It's identical to MaxPassesEQ.
+func MaxPasses(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldMaxPasses, v))
+}
+
+// StreamGraceMinutes applies equality check predicate on the "stream_grace_minutes" field. It's identical to StreamGraceMinutesEQ.
+func StreamGraceMinutes(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldStreamGraceMinutes, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Channel {
 	return predicate.Channel(sql.FieldEQ(FieldAccountID, v))
@@ -498,6 +518,136 @@ func LeadStatusIDIsNil() predicate.Channel {
 // LeadStatusIDNotNil applies the NotNil predicate on the "lead_status_id" field.
 func LeadStatusIDNotNil() predicate.Channel {
 	return predicate.Channel(sql.FieldNotNull(FieldLeadStatusID))
+}
+
+// AbsentKeepTurnEQ applies the EQ predicate on the "absent_keep_turn" field.
+func AbsentKeepTurnEQ(v bool) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldAbsentKeepTurn, v))
+}
+
+// AbsentKeepTurnNEQ applies the NEQ predicate on the "absent_keep_turn" field.
+func AbsentKeepTurnNEQ(v bool) predicate.Channel {
+	return predicate.Channel(sql.FieldNEQ(FieldAbsentKeepTurn, v))
+}
+
+// ReplyDeadlineMinutesEQ applies the EQ predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesEQ(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldReplyDeadlineMinutes, v))
+}
+
+// ReplyDeadlineMinutesNEQ applies the NEQ predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesNEQ(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldNEQ(FieldReplyDeadlineMinutes, v))
+}
+
+// ReplyDeadlineMinutesIn applies the In predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesIn(vs ...int) predicate.Channel {
+	return predicate.Channel(sql.FieldIn(FieldReplyDeadlineMinutes, vs...))
+}
+
+// ReplyDeadlineMinutesNotIn applies the NotIn predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesNotIn(vs ...int) predicate.Channel {
+	return predicate.Channel(sql.FieldNotIn(FieldReplyDeadlineMinutes, vs...))
+}
+
+// ReplyDeadlineMinutesGT applies the GT predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesGT(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldGT(FieldReplyDeadlineMinutes, v))
+}
+
+// ReplyDeadlineMinutesGTE applies the GTE predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesGTE(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldGTE(FieldReplyDeadlineMinutes, v))
+}
+
+// ReplyDeadlineMinutesLT applies the LT predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesLT(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldLT(FieldReplyDeadlineMinutes, v))
+}
+
+// ReplyDeadlineMinutesLTE applies the LTE predicate on the "reply_deadline_minutes" field.
+func ReplyDeadlineMinutesLTE(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldLTE(FieldReplyDeadlineMinutes, v))
+}
+
+// MaxPassesEQ applies the EQ predicate on the "max_passes" field.
+func MaxPassesEQ(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldMaxPasses, v))
+}
+
+// MaxPassesNEQ applies the NEQ predicate on the "max_passes" field.
+func MaxPassesNEQ(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldNEQ(FieldMaxPasses, v))
+}
+
+// MaxPassesIn applies the In predicate on the "max_passes" field.
+func MaxPassesIn(vs ...int) predicate.Channel {
+	return predicate.Channel(sql.FieldIn(FieldMaxPasses, vs...))
+}
+
+// MaxPassesNotIn applies the NotIn predicate on the "max_passes" field.
+func MaxPassesNotIn(vs ...int) predicate.Channel {
+	return predicate.Channel(sql.FieldNotIn(FieldMaxPasses, vs...))
+}
+
+// MaxPassesGT applies the GT predicate on the "max_passes" field.
+func MaxPassesGT(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldGT(FieldMaxPasses, v))
+}
+
+// MaxPassesGTE applies the GTE predicate on the "max_passes" field.
+func MaxPassesGTE(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldGTE(FieldMaxPasses, v))
+}
+
+// MaxPassesLT applies the LT predicate on the "max_passes" field.
+func MaxPassesLT(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldLT(FieldMaxPasses, v))
+}
+
+// MaxPassesLTE applies the LTE predicate on the "max_passes" field.
+func MaxPassesLTE(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldLTE(FieldMaxPasses, v))
+}
+
+// StreamGraceMinutesEQ applies the EQ predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesEQ(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldEQ(FieldStreamGraceMinutes, v))
+}
+
+// StreamGraceMinutesNEQ applies the NEQ predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesNEQ(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldNEQ(FieldStreamGraceMinutes, v))
+}
+
+// StreamGraceMinutesIn applies the In predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesIn(vs ...int) predicate.Channel {
+	return predicate.Channel(sql.FieldIn(FieldStreamGraceMinutes, vs...))
+}
+
+// StreamGraceMinutesNotIn applies the NotIn predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesNotIn(vs ...int) predicate.Channel {
+	return predicate.Channel(sql.FieldNotIn(FieldStreamGraceMinutes, vs...))
+}
+
+// StreamGraceMinutesGT applies the GT predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesGT(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldGT(FieldStreamGraceMinutes, v))
+}
+
+// StreamGraceMinutesGTE applies the GTE predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesGTE(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldGTE(FieldStreamGraceMinutes, v))
+}
+
+// StreamGraceMinutesLT applies the LT predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesLT(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldLT(FieldStreamGraceMinutes, v))
+}
+
+// StreamGraceMinutesLTE applies the LTE predicate on the "stream_grace_minutes" field.
+func StreamGraceMinutesLTE(v int) predicate.Channel {
+	return predicate.Channel(sql.FieldLTE(FieldStreamGraceMinutes, v))
 }
 
 // HasMembers applies the HasEdge predicate on the "members" edge.

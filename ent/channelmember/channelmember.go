@@ -31,6 +31,8 @@ const (
 	FieldWeight = "weight"
 	// FieldPosition holds the string denoting the position field in the database.
 	FieldPosition = "position"
+	// FieldCapacity holds the string denoting the capacity field in the database.
+	FieldCapacity = "capacity"
 	// EdgeChannel holds the string denoting the channel edge name in mutations.
 	EdgeChannel = "channel"
 	// EdgeEmployee holds the string denoting the employee edge name in mutations.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldReceivesNewClients,
 	FieldWeight,
 	FieldPosition,
+	FieldCapacity,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -94,6 +97,10 @@ var (
 	WeightValidator func(int) error
 	// DefaultPosition holds the default value on creation for the "position" field.
 	DefaultPosition int
+	// DefaultCapacity holds the default value on creation for the "capacity" field.
+	DefaultCapacity int
+	// CapacityValidator is a validator for the "capacity" field. It is called by the builders before save.
+	CapacityValidator func(int) error
 )
 
 // Role defines the type for the "role" enum field.
@@ -195,6 +202,11 @@ func ByWeight(opts ...sql.OrderTermOption) OrderOption {
 // ByPosition orders the results by the position field.
 func ByPosition(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPosition, opts...).ToFunc()
+}
+
+// ByCapacity orders the results by the capacity field.
+func ByCapacity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCapacity, opts...).ToFunc()
 }
 
 // ByChannelField orders the results by channel field.

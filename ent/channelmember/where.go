@@ -83,6 +83,11 @@ func Position(v int) predicate.ChannelMember {
 	return predicate.ChannelMember(sql.FieldEQ(FieldPosition, v))
 }
 
+// Capacity applies equality check predicate on the "capacity" field. It's identical to CapacityEQ.
+func Capacity(v int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldEQ(FieldCapacity, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.ChannelMember {
 	return predicate.ChannelMember(sql.FieldEQ(FieldAccountID, v))
@@ -291,6 +296,46 @@ func PositionLT(v int) predicate.ChannelMember {
 // PositionLTE applies the LTE predicate on the "position" field.
 func PositionLTE(v int) predicate.ChannelMember {
 	return predicate.ChannelMember(sql.FieldLTE(FieldPosition, v))
+}
+
+// CapacityEQ applies the EQ predicate on the "capacity" field.
+func CapacityEQ(v int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldEQ(FieldCapacity, v))
+}
+
+// CapacityNEQ applies the NEQ predicate on the "capacity" field.
+func CapacityNEQ(v int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldNEQ(FieldCapacity, v))
+}
+
+// CapacityIn applies the In predicate on the "capacity" field.
+func CapacityIn(vs ...int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldIn(FieldCapacity, vs...))
+}
+
+// CapacityNotIn applies the NotIn predicate on the "capacity" field.
+func CapacityNotIn(vs ...int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldNotIn(FieldCapacity, vs...))
+}
+
+// CapacityGT applies the GT predicate on the "capacity" field.
+func CapacityGT(v int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldGT(FieldCapacity, v))
+}
+
+// CapacityGTE applies the GTE predicate on the "capacity" field.
+func CapacityGTE(v int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldGTE(FieldCapacity, v))
+}
+
+// CapacityLT applies the LT predicate on the "capacity" field.
+func CapacityLT(v int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldLT(FieldCapacity, v))
+}
+
+// CapacityLTE applies the LTE predicate on the "capacity" field.
+func CapacityLTE(v int) predicate.ChannelMember {
+	return predicate.ChannelMember(sql.FieldLTE(FieldCapacity, v))
 }
 
 // HasChannel applies the HasEdge predicate on the "channel" edge.

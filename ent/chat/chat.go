@@ -33,6 +33,8 @@ const (
 	FieldCrmFlushUntil = "crm_flush_until"
 	// FieldUnansweredSince holds the string denoting the unanswered_since field in the database.
 	FieldUnansweredSince = "unanswered_since"
+	// FieldWaitingSince holds the string denoting the waiting_since field in the database.
+	FieldWaitingSince = "waiting_since"
 	// EdgeContact holds the string denoting the contact edge name in mutations.
 	EdgeContact = "contact"
 	// EdgeMessages holds the string denoting the messages edge name in mutations.
@@ -67,6 +69,7 @@ var Columns = []string{
 	FieldCrmLoggedMessageID,
 	FieldCrmFlushUntil,
 	FieldUnansweredSince,
+	FieldWaitingSince,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -148,6 +151,11 @@ func ByCrmFlushUntil(opts ...sql.OrderTermOption) OrderOption {
 // ByUnansweredSince orders the results by the unanswered_since field.
 func ByUnansweredSince(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnansweredSince, opts...).ToFunc()
+}
+
+// ByWaitingSince orders the results by the waiting_since field.
+func ByWaitingSince(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWaitingSince, opts...).ToFunc()
 }
 
 // ByContactField orders the results by contact field.

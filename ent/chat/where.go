@@ -100,6 +100,11 @@ func UnansweredSince(v time.Time) predicate.Chat {
 	return predicate.Chat(sql.FieldEQ(FieldUnansweredSince, v))
 }
 
+// WaitingSince applies equality check predicate on the "waiting_since" field. It's identical to WaitingSinceEQ.
+func WaitingSince(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldWaitingSince, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Chat {
 	return predicate.Chat(sql.FieldEQ(FieldAccountID, v))
@@ -468,6 +473,56 @@ func UnansweredSinceIsNil() predicate.Chat {
 // UnansweredSinceNotNil applies the NotNil predicate on the "unanswered_since" field.
 func UnansweredSinceNotNil() predicate.Chat {
 	return predicate.Chat(sql.FieldNotNull(FieldUnansweredSince))
+}
+
+// WaitingSinceEQ applies the EQ predicate on the "waiting_since" field.
+func WaitingSinceEQ(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldEQ(FieldWaitingSince, v))
+}
+
+// WaitingSinceNEQ applies the NEQ predicate on the "waiting_since" field.
+func WaitingSinceNEQ(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldNEQ(FieldWaitingSince, v))
+}
+
+// WaitingSinceIn applies the In predicate on the "waiting_since" field.
+func WaitingSinceIn(vs ...time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldIn(FieldWaitingSince, vs...))
+}
+
+// WaitingSinceNotIn applies the NotIn predicate on the "waiting_since" field.
+func WaitingSinceNotIn(vs ...time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldNotIn(FieldWaitingSince, vs...))
+}
+
+// WaitingSinceGT applies the GT predicate on the "waiting_since" field.
+func WaitingSinceGT(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldGT(FieldWaitingSince, v))
+}
+
+// WaitingSinceGTE applies the GTE predicate on the "waiting_since" field.
+func WaitingSinceGTE(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldGTE(FieldWaitingSince, v))
+}
+
+// WaitingSinceLT applies the LT predicate on the "waiting_since" field.
+func WaitingSinceLT(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldLT(FieldWaitingSince, v))
+}
+
+// WaitingSinceLTE applies the LTE predicate on the "waiting_since" field.
+func WaitingSinceLTE(v time.Time) predicate.Chat {
+	return predicate.Chat(sql.FieldLTE(FieldWaitingSince, v))
+}
+
+// WaitingSinceIsNil applies the IsNil predicate on the "waiting_since" field.
+func WaitingSinceIsNil() predicate.Chat {
+	return predicate.Chat(sql.FieldIsNull(FieldWaitingSince))
+}
+
+// WaitingSinceNotNil applies the NotNil predicate on the "waiting_since" field.
+func WaitingSinceNotNil() predicate.Chat {
+	return predicate.Chat(sql.FieldNotNull(FieldWaitingSince))
 }
 
 // HasContact applies the HasEdge predicate on the "contact" edge.

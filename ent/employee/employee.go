@@ -3,6 +3,7 @@
 package employee
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent"
@@ -31,6 +32,10 @@ const (
 	FieldChatAdmin = "chat_admin"
 	// FieldDefaultOutgoingChannelID holds the string denoting the default_outgoing_channel_id field in the database.
 	FieldDefaultOutgoingChannelID = "default_outgoing_channel_id"
+	// FieldPresence holds the string denoting the presence field in the database.
+	FieldPresence = "presence"
+	// FieldWorkingHours holds the string denoting the working_hours field in the database.
+	FieldWorkingHours = "working_hours"
 	// EdgeDefaultOutgoingChannel holds the string denoting the default_outgoing_channel edge name in mutations.
 	EdgeDefaultOutgoingChannel = "default_outgoing_channel"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
@@ -64,6 +69,8 @@ var Columns = []string{
 	FieldActive,
 	FieldChatAdmin,
 	FieldDefaultOutgoingChannelID,
+	FieldPresence,
+	FieldWorkingHours,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -101,6 +108,33 @@ var (
 	// DefaultChatAdmin holds the default value on creation for the "chat_admin" field.
 	DefaultChatAdmin bool
 )
+
+// Presence defines the type for the "presence" enum field.
+type Presence string
+
+// PresenceONLINE is the default value of the Presence enum.
+const DefaultPresence = PresenceONLINE
+
+// Presence values.
+const (
+	PresenceONLINE  Presence = "ONLINE"
+	PresenceAWAY    Presence = "AWAY"
+	PresenceOFFLINE Presence = "OFFLINE"
+)
+
+func (pr Presence) String() string {
+	return string(pr)
+}
+
+// PresenceValidator is a validator for the "presence" field enum values. It is called by the builders before save.
+func PresenceValidator(pr Presence) error {
+	switch pr {
+	case PresenceONLINE, PresenceAWAY, PresenceOFFLINE:
+		return nil
+	default:
+		return fmt.Errorf("employee: invalid enum value for presence field: %q", pr)
+	}
+}
 
 // OrderOption defines the ordering options for the Employee queries.
 type OrderOption func(*sql.Selector)
@@ -148,6 +182,11 @@ func ByChatAdmin(opts ...sql.OrderTermOption) OrderOption {
 // ByDefaultOutgoingChannelID orders the results by the default_outgoing_channel_id field.
 func ByDefaultOutgoingChannelID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDefaultOutgoingChannelID, opts...).ToFunc()
+}
+
+// ByPresence orders the results by the presence field.
+func ByPresence(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPresence, opts...).ToFunc()
 }
 
 // ByDefaultOutgoingChannelField orders the results by default_outgoing_channel field.

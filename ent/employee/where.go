@@ -430,6 +430,36 @@ func DefaultOutgoingChannelIDNotNil() predicate.Employee {
 	return predicate.Employee(sql.FieldNotNull(FieldDefaultOutgoingChannelID))
 }
 
+// PresenceEQ applies the EQ predicate on the "presence" field.
+func PresenceEQ(v Presence) predicate.Employee {
+	return predicate.Employee(sql.FieldEQ(FieldPresence, v))
+}
+
+// PresenceNEQ applies the NEQ predicate on the "presence" field.
+func PresenceNEQ(v Presence) predicate.Employee {
+	return predicate.Employee(sql.FieldNEQ(FieldPresence, v))
+}
+
+// PresenceIn applies the In predicate on the "presence" field.
+func PresenceIn(vs ...Presence) predicate.Employee {
+	return predicate.Employee(sql.FieldIn(FieldPresence, vs...))
+}
+
+// PresenceNotIn applies the NotIn predicate on the "presence" field.
+func PresenceNotIn(vs ...Presence) predicate.Employee {
+	return predicate.Employee(sql.FieldNotIn(FieldPresence, vs...))
+}
+
+// WorkingHoursIsNil applies the IsNil predicate on the "working_hours" field.
+func WorkingHoursIsNil() predicate.Employee {
+	return predicate.Employee(sql.FieldIsNull(FieldWorkingHours))
+}
+
+// WorkingHoursNotNil applies the NotNil predicate on the "working_hours" field.
+func WorkingHoursNotNil() predicate.Employee {
+	return predicate.Employee(sql.FieldNotNull(FieldWorkingHours))
+}
+
 // HasDefaultOutgoingChannel applies the HasEdge predicate on the "default_outgoing_channel" edge.
 func HasDefaultOutgoingChannel() predicate.Employee {
 	return predicate.Employee(func(s *sql.Selector) {

@@ -122,6 +122,10 @@ var (
 		{Name: "distribution", Type: field.TypeEnum, Enums: []string{"FIRST_RESPONDER", "ROUND_ROBIN", "WEIGHTED"}, Default: "ROUND_ROBIN"},
 		{Name: "repeat_client_policy", Type: field.TypeEnum, Enums: []string{"APPEND_TO_LAST_CLOSED_DEAL", "CREATE_NEW_DEAL"}, Default: "CREATE_NEW_DEAL"},
 		{Name: "entity_kind", Type: field.TypeEnum, Enums: []string{"DEFAULT", "DEAL", "LEAD"}, Default: "DEFAULT"},
+		{Name: "absent_keep_turn", Type: field.TypeBool, Default: false},
+		{Name: "reply_deadline_minutes", Type: field.TypeInt, Default: 0},
+		{Name: "max_passes", Type: field.TypeInt, Default: 0},
+		{Name: "stream_grace_minutes", Type: field.TypeInt, Default: 0},
 		{Name: "pipeline_id", Type: field.TypeInt64, Nullable: true},
 		{Name: "stage_id", Type: field.TypeInt64, Nullable: true},
 		{Name: "lead_status_id", Type: field.TypeInt64, Nullable: true},
@@ -134,19 +138,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "channels_pipelines_pipeline",
-				Columns:    []*schema.Column{ChannelsColumns[11]},
+				Columns:    []*schema.Column{ChannelsColumns[15]},
 				RefColumns: []*schema.Column{PipelinesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "channels_stages_stage",
-				Columns:    []*schema.Column{ChannelsColumns[12]},
+				Columns:    []*schema.Column{ChannelsColumns[16]},
 				RefColumns: []*schema.Column{StagesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "channels_lead_status_lead_status",
-				Columns:    []*schema.Column{ChannelsColumns[13]},
+				Columns:    []*schema.Column{ChannelsColumns[17]},
 				RefColumns: []*schema.Column{LeadStatusColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -168,6 +172,7 @@ var (
 		{Name: "receives_new_clients", Type: field.TypeBool, Default: false},
 		{Name: "weight", Type: field.TypeInt, Default: 1},
 		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "capacity", Type: field.TypeInt, Default: 0},
 		{Name: "channel_id", Type: field.TypeInt64},
 		{Name: "employee_id", Type: field.TypeInt64},
 	}
@@ -179,13 +184,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "channel_members_channels_members",
-				Columns:    []*schema.Column{ChannelMembersColumns[7]},
+				Columns:    []*schema.Column{ChannelMembersColumns[8]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "channel_members_employees_memberships",
-				Columns:    []*schema.Column{ChannelMembersColumns[8]},
+				Columns:    []*schema.Column{ChannelMembersColumns[9]},
 				RefColumns: []*schema.Column{EmployeesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -199,12 +204,12 @@ var (
 			{
 				Name:    "channelmember_channel_id_employee_id",
 				Unique:  true,
-				Columns: []*schema.Column{ChannelMembersColumns[7], ChannelMembersColumns[8]},
+				Columns: []*schema.Column{ChannelMembersColumns[8], ChannelMembersColumns[9]},
 			},
 			{
 				Name:    "channelmember_employee_id",
 				Unique:  false,
-				Columns: []*schema.Column{ChannelMembersColumns[8]},
+				Columns: []*schema.Column{ChannelMembersColumns[9]},
 			},
 		},
 	}
@@ -219,6 +224,7 @@ var (
 		{Name: "crm_logged_message_id", Type: field.TypeInt64, Default: 0},
 		{Name: "crm_flush_until", Type: field.TypeTime, Nullable: true},
 		{Name: "unanswered_since", Type: field.TypeTime, Nullable: true},
+		{Name: "waiting_since", Type: field.TypeTime, Nullable: true},
 		{Name: "contact_id", Type: field.TypeInt64},
 	}
 	// ChatsTable holds the schema information for the "chats" table.
@@ -229,7 +235,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "chats_contacts_chats",
-				Columns:    []*schema.Column{ChatsColumns[9]},
+				Columns:    []*schema.Column{ChatsColumns[10]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -238,7 +244,7 @@ var (
 			{
 				Name:    "chat_channel_id_contact_id",
 				Unique:  true,
-				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[9]},
+				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[10]},
 			},
 			{
 				Name:    "chat_account_id_last_message_at_id",
@@ -257,6 +263,11 @@ var (
 				Annotation: &entsql.IndexAnnotation{
 					Where: "unanswered_since IS NOT NULL",
 				},
+			},
+			{
+				Name:    "chat_channel_id_waiting_since_id",
+				Unique:  false,
+				Columns: []*schema.Column{ChatsColumns[3], ChatsColumns[9], ChatsColumns[0]},
 			},
 		},
 	}
@@ -390,6 +401,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{DealsColumns[1], DealsColumns[10]},
 			},
+			{
+				Name:    "deal_channel_id_state",
+				Unique:  false,
+				Columns: []*schema.Column{DealsColumns[3], DealsColumns[8]},
+			},
 		},
 	}
 	// DistributionCursorsColumns holds the columns for the "distribution_cursors" table.
@@ -429,6 +445,8 @@ var (
 		{Name: "email", Type: field.TypeString, Size: 320, Default: ""},
 		{Name: "active", Type: field.TypeBool, Default: true},
 		{Name: "chat_admin", Type: field.TypeBool, Default: false},
+		{Name: "presence", Type: field.TypeEnum, Enums: []string{"ONLINE", "AWAY", "OFFLINE"}, Default: "ONLINE"},
+		{Name: "working_hours", Type: field.TypeJSON, Nullable: true},
 		{Name: "default_outgoing_channel_id", Type: field.TypeInt64, Nullable: true},
 	}
 	// EmployeesTable holds the schema information for the "employees" table.
@@ -439,7 +457,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "employees_channels_default_outgoing_channel",
-				Columns:    []*schema.Column{EmployeesColumns[8]},
+				Columns:    []*schema.Column{EmployeesColumns[10]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

@@ -209,6 +209,28 @@ func init() {
 	channelDescOpenChannels := channelFields[5].Descriptor()
 	// channel.DefaultOpenChannels holds the default value on creation for the open_channels field.
 	channel.DefaultOpenChannels = channelDescOpenChannels.Default.(bool)
+	// channelDescAbsentKeepTurn is the schema descriptor for absent_keep_turn field.
+	channelDescAbsentKeepTurn := channelFields[12].Descriptor()
+	// channel.DefaultAbsentKeepTurn holds the default value on creation for the absent_keep_turn field.
+	channel.DefaultAbsentKeepTurn = channelDescAbsentKeepTurn.Default.(bool)
+	// channelDescReplyDeadlineMinutes is the schema descriptor for reply_deadline_minutes field.
+	channelDescReplyDeadlineMinutes := channelFields[13].Descriptor()
+	// channel.DefaultReplyDeadlineMinutes holds the default value on creation for the reply_deadline_minutes field.
+	channel.DefaultReplyDeadlineMinutes = channelDescReplyDeadlineMinutes.Default.(int)
+	// channel.ReplyDeadlineMinutesValidator is a validator for the "reply_deadline_minutes" field. It is called by the builders before save.
+	channel.ReplyDeadlineMinutesValidator = channelDescReplyDeadlineMinutes.Validators[0].(func(int) error)
+	// channelDescMaxPasses is the schema descriptor for max_passes field.
+	channelDescMaxPasses := channelFields[14].Descriptor()
+	// channel.DefaultMaxPasses holds the default value on creation for the max_passes field.
+	channel.DefaultMaxPasses = channelDescMaxPasses.Default.(int)
+	// channel.MaxPassesValidator is a validator for the "max_passes" field. It is called by the builders before save.
+	channel.MaxPassesValidator = channelDescMaxPasses.Validators[0].(func(int) error)
+	// channelDescStreamGraceMinutes is the schema descriptor for stream_grace_minutes field.
+	channelDescStreamGraceMinutes := channelFields[15].Descriptor()
+	// channel.DefaultStreamGraceMinutes holds the default value on creation for the stream_grace_minutes field.
+	channel.DefaultStreamGraceMinutes = channelDescStreamGraceMinutes.Default.(int)
+	// channel.StreamGraceMinutesValidator is a validator for the "stream_grace_minutes" field. It is called by the builders before save.
+	channel.StreamGraceMinutesValidator = channelDescStreamGraceMinutes.Validators[0].(func(int) error)
 	channelmemberMixin := schema.ChannelMember{}.Mixin()
 	channelmemberMixinHooks0 := channelmemberMixin[0].Hooks()
 	channelmember.Hooks[0] = channelmemberMixinHooks0[0]
@@ -236,6 +258,12 @@ func init() {
 	channelmemberDescPosition := channelmemberFields[7].Descriptor()
 	// channelmember.DefaultPosition holds the default value on creation for the position field.
 	channelmember.DefaultPosition = channelmemberDescPosition.Default.(int)
+	// channelmemberDescCapacity is the schema descriptor for capacity field.
+	channelmemberDescCapacity := channelmemberFields[8].Descriptor()
+	// channelmember.DefaultCapacity holds the default value on creation for the capacity field.
+	channelmember.DefaultCapacity = channelmemberDescCapacity.Default.(int)
+	// channelmember.CapacityValidator is a validator for the "capacity" field. It is called by the builders before save.
+	channelmember.CapacityValidator = channelmemberDescCapacity.Validators[0].(func(int) error)
 	chatMixin := schema.Chat{}.Mixin()
 	chatMixinHooks0 := chatMixin[0].Hooks()
 	chat.Hooks[0] = chatMixinHooks0[0]

@@ -28,6 +28,15 @@ func (Channel) Fields() []ent.Field {
 		field.Int64("pipeline_id").Optional().Nillable(),
 		field.Int64("stage_id").Optional().Nillable(),
 		field.Int64("lead_status_id").Optional().Nillable(),
+		// Availability (SPEC §11); all off by default.
+		// absent_keep_turn: an absent member keeps its turn (else passes it).
+		field.Bool("absent_keep_turn").Default(false),
+		// reply_deadline_minutes: 0 is off.
+		field.Int("reply_deadline_minutes").Default(0).Range(0, 10080),
+		// max_passes: missed deadlines before the managers are told.
+		field.Int("max_passes").Default(0).Range(0, 20),
+		// stream_grace_minutes: 0 is off.
+		field.Int("stream_grace_minutes").Default(0).Range(0, 1440),
 	}
 }
 

@@ -25,6 +25,9 @@ func (ChannelMember) Fields() []ent.Field {
 		field.Int("weight").Default(1).Range(1, 100),
 		// position orders the member list: the distribution order.
 		field.Int("position").Default(0),
+		// capacity: the most open clients the member takes on the channel
+		// (SPEC §11); 0: no limit.
+		field.Int("capacity").Default(0).Range(0, 10000),
 	}
 }
 

@@ -34,6 +34,11 @@ func (Chat) Fields() []ent.Field {
 		// transaction. Nil: the chat's last message is an employee's (or it
 		// has none).
 		field.Time("unanswered_since").Optional().Nillable(),
+		// waiting_since: the client wrote when nobody on the channel could
+		// take it (SPEC §11) and waits for someone to become available;
+		// NULL otherwise. Only meaningful while the client has no
+		// responsible.
+		field.Time("waiting_since").Optional().Nillable(),
 	}
 }
 
@@ -53,6 +58,7 @@ func (Chat) Indexes() []ent.Index {
 		index.Fields("channel_id", "last_message_at", "id"),
 		// Counting the unanswered chats reads only those.
 		index.Fields("account_id", "unanswered_since").Annotations(entsql.IndexWhere("unanswered_since IS NOT NULL")),
+		index.Fields("channel_id", "waiting_since", "id"),
 	}
 }
 

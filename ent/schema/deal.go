@@ -44,7 +44,8 @@ func (Deal) Edges() []ent.Edge {
 
 // Indexes of the Deal.
 func (Deal) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("contact_id", "state"), index.Fields("account_id", "crm_id")}
+	// channel_id, state: a channel's open clients, counted for capacities (SPEC §11).
+	return []ent.Index{index.Fields("contact_id", "state"), index.Fields("account_id", "crm_id"), index.Fields("channel_id", "state")}
 }
 
 // Mixin of the Deal.

@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/switchboardhq/switchboard/ent/schema/types"
 )
 
 // Employee is a CRM user.
@@ -25,6 +27,12 @@ func (Employee) Fields() []ent.Field {
 		field.Bool("chat_admin").Default(false),
 		// At most one default outgoing channel per employee, by construction.
 		field.Int64("default_outgoing_channel_id").Optional().Nillable(),
+		// presence (SPEC §11): ONLINE unless the employee or an admin says
+		// otherwise, so an account that never sets it distributes as before.
+		field.Enum("presence").Values("ONLINE", "AWAY", "OFFLINE").Default("ONLINE"),
+		// working_hours (SPEC §11), in the account's time zone; NULL: works
+		// at any time.
+		field.JSON("working_hours", &types.WorkingHours{}).Optional(),
 	}
 }
 

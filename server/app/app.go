@@ -92,6 +92,9 @@ type Options struct {
 	// store the same one to trace its statements as children. Nil: no
 	// tracing, at no cost.
 	TracerProvider trace.TracerProvider
+	// Clock is the time availability (working hours, days off) is decided
+	// at; nil means the wall clock. Tests move it.
+	Clock func() time.Time
 }
 
 // App is a wired server.
@@ -121,6 +124,7 @@ var EmployeeProcedures = auth.Policy{
 	switchboardv1connect.AccountServiceGetAccountProcedure:                true,
 	switchboardv1connect.DirectoryServiceListChannelsProcedure:            true,
 	switchboardv1connect.DirectoryServiceListEmployeesProcedure:           true,
+	switchboardv1connect.DirectoryServiceSetPresenceProcedure:             true,
 	switchboardv1connect.DirectoryServiceListPipelinesProcedure:           true,
 	switchboardv1connect.RoutingServiceRouteOutgoingMessageProcedure:      true,
 	switchboardv1connect.RoutingServiceCheckAccessProcedure:               true,
@@ -144,12 +148,15 @@ func New(opts Options) (*App, error) {
 	}
 	// The CRM workers run the syncer, made below once the router exists.
 	crmWorkers := &crmsync.Workers{}
+	// The waiting line's timer (routing/waitingjob.go), the same way.
+	waiting := &routing.WaitingWorker{}
 	if opts.Outbox.Register == nil {
 		opts.Outbox.Register = func(ws *river.Workers) {
 			crmsync.Register(ws, crmWorkers)
 			supervise.Register(ws, opts.Store.Ent, opts.HistoryRetention)
+			river.AddWorker(ws, waiting)
 		}
-		opts.Outbox.Periodic = append(crmsync.Periodic(), supervise.Periodic(opts.HistoryRetention)...)
+		opts.Outbox.Periodic = append(crmsync.Periodic(), append(supervise.Periodic(opts.HistoryRetention), routing.WaitingPeriodic())...)
 	}
 	out, err := outbox.New(opts.Store, opts.Outbox)
 	if err != nil {
@@ -197,10 +204,24 @@ func New(opts Options) (*App, error) {
 	)
 	st := opts.Store
 	a.service(switchboardv1connect.NewAccountServiceHandler(accounts.NewService(st, a.auth), interceptors))
-	a.service(switchboardv1connect.NewDirectoryServiceHandler(directory.NewService(st, a.auth), interceptors))
+	// Someone may have become available for waiting clients (SPEC §11):
+	// hand them out after the change commits. A failure is logged; the
+	// clients keep waiting and the next change or message retries.
+	assignWaiting := func(ctx context.Context) {
+		if _, err := a.router.AssignWaitingAll(ctx); err != nil && ctx.Err() == nil {
+			opts.Logger.Error("assigning waiting clients", "err", err)
+		}
+	}
+	dirSvc := directory.NewService(st, a.auth)
+	dirSvc.OnOnline(assignWaiting)
+	a.service(switchboardv1connect.NewDirectoryServiceHandler(dirSvc, interceptors))
 	a.hub = notify.NewHub(st, opts.Logger, a.bus, opts.Notify)
 	router := routing.NewRouter(st, a.bus, a.hub.Committed)
+	if opts.Clock != nil {
+		router.SetClock(opts.Clock)
+	}
 	a.router = router
+	waiting.Router = router
 	sealer, err := secrets.New(opts.SecretKey)
 	if err != nil {
 		return nil, err
@@ -213,7 +234,9 @@ func New(opts Options) (*App, error) {
 	crmWorkers.Syncer = crmsync.New(st, syncOpts, router)
 	router.SetCRMWrites(crmsync.Enqueuer{Out: out})
 	crmOpts := settings.CRMOptions{Options: syncOpts, Outbox: out, Deactivated: a.auth.Forget}
-	a.service(switchboardv1connect.NewIntegrationServiceHandler(settings.NewService(st, router, crmOpts), interceptors))
+	setSvc := settings.NewService(st, router, crmOpts)
+	setSvc.OnSaved(assignWaiting)
+	a.service(switchboardv1connect.NewIntegrationServiceHandler(setSvc, interceptors))
 	a.mux.Handle(settings.WebhookPath, webhooks.New(st, router, syncOpts, opts.Logger, settings.WebhookPath, opts.PublicURL))
 	a.service(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
 	a.watcher = supervise.NewWatcher(st, a.bus, opts.Logger, opts.Supervise)

@@ -227,8 +227,11 @@ func TestForeignIDs(t *testing.T) {
 			},
 			"SetDefaultOutgoingChannel employee_id": func() proto.Message { return &pb.SetDefaultOutgoingChannelRequest{} },
 			"SetDefaultOutgoingChannel channel_id":  func() proto.Message { return &pb.SetDefaultOutgoingChannelRequest{EmployeeId: ownEmp} },
-			"Subscribe employee_id":                 func() proto.Message { return &pb.SubscribeRequest{} },
-			"ListNotifications employee_id":         func() proto.Message { return &pb.ListNotificationsRequest{} },
+			"SetPresence employee_id": func() proto.Message {
+				return &pb.SetPresenceRequest{Presence: pb.Presence_PRESENCE_AWAY}
+			},
+			"Subscribe employee_id":         func() proto.Message { return &pb.SubscribeRequest{} },
+			"ListNotifications employee_id": func() proto.Message { return &pb.ListNotificationsRequest{} },
 			"RouteIncomingMessage channel_id": func() proto.Message {
 				return &pb.RouteIncomingMessageRequest{Sender: &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(3)},
 					Content: text, GatewayMessageId: GatewayID()}
@@ -300,6 +303,10 @@ func TestForeignIDs(t *testing.T) {
 			"UpdateIntegrationSettings settings.account.default_outgoing_channels.employee_id": func(s *pb.IntegrationSettings, id string) string {
 				s.Account.DefaultOutgoingChannels = []*pb.DefaultOutgoingChannel{{EmployeeId: id, ChannelId: ownCh}}
 				return "settings.account.default_outgoing_channels[0].employee_id"
+			},
+			"UpdateIntegrationSettings settings.account.working_hours.employee_id": func(s *pb.IntegrationSettings, id string) string {
+				s.Account.WorkingHours = []*pb.WorkingHours{{EmployeeId: id}}
+				return "settings.account.working_hours[0].employee_id"
 			},
 			"UpdateIntegrationSettings settings.account.default_outgoing_channels.channel_id": func(s *pb.IntegrationSettings, id string) string {
 				s.Account.DefaultOutgoingChannels = []*pb.DefaultOutgoingChannel{{EmployeeId: ownEmp, ChannelId: id}}

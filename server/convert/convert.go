@@ -67,6 +67,7 @@ func Employee(e *ent.Employee) *pb.Employee {
 		Active:                   e.Active,
 		CreateTime:               Time(e.CreatedAt),
 		DefaultOutgoingChannelId: ids.FormatPtr(e.DefaultOutgoingChannelID),
+		Presence:                 EnumToPB[pb.Presence](pb.Presence_value, "PRESENCE_", e.Presence),
 	}
 	if e.CrmUserID != nil {
 		out.CrmUserId = *e.CrmUserID

@@ -7,6 +7,9 @@ import (
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/employee"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/auth"
+	"github.com/switchboardhq/switchboard/server/convert"
 	"github.com/switchboardhq/switchboard/server/crm"
 	_ "github.com/switchboardhq/switchboard/server/crm/native" // the built-in CRM: its directory is edited here
 	"github.com/switchboardhq/switchboard/server/errs"
@@ -157,3 +160,33 @@ func SetActive(ctx context.Context, st *store.Store, cache Remembered, id string
 
 // Remembered is what remembers checked credentials (the authenticator).
 type Remembered interface{ Forget() }
+
+// SetPresence sets an employee's presence (SPEC §11). An employee token
+// names itself (or nobody, meaning itself); another employee is
+// PERMISSION_DENIED. Presence is not a setting: the revision stays; the
+// directory version moves, so routing decides on it at once.
+func SetPresence(ctx context.Context, st *store.Store, id string, p pb.Presence) (*ent.Employee, error) {
+	if auth.Caller(ctx).IsEmployee() {
+		self, err := auth.ActingEmployee(ctx, ids.Value(id))
+		if err != nil {
+			return nil, err
+		}
+		id = ids.Format(self)
+	} else if id == "" {
+		return nil, errs.Invalid("employee_id", "is required with an account API key")
+	}
+	presence := convert.EnumFromPB(p, "PRESENCE_", employee.DefaultPresence)
+	var e *ent.Employee
+	err := st.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		e, err = ids.Resolve(ctx, "employee_id", "employee", id, func(ctx context.Context, id int64) (*ent.Employee, error) {
+			cur, err := tx.Employee.Get(ctx, id)
+			if err != nil || cur.Presence == presence {
+				return cur, err
+			}
+			return tx.Employee.UpdateOneID(id).SetPresence(presence).Save(ctx)
+		})
+		return err
+	})
+	return e, err
+}

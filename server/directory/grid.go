@@ -123,7 +123,7 @@ func setAccess(ctx context.Context, tx *ent.Tx, chID int64, emps []int64, level 
 	index := map[int64]int{}
 	for _, m := range old {
 		index[m.EmployeeID] = len(list)
-		list = append(list, settings.Member{EmployeeID: m.EmployeeID, Role: m.Role, Access: m.Access, ReceivesNewClients: m.ReceivesNewClients, Weight: m.Weight})
+		list = append(list, settings.Member{EmployeeID: m.EmployeeID, Role: m.Role, Access: m.Access, ReceivesNewClients: m.ReceivesNewClients, Weight: m.Weight, Capacity: m.Capacity})
 	}
 	var changed int32
 	var skipped []Skipped

@@ -85,6 +85,10 @@ func Rules(r validate.Rules) {
 			v.Add("revision", "must not be negative")
 		}
 	})
+	validate.Add(r, func(m *pb.SetPresenceRequest, v *errs.Violations) {
+		ids.Check(v, "employee_id", m.EmployeeId, false)
+		validate.Enum(v, "presence", m.Presence, true)
+	})
 	validate.Add(r, func(m *pb.SetDefaultOutgoingChannelRequest, v *errs.Violations) {
 		ids.Check(v, "employee_id", m.EmployeeId, true)
 		ids.Check(v, "channel_id", m.ChannelId, false)

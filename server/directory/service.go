@@ -15,7 +15,14 @@ import (
 type Service struct {
 	st   *store.Store
 	auth *auth.Authenticator
+	// online runs after an employee's presence became ONLINE (nil:
+	// nothing): it may take waiting clients (SPEC §11).
+	online func(context.Context)
 }
+
+// OnOnline makes the service call f after a presence is set to ONLINE.
+// Call it before serving.
+func (s *Service) OnOnline(f func(context.Context)) { s.online = f }
 
 // NewService returns the DirectoryService handler. Deactivating an employee
 // makes auth forget remembered credentials, so its tokens stop at once.
@@ -179,4 +186,17 @@ func (s *Service) SetDefaultOutgoingChannel(ctx context.Context, req *pb.SetDefa
 		PreviousChannelId: ids.FormatPtr(res.Previous),
 		Revision:          res.Revision,
 	}, nil
+}
+
+// SetPresence sets an employee's presence: an employee token its own, an
+// account API key anyone's.
+func (s *Service) SetPresence(ctx context.Context, req *pb.SetPresenceRequest) (*pb.SetPresenceResponse, error) {
+	e, err := SetPresence(ctx, s.st, req.EmployeeId, req.Presence)
+	if err != nil {
+		return nil, err
+	}
+	if s.online != nil && req.Presence == pb.Presence_PRESENCE_ONLINE {
+		s.online(ctx)
+	}
+	return &pb.SetPresenceResponse{Employee: convert.Employee(e)}, nil
 }

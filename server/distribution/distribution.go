@@ -32,7 +32,15 @@ type Member struct {
 	// Eligible: receives new clients, SALES_REP or MANAGER, READ_WRITE,
 	// active.
 	Eligible bool
+	// Absent: eligible, but cannot take a client right now (outside its
+	// working hours, not online, at capacity; package availability). False
+	// for everyone while availability is unused, which leaves every
+	// sequence as it was.
+	Absent bool
 }
+
+// takes reports whether the member can be given a client now.
+func (m Member) takes() bool { return m.Eligible && !m.Absent }
 
 // Cursor is where a channel's distribution stands.
 type Cursor struct {
@@ -57,10 +65,17 @@ type Pick struct {
 	Weight int
 	// Cursor is the channel's cursor after this pick.
 	Cursor Cursor
+	// StandsIn is set when the member whose turn it was is absent and keeps
+	// its turn (NextKeepingTurns): this member takes the client and the
+	// cursor does not move. It names the absent member.
+	StandsIn *Member
 }
 
 // Explain says the pick in words.
 func (p Pick) Explain(mode Mode, members int) string {
+	if a := p.StandsIn; a != nil {
+		return fmt.Sprintf("%s: %s, member %d of %d, stands in for %s, who is absent and keeps the turn", mode, p.Name, p.Position, members, a.Name)
+	}
 	if mode == Weighted {
 		return fmt.Sprintf("WEIGHTED: %s, member %d of %d, client %d of weight %d", p.Name, p.Position, members, p.Turn, p.Weight)
 	}
@@ -69,9 +84,44 @@ func (p Pick) Explain(mode Mode, members int) string {
 
 // Next chooses the responsible for a new client under ROUND_ROBIN or
 // WEIGHTED: the last assignee again while its weight allows, else the next
-// eligible member after it in list order, wrapping. ok is false when nobody
-// is eligible.
+// eligible member after it in list order, wrapping. Absent members pass
+// their turn: they are skipped as if not eligible, and the cycle moves on
+// from whoever takes the client. ok is false when nobody eligible is
+// present.
 func Next(mode Mode, members []Member, cur Cursor) (p Pick, ok bool) {
+	return next(mode, members, cur, Member.takes)
+}
+
+// NextKeepingTurns is Next for a channel whose absent members keep their
+// turn: the cycle runs as if everyone eligible were present; when the pick
+// falls on an absent member, the next present eligible member after it
+// (wrapping) takes the client in its stead and the cursor stays where it
+// was, so once the absent member is back the sequence goes on exactly where
+// it stood. With nobody absent it is Next.
+func NextKeepingTurns(mode Mode, members []Member, cur Cursor) (Pick, bool) {
+	p, ok := next(mode, members, cur, func(m Member) bool { return m.Eligible })
+	if !ok {
+		return p, false
+	}
+	held := members[p.Position-1]
+	if !held.Absent {
+		return p, true
+	}
+	n := len(members)
+	for k := 1; k < n; k++ {
+		i := (p.Position - 1 + k) % n
+		if m := members[i]; m.takes() {
+			w := 1
+			if mode == Weighted && m.Weight > 1 {
+				w = m.Weight
+			}
+			return Pick{EmployeeID: m.EmployeeID, Name: m.Name, Position: i + 1, Turn: 1, Weight: w, Cursor: cur, StandsIn: &held}, true
+		}
+	}
+	return Pick{}, false
+}
+
+func next(mode Mode, members []Member, cur Cursor, takes func(Member) bool) (p Pick, ok bool) {
 	weight := func(i int) int {
 		if mode != Weighted || members[i].Weight < 1 {
 			return 1
@@ -90,25 +140,26 @@ func Next(mode Mode, members []Member, cur Cursor) (p Pick, ok bool) {
 			break
 		}
 	}
-	if last >= 0 && members[last].Eligible && cur.Streak < weight(last) {
+	if last >= 0 && takes(members[last]) && cur.Streak < weight(last) {
 		return pick(last, cur.Streak+1), true
 	}
 	n := len(members)
 	for k := 0; k < n; k++ {
 		i := (last + 1 + k) % n
-		if members[i].Eligible {
+		if takes(members[i]) {
 			return pick(i, 1), true
 		}
 	}
 	return Pick{}, false
 }
 
-// Candidates lists the eligible members' employees in list order: under
-// FIRST_RESPONDER, the ones who compete for a new client.
+// Candidates lists the eligible members' employees in list order, but the
+// absent ones: under FIRST_RESPONDER, the ones who compete for a new
+// client.
 func Candidates(members []Member) []int64 {
 	var out []int64
 	for _, m := range members {
-		if m.Eligible {
+		if m.takes() {
 			out = append(out, m.EmployeeID)
 		}
 	}

@@ -160,6 +160,7 @@ func recordTransfer(ctx context.Context, tx *ent.Tx, sit *transferSituation, cl 
 // API key) must be able to write on the deal's channel for its client.
 func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting int64) (*pb.Deal, error) {
 	var out *ent.Deal
+	closed := false
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
 		sit, err := r.loadClose(ctx, tx, dealID, won, acting)
 		if err != nil {
@@ -170,10 +171,17 @@ func (r *Router) CloseDeal(ctx context.Context, dealID int64, won bool, acting i
 			return err
 		}
 		out, err = persistClose(ctx, tx, plan)
+		closed = plan.close
 		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if closed {
+		// Its responsible may have a free place now for a waiting client
+		// (SPEC §11). The close stands whatever happens here; clients
+		// that keep waiting are handed out on the next change.
+		_, _ = r.AssignWaiting(ctx, out.ChannelID)
 	}
 	return convert.Deal(out), nil
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -64,6 +65,15 @@ type incomingSituation struct {
 	// once persist has created the client's rows; only when the plan
 	// distributes.
 	cursor *lockedCursor
+
+	// Availability (SPEC §11). now is the router's clock; loc the account's
+	// time zone (read only when a member has working hours); open the
+	// eligible members' open clients on the channel, read under the
+	// cursor's lock (FIRST_RESPONDER: when loading), nil when no member has
+	// a capacity.
+	now  time.Time
+	loc  *time.Location
+	open map[int64]int
 }
 
 // lockedCursor is a channel's cursor row, read under its lock.
@@ -235,9 +245,11 @@ func (p *incomingPlan) settleResponsible(sit *incomingSituation) {
 		p.distribute = true
 		return
 	}
-	cands := distribution.Candidates(view.distribution())
+	present, skipped := view.present(sit.now, sit.loc, sit.open)
+	asg.Skipped = skipped
+	cands := distribution.Candidates(present)
 	if len(cands) == 0 {
-		noneEligible(asg, view)
+		nobody(asg, view, present)
 		return
 	}
 	asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER
@@ -247,7 +259,7 @@ func (p *incomingPlan) settleResponsible(sit *incomingSituation) {
 		names[i] = view.name(id)
 	}
 	asg.Explanation = fmt.Sprintf("FIRST_RESPONDER: %d candidates (%s); the first whose reply is authorized becomes responsible",
-		len(cands), joinNames(names))
+		len(cands), joinNames(names)) + skippedWords(skipped)
 }
 
 // decideMessage completes the decision once the client's rows exist (and,
@@ -266,15 +278,21 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 	next := p.responsible
 	if p.distribute {
 		mode := modeOf(view.ch.Distribution)
-		if pick, ok := distribution.Next(mode, view.distribution(), sit.cursor.at); ok {
+		present, skipped := view.present(sit.now, sit.loc, sit.open)
+		asg.Skipped = skipped
+		pickNext := distribution.Next
+		if view.ch.AbsentKeepTurn {
+			pickNext = distribution.NextKeepingTurns
+		}
+		if pick, ok := pickNext(mode, present, sit.cursor.at); ok {
 			next = &pick.EmployeeID
 			asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED
 			asg.ResponsibleEmployeeId = ids.Format(pick.EmployeeID)
 			asg.Position, asg.Turn, asg.Weight = int32(pick.Position), int32(pick.Turn), int32(pick.Weight)
-			asg.Explanation = pick.Explain(mode, len(view.members))
+			asg.Explanation = pick.Explain(mode, len(view.members)) + skippedWords(skipped)
 			out.cursor = &cursorMove{id: sit.cursor.id, next: pick.Cursor}
 		} else {
-			noneEligible(asg, view)
+			nobody(asg, view, present)
 		}
 	}
 	// A distributed responsible is written whatever the client had; any
@@ -420,6 +438,36 @@ func entityFor(snap *snapshot.Snapshot, ch *ent.Channel) *entitySpec {
 
 func sameEmployee(a, b *int64) bool {
 	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+// nobody settles a new client nobody can take: none eligible (SPEC §5),
+// or eligible members but none available now (§11): the client waits in
+// the general chat.
+func nobody(asg *pb.Assignment, view *channelView, present []distribution.Member) {
+	for _, m := range present {
+		if m.Eligible {
+			asg.Source = pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE
+			asg.Explanation = fmt.Sprintf("nobody on %s can take a new client now%s: the client waits in the general chat", view.ch.Name, skippedWords(asg.Skipped))
+			return
+		}
+	}
+	noneEligible(asg, view)
+}
+
+// skippedWords lists who was skipped and why: "; skipped: Tony Stark:
+// outside working hours (…); Bruce Wayne: at capacity 20/20".
+func skippedWords(skipped []*pb.SkippedMember) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	out := "; skipped: "
+	for i, s := range skipped {
+		if i > 0 {
+			out += "; "
+		}
+		out += s.Explanation
+	}
+	return out
 }
 
 func noneEligible(asg *pb.Assignment, view *channelView) *pb.Assignment {

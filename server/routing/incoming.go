@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/message"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/convert"
@@ -117,8 +118,20 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		if sit.cursor, err = lockCursor(ctx, tx, sit); err != nil {
 			return nil, err
 		}
+		// Open clients are counted under the cursor's lock: distributions
+		// of the channel, which fill capacities, take it too.
+		if err = r.loadAvailability(ctx, tx.Client(), sit); err != nil {
+			return nil, err
+		}
 	}
 	o := decideMessage(sit, plan, rows)
+	if o.decision.Assignment.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE && plan.distribute && rows.chat.WaitingSince == nil {
+		// Nobody could take the client now: it joins the channel's
+		// waiting line (waiting.go), in the order clients first wrote.
+		if err := tx.Chat.UpdateOneID(rows.chat.ID).SetWaitingSince(sit.now).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return r.persistMessage(ctx, tx, sit, rows, o)
 }
 
@@ -144,7 +157,13 @@ func (r *Router) loadIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*in
 		return nil, err
 	}
 	sit := &incomingSituation{settings: as, snap: snap, channel: ch, who: who, name: in.SenderName, test: in.Test,
-		content: in.Content, gatewayID: in.GatewayID, external: r.external(as)}
+		content: in.Content, gatewayID: in.GatewayID, external: r.external(as), now: r.clock()}
+	if ch.Distribution == channel.DistributionFIRST_RESPONDER {
+		// Candidates are settled before the client's rows exist.
+		if err := r.loadAvailability(ctx, c, sit); err != nil {
+			return nil, err
+		}
+	}
 	if sit.client, err = findClient(ctx, tx, who); err != nil || sit.client == nil {
 		return sit, err
 	}

@@ -43,6 +43,9 @@ type Router struct {
 	crm CRMWrites
 	// w makes the writes that differ by database.
 	w writer
+	// clock is the time availability is decided at (SPEC §11); tests move
+	// it.
+	clock func() time.Time
 	// chatsChanged is told, after the commit, that an account's chats may
 	// wait for an answer differently: a message was stored or a client
 	// changed hands.
@@ -60,6 +63,11 @@ func (r *Router) chatsMoved(ctx context.Context) {
 		r.chatsChanged(acct)
 	}
 }
+
+// SetClock makes the router decide availability (working hours, days off)
+// at the times clock gives. Tests set it before routing; the default is
+// the wall clock.
+func (r *Router) SetClock(clock func() time.Time) { r.clock = clock }
 
 // CRMWrites puts the CRM's side of a decision into the outbox, in the
 // decision's transaction (SPEC §8a): kind is the account's CRM kind.
@@ -92,7 +100,7 @@ func NewRouter(st *store.Store, b *bus.Bus, committed func(accountID, pos int64)
 	if committed == nil {
 		committed = func(int64, int64) {}
 	}
-	r := &Router{st: st, dir: snapshot.NewCache(), bus: b, access: newAccessCache(AccessCacheTTL), committed: committed, w: writers(st)[0]}
+	r := &Router{st: st, dir: snapshot.NewCache(), bus: b, access: newAccessCache(AccessCacheTTL), committed: committed, w: writers(st)[0], clock: now}
 	r.access.watch(st, b)
 	return r
 }

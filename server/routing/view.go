@@ -1,13 +1,20 @@
 package routing
 
 import (
+	"time"
+
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/channelmember"
+	"github.com/switchboardhq/switchboard/ent/employee"
+	"github.com/switchboardhq/switchboard/ent/schema/types"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
+	"github.com/switchboardhq/switchboard/server/availability"
 	"github.com/switchboardhq/switchboard/server/directory/snapshot"
 	"github.com/switchboardhq/switchboard/server/distribution"
+	"github.com/switchboardhq/switchboard/server/ids"
 	"github.com/switchboardhq/switchboard/server/push"
 )
 
@@ -21,6 +28,11 @@ type member struct {
 	Access     access.Level
 	Receives   bool
 	Weight     int
+	// Availability (SPEC §11): the zero values (ONLINE, any time, no
+	// limit) change nothing.
+	Presence availability.Presence
+	Hours    *types.WorkingHours
+	Capacity int
 }
 
 // channelView is one channel with its members, in list order, and the
@@ -86,6 +98,9 @@ func membersFrom(snap *snapshot.Snapshot, channelID int64) []member {
 			Access:     levelOf(m.Access),
 			Receives:   m.Receives,
 			Weight:     m.Weight,
+			Presence:   presenceOf(e.Presence),
+			Hours:      e.WorkingHours,
+			Capacity:   m.Capacity,
 		})
 	}
 	return out
@@ -163,6 +178,70 @@ func (v *channelView) viewers(responsible *int64) ([]push.Viewer, []access.Decis
 // (SPEC §5).
 func (m member) eligible() bool {
 	return m.Active && m.Receives && m.Access == access.ReadWrite && (m.Role == access.SalesRep || m.Role == access.Manager)
+}
+
+// presenceOf converts a stored presence.
+func presenceOf(p employee.Presence) availability.Presence {
+	switch p {
+	case employee.PresenceAWAY:
+		return availability.Away
+	case employee.PresenceOFFLINE:
+		return availability.Offline
+	}
+	return availability.Online
+}
+
+// capacityUsed reports whether an eligible member of the channel has a
+// capacity: only then are open clients counted.
+func (v *channelView) capacityUsed() bool {
+	for _, m := range v.members {
+		if m.Capacity > 0 && m.eligible() {
+			return true
+		}
+	}
+	return false
+}
+
+// hoursUsed reports whether an eligible member of the channel has working
+// hours: only then is the account's time zone loaded.
+func (v *channelView) hoursUsed() bool {
+	for _, m := range v.members {
+		if m.Hours != nil && m.eligible() {
+			return true
+		}
+	}
+	return false
+}
+
+// present is the member list for distribution at now (SPEC §11): eligible
+// members who cannot take a client now are marked absent, and listed in
+// skipped, in list order, with why. open maps an employee to its open
+// clients on the channel (nil when no member has a capacity); loc reads
+// working hours.
+func (v *channelView) present(now time.Time, loc *time.Location, open map[int64]int) ([]distribution.Member, []*pb.SkippedMember) {
+	out := v.distribution()
+	var skipped []*pb.SkippedMember
+	for i, m := range v.members {
+		if !out[i].Eligible || (m.Presence == availability.Online && m.Hours == nil && m.Capacity == 0) {
+			continue
+		}
+		a := availability.Check(availability.Member{Name: m.Name, Presence: m.Presence, Hours: m.Hours,
+			Capacity: m.Capacity, Open: open[m.EmployeeID]}, now, loc)
+		if a.Available() {
+			continue
+		}
+		out[i].Absent = true
+		skipped = append(skipped, &pb.SkippedMember{EmployeeId: ids.Format(m.EmployeeID), EmployeeName: m.Name,
+			Reason: skipReasons[a.Reason], Explanation: a.Explanation})
+	}
+	return out, skipped
+}
+
+var skipReasons = map[availability.Reason]pb.SkipReason{
+	availability.NotOnline:    pb.SkipReason_SKIP_REASON_NOT_ONLINE,
+	availability.DayOff:       pb.SkipReason_SKIP_REASON_DAY_OFF,
+	availability.OutsideHours: pb.SkipReason_SKIP_REASON_OUTSIDE_HOURS,
+	availability.AtCapacity:   pb.SkipReason_SKIP_REASON_AT_CAPACITY,
 }
 
 func (v *channelView) distribution() []distribution.Member {

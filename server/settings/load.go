@@ -31,7 +31,7 @@ func Load(ctx context.Context, c *ent.Client) (*pb.IntegrationSettings, error) {
 		return nil, err
 	}
 	special, err := c.Employee.Query().
-		Where(employee.Or(employee.ChatAdmin(true), employee.DefaultOutgoingChannelIDNotNil())).
+		Where(employee.Or(employee.ChatAdmin(true), employee.DefaultOutgoingChannelIDNotNil(), employee.WorkingHoursNotNil())).
 		Order(ent.Asc(employee.FieldID)).All(ctx)
 	if err != nil {
 		return nil, err
@@ -68,6 +68,9 @@ func Load(ctx context.Context, c *ent.Client) (*pb.IntegrationSettings, error) {
 				ChannelId:  ids.Format(*e.DefaultOutgoingChannelID),
 			})
 		}
+		if e.WorkingHours != nil {
+			out.Account.WorkingHours = append(out.Account.WorkingHours, hoursToPB(e.ID, e.WorkingHours))
+		}
 	}
 	byChannel := map[int64][]*pb.ChannelMember{}
 	for _, m := range members {
@@ -77,6 +80,7 @@ func Load(ctx context.Context, c *ent.Client) (*pb.IntegrationSettings, error) {
 			Access:             convert.EnumToPB[pb.ChannelAccess](pb.ChannelAccess_value, "CHANNEL_ACCESS_", m.Access),
 			ReceivesNewClients: m.ReceivesNewClients,
 			Weight:             int32(m.Weight),
+			Capacity:           int32(m.Capacity),
 		})
 	}
 	for _, ch := range channels {
@@ -87,6 +91,7 @@ func Load(ctx context.Context, c *ent.Client) (*pb.IntegrationSettings, error) {
 			NewClientEntity:    entityToPB(ch),
 			Distribution:       convert.EnumToPB[pb.DistributionMode](pb.DistributionMode_value, "DISTRIBUTION_MODE_", ch.Distribution),
 			RepeatClientPolicy: convert.EnumToPB[pb.RepeatClientPolicy](pb.RepeatClientPolicy_value, "REPEAT_CLIENT_POLICY_", ch.RepeatClientPolicy),
+			Availability:       availabilityToPB(ch),
 		})
 	}
 	return out, nil

@@ -16,6 +16,9 @@ import (
 // MaxWeight bounds a member's weight (SPEC §2: 1..100).
 const MaxWeight = 100
 
+// MaxCapacity bounds a member's capacity (SPEC §11).
+const MaxCapacity = 10000
+
 // Rules are the request checks of IntegrationService.
 func Rules(r validate.Rules) {
 	validate.Add(r, func(*pb.GetIntegrationSettingsRequest, *errs.Violations) {})
@@ -120,6 +123,7 @@ func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
 				v.Add(at+".account.time_zone", "%q is not an IANA time zone name", a.TimeZone)
 			}
 		}
+		checkHours(v, at+".account.working_hours", a.WorkingHours)
 		if r := a.HomeRegion; r != nil && *r != "" && !phone.IsRegion(*r) {
 			v.Add(at+".account.home_region", "%q is not a region code of the numbering plans: an upper-case ISO 3166 code such as \"RU\", or empty for none", clipRegion(*r))
 		}
@@ -138,6 +142,11 @@ func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
 		seenCh[c.ChannelId] = true
 		validate.Enum(v, f+".distribution", c.Distribution, false)
 		validate.Enum(v, f+".repeat_client_policy", c.RepeatClientPolicy, false)
+		if av := c.Availability; av != nil {
+			between(v, f+".availability.reply_deadline_minutes", av.ReplyDeadlineMinutes, 0, 10080, "0 means off")
+			between(v, f+".availability.max_passes", av.MaxPasses, 0, 20, "")
+			between(v, f+".availability.stream_grace_minutes", av.StreamGraceMinutes, 0, 1440, "0 means off")
+		}
 		switch e := c.GetNewClientEntity().GetEntity().(type) {
 		case *pb.NewClientEntity_Deal:
 			ids.Check(v, f+".new_client_entity.deal.pipeline_id", e.Deal.GetPipelineId(), true)
@@ -165,6 +174,7 @@ func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
 			if m.Weight < 0 || m.Weight > MaxWeight {
 				v.Add(mf+".weight", "must be between 1 and %d (0 means 1), got %d", MaxWeight, m.Weight)
 			}
+			between(v, mf+".capacity", m.Capacity, 0, MaxCapacity, "0 means no limit")
 		}
 	}
 }

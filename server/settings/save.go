@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/switchboardhq/switchboard/ent"
@@ -190,6 +191,9 @@ func check(ctx context.Context, c *ent.Client, d *directory, s *pb.IntegrationSe
 	for i, id := range a.GetChatAdminEmployeeIds() {
 		employeeAt(fmt.Sprintf("settings.account.chat_admin_employee_ids[%d]", i), id)
 	}
+	for i, h := range a.GetWorkingHours() {
+		employeeAt(fmt.Sprintf("settings.account.working_hours[%d].employee_id", i), h.EmployeeId)
+	}
 	if len(a.GetDefaultOutgoingChannels()) == 0 {
 		return nil
 	}
@@ -260,6 +264,23 @@ func apply(ctx context.Context, tx *ent.Tx, d *directory, s *pb.IntegrationSetti
 	if err := tx.Employee.Update().Where(employee.ChatAdmin(false), employee.IDIn(admins...)).SetChatAdmin(true).Exec(ctx); err != nil {
 		return err
 	}
+	hours := map[int64]*types.WorkingHours{}
+	for _, h := range a.WorkingHours {
+		hours[ids.Value(h.EmployeeId)] = hoursFromPB(h)
+	}
+	for _, e := range d.employees {
+		want := hours[e.ID]
+		switch {
+		case reflect.DeepEqual(want, e.WorkingHours):
+		case want == nil:
+			err = tx.Employee.UpdateOneID(e.ID).ClearWorkingHours().Exec(ctx)
+		default:
+			err = tx.Employee.UpdateOneID(e.ID).SetWorkingHours(want).Exec(ctx)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	defaults := map[int64]int64{}
 	for _, dc := range a.DefaultOutgoingChannels {
 		defaults[ids.Value(dc.EmployeeId)] = ids.Value(dc.ChannelId)
@@ -284,7 +305,11 @@ func applyChannel(ctx context.Context, tx *ent.Tx, ch *ent.Channel, cs *pb.Chann
 		SetDistribution(convert.EnumFromPB(cs.Distribution, "DISTRIBUTION_MODE_", channel.DefaultDistribution)).
 		SetRepeatClientPolicy(convert.EnumFromPB(cs.RepeatClientPolicy, "REPEAT_CLIENT_POLICY_", channel.DefaultRepeatClientPolicy)).
 		ClearPipelineID().ClearStageID().ClearLeadStatusID().
-		SetEntityKind(channel.DefaultEntityKind)
+		SetEntityKind(channel.DefaultEntityKind).
+		SetAbsentKeepTurn(cs.GetAvailability().GetAbsentKeepTurn()).
+		SetReplyDeadlineMinutes(int(cs.GetAvailability().GetReplyDeadlineMinutes())).
+		SetMaxPasses(int(cs.GetAvailability().GetMaxPasses())).
+		SetStreamGraceMinutes(int(cs.GetAvailability().GetStreamGraceMinutes()))
 	switch e := cs.GetNewClientEntity().GetEntity().(type) {
 	case *pb.NewClientEntity_Deal:
 		upd = upd.SetEntityKind(channel.EntityKindDEAL).SetPipelineID(ids.Value(e.Deal.PipelineId))
@@ -309,6 +334,7 @@ func applyChannel(ctx context.Context, tx *ent.Tx, ch *ent.Channel, cs *pb.Chann
 			Access:             convert.EnumFromPB(m.Access, "CHANNEL_ACCESS_", channelmember.DefaultAccess),
 			ReceivesNewClients: m.ReceivesNewClients,
 			Weight:             w,
+			Capacity:           int(m.Capacity),
 		})
 	}
 	return ReplaceMembers(ctx, tx, ch.ID, members)
@@ -321,6 +347,8 @@ type Member struct {
 	Access             channelmember.Access
 	ReceivesNewClients bool
 	Weight             int
+	// Capacity: the most open clients (SPEC §11); 0 no limit.
+	Capacity int
 }
 
 // ReplaceMembers makes the channel's member list exactly ms, in order, and
@@ -362,18 +390,18 @@ func ReplaceMembers(ctx context.Context, tx *ent.Tx, channelID int64, ms []Membe
 	var create []*ent.ChannelMemberCreate
 	for pos, m := range ms {
 		if e := existing[m.EmployeeID]; e != nil {
-			if e.Role == m.Role && e.Access == m.Access && e.ReceivesNewClients == m.ReceivesNewClients && e.Weight == m.Weight && e.Position == pos {
+			if e.Role == m.Role && e.Access == m.Access && e.ReceivesNewClients == m.ReceivesNewClients && e.Weight == m.Weight && e.Capacity == m.Capacity && e.Position == pos {
 				continue
 			}
 			err := tx.ChannelMember.UpdateOneID(e.ID).SetRole(m.Role).SetAccess(m.Access).
-				SetReceivesNewClients(m.ReceivesNewClients).SetWeight(m.Weight).SetPosition(pos).Exec(ctx)
+				SetReceivesNewClients(m.ReceivesNewClients).SetWeight(m.Weight).SetCapacity(m.Capacity).SetPosition(pos).Exec(ctx)
 			if err != nil {
 				return err
 			}
 			continue
 		}
 		create = append(create, tx.ChannelMember.Create().SetChannelID(channelID).SetEmployeeID(m.EmployeeID).
-			SetRole(m.Role).SetAccess(m.Access).SetReceivesNewClients(m.ReceivesNewClients).SetWeight(m.Weight).SetPosition(pos))
+			SetRole(m.Role).SetAccess(m.Access).SetReceivesNewClients(m.ReceivesNewClients).SetWeight(m.Weight).SetCapacity(m.Capacity).SetPosition(pos))
 	}
 	if len(create) > 0 {
 		if err := tx.ChannelMember.CreateBulk(create...).Exec(ctx); err != nil {

@@ -27,7 +27,14 @@ type Service struct {
 	st     *store.Store
 	tester Tester
 	crm    CRMOptions
+	// saved runs after settings were saved (nil: nothing): someone may
+	// have become available for waiting clients (SPEC §11).
+	saved func(context.Context)
 }
+
+// OnSaved makes the service call f after every successful save (not a
+// validate_only one). Call it before serving.
+func (s *Service) OnSaved(f func(context.Context)) { s.saved = f }
 
 // NewService returns the IntegrationService handler.
 func NewService(st *store.Store, tester Tester, crmOpts CRMOptions) *Service {
@@ -49,6 +56,9 @@ func (s *Service) UpdateIntegrationSettings(ctx context.Context, req *pb.UpdateI
 	out, err := Save(ctx, s.st, req.Settings, req.ValidateOnly)
 	if err != nil {
 		return nil, err
+	}
+	if s.saved != nil && !req.ValidateOnly {
+		s.saved(ctx)
 	}
 	return &pb.UpdateIntegrationSettingsResponse{Settings: out}, nil
 }

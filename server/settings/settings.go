@@ -124,8 +124,8 @@ func Delete(ctx context.Context, st *store.Store, o CRMOptions, revision int64) 
 			return err
 		}
 		err = tx.Employee.Update().
-			Where(employee.Or(employee.ChatAdmin(true), employee.DefaultOutgoingChannelIDNotNil())).
-			SetChatAdmin(false).ClearDefaultOutgoingChannelID().Exec(ctx)
+			Where(employee.Or(employee.ChatAdmin(true), employee.DefaultOutgoingChannelIDNotNil(), employee.WorkingHoursNotNil())).
+			SetChatAdmin(false).ClearDefaultOutgoingChannelID().ClearWorkingHours().Exec(ctx)
 		if err != nil {
 			return err
 		}

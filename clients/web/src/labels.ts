@@ -110,6 +110,7 @@ export const responsibleSources: Record<ResponsibleSource, string> = {
   [ResponsibleSource.DISTRIBUTED]: "distributed",
   [ResponsibleSource.PENDING_FIRST_RESPONDER]: "waiting for a first responder",
   [ResponsibleSource.NONE_ELIGIBLE]: "nobody eligible (general chat)",
+  [ResponsibleSource.NONE_AVAILABLE]: "nobody available now (waits; general chat)",
 };
 
 /**

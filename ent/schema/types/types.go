@@ -14,3 +14,19 @@ type Attachment struct {
 // Now is the current time at the precision the store keeps (microseconds,
 // PostgreSQL's), so a time read back equals the time written.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// WorkingHours is when an employee takes new clients, read in the account's
+// time zone. Weekly empty means every day, all day; DaysOff still apply.
+type WorkingHours struct {
+	Weekly []WorkingPeriod `json:"weekly,omitempty"`
+	// DaysOff are dates "YYYY-MM-DD" the employee does not work.
+	DaysOff []string `json:"days_off,omitempty"`
+}
+
+// WorkingPeriod is one span of working time on one weekday: from Start to
+// End, minutes after midnight (0 ≤ Start < End ≤ 1440).
+type WorkingPeriod struct {
+	Day   time.Weekday `json:"day"`
+	Start int          `json:"start"`
+	End   int          `json:"end"`
+}

@@ -517,6 +517,138 @@ func (GlobalChatVisibility) EnumDescriptor() ([]byte, []int) {
 	return file_switchboard_v1_common_proto_rawDescGZIP(), []int{7}
 }
 
+// Presence is whether an employee is at work right now (SPEC §11). Set by
+// the employee's own token (the mobile app) or an account API key.
+type Presence int32
+
+const (
+	// Not set; read as ONLINE, the default, so an account that never sets
+	// presence distributes as if everyone were online.
+	Presence_PRESENCE_UNSPECIFIED Presence = 0
+	// At work: takes new clients (within its working hours and capacity).
+	Presence_PRESENCE_ONLINE Presence = 1
+	// Away for a while: skipped when new clients are distributed.
+	Presence_PRESENCE_AWAY Presence = 2
+	// Not at work: skipped when new clients are distributed.
+	Presence_PRESENCE_OFFLINE Presence = 3
+)
+
+// Enum value maps for Presence.
+var (
+	Presence_name = map[int32]string{
+		0: "PRESENCE_UNSPECIFIED",
+		1: "PRESENCE_ONLINE",
+		2: "PRESENCE_AWAY",
+		3: "PRESENCE_OFFLINE",
+	}
+	Presence_value = map[string]int32{
+		"PRESENCE_UNSPECIFIED": 0,
+		"PRESENCE_ONLINE":      1,
+		"PRESENCE_AWAY":        2,
+		"PRESENCE_OFFLINE":     3,
+	}
+)
+
+func (x Presence) Enum() *Presence {
+	p := new(Presence)
+	*p = x
+	return p
+}
+
+func (x Presence) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Presence) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchboard_v1_common_proto_enumTypes[8].Descriptor()
+}
+
+func (Presence) Type() protoreflect.EnumType {
+	return &file_switchboard_v1_common_proto_enumTypes[8]
+}
+
+func (x Presence) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Presence.Descriptor instead.
+func (Presence) EnumDescriptor() ([]byte, []int) {
+	return file_switchboard_v1_common_proto_rawDescGZIP(), []int{8}
+}
+
+// Weekday is a day of the week in the account's time zone.
+type Weekday int32
+
+const (
+	// Not set; rejected.
+	Weekday_WEEKDAY_UNSPECIFIED Weekday = 0
+	// Monday.
+	Weekday_WEEKDAY_MONDAY Weekday = 1
+	// Tuesday.
+	Weekday_WEEKDAY_TUESDAY Weekday = 2
+	// Wednesday.
+	Weekday_WEEKDAY_WEDNESDAY Weekday = 3
+	// Thursday.
+	Weekday_WEEKDAY_THURSDAY Weekday = 4
+	// Friday.
+	Weekday_WEEKDAY_FRIDAY Weekday = 5
+	// Saturday.
+	Weekday_WEEKDAY_SATURDAY Weekday = 6
+	// Sunday.
+	Weekday_WEEKDAY_SUNDAY Weekday = 7
+)
+
+// Enum value maps for Weekday.
+var (
+	Weekday_name = map[int32]string{
+		0: "WEEKDAY_UNSPECIFIED",
+		1: "WEEKDAY_MONDAY",
+		2: "WEEKDAY_TUESDAY",
+		3: "WEEKDAY_WEDNESDAY",
+		4: "WEEKDAY_THURSDAY",
+		5: "WEEKDAY_FRIDAY",
+		6: "WEEKDAY_SATURDAY",
+		7: "WEEKDAY_SUNDAY",
+	}
+	Weekday_value = map[string]int32{
+		"WEEKDAY_UNSPECIFIED": 0,
+		"WEEKDAY_MONDAY":      1,
+		"WEEKDAY_TUESDAY":     2,
+		"WEEKDAY_WEDNESDAY":   3,
+		"WEEKDAY_THURSDAY":    4,
+		"WEEKDAY_FRIDAY":      5,
+		"WEEKDAY_SATURDAY":    6,
+		"WEEKDAY_SUNDAY":      7,
+	}
+)
+
+func (x Weekday) Enum() *Weekday {
+	p := new(Weekday)
+	*p = x
+	return p
+}
+
+func (x Weekday) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Weekday) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchboard_v1_common_proto_enumTypes[9].Descriptor()
+}
+
+func (Weekday) Type() protoreflect.EnumType {
+	return &file_switchboard_v1_common_proto_enumTypes[9]
+}
+
+func (x Weekday) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Weekday.Descriptor instead.
+func (Weekday) EnumDescriptor() ([]byte, []int) {
+	return file_switchboard_v1_common_proto_rawDescGZIP(), []int{9}
+}
+
 // Channel is one messenger number or account of the company.
 type Channel struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -640,8 +772,11 @@ type Employee struct {
 	// The channel this employee writes first from, if one is set (see
 	// DirectoryService.SetDefaultOutgoingChannel).
 	DefaultOutgoingChannelId string `protobuf:"bytes,7,opt,name=default_outgoing_channel_id,json=defaultOutgoingChannelId,proto3" json:"default_outgoing_channel_id,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// Whether the employee is at work now (DirectoryService.SetPresence).
+	// ONLINE unless set otherwise.
+	Presence      Presence `protobuf:"varint,8,opt,name=presence,proto3,enum=switchboard.v1.Presence" json:"presence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Employee) Reset() {
@@ -721,6 +856,13 @@ func (x *Employee) GetDefaultOutgoingChannelId() string {
 		return x.DefaultOutgoingChannelId
 	}
 	return ""
+}
+
+func (x *Employee) GetPresence() Presence {
+	if x != nil {
+		return x.Presence
+	}
+	return Presence_PRESENCE_UNSPECIFIED
 }
 
 // Pipeline is a CRM sales pipeline: an ordered list of stages deals move
@@ -1041,7 +1183,7 @@ const file_switchboard_v1_common_proto_rawDesc = "" +
 	"\vexternal_id\x18\x06 \x01(\tR\n" +
 	"externalId\x12;\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xf8\x01\n" +
+	"createTime\"\xae\x02\n" +
 	"\bEmployee\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
@@ -1050,7 +1192,8 @@ const file_switchboard_v1_common_proto_rawDesc = "" +
 	"\x06active\x18\x05 \x01(\bR\x06active\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12=\n" +
-	"\x1bdefault_outgoing_channel_id\x18\a \x01(\tR\x18defaultOutgoingChannelId\"]\n" +
+	"\x1bdefault_outgoing_channel_id\x18\a \x01(\tR\x18defaultOutgoingChannelId\x124\n" +
+	"\bpresence\x18\b \x01(\x0e2\x18.switchboard.v1.PresenceR\bpresence\"]\n" +
 	"\bPipeline\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12-\n" +
@@ -1118,7 +1261,21 @@ const file_switchboard_v1_common_proto_rawDesc = "" +
 	"\"GLOBAL_CHAT_VISIBILITY_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aGLOBAL_CHAT_VISIBILITY_OWN\x10\x01\x12-\n" +
 	")GLOBAL_CHAT_VISIBILITY_OWN_AND_UNASSIGNED\x10\x02\x12\x1e\n" +
-	"\x1aGLOBAL_CHAT_VISIBILITY_ALL\x10\x03BGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"\x1aGLOBAL_CHAT_VISIBILITY_ALL\x10\x03*b\n" +
+	"\bPresence\x12\x18\n" +
+	"\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fPRESENCE_ONLINE\x10\x01\x12\x11\n" +
+	"\rPRESENCE_AWAY\x10\x02\x12\x14\n" +
+	"\x10PRESENCE_OFFLINE\x10\x03*\xb6\x01\n" +
+	"\aWeekday\x12\x17\n" +
+	"\x13WEEKDAY_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eWEEKDAY_MONDAY\x10\x01\x12\x13\n" +
+	"\x0fWEEKDAY_TUESDAY\x10\x02\x12\x15\n" +
+	"\x11WEEKDAY_WEDNESDAY\x10\x03\x12\x14\n" +
+	"\x10WEEKDAY_THURSDAY\x10\x04\x12\x12\n" +
+	"\x0eWEEKDAY_FRIDAY\x10\x05\x12\x14\n" +
+	"\x10WEEKDAY_SATURDAY\x10\x06\x12\x12\n" +
+	"\x0eWEEKDAY_SUNDAY\x10\aBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_common_proto_rawDescOnce sync.Once
@@ -1132,7 +1289,7 @@ func file_switchboard_v1_common_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_common_proto_rawDescData
 }
 
-var file_switchboard_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_switchboard_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
 var file_switchboard_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_switchboard_v1_common_proto_goTypes = []any{
 	(CrmKind)(0),                  // 0: switchboard.v1.CrmKind
@@ -1143,26 +1300,29 @@ var file_switchboard_v1_common_proto_goTypes = []any{
 	(RepeatClientPolicy)(0),       // 5: switchboard.v1.RepeatClientPolicy
 	(SaveMessagesMode)(0),         // 6: switchboard.v1.SaveMessagesMode
 	(GlobalChatVisibility)(0),     // 7: switchboard.v1.GlobalChatVisibility
-	(*Channel)(nil),               // 8: switchboard.v1.Channel
-	(*Employee)(nil),              // 9: switchboard.v1.Employee
-	(*Pipeline)(nil),              // 10: switchboard.v1.Pipeline
-	(*Stage)(nil),                 // 11: switchboard.v1.Stage
-	(*LeadStatus)(nil),            // 12: switchboard.v1.LeadStatus
-	(*MessageContent)(nil),        // 13: switchboard.v1.MessageContent
-	(*Attachment)(nil),            // 14: switchboard.v1.Attachment
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(Presence)(0),                 // 8: switchboard.v1.Presence
+	(Weekday)(0),                  // 9: switchboard.v1.Weekday
+	(*Channel)(nil),               // 10: switchboard.v1.Channel
+	(*Employee)(nil),              // 11: switchboard.v1.Employee
+	(*Pipeline)(nil),              // 12: switchboard.v1.Pipeline
+	(*Stage)(nil),                 // 13: switchboard.v1.Stage
+	(*LeadStatus)(nil),            // 14: switchboard.v1.LeadStatus
+	(*MessageContent)(nil),        // 15: switchboard.v1.MessageContent
+	(*Attachment)(nil),            // 16: switchboard.v1.Attachment
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_switchboard_v1_common_proto_depIdxs = []int32{
 	1,  // 0: switchboard.v1.Channel.kind:type_name -> switchboard.v1.ChannelKind
-	15, // 1: switchboard.v1.Channel.create_time:type_name -> google.protobuf.Timestamp
-	15, // 2: switchboard.v1.Employee.create_time:type_name -> google.protobuf.Timestamp
-	11, // 3: switchboard.v1.Pipeline.stages:type_name -> switchboard.v1.Stage
-	14, // 4: switchboard.v1.MessageContent.attachments:type_name -> switchboard.v1.Attachment
-	5,  // [5:5] is the sub-list for method output_type
-	5,  // [5:5] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	17, // 1: switchboard.v1.Channel.create_time:type_name -> google.protobuf.Timestamp
+	17, // 2: switchboard.v1.Employee.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 3: switchboard.v1.Employee.presence:type_name -> switchboard.v1.Presence
+	13, // 4: switchboard.v1.Pipeline.stages:type_name -> switchboard.v1.Stage
+	16, // 5: switchboard.v1.MessageContent.attachments:type_name -> switchboard.v1.Attachment
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_common_proto_init() }
@@ -1175,7 +1335,7 @@ func file_switchboard_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_common_proto_rawDesc), len(file_switchboard_v1_common_proto_rawDesc)),
-			NumEnums:      8,
+			NumEnums:      10,
 			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -1542,6 +1542,108 @@ func (x *SetDefaultOutgoingChannelResponse) GetRevision() int64 {
 	return 0
 }
 
+// SetPresenceRequest names the employee and its presence.
+type SetPresenceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The employee. Required with an account API key; with an employee token
+	// empty or the token's own employee.
+	EmployeeId string `protobuf:"bytes,1,opt,name=employee_id,json=employeeId,proto3" json:"employee_id,omitempty"`
+	// The new presence. Required (UNSPECIFIED is INVALID_ARGUMENT).
+	Presence      Presence `protobuf:"varint,2,opt,name=presence,proto3,enum=switchboard.v1.Presence" json:"presence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPresenceRequest) Reset() {
+	*x = SetPresenceRequest{}
+	mi := &file_switchboard_v1_directory_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPresenceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPresenceRequest) ProtoMessage() {}
+
+func (x *SetPresenceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_directory_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPresenceRequest.ProtoReflect.Descriptor instead.
+func (*SetPresenceRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_directory_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SetPresenceRequest) GetEmployeeId() string {
+	if x != nil {
+		return x.EmployeeId
+	}
+	return ""
+}
+
+func (x *SetPresenceRequest) GetPresence() Presence {
+	if x != nil {
+		return x.Presence
+	}
+	return Presence_PRESENCE_UNSPECIFIED
+}
+
+// SetPresenceResponse carries the employee with its new presence.
+type SetPresenceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The employee as saved.
+	Employee      *Employee `protobuf:"bytes,1,opt,name=employee,proto3" json:"employee,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPresenceResponse) Reset() {
+	*x = SetPresenceResponse{}
+	mi := &file_switchboard_v1_directory_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPresenceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPresenceResponse) ProtoMessage() {}
+
+func (x *SetPresenceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_directory_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPresenceResponse.ProtoReflect.Descriptor instead.
+func (*SetPresenceResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_directory_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SetPresenceResponse) GetEmployee() *Employee {
+	if x != nil {
+		return x.Employee
+	}
+	return nil
+}
+
 var File_switchboard_v1_directory_proto protoreflect.FileDescriptor
 
 const file_switchboard_v1_directory_proto_rawDesc = "" +
@@ -1642,12 +1744,18 @@ const file_switchboard_v1_directory_proto_rawDesc = "" +
 	"!SetDefaultOutgoingChannelResponse\x124\n" +
 	"\bemployee\x18\x01 \x01(\v2\x18.switchboard.v1.EmployeeR\bemployee\x12.\n" +
 	"\x13previous_channel_id\x18\x02 \x01(\tR\x11previousChannelId\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision*\xa2\x01\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\"k\n" +
+	"\x12SetPresenceRequest\x12\x1f\n" +
+	"\vemployee_id\x18\x01 \x01(\tR\n" +
+	"employeeId\x124\n" +
+	"\bpresence\x18\x02 \x01(\x0e2\x18.switchboard.v1.PresenceR\bpresence\"K\n" +
+	"\x13SetPresenceResponse\x124\n" +
+	"\bemployee\x18\x01 \x01(\v2\x18.switchboard.v1.EmployeeR\bemployee*\xa2\x01\n" +
 	"\x12ChannelAccessLevel\x12$\n" +
 	" CHANNEL_ACCESS_LEVEL_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eCHANNEL_ACCESS_LEVEL_NO_ACCESS\x10\x01\x12\x1d\n" +
 	"\x19CHANNEL_ACCESS_LEVEL_READ\x10\x02\x12#\n" +
-	"\x1fCHANNEL_ACCESS_LEVEL_READ_WRITE\x10\x032\x97\x0e\n" +
+	"\x1fCHANNEL_ACCESS_LEVEL_READ_WRITE\x10\x032\x95\x0f\n" +
 	"\x10DirectoryService\x12r\n" +
 	"\fListChannels\x12#.switchboard.v1.ListChannelsRequest\x1a$.switchboard.v1.ListChannelsResponse\"\x17\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/channels\x90\x02\x01\x12u\n" +
 	"\rCreateChannel\x12$.switchboard.v1.CreateChannelRequest\x1a%.switchboard.v1.CreateChannelResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/channels\x12\x89\x01\n" +
@@ -1661,7 +1769,8 @@ const file_switchboard_v1_directory_proto_rawDesc = "" +
 	"\x0eCreatePipeline\x12%.switchboard.v1.CreatePipelineRequest\x1a&.switchboard.v1.CreatePipelineResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/pipelines\x12\x82\x01\n" +
 	"\x10CreateLeadStatus\x12'.switchboard.v1.CreateLeadStatusRequest\x1a(.switchboard.v1.CreateLeadStatusResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/leadStatuses\x12\x88\x01\n" +
 	"\x10SetChannelAccess\x12'.switchboard.v1.SetChannelAccessRequest\x1a(.switchboard.v1.SetChannelAccessResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/channels:setAccess\x12\xc2\x01\n" +
-	"\x19SetDefaultOutgoingChannel\x120.switchboard.v1.SetDefaultOutgoingChannelRequest\x1a1.switchboard.v1.SetDefaultOutgoingChannelResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/employees/{employee_id}:setDefaultOutgoingChannelBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
+	"\x19SetDefaultOutgoingChannel\x120.switchboard.v1.SetDefaultOutgoingChannelRequest\x1a1.switchboard.v1.SetDefaultOutgoingChannelResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/employees/{employee_id}:setDefaultOutgoingChannel\x12|\n" +
+	"\vSetPresence\x12\".switchboard.v1.SetPresenceRequest\x1a#.switchboard.v1.SetPresenceResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/employees:setPresenceBGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"
 
 var (
 	file_switchboard_v1_directory_proto_rawDescOnce sync.Once
@@ -1676,7 +1785,7 @@ func file_switchboard_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_switchboard_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_switchboard_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_switchboard_v1_directory_proto_goTypes = []any{
 	(ChannelAccessLevel)(0),                   // 0: switchboard.v1.ChannelAccessLevel
 	(*ListChannelsRequest)(nil),               // 1: switchboard.v1.ListChannelsRequest
@@ -1706,60 +1815,67 @@ var file_switchboard_v1_directory_proto_goTypes = []any{
 	(*SkippedAccess)(nil),                     // 25: switchboard.v1.SkippedAccess
 	(*SetDefaultOutgoingChannelRequest)(nil),  // 26: switchboard.v1.SetDefaultOutgoingChannelRequest
 	(*SetDefaultOutgoingChannelResponse)(nil), // 27: switchboard.v1.SetDefaultOutgoingChannelResponse
-	(*Channel)(nil),                           // 28: switchboard.v1.Channel
-	(ChannelKind)(0),                          // 29: switchboard.v1.ChannelKind
-	(*Employee)(nil),                          // 30: switchboard.v1.Employee
-	(*Pipeline)(nil),                          // 31: switchboard.v1.Pipeline
-	(*LeadStatus)(nil),                        // 32: switchboard.v1.LeadStatus
+	(*SetPresenceRequest)(nil),                // 28: switchboard.v1.SetPresenceRequest
+	(*SetPresenceResponse)(nil),               // 29: switchboard.v1.SetPresenceResponse
+	(*Channel)(nil),                           // 30: switchboard.v1.Channel
+	(ChannelKind)(0),                          // 31: switchboard.v1.ChannelKind
+	(*Employee)(nil),                          // 32: switchboard.v1.Employee
+	(*Pipeline)(nil),                          // 33: switchboard.v1.Pipeline
+	(*LeadStatus)(nil),                        // 34: switchboard.v1.LeadStatus
+	(Presence)(0),                             // 35: switchboard.v1.Presence
 }
 var file_switchboard_v1_directory_proto_depIdxs = []int32{
-	28, // 0: switchboard.v1.ListChannelsResponse.channels:type_name -> switchboard.v1.Channel
-	29, // 1: switchboard.v1.CreateChannelRequest.kind:type_name -> switchboard.v1.ChannelKind
-	28, // 2: switchboard.v1.CreateChannelResponse.channel:type_name -> switchboard.v1.Channel
-	28, // 3: switchboard.v1.UpdateChannelResponse.channel:type_name -> switchboard.v1.Channel
-	30, // 4: switchboard.v1.ListEmployeesResponse.employees:type_name -> switchboard.v1.Employee
-	30, // 5: switchboard.v1.CreateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
-	30, // 6: switchboard.v1.UpdateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
-	30, // 7: switchboard.v1.DeactivateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
-	30, // 8: switchboard.v1.ReactivateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
-	31, // 9: switchboard.v1.ListPipelinesResponse.pipelines:type_name -> switchboard.v1.Pipeline
-	32, // 10: switchboard.v1.ListPipelinesResponse.lead_statuses:type_name -> switchboard.v1.LeadStatus
-	31, // 11: switchboard.v1.CreatePipelineResponse.pipeline:type_name -> switchboard.v1.Pipeline
-	32, // 12: switchboard.v1.CreateLeadStatusResponse.lead_status:type_name -> switchboard.v1.LeadStatus
+	30, // 0: switchboard.v1.ListChannelsResponse.channels:type_name -> switchboard.v1.Channel
+	31, // 1: switchboard.v1.CreateChannelRequest.kind:type_name -> switchboard.v1.ChannelKind
+	30, // 2: switchboard.v1.CreateChannelResponse.channel:type_name -> switchboard.v1.Channel
+	30, // 3: switchboard.v1.UpdateChannelResponse.channel:type_name -> switchboard.v1.Channel
+	32, // 4: switchboard.v1.ListEmployeesResponse.employees:type_name -> switchboard.v1.Employee
+	32, // 5: switchboard.v1.CreateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
+	32, // 6: switchboard.v1.UpdateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
+	32, // 7: switchboard.v1.DeactivateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
+	32, // 8: switchboard.v1.ReactivateEmployeeResponse.employee:type_name -> switchboard.v1.Employee
+	33, // 9: switchboard.v1.ListPipelinesResponse.pipelines:type_name -> switchboard.v1.Pipeline
+	34, // 10: switchboard.v1.ListPipelinesResponse.lead_statuses:type_name -> switchboard.v1.LeadStatus
+	33, // 11: switchboard.v1.CreatePipelineResponse.pipeline:type_name -> switchboard.v1.Pipeline
+	34, // 12: switchboard.v1.CreateLeadStatusResponse.lead_status:type_name -> switchboard.v1.LeadStatus
 	0,  // 13: switchboard.v1.SetChannelAccessRequest.level:type_name -> switchboard.v1.ChannelAccessLevel
 	25, // 14: switchboard.v1.SetChannelAccessResponse.skipped:type_name -> switchboard.v1.SkippedAccess
-	30, // 15: switchboard.v1.SetDefaultOutgoingChannelResponse.employee:type_name -> switchboard.v1.Employee
-	1,  // 16: switchboard.v1.DirectoryService.ListChannels:input_type -> switchboard.v1.ListChannelsRequest
-	3,  // 17: switchboard.v1.DirectoryService.CreateChannel:input_type -> switchboard.v1.CreateChannelRequest
-	5,  // 18: switchboard.v1.DirectoryService.UpdateChannel:input_type -> switchboard.v1.UpdateChannelRequest
-	7,  // 19: switchboard.v1.DirectoryService.ListEmployees:input_type -> switchboard.v1.ListEmployeesRequest
-	9,  // 20: switchboard.v1.DirectoryService.CreateEmployee:input_type -> switchboard.v1.CreateEmployeeRequest
-	11, // 21: switchboard.v1.DirectoryService.UpdateEmployee:input_type -> switchboard.v1.UpdateEmployeeRequest
-	13, // 22: switchboard.v1.DirectoryService.DeactivateEmployee:input_type -> switchboard.v1.DeactivateEmployeeRequest
-	15, // 23: switchboard.v1.DirectoryService.ReactivateEmployee:input_type -> switchboard.v1.ReactivateEmployeeRequest
-	17, // 24: switchboard.v1.DirectoryService.ListPipelines:input_type -> switchboard.v1.ListPipelinesRequest
-	19, // 25: switchboard.v1.DirectoryService.CreatePipeline:input_type -> switchboard.v1.CreatePipelineRequest
-	21, // 26: switchboard.v1.DirectoryService.CreateLeadStatus:input_type -> switchboard.v1.CreateLeadStatusRequest
-	23, // 27: switchboard.v1.DirectoryService.SetChannelAccess:input_type -> switchboard.v1.SetChannelAccessRequest
-	26, // 28: switchboard.v1.DirectoryService.SetDefaultOutgoingChannel:input_type -> switchboard.v1.SetDefaultOutgoingChannelRequest
-	2,  // 29: switchboard.v1.DirectoryService.ListChannels:output_type -> switchboard.v1.ListChannelsResponse
-	4,  // 30: switchboard.v1.DirectoryService.CreateChannel:output_type -> switchboard.v1.CreateChannelResponse
-	6,  // 31: switchboard.v1.DirectoryService.UpdateChannel:output_type -> switchboard.v1.UpdateChannelResponse
-	8,  // 32: switchboard.v1.DirectoryService.ListEmployees:output_type -> switchboard.v1.ListEmployeesResponse
-	10, // 33: switchboard.v1.DirectoryService.CreateEmployee:output_type -> switchboard.v1.CreateEmployeeResponse
-	12, // 34: switchboard.v1.DirectoryService.UpdateEmployee:output_type -> switchboard.v1.UpdateEmployeeResponse
-	14, // 35: switchboard.v1.DirectoryService.DeactivateEmployee:output_type -> switchboard.v1.DeactivateEmployeeResponse
-	16, // 36: switchboard.v1.DirectoryService.ReactivateEmployee:output_type -> switchboard.v1.ReactivateEmployeeResponse
-	18, // 37: switchboard.v1.DirectoryService.ListPipelines:output_type -> switchboard.v1.ListPipelinesResponse
-	20, // 38: switchboard.v1.DirectoryService.CreatePipeline:output_type -> switchboard.v1.CreatePipelineResponse
-	22, // 39: switchboard.v1.DirectoryService.CreateLeadStatus:output_type -> switchboard.v1.CreateLeadStatusResponse
-	24, // 40: switchboard.v1.DirectoryService.SetChannelAccess:output_type -> switchboard.v1.SetChannelAccessResponse
-	27, // 41: switchboard.v1.DirectoryService.SetDefaultOutgoingChannel:output_type -> switchboard.v1.SetDefaultOutgoingChannelResponse
-	29, // [29:42] is the sub-list for method output_type
-	16, // [16:29] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	32, // 15: switchboard.v1.SetDefaultOutgoingChannelResponse.employee:type_name -> switchboard.v1.Employee
+	35, // 16: switchboard.v1.SetPresenceRequest.presence:type_name -> switchboard.v1.Presence
+	32, // 17: switchboard.v1.SetPresenceResponse.employee:type_name -> switchboard.v1.Employee
+	1,  // 18: switchboard.v1.DirectoryService.ListChannels:input_type -> switchboard.v1.ListChannelsRequest
+	3,  // 19: switchboard.v1.DirectoryService.CreateChannel:input_type -> switchboard.v1.CreateChannelRequest
+	5,  // 20: switchboard.v1.DirectoryService.UpdateChannel:input_type -> switchboard.v1.UpdateChannelRequest
+	7,  // 21: switchboard.v1.DirectoryService.ListEmployees:input_type -> switchboard.v1.ListEmployeesRequest
+	9,  // 22: switchboard.v1.DirectoryService.CreateEmployee:input_type -> switchboard.v1.CreateEmployeeRequest
+	11, // 23: switchboard.v1.DirectoryService.UpdateEmployee:input_type -> switchboard.v1.UpdateEmployeeRequest
+	13, // 24: switchboard.v1.DirectoryService.DeactivateEmployee:input_type -> switchboard.v1.DeactivateEmployeeRequest
+	15, // 25: switchboard.v1.DirectoryService.ReactivateEmployee:input_type -> switchboard.v1.ReactivateEmployeeRequest
+	17, // 26: switchboard.v1.DirectoryService.ListPipelines:input_type -> switchboard.v1.ListPipelinesRequest
+	19, // 27: switchboard.v1.DirectoryService.CreatePipeline:input_type -> switchboard.v1.CreatePipelineRequest
+	21, // 28: switchboard.v1.DirectoryService.CreateLeadStatus:input_type -> switchboard.v1.CreateLeadStatusRequest
+	23, // 29: switchboard.v1.DirectoryService.SetChannelAccess:input_type -> switchboard.v1.SetChannelAccessRequest
+	26, // 30: switchboard.v1.DirectoryService.SetDefaultOutgoingChannel:input_type -> switchboard.v1.SetDefaultOutgoingChannelRequest
+	28, // 31: switchboard.v1.DirectoryService.SetPresence:input_type -> switchboard.v1.SetPresenceRequest
+	2,  // 32: switchboard.v1.DirectoryService.ListChannels:output_type -> switchboard.v1.ListChannelsResponse
+	4,  // 33: switchboard.v1.DirectoryService.CreateChannel:output_type -> switchboard.v1.CreateChannelResponse
+	6,  // 34: switchboard.v1.DirectoryService.UpdateChannel:output_type -> switchboard.v1.UpdateChannelResponse
+	8,  // 35: switchboard.v1.DirectoryService.ListEmployees:output_type -> switchboard.v1.ListEmployeesResponse
+	10, // 36: switchboard.v1.DirectoryService.CreateEmployee:output_type -> switchboard.v1.CreateEmployeeResponse
+	12, // 37: switchboard.v1.DirectoryService.UpdateEmployee:output_type -> switchboard.v1.UpdateEmployeeResponse
+	14, // 38: switchboard.v1.DirectoryService.DeactivateEmployee:output_type -> switchboard.v1.DeactivateEmployeeResponse
+	16, // 39: switchboard.v1.DirectoryService.ReactivateEmployee:output_type -> switchboard.v1.ReactivateEmployeeResponse
+	18, // 40: switchboard.v1.DirectoryService.ListPipelines:output_type -> switchboard.v1.ListPipelinesResponse
+	20, // 41: switchboard.v1.DirectoryService.CreatePipeline:output_type -> switchboard.v1.CreatePipelineResponse
+	22, // 42: switchboard.v1.DirectoryService.CreateLeadStatus:output_type -> switchboard.v1.CreateLeadStatusResponse
+	24, // 43: switchboard.v1.DirectoryService.SetChannelAccess:output_type -> switchboard.v1.SetChannelAccessResponse
+	27, // 44: switchboard.v1.DirectoryService.SetDefaultOutgoingChannel:output_type -> switchboard.v1.SetDefaultOutgoingChannelResponse
+	29, // 45: switchboard.v1.DirectoryService.SetPresence:output_type -> switchboard.v1.SetPresenceResponse
+	32, // [32:46] is the sub-list for method output_type
+	18, // [18:32] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_directory_proto_init() }
@@ -1776,7 +1892,7 @@ func file_switchboard_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_directory_proto_rawDesc), len(file_switchboard_v1_directory_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -396,7 +396,11 @@ type AccountSettings struct {
 	// none while it is off. Reads return it as stored: unset when automatic.
 	// A region libphonenumber does not know is INVALID_ARGUMENT with a field
 	// violation on settings.account.home_region.
-	HomeRegion    *string `protobuf:"bytes,8,opt,name=home_region,json=homeRegion,proto3,oneof" json:"home_region,omitempty"`
+	HomeRegion *string `protobuf:"bytes,8,opt,name=home_region,json=homeRegion,proto3,oneof" json:"home_region,omitempty"`
+	// Working hours of employees (SPEC §11), at most one entry per employee,
+	// read in time_zone. An employee not listed works at any time: with no
+	// entry at all, distribution is as it was before working hours existed.
+	WorkingHours  []*WorkingHours `protobuf:"bytes,9,rep,name=working_hours,json=workingHours,proto3" json:"working_hours,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -487,6 +491,145 @@ func (x *AccountSettings) GetHomeRegion() string {
 	return ""
 }
 
+func (x *AccountSettings) GetWorkingHours() []*WorkingHours {
+	if x != nil {
+		return x.WorkingHours
+	}
+	return nil
+}
+
+// WorkingHours is when one employee takes new clients.
+type WorkingHours struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The employee. Required; must belong to the account.
+	EmployeeId string `protobuf:"bytes,1,opt,name=employee_id,json=employeeId,proto3" json:"employee_id,omitempty"`
+	// The weekly schedule: the periods of each week the employee works, in
+	// the account's time zone. Empty means every day, all day (days_off still
+	// apply). At most 50 periods.
+	Weekly []*WorkingPeriod `protobuf:"bytes,2,rep,name=weekly,proto3" json:"weekly,omitempty"`
+	// Dates the employee does not work at all, "YYYY-MM-DD" in the account's
+	// time zone (holidays, leave). At most 400; no duplicates.
+	DaysOff       []string `protobuf:"bytes,3,rep,name=days_off,json=daysOff,proto3" json:"days_off,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkingHours) Reset() {
+	*x = WorkingHours{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkingHours) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkingHours) ProtoMessage() {}
+
+func (x *WorkingHours) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkingHours.ProtoReflect.Descriptor instead.
+func (*WorkingHours) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *WorkingHours) GetEmployeeId() string {
+	if x != nil {
+		return x.EmployeeId
+	}
+	return ""
+}
+
+func (x *WorkingHours) GetWeekly() []*WorkingPeriod {
+	if x != nil {
+		return x.Weekly
+	}
+	return nil
+}
+
+func (x *WorkingHours) GetDaysOff() []string {
+	if x != nil {
+		return x.DaysOff
+	}
+	return nil
+}
+
+// WorkingPeriod is one span of working time on one weekday.
+type WorkingPeriod struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The day. Required.
+	Day Weekday `protobuf:"varint,1,opt,name=day,proto3,enum=switchboard.v1.Weekday" json:"day,omitempty"`
+	// When work starts, "HH:MM" (00:00..23:59). Required.
+	Start string `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
+	// When work ends, "HH:MM" after start; "24:00" is the end of the day. A
+	// shift past midnight is two periods (Mon 22:00–24:00 and Tue 00:00–06:00).
+	End           string `protobuf:"bytes,3,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkingPeriod) Reset() {
+	*x = WorkingPeriod{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkingPeriod) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkingPeriod) ProtoMessage() {}
+
+func (x *WorkingPeriod) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkingPeriod.ProtoReflect.Descriptor instead.
+func (*WorkingPeriod) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WorkingPeriod) GetDay() Weekday {
+	if x != nil {
+		return x.Day
+	}
+	return Weekday_WEEKDAY_UNSPECIFIED
+}
+
+func (x *WorkingPeriod) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *WorkingPeriod) GetEnd() string {
+	if x != nil {
+		return x.End
+	}
+	return ""
+}
+
 // DefaultOutgoingChannel pairs an employee with its default outgoing channel.
 type DefaultOutgoingChannel struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -501,7 +644,7 @@ type DefaultOutgoingChannel struct {
 
 func (x *DefaultOutgoingChannel) Reset() {
 	*x = DefaultOutgoingChannel{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +656,7 @@ func (x *DefaultOutgoingChannel) String() string {
 func (*DefaultOutgoingChannel) ProtoMessage() {}
 
 func (x *DefaultOutgoingChannel) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[5]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +669,7 @@ func (x *DefaultOutgoingChannel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DefaultOutgoingChannel.ProtoReflect.Descriptor instead.
 func (*DefaultOutgoingChannel) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DefaultOutgoingChannel) GetEmployeeId() string {
@@ -564,13 +707,16 @@ type ChannelSettings struct {
 	// What a known client whose deals are all closed gets. UNSPECIFIED means
 	// CREATE_NEW_DEAL.
 	RepeatClientPolicy RepeatClientPolicy `protobuf:"varint,6,opt,name=repeat_client_policy,json=repeatClientPolicy,proto3,enum=switchboard.v1.RepeatClientPolicy" json:"repeat_client_policy,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Availability rules of the channel (SPEC §11). Unset means every rule
+	// off: distribution as before availability existed.
+	Availability  *ChannelAvailability `protobuf:"bytes,7,opt,name=availability,proto3" json:"availability,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChannelSettings) Reset() {
 	*x = ChannelSettings{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +728,7 @@ func (x *ChannelSettings) String() string {
 func (*ChannelSettings) ProtoMessage() {}
 
 func (x *ChannelSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[6]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +741,7 @@ func (x *ChannelSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelSettings.ProtoReflect.Descriptor instead.
 func (*ChannelSettings) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChannelSettings) GetChannelId() string {
@@ -640,6 +786,98 @@ func (x *ChannelSettings) GetRepeatClientPolicy() RepeatClientPolicy {
 	return RepeatClientPolicy_REPEAT_CLIENT_POLICY_UNSPECIFIED
 }
 
+func (x *ChannelSettings) GetAvailability() *ChannelAvailability {
+	if x != nil {
+		return x.Availability
+	}
+	return nil
+}
+
+// ChannelAvailability is how a channel treats members who cannot take a
+// client right now (outside working hours, not ONLINE, at capacity).
+type ChannelAvailability struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// false (the default): an absent member's turn passes to the next
+	// available member and the cycle moves on from there. true: the absent
+	// member keeps its turn: the next available member after it takes the
+	// client without moving the channel's cycle, so when the member is back
+	// the sequence continues exactly where it stood.
+	AbsentKeepTurn bool `protobuf:"varint,1,opt,name=absent_keep_turn,json=absentKeepTurn,proto3" json:"absent_keep_turn,omitempty"`
+	// Minutes the responsible has to answer a new client before the client
+	// passes to the next available member; 0 (the default) means off. 0..10080
+	// (a week).
+	ReplyDeadlineMinutes int32 `protobuf:"varint,2,opt,name=reply_deadline_minutes,json=replyDeadlineMinutes,proto3" json:"reply_deadline_minutes,omitempty"`
+	// How many times a client may pass for an unanswered deadline before the
+	// channel's managers are told instead; 0..20. With 0 the first missed
+	// deadline goes to the managers.
+	MaxPasses int32 `protobuf:"varint,3,opt,name=max_passes,json=maxPasses,proto3" json:"max_passes,omitempty"`
+	// Presence from streams: an employee whose notification streams
+	// (NotificationService.Subscribe) have all been closed for longer than
+	// this many minutes is treated as AWAY on this channel. 0 (the default)
+	// means off; 1..1440.
+	StreamGraceMinutes int32 `protobuf:"varint,4,opt,name=stream_grace_minutes,json=streamGraceMinutes,proto3" json:"stream_grace_minutes,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ChannelAvailability) Reset() {
+	*x = ChannelAvailability{}
+	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelAvailability) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelAvailability) ProtoMessage() {}
+
+func (x *ChannelAvailability) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelAvailability.ProtoReflect.Descriptor instead.
+func (*ChannelAvailability) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ChannelAvailability) GetAbsentKeepTurn() bool {
+	if x != nil {
+		return x.AbsentKeepTurn
+	}
+	return false
+}
+
+func (x *ChannelAvailability) GetReplyDeadlineMinutes() int32 {
+	if x != nil {
+		return x.ReplyDeadlineMinutes
+	}
+	return 0
+}
+
+func (x *ChannelAvailability) GetMaxPasses() int32 {
+	if x != nil {
+		return x.MaxPasses
+	}
+	return 0
+}
+
+func (x *ChannelAvailability) GetStreamGraceMinutes() int32 {
+	if x != nil {
+		return x.StreamGraceMinutes
+	}
+	return 0
+}
+
 // ChannelMember is an employee's settings on one channel.
 type ChannelMember struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -655,14 +893,19 @@ type ChannelMember struct {
 	ReceivesNewClients bool `protobuf:"varint,4,opt,name=receives_new_clients,json=receivesNewClients,proto3" json:"receives_new_clients,omitempty"`
 	// Consecutive new clients this member gets per turn under WEIGHTED, 1..100.
 	// 0 means the default, 1.
-	Weight        int32 `protobuf:"varint,5,opt,name=weight,proto3" json:"weight,omitempty"`
+	Weight int32 `protobuf:"varint,5,opt,name=weight,proto3" json:"weight,omitempty"`
+	// The most open clients this member takes on this channel before it is
+	// skipped by distribution; 0 (the default) means no limit. 0..10000. An
+	// open client is a client the member is responsible for with an OPEN deal
+	// or lead created on this channel; closing it frees the place.
+	Capacity      int32 `protobuf:"varint,6,opt,name=capacity,proto3" json:"capacity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChannelMember) Reset() {
 	*x = ChannelMember{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +917,7 @@ func (x *ChannelMember) String() string {
 func (*ChannelMember) ProtoMessage() {}
 
 func (x *ChannelMember) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[7]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +930,7 @@ func (x *ChannelMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelMember.ProtoReflect.Descriptor instead.
 func (*ChannelMember) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ChannelMember) GetEmployeeId() string {
@@ -725,6 +968,13 @@ func (x *ChannelMember) GetWeight() int32 {
 	return 0
 }
 
+func (x *ChannelMember) GetCapacity() int32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
 // NewClientEntity is the CRM entity created for a new client.
 type NewClientEntity struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -741,7 +991,7 @@ type NewClientEntity struct {
 
 func (x *NewClientEntity) Reset() {
 	*x = NewClientEntity{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +1003,7 @@ func (x *NewClientEntity) String() string {
 func (*NewClientEntity) ProtoMessage() {}
 
 func (x *NewClientEntity) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[8]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +1016,7 @@ func (x *NewClientEntity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewClientEntity.ProtoReflect.Descriptor instead.
 func (*NewClientEntity) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *NewClientEntity) GetEntity() isNewClientEntity_Entity {
@@ -825,7 +1075,7 @@ type DealTarget struct {
 
 func (x *DealTarget) Reset() {
 	*x = DealTarget{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +1087,7 @@ func (x *DealTarget) String() string {
 func (*DealTarget) ProtoMessage() {}
 
 func (x *DealTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[9]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +1100,7 @@ func (x *DealTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DealTarget.ProtoReflect.Descriptor instead.
 func (*DealTarget) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DealTarget) GetPipelineId() string {
@@ -878,7 +1128,7 @@ type LeadTarget struct {
 
 func (x *LeadTarget) Reset() {
 	*x = LeadTarget{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -890,7 +1140,7 @@ func (x *LeadTarget) String() string {
 func (*LeadTarget) ProtoMessage() {}
 
 func (x *LeadTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[10]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -903,7 +1153,7 @@ func (x *LeadTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadTarget.ProtoReflect.Descriptor instead.
 func (*LeadTarget) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LeadTarget) GetLeadStatusId() string {
@@ -922,7 +1172,7 @@ type GetIntegrationSettingsRequest struct {
 
 func (x *GetIntegrationSettingsRequest) Reset() {
 	*x = GetIntegrationSettingsRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1184,7 @@ func (x *GetIntegrationSettingsRequest) String() string {
 func (*GetIntegrationSettingsRequest) ProtoMessage() {}
 
 func (x *GetIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[11]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,7 +1197,7 @@ func (x *GetIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetIntegrationSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{14}
 }
 
 // GetIntegrationSettingsResponse carries the current settings.
@@ -961,7 +1211,7 @@ type GetIntegrationSettingsResponse struct {
 
 func (x *GetIntegrationSettingsResponse) Reset() {
 	*x = GetIntegrationSettingsResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +1223,7 @@ func (x *GetIntegrationSettingsResponse) String() string {
 func (*GetIntegrationSettingsResponse) ProtoMessage() {}
 
 func (x *GetIntegrationSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[12]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +1236,7 @@ func (x *GetIntegrationSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetIntegrationSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetIntegrationSettingsResponse) GetSettings() *IntegrationSettings {
@@ -1009,7 +1259,7 @@ type UpdateIntegrationSettingsRequest struct {
 
 func (x *UpdateIntegrationSettingsRequest) Reset() {
 	*x = UpdateIntegrationSettingsRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1271,7 @@ func (x *UpdateIntegrationSettingsRequest) String() string {
 func (*UpdateIntegrationSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[13]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1284,7 @@ func (x *UpdateIntegrationSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateIntegrationSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateIntegrationSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateIntegrationSettingsRequest) GetSettings() *IntegrationSettings {
@@ -1062,7 +1312,7 @@ type UpdateIntegrationSettingsResponse struct {
 
 func (x *UpdateIntegrationSettingsResponse) Reset() {
 	*x = UpdateIntegrationSettingsResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1324,7 @@ func (x *UpdateIntegrationSettingsResponse) String() string {
 func (*UpdateIntegrationSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateIntegrationSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[14]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1337,7 @@ func (x *UpdateIntegrationSettingsResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateIntegrationSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateIntegrationSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateIntegrationSettingsResponse) GetSettings() *IntegrationSettings {
@@ -1109,7 +1359,7 @@ type DeleteIntegrationRequest struct {
 
 func (x *DeleteIntegrationRequest) Reset() {
 	*x = DeleteIntegrationRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1371,7 @@ func (x *DeleteIntegrationRequest) String() string {
 func (*DeleteIntegrationRequest) ProtoMessage() {}
 
 func (x *DeleteIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[15]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1384,7 @@ func (x *DeleteIntegrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIntegrationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeleteIntegrationRequest) GetRevision() int64 {
@@ -1155,7 +1405,7 @@ type DeleteIntegrationResponse struct {
 
 func (x *DeleteIntegrationResponse) Reset() {
 	*x = DeleteIntegrationResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1417,7 @@ func (x *DeleteIntegrationResponse) String() string {
 func (*DeleteIntegrationResponse) ProtoMessage() {}
 
 func (x *DeleteIntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[16]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1430,7 @@ func (x *DeleteIntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIntegrationResponse.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteIntegrationResponse) GetSettings() *IntegrationSettings {
@@ -1199,7 +1449,7 @@ type RefreshFromCrmRequest struct {
 
 func (x *RefreshFromCrmRequest) Reset() {
 	*x = RefreshFromCrmRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1211,7 +1461,7 @@ func (x *RefreshFromCrmRequest) String() string {
 func (*RefreshFromCrmRequest) ProtoMessage() {}
 
 func (x *RefreshFromCrmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[17]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1224,7 +1474,7 @@ func (x *RefreshFromCrmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshFromCrmRequest.ProtoReflect.Descriptor instead.
 func (*RefreshFromCrmRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{17}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{20}
 }
 
 // RefreshFromCrmResponse reports what the refresh found.
@@ -1274,7 +1524,7 @@ type RefreshFromCrmResponse struct {
 
 func (x *RefreshFromCrmResponse) Reset() {
 	*x = RefreshFromCrmResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1286,7 +1536,7 @@ func (x *RefreshFromCrmResponse) String() string {
 func (*RefreshFromCrmResponse) ProtoMessage() {}
 
 func (x *RefreshFromCrmResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[18]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1299,7 +1549,7 @@ func (x *RefreshFromCrmResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshFromCrmResponse.ProtoReflect.Descriptor instead.
 func (*RefreshFromCrmResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{18}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RefreshFromCrmResponse) GetCrmKind() CrmKind {
@@ -1425,7 +1675,7 @@ type SendTestMessageRequest struct {
 
 func (x *SendTestMessageRequest) Reset() {
 	*x = SendTestMessageRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1437,7 +1687,7 @@ func (x *SendTestMessageRequest) String() string {
 func (*SendTestMessageRequest) ProtoMessage() {}
 
 func (x *SendTestMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[19]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1450,7 +1700,7 @@ func (x *SendTestMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendTestMessageRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{19}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SendTestMessageRequest) GetText() string {
@@ -1473,7 +1723,7 @@ type SendTestMessageResponse struct {
 
 func (x *SendTestMessageResponse) Reset() {
 	*x = SendTestMessageResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[20]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1485,7 +1735,7 @@ func (x *SendTestMessageResponse) String() string {
 func (*SendTestMessageResponse) ProtoMessage() {}
 
 func (x *SendTestMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[20]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1498,7 +1748,7 @@ func (x *SendTestMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendTestMessageResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{20}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SendTestMessageResponse) GetChannel() *Channel {
@@ -1524,7 +1774,7 @@ type RemoveTestClientRequest struct {
 
 func (x *RemoveTestClientRequest) Reset() {
 	*x = RemoveTestClientRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[21]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1786,7 @@ func (x *RemoveTestClientRequest) String() string {
 func (*RemoveTestClientRequest) ProtoMessage() {}
 
 func (x *RemoveTestClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[21]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1799,7 @@ func (x *RemoveTestClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveTestClientRequest.ProtoReflect.Descriptor instead.
 func (*RemoveTestClientRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{21}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{24}
 }
 
 // RemoveTestClientResponse reports what was removed.
@@ -1563,7 +1813,7 @@ type RemoveTestClientResponse struct {
 
 func (x *RemoveTestClientResponse) Reset() {
 	*x = RemoveTestClientResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[22]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1825,7 @@ func (x *RemoveTestClientResponse) String() string {
 func (*RemoveTestClientResponse) ProtoMessage() {}
 
 func (x *RemoveTestClientResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[22]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1838,7 @@ func (x *RemoveTestClientResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveTestClientResponse.ProtoReflect.Descriptor instead.
 func (*RemoveTestClientResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{22}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RemoveTestClientResponse) GetRemoved() bool {
@@ -1609,7 +1859,7 @@ type GetCrmSyncStateRequest struct {
 
 func (x *GetCrmSyncStateRequest) Reset() {
 	*x = GetCrmSyncStateRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[23]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1871,7 @@ func (x *GetCrmSyncStateRequest) String() string {
 func (*GetCrmSyncStateRequest) ProtoMessage() {}
 
 func (x *GetCrmSyncStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[23]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1884,7 @@ func (x *GetCrmSyncStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCrmSyncStateRequest.ProtoReflect.Descriptor instead.
 func (*GetCrmSyncStateRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{23}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetCrmSyncStateRequest) GetPageSize() int32 {
@@ -1665,7 +1915,7 @@ type CrmSyncItem struct {
 
 func (x *CrmSyncItem) Reset() {
 	*x = CrmSyncItem{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[24]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1677,7 +1927,7 @@ func (x *CrmSyncItem) String() string {
 func (*CrmSyncItem) ProtoMessage() {}
 
 func (x *CrmSyncItem) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[24]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1690,7 +1940,7 @@ func (x *CrmSyncItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CrmSyncItem.ProtoReflect.Descriptor instead.
 func (*CrmSyncItem) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{24}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CrmSyncItem) GetId() string {
@@ -1748,7 +1998,7 @@ type GetCrmSyncStateResponse struct {
 
 func (x *GetCrmSyncStateResponse) Reset() {
 	*x = GetCrmSyncStateResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[25]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +2010,7 @@ func (x *GetCrmSyncStateResponse) String() string {
 func (*GetCrmSyncStateResponse) ProtoMessage() {}
 
 func (x *GetCrmSyncStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[25]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +2023,7 @@ func (x *GetCrmSyncStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCrmSyncStateResponse.ProtoReflect.Descriptor instead.
 func (*GetCrmSyncStateResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{25}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetCrmSyncStateResponse) GetPending() []*CrmSyncItem {
@@ -1822,7 +2072,7 @@ type CrmBudget struct {
 
 func (x *CrmBudget) Reset() {
 	*x = CrmBudget{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +2084,7 @@ func (x *CrmBudget) String() string {
 func (*CrmBudget) ProtoMessage() {}
 
 func (x *CrmBudget) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[26]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +2097,7 @@ func (x *CrmBudget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CrmBudget.ProtoReflect.Descriptor instead.
 func (*CrmBudget) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{26}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CrmBudget) GetUsed() int32 {
@@ -1889,7 +2139,7 @@ type RetryCrmSyncRequest struct {
 
 func (x *RetryCrmSyncRequest) Reset() {
 	*x = RetryCrmSyncRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1901,7 +2151,7 @@ func (x *RetryCrmSyncRequest) String() string {
 func (*RetryCrmSyncRequest) ProtoMessage() {}
 
 func (x *RetryCrmSyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[27]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1914,7 +2164,7 @@ func (x *RetryCrmSyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryCrmSyncRequest.ProtoReflect.Descriptor instead.
 func (*RetryCrmSyncRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{27}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RetryCrmSyncRequest) GetItemId() string {
@@ -1933,7 +2183,7 @@ type RetryCrmSyncResponse struct {
 
 func (x *RetryCrmSyncResponse) Reset() {
 	*x = RetryCrmSyncResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2195,7 @@ func (x *RetryCrmSyncResponse) String() string {
 func (*RetryCrmSyncResponse) ProtoMessage() {}
 
 func (x *RetryCrmSyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[28]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2208,7 @@ func (x *RetryCrmSyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryCrmSyncResponse.ProtoReflect.Descriptor instead.
 func (*RetryCrmSyncResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{28}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{31}
 }
 
 // ListClientFeedRequest names the client and the page.
@@ -1977,7 +2227,7 @@ type ListClientFeedRequest struct {
 
 func (x *ListClientFeedRequest) Reset() {
 	*x = ListClientFeedRequest{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1989,7 +2239,7 @@ func (x *ListClientFeedRequest) String() string {
 func (*ListClientFeedRequest) ProtoMessage() {}
 
 func (x *ListClientFeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[29]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2002,7 +2252,7 @@ func (x *ListClientFeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClientFeedRequest.ProtoReflect.Descriptor instead.
 func (*ListClientFeedRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{29}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListClientFeedRequest) GetClientId() string {
@@ -2050,7 +2300,7 @@ type FeedEntry struct {
 
 func (x *FeedEntry) Reset() {
 	*x = FeedEntry{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2312,7 @@ func (x *FeedEntry) String() string {
 func (*FeedEntry) ProtoMessage() {}
 
 func (x *FeedEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[30]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2325,7 @@ func (x *FeedEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeedEntry.ProtoReflect.Descriptor instead.
 func (*FeedEntry) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{30}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *FeedEntry) GetChatId() string {
@@ -2140,7 +2390,7 @@ type ListClientFeedResponse struct {
 
 func (x *ListClientFeedResponse) Reset() {
 	*x = ListClientFeedResponse{}
-	mi := &file_switchboard_v1_integration_proto_msgTypes[31]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2152,7 +2402,7 @@ func (x *ListClientFeedResponse) String() string {
 func (*ListClientFeedResponse) ProtoMessage() {}
 
 func (x *ListClientFeedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_integration_proto_msgTypes[31]
+	mi := &file_switchboard_v1_integration_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2415,7 @@ func (x *ListClientFeedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClientFeedResponse.ProtoReflect.Descriptor instead.
 func (*ListClientFeedResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{31}
+	return file_switchboard_v1_integration_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListClientFeedResponse) GetEntries() []*FeedEntry {
@@ -2211,7 +2461,7 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\bsettings\x18\x01 \x01(\v2#.switchboard.v1.IntegrationSettingsR\bsettings\x12@\n" +
 	"\arefresh\x18\x02 \x01(\v2&.switchboard.v1.RefreshFromCrmResponseR\arefresh\x12\x1f\n" +
 	"\vwebhook_url\x18\x03 \x01(\tR\n" +
-	"webhookUrl\"\x90\x04\n" +
+	"webhookUrl\"\xd3\x04\n" +
 	"\x0fAccountSettings\x12E\n" +
 	"\rsave_messages\x18\x01 \x01(\x0e2 .switchboard.v1.SaveMessagesModeR\fsaveMessages\x12+\n" +
 	"\x12convert_8_to_plus7\x18\x02 \x01(\bR\x0fconvert8ToPlus7\x12?\n" +
@@ -2221,13 +2471,23 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\x19default_outgoing_channels\x18\x06 \x03(\v2&.switchboard.v1.DefaultOutgoingChannelR\x17defaultOutgoingChannels\x12\x1b\n" +
 	"\ttime_zone\x18\a \x01(\tR\btimeZone\x12$\n" +
 	"\vhome_region\x18\b \x01(\tH\x00R\n" +
-	"homeRegion\x88\x01\x01B\x0e\n" +
-	"\f_home_region\"X\n" +
+	"homeRegion\x88\x01\x01\x12A\n" +
+	"\rworking_hours\x18\t \x03(\v2\x1c.switchboard.v1.WorkingHoursR\fworkingHoursB\x0e\n" +
+	"\f_home_region\"\x81\x01\n" +
+	"\fWorkingHours\x12\x1f\n" +
+	"\vemployee_id\x18\x01 \x01(\tR\n" +
+	"employeeId\x125\n" +
+	"\x06weekly\x18\x02 \x03(\v2\x1d.switchboard.v1.WorkingPeriodR\x06weekly\x12\x19\n" +
+	"\bdays_off\x18\x03 \x03(\tR\adaysOff\"b\n" +
+	"\rWorkingPeriod\x12)\n" +
+	"\x03day\x18\x01 \x01(\x0e2\x17.switchboard.v1.WeekdayR\x03day\x12\x14\n" +
+	"\x05start\x18\x02 \x01(\tR\x05start\x12\x10\n" +
+	"\x03end\x18\x03 \x01(\tR\x03end\"X\n" +
 	"\x16DefaultOutgoingChannel\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
 	"employeeId\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x02 \x01(\tR\tchannelId\"\x85\x03\n" +
+	"channel_id\x18\x02 \x01(\tR\tchannelId\"\xce\x03\n" +
 	"\x0fChannelSettings\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x121\n" +
@@ -2235,14 +2495,22 @@ const file_switchboard_v1_integration_proto_rawDesc = "" +
 	"\amembers\x18\x03 \x03(\v2\x1d.switchboard.v1.ChannelMemberR\amembers\x12K\n" +
 	"\x11new_client_entity\x18\x04 \x01(\v2\x1f.switchboard.v1.NewClientEntityR\x0fnewClientEntity\x12D\n" +
 	"\fdistribution\x18\x05 \x01(\x0e2 .switchboard.v1.DistributionModeR\fdistribution\x12T\n" +
-	"\x14repeat_client_policy\x18\x06 \x01(\x0e2\".switchboard.v1.RepeatClientPolicyR\x12repeatClientPolicy\"\xe3\x01\n" +
+	"\x14repeat_client_policy\x18\x06 \x01(\x0e2\".switchboard.v1.RepeatClientPolicyR\x12repeatClientPolicy\x12G\n" +
+	"\favailability\x18\a \x01(\v2#.switchboard.v1.ChannelAvailabilityR\favailability\"\xc6\x01\n" +
+	"\x13ChannelAvailability\x12(\n" +
+	"\x10absent_keep_turn\x18\x01 \x01(\bR\x0eabsentKeepTurn\x124\n" +
+	"\x16reply_deadline_minutes\x18\x02 \x01(\x05R\x14replyDeadlineMinutes\x12\x1d\n" +
+	"\n" +
+	"max_passes\x18\x03 \x01(\x05R\tmaxPasses\x120\n" +
+	"\x14stream_grace_minutes\x18\x04 \x01(\x05R\x12streamGraceMinutes\"\xff\x01\n" +
 	"\rChannelMember\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
 	"employeeId\x120\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x1c.switchboard.v1.EmployeeRoleR\x04role\x125\n" +
 	"\x06access\x18\x03 \x01(\x0e2\x1d.switchboard.v1.ChannelAccessR\x06access\x120\n" +
 	"\x14receives_new_clients\x18\x04 \x01(\bR\x12receivesNewClients\x12\x16\n" +
-	"\x06weight\x18\x05 \x01(\x05R\x06weight\"\x7f\n" +
+	"\x06weight\x18\x05 \x01(\x05R\x06weight\x12\x1a\n" +
+	"\bcapacity\x18\x06 \x01(\x05R\bcapacity\"\x7f\n" +
 	"\x0fNewClientEntity\x120\n" +
 	"\x04deal\x18\x01 \x01(\v2\x1a.switchboard.v1.DealTargetH\x00R\x04deal\x120\n" +
 	"\x04lead\x18\x02 \x01(\v2\x1a.switchboard.v1.LeadTargetH\x00R\x04leadB\b\n" +
@@ -2359,119 +2627,127 @@ func file_switchboard_v1_integration_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_integration_proto_rawDescData
 }
 
-var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_switchboard_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_switchboard_v1_integration_proto_goTypes = []any{
 	(*IntegrationSettings)(nil),               // 0: switchboard.v1.IntegrationSettings
 	(*CrmConnection)(nil),                     // 1: switchboard.v1.CrmConnection
 	(*ConnectCrmRequest)(nil),                 // 2: switchboard.v1.ConnectCrmRequest
 	(*ConnectCrmResponse)(nil),                // 3: switchboard.v1.ConnectCrmResponse
 	(*AccountSettings)(nil),                   // 4: switchboard.v1.AccountSettings
-	(*DefaultOutgoingChannel)(nil),            // 5: switchboard.v1.DefaultOutgoingChannel
-	(*ChannelSettings)(nil),                   // 6: switchboard.v1.ChannelSettings
-	(*ChannelMember)(nil),                     // 7: switchboard.v1.ChannelMember
-	(*NewClientEntity)(nil),                   // 8: switchboard.v1.NewClientEntity
-	(*DealTarget)(nil),                        // 9: switchboard.v1.DealTarget
-	(*LeadTarget)(nil),                        // 10: switchboard.v1.LeadTarget
-	(*GetIntegrationSettingsRequest)(nil),     // 11: switchboard.v1.GetIntegrationSettingsRequest
-	(*GetIntegrationSettingsResponse)(nil),    // 12: switchboard.v1.GetIntegrationSettingsResponse
-	(*UpdateIntegrationSettingsRequest)(nil),  // 13: switchboard.v1.UpdateIntegrationSettingsRequest
-	(*UpdateIntegrationSettingsResponse)(nil), // 14: switchboard.v1.UpdateIntegrationSettingsResponse
-	(*DeleteIntegrationRequest)(nil),          // 15: switchboard.v1.DeleteIntegrationRequest
-	(*DeleteIntegrationResponse)(nil),         // 16: switchboard.v1.DeleteIntegrationResponse
-	(*RefreshFromCrmRequest)(nil),             // 17: switchboard.v1.RefreshFromCrmRequest
-	(*RefreshFromCrmResponse)(nil),            // 18: switchboard.v1.RefreshFromCrmResponse
-	(*SendTestMessageRequest)(nil),            // 19: switchboard.v1.SendTestMessageRequest
-	(*SendTestMessageResponse)(nil),           // 20: switchboard.v1.SendTestMessageResponse
-	(*RemoveTestClientRequest)(nil),           // 21: switchboard.v1.RemoveTestClientRequest
-	(*RemoveTestClientResponse)(nil),          // 22: switchboard.v1.RemoveTestClientResponse
-	(*GetCrmSyncStateRequest)(nil),            // 23: switchboard.v1.GetCrmSyncStateRequest
-	(*CrmSyncItem)(nil),                       // 24: switchboard.v1.CrmSyncItem
-	(*GetCrmSyncStateResponse)(nil),           // 25: switchboard.v1.GetCrmSyncStateResponse
-	(*CrmBudget)(nil),                         // 26: switchboard.v1.CrmBudget
-	(*RetryCrmSyncRequest)(nil),               // 27: switchboard.v1.RetryCrmSyncRequest
-	(*RetryCrmSyncResponse)(nil),              // 28: switchboard.v1.RetryCrmSyncResponse
-	(*ListClientFeedRequest)(nil),             // 29: switchboard.v1.ListClientFeedRequest
-	(*FeedEntry)(nil),                         // 30: switchboard.v1.FeedEntry
-	(*ListClientFeedResponse)(nil),            // 31: switchboard.v1.ListClientFeedResponse
-	(CrmKind)(0),                              // 32: switchboard.v1.CrmKind
-	(*timestamppb.Timestamp)(nil),             // 33: google.protobuf.Timestamp
-	(SaveMessagesMode)(0),                     // 34: switchboard.v1.SaveMessagesMode
-	(GlobalChatVisibility)(0),                 // 35: switchboard.v1.GlobalChatVisibility
-	(*Channel)(nil),                           // 36: switchboard.v1.Channel
-	(DistributionMode)(0),                     // 37: switchboard.v1.DistributionMode
-	(RepeatClientPolicy)(0),                   // 38: switchboard.v1.RepeatClientPolicy
-	(EmployeeRole)(0),                         // 39: switchboard.v1.EmployeeRole
-	(ChannelAccess)(0),                        // 40: switchboard.v1.ChannelAccess
-	(*RoutingDecision)(nil),                   // 41: switchboard.v1.RoutingDecision
+	(*WorkingHours)(nil),                      // 5: switchboard.v1.WorkingHours
+	(*WorkingPeriod)(nil),                     // 6: switchboard.v1.WorkingPeriod
+	(*DefaultOutgoingChannel)(nil),            // 7: switchboard.v1.DefaultOutgoingChannel
+	(*ChannelSettings)(nil),                   // 8: switchboard.v1.ChannelSettings
+	(*ChannelAvailability)(nil),               // 9: switchboard.v1.ChannelAvailability
+	(*ChannelMember)(nil),                     // 10: switchboard.v1.ChannelMember
+	(*NewClientEntity)(nil),                   // 11: switchboard.v1.NewClientEntity
+	(*DealTarget)(nil),                        // 12: switchboard.v1.DealTarget
+	(*LeadTarget)(nil),                        // 13: switchboard.v1.LeadTarget
+	(*GetIntegrationSettingsRequest)(nil),     // 14: switchboard.v1.GetIntegrationSettingsRequest
+	(*GetIntegrationSettingsResponse)(nil),    // 15: switchboard.v1.GetIntegrationSettingsResponse
+	(*UpdateIntegrationSettingsRequest)(nil),  // 16: switchboard.v1.UpdateIntegrationSettingsRequest
+	(*UpdateIntegrationSettingsResponse)(nil), // 17: switchboard.v1.UpdateIntegrationSettingsResponse
+	(*DeleteIntegrationRequest)(nil),          // 18: switchboard.v1.DeleteIntegrationRequest
+	(*DeleteIntegrationResponse)(nil),         // 19: switchboard.v1.DeleteIntegrationResponse
+	(*RefreshFromCrmRequest)(nil),             // 20: switchboard.v1.RefreshFromCrmRequest
+	(*RefreshFromCrmResponse)(nil),            // 21: switchboard.v1.RefreshFromCrmResponse
+	(*SendTestMessageRequest)(nil),            // 22: switchboard.v1.SendTestMessageRequest
+	(*SendTestMessageResponse)(nil),           // 23: switchboard.v1.SendTestMessageResponse
+	(*RemoveTestClientRequest)(nil),           // 24: switchboard.v1.RemoveTestClientRequest
+	(*RemoveTestClientResponse)(nil),          // 25: switchboard.v1.RemoveTestClientResponse
+	(*GetCrmSyncStateRequest)(nil),            // 26: switchboard.v1.GetCrmSyncStateRequest
+	(*CrmSyncItem)(nil),                       // 27: switchboard.v1.CrmSyncItem
+	(*GetCrmSyncStateResponse)(nil),           // 28: switchboard.v1.GetCrmSyncStateResponse
+	(*CrmBudget)(nil),                         // 29: switchboard.v1.CrmBudget
+	(*RetryCrmSyncRequest)(nil),               // 30: switchboard.v1.RetryCrmSyncRequest
+	(*RetryCrmSyncResponse)(nil),              // 31: switchboard.v1.RetryCrmSyncResponse
+	(*ListClientFeedRequest)(nil),             // 32: switchboard.v1.ListClientFeedRequest
+	(*FeedEntry)(nil),                         // 33: switchboard.v1.FeedEntry
+	(*ListClientFeedResponse)(nil),            // 34: switchboard.v1.ListClientFeedResponse
+	(CrmKind)(0),                              // 35: switchboard.v1.CrmKind
+	(*timestamppb.Timestamp)(nil),             // 36: google.protobuf.Timestamp
+	(SaveMessagesMode)(0),                     // 37: switchboard.v1.SaveMessagesMode
+	(GlobalChatVisibility)(0),                 // 38: switchboard.v1.GlobalChatVisibility
+	(Weekday)(0),                              // 39: switchboard.v1.Weekday
+	(*Channel)(nil),                           // 40: switchboard.v1.Channel
+	(DistributionMode)(0),                     // 41: switchboard.v1.DistributionMode
+	(RepeatClientPolicy)(0),                   // 42: switchboard.v1.RepeatClientPolicy
+	(EmployeeRole)(0),                         // 43: switchboard.v1.EmployeeRole
+	(ChannelAccess)(0),                        // 44: switchboard.v1.ChannelAccess
+	(*RoutingDecision)(nil),                   // 45: switchboard.v1.RoutingDecision
 }
 var file_switchboard_v1_integration_proto_depIdxs = []int32{
-	32, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
+	35, // 0: switchboard.v1.IntegrationSettings.crm_kind:type_name -> switchboard.v1.CrmKind
 	4,  // 1: switchboard.v1.IntegrationSettings.account:type_name -> switchboard.v1.AccountSettings
-	6,  // 2: switchboard.v1.IntegrationSettings.channels:type_name -> switchboard.v1.ChannelSettings
-	33, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 2: switchboard.v1.IntegrationSettings.channels:type_name -> switchboard.v1.ChannelSettings
+	36, // 3: switchboard.v1.IntegrationSettings.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: switchboard.v1.IntegrationSettings.crm_connection:type_name -> switchboard.v1.CrmConnection
-	32, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
-	33, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
-	33, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
-	32, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
+	35, // 5: switchboard.v1.CrmConnection.crm_kind:type_name -> switchboard.v1.CrmKind
+	36, // 6: switchboard.v1.CrmConnection.connect_time:type_name -> google.protobuf.Timestamp
+	36, // 7: switchboard.v1.CrmConnection.refresh_time:type_name -> google.protobuf.Timestamp
+	35, // 8: switchboard.v1.ConnectCrmRequest.crm_kind:type_name -> switchboard.v1.CrmKind
 	0,  // 9: switchboard.v1.ConnectCrmResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	18, // 10: switchboard.v1.ConnectCrmResponse.refresh:type_name -> switchboard.v1.RefreshFromCrmResponse
-	34, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
-	35, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
-	5,  // 13: switchboard.v1.AccountSettings.default_outgoing_channels:type_name -> switchboard.v1.DefaultOutgoingChannel
-	36, // 14: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
-	7,  // 15: switchboard.v1.ChannelSettings.members:type_name -> switchboard.v1.ChannelMember
-	8,  // 16: switchboard.v1.ChannelSettings.new_client_entity:type_name -> switchboard.v1.NewClientEntity
-	37, // 17: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
-	38, // 18: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
-	39, // 19: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
-	40, // 20: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
-	9,  // 21: switchboard.v1.NewClientEntity.deal:type_name -> switchboard.v1.DealTarget
-	10, // 22: switchboard.v1.NewClientEntity.lead:type_name -> switchboard.v1.LeadTarget
-	0,  // 23: switchboard.v1.GetIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	0,  // 24: switchboard.v1.UpdateIntegrationSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
-	0,  // 25: switchboard.v1.UpdateIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	0,  // 26: switchboard.v1.DeleteIntegrationResponse.settings:type_name -> switchboard.v1.IntegrationSettings
-	32, // 27: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
-	33, // 28: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
-	36, // 29: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
-	41, // 30: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
-	33, // 31: switchboard.v1.CrmSyncItem.time:type_name -> google.protobuf.Timestamp
-	24, // 32: switchboard.v1.GetCrmSyncStateResponse.pending:type_name -> switchboard.v1.CrmSyncItem
-	24, // 33: switchboard.v1.GetCrmSyncStateResponse.failed:type_name -> switchboard.v1.CrmSyncItem
-	33, // 34: switchboard.v1.GetCrmSyncStateResponse.last_success_time:type_name -> google.protobuf.Timestamp
-	26, // 35: switchboard.v1.GetCrmSyncStateResponse.budget:type_name -> switchboard.v1.CrmBudget
-	33, // 36: switchboard.v1.CrmBudget.resets_time:type_name -> google.protobuf.Timestamp
-	33, // 37: switchboard.v1.ListClientFeedRequest.before:type_name -> google.protobuf.Timestamp
-	33, // 38: switchboard.v1.FeedEntry.start_time:type_name -> google.protobuf.Timestamp
-	33, // 39: switchboard.v1.FeedEntry.end_time:type_name -> google.protobuf.Timestamp
-	30, // 40: switchboard.v1.ListClientFeedResponse.entries:type_name -> switchboard.v1.FeedEntry
-	33, // 41: switchboard.v1.ListClientFeedResponse.next_before:type_name -> google.protobuf.Timestamp
-	11, // 42: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
-	13, // 43: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
-	15, // 44: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
-	2,  // 45: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
-	29, // 46: switchboard.v1.IntegrationService.ListClientFeed:input_type -> switchboard.v1.ListClientFeedRequest
-	23, // 47: switchboard.v1.IntegrationService.GetCrmSyncState:input_type -> switchboard.v1.GetCrmSyncStateRequest
-	27, // 48: switchboard.v1.IntegrationService.RetryCrmSync:input_type -> switchboard.v1.RetryCrmSyncRequest
-	17, // 49: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
-	19, // 50: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
-	21, // 51: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
-	12, // 52: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
-	14, // 53: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
-	16, // 54: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
-	3,  // 55: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
-	31, // 56: switchboard.v1.IntegrationService.ListClientFeed:output_type -> switchboard.v1.ListClientFeedResponse
-	25, // 57: switchboard.v1.IntegrationService.GetCrmSyncState:output_type -> switchboard.v1.GetCrmSyncStateResponse
-	28, // 58: switchboard.v1.IntegrationService.RetryCrmSync:output_type -> switchboard.v1.RetryCrmSyncResponse
-	18, // 59: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
-	20, // 60: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
-	22, // 61: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
-	52, // [52:62] is the sub-list for method output_type
-	42, // [42:52] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	21, // 10: switchboard.v1.ConnectCrmResponse.refresh:type_name -> switchboard.v1.RefreshFromCrmResponse
+	37, // 11: switchboard.v1.AccountSettings.save_messages:type_name -> switchboard.v1.SaveMessagesMode
+	38, // 12: switchboard.v1.AccountSettings.global_chat_visibility:type_name -> switchboard.v1.GlobalChatVisibility
+	7,  // 13: switchboard.v1.AccountSettings.default_outgoing_channels:type_name -> switchboard.v1.DefaultOutgoingChannel
+	5,  // 14: switchboard.v1.AccountSettings.working_hours:type_name -> switchboard.v1.WorkingHours
+	6,  // 15: switchboard.v1.WorkingHours.weekly:type_name -> switchboard.v1.WorkingPeriod
+	39, // 16: switchboard.v1.WorkingPeriod.day:type_name -> switchboard.v1.Weekday
+	40, // 17: switchboard.v1.ChannelSettings.channel:type_name -> switchboard.v1.Channel
+	10, // 18: switchboard.v1.ChannelSettings.members:type_name -> switchboard.v1.ChannelMember
+	11, // 19: switchboard.v1.ChannelSettings.new_client_entity:type_name -> switchboard.v1.NewClientEntity
+	41, // 20: switchboard.v1.ChannelSettings.distribution:type_name -> switchboard.v1.DistributionMode
+	42, // 21: switchboard.v1.ChannelSettings.repeat_client_policy:type_name -> switchboard.v1.RepeatClientPolicy
+	9,  // 22: switchboard.v1.ChannelSettings.availability:type_name -> switchboard.v1.ChannelAvailability
+	43, // 23: switchboard.v1.ChannelMember.role:type_name -> switchboard.v1.EmployeeRole
+	44, // 24: switchboard.v1.ChannelMember.access:type_name -> switchboard.v1.ChannelAccess
+	12, // 25: switchboard.v1.NewClientEntity.deal:type_name -> switchboard.v1.DealTarget
+	13, // 26: switchboard.v1.NewClientEntity.lead:type_name -> switchboard.v1.LeadTarget
+	0,  // 27: switchboard.v1.GetIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
+	0,  // 28: switchboard.v1.UpdateIntegrationSettingsRequest.settings:type_name -> switchboard.v1.IntegrationSettings
+	0,  // 29: switchboard.v1.UpdateIntegrationSettingsResponse.settings:type_name -> switchboard.v1.IntegrationSettings
+	0,  // 30: switchboard.v1.DeleteIntegrationResponse.settings:type_name -> switchboard.v1.IntegrationSettings
+	35, // 31: switchboard.v1.RefreshFromCrmResponse.crm_kind:type_name -> switchboard.v1.CrmKind
+	36, // 32: switchboard.v1.RefreshFromCrmResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	40, // 33: switchboard.v1.SendTestMessageResponse.channel:type_name -> switchboard.v1.Channel
+	45, // 34: switchboard.v1.SendTestMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
+	36, // 35: switchboard.v1.CrmSyncItem.time:type_name -> google.protobuf.Timestamp
+	27, // 36: switchboard.v1.GetCrmSyncStateResponse.pending:type_name -> switchboard.v1.CrmSyncItem
+	27, // 37: switchboard.v1.GetCrmSyncStateResponse.failed:type_name -> switchboard.v1.CrmSyncItem
+	36, // 38: switchboard.v1.GetCrmSyncStateResponse.last_success_time:type_name -> google.protobuf.Timestamp
+	29, // 39: switchboard.v1.GetCrmSyncStateResponse.budget:type_name -> switchboard.v1.CrmBudget
+	36, // 40: switchboard.v1.CrmBudget.resets_time:type_name -> google.protobuf.Timestamp
+	36, // 41: switchboard.v1.ListClientFeedRequest.before:type_name -> google.protobuf.Timestamp
+	36, // 42: switchboard.v1.FeedEntry.start_time:type_name -> google.protobuf.Timestamp
+	36, // 43: switchboard.v1.FeedEntry.end_time:type_name -> google.protobuf.Timestamp
+	33, // 44: switchboard.v1.ListClientFeedResponse.entries:type_name -> switchboard.v1.FeedEntry
+	36, // 45: switchboard.v1.ListClientFeedResponse.next_before:type_name -> google.protobuf.Timestamp
+	14, // 46: switchboard.v1.IntegrationService.GetIntegrationSettings:input_type -> switchboard.v1.GetIntegrationSettingsRequest
+	16, // 47: switchboard.v1.IntegrationService.UpdateIntegrationSettings:input_type -> switchboard.v1.UpdateIntegrationSettingsRequest
+	18, // 48: switchboard.v1.IntegrationService.DeleteIntegration:input_type -> switchboard.v1.DeleteIntegrationRequest
+	2,  // 49: switchboard.v1.IntegrationService.ConnectCrm:input_type -> switchboard.v1.ConnectCrmRequest
+	32, // 50: switchboard.v1.IntegrationService.ListClientFeed:input_type -> switchboard.v1.ListClientFeedRequest
+	26, // 51: switchboard.v1.IntegrationService.GetCrmSyncState:input_type -> switchboard.v1.GetCrmSyncStateRequest
+	30, // 52: switchboard.v1.IntegrationService.RetryCrmSync:input_type -> switchboard.v1.RetryCrmSyncRequest
+	20, // 53: switchboard.v1.IntegrationService.RefreshFromCrm:input_type -> switchboard.v1.RefreshFromCrmRequest
+	22, // 54: switchboard.v1.IntegrationService.SendTestMessage:input_type -> switchboard.v1.SendTestMessageRequest
+	24, // 55: switchboard.v1.IntegrationService.RemoveTestClient:input_type -> switchboard.v1.RemoveTestClientRequest
+	15, // 56: switchboard.v1.IntegrationService.GetIntegrationSettings:output_type -> switchboard.v1.GetIntegrationSettingsResponse
+	17, // 57: switchboard.v1.IntegrationService.UpdateIntegrationSettings:output_type -> switchboard.v1.UpdateIntegrationSettingsResponse
+	19, // 58: switchboard.v1.IntegrationService.DeleteIntegration:output_type -> switchboard.v1.DeleteIntegrationResponse
+	3,  // 59: switchboard.v1.IntegrationService.ConnectCrm:output_type -> switchboard.v1.ConnectCrmResponse
+	34, // 60: switchboard.v1.IntegrationService.ListClientFeed:output_type -> switchboard.v1.ListClientFeedResponse
+	28, // 61: switchboard.v1.IntegrationService.GetCrmSyncState:output_type -> switchboard.v1.GetCrmSyncStateResponse
+	31, // 62: switchboard.v1.IntegrationService.RetryCrmSync:output_type -> switchboard.v1.RetryCrmSyncResponse
+	21, // 63: switchboard.v1.IntegrationService.RefreshFromCrm:output_type -> switchboard.v1.RefreshFromCrmResponse
+	23, // 64: switchboard.v1.IntegrationService.SendTestMessage:output_type -> switchboard.v1.SendTestMessageResponse
+	25, // 65: switchboard.v1.IntegrationService.RemoveTestClient:output_type -> switchboard.v1.RemoveTestClientResponse
+	56, // [56:66] is the sub-list for method output_type
+	46, // [46:56] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_integration_proto_init() }
@@ -2482,7 +2758,7 @@ func file_switchboard_v1_integration_proto_init() {
 	file_switchboard_v1_common_proto_init()
 	file_switchboard_v1_routing_proto_init()
 	file_switchboard_v1_integration_proto_msgTypes[4].OneofWrappers = []any{}
-	file_switchboard_v1_integration_proto_msgTypes[8].OneofWrappers = []any{
+	file_switchboard_v1_integration_proto_msgTypes[11].OneofWrappers = []any{
 		(*NewClientEntity_Deal)(nil),
 		(*NewClientEntity_Lead)(nil),
 	}
@@ -2492,7 +2768,7 @@ func file_switchboard_v1_integration_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_integration_proto_rawDesc), len(file_switchboard_v1_integration_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

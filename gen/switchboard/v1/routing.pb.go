@@ -352,6 +352,10 @@ const (
 	// Nobody is eligible on the channel: no responsible; the message went to
 	// the general chat.
 	ResponsibleSource_RESPONSIBLE_SOURCE_NONE_ELIGIBLE ResponsibleSource = 4
+	// Members are eligible but none is available right now (outside working
+	// hours, not ONLINE, at capacity; see Assignment.skipped): no
+	// responsible; the message went to the general chat.
+	ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE ResponsibleSource = 5
 )
 
 // Enum value maps for ResponsibleSource.
@@ -362,6 +366,7 @@ var (
 		2: "RESPONSIBLE_SOURCE_DISTRIBUTED",
 		3: "RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER",
 		4: "RESPONSIBLE_SOURCE_NONE_ELIGIBLE",
+		5: "RESPONSIBLE_SOURCE_NONE_AVAILABLE",
 	}
 	ResponsibleSource_value = map[string]int32{
 		"RESPONSIBLE_SOURCE_UNSPECIFIED":             0,
@@ -369,6 +374,7 @@ var (
 		"RESPONSIBLE_SOURCE_DISTRIBUTED":             2,
 		"RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER": 3,
 		"RESPONSIBLE_SOURCE_NONE_ELIGIBLE":           4,
+		"RESPONSIBLE_SOURCE_NONE_AVAILABLE":          5,
 	}
 )
 
@@ -397,6 +403,67 @@ func (x ResponsibleSource) Number() protoreflect.EnumNumber {
 // Deprecated: Use ResponsibleSource.Descriptor instead.
 func (ResponsibleSource) EnumDescriptor() ([]byte, []int) {
 	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{5}
+}
+
+// SkipReason is why an eligible member could not take a new client.
+type SkipReason int32
+
+const (
+	// Not set.
+	SkipReason_SKIP_REASON_UNSPECIFIED SkipReason = 0
+	// Outside the member's weekly working hours.
+	SkipReason_SKIP_REASON_OUTSIDE_HOURS SkipReason = 1
+	// A day off of the member.
+	SkipReason_SKIP_REASON_DAY_OFF SkipReason = 2
+	// The member's presence is AWAY or OFFLINE.
+	SkipReason_SKIP_REASON_NOT_ONLINE SkipReason = 3
+	// The member has as many open clients on the channel as its capacity.
+	SkipReason_SKIP_REASON_AT_CAPACITY SkipReason = 4
+)
+
+// Enum value maps for SkipReason.
+var (
+	SkipReason_name = map[int32]string{
+		0: "SKIP_REASON_UNSPECIFIED",
+		1: "SKIP_REASON_OUTSIDE_HOURS",
+		2: "SKIP_REASON_DAY_OFF",
+		3: "SKIP_REASON_NOT_ONLINE",
+		4: "SKIP_REASON_AT_CAPACITY",
+	}
+	SkipReason_value = map[string]int32{
+		"SKIP_REASON_UNSPECIFIED":   0,
+		"SKIP_REASON_OUTSIDE_HOURS": 1,
+		"SKIP_REASON_DAY_OFF":       2,
+		"SKIP_REASON_NOT_ONLINE":    3,
+		"SKIP_REASON_AT_CAPACITY":   4,
+	}
+)
+
+func (x SkipReason) Enum() *SkipReason {
+	p := new(SkipReason)
+	*p = x
+	return p
+}
+
+func (x SkipReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SkipReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchboard_v1_routing_proto_enumTypes[6].Descriptor()
+}
+
+func (SkipReason) Type() protoreflect.EnumType {
+	return &file_switchboard_v1_routing_proto_enumTypes[6]
+}
+
+func (x SkipReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SkipReason.Descriptor instead.
+func (SkipReason) EnumDescriptor() ([]byte, []int) {
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{6}
 }
 
 // ChannelChoice tells how the outgoing channel was picked.
@@ -444,11 +511,11 @@ func (x ChannelChoice) String() string {
 }
 
 func (ChannelChoice) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchboard_v1_routing_proto_enumTypes[6].Descriptor()
+	return file_switchboard_v1_routing_proto_enumTypes[7].Descriptor()
 }
 
 func (ChannelChoice) Type() protoreflect.EnumType {
-	return &file_switchboard_v1_routing_proto_enumTypes[6]
+	return &file_switchboard_v1_routing_proto_enumTypes[7]
 }
 
 func (x ChannelChoice) Number() protoreflect.EnumNumber {
@@ -457,7 +524,7 @@ func (x ChannelChoice) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ChannelChoice.Descriptor instead.
 func (ChannelChoice) EnumDescriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{7}
 }
 
 // DealOutcome is how a deal is closed.
@@ -497,11 +564,11 @@ func (x DealOutcome) String() string {
 }
 
 func (DealOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchboard_v1_routing_proto_enumTypes[7].Descriptor()
+	return file_switchboard_v1_routing_proto_enumTypes[8].Descriptor()
 }
 
 func (DealOutcome) Type() protoreflect.EnumType {
-	return &file_switchboard_v1_routing_proto_enumTypes[7]
+	return &file_switchboard_v1_routing_proto_enumTypes[8]
 }
 
 func (x DealOutcome) Number() protoreflect.EnumNumber {
@@ -510,7 +577,7 @@ func (x DealOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DealOutcome.Descriptor instead.
 func (DealOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{8}
 }
 
 // AccessDecision is the answer of the access table for one employee and chat.
@@ -1206,6 +1273,80 @@ func (x *RouteIncomingMessageResponse) GetReplayed() bool {
 	return false
 }
 
+// SkippedMember is an eligible member who could not take the client.
+type SkippedMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The employee.
+	EmployeeId string `protobuf:"bytes,1,opt,name=employee_id,json=employeeId,proto3" json:"employee_id,omitempty"`
+	// Its name, for display.
+	EmployeeName string `protobuf:"bytes,2,opt,name=employee_name,json=employeeName,proto3" json:"employee_name,omitempty"`
+	// Why.
+	Reason SkipReason `protobuf:"varint,3,opt,name=reason,proto3,enum=switchboard.v1.SkipReason" json:"reason,omitempty"`
+	// The same in words, for example "Tony Stark: outside working hours (Mon
+	// 09:00–18:00 Europe/Moscow)" or "Bruce Wayne: at capacity 20/20".
+	Explanation   string `protobuf:"bytes,4,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkippedMember) Reset() {
+	*x = SkippedMember{}
+	mi := &file_switchboard_v1_routing_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkippedMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkippedMember) ProtoMessage() {}
+
+func (x *SkippedMember) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_v1_routing_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkippedMember.ProtoReflect.Descriptor instead.
+func (*SkippedMember) Descriptor() ([]byte, []int) {
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SkippedMember) GetEmployeeId() string {
+	if x != nil {
+		return x.EmployeeId
+	}
+	return ""
+}
+
+func (x *SkippedMember) GetEmployeeName() string {
+	if x != nil {
+		return x.EmployeeName
+	}
+	return ""
+}
+
+func (x *SkippedMember) GetReason() SkipReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SkipReason_SKIP_REASON_UNSPECIFIED
+}
+
+func (x *SkippedMember) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
 // Assignment explains who is responsible and why.
 type Assignment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1226,14 +1367,18 @@ type Assignment struct {
 	Weight int32 `protobuf:"varint,7,opt,name=weight,proto3" json:"weight,omitempty"`
 	// The same in words, for example "WEIGHTED: Tony Stark, member 3 of 4,
 	// client 2 of weight 2".
-	Explanation   string `protobuf:"bytes,8,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	Explanation string `protobuf:"bytes,8,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// Eligible members who could not take the client when it was decided, in
+	// member-list order, and why (SPEC §11). Empty when every eligible member
+	// was available or the responsible was kept.
+	Skipped       []*SkippedMember `protobuf:"bytes,9,rep,name=skipped,proto3" json:"skipped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[7]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1390,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[7]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1403,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Assignment) GetSource() ResponsibleSource {
@@ -1317,6 +1462,13 @@ func (x *Assignment) GetExplanation() string {
 	return ""
 }
 
+func (x *Assignment) GetSkipped() []*SkippedMember {
+	if x != nil {
+		return x.Skipped
+	}
+	return nil
+}
+
 // ViewerAccess is one employee's access to the routed chat.
 type ViewerAccess struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1332,7 +1484,7 @@ type ViewerAccess struct {
 
 func (x *ViewerAccess) Reset() {
 	*x = ViewerAccess{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[8]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1344,7 +1496,7 @@ func (x *ViewerAccess) String() string {
 func (*ViewerAccess) ProtoMessage() {}
 
 func (x *ViewerAccess) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[8]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1357,7 +1509,7 @@ func (x *ViewerAccess) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewerAccess.ProtoReflect.Descriptor instead.
 func (*ViewerAccess) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ViewerAccess) GetEmployeeId() string {
@@ -1410,7 +1562,7 @@ type RoutingDecision struct {
 
 func (x *RoutingDecision) Reset() {
 	*x = RoutingDecision{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[9]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1422,7 +1574,7 @@ func (x *RoutingDecision) String() string {
 func (*RoutingDecision) ProtoMessage() {}
 
 func (x *RoutingDecision) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[9]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1435,7 +1587,7 @@ func (x *RoutingDecision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingDecision.ProtoReflect.Descriptor instead.
 func (*RoutingDecision) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RoutingDecision) GetClient() *Client {
@@ -1537,7 +1689,7 @@ type RouteOutgoingMessageRequest struct {
 
 func (x *RouteOutgoingMessageRequest) Reset() {
 	*x = RouteOutgoingMessageRequest{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[10]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1701,7 @@ func (x *RouteOutgoingMessageRequest) String() string {
 func (*RouteOutgoingMessageRequest) ProtoMessage() {}
 
 func (x *RouteOutgoingMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[10]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1714,7 @@ func (x *RouteOutgoingMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteOutgoingMessageRequest.ProtoReflect.Descriptor instead.
 func (*RouteOutgoingMessageRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RouteOutgoingMessageRequest) GetEmployeeId() string {
@@ -1665,7 +1817,7 @@ type RouteOutgoingMessageResponse struct {
 
 func (x *RouteOutgoingMessageResponse) Reset() {
 	*x = RouteOutgoingMessageResponse{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[11]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1677,7 +1829,7 @@ func (x *RouteOutgoingMessageResponse) String() string {
 func (*RouteOutgoingMessageResponse) ProtoMessage() {}
 
 func (x *RouteOutgoingMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[11]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1690,7 +1842,7 @@ func (x *RouteOutgoingMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteOutgoingMessageResponse.ProtoReflect.Descriptor instead.
 func (*RouteOutgoingMessageResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RouteOutgoingMessageResponse) GetChat() *Chat {
@@ -1768,7 +1920,7 @@ type CheckAccessRequest struct {
 
 func (x *CheckAccessRequest) Reset() {
 	*x = CheckAccessRequest{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[12]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1932,7 @@ func (x *CheckAccessRequest) String() string {
 func (*CheckAccessRequest) ProtoMessage() {}
 
 func (x *CheckAccessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[12]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +1945,7 @@ func (x *CheckAccessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessRequest.ProtoReflect.Descriptor instead.
 func (*CheckAccessRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CheckAccessRequest) GetEmployeeId() string {
@@ -1835,7 +1987,7 @@ type CheckAccessResponse struct {
 
 func (x *CheckAccessResponse) Reset() {
 	*x = CheckAccessResponse{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[13]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +1999,7 @@ func (x *CheckAccessResponse) String() string {
 func (*CheckAccessResponse) ProtoMessage() {}
 
 func (x *CheckAccessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[13]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +2012,7 @@ func (x *CheckAccessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessResponse.ProtoReflect.Descriptor instead.
 func (*CheckAccessResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CheckAccessResponse) GetAccess() *AccessDecision {
@@ -1888,7 +2040,7 @@ type ListVisibleChatsRequest struct {
 
 func (x *ListVisibleChatsRequest) Reset() {
 	*x = ListVisibleChatsRequest{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[14]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1900,7 +2052,7 @@ func (x *ListVisibleChatsRequest) String() string {
 func (*ListVisibleChatsRequest) ProtoMessage() {}
 
 func (x *ListVisibleChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[14]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1913,7 +2065,7 @@ func (x *ListVisibleChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVisibleChatsRequest.ProtoReflect.Descriptor instead.
 func (*ListVisibleChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListVisibleChatsRequest) GetEmployeeId() string {
@@ -1959,7 +2111,7 @@ type VisibleChat struct {
 
 func (x *VisibleChat) Reset() {
 	*x = VisibleChat{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[15]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2123,7 @@ func (x *VisibleChat) String() string {
 func (*VisibleChat) ProtoMessage() {}
 
 func (x *VisibleChat) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[15]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2136,7 @@ func (x *VisibleChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisibleChat.ProtoReflect.Descriptor instead.
 func (*VisibleChat) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *VisibleChat) GetChat() *Chat {
@@ -2021,7 +2173,7 @@ type ListVisibleChatsResponse struct {
 
 func (x *ListVisibleChatsResponse) Reset() {
 	*x = ListVisibleChatsResponse{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[16]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2185,7 @@ func (x *ListVisibleChatsResponse) String() string {
 func (*ListVisibleChatsResponse) ProtoMessage() {}
 
 func (x *ListVisibleChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[16]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2198,7 @@ func (x *ListVisibleChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVisibleChatsResponse.ProtoReflect.Descriptor instead.
 func (*ListVisibleChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListVisibleChatsResponse) GetChats() []*VisibleChat {
@@ -2081,7 +2233,7 @@ type ListChatMessagesRequest struct {
 
 func (x *ListChatMessagesRequest) Reset() {
 	*x = ListChatMessagesRequest{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[17]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2245,7 @@ func (x *ListChatMessagesRequest) String() string {
 func (*ListChatMessagesRequest) ProtoMessage() {}
 
 func (x *ListChatMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[17]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2258,7 @@ func (x *ListChatMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChatMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListChatMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{17}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListChatMessagesRequest) GetChatId() string {
@@ -2150,7 +2302,7 @@ type ListChatMessagesResponse struct {
 
 func (x *ListChatMessagesResponse) Reset() {
 	*x = ListChatMessagesResponse{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[18]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2162,7 +2314,7 @@ func (x *ListChatMessagesResponse) String() string {
 func (*ListChatMessagesResponse) ProtoMessage() {}
 
 func (x *ListChatMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[18]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2175,7 +2327,7 @@ func (x *ListChatMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChatMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListChatMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{18}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListChatMessagesResponse) GetMessages() []*Message {
@@ -2209,7 +2361,7 @@ type AssignResponsibleRequest struct {
 
 func (x *AssignResponsibleRequest) Reset() {
 	*x = AssignResponsibleRequest{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[19]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +2373,7 @@ func (x *AssignResponsibleRequest) String() string {
 func (*AssignResponsibleRequest) ProtoMessage() {}
 
 func (x *AssignResponsibleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[19]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +2386,7 @@ func (x *AssignResponsibleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignResponsibleRequest.ProtoReflect.Descriptor instead.
 func (*AssignResponsibleRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{19}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AssignResponsibleRequest) GetChatId() string {
@@ -2273,7 +2425,7 @@ type AssignResponsibleResponse struct {
 
 func (x *AssignResponsibleResponse) Reset() {
 	*x = AssignResponsibleResponse{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[20]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2437,7 @@ func (x *AssignResponsibleResponse) String() string {
 func (*AssignResponsibleResponse) ProtoMessage() {}
 
 func (x *AssignResponsibleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[20]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2450,7 @@ func (x *AssignResponsibleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignResponsibleResponse.ProtoReflect.Descriptor instead.
 func (*AssignResponsibleResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{20}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AssignResponsibleResponse) GetClient() *Client {
@@ -2338,7 +2490,7 @@ type CloseDealRequest struct {
 
 func (x *CloseDealRequest) Reset() {
 	*x = CloseDealRequest{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[21]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2350,7 +2502,7 @@ func (x *CloseDealRequest) String() string {
 func (*CloseDealRequest) ProtoMessage() {}
 
 func (x *CloseDealRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[21]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2363,7 +2515,7 @@ func (x *CloseDealRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseDealRequest.ProtoReflect.Descriptor instead.
 func (*CloseDealRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{21}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CloseDealRequest) GetDealId() string {
@@ -2398,7 +2550,7 @@ type CloseDealResponse struct {
 
 func (x *CloseDealResponse) Reset() {
 	*x = CloseDealResponse{}
-	mi := &file_switchboard_v1_routing_proto_msgTypes[22]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2410,7 +2562,7 @@ func (x *CloseDealResponse) String() string {
 func (*CloseDealResponse) ProtoMessage() {}
 
 func (x *CloseDealResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_v1_routing_proto_msgTypes[22]
+	mi := &file_switchboard_v1_routing_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2423,7 +2575,7 @@ func (x *CloseDealResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseDealResponse.ProtoReflect.Descriptor instead.
 func (*CloseDealResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{22}
+	return file_switchboard_v1_routing_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CloseDealResponse) GetDeal() *Deal {
@@ -2500,7 +2652,13 @@ const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"\x06sender\"w\n" +
 	"\x1cRouteIncomingMessageResponse\x12;\n" +
 	"\bdecision\x18\x01 \x01(\v2\x1f.switchboard.v1.RoutingDecisionR\bdecision\x12\x1a\n" +
-	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xd5\x02\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xab\x01\n" +
+	"\rSkippedMember\x12\x1f\n" +
+	"\vemployee_id\x18\x01 \x01(\tR\n" +
+	"employeeId\x12#\n" +
+	"\remployee_name\x18\x02 \x01(\tR\femployeeName\x122\n" +
+	"\x06reason\x18\x03 \x01(\x0e2\x1a.switchboard.v1.SkipReasonR\x06reason\x12 \n" +
+	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\x8e\x03\n" +
 	"\n" +
 	"Assignment\x129\n" +
 	"\x06source\x18\x01 \x01(\x0e2!.switchboard.v1.ResponsibleSourceR\x06source\x126\n" +
@@ -2510,7 +2668,8 @@ const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"\bposition\x18\x05 \x01(\x05R\bposition\x12\x12\n" +
 	"\x04turn\x18\x06 \x01(\x05R\x04turn\x12\x16\n" +
 	"\x06weight\x18\a \x01(\x05R\x06weight\x12 \n" +
-	"\vexplanation\x18\b \x01(\tR\vexplanation\"\x8c\x01\n" +
+	"\vexplanation\x18\b \x01(\tR\vexplanation\x127\n" +
+	"\askipped\x18\t \x03(\v2\x1d.switchboard.v1.SkippedMemberR\askipped\"\x8c\x01\n" +
 	"\fViewerAccess\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
 	"employeeId\x12#\n" +
@@ -2631,13 +2790,21 @@ const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"\x15ENTITY_ACTION_CREATED\x10\x01\x12\"\n" +
 	"\x1eENTITY_ACTION_ATTACHED_TO_OPEN\x10\x02\x12)\n" +
 	"%ENTITY_ACTION_ATTACHED_TO_LAST_CLOSED\x10\x03\x12\x1e\n" +
-	"\x1aENTITY_ACTION_CONTACT_ONLY\x10\x04*\xce\x01\n" +
+	"\x1aENTITY_ACTION_CONTACT_ONLY\x10\x04*\xf5\x01\n" +
 	"\x11ResponsibleSource\x12\"\n" +
 	"\x1eRESPONSIBLE_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17RESPONSIBLE_SOURCE_KEPT\x10\x01\x12\"\n" +
 	"\x1eRESPONSIBLE_SOURCE_DISTRIBUTED\x10\x02\x12.\n" +
 	"*RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER\x10\x03\x12$\n" +
-	" RESPONSIBLE_SOURCE_NONE_ELIGIBLE\x10\x04*\xa9\x01\n" +
+	" RESPONSIBLE_SOURCE_NONE_ELIGIBLE\x10\x04\x12%\n" +
+	"!RESPONSIBLE_SOURCE_NONE_AVAILABLE\x10\x05*\x9a\x01\n" +
+	"\n" +
+	"SkipReason\x12\x1b\n" +
+	"\x17SKIP_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19SKIP_REASON_OUTSIDE_HOURS\x10\x01\x12\x17\n" +
+	"\x13SKIP_REASON_DAY_OFF\x10\x02\x12\x1a\n" +
+	"\x16SKIP_REASON_NOT_ONLINE\x10\x03\x12\x1b\n" +
+	"\x17SKIP_REASON_AT_CAPACITY\x10\x04*\xa9\x01\n" +
 	"\rChannelChoice\x12\x1e\n" +
 	"\x1aCHANNEL_CHOICE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13CHANNEL_CHOICE_CHAT\x10\x01\x12\x18\n" +
@@ -2669,8 +2836,8 @@ func file_switchboard_v1_routing_proto_rawDescGZIP() []byte {
 	return file_switchboard_v1_routing_proto_rawDescData
 }
 
-var file_switchboard_v1_routing_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_switchboard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_switchboard_v1_routing_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_switchboard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_switchboard_v1_routing_proto_goTypes = []any{
 	(AccessRule)(0),                      // 0: switchboard.v1.AccessRule
 	(DealKind)(0),                        // 1: switchboard.v1.DealKind
@@ -2678,97 +2845,101 @@ var file_switchboard_v1_routing_proto_goTypes = []any{
 	(MessageDirection)(0),                // 3: switchboard.v1.MessageDirection
 	(EntityAction)(0),                    // 4: switchboard.v1.EntityAction
 	(ResponsibleSource)(0),               // 5: switchboard.v1.ResponsibleSource
-	(ChannelChoice)(0),                   // 6: switchboard.v1.ChannelChoice
-	(DealOutcome)(0),                     // 7: switchboard.v1.DealOutcome
-	(*AccessDecision)(nil),               // 8: switchboard.v1.AccessDecision
-	(*Client)(nil),                       // 9: switchboard.v1.Client
-	(*Deal)(nil),                         // 10: switchboard.v1.Deal
-	(*Chat)(nil),                         // 11: switchboard.v1.Chat
-	(*Message)(nil),                      // 12: switchboard.v1.Message
-	(*RouteIncomingMessageRequest)(nil),  // 13: switchboard.v1.RouteIncomingMessageRequest
-	(*RouteIncomingMessageResponse)(nil), // 14: switchboard.v1.RouteIncomingMessageResponse
-	(*Assignment)(nil),                   // 15: switchboard.v1.Assignment
-	(*ViewerAccess)(nil),                 // 16: switchboard.v1.ViewerAccess
-	(*RoutingDecision)(nil),              // 17: switchboard.v1.RoutingDecision
-	(*RouteOutgoingMessageRequest)(nil),  // 18: switchboard.v1.RouteOutgoingMessageRequest
-	(*RouteOutgoingMessageResponse)(nil), // 19: switchboard.v1.RouteOutgoingMessageResponse
-	(*CheckAccessRequest)(nil),           // 20: switchboard.v1.CheckAccessRequest
-	(*CheckAccessResponse)(nil),          // 21: switchboard.v1.CheckAccessResponse
-	(*ListVisibleChatsRequest)(nil),      // 22: switchboard.v1.ListVisibleChatsRequest
-	(*VisibleChat)(nil),                  // 23: switchboard.v1.VisibleChat
-	(*ListVisibleChatsResponse)(nil),     // 24: switchboard.v1.ListVisibleChatsResponse
-	(*ListChatMessagesRequest)(nil),      // 25: switchboard.v1.ListChatMessagesRequest
-	(*ListChatMessagesResponse)(nil),     // 26: switchboard.v1.ListChatMessagesResponse
-	(*AssignResponsibleRequest)(nil),     // 27: switchboard.v1.AssignResponsibleRequest
-	(*AssignResponsibleResponse)(nil),    // 28: switchboard.v1.AssignResponsibleResponse
-	(*CloseDealRequest)(nil),             // 29: switchboard.v1.CloseDealRequest
-	(*CloseDealResponse)(nil),            // 30: switchboard.v1.CloseDealResponse
-	(*timestamppb.Timestamp)(nil),        // 31: google.protobuf.Timestamp
-	(*MessageContent)(nil),               // 32: switchboard.v1.MessageContent
-	(DistributionMode)(0),                // 33: switchboard.v1.DistributionMode
-	(*NotificationDecision)(nil),         // 34: switchboard.v1.NotificationDecision
+	(SkipReason)(0),                      // 6: switchboard.v1.SkipReason
+	(ChannelChoice)(0),                   // 7: switchboard.v1.ChannelChoice
+	(DealOutcome)(0),                     // 8: switchboard.v1.DealOutcome
+	(*AccessDecision)(nil),               // 9: switchboard.v1.AccessDecision
+	(*Client)(nil),                       // 10: switchboard.v1.Client
+	(*Deal)(nil),                         // 11: switchboard.v1.Deal
+	(*Chat)(nil),                         // 12: switchboard.v1.Chat
+	(*Message)(nil),                      // 13: switchboard.v1.Message
+	(*RouteIncomingMessageRequest)(nil),  // 14: switchboard.v1.RouteIncomingMessageRequest
+	(*RouteIncomingMessageResponse)(nil), // 15: switchboard.v1.RouteIncomingMessageResponse
+	(*SkippedMember)(nil),                // 16: switchboard.v1.SkippedMember
+	(*Assignment)(nil),                   // 17: switchboard.v1.Assignment
+	(*ViewerAccess)(nil),                 // 18: switchboard.v1.ViewerAccess
+	(*RoutingDecision)(nil),              // 19: switchboard.v1.RoutingDecision
+	(*RouteOutgoingMessageRequest)(nil),  // 20: switchboard.v1.RouteOutgoingMessageRequest
+	(*RouteOutgoingMessageResponse)(nil), // 21: switchboard.v1.RouteOutgoingMessageResponse
+	(*CheckAccessRequest)(nil),           // 22: switchboard.v1.CheckAccessRequest
+	(*CheckAccessResponse)(nil),          // 23: switchboard.v1.CheckAccessResponse
+	(*ListVisibleChatsRequest)(nil),      // 24: switchboard.v1.ListVisibleChatsRequest
+	(*VisibleChat)(nil),                  // 25: switchboard.v1.VisibleChat
+	(*ListVisibleChatsResponse)(nil),     // 26: switchboard.v1.ListVisibleChatsResponse
+	(*ListChatMessagesRequest)(nil),      // 27: switchboard.v1.ListChatMessagesRequest
+	(*ListChatMessagesResponse)(nil),     // 28: switchboard.v1.ListChatMessagesResponse
+	(*AssignResponsibleRequest)(nil),     // 29: switchboard.v1.AssignResponsibleRequest
+	(*AssignResponsibleResponse)(nil),    // 30: switchboard.v1.AssignResponsibleResponse
+	(*CloseDealRequest)(nil),             // 31: switchboard.v1.CloseDealRequest
+	(*CloseDealResponse)(nil),            // 32: switchboard.v1.CloseDealResponse
+	(*timestamppb.Timestamp)(nil),        // 33: google.protobuf.Timestamp
+	(*MessageContent)(nil),               // 34: switchboard.v1.MessageContent
+	(DistributionMode)(0),                // 35: switchboard.v1.DistributionMode
+	(*NotificationDecision)(nil),         // 36: switchboard.v1.NotificationDecision
 }
 var file_switchboard_v1_routing_proto_depIdxs = []int32{
 	0,  // 0: switchboard.v1.AccessDecision.rule:type_name -> switchboard.v1.AccessRule
-	31, // 1: switchboard.v1.Client.create_time:type_name -> google.protobuf.Timestamp
+	33, // 1: switchboard.v1.Client.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 2: switchboard.v1.Deal.kind:type_name -> switchboard.v1.DealKind
 	2,  // 3: switchboard.v1.Deal.state:type_name -> switchboard.v1.DealState
-	31, // 4: switchboard.v1.Deal.create_time:type_name -> google.protobuf.Timestamp
-	31, // 5: switchboard.v1.Deal.close_time:type_name -> google.protobuf.Timestamp
-	31, // 6: switchboard.v1.Chat.create_time:type_name -> google.protobuf.Timestamp
-	31, // 7: switchboard.v1.Chat.last_message_time:type_name -> google.protobuf.Timestamp
+	33, // 4: switchboard.v1.Deal.create_time:type_name -> google.protobuf.Timestamp
+	33, // 5: switchboard.v1.Deal.close_time:type_name -> google.protobuf.Timestamp
+	33, // 6: switchboard.v1.Chat.create_time:type_name -> google.protobuf.Timestamp
+	33, // 7: switchboard.v1.Chat.last_message_time:type_name -> google.protobuf.Timestamp
 	3,  // 8: switchboard.v1.Message.direction:type_name -> switchboard.v1.MessageDirection
-	32, // 9: switchboard.v1.Message.content:type_name -> switchboard.v1.MessageContent
-	31, // 10: switchboard.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	32, // 11: switchboard.v1.RouteIncomingMessageRequest.content:type_name -> switchboard.v1.MessageContent
-	17, // 12: switchboard.v1.RouteIncomingMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
-	5,  // 13: switchboard.v1.Assignment.source:type_name -> switchboard.v1.ResponsibleSource
-	33, // 14: switchboard.v1.Assignment.mode:type_name -> switchboard.v1.DistributionMode
-	8,  // 15: switchboard.v1.ViewerAccess.access:type_name -> switchboard.v1.AccessDecision
-	9,  // 16: switchboard.v1.RoutingDecision.client:type_name -> switchboard.v1.Client
-	11, // 17: switchboard.v1.RoutingDecision.chat:type_name -> switchboard.v1.Chat
-	4,  // 18: switchboard.v1.RoutingDecision.entity_action:type_name -> switchboard.v1.EntityAction
-	10, // 19: switchboard.v1.RoutingDecision.deal:type_name -> switchboard.v1.Deal
-	15, // 20: switchboard.v1.RoutingDecision.assignment:type_name -> switchboard.v1.Assignment
-	16, // 21: switchboard.v1.RoutingDecision.viewers:type_name -> switchboard.v1.ViewerAccess
-	34, // 22: switchboard.v1.RoutingDecision.notifications:type_name -> switchboard.v1.NotificationDecision
-	12, // 23: switchboard.v1.RoutingDecision.message:type_name -> switchboard.v1.Message
-	32, // 24: switchboard.v1.RouteOutgoingMessageRequest.content:type_name -> switchboard.v1.MessageContent
-	11, // 25: switchboard.v1.RouteOutgoingMessageResponse.chat:type_name -> switchboard.v1.Chat
-	6,  // 26: switchboard.v1.RouteOutgoingMessageResponse.channel_choice:type_name -> switchboard.v1.ChannelChoice
-	8,  // 27: switchboard.v1.RouteOutgoingMessageResponse.access:type_name -> switchboard.v1.AccessDecision
-	9,  // 28: switchboard.v1.RouteOutgoingMessageResponse.client:type_name -> switchboard.v1.Client
-	12, // 29: switchboard.v1.RouteOutgoingMessageResponse.message:type_name -> switchboard.v1.Message
-	34, // 30: switchboard.v1.RouteOutgoingMessageResponse.notifications:type_name -> switchboard.v1.NotificationDecision
-	8,  // 31: switchboard.v1.CheckAccessResponse.access:type_name -> switchboard.v1.AccessDecision
-	11, // 32: switchboard.v1.VisibleChat.chat:type_name -> switchboard.v1.Chat
-	9,  // 33: switchboard.v1.VisibleChat.client:type_name -> switchboard.v1.Client
-	8,  // 34: switchboard.v1.VisibleChat.access:type_name -> switchboard.v1.AccessDecision
-	23, // 35: switchboard.v1.ListVisibleChatsResponse.chats:type_name -> switchboard.v1.VisibleChat
-	12, // 36: switchboard.v1.ListChatMessagesResponse.messages:type_name -> switchboard.v1.Message
-	9,  // 37: switchboard.v1.AssignResponsibleResponse.client:type_name -> switchboard.v1.Client
-	34, // 38: switchboard.v1.AssignResponsibleResponse.notifications:type_name -> switchboard.v1.NotificationDecision
-	7,  // 39: switchboard.v1.CloseDealRequest.outcome:type_name -> switchboard.v1.DealOutcome
-	10, // 40: switchboard.v1.CloseDealResponse.deal:type_name -> switchboard.v1.Deal
-	13, // 41: switchboard.v1.RoutingService.RouteIncomingMessage:input_type -> switchboard.v1.RouteIncomingMessageRequest
-	18, // 42: switchboard.v1.RoutingService.RouteOutgoingMessage:input_type -> switchboard.v1.RouteOutgoingMessageRequest
-	20, // 43: switchboard.v1.RoutingService.CheckAccess:input_type -> switchboard.v1.CheckAccessRequest
-	22, // 44: switchboard.v1.RoutingService.ListVisibleChats:input_type -> switchboard.v1.ListVisibleChatsRequest
-	25, // 45: switchboard.v1.RoutingService.ListChatMessages:input_type -> switchboard.v1.ListChatMessagesRequest
-	27, // 46: switchboard.v1.RoutingService.AssignResponsible:input_type -> switchboard.v1.AssignResponsibleRequest
-	29, // 47: switchboard.v1.RoutingService.CloseDeal:input_type -> switchboard.v1.CloseDealRequest
-	14, // 48: switchboard.v1.RoutingService.RouteIncomingMessage:output_type -> switchboard.v1.RouteIncomingMessageResponse
-	19, // 49: switchboard.v1.RoutingService.RouteOutgoingMessage:output_type -> switchboard.v1.RouteOutgoingMessageResponse
-	21, // 50: switchboard.v1.RoutingService.CheckAccess:output_type -> switchboard.v1.CheckAccessResponse
-	24, // 51: switchboard.v1.RoutingService.ListVisibleChats:output_type -> switchboard.v1.ListVisibleChatsResponse
-	26, // 52: switchboard.v1.RoutingService.ListChatMessages:output_type -> switchboard.v1.ListChatMessagesResponse
-	28, // 53: switchboard.v1.RoutingService.AssignResponsible:output_type -> switchboard.v1.AssignResponsibleResponse
-	30, // 54: switchboard.v1.RoutingService.CloseDeal:output_type -> switchboard.v1.CloseDealResponse
-	48, // [48:55] is the sub-list for method output_type
-	41, // [41:48] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	34, // 9: switchboard.v1.Message.content:type_name -> switchboard.v1.MessageContent
+	33, // 10: switchboard.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	34, // 11: switchboard.v1.RouteIncomingMessageRequest.content:type_name -> switchboard.v1.MessageContent
+	19, // 12: switchboard.v1.RouteIncomingMessageResponse.decision:type_name -> switchboard.v1.RoutingDecision
+	6,  // 13: switchboard.v1.SkippedMember.reason:type_name -> switchboard.v1.SkipReason
+	5,  // 14: switchboard.v1.Assignment.source:type_name -> switchboard.v1.ResponsibleSource
+	35, // 15: switchboard.v1.Assignment.mode:type_name -> switchboard.v1.DistributionMode
+	16, // 16: switchboard.v1.Assignment.skipped:type_name -> switchboard.v1.SkippedMember
+	9,  // 17: switchboard.v1.ViewerAccess.access:type_name -> switchboard.v1.AccessDecision
+	10, // 18: switchboard.v1.RoutingDecision.client:type_name -> switchboard.v1.Client
+	12, // 19: switchboard.v1.RoutingDecision.chat:type_name -> switchboard.v1.Chat
+	4,  // 20: switchboard.v1.RoutingDecision.entity_action:type_name -> switchboard.v1.EntityAction
+	11, // 21: switchboard.v1.RoutingDecision.deal:type_name -> switchboard.v1.Deal
+	17, // 22: switchboard.v1.RoutingDecision.assignment:type_name -> switchboard.v1.Assignment
+	18, // 23: switchboard.v1.RoutingDecision.viewers:type_name -> switchboard.v1.ViewerAccess
+	36, // 24: switchboard.v1.RoutingDecision.notifications:type_name -> switchboard.v1.NotificationDecision
+	13, // 25: switchboard.v1.RoutingDecision.message:type_name -> switchboard.v1.Message
+	34, // 26: switchboard.v1.RouteOutgoingMessageRequest.content:type_name -> switchboard.v1.MessageContent
+	12, // 27: switchboard.v1.RouteOutgoingMessageResponse.chat:type_name -> switchboard.v1.Chat
+	7,  // 28: switchboard.v1.RouteOutgoingMessageResponse.channel_choice:type_name -> switchboard.v1.ChannelChoice
+	9,  // 29: switchboard.v1.RouteOutgoingMessageResponse.access:type_name -> switchboard.v1.AccessDecision
+	10, // 30: switchboard.v1.RouteOutgoingMessageResponse.client:type_name -> switchboard.v1.Client
+	13, // 31: switchboard.v1.RouteOutgoingMessageResponse.message:type_name -> switchboard.v1.Message
+	36, // 32: switchboard.v1.RouteOutgoingMessageResponse.notifications:type_name -> switchboard.v1.NotificationDecision
+	9,  // 33: switchboard.v1.CheckAccessResponse.access:type_name -> switchboard.v1.AccessDecision
+	12, // 34: switchboard.v1.VisibleChat.chat:type_name -> switchboard.v1.Chat
+	10, // 35: switchboard.v1.VisibleChat.client:type_name -> switchboard.v1.Client
+	9,  // 36: switchboard.v1.VisibleChat.access:type_name -> switchboard.v1.AccessDecision
+	25, // 37: switchboard.v1.ListVisibleChatsResponse.chats:type_name -> switchboard.v1.VisibleChat
+	13, // 38: switchboard.v1.ListChatMessagesResponse.messages:type_name -> switchboard.v1.Message
+	10, // 39: switchboard.v1.AssignResponsibleResponse.client:type_name -> switchboard.v1.Client
+	36, // 40: switchboard.v1.AssignResponsibleResponse.notifications:type_name -> switchboard.v1.NotificationDecision
+	8,  // 41: switchboard.v1.CloseDealRequest.outcome:type_name -> switchboard.v1.DealOutcome
+	11, // 42: switchboard.v1.CloseDealResponse.deal:type_name -> switchboard.v1.Deal
+	14, // 43: switchboard.v1.RoutingService.RouteIncomingMessage:input_type -> switchboard.v1.RouteIncomingMessageRequest
+	20, // 44: switchboard.v1.RoutingService.RouteOutgoingMessage:input_type -> switchboard.v1.RouteOutgoingMessageRequest
+	22, // 45: switchboard.v1.RoutingService.CheckAccess:input_type -> switchboard.v1.CheckAccessRequest
+	24, // 46: switchboard.v1.RoutingService.ListVisibleChats:input_type -> switchboard.v1.ListVisibleChatsRequest
+	27, // 47: switchboard.v1.RoutingService.ListChatMessages:input_type -> switchboard.v1.ListChatMessagesRequest
+	29, // 48: switchboard.v1.RoutingService.AssignResponsible:input_type -> switchboard.v1.AssignResponsibleRequest
+	31, // 49: switchboard.v1.RoutingService.CloseDeal:input_type -> switchboard.v1.CloseDealRequest
+	15, // 50: switchboard.v1.RoutingService.RouteIncomingMessage:output_type -> switchboard.v1.RouteIncomingMessageResponse
+	21, // 51: switchboard.v1.RoutingService.RouteOutgoingMessage:output_type -> switchboard.v1.RouteOutgoingMessageResponse
+	23, // 52: switchboard.v1.RoutingService.CheckAccess:output_type -> switchboard.v1.CheckAccessResponse
+	26, // 53: switchboard.v1.RoutingService.ListVisibleChats:output_type -> switchboard.v1.ListVisibleChatsResponse
+	28, // 54: switchboard.v1.RoutingService.ListChatMessages:output_type -> switchboard.v1.ListChatMessagesResponse
+	30, // 55: switchboard.v1.RoutingService.AssignResponsible:output_type -> switchboard.v1.AssignResponsibleResponse
+	32, // 56: switchboard.v1.RoutingService.CloseDeal:output_type -> switchboard.v1.CloseDealResponse
+	50, // [50:57] is the sub-list for method output_type
+	43, // [43:50] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_routing_proto_init() }
@@ -2782,7 +2953,7 @@ func file_switchboard_v1_routing_proto_init() {
 		(*RouteIncomingMessageRequest_SenderPhone)(nil),
 		(*RouteIncomingMessageRequest_SenderHandle)(nil),
 	}
-	file_switchboard_v1_routing_proto_msgTypes[10].OneofWrappers = []any{
+	file_switchboard_v1_routing_proto_msgTypes[11].OneofWrappers = []any{
 		(*RouteOutgoingMessageRequest_ChatId)(nil),
 		(*RouteOutgoingMessageRequest_ClientId)(nil),
 	}
@@ -2791,8 +2962,8 @@ func file_switchboard_v1_routing_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_v1_routing_proto_rawDesc), len(file_switchboard_v1_routing_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   23,
+			NumEnums:      9,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -18,6 +18,8 @@ type Member struct {
 	Access     channelmember.Access
 	Receives   bool
 	Weight     int
+	// Capacity: the most open clients (SPEC §11); 0 no limit.
+	Capacity int
 }
 
 // Snapshot is one account's directory at one version. It is shared and
@@ -128,7 +130,7 @@ func load(ctx context.Context, c *ent.Client, version int64) (*Snapshot, error) 
 	}
 	for _, m := range ms {
 		s.Members[m.ChannelID] = append(s.Members[m.ChannelID], Member{
-			EmployeeID: m.EmployeeID, Role: m.Role, Access: m.Access, Receives: m.ReceivesNewClients, Weight: m.Weight,
+			EmployeeID: m.EmployeeID, Role: m.Role, Access: m.Access, Receives: m.ReceivesNewClients, Weight: m.Weight, Capacity: m.Capacity,
 		})
 	}
 	stages, err := c.Stage.Query().

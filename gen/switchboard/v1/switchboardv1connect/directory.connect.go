@@ -72,6 +72,9 @@ const (
 	// DirectoryServiceSetDefaultOutgoingChannelProcedure is the fully-qualified name of the
 	// DirectoryService's SetDefaultOutgoingChannel RPC.
 	DirectoryServiceSetDefaultOutgoingChannelProcedure = "/switchboard.v1.DirectoryService/SetDefaultOutgoingChannel"
+	// DirectoryServiceSetPresenceProcedure is the fully-qualified name of the DirectoryService's
+	// SetPresence RPC.
+	DirectoryServiceSetPresenceProcedure = "/switchboard.v1.DirectoryService/SetPresence"
 )
 
 // DirectoryServiceClient is a client for the switchboard.v1.DirectoryService service.
@@ -110,6 +113,12 @@ type DirectoryServiceClient interface {
 	// outgoing channel. Setting a new one clears the previous one. The employee
 	// must be able to write on the channel.
 	SetDefaultOutgoingChannel(context.Context, *v1.SetDefaultOutgoingChannelRequest) (*v1.SetDefaultOutgoingChannelResponse, error)
+	// Sets an employee's presence (ONLINE, AWAY, OFFLINE; SPEC §11). An
+	// employee token sets its own (employee_id empty or its own id; another
+	// employee's is PERMISSION_DENIED); an account API key sets anyone's.
+	// Presence is not part of the settings' revision: setting it does not
+	// move the revision and needs none.
+	SetPresence(context.Context, *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error)
 }
 
 // NewDirectoryServiceClient constructs a client for the switchboard.v1.DirectoryService service. By
@@ -204,6 +213,12 @@ func NewDirectoryServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(directoryServiceMethods.ByName("SetDefaultOutgoingChannel")),
 			connect.WithClientOptions(opts...),
 		),
+		setPresence: connect.NewClient[v1.SetPresenceRequest, v1.SetPresenceResponse](
+			httpClient,
+			baseURL+DirectoryServiceSetPresenceProcedure,
+			connect.WithSchema(directoryServiceMethods.ByName("SetPresence")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -222,6 +237,7 @@ type directoryServiceClient struct {
 	createLeadStatus          *connect.Client[v1.CreateLeadStatusRequest, v1.CreateLeadStatusResponse]
 	setChannelAccess          *connect.Client[v1.SetChannelAccessRequest, v1.SetChannelAccessResponse]
 	setDefaultOutgoingChannel *connect.Client[v1.SetDefaultOutgoingChannelRequest, v1.SetDefaultOutgoingChannelResponse]
+	setPresence               *connect.Client[v1.SetPresenceRequest, v1.SetPresenceResponse]
 }
 
 // ListChannels calls switchboard.v1.DirectoryService.ListChannels.
@@ -341,6 +357,15 @@ func (c *directoryServiceClient) SetDefaultOutgoingChannel(ctx context.Context, 
 	return nil, err
 }
 
+// SetPresence calls switchboard.v1.DirectoryService.SetPresence.
+func (c *directoryServiceClient) SetPresence(ctx context.Context, req *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error) {
+	response, err := c.setPresence.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // DirectoryServiceHandler is an implementation of the switchboard.v1.DirectoryService service.
 type DirectoryServiceHandler interface {
 	// Lists the account's channels, oldest first.
@@ -377,6 +402,12 @@ type DirectoryServiceHandler interface {
 	// outgoing channel. Setting a new one clears the previous one. The employee
 	// must be able to write on the channel.
 	SetDefaultOutgoingChannel(context.Context, *v1.SetDefaultOutgoingChannelRequest) (*v1.SetDefaultOutgoingChannelResponse, error)
+	// Sets an employee's presence (ONLINE, AWAY, OFFLINE; SPEC §11). An
+	// employee token sets its own (employee_id empty or its own id; another
+	// employee's is PERMISSION_DENIED); an account API key sets anyone's.
+	// Presence is not part of the settings' revision: setting it does not
+	// move the revision and needs none.
+	SetPresence(context.Context, *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error)
 }
 
 // NewDirectoryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -467,6 +498,12 @@ func NewDirectoryServiceHandler(svc DirectoryServiceHandler, opts ...connect.Han
 		connect.WithSchema(directoryServiceMethods.ByName("SetDefaultOutgoingChannel")),
 		connect.WithHandlerOptions(opts...),
 	)
+	directoryServiceSetPresenceHandler := connect.NewUnaryHandlerSimple(
+		DirectoryServiceSetPresenceProcedure,
+		svc.SetPresence,
+		connect.WithSchema(directoryServiceMethods.ByName("SetPresence")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchboard.v1.DirectoryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case DirectoryServiceListChannelsProcedure:
@@ -495,6 +532,8 @@ func NewDirectoryServiceHandler(svc DirectoryServiceHandler, opts ...connect.Han
 			directoryServiceSetChannelAccessHandler.ServeHTTP(w, r)
 		case DirectoryServiceSetDefaultOutgoingChannelProcedure:
 			directoryServiceSetDefaultOutgoingChannelHandler.ServeHTTP(w, r)
+		case DirectoryServiceSetPresenceProcedure:
+			directoryServiceSetPresenceHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -554,4 +593,8 @@ func (UnimplementedDirectoryServiceHandler) SetChannelAccess(context.Context, *v
 
 func (UnimplementedDirectoryServiceHandler) SetDefaultOutgoingChannel(context.Context, *v1.SetDefaultOutgoingChannelRequest) (*v1.SetDefaultOutgoingChannelResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.DirectoryService.SetDefaultOutgoingChannel is not implemented"))
+}
+
+func (UnimplementedDirectoryServiceHandler) SetPresence(context.Context, *v1.SetPresenceRequest) (*v1.SetPresenceResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.v1.DirectoryService.SetPresence is not implemented"))
 }

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchboard/v1/common.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x02\n\x07\x43hannel\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12/\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.ChannelKindR\x04kind\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12%\n\x0ein_integration\x18\x04 \x01(\x08R\rinIntegration\x12#\n\ropen_channels\x18\x05 \x01(\x08R\x0copenChannels\x12\x1f\n\x0b\x65xternal_id\x18\x06 \x01(\tR\nexternalId\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xf8\x01\n\x08\x45mployee\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n\x0b\x63rm_user_id\x18\x03 \x01(\tR\tcrmUserId\x12\x14\n\x05\x65mail\x18\x04 \x01(\tR\x05\x65mail\x12\x16\n\x06\x61\x63tive\x18\x05 \x01(\x08R\x06\x61\x63tive\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12=\n\x1b\x64\x65\x66\x61ult_outgoing_channel_id\x18\x07 \x01(\tR\x18\x64\x65\x66\x61ultOutgoingChannelId\"]\n\x08Pipeline\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12-\n\x06stages\x18\x03 \x03(\x0b\x32\x15.switchboard.v1.StageR\x06stages\"L\n\x05Stage\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n\x0bpipeline_id\x18\x02 \x01(\tR\npipelineId\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\"0\n\nLeadStatus\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\"b\n\x0eMessageContent\x12\x12\n\x04text\x18\x01 \x01(\tR\x04text\x12<\n\x0b\x61ttachments\x18\x02 \x03(\x0b\x32\x1a.switchboard.v1.AttachmentR\x0b\x61ttachments\"X\n\nAttachment\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\x12\x1b\n\tmime_type\x18\x02 \x01(\tR\x08mimeType\x12\x1b\n\tfile_name\x18\x03 \x01(\tR\x08\x66ileName*\xb9\x01\n\x07\x43rmKind\x12\x18\n\x14\x43RM_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43RM_KIND_NATIVE\x10\x01\x12\x13\n\x0f\x43RM_KIND_AMOCRM\x10\x02\x12\x12\n\x0e\x43RM_KIND_KOMMO\x10\x03\x12\x15\n\x11\x43RM_KIND_BITRIX24\x10\x04\x12\x11\n\rCRM_KIND_ZOHO\x10\x05\x12\x14\n\x10\x43RM_KIND_HUBSPOT\x10\x06\x12\x16\n\x12\x43RM_KIND_PIPEDRIVE\x10\x07*\xd9\x01\n\x0b\x43hannelKind\x12\x1c\n\x18\x43HANNEL_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43HANNEL_KIND_WHATSAPP\x10\x01\x12\x15\n\x11\x43HANNEL_KIND_WABA\x10\x02\x12\x19\n\x15\x43HANNEL_KIND_TELEGRAM\x10\x03\x12\x1a\n\x16\x43HANNEL_KIND_INSTAGRAM\x10\x04\x12\x16\n\x12\x43HANNEL_KIND_VIBER\x10\x05\x12\x13\n\x0f\x43HANNEL_KIND_VK\x10\x06\x12\x16\n\x12\x43HANNEL_KIND_AVITO\x10\x07*\x88\x01\n\x0c\x45mployeeRole\x12\x1d\n\x19\x45MPLOYEE_ROLE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45MPLOYEE_ROLE_SALES_REP\x10\x01\x12\x19\n\x15\x45MPLOYEE_ROLE_MANAGER\x10\x02\x12!\n\x1d\x45MPLOYEE_ROLE_QUALITY_CONTROL\x10\x03*l\n\rChannelAccess\x12\x1e\n\x1a\x43HANNEL_ACCESS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43HANNEL_ACCESS_READ_ONLY\x10\x01\x12\x1d\n\x19\x43HANNEL_ACCESS_READ_WRITE\x10\x02*\x9f\x01\n\x10\x44istributionMode\x12!\n\x1d\x44ISTRIBUTION_MODE_UNSPECIFIED\x10\x00\x12%\n!DISTRIBUTION_MODE_FIRST_RESPONDER\x10\x01\x12!\n\x1d\x44ISTRIBUTION_MODE_ROUND_ROBIN\x10\x02\x12\x1e\n\x1a\x44ISTRIBUTION_MODE_WEIGHTED\x10\x03*\x99\x01\n\x12RepeatClientPolicy\x12$\n REPEAT_CLIENT_POLICY_UNSPECIFIED\x10\x00\x12\x33\n/REPEAT_CLIENT_POLICY_APPEND_TO_LAST_CLOSED_DEAL\x10\x01\x12(\n$REPEAT_CLIENT_POLICY_CREATE_NEW_DEAL\x10\x02*\xb5\x01\n\x10SaveMessagesMode\x12\"\n\x1eSAVE_MESSAGES_MODE_UNSPECIFIED\x10\x00\x12#\n\x1fSAVE_MESSAGES_MODE_EACH_MESSAGE\x10\x01\x12\x1d\n\x19SAVE_MESSAGES_MODE_HOURLY\x10\x02\x12\x1c\n\x18SAVE_MESSAGES_MODE_DAILY\x10\x03\x12\x1b\n\x17SAVE_MESSAGES_MODE_NONE\x10\x04*\xad\x01\n\x14GlobalChatVisibility\x12&\n\"GLOBAL_CHAT_VISIBILITY_UNSPECIFIED\x10\x00\x12\x1e\n\x1aGLOBAL_CHAT_VISIBILITY_OWN\x10\x01\x12-\n)GLOBAL_CHAT_VISIBILITY_OWN_AND_UNASSIGNED\x10\x02\x12\x1e\n\x1aGLOBAL_CHAT_VISIBILITY_ALL\x10\x03\x42GZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchboard/v1/common.proto\x12\x0eswitchboard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x02\n\x07\x43hannel\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12/\n\x04kind\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.ChannelKindR\x04kind\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12%\n\x0ein_integration\x18\x04 \x01(\x08R\rinIntegration\x12#\n\ropen_channels\x18\x05 \x01(\x08R\x0copenChannels\x12\x1f\n\x0b\x65xternal_id\x18\x06 \x01(\tR\nexternalId\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xae\x02\n\x08\x45mployee\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n\x0b\x63rm_user_id\x18\x03 \x01(\tR\tcrmUserId\x12\x14\n\x05\x65mail\x18\x04 \x01(\tR\x05\x65mail\x12\x16\n\x06\x61\x63tive\x18\x05 \x01(\x08R\x06\x61\x63tive\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12=\n\x1b\x64\x65\x66\x61ult_outgoing_channel_id\x18\x07 \x01(\tR\x18\x64\x65\x66\x61ultOutgoingChannelId\x12\x34\n\x08presence\x18\x08 \x01(\x0e\x32\x18.switchboard.v1.PresenceR\x08presence\"]\n\x08Pipeline\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12-\n\x06stages\x18\x03 \x03(\x0b\x32\x15.switchboard.v1.StageR\x06stages\"L\n\x05Stage\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n\x0bpipeline_id\x18\x02 \x01(\tR\npipelineId\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\"0\n\nLeadStatus\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\"b\n\x0eMessageContent\x12\x12\n\x04text\x18\x01 \x01(\tR\x04text\x12<\n\x0b\x61ttachments\x18\x02 \x03(\x0b\x32\x1a.switchboard.v1.AttachmentR\x0b\x61ttachments\"X\n\nAttachment\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\x12\x1b\n\tmime_type\x18\x02 \x01(\tR\x08mimeType\x12\x1b\n\tfile_name\x18\x03 \x01(\tR\x08\x66ileName*\xb9\x01\n\x07\x43rmKind\x12\x18\n\x14\x43RM_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43RM_KIND_NATIVE\x10\x01\x12\x13\n\x0f\x43RM_KIND_AMOCRM\x10\x02\x12\x12\n\x0e\x43RM_KIND_KOMMO\x10\x03\x12\x15\n\x11\x43RM_KIND_BITRIX24\x10\x04\x12\x11\n\rCRM_KIND_ZOHO\x10\x05\x12\x14\n\x10\x43RM_KIND_HUBSPOT\x10\x06\x12\x16\n\x12\x43RM_KIND_PIPEDRIVE\x10\x07*\xd9\x01\n\x0b\x43hannelKind\x12\x1c\n\x18\x43HANNEL_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43HANNEL_KIND_WHATSAPP\x10\x01\x12\x15\n\x11\x43HANNEL_KIND_WABA\x10\x02\x12\x19\n\x15\x43HANNEL_KIND_TELEGRAM\x10\x03\x12\x1a\n\x16\x43HANNEL_KIND_INSTAGRAM\x10\x04\x12\x16\n\x12\x43HANNEL_KIND_VIBER\x10\x05\x12\x13\n\x0f\x43HANNEL_KIND_VK\x10\x06\x12\x16\n\x12\x43HANNEL_KIND_AVITO\x10\x07*\x88\x01\n\x0c\x45mployeeRole\x12\x1d\n\x19\x45MPLOYEE_ROLE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45MPLOYEE_ROLE_SALES_REP\x10\x01\x12\x19\n\x15\x45MPLOYEE_ROLE_MANAGER\x10\x02\x12!\n\x1d\x45MPLOYEE_ROLE_QUALITY_CONTROL\x10\x03*l\n\rChannelAccess\x12\x1e\n\x1a\x43HANNEL_ACCESS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43HANNEL_ACCESS_READ_ONLY\x10\x01\x12\x1d\n\x19\x43HANNEL_ACCESS_READ_WRITE\x10\x02*\x9f\x01\n\x10\x44istributionMode\x12!\n\x1d\x44ISTRIBUTION_MODE_UNSPECIFIED\x10\x00\x12%\n!DISTRIBUTION_MODE_FIRST_RESPONDER\x10\x01\x12!\n\x1d\x44ISTRIBUTION_MODE_ROUND_ROBIN\x10\x02\x12\x1e\n\x1a\x44ISTRIBUTION_MODE_WEIGHTED\x10\x03*\x99\x01\n\x12RepeatClientPolicy\x12$\n REPEAT_CLIENT_POLICY_UNSPECIFIED\x10\x00\x12\x33\n/REPEAT_CLIENT_POLICY_APPEND_TO_LAST_CLOSED_DEAL\x10\x01\x12(\n$REPEAT_CLIENT_POLICY_CREATE_NEW_DEAL\x10\x02*\xb5\x01\n\x10SaveMessagesMode\x12\"\n\x1eSAVE_MESSAGES_MODE_UNSPECIFIED\x10\x00\x12#\n\x1fSAVE_MESSAGES_MODE_EACH_MESSAGE\x10\x01\x12\x1d\n\x19SAVE_MESSAGES_MODE_HOURLY\x10\x02\x12\x1c\n\x18SAVE_MESSAGES_MODE_DAILY\x10\x03\x12\x1b\n\x17SAVE_MESSAGES_MODE_NONE\x10\x04*\xad\x01\n\x14GlobalChatVisibility\x12&\n\"GLOBAL_CHAT_VISIBILITY_UNSPECIFIED\x10\x00\x12\x1e\n\x1aGLOBAL_CHAT_VISIBILITY_OWN\x10\x01\x12-\n)GLOBAL_CHAT_VISIBILITY_OWN_AND_UNASSIGNED\x10\x02\x12\x1e\n\x1aGLOBAL_CHAT_VISIBILITY_ALL\x10\x03*b\n\x08Presence\x12\x18\n\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x13\n\x0fPRESENCE_ONLINE\x10\x01\x12\x11\n\rPRESENCE_AWAY\x10\x02\x12\x14\n\x10PRESENCE_OFFLINE\x10\x03*\xb6\x01\n\x07Weekday\x12\x17\n\x13WEEKDAY_UNSPECIFIED\x10\x00\x12\x12\n\x0eWEEKDAY_MONDAY\x10\x01\x12\x13\n\x0fWEEKDAY_TUESDAY\x10\x02\x12\x15\n\x11WEEKDAY_WEDNESDAY\x10\x03\x12\x14\n\x10WEEKDAY_THURSDAY\x10\x04\x12\x12\n\x0eWEEKDAY_FRIDAY\x10\x05\x12\x14\n\x10WEEKDAY_SATURDAY\x10\x06\x12\x12\n\x0eWEEKDAY_SUNDAY\x10\x07\x42GZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.v1.common_pb2', globals())
@@ -22,34 +22,38 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'ZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1'
-  _CRMKIND._serialized_start=1012
-  _CRMKIND._serialized_end=1197
-  _CHANNELKIND._serialized_start=1200
-  _CHANNELKIND._serialized_end=1417
-  _EMPLOYEEROLE._serialized_start=1420
-  _EMPLOYEEROLE._serialized_end=1556
-  _CHANNELACCESS._serialized_start=1558
-  _CHANNELACCESS._serialized_end=1666
-  _DISTRIBUTIONMODE._serialized_start=1669
-  _DISTRIBUTIONMODE._serialized_end=1828
-  _REPEATCLIENTPOLICY._serialized_start=1831
-  _REPEATCLIENTPOLICY._serialized_end=1984
-  _SAVEMESSAGESMODE._serialized_start=1987
-  _SAVEMESSAGESMODE._serialized_end=2168
-  _GLOBALCHATVISIBILITY._serialized_start=2171
-  _GLOBALCHATVISIBILITY._serialized_end=2344
+  _CRMKIND._serialized_start=1066
+  _CRMKIND._serialized_end=1251
+  _CHANNELKIND._serialized_start=1254
+  _CHANNELKIND._serialized_end=1471
+  _EMPLOYEEROLE._serialized_start=1474
+  _EMPLOYEEROLE._serialized_end=1610
+  _CHANNELACCESS._serialized_start=1612
+  _CHANNELACCESS._serialized_end=1720
+  _DISTRIBUTIONMODE._serialized_start=1723
+  _DISTRIBUTIONMODE._serialized_end=1882
+  _REPEATCLIENTPOLICY._serialized_start=1885
+  _REPEATCLIENTPOLICY._serialized_end=2038
+  _SAVEMESSAGESMODE._serialized_start=2041
+  _SAVEMESSAGESMODE._serialized_end=2222
+  _GLOBALCHATVISIBILITY._serialized_start=2225
+  _GLOBALCHATVISIBILITY._serialized_end=2398
+  _PRESENCE._serialized_start=2400
+  _PRESENCE._serialized_end=2498
+  _WEEKDAY._serialized_start=2501
+  _WEEKDAY._serialized_end=2683
   _CHANNEL._serialized_start=81
   _CHANNEL._serialized_end=345
   _EMPLOYEE._serialized_start=348
-  _EMPLOYEE._serialized_end=596
-  _PIPELINE._serialized_start=598
-  _PIPELINE._serialized_end=691
-  _STAGE._serialized_start=693
-  _STAGE._serialized_end=769
-  _LEADSTATUS._serialized_start=771
-  _LEADSTATUS._serialized_end=819
-  _MESSAGECONTENT._serialized_start=821
-  _MESSAGECONTENT._serialized_end=919
-  _ATTACHMENT._serialized_start=921
-  _ATTACHMENT._serialized_end=1009
+  _EMPLOYEE._serialized_end=650
+  _PIPELINE._serialized_start=652
+  _PIPELINE._serialized_end=745
+  _STAGE._serialized_start=747
+  _STAGE._serialized_end=823
+  _LEADSTATUS._serialized_start=825
+  _LEADSTATUS._serialized_end=873
+  _MESSAGECONTENT._serialized_start=875
+  _MESSAGECONTENT._serialized_end=973
+  _ATTACHMENT._serialized_start=975
+  _ATTACHMENT._serialized_end=1063
 # @@protoc_insertion_point(module_scope)

@@ -84,6 +84,11 @@ class DirectoryServiceStub(object):
                 request_serializer=switchboard_dot_v1_dot_directory__pb2.SetDefaultOutgoingChannelRequest.SerializeToString,
                 response_deserializer=switchboard_dot_v1_dot_directory__pb2.SetDefaultOutgoingChannelResponse.FromString,
                 )
+        self.SetPresence = channel.unary_unary(
+                '/switchboard.v1.DirectoryService/SetPresence',
+                request_serializer=switchboard_dot_v1_dot_directory__pb2.SetPresenceRequest.SerializeToString,
+                response_deserializer=switchboard_dot_v1_dot_directory__pb2.SetPresenceResponse.FromString,
+                )
 
 
 class DirectoryServiceServicer(object):
@@ -193,6 +198,17 @@ class DirectoryServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetPresence(self, request, context):
+        """Sets an employee's presence (ONLINE, AWAY, OFFLINE; SPEC §11). An
+        employee token sets its own (employee_id empty or its own id; another
+        employee's is PERMISSION_DENIED); an account API key sets anyone's.
+        Presence is not part of the settings' revision: setting it does not
+        move the revision and needs none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -260,6 +276,11 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.SetDefaultOutgoingChannel,
                     request_deserializer=switchboard_dot_v1_dot_directory__pb2.SetDefaultOutgoingChannelRequest.FromString,
                     response_serializer=switchboard_dot_v1_dot_directory__pb2.SetDefaultOutgoingChannelResponse.SerializeToString,
+            ),
+            'SetPresence': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPresence,
+                    request_deserializer=switchboard_dot_v1_dot_directory__pb2.SetPresenceRequest.FromString,
+                    response_serializer=switchboard_dot_v1_dot_directory__pb2.SetPresenceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -494,5 +515,22 @@ class DirectoryService(object):
         return grpc.experimental.unary_unary(request, target, '/switchboard.v1.DirectoryService/SetDefaultOutgoingChannel',
             switchboard_dot_v1_dot_directory__pb2.SetDefaultOutgoingChannelRequest.SerializeToString,
             switchboard_dot_v1_dot_directory__pb2.SetDefaultOutgoingChannelResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetPresence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/switchboard.v1.DirectoryService/SetPresence',
+            switchboard_dot_v1_dot_directory__pb2.SetPresenceRequest.SerializeToString,
+            switchboard_dot_v1_dot_directory__pb2.SetPresenceResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Channel, ChannelAccess, CrmKind, DistributionMode, EmployeeRole, GlobalChatVisibility, RepeatClientPolicy, SaveMessagesMode } from "./common_pb.js";
+import type { Channel, ChannelAccess, CrmKind, DistributionMode, EmployeeRole, GlobalChatVisibility, RepeatClientPolicy, SaveMessagesMode, Weekday } from "./common_pb.js";
 import { file_switchboard_v1_common } from "./common_pb.js";
 import type { RoutingDecision } from "./routing_pb.js";
 import { file_switchboard_v1_routing } from "./routing_pb.js";
@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/integration.proto.
  */
 export const file_switchboard_v1_integration: GenFile = /*@__PURE__*/
-  fileDesc("CiBzd2l0Y2hib2FyZC92MS9pbnRlZ3JhdGlvbi5wcm90bxIOc3dpdGNoYm9hcmQudjEi0gIKE0ludGVncmF0aW9uU2V0dGluZ3MSEAoIcmV2aXNpb24YASABKAMSKQoIY3JtX2tpbmQYAiABKA4yFy5zd2l0Y2hib2FyZC52MS5Dcm1LaW5kEhEKCWNvbm5lY3RlZBgDIAEoCBIwCgdhY2NvdW50GAQgASgLMh8uc3dpdGNoYm9hcmQudjEuQWNjb3VudFNldHRpbmdzEjEKCGNoYW5uZWxzGAUgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFNldHRpbmdzEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZ0ZXN0X21lc3NhZ2VfYXZhaWxhYmxlGAcgASgIEjUKDmNybV9jb25uZWN0aW9uGAggASgLMh0uc3dpdGNoYm9hcmQudjEuQ3JtQ29ubmVjdGlvbiKwAQoNQ3JtQ29ubmVjdGlvbhIpCghjcm1fa2luZBgBIAEoDjIXLnN3aXRjaGJvYXJkLnYxLkNybUtpbmQSEAoIYmFzZV91cmwYAiABKAkSMAoMY29ubmVjdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZWZyZXNoX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIncKEUNvbm5lY3RDcm1SZXF1ZXN0EikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIQCghiYXNlX3VybBgCIAEoCRINCgV0b2tlbhgDIAEoCRIWCg53ZWJob29rX3NlY3JldBgEIAEoCSKZAQoSQ29ubmVjdENybVJlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncxI3CgdyZWZyZXNoGAIgASgLMiYuc3dpdGNoYm9hcmQudjEuUmVmcmVzaEZyb21Dcm1SZXNwb25zZRITCgt3ZWJob29rX3VybBgDIAEoCSL7AgoPQWNjb3VudFNldHRpbmdzEjcKDXNhdmVfbWVzc2FnZXMYASABKA4yIC5zd2l0Y2hib2FyZC52MS5TYXZlTWVzc2FnZXNNb2RlEhoKEmNvbnZlcnRfOF90b19wbHVzNxgCIAEoCBIkChxub3RpZnlfbWFuYWdlcnNfYWxsX21lc3NhZ2VzGAMgASgIEkQKFmdsb2JhbF9jaGF0X3Zpc2liaWxpdHkYBCABKA4yJC5zd2l0Y2hib2FyZC52MS5HbG9iYWxDaGF0VmlzaWJpbGl0eRIfChdjaGF0X2FkbWluX2VtcGxveWVlX2lkcxgFIAMoCRJJChlkZWZhdWx0X291dGdvaW5nX2NoYW5uZWxzGAYgAygLMiYuc3dpdGNoYm9hcmQudjEuRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBIRCgl0aW1lX3pvbmUYByABKAkSGAoLaG9tZV9yZWdpb24YCCABKAlIAIgBAUIOCgxfaG9tZV9yZWdpb24iQQoWRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBITCgtlbXBsb3llZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJIrUCCg9DaGFubmVsU2V0dGluZ3MSEgoKY2hhbm5lbF9pZBgBIAEoCRIoCgdjaGFubmVsGAIgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIuCgdtZW1iZXJzGAMgAygLMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbE1lbWJlchI6ChFuZXdfY2xpZW50X2VudGl0eRgEIAEoCzIfLnN3aXRjaGJvYXJkLnYxLk5ld0NsaWVudEVudGl0eRI2CgxkaXN0cmlidXRpb24YBSABKA4yIC5zd2l0Y2hib2FyZC52MS5EaXN0cmlidXRpb25Nb2RlEkAKFHJlcGVhdF9jbGllbnRfcG9saWN5GAYgASgOMiIuc3dpdGNoYm9hcmQudjEuUmVwZWF0Q2xpZW50UG9saWN5Iq0BCg1DaGFubmVsTWVtYmVyEhMKC2VtcGxveWVlX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5zd2l0Y2hib2FyZC52MS5FbXBsb3llZVJvbGUSLQoGYWNjZXNzGAMgASgOMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbEFjY2VzcxIcChRyZWNlaXZlc19uZXdfY2xpZW50cxgEIAEoCBIOCgZ3ZWlnaHQYBSABKAUicwoPTmV3Q2xpZW50RW50aXR5EioKBGRlYWwYASABKAsyGi5zd2l0Y2hib2FyZC52MS5EZWFsVGFyZ2V0SAASKgoEbGVhZBgCIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkxlYWRUYXJnZXRIAEIICgZlbnRpdHkiMwoKRGVhbFRhcmdldBITCgtwaXBlbGluZV9pZBgBIAEoCRIQCghzdGFnZV9pZBgCIAEoCSIkCgpMZWFkVGFyZ2V0EhYKDmxlYWRfc3RhdHVzX2lkGAEgASgJIh8KHUdldEludGVncmF0aW9uU2V0dGluZ3NSZXF1ZXN0IlcKHkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MicAogVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QSNQoIc2V0dGluZ3MYASABKAsyIy5zd2l0Y2hib2FyZC52MS5JbnRlZ3JhdGlvblNldHRpbmdzEhUKDXZhbGlkYXRlX29ubHkYAiABKAgiWgohVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1Jlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncyIsChhEZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QSEAoIcmV2aXNpb24YASABKAMiUgoZRGVsZXRlSW50ZWdyYXRpb25SZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MiFwoVUmVmcmVzaEZyb21Dcm1SZXF1ZXN0IssDChZSZWZyZXNoRnJvbUNybVJlc3BvbnNlEikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIYChBhY3RpdmVfZW1wbG95ZWVzGAIgASgFEh0KFWRlYWN0aXZhdGVkX2VtcGxveWVlcxgDIAEoBRIRCglwaXBlbGluZXMYBCABKAUSDgoGc3RhZ2VzGAUgASgFEhUKDWxlYWRfc3RhdHVzZXMYBiABKAUSEAoIY2hhbm5lbHMYByABKAUSHwoXY2hhbm5lbHNfaW5faW50ZWdyYXRpb24YCCABKAUSEAoIZmluZGluZ3MYCSADKAkSMAoMcmVmcmVzaF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFuZ2VzGAsgAygJEhcKD2VtcGxveWVlc19hZGRlZBgMIAEoBRIZChFlbXBsb3llZXNfdXBkYXRlZBgNIAEoBRIdChVlbXBsb3llZXNfZGVhY3RpdmF0ZWQYDiABKAUSHQoVZW1wbG95ZWVzX3JlYWN0aXZhdGVkGA8gASgFEhkKEXBpcGVsaW5lc19jaGFuZ2VkGBAgASgFIiYKFlNlbmRUZXN0TWVzc2FnZVJlcXVlc3QSDAoEdGV4dBgBIAEoCSJ2ChdTZW5kVGVzdE1lc3NhZ2VSZXNwb25zZRIoCgdjaGFubmVsGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIxCghkZWNpc2lvbhgCIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJvdXRpbmdEZWNpc2lvbiIZChdSZW1vdmVUZXN0Q2xpZW50UmVxdWVzdCIrChhSZW1vdmVUZXN0Q2xpZW50UmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoCCIrChZHZXRDcm1TeW5jU3RhdGVSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBSJxCgtDcm1TeW5jSXRlbRIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg8KB2F0dGVtcHQYAyABKAUSDQoFZXJyb3IYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi1gEKF0dldENybVN5bmNTdGF0ZVJlc3BvbnNlEiwKB3BlbmRpbmcYASADKAsyGy5zd2l0Y2hib2FyZC52MS5Dcm1TeW5jSXRlbRIrCgZmYWlsZWQYAiADKAsyGy5zd2l0Y2hib2FyZC52MS5Dcm1TeW5jSXRlbRI1ChFsYXN0X3N1Y2Nlc3NfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoGYnVkZ2V0GAQgASgLMhkuc3dpdGNoYm9hcmQudjEuQ3JtQnVkZ2V0ImkKCUNybUJ1ZGdldBIMCgR1c2VkGAEgASgFEg0KBWxpbWl0GAIgASgFEi8KC3Jlc2V0c190aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZwYXVzZWQYBCABKAgiJgoTUmV0cnlDcm1TeW5jUmVxdWVzdBIPCgdpdGVtX2lkGAEgASgJIhYKFFJldHJ5Q3JtU3luY1Jlc3BvbnNlImkKFUxpc3RDbGllbnRGZWVkUmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEioKBmJlZm9yZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiyQEKCUZlZWRFbnRyeRIPCgdjaGF0X2lkGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAkSFAoMY2hhbm5lbF9uYW1lGAMgASgJEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR0ZXh0GAYgASgJEhUKDW1lc3NhZ2VfY291bnQYByABKAUidQoWTGlzdENsaWVudEZlZWRSZXNwb25zZRIqCgdlbnRyaWVzGAEgAygLMhkuc3dpdGNoYm9hcmQudjEuRmVlZEVudHJ5Ei8KC25leHRfYmVmb3JlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDLNCwoSSW50ZWdyYXRpb25TZXJ2aWNlEpwBChZHZXRJbnRlZ3JhdGlvblNldHRpbmdzEi0uc3dpdGNoYm9hcmQudjEuR2V0SW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QaLi5zd2l0Y2hib2FyZC52MS5HZXRJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2UiI5ACAYLT5JMCGhIYL3YxL2ludGVncmF0aW9uL3NldHRpbmdzEqwBChlVcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzEjAuc3dpdGNoYm9hcmQudjEuVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QaMS5zd2l0Y2hib2FyZC52MS5VcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2UiKoLT5JMCJDoBKiIfL3YxL2ludGVncmF0aW9uL3NldHRpbmdzOnVwZGF0ZRKLAQoRRGVsZXRlSW50ZWdyYXRpb24SKC5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlc3BvbnNlIiGC0+STAhs6ASoiFi92MS9pbnRlZ3JhdGlvbjpkZWxldGUSegoKQ29ubmVjdENybRIhLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3RDcm1SZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQ29ubmVjdENybVJlc3BvbnNlIiWC0+STAh86ASoiGi92MS9pbnRlZ3JhdGlvbjpjb25uZWN0Q3JtEogBCg5MaXN0Q2xpZW50RmVlZBIlLnN3aXRjaGJvYXJkLnYxLkxpc3RDbGllbnRGZWVkUmVxdWVzdBomLnN3aXRjaGJvYXJkLnYxLkxpc3RDbGllbnRGZWVkUmVzcG9uc2UiJ5ACAYLT5JMCHhIcL3YxL2NsaWVudHMve2NsaWVudF9pZH0vZmVlZBKIAQoPR2V0Q3JtU3luY1N0YXRlEiYuc3dpdGNoYm9hcmQudjEuR2V0Q3JtU3luY1N0YXRlUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkdldENybVN5bmNTdGF0ZVJlc3BvbnNlIiSQAgGC0+STAhsSGS92MS9pbnRlZ3JhdGlvbi9zeW5jU3RhdGUSlQEKDFJldHJ5Q3JtU3luYxIjLnN3aXRjaGJvYXJkLnYxLlJldHJ5Q3JtU3luY1JlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZXRyeUNybVN5bmNSZXNwb25zZSI6gtPkkwI0OgEqIi8vdjEvaW50ZWdyYXRpb24vc3luY1N0YXRlL2l0ZW1zL3tpdGVtX2lkfTpyZXRyeRKKAQoOUmVmcmVzaEZyb21Dcm0SJS5zd2l0Y2hib2FyZC52MS5SZWZyZXNoRnJvbUNybVJlcXVlc3QaJi5zd2l0Y2hib2FyZC52MS5SZWZyZXNoRnJvbUNybVJlc3BvbnNlIimC0+STAiM6ASoiHi92MS9pbnRlZ3JhdGlvbjpyZWZyZXNoRnJvbUNybRKOAQoPU2VuZFRlc3RNZXNzYWdlEiYuc3dpdGNoYm9hcmQudjEuU2VuZFRlc3RNZXNzYWdlUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLlNlbmRUZXN0TWVzc2FnZVJlc3BvbnNlIiqC0+STAiQ6ASoiHy92MS9pbnRlZ3JhdGlvbjpzZW5kVGVzdE1lc3NhZ2USkgEKEFJlbW92ZVRlc3RDbGllbnQSJy5zd2l0Y2hib2FyZC52MS5SZW1vdmVUZXN0Q2xpZW50UmVxdWVzdBooLnN3aXRjaGJvYXJkLnYxLlJlbW92ZVRlc3RDbGllbnRSZXNwb25zZSIrgtPkkwIlOgEqIiAvdjEvaW50ZWdyYXRpb246cmVtb3ZlVGVzdENsaWVudEJHWkVnaXRodWIuY29tL3N3aXRjaGJvYXJkaHEvc3dpdGNoYm9hcmQvZ2VuL3N3aXRjaGJvYXJkL3YxO3N3aXRjaGJvYXJkdjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_routing]);
+  fileDesc("CiBzd2l0Y2hib2FyZC92MS9pbnRlZ3JhdGlvbi5wcm90bxIOc3dpdGNoYm9hcmQudjEi0gIKE0ludGVncmF0aW9uU2V0dGluZ3MSEAoIcmV2aXNpb24YASABKAMSKQoIY3JtX2tpbmQYAiABKA4yFy5zd2l0Y2hib2FyZC52MS5Dcm1LaW5kEhEKCWNvbm5lY3RlZBgDIAEoCBIwCgdhY2NvdW50GAQgASgLMh8uc3dpdGNoYm9hcmQudjEuQWNjb3VudFNldHRpbmdzEjEKCGNoYW5uZWxzGAUgAygLMh8uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbFNldHRpbmdzEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZ0ZXN0X21lc3NhZ2VfYXZhaWxhYmxlGAcgASgIEjUKDmNybV9jb25uZWN0aW9uGAggASgLMh0uc3dpdGNoYm9hcmQudjEuQ3JtQ29ubmVjdGlvbiKwAQoNQ3JtQ29ubmVjdGlvbhIpCghjcm1fa2luZBgBIAEoDjIXLnN3aXRjaGJvYXJkLnYxLkNybUtpbmQSEAoIYmFzZV91cmwYAiABKAkSMAoMY29ubmVjdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZWZyZXNoX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIncKEUNvbm5lY3RDcm1SZXF1ZXN0EikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIQCghiYXNlX3VybBgCIAEoCRINCgV0b2tlbhgDIAEoCRIWCg53ZWJob29rX3NlY3JldBgEIAEoCSKZAQoSQ29ubmVjdENybVJlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncxI3CgdyZWZyZXNoGAIgASgLMiYuc3dpdGNoYm9hcmQudjEuUmVmcmVzaEZyb21Dcm1SZXNwb25zZRITCgt3ZWJob29rX3VybBgDIAEoCSKwAwoPQWNjb3VudFNldHRpbmdzEjcKDXNhdmVfbWVzc2FnZXMYASABKA4yIC5zd2l0Y2hib2FyZC52MS5TYXZlTWVzc2FnZXNNb2RlEhoKEmNvbnZlcnRfOF90b19wbHVzNxgCIAEoCBIkChxub3RpZnlfbWFuYWdlcnNfYWxsX21lc3NhZ2VzGAMgASgIEkQKFmdsb2JhbF9jaGF0X3Zpc2liaWxpdHkYBCABKA4yJC5zd2l0Y2hib2FyZC52MS5HbG9iYWxDaGF0VmlzaWJpbGl0eRIfChdjaGF0X2FkbWluX2VtcGxveWVlX2lkcxgFIAMoCRJJChlkZWZhdWx0X291dGdvaW5nX2NoYW5uZWxzGAYgAygLMiYuc3dpdGNoYm9hcmQudjEuRGVmYXVsdE91dGdvaW5nQ2hhbm5lbBIRCgl0aW1lX3pvbmUYByABKAkSGAoLaG9tZV9yZWdpb24YCCABKAlIAIgBARIzCg13b3JraW5nX2hvdXJzGAkgAygLMhwuc3dpdGNoYm9hcmQudjEuV29ya2luZ0hvdXJzQg4KDF9ob21lX3JlZ2lvbiJkCgxXb3JraW5nSG91cnMSEwoLZW1wbG95ZWVfaWQYASABKAkSLQoGd2Vla2x5GAIgAygLMh0uc3dpdGNoYm9hcmQudjEuV29ya2luZ1BlcmlvZBIQCghkYXlzX29mZhgDIAMoCSJRCg1Xb3JraW5nUGVyaW9kEiQKA2RheRgBIAEoDjIXLnN3aXRjaGJvYXJkLnYxLldlZWtkYXkSDQoFc3RhcnQYAiABKAkSCwoDZW5kGAMgASgJIkEKFkRlZmF1bHRPdXRnb2luZ0NoYW5uZWwSEwoLZW1wbG95ZWVfaWQYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoCSLwAgoPQ2hhbm5lbFNldHRpbmdzEhIKCmNoYW5uZWxfaWQYASABKAkSKAoHY2hhbm5lbBgCIAEoCzIXLnN3aXRjaGJvYXJkLnYxLkNoYW5uZWwSLgoHbWVtYmVycxgDIAMoCzIdLnN3aXRjaGJvYXJkLnYxLkNoYW5uZWxNZW1iZXISOgoRbmV3X2NsaWVudF9lbnRpdHkYBCABKAsyHy5zd2l0Y2hib2FyZC52MS5OZXdDbGllbnRFbnRpdHkSNgoMZGlzdHJpYnV0aW9uGAUgASgOMiAuc3dpdGNoYm9hcmQudjEuRGlzdHJpYnV0aW9uTW9kZRJAChRyZXBlYXRfY2xpZW50X3BvbGljeRgGIAEoDjIiLnN3aXRjaGJvYXJkLnYxLlJlcGVhdENsaWVudFBvbGljeRI5CgxhdmFpbGFiaWxpdHkYByABKAsyIy5zd2l0Y2hib2FyZC52MS5DaGFubmVsQXZhaWxhYmlsaXR5IoEBChNDaGFubmVsQXZhaWxhYmlsaXR5EhgKEGFic2VudF9rZWVwX3R1cm4YASABKAgSHgoWcmVwbHlfZGVhZGxpbmVfbWludXRlcxgCIAEoBRISCgptYXhfcGFzc2VzGAMgASgFEhwKFHN0cmVhbV9ncmFjZV9taW51dGVzGAQgASgFIr8BCg1DaGFubmVsTWVtYmVyEhMKC2VtcGxveWVlX2lkGAEgASgJEioKBHJvbGUYAiABKA4yHC5zd2l0Y2hib2FyZC52MS5FbXBsb3llZVJvbGUSLQoGYWNjZXNzGAMgASgOMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbEFjY2VzcxIcChRyZWNlaXZlc19uZXdfY2xpZW50cxgEIAEoCBIOCgZ3ZWlnaHQYBSABKAUSEAoIY2FwYWNpdHkYBiABKAUicwoPTmV3Q2xpZW50RW50aXR5EioKBGRlYWwYASABKAsyGi5zd2l0Y2hib2FyZC52MS5EZWFsVGFyZ2V0SAASKgoEbGVhZBgCIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkxlYWRUYXJnZXRIAEIICgZlbnRpdHkiMwoKRGVhbFRhcmdldBITCgtwaXBlbGluZV9pZBgBIAEoCRIQCghzdGFnZV9pZBgCIAEoCSIkCgpMZWFkVGFyZ2V0EhYKDmxlYWRfc3RhdHVzX2lkGAEgASgJIh8KHUdldEludGVncmF0aW9uU2V0dGluZ3NSZXF1ZXN0IlcKHkdldEludGVncmF0aW9uU2V0dGluZ3NSZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MicAogVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QSNQoIc2V0dGluZ3MYASABKAsyIy5zd2l0Y2hib2FyZC52MS5JbnRlZ3JhdGlvblNldHRpbmdzEhUKDXZhbGlkYXRlX29ubHkYAiABKAgiWgohVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1Jlc3BvbnNlEjUKCHNldHRpbmdzGAEgASgLMiMuc3dpdGNoYm9hcmQudjEuSW50ZWdyYXRpb25TZXR0aW5ncyIsChhEZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QSEAoIcmV2aXNpb24YASABKAMiUgoZRGVsZXRlSW50ZWdyYXRpb25SZXNwb25zZRI1CghzZXR0aW5ncxgBIAEoCzIjLnN3aXRjaGJvYXJkLnYxLkludGVncmF0aW9uU2V0dGluZ3MiFwoVUmVmcmVzaEZyb21Dcm1SZXF1ZXN0IssDChZSZWZyZXNoRnJvbUNybVJlc3BvbnNlEikKCGNybV9raW5kGAEgASgOMhcuc3dpdGNoYm9hcmQudjEuQ3JtS2luZBIYChBhY3RpdmVfZW1wbG95ZWVzGAIgASgFEh0KFWRlYWN0aXZhdGVkX2VtcGxveWVlcxgDIAEoBRIRCglwaXBlbGluZXMYBCABKAUSDgoGc3RhZ2VzGAUgASgFEhUKDWxlYWRfc3RhdHVzZXMYBiABKAUSEAoIY2hhbm5lbHMYByABKAUSHwoXY2hhbm5lbHNfaW5faW50ZWdyYXRpb24YCCABKAUSEAoIZmluZGluZ3MYCSADKAkSMAoMcmVmcmVzaF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFuZ2VzGAsgAygJEhcKD2VtcGxveWVlc19hZGRlZBgMIAEoBRIZChFlbXBsb3llZXNfdXBkYXRlZBgNIAEoBRIdChVlbXBsb3llZXNfZGVhY3RpdmF0ZWQYDiABKAUSHQoVZW1wbG95ZWVzX3JlYWN0aXZhdGVkGA8gASgFEhkKEXBpcGVsaW5lc19jaGFuZ2VkGBAgASgFIiYKFlNlbmRUZXN0TWVzc2FnZVJlcXVlc3QSDAoEdGV4dBgBIAEoCSJ2ChdTZW5kVGVzdE1lc3NhZ2VSZXNwb25zZRIoCgdjaGFubmVsGAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ2hhbm5lbBIxCghkZWNpc2lvbhgCIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJvdXRpbmdEZWNpc2lvbiIZChdSZW1vdmVUZXN0Q2xpZW50UmVxdWVzdCIrChhSZW1vdmVUZXN0Q2xpZW50UmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoCCIrChZHZXRDcm1TeW5jU3RhdGVSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBSJxCgtDcm1TeW5jSXRlbRIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg8KB2F0dGVtcHQYAyABKAUSDQoFZXJyb3IYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi1gEKF0dldENybVN5bmNTdGF0ZVJlc3BvbnNlEiwKB3BlbmRpbmcYASADKAsyGy5zd2l0Y2hib2FyZC52MS5Dcm1TeW5jSXRlbRIrCgZmYWlsZWQYAiADKAsyGy5zd2l0Y2hib2FyZC52MS5Dcm1TeW5jSXRlbRI1ChFsYXN0X3N1Y2Nlc3NfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoGYnVkZ2V0GAQgASgLMhkuc3dpdGNoYm9hcmQudjEuQ3JtQnVkZ2V0ImkKCUNybUJ1ZGdldBIMCgR1c2VkGAEgASgFEg0KBWxpbWl0GAIgASgFEi8KC3Jlc2V0c190aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZwYXVzZWQYBCABKAgiJgoTUmV0cnlDcm1TeW5jUmVxdWVzdBIPCgdpdGVtX2lkGAEgASgJIhYKFFJldHJ5Q3JtU3luY1Jlc3BvbnNlImkKFUxpc3RDbGllbnRGZWVkUmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEioKBmJlZm9yZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiyQEKCUZlZWRFbnRyeRIPCgdjaGF0X2lkGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAkSFAoMY2hhbm5lbF9uYW1lGAMgASgJEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR0ZXh0GAYgASgJEhUKDW1lc3NhZ2VfY291bnQYByABKAUidQoWTGlzdENsaWVudEZlZWRSZXNwb25zZRIqCgdlbnRyaWVzGAEgAygLMhkuc3dpdGNoYm9hcmQudjEuRmVlZEVudHJ5Ei8KC25leHRfYmVmb3JlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDLNCwoSSW50ZWdyYXRpb25TZXJ2aWNlEpwBChZHZXRJbnRlZ3JhdGlvblNldHRpbmdzEi0uc3dpdGNoYm9hcmQudjEuR2V0SW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QaLi5zd2l0Y2hib2FyZC52MS5HZXRJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2UiI5ACAYLT5JMCGhIYL3YxL2ludGVncmF0aW9uL3NldHRpbmdzEqwBChlVcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzEjAuc3dpdGNoYm9hcmQudjEuVXBkYXRlSW50ZWdyYXRpb25TZXR0aW5nc1JlcXVlc3QaMS5zd2l0Y2hib2FyZC52MS5VcGRhdGVJbnRlZ3JhdGlvblNldHRpbmdzUmVzcG9uc2UiKoLT5JMCJDoBKiIfL3YxL2ludGVncmF0aW9uL3NldHRpbmdzOnVwZGF0ZRKLAQoRRGVsZXRlSW50ZWdyYXRpb24SKC5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5EZWxldGVJbnRlZ3JhdGlvblJlc3BvbnNlIiGC0+STAhs6ASoiFi92MS9pbnRlZ3JhdGlvbjpkZWxldGUSegoKQ29ubmVjdENybRIhLnN3aXRjaGJvYXJkLnYxLkNvbm5lY3RDcm1SZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQ29ubmVjdENybVJlc3BvbnNlIiWC0+STAh86ASoiGi92MS9pbnRlZ3JhdGlvbjpjb25uZWN0Q3JtEogBCg5MaXN0Q2xpZW50RmVlZBIlLnN3aXRjaGJvYXJkLnYxLkxpc3RDbGllbnRGZWVkUmVxdWVzdBomLnN3aXRjaGJvYXJkLnYxLkxpc3RDbGllbnRGZWVkUmVzcG9uc2UiJ5ACAYLT5JMCHhIcL3YxL2NsaWVudHMve2NsaWVudF9pZH0vZmVlZBKIAQoPR2V0Q3JtU3luY1N0YXRlEiYuc3dpdGNoYm9hcmQudjEuR2V0Q3JtU3luY1N0YXRlUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkdldENybVN5bmNTdGF0ZVJlc3BvbnNlIiSQAgGC0+STAhsSGS92MS9pbnRlZ3JhdGlvbi9zeW5jU3RhdGUSlQEKDFJldHJ5Q3JtU3luYxIjLnN3aXRjaGJvYXJkLnYxLlJldHJ5Q3JtU3luY1JlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5SZXRyeUNybVN5bmNSZXNwb25zZSI6gtPkkwI0OgEqIi8vdjEvaW50ZWdyYXRpb24vc3luY1N0YXRlL2l0ZW1zL3tpdGVtX2lkfTpyZXRyeRKKAQoOUmVmcmVzaEZyb21Dcm0SJS5zd2l0Y2hib2FyZC52MS5SZWZyZXNoRnJvbUNybVJlcXVlc3QaJi5zd2l0Y2hib2FyZC52MS5SZWZyZXNoRnJvbUNybVJlc3BvbnNlIimC0+STAiM6ASoiHi92MS9pbnRlZ3JhdGlvbjpyZWZyZXNoRnJvbUNybRKOAQoPU2VuZFRlc3RNZXNzYWdlEiYuc3dpdGNoYm9hcmQudjEuU2VuZFRlc3RNZXNzYWdlUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLlNlbmRUZXN0TWVzc2FnZVJlc3BvbnNlIiqC0+STAiQ6ASoiHy92MS9pbnRlZ3JhdGlvbjpzZW5kVGVzdE1lc3NhZ2USkgEKEFJlbW92ZVRlc3RDbGllbnQSJy5zd2l0Y2hib2FyZC52MS5SZW1vdmVUZXN0Q2xpZW50UmVxdWVzdBooLnN3aXRjaGJvYXJkLnYxLlJlbW92ZVRlc3RDbGllbnRSZXNwb25zZSIrgtPkkwIlOgEqIiAvdjEvaW50ZWdyYXRpb246cmVtb3ZlVGVzdENsaWVudEJHWkVnaXRodWIuY29tL3N3aXRjaGJvYXJkaHEvc3dpdGNoYm9hcmQvZ2VuL3N3aXRjaGJvYXJkL3YxO3N3aXRjaGJvYXJkdjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_routing]);
 
 /**
  * IntegrationSettings is everything an account admin configures, saved as a
@@ -305,6 +305,15 @@ export type AccountSettings = Message<"switchboard.v1.AccountSettings"> & {
    * @generated from field: optional string home_region = 8;
    */
   homeRegion?: string | undefined;
+
+  /**
+   * Working hours of employees (SPEC §11), at most one entry per employee,
+   * read in time_zone. An employee not listed works at any time: with no
+   * entry at all, distribution is as it was before working hours existed.
+   *
+   * @generated from field: repeated switchboard.v1.WorkingHours working_hours = 9;
+   */
+  workingHours: WorkingHours[];
 };
 
 /**
@@ -313,6 +322,80 @@ export type AccountSettings = Message<"switchboard.v1.AccountSettings"> & {
  */
 export const AccountSettingsSchema: GenMessage<AccountSettings> = /*@__PURE__*/
   messageDesc(file_switchboard_v1_integration, 4);
+
+/**
+ * WorkingHours is when one employee takes new clients.
+ *
+ * @generated from message switchboard.v1.WorkingHours
+ */
+export type WorkingHours = Message<"switchboard.v1.WorkingHours"> & {
+  /**
+   * The employee. Required; must belong to the account.
+   *
+   * @generated from field: string employee_id = 1;
+   */
+  employeeId: string;
+
+  /**
+   * The weekly schedule: the periods of each week the employee works, in
+   * the account's time zone. Empty means every day, all day (days_off still
+   * apply). At most 50 periods.
+   *
+   * @generated from field: repeated switchboard.v1.WorkingPeriod weekly = 2;
+   */
+  weekly: WorkingPeriod[];
+
+  /**
+   * Dates the employee does not work at all, "YYYY-MM-DD" in the account's
+   * time zone (holidays, leave). At most 400; no duplicates.
+   *
+   * @generated from field: repeated string days_off = 3;
+   */
+  daysOff: string[];
+};
+
+/**
+ * Describes the message switchboard.v1.WorkingHours.
+ * Use `create(WorkingHoursSchema)` to create a new message.
+ */
+export const WorkingHoursSchema: GenMessage<WorkingHours> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 5);
+
+/**
+ * WorkingPeriod is one span of working time on one weekday.
+ *
+ * @generated from message switchboard.v1.WorkingPeriod
+ */
+export type WorkingPeriod = Message<"switchboard.v1.WorkingPeriod"> & {
+  /**
+   * The day. Required.
+   *
+   * @generated from field: switchboard.v1.Weekday day = 1;
+   */
+  day: Weekday;
+
+  /**
+   * When work starts, "HH:MM" (00:00..23:59). Required.
+   *
+   * @generated from field: string start = 2;
+   */
+  start: string;
+
+  /**
+   * When work ends, "HH:MM" after start; "24:00" is the end of the day. A
+   * shift past midnight is two periods (Mon 22:00–24:00 and Tue 00:00–06:00).
+   *
+   * @generated from field: string end = 3;
+   */
+  end: string;
+};
+
+/**
+ * Describes the message switchboard.v1.WorkingPeriod.
+ * Use `create(WorkingPeriodSchema)` to create a new message.
+ */
+export const WorkingPeriodSchema: GenMessage<WorkingPeriod> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 6);
 
 /**
  * DefaultOutgoingChannel pairs an employee with its default outgoing channel.
@@ -341,7 +424,7 @@ export type DefaultOutgoingChannel = Message<"switchboard.v1.DefaultOutgoingChan
  * Use `create(DefaultOutgoingChannelSchema)` to create a new message.
  */
 export const DefaultOutgoingChannelSchema: GenMessage<DefaultOutgoingChannel> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 5);
+  messageDesc(file_switchboard_v1_integration, 7);
 
 /**
  * ChannelSettings configure one channel.
@@ -396,6 +479,14 @@ export type ChannelSettings = Message<"switchboard.v1.ChannelSettings"> & {
    * @generated from field: switchboard.v1.RepeatClientPolicy repeat_client_policy = 6;
    */
   repeatClientPolicy: RepeatClientPolicy;
+
+  /**
+   * Availability rules of the channel (SPEC §11). Unset means every rule
+   * off: distribution as before availability existed.
+   *
+   * @generated from field: switchboard.v1.ChannelAvailability availability = 7;
+   */
+  availability?: ChannelAvailability | undefined;
 };
 
 /**
@@ -403,7 +494,61 @@ export type ChannelSettings = Message<"switchboard.v1.ChannelSettings"> & {
  * Use `create(ChannelSettingsSchema)` to create a new message.
  */
 export const ChannelSettingsSchema: GenMessage<ChannelSettings> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 6);
+  messageDesc(file_switchboard_v1_integration, 8);
+
+/**
+ * ChannelAvailability is how a channel treats members who cannot take a
+ * client right now (outside working hours, not ONLINE, at capacity).
+ *
+ * @generated from message switchboard.v1.ChannelAvailability
+ */
+export type ChannelAvailability = Message<"switchboard.v1.ChannelAvailability"> & {
+  /**
+   * false (the default): an absent member's turn passes to the next
+   * available member and the cycle moves on from there. true: the absent
+   * member keeps its turn: the next available member after it takes the
+   * client without moving the channel's cycle, so when the member is back
+   * the sequence continues exactly where it stood.
+   *
+   * @generated from field: bool absent_keep_turn = 1;
+   */
+  absentKeepTurn: boolean;
+
+  /**
+   * Minutes the responsible has to answer a new client before the client
+   * passes to the next available member; 0 (the default) means off. 0..10080
+   * (a week).
+   *
+   * @generated from field: int32 reply_deadline_minutes = 2;
+   */
+  replyDeadlineMinutes: number;
+
+  /**
+   * How many times a client may pass for an unanswered deadline before the
+   * channel's managers are told instead; 0..20. With 0 the first missed
+   * deadline goes to the managers.
+   *
+   * @generated from field: int32 max_passes = 3;
+   */
+  maxPasses: number;
+
+  /**
+   * Presence from streams: an employee whose notification streams
+   * (NotificationService.Subscribe) have all been closed for longer than
+   * this many minutes is treated as AWAY on this channel. 0 (the default)
+   * means off; 1..1440.
+   *
+   * @generated from field: int32 stream_grace_minutes = 4;
+   */
+  streamGraceMinutes: number;
+};
+
+/**
+ * Describes the message switchboard.v1.ChannelAvailability.
+ * Use `create(ChannelAvailabilitySchema)` to create a new message.
+ */
+export const ChannelAvailabilitySchema: GenMessage<ChannelAvailability> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_integration, 9);
 
 /**
  * ChannelMember is an employee's settings on one channel.
@@ -448,6 +593,16 @@ export type ChannelMember = Message<"switchboard.v1.ChannelMember"> & {
    * @generated from field: int32 weight = 5;
    */
   weight: number;
+
+  /**
+   * The most open clients this member takes on this channel before it is
+   * skipped by distribution; 0 (the default) means no limit. 0..10000. An
+   * open client is a client the member is responsible for with an OPEN deal
+   * or lead created on this channel; closing it frees the place.
+   *
+   * @generated from field: int32 capacity = 6;
+   */
+  capacity: number;
 };
 
 /**
@@ -455,7 +610,7 @@ export type ChannelMember = Message<"switchboard.v1.ChannelMember"> & {
  * Use `create(ChannelMemberSchema)` to create a new message.
  */
 export const ChannelMemberSchema: GenMessage<ChannelMember> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 7);
+  messageDesc(file_switchboard_v1_integration, 10);
 
 /**
  * NewClientEntity is the CRM entity created for a new client.
@@ -492,7 +647,7 @@ export type NewClientEntity = Message<"switchboard.v1.NewClientEntity"> & {
  * Use `create(NewClientEntitySchema)` to create a new message.
  */
 export const NewClientEntitySchema: GenMessage<NewClientEntity> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 8);
+  messageDesc(file_switchboard_v1_integration, 11);
 
 /**
  * DealTarget is where new deals are created.
@@ -520,7 +675,7 @@ export type DealTarget = Message<"switchboard.v1.DealTarget"> & {
  * Use `create(DealTargetSchema)` to create a new message.
  */
 export const DealTargetSchema: GenMessage<DealTarget> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 9);
+  messageDesc(file_switchboard_v1_integration, 12);
 
 /**
  * LeadTarget is the status new leads get.
@@ -541,7 +696,7 @@ export type LeadTarget = Message<"switchboard.v1.LeadTarget"> & {
  * Use `create(LeadTargetSchema)` to create a new message.
  */
 export const LeadTargetSchema: GenMessage<LeadTarget> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 10);
+  messageDesc(file_switchboard_v1_integration, 13);
 
 /**
  * GetIntegrationSettingsRequest has no fields: the account is the caller's.
@@ -556,7 +711,7 @@ export type GetIntegrationSettingsRequest = Message<"switchboard.v1.GetIntegrati
  * Use `create(GetIntegrationSettingsRequestSchema)` to create a new message.
  */
 export const GetIntegrationSettingsRequestSchema: GenMessage<GetIntegrationSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 11);
+  messageDesc(file_switchboard_v1_integration, 14);
 
 /**
  * GetIntegrationSettingsResponse carries the current settings.
@@ -577,7 +732,7 @@ export type GetIntegrationSettingsResponse = Message<"switchboard.v1.GetIntegrat
  * Use `create(GetIntegrationSettingsResponseSchema)` to create a new message.
  */
 export const GetIntegrationSettingsResponseSchema: GenMessage<GetIntegrationSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 12);
+  messageDesc(file_switchboard_v1_integration, 15);
 
 /**
  * UpdateIntegrationSettingsRequest carries the settings to save.
@@ -605,7 +760,7 @@ export type UpdateIntegrationSettingsRequest = Message<"switchboard.v1.UpdateInt
  * Use `create(UpdateIntegrationSettingsRequestSchema)` to create a new message.
  */
 export const UpdateIntegrationSettingsRequestSchema: GenMessage<UpdateIntegrationSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 13);
+  messageDesc(file_switchboard_v1_integration, 16);
 
 /**
  * UpdateIntegrationSettingsResponse carries the settings as saved.
@@ -626,7 +781,7 @@ export type UpdateIntegrationSettingsResponse = Message<"switchboard.v1.UpdateIn
  * Use `create(UpdateIntegrationSettingsResponseSchema)` to create a new message.
  */
 export const UpdateIntegrationSettingsResponseSchema: GenMessage<UpdateIntegrationSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 14);
+  messageDesc(file_switchboard_v1_integration, 17);
 
 /**
  * DeleteIntegrationRequest asks to unlink the CRM.
@@ -648,7 +803,7 @@ export type DeleteIntegrationRequest = Message<"switchboard.v1.DeleteIntegration
  * Use `create(DeleteIntegrationRequestSchema)` to create a new message.
  */
 export const DeleteIntegrationRequestSchema: GenMessage<DeleteIntegrationRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 15);
+  messageDesc(file_switchboard_v1_integration, 18);
 
 /**
  * DeleteIntegrationResponse carries the settings after the delete.
@@ -669,7 +824,7 @@ export type DeleteIntegrationResponse = Message<"switchboard.v1.DeleteIntegratio
  * Use `create(DeleteIntegrationResponseSchema)` to create a new message.
  */
 export const DeleteIntegrationResponseSchema: GenMessage<DeleteIntegrationResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 16);
+  messageDesc(file_switchboard_v1_integration, 19);
 
 /**
  * RefreshFromCrmRequest has no fields.
@@ -684,7 +839,7 @@ export type RefreshFromCrmRequest = Message<"switchboard.v1.RefreshFromCrmReques
  * Use `create(RefreshFromCrmRequestSchema)` to create a new message.
  */
 export const RefreshFromCrmRequestSchema: GenMessage<RefreshFromCrmRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 17);
+  messageDesc(file_switchboard_v1_integration, 20);
 
 /**
  * RefreshFromCrmResponse reports what the refresh found.
@@ -816,7 +971,7 @@ export type RefreshFromCrmResponse = Message<"switchboard.v1.RefreshFromCrmRespo
  * Use `create(RefreshFromCrmResponseSchema)` to create a new message.
  */
 export const RefreshFromCrmResponseSchema: GenMessage<RefreshFromCrmResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 18);
+  messageDesc(file_switchboard_v1_integration, 21);
 
 /**
  * SendTestMessageRequest asks for a test message.
@@ -837,7 +992,7 @@ export type SendTestMessageRequest = Message<"switchboard.v1.SendTestMessageRequ
  * Use `create(SendTestMessageRequestSchema)` to create a new message.
  */
 export const SendTestMessageRequestSchema: GenMessage<SendTestMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 19);
+  messageDesc(file_switchboard_v1_integration, 22);
 
 /**
  * SendTestMessageResponse carries the decision for the test message.
@@ -865,7 +1020,7 @@ export type SendTestMessageResponse = Message<"switchboard.v1.SendTestMessageRes
  * Use `create(SendTestMessageResponseSchema)` to create a new message.
  */
 export const SendTestMessageResponseSchema: GenMessage<SendTestMessageResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 20);
+  messageDesc(file_switchboard_v1_integration, 23);
 
 /**
  * RemoveTestClientRequest has no fields.
@@ -880,7 +1035,7 @@ export type RemoveTestClientRequest = Message<"switchboard.v1.RemoveTestClientRe
  * Use `create(RemoveTestClientRequestSchema)` to create a new message.
  */
 export const RemoveTestClientRequestSchema: GenMessage<RemoveTestClientRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 21);
+  messageDesc(file_switchboard_v1_integration, 24);
 
 /**
  * RemoveTestClientResponse reports what was removed.
@@ -901,7 +1056,7 @@ export type RemoveTestClientResponse = Message<"switchboard.v1.RemoveTestClientR
  * Use `create(RemoveTestClientResponseSchema)` to create a new message.
  */
 export const RemoveTestClientResponseSchema: GenMessage<RemoveTestClientResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 22);
+  messageDesc(file_switchboard_v1_integration, 25);
 
 /**
  * GetCrmSyncStateRequest asks for the sync state.
@@ -922,7 +1077,7 @@ export type GetCrmSyncStateRequest = Message<"switchboard.v1.GetCrmSyncStateRequ
  * Use `create(GetCrmSyncStateRequestSchema)` to create a new message.
  */
 export const GetCrmSyncStateRequestSchema: GenMessage<GetCrmSyncStateRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 23);
+  messageDesc(file_switchboard_v1_integration, 26);
 
 /**
  * CrmSyncItem is one write to the CRM.
@@ -973,7 +1128,7 @@ export type CrmSyncItem = Message<"switchboard.v1.CrmSyncItem"> & {
  * Use `create(CrmSyncItemSchema)` to create a new message.
  */
 export const CrmSyncItemSchema: GenMessage<CrmSyncItem> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 24);
+  messageDesc(file_switchboard_v1_integration, 27);
 
 /**
  * GetCrmSyncStateResponse is the sync state, oldest items first.
@@ -1018,7 +1173,7 @@ export type GetCrmSyncStateResponse = Message<"switchboard.v1.GetCrmSyncStateRes
  * Use `create(GetCrmSyncStateResponseSchema)` to create a new message.
  */
 export const GetCrmSyncStateResponseSchema: GenMessage<GetCrmSyncStateResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 25);
+  messageDesc(file_switchboard_v1_integration, 28);
 
 /**
  * CrmBudget is a CRM's daily request budget.
@@ -1061,7 +1216,7 @@ export type CrmBudget = Message<"switchboard.v1.CrmBudget"> & {
  * Use `create(CrmBudgetSchema)` to create a new message.
  */
 export const CrmBudgetSchema: GenMessage<CrmBudget> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 26);
+  messageDesc(file_switchboard_v1_integration, 29);
 
 /**
  * RetryCrmSyncRequest names a failed item.
@@ -1082,7 +1237,7 @@ export type RetryCrmSyncRequest = Message<"switchboard.v1.RetryCrmSyncRequest"> 
  * Use `create(RetryCrmSyncRequestSchema)` to create a new message.
  */
 export const RetryCrmSyncRequestSchema: GenMessage<RetryCrmSyncRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 27);
+  messageDesc(file_switchboard_v1_integration, 30);
 
 /**
  * RetryCrmSyncResponse is empty: the item is pending again.
@@ -1097,7 +1252,7 @@ export type RetryCrmSyncResponse = Message<"switchboard.v1.RetryCrmSyncResponse"
  * Use `create(RetryCrmSyncResponseSchema)` to create a new message.
  */
 export const RetryCrmSyncResponseSchema: GenMessage<RetryCrmSyncResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 28);
+  messageDesc(file_switchboard_v1_integration, 31);
 
 /**
  * ListClientFeedRequest names the client and the page.
@@ -1133,7 +1288,7 @@ export type ListClientFeedRequest = Message<"switchboard.v1.ListClientFeedReques
  * Use `create(ListClientFeedRequestSchema)` to create a new message.
  */
 export const ListClientFeedRequestSchema: GenMessage<ListClientFeedRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 29);
+  messageDesc(file_switchboard_v1_integration, 32);
 
 /**
  * FeedEntry is one entry of a client's feed.
@@ -1197,7 +1352,7 @@ export type FeedEntry = Message<"switchboard.v1.FeedEntry"> & {
  * Use `create(FeedEntrySchema)` to create a new message.
  */
 export const FeedEntrySchema: GenMessage<FeedEntry> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 30);
+  messageDesc(file_switchboard_v1_integration, 33);
 
 /**
  * ListClientFeedResponse is one page, newest first.
@@ -1225,7 +1380,7 @@ export type ListClientFeedResponse = Message<"switchboard.v1.ListClientFeedRespo
  * Use `create(ListClientFeedResponseSchema)` to create a new message.
  */
 export const ListClientFeedResponseSchema: GenMessage<ListClientFeedResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_integration, 31);
+  messageDesc(file_switchboard_v1_integration, 34);
 
 /**
  * IntegrationService reads and saves an account's integration settings: how

@@ -17,7 +17,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file switchboard/v1/routing.proto.
  */
 export const file_switchboard_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC92MS9yb3V0aW5nLnByb3RvEg5zd2l0Y2hib2FyZC52MSKKAQoOQWNjZXNzRGVjaXNpb24SEAoIY2FuX3ZpZXcYASABKAgSEQoJY2FuX3dyaXRlGAIgASgIEhQKDHdyaXRlX2NsYWltcxgDIAEoCBIoCgRydWxlGAQgASgOMhouc3dpdGNoYm9hcmQudjEuQWNjZXNzUnVsZRITCgtleHBsYW5hdGlvbhgFIAEoCSKkAQoGQ2xpZW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFcGhvbmUYAyABKAkSDgoGaGFuZGxlGAQgASgJEh8KF3Jlc3BvbnNpYmxlX2VtcGxveWVlX2lkGAUgASgJEg8KB2lzX3Rlc3QYBiABKAgSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqsCCgREZWFsEgoKAmlkGAEgASgJEhEKCWNsaWVudF9pZBgCIAEoCRImCgRraW5kGAMgASgOMhguc3dpdGNoYm9hcmQudjEuRGVhbEtpbmQSEwoLcGlwZWxpbmVfaWQYBCABKAkSEAoIc3RhZ2VfaWQYBSABKAkSFgoObGVhZF9zdGF0dXNfaWQYBiABKAkSKAoFc3RhdGUYByABKA4yGS5zd2l0Y2hib2FyZC52MS5EZWFsU3RhdGUSEgoKY2hhbm5lbF9pZBgIIAEoCRIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAisgEKBENoYXQSCgoCaWQYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDwoHZGVhbF9pZBgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9tZXNzYWdlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIu4BCgdNZXNzYWdlEgoKAmlkGAEgASgJEg8KB2NoYXRfaWQYAiABKAkSMwoJZGlyZWN0aW9uGAMgASgOMiAuc3dpdGNoYm9hcmQudjEuTWVzc2FnZURpcmVjdGlvbhIvCgdjb250ZW50GAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZUNvbnRlbnQSEwoLZW1wbG95ZWVfaWQYBSABKAkSGgoSZ2F0ZXdheV9tZXNzYWdlX2lkGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLOAQobUm91dGVJbmNvbWluZ01lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSFgoMc2VuZGVyX3Bob25lGAIgASgJSAASFwoNc2VuZGVyX2hhbmRsZRgDIAEoCUgAEhMKC3NlbmRlcl9uYW1lGAQgASgJEi8KB2NvbnRlbnQYBSABKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlQ29udGVudBIaChJnYXRld2F5X21lc3NhZ2VfaWQYBiABKAlCCAoGc2VuZGVyImMKHFJvdXRlSW5jb21pbmdNZXNzYWdlUmVzcG9uc2USMQoIZGVjaXNpb24YASABKAsyHy5zd2l0Y2hib2FyZC52MS5Sb3V0aW5nRGVjaXNpb24SEAoIcmVwbGF5ZWQYAiABKAgi9QEKCkFzc2lnbm1lbnQSMQoGc291cmNlGAEgASgOMiEuc3dpdGNoYm9hcmQudjEuUmVzcG9uc2libGVTb3VyY2USHwoXcmVzcG9uc2libGVfZW1wbG95ZWVfaWQYAiABKAkSHgoWY2FuZGlkYXRlX2VtcGxveWVlX2lkcxgDIAMoCRIuCgRtb2RlGAQgASgOMiAuc3dpdGNoYm9hcmQudjEuRGlzdHJpYnV0aW9uTW9kZRIQCghwb3NpdGlvbhgFIAEoBRIMCgR0dXJuGAYgASgFEg4KBndlaWdodBgHIAEoBRITCgtleHBsYW5hdGlvbhgIIAEoCSJqCgxWaWV3ZXJBY2Nlc3MSEwoLZW1wbG95ZWVfaWQYASABKAkSFQoNZW1wbG95ZWVfbmFtZRgCIAEoCRIuCgZhY2Nlc3MYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5BY2Nlc3NEZWNpc2lvbiKwAwoPUm91dGluZ0RlY2lzaW9uEiYKBmNsaWVudBgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkNsaWVudBIiCgRjaGF0GAIgASgLMhQuc3dpdGNoYm9hcmQudjEuQ2hhdBISCgpuZXdfY2xpZW50GAMgASgIEjMKDWVudGl0eV9hY3Rpb24YBCABKA4yHC5zd2l0Y2hib2FyZC52MS5FbnRpdHlBY3Rpb24SIgoEZGVhbBgFIAEoCzIULnN3aXRjaGJvYXJkLnYxLkRlYWwSLgoKYXNzaWdubWVudBgGIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkFzc2lnbm1lbnQSLQoHdmlld2VycxgHIAMoCzIcLnN3aXRjaGJvYXJkLnYxLlZpZXdlckFjY2VzcxI7Cg1ub3RpZmljYXRpb25zGAggAygLMiQuc3dpdGNoYm9hcmQudjEuTm90aWZpY2F0aW9uRGVjaXNpb24SHgoWcG9zdGVkX3RvX2dlbmVyYWxfY2hhdBgJIAEoCBIoCgdtZXNzYWdlGAogASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSLFAQobUm91dGVPdXRnb2luZ01lc3NhZ2VSZXF1ZXN0EhMKC2VtcGxveWVlX2lkGAEgASgJEhEKB2NoYXRfaWQYAiABKAlIABITCgljbGllbnRfaWQYAyABKAlIABISCgpjaGFubmVsX2lkGAQgASgJEi8KB2NvbnRlbnQYBSABKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlQ29udGVudBIaChJnYXRld2F5X21lc3NhZ2VfaWQYBiABKAlCCAoGdGFyZ2V0ItsCChxSb3V0ZU91dGdvaW5nTWVzc2FnZVJlc3BvbnNlEiIKBGNoYXQYASABKAsyFC5zd2l0Y2hib2FyZC52MS5DaGF0EjUKDmNoYW5uZWxfY2hvaWNlGAIgASgOMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbENob2ljZRIuCgZhY2Nlc3MYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5BY2Nlc3NEZWNpc2lvbhIPCgdjbGFpbWVkGAQgASgIEiYKBmNsaWVudBgFIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkNsaWVudBIoCgdtZXNzYWdlGAYgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRI7Cg1ub3RpZmljYXRpb25zGAcgAygLMiQuc3dpdGNoYm9hcmQudjEuTm90aWZpY2F0aW9uRGVjaXNpb24SEAoIcmVwbGF5ZWQYCCABKAgiYQoSQ2hlY2tBY2Nlc3NSZXF1ZXN0EhMKC2VtcGxveWVlX2lkGAEgASgJEg8KB2NoYXRfaWQYAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRIRCgljbGllbnRfaWQYBCABKAkiRQoTQ2hlY2tBY2Nlc3NSZXNwb25zZRIuCgZhY2Nlc3MYASABKAsyHi5zd2l0Y2hib2FyZC52MS5BY2Nlc3NEZWNpc2lvbiJpChdMaXN0VmlzaWJsZUNoYXRzUmVxdWVzdBITCgtlbXBsb3llZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIokBCgtWaXNpYmxlQ2hhdBIiCgRjaGF0GAEgASgLMhQuc3dpdGNoYm9hcmQudjEuQ2hhdBImCgZjbGllbnQYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5DbGllbnQSLgoGYWNjZXNzGAMgASgLMh4uc3dpdGNoYm9hcmQudjEuQWNjZXNzRGVjaXNpb24iXwoYTGlzdFZpc2libGVDaGF0c1Jlc3BvbnNlEioKBWNoYXRzGAEgAygLMhsuc3dpdGNoYm9hcmQudjEuVmlzaWJsZUNoYXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImYKF0xpc3RDaGF0TWVzc2FnZXNSZXF1ZXN0Eg8KB2NoYXRfaWQYASABKAkSEwoLZW1wbG95ZWVfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoYTGlzdENoYXRNZXNzYWdlc1Jlc3BvbnNlEikKCG1lc3NhZ2VzGAEgAygLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXAoYQXNzaWduUmVzcG9uc2libGVSZXF1ZXN0Eg8KB2NoYXRfaWQYASABKAkSEwoLZW1wbG95ZWVfaWQYAiABKAkSGgoSYWN0aW5nX2VtcGxveWVlX2lkGAMgASgJIqoBChlBc3NpZ25SZXNwb25zaWJsZVJlc3BvbnNlEiYKBmNsaWVudBgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkNsaWVudBIoCiBwcmV2aW91c19yZXNwb25zaWJsZV9lbXBsb3llZV9pZBgCIAEoCRI7Cg1ub3RpZmljYXRpb25zGAMgAygLMiQuc3dpdGNoYm9hcmQudjEuTm90aWZpY2F0aW9uRGVjaXNpb24ibQoQQ2xvc2VEZWFsUmVxdWVzdBIPCgdkZWFsX2lkGAEgASgJEiwKB291dGNvbWUYAiABKA4yGy5zd2l0Y2hib2FyZC52MS5EZWFsT3V0Y29tZRIaChJhY3RpbmdfZW1wbG95ZWVfaWQYAyABKAkiNwoRQ2xvc2VEZWFsUmVzcG9uc2USIgoEZGVhbBgBIAEoCzIULnN3aXRjaGJvYXJkLnYxLkRlYWwq4AIKCkFjY2Vzc1J1bGUSGwoXQUNDRVNTX1JVTEVfVU5TUEVDSUZJRUQQABIcChhBQ0NFU1NfUlVMRV9OT1RfQV9NRU1CRVIQARIbChdBQ0NFU1NfUlVMRV9ERUFDVElWQVRFRBACEh8KG0FDQ0VTU19SVUxFX1FVQUxJVFlfQ09OVFJPTBADEhcKE0FDQ0VTU19SVUxFX01BTkFHRVIQBBIaChZBQ0NFU1NfUlVMRV9DSEFUX0FETUlOEAUSGwoXQUNDRVNTX1JVTEVfUkVTUE9OU0lCTEUQBhIpCiVBQ0NFU1NfUlVMRV9GSVJTVF9SRVNQT05ERVJfQ0FORElEQVRFEAcSIgoeQUNDRVNTX1JVTEVfVU5BU1NJR05FRF9WSVNJQkxFEAgSGwoXQUNDRVNTX1JVTEVfQUxMX1ZJU0lCTEUQCRIbChdBQ0NFU1NfUlVMRV9OT1RfVklTSUJMRRAKKk0KCERlYWxLaW5kEhkKFURFQUxfS0lORF9VTlNQRUNJRklFRBAAEhIKDkRFQUxfS0lORF9ERUFMEAESEgoOREVBTF9LSU5EX0xFQUQQAiplCglEZWFsU3RhdGUSGgoWREVBTF9TVEFURV9VTlNQRUNJRklFRBAAEhMKD0RFQUxfU1RBVEVfT1BFThABEhIKDkRFQUxfU1RBVEVfV09OEAISEwoPREVBTF9TVEFURV9MT1NUEAMqdQoQTWVzc2FnZURpcmVjdGlvbhIhCh1NRVNTQUdFX0RJUkVDVElPTl9VTlNQRUNJRklFRBAAEh4KGk1FU1NBR0VfRElSRUNUSU9OX0lOQ09NSU5HEAESHgoaTUVTU0FHRV9ESVJFQ1RJT05fT1VUR09JTkcQAiq3AQoMRW50aXR5QWN0aW9uEh0KGUVOVElUWV9BQ1RJT05fVU5TUEVDSUZJRUQQABIZChVFTlRJVFlfQUNUSU9OX0NSRUFURUQQARIiCh5FTlRJVFlfQUNUSU9OX0FUVEFDSEVEX1RPX09QRU4QAhIpCiVFTlRJVFlfQUNUSU9OX0FUVEFDSEVEX1RPX0xBU1RfQ0xPU0VEEAMSHgoaRU5USVRZX0FDVElPTl9DT05UQUNUX09OTFkQBCrOAQoRUmVzcG9uc2libGVTb3VyY2USIgoeUkVTUE9OU0lCTEVfU09VUkNFX1VOU1BFQ0lGSUVEEAASGwoXUkVTUE9OU0lCTEVfU09VUkNFX0tFUFQQARIiCh5SRVNQT05TSUJMRV9TT1VSQ0VfRElTVFJJQlVURUQQAhIuCipSRVNQT05TSUJMRV9TT1VSQ0VfUEVORElOR19GSVJTVF9SRVNQT05ERVIQAxIkCiBSRVNQT05TSUJMRV9TT1VSQ0VfTk9ORV9FTElHSUJMRRAEKqkBCg1DaGFubmVsQ2hvaWNlEh4KGkNIQU5ORUxfQ0hPSUNFX1VOU1BFQ0lGSUVEEAASFwoTQ0hBTk5FTF9DSE9JQ0VfQ0hBVBABEhgKFENIQU5ORUxfQ0hPSUNFX0dJVkVOEAISIwofQ0hBTk5FTF9DSE9JQ0VfREVGQVVMVF9PVVRHT0lORxADEiAKHENIQU5ORUxfQ0hPSUNFX09OTFlfV1JJVEFCTEUQBCpYCgtEZWFsT3V0Y29tZRIcChhERUFMX09VVENPTUVfVU5TUEVDSUZJRUQQABIUChBERUFMX09VVENPTUVfV09OEAESFQoRREVBTF9PVVRDT01FX0xPU1QQAjL0BwoOUm91dGluZ1NlcnZpY2USoQEKFFJvdXRlSW5jb21pbmdNZXNzYWdlEisuc3dpdGNoYm9hcmQudjEuUm91dGVJbmNvbWluZ01lc3NhZ2VSZXF1ZXN0Giwuc3dpdGNoYm9hcmQudjEuUm91dGVJbmNvbWluZ01lc3NhZ2VSZXNwb25zZSIukAICgtPkkwIlOgEqIiAvdjEvcm91dGluZzpyb3V0ZUluY29taW5nTWVzc2FnZRKeAQoUUm91dGVPdXRnb2luZ01lc3NhZ2USKy5zd2l0Y2hib2FyZC52MS5Sb3V0ZU91dGdvaW5nTWVzc2FnZVJlcXVlc3QaLC5zd2l0Y2hib2FyZC52MS5Sb3V0ZU91dGdvaW5nTWVzc2FnZVJlc3BvbnNlIiuC0+STAiU6ASoiIC92MS9yb3V0aW5nOnJvdXRlT3V0Z29pbmdNZXNzYWdlEnoKC0NoZWNrQWNjZXNzEiIuc3dpdGNoYm9hcmQudjEuQ2hlY2tBY2Nlc3NSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuQ2hlY2tBY2Nlc3NSZXNwb25zZSIikAIBgtPkkwIZEhcvdjEvcm91dGluZzpjaGVja0FjY2VzcxJ7ChBMaXN0VmlzaWJsZUNoYXRzEicuc3dpdGNoYm9hcmQudjEuTGlzdFZpc2libGVDaGF0c1JlcXVlc3QaKC5zd2l0Y2hib2FyZC52MS5MaXN0VmlzaWJsZUNoYXRzUmVzcG9uc2UiFJACAYLT5JMCCxIJL3YxL2NoYXRzEo4BChBMaXN0Q2hhdE1lc3NhZ2VzEicuc3dpdGNoYm9hcmQudjEuTGlzdENoYXRNZXNzYWdlc1JlcXVlc3QaKC5zd2l0Y2hib2FyZC52MS5MaXN0Q2hhdE1lc3NhZ2VzUmVzcG9uc2UiJ5ACAYLT5JMCHhIcL3YxL2NoYXRzL3tjaGF0X2lkfS9tZXNzYWdlcxKaAQoRQXNzaWduUmVzcG9uc2libGUSKC5zd2l0Y2hib2FyZC52MS5Bc3NpZ25SZXNwb25zaWJsZVJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5Bc3NpZ25SZXNwb25zaWJsZVJlc3BvbnNlIjCC0+STAio6ASoiJS92MS9jaGF0cy97Y2hhdF9pZH06YXNzaWduUmVzcG9uc2libGUSdgoJQ2xvc2VEZWFsEiAuc3dpdGNoYm9hcmQudjEuQ2xvc2VEZWFsUmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkNsb3NlRGVhbFJlc3BvbnNlIiSC0+STAh46ASoiGS92MS9kZWFscy97ZGVhbF9pZH06Y2xvc2VCR1pFZ2l0aHViLmNvbS9zd2l0Y2hib2FyZGhxL3N3aXRjaGJvYXJkL2dlbi9zd2l0Y2hib2FyZC92MTtzd2l0Y2hib2FyZHYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_notification]);
+  fileDesc("Chxzd2l0Y2hib2FyZC92MS9yb3V0aW5nLnByb3RvEg5zd2l0Y2hib2FyZC52MSKKAQoOQWNjZXNzRGVjaXNpb24SEAoIY2FuX3ZpZXcYASABKAgSEQoJY2FuX3dyaXRlGAIgASgIEhQKDHdyaXRlX2NsYWltcxgDIAEoCBIoCgRydWxlGAQgASgOMhouc3dpdGNoYm9hcmQudjEuQWNjZXNzUnVsZRITCgtleHBsYW5hdGlvbhgFIAEoCSKkAQoGQ2xpZW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFcGhvbmUYAyABKAkSDgoGaGFuZGxlGAQgASgJEh8KF3Jlc3BvbnNpYmxlX2VtcGxveWVlX2lkGAUgASgJEg8KB2lzX3Rlc3QYBiABKAgSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqsCCgREZWFsEgoKAmlkGAEgASgJEhEKCWNsaWVudF9pZBgCIAEoCRImCgRraW5kGAMgASgOMhguc3dpdGNoYm9hcmQudjEuRGVhbEtpbmQSEwoLcGlwZWxpbmVfaWQYBCABKAkSEAoIc3RhZ2VfaWQYBSABKAkSFgoObGVhZF9zdGF0dXNfaWQYBiABKAkSKAoFc3RhdGUYByABKA4yGS5zd2l0Y2hib2FyZC52MS5EZWFsU3RhdGUSEgoKY2hhbm5lbF9pZBgIIAEoCRIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAisgEKBENoYXQSCgoCaWQYASABKAkSEgoKY2hhbm5lbF9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDwoHZGVhbF9pZBgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9tZXNzYWdlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIu4BCgdNZXNzYWdlEgoKAmlkGAEgASgJEg8KB2NoYXRfaWQYAiABKAkSMwoJZGlyZWN0aW9uGAMgASgOMiAuc3dpdGNoYm9hcmQudjEuTWVzc2FnZURpcmVjdGlvbhIvCgdjb250ZW50GAQgASgLMh4uc3dpdGNoYm9hcmQudjEuTWVzc2FnZUNvbnRlbnQSEwoLZW1wbG95ZWVfaWQYBSABKAkSGgoSZ2F0ZXdheV9tZXNzYWdlX2lkGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLOAQobUm91dGVJbmNvbWluZ01lc3NhZ2VSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSFgoMc2VuZGVyX3Bob25lGAIgASgJSAASFwoNc2VuZGVyX2hhbmRsZRgDIAEoCUgAEhMKC3NlbmRlcl9uYW1lGAQgASgJEi8KB2NvbnRlbnQYBSABKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlQ29udGVudBIaChJnYXRld2F5X21lc3NhZ2VfaWQYBiABKAlCCAoGc2VuZGVyImMKHFJvdXRlSW5jb21pbmdNZXNzYWdlUmVzcG9uc2USMQoIZGVjaXNpb24YASABKAsyHy5zd2l0Y2hib2FyZC52MS5Sb3V0aW5nRGVjaXNpb24SEAoIcmVwbGF5ZWQYAiABKAgifAoNU2tpcHBlZE1lbWJlchITCgtlbXBsb3llZV9pZBgBIAEoCRIVCg1lbXBsb3llZV9uYW1lGAIgASgJEioKBnJlYXNvbhgDIAEoDjIaLnN3aXRjaGJvYXJkLnYxLlNraXBSZWFzb24SEwoLZXhwbGFuYXRpb24YBCABKAkipQIKCkFzc2lnbm1lbnQSMQoGc291cmNlGAEgASgOMiEuc3dpdGNoYm9hcmQudjEuUmVzcG9uc2libGVTb3VyY2USHwoXcmVzcG9uc2libGVfZW1wbG95ZWVfaWQYAiABKAkSHgoWY2FuZGlkYXRlX2VtcGxveWVlX2lkcxgDIAMoCRIuCgRtb2RlGAQgASgOMiAuc3dpdGNoYm9hcmQudjEuRGlzdHJpYnV0aW9uTW9kZRIQCghwb3NpdGlvbhgFIAEoBRIMCgR0dXJuGAYgASgFEg4KBndlaWdodBgHIAEoBRITCgtleHBsYW5hdGlvbhgIIAEoCRIuCgdza2lwcGVkGAkgAygLMh0uc3dpdGNoYm9hcmQudjEuU2tpcHBlZE1lbWJlciJqCgxWaWV3ZXJBY2Nlc3MSEwoLZW1wbG95ZWVfaWQYASABKAkSFQoNZW1wbG95ZWVfbmFtZRgCIAEoCRIuCgZhY2Nlc3MYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5BY2Nlc3NEZWNpc2lvbiKwAwoPUm91dGluZ0RlY2lzaW9uEiYKBmNsaWVudBgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkNsaWVudBIiCgRjaGF0GAIgASgLMhQuc3dpdGNoYm9hcmQudjEuQ2hhdBISCgpuZXdfY2xpZW50GAMgASgIEjMKDWVudGl0eV9hY3Rpb24YBCABKA4yHC5zd2l0Y2hib2FyZC52MS5FbnRpdHlBY3Rpb24SIgoEZGVhbBgFIAEoCzIULnN3aXRjaGJvYXJkLnYxLkRlYWwSLgoKYXNzaWdubWVudBgGIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkFzc2lnbm1lbnQSLQoHdmlld2VycxgHIAMoCzIcLnN3aXRjaGJvYXJkLnYxLlZpZXdlckFjY2VzcxI7Cg1ub3RpZmljYXRpb25zGAggAygLMiQuc3dpdGNoYm9hcmQudjEuTm90aWZpY2F0aW9uRGVjaXNpb24SHgoWcG9zdGVkX3RvX2dlbmVyYWxfY2hhdBgJIAEoCBIoCgdtZXNzYWdlGAogASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZSLFAQobUm91dGVPdXRnb2luZ01lc3NhZ2VSZXF1ZXN0EhMKC2VtcGxveWVlX2lkGAEgASgJEhEKB2NoYXRfaWQYAiABKAlIABITCgljbGllbnRfaWQYAyABKAlIABISCgpjaGFubmVsX2lkGAQgASgJEi8KB2NvbnRlbnQYBSABKAsyHi5zd2l0Y2hib2FyZC52MS5NZXNzYWdlQ29udGVudBIaChJnYXRld2F5X21lc3NhZ2VfaWQYBiABKAlCCAoGdGFyZ2V0ItsCChxSb3V0ZU91dGdvaW5nTWVzc2FnZVJlc3BvbnNlEiIKBGNoYXQYASABKAsyFC5zd2l0Y2hib2FyZC52MS5DaGF0EjUKDmNoYW5uZWxfY2hvaWNlGAIgASgOMh0uc3dpdGNoYm9hcmQudjEuQ2hhbm5lbENob2ljZRIuCgZhY2Nlc3MYAyABKAsyHi5zd2l0Y2hib2FyZC52MS5BY2Nlc3NEZWNpc2lvbhIPCgdjbGFpbWVkGAQgASgIEiYKBmNsaWVudBgFIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkNsaWVudBIoCgdtZXNzYWdlGAYgASgLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRI7Cg1ub3RpZmljYXRpb25zGAcgAygLMiQuc3dpdGNoYm9hcmQudjEuTm90aWZpY2F0aW9uRGVjaXNpb24SEAoIcmVwbGF5ZWQYCCABKAgiYQoSQ2hlY2tBY2Nlc3NSZXF1ZXN0EhMKC2VtcGxveWVlX2lkGAEgASgJEg8KB2NoYXRfaWQYAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRIRCgljbGllbnRfaWQYBCABKAkiRQoTQ2hlY2tBY2Nlc3NSZXNwb25zZRIuCgZhY2Nlc3MYASABKAsyHi5zd2l0Y2hib2FyZC52MS5BY2Nlc3NEZWNpc2lvbiJpChdMaXN0VmlzaWJsZUNoYXRzUmVxdWVzdBITCgtlbXBsb3llZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIokBCgtWaXNpYmxlQ2hhdBIiCgRjaGF0GAEgASgLMhQuc3dpdGNoYm9hcmQudjEuQ2hhdBImCgZjbGllbnQYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5DbGllbnQSLgoGYWNjZXNzGAMgASgLMh4uc3dpdGNoYm9hcmQudjEuQWNjZXNzRGVjaXNpb24iXwoYTGlzdFZpc2libGVDaGF0c1Jlc3BvbnNlEioKBWNoYXRzGAEgAygLMhsuc3dpdGNoYm9hcmQudjEuVmlzaWJsZUNoYXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImYKF0xpc3RDaGF0TWVzc2FnZXNSZXF1ZXN0Eg8KB2NoYXRfaWQYASABKAkSEwoLZW1wbG95ZWVfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoYTGlzdENoYXRNZXNzYWdlc1Jlc3BvbnNlEikKCG1lc3NhZ2VzGAEgAygLMhcuc3dpdGNoYm9hcmQudjEuTWVzc2FnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXAoYQXNzaWduUmVzcG9uc2libGVSZXF1ZXN0Eg8KB2NoYXRfaWQYASABKAkSEwoLZW1wbG95ZWVfaWQYAiABKAkSGgoSYWN0aW5nX2VtcGxveWVlX2lkGAMgASgJIqoBChlBc3NpZ25SZXNwb25zaWJsZVJlc3BvbnNlEiYKBmNsaWVudBgBIAEoCzIWLnN3aXRjaGJvYXJkLnYxLkNsaWVudBIoCiBwcmV2aW91c19yZXNwb25zaWJsZV9lbXBsb3llZV9pZBgCIAEoCRI7Cg1ub3RpZmljYXRpb25zGAMgAygLMiQuc3dpdGNoYm9hcmQudjEuTm90aWZpY2F0aW9uRGVjaXNpb24ibQoQQ2xvc2VEZWFsUmVxdWVzdBIPCgdkZWFsX2lkGAEgASgJEiwKB291dGNvbWUYAiABKA4yGy5zd2l0Y2hib2FyZC52MS5EZWFsT3V0Y29tZRIaChJhY3RpbmdfZW1wbG95ZWVfaWQYAyABKAkiNwoRQ2xvc2VEZWFsUmVzcG9uc2USIgoEZGVhbBgBIAEoCzIULnN3aXRjaGJvYXJkLnYxLkRlYWwq4AIKCkFjY2Vzc1J1bGUSGwoXQUNDRVNTX1JVTEVfVU5TUEVDSUZJRUQQABIcChhBQ0NFU1NfUlVMRV9OT1RfQV9NRU1CRVIQARIbChdBQ0NFU1NfUlVMRV9ERUFDVElWQVRFRBACEh8KG0FDQ0VTU19SVUxFX1FVQUxJVFlfQ09OVFJPTBADEhcKE0FDQ0VTU19SVUxFX01BTkFHRVIQBBIaChZBQ0NFU1NfUlVMRV9DSEFUX0FETUlOEAUSGwoXQUNDRVNTX1JVTEVfUkVTUE9OU0lCTEUQBhIpCiVBQ0NFU1NfUlVMRV9GSVJTVF9SRVNQT05ERVJfQ0FORElEQVRFEAcSIgoeQUNDRVNTX1JVTEVfVU5BU1NJR05FRF9WSVNJQkxFEAgSGwoXQUNDRVNTX1JVTEVfQUxMX1ZJU0lCTEUQCRIbChdBQ0NFU1NfUlVMRV9OT1RfVklTSUJMRRAKKk0KCERlYWxLaW5kEhkKFURFQUxfS0lORF9VTlNQRUNJRklFRBAAEhIKDkRFQUxfS0lORF9ERUFMEAESEgoOREVBTF9LSU5EX0xFQUQQAiplCglEZWFsU3RhdGUSGgoWREVBTF9TVEFURV9VTlNQRUNJRklFRBAAEhMKD0RFQUxfU1RBVEVfT1BFThABEhIKDkRFQUxfU1RBVEVfV09OEAISEwoPREVBTF9TVEFURV9MT1NUEAMqdQoQTWVzc2FnZURpcmVjdGlvbhIhCh1NRVNTQUdFX0RJUkVDVElPTl9VTlNQRUNJRklFRBAAEh4KGk1FU1NBR0VfRElSRUNUSU9OX0lOQ09NSU5HEAESHgoaTUVTU0FHRV9ESVJFQ1RJT05fT1VUR09JTkcQAiq3AQoMRW50aXR5QWN0aW9uEh0KGUVOVElUWV9BQ1RJT05fVU5TUEVDSUZJRUQQABIZChVFTlRJVFlfQUNUSU9OX0NSRUFURUQQARIiCh5FTlRJVFlfQUNUSU9OX0FUVEFDSEVEX1RPX09QRU4QAhIpCiVFTlRJVFlfQUNUSU9OX0FUVEFDSEVEX1RPX0xBU1RfQ0xPU0VEEAMSHgoaRU5USVRZX0FDVElPTl9DT05UQUNUX09OTFkQBCr1AQoRUmVzcG9uc2libGVTb3VyY2USIgoeUkVTUE9OU0lCTEVfU09VUkNFX1VOU1BFQ0lGSUVEEAASGwoXUkVTUE9OU0lCTEVfU09VUkNFX0tFUFQQARIiCh5SRVNQT05TSUJMRV9TT1VSQ0VfRElTVFJJQlVURUQQAhIuCipSRVNQT05TSUJMRV9TT1VSQ0VfUEVORElOR19GSVJTVF9SRVNQT05ERVIQAxIkCiBSRVNQT05TSUJMRV9TT1VSQ0VfTk9ORV9FTElHSUJMRRAEEiUKIVJFU1BPTlNJQkxFX1NPVVJDRV9OT05FX0FWQUlMQUJMRRAFKpoBCgpTa2lwUmVhc29uEhsKF1NLSVBfUkVBU09OX1VOU1BFQ0lGSUVEEAASHQoZU0tJUF9SRUFTT05fT1VUU0lERV9IT1VSUxABEhcKE1NLSVBfUkVBU09OX0RBWV9PRkYQAhIaChZTS0lQX1JFQVNPTl9OT1RfT05MSU5FEAMSGwoXU0tJUF9SRUFTT05fQVRfQ0FQQUNJVFkQBCqpAQoNQ2hhbm5lbENob2ljZRIeChpDSEFOTkVMX0NIT0lDRV9VTlNQRUNJRklFRBAAEhcKE0NIQU5ORUxfQ0hPSUNFX0NIQVQQARIYChRDSEFOTkVMX0NIT0lDRV9HSVZFThACEiMKH0NIQU5ORUxfQ0hPSUNFX0RFRkFVTFRfT1VUR09JTkcQAxIgChxDSEFOTkVMX0NIT0lDRV9PTkxZX1dSSVRBQkxFEAQqWAoLRGVhbE91dGNvbWUSHAoYREVBTF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASFAoQREVBTF9PVVRDT01FX1dPThABEhUKEURFQUxfT1VUQ09NRV9MT1NUEAIy9AcKDlJvdXRpbmdTZXJ2aWNlEqEBChRSb3V0ZUluY29taW5nTWVzc2FnZRIrLnN3aXRjaGJvYXJkLnYxLlJvdXRlSW5jb21pbmdNZXNzYWdlUmVxdWVzdBosLnN3aXRjaGJvYXJkLnYxLlJvdXRlSW5jb21pbmdNZXNzYWdlUmVzcG9uc2UiLpACAoLT5JMCJToBKiIgL3YxL3JvdXRpbmc6cm91dGVJbmNvbWluZ01lc3NhZ2USngEKFFJvdXRlT3V0Z29pbmdNZXNzYWdlEisuc3dpdGNoYm9hcmQudjEuUm91dGVPdXRnb2luZ01lc3NhZ2VSZXF1ZXN0Giwuc3dpdGNoYm9hcmQudjEuUm91dGVPdXRnb2luZ01lc3NhZ2VSZXNwb25zZSIrgtPkkwIlOgEqIiAvdjEvcm91dGluZzpyb3V0ZU91dGdvaW5nTWVzc2FnZRJ6CgtDaGVja0FjY2VzcxIiLnN3aXRjaGJvYXJkLnYxLkNoZWNrQWNjZXNzUmVxdWVzdBojLnN3aXRjaGJvYXJkLnYxLkNoZWNrQWNjZXNzUmVzcG9uc2UiIpACAYLT5JMCGRIXL3YxL3JvdXRpbmc6Y2hlY2tBY2Nlc3MSewoQTGlzdFZpc2libGVDaGF0cxInLnN3aXRjaGJvYXJkLnYxLkxpc3RWaXNpYmxlQ2hhdHNSZXF1ZXN0Giguc3dpdGNoYm9hcmQudjEuTGlzdFZpc2libGVDaGF0c1Jlc3BvbnNlIhSQAgGC0+STAgsSCS92MS9jaGF0cxKOAQoQTGlzdENoYXRNZXNzYWdlcxInLnN3aXRjaGJvYXJkLnYxLkxpc3RDaGF0TWVzc2FnZXNSZXF1ZXN0Giguc3dpdGNoYm9hcmQudjEuTGlzdENoYXRNZXNzYWdlc1Jlc3BvbnNlIieQAgGC0+STAh4SHC92MS9jaGF0cy97Y2hhdF9pZH0vbWVzc2FnZXMSmgEKEUFzc2lnblJlc3BvbnNpYmxlEiguc3dpdGNoYm9hcmQudjEuQXNzaWduUmVzcG9uc2libGVSZXF1ZXN0Gikuc3dpdGNoYm9hcmQudjEuQXNzaWduUmVzcG9uc2libGVSZXNwb25zZSIwgtPkkwIqOgEqIiUvdjEvY2hhdHMve2NoYXRfaWR9OmFzc2lnblJlc3BvbnNpYmxlEnYKCUNsb3NlRGVhbBIgLnN3aXRjaGJvYXJkLnYxLkNsb3NlRGVhbFJlcXVlc3QaIS5zd2l0Y2hib2FyZC52MS5DbG9zZURlYWxSZXNwb25zZSIkgtPkkwIeOgEqIhkvdjEvZGVhbHMve2RlYWxfaWR9OmNsb3NlQkdaRWdpdGh1Yi5jb20vc3dpdGNoYm9hcmRocS9zd2l0Y2hib2FyZC9nZW4vc3dpdGNoYm9hcmQvdjE7c3dpdGNoYm9hcmR2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_switchboard_v1_common, file_switchboard_v1_notification]);
 
 /**
  * AccessDecision is the answer of the access table for one employee and chat.
@@ -443,6 +443,49 @@ export const RouteIncomingMessageResponseSchema: GenMessage<RouteIncomingMessage
   messageDesc(file_switchboard_v1_routing, 6);
 
 /**
+ * SkippedMember is an eligible member who could not take the client.
+ *
+ * @generated from message switchboard.v1.SkippedMember
+ */
+export type SkippedMember = Message$1<"switchboard.v1.SkippedMember"> & {
+  /**
+   * The employee.
+   *
+   * @generated from field: string employee_id = 1;
+   */
+  employeeId: string;
+
+  /**
+   * Its name, for display.
+   *
+   * @generated from field: string employee_name = 2;
+   */
+  employeeName: string;
+
+  /**
+   * Why.
+   *
+   * @generated from field: switchboard.v1.SkipReason reason = 3;
+   */
+  reason: SkipReason;
+
+  /**
+   * The same in words, for example "Tony Stark: outside working hours (Mon
+   * 09:00–18:00 Europe/Moscow)" or "Bruce Wayne: at capacity 20/20".
+   *
+   * @generated from field: string explanation = 4;
+   */
+  explanation: string;
+};
+
+/**
+ * Describes the message switchboard.v1.SkippedMember.
+ * Use `create(SkippedMemberSchema)` to create a new message.
+ */
+export const SkippedMemberSchema: GenMessage<SkippedMember> = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_routing, 7);
+
+/**
  * Assignment explains who is responsible and why.
  *
  * @generated from message switchboard.v1.Assignment
@@ -505,6 +548,15 @@ export type Assignment = Message$1<"switchboard.v1.Assignment"> & {
    * @generated from field: string explanation = 8;
    */
   explanation: string;
+
+  /**
+   * Eligible members who could not take the client when it was decided, in
+   * member-list order, and why (SPEC §11). Empty when every eligible member
+   * was available or the responsible was kept.
+   *
+   * @generated from field: repeated switchboard.v1.SkippedMember skipped = 9;
+   */
+  skipped: SkippedMember[];
 };
 
 /**
@@ -512,7 +564,7 @@ export type Assignment = Message$1<"switchboard.v1.Assignment"> & {
  * Use `create(AssignmentSchema)` to create a new message.
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 7);
+  messageDesc(file_switchboard_v1_routing, 8);
 
 /**
  * ViewerAccess is one employee's access to the routed chat.
@@ -547,7 +599,7 @@ export type ViewerAccess = Message$1<"switchboard.v1.ViewerAccess"> & {
  * Use `create(ViewerAccessSchema)` to create a new message.
  */
 export const ViewerAccessSchema: GenMessage<ViewerAccess> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 8);
+  messageDesc(file_switchboard_v1_routing, 9);
 
 /**
  * RoutingDecision is everything decided for one incoming message.
@@ -631,7 +683,7 @@ export type RoutingDecision = Message$1<"switchboard.v1.RoutingDecision"> & {
  * Use `create(RoutingDecisionSchema)` to create a new message.
  */
 export const RoutingDecisionSchema: GenMessage<RoutingDecision> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 9);
+  messageDesc(file_switchboard_v1_routing, 10);
 
 /**
  * RouteOutgoingMessageRequest is an employee's message about to go out.
@@ -703,7 +755,7 @@ export type RouteOutgoingMessageRequest = Message$1<"switchboard.v1.RouteOutgoin
  * Use `create(RouteOutgoingMessageRequestSchema)` to create a new message.
  */
 export const RouteOutgoingMessageRequestSchema: GenMessage<RouteOutgoingMessageRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 10);
+  messageDesc(file_switchboard_v1_routing, 11);
 
 /**
  * RouteOutgoingMessageResponse authorizes the message.
@@ -775,7 +827,7 @@ export type RouteOutgoingMessageResponse = Message$1<"switchboard.v1.RouteOutgoi
  * Use `create(RouteOutgoingMessageResponseSchema)` to create a new message.
  */
 export const RouteOutgoingMessageResponseSchema: GenMessage<RouteOutgoingMessageResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 11);
+  messageDesc(file_switchboard_v1_routing, 12);
 
 /**
  * CheckAccessRequest asks about one employee and one chat.
@@ -819,7 +871,7 @@ export type CheckAccessRequest = Message$1<"switchboard.v1.CheckAccessRequest"> 
  * Use `create(CheckAccessRequestSchema)` to create a new message.
  */
 export const CheckAccessRequestSchema: GenMessage<CheckAccessRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 12);
+  messageDesc(file_switchboard_v1_routing, 13);
 
 /**
  * CheckAccessResponse carries the decision.
@@ -840,7 +892,7 @@ export type CheckAccessResponse = Message$1<"switchboard.v1.CheckAccessResponse"
  * Use `create(CheckAccessResponseSchema)` to create a new message.
  */
 export const CheckAccessResponseSchema: GenMessage<CheckAccessResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 13);
+  messageDesc(file_switchboard_v1_routing, 14);
 
 /**
  * ListVisibleChatsRequest asks for a page of an employee's chats.
@@ -883,7 +935,7 @@ export type ListVisibleChatsRequest = Message$1<"switchboard.v1.ListVisibleChats
  * Use `create(ListVisibleChatsRequestSchema)` to create a new message.
  */
 export const ListVisibleChatsRequestSchema: GenMessage<ListVisibleChatsRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 14);
+  messageDesc(file_switchboard_v1_routing, 15);
 
 /**
  * VisibleChat is a chat with what a chat list shows.
@@ -918,7 +970,7 @@ export type VisibleChat = Message$1<"switchboard.v1.VisibleChat"> & {
  * Use `create(VisibleChatSchema)` to create a new message.
  */
 export const VisibleChatSchema: GenMessage<VisibleChat> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 15);
+  messageDesc(file_switchboard_v1_routing, 16);
 
 /**
  * ListVisibleChatsResponse is one page.
@@ -946,7 +998,7 @@ export type ListVisibleChatsResponse = Message$1<"switchboard.v1.ListVisibleChat
  * Use `create(ListVisibleChatsResponseSchema)` to create a new message.
  */
 export const ListVisibleChatsResponseSchema: GenMessage<ListVisibleChatsResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 16);
+  messageDesc(file_switchboard_v1_routing, 17);
 
 /**
  * ListChatMessagesRequest asks for a page of a chat's messages.
@@ -989,7 +1041,7 @@ export type ListChatMessagesRequest = Message$1<"switchboard.v1.ListChatMessages
  * Use `create(ListChatMessagesRequestSchema)` to create a new message.
  */
 export const ListChatMessagesRequestSchema: GenMessage<ListChatMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 17);
+  messageDesc(file_switchboard_v1_routing, 18);
 
 /**
  * ListChatMessagesResponse is one page.
@@ -1017,7 +1069,7 @@ export type ListChatMessagesResponse = Message$1<"switchboard.v1.ListChatMessage
  * Use `create(ListChatMessagesResponseSchema)` to create a new message.
  */
 export const ListChatMessagesResponseSchema: GenMessage<ListChatMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 18);
+  messageDesc(file_switchboard_v1_routing, 19);
 
 /**
  * AssignResponsibleRequest transfers a client.
@@ -1054,7 +1106,7 @@ export type AssignResponsibleRequest = Message$1<"switchboard.v1.AssignResponsib
  * Use `create(AssignResponsibleRequestSchema)` to create a new message.
  */
 export const AssignResponsibleRequestSchema: GenMessage<AssignResponsibleRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 19);
+  messageDesc(file_switchboard_v1_routing, 20);
 
 /**
  * AssignResponsibleResponse reports the transfer.
@@ -1089,7 +1141,7 @@ export type AssignResponsibleResponse = Message$1<"switchboard.v1.AssignResponsi
  * Use `create(AssignResponsibleResponseSchema)` to create a new message.
  */
 export const AssignResponsibleResponseSchema: GenMessage<AssignResponsibleResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 20);
+  messageDesc(file_switchboard_v1_routing, 21);
 
 /**
  * CloseDealRequest closes a deal or lead.
@@ -1125,7 +1177,7 @@ export type CloseDealRequest = Message$1<"switchboard.v1.CloseDealRequest"> & {
  * Use `create(CloseDealRequestSchema)` to create a new message.
  */
 export const CloseDealRequestSchema: GenMessage<CloseDealRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 21);
+  messageDesc(file_switchboard_v1_routing, 22);
 
 /**
  * CloseDealResponse carries the closed deal.
@@ -1146,7 +1198,7 @@ export type CloseDealResponse = Message$1<"switchboard.v1.CloseDealResponse"> & 
  * Use `create(CloseDealResponseSchema)` to create a new message.
  */
 export const CloseDealResponseSchema: GenMessage<CloseDealResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_routing, 22);
+  messageDesc(file_switchboard_v1_routing, 23);
 
 /**
  * AccessRule names the row of the access table that decided an access check.
@@ -1441,6 +1493,15 @@ export enum ResponsibleSource {
    * @generated from enum value: RESPONSIBLE_SOURCE_NONE_ELIGIBLE = 4;
    */
   NONE_ELIGIBLE = 4,
+
+  /**
+   * Members are eligible but none is available right now (outside working
+   * hours, not ONLINE, at capacity; see Assignment.skipped): no
+   * responsible; the message went to the general chat.
+   *
+   * @generated from enum value: RESPONSIBLE_SOURCE_NONE_AVAILABLE = 5;
+   */
+  NONE_AVAILABLE = 5,
 }
 
 /**
@@ -1448,6 +1509,54 @@ export enum ResponsibleSource {
  */
 export const ResponsibleSourceSchema: GenEnum<ResponsibleSource> = /*@__PURE__*/
   enumDesc(file_switchboard_v1_routing, 5);
+
+/**
+ * SkipReason is why an eligible member could not take a new client.
+ *
+ * @generated from enum switchboard.v1.SkipReason
+ */
+export enum SkipReason {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: SKIP_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Outside the member's weekly working hours.
+   *
+   * @generated from enum value: SKIP_REASON_OUTSIDE_HOURS = 1;
+   */
+  OUTSIDE_HOURS = 1,
+
+  /**
+   * A day off of the member.
+   *
+   * @generated from enum value: SKIP_REASON_DAY_OFF = 2;
+   */
+  DAY_OFF = 2,
+
+  /**
+   * The member's presence is AWAY or OFFLINE.
+   *
+   * @generated from enum value: SKIP_REASON_NOT_ONLINE = 3;
+   */
+  NOT_ONLINE = 3,
+
+  /**
+   * The member has as many open clients on the channel as its capacity.
+   *
+   * @generated from enum value: SKIP_REASON_AT_CAPACITY = 4;
+   */
+  AT_CAPACITY = 4,
+}
+
+/**
+ * Describes the enum switchboard.v1.SkipReason.
+ */
+export const SkipReasonSchema: GenEnum<SkipReason> = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_routing, 6);
 
 /**
  * ChannelChoice tells how the outgoing channel was picked.
@@ -1495,7 +1604,7 @@ export enum ChannelChoice {
  * Describes the enum switchboard.v1.ChannelChoice.
  */
 export const ChannelChoiceSchema: GenEnum<ChannelChoice> = /*@__PURE__*/
-  enumDesc(file_switchboard_v1_routing, 6);
+  enumDesc(file_switchboard_v1_routing, 7);
 
 /**
  * DealOutcome is how a deal is closed.
@@ -1529,7 +1638,7 @@ export enum DealOutcome {
  * Describes the enum switchboard.v1.DealOutcome.
  */
 export const DealOutcomeSchema: GenEnum<DealOutcome> = /*@__PURE__*/
-  enumDesc(file_switchboard_v1_routing, 7);
+  enumDesc(file_switchboard_v1_routing, 8);
 
 /**
  * RoutingService decides who becomes responsible for a client, who may see

@@ -1,0 +1,86 @@
+package routing_test
+
+import (
+	"fmt"
+	"testing"
+
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/routing"
+	"github.com/switchboardhq/switchboard/server/tenant"
+	. "github.com/switchboardhq/switchboard/server/testenv"
+)
+
+// BenchmarkAvailability routes new clients round the demo's employees on
+// 100 weighted channels, with availability off (the defaults) and on:
+// working hours (every day, all day, so nobody is skipped and the
+// sequences stay comparable), presence, and with capacity too (no member
+// reaches it, but open clients are counted on every distribution). The
+// router is called directly, in process; each variant has its own
+// database of the same backend.
+//
+//	go test -run '^$' -bench BenchmarkAvailability -benchtime 3000x -count 3 ./server/routing/
+func BenchmarkAvailability(b *testing.B) {
+	for _, backend := range Backends(b) {
+		for _, rules := range []string{"off", "hours+presence", "hours+presence+capacity"} {
+			b.Run(backend.Name+"/rules="+rules, func(b *testing.B) {
+				env := New(b, backend, Options{})
+				co := env.Demo()
+				admin := env.Admin()
+				var channels []int64
+				for i := 0; i < 100; i++ {
+					ch := Must[*pb.CreateChannelResponse](b)(admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{
+						Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: fmt.Sprintf("Sales %d", i)}))
+					channels = append(channels, mustID(b, ch.Channel.Id))
+				}
+				UpdateSettings(b, admin, func(s *pb.IntegrationSettings) {
+					var members []*pb.ChannelMember
+					for _, n := range loadNames {
+						w := int32(1)
+						if n == "Tony Stark" {
+							w = 2
+						}
+						m := Member(co.Employees[n], Rep, true, true, w)
+						if rules == "hours+presence+capacity" {
+							m.Capacity = 10000
+						}
+						members = append(members, m)
+						if rules != "off" {
+							var week []*pb.WorkingPeriod
+							for d := pb.Weekday_WEEKDAY_MONDAY; d <= pb.Weekday_WEEKDAY_SUNDAY; d++ {
+								week = append(week, &pb.WorkingPeriod{Day: d, Start: "00:00", End: "24:00"})
+							}
+							s.Account.WorkingHours = append(s.Account.WorkingHours, &pb.WorkingHours{EmployeeId: co.Employees[n], Weekly: week})
+						}
+					}
+					s.Account.TimeZone = "Europe/Moscow"
+					for _, cs := range s.Channels {
+						cs.Distribution = pb.DistributionMode_DISTRIBUTION_MODE_WEIGHTED
+						cs.Members = members
+					}
+				})
+				if rules != "off" {
+					_, err := admin.Directory.SetPresence(ctx, &pb.SetPresenceRequest{EmployeeId: co.Employees["Bruce Wayne"], Presence: pb.Presence_PRESENCE_ONLINE})
+					NoErr(b, err)
+				}
+				r := env.Server.App.Router()
+				actx := tenant.NewContext(ctx, env.AccountID)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					_, _, err := r.RouteIncoming(actx, routing.Incoming{ChannelID: channels[i%len(channels)],
+						Phone: Phone(900000 + i), Content: routing.Content{Text: "hello"}, GatewayID: GatewayID()})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func mustID(b *testing.B, id string) int64 {
+	var v int64
+	if _, err := fmt.Sscan(id, &v); err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
