@@ -264,12 +264,9 @@ func (p *postgres) Reserve(ctx context.Context, key string, every, tolerance tim
 	return time.Duration(wait * float64(time.Second)), nil
 }
 
-// The budget counters: one row per key and hour.
-
-// outboxMeterSQL creates the table that counts what each key spends of a
-// budget per rolling day (Meter): units per hour.
-const outboxMeterSQL = `CREATE TABLE IF NOT EXISTS outbox_meter (
-	key text NOT NULL, hour timestamptz NOT NULL, spent bigint NOT NULL, PRIMARY KEY (key, hour))`
+// The budget counters: one row per key and hour in outbox_meter (created
+// by a migration file), counting what each key spends of a budget per
+// rolling day (Meter).
 
 // meterLockSQL serializes the spends of one key: each then counts what
 // the ones before it committed.
@@ -331,15 +328,13 @@ func (p *postgres) Spent(ctx context.Context, key string, at time.Time) (int, ti
 	return int(used), meterFrees(oldest.Time), nil
 }
 
-// The request budgets: one row per key.
-
-// rateLimitSQL creates the table of the callers' request budgets
-// (server/ratelimit): for each key, the time its bucket is full again
-// (tat, the theoretical arrival time of the generic cell rate algorithm).
-// Unlogged: a call's update then writes no WAL and its commit waits for
-// no disk flush; a crash or a failover empties the table, which only
-// gives every credential a full bucket.
-const rateLimitSQL = `CREATE UNLOGGED TABLE IF NOT EXISTS rate_limit (key text PRIMARY KEY, tat timestamptz NOT NULL)`
+// The request budgets: one row per key in rate_limit (created by a
+// migration file) holding the callers' request budgets (server/ratelimit):
+// for each key, the time its bucket is full again (tat, the theoretical
+// arrival time of the generic cell rate algorithm). Unlogged: a call's
+// update then writes no WAL and its commit waits for no disk flush; a
+// crash or a failover empties the table, which only gives every
+// credential a full bucket.
 
 // takeSQL takes one request from the key's bucket in one statement: with
 // $2 now, $3 the spacing and $4 the tolerance (spacing × (burst − 1)), both
