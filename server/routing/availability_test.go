@@ -2,6 +2,7 @@ package routing_test
 
 import (
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,6 +383,15 @@ func TestWaitingLine(t *testing.T) {
 		for emp, chat := range want {
 			if got := assigned(emp); !reflect.DeepEqual(got, []string{chat}) {
 				t.Fatalf("%s was assigned %v, want [%s]", emp, got, chat)
+			}
+		}
+		// The history says each waiting client was distributed, to whom.
+		for i, emp := range []string{"Bruce Wayne", "Scrooge McDuck", "Tony Stark"} {
+			h := Must[*pb.ListAssignmentHistoryResponse](t)(admin.Supervision.ListAssignmentHistory(ctx,
+				&pb.ListAssignmentHistoryRequest{ClientId: waiting[i].Client.Id}))
+			if len(h.Events) != 1 || h.Events[0].Cause != pb.AssignmentCause_ASSIGNMENT_CAUSE_DISTRIBUTION ||
+				h.Events[0].ToEmployeeId != e[emp] || !strings.Contains(h.Events[0].Explanation, "waited") {
+				t.Fatalf("history of waiting client %d: %v, want one distribution to %s", i, h.Events, emp)
 			}
 		}
 		// The cycle goes on from there: Tony's second client, then Constantine.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/distributioncursor"
@@ -13,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/push"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 )
 
 // The waiting line (SPEC §11). A new client nobody on a ROUND_ROBIN or
@@ -63,6 +65,9 @@ func (r *Router) AssignWaiting(ctx context.Context, channelID int64) (int, error
 			return total, err
 		}
 		r.told(ctx, told)
+		if n > 0 {
+			r.chatsMoved(ctx) // the waiting chats changed hands: counters move
+		}
 		total += n
 		if !more {
 			return total, nil
@@ -147,6 +152,13 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 		}
 		cl.ResponsibleID = &pick.EmployeeID
 		why := pick.Explain(mode, len(view.members)) + skippedWords(skipped)
+		to := pick.EmployeeID
+		if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseDISTRIBUTION, ClientID: &cl.ID,
+			ChannelID: &ch.ID, To: &to, Mode: string(ch.Distribution), Position: pick.Position, Actor: supervise.System,
+			Explanation: fmt.Sprintf("%s waited since %s and was given to %s (%s)", cl.Name,
+				w.WaitingSince.In(sit.loc).Format("Mon 15:04"), pick.Name, why)}); err != nil {
+			return 0, false, nil, err
+		}
 		// Whoever saw the unassigned chat and no longer does hears so; the
 		// new responsible hears of this chat.
 		for _, d := range handover(snap, cl, chats, nil, fmt.Sprintf("%s waited and was given to %s", cl.Name, pick.Name)) {
