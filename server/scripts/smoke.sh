@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke check of a real server on SQLite with the demo company: a message is
-# routed over REST, the push it made is read back over REST, one RPC is
-# called over gRPC with buf curl, and /openapi.json answers without
+# routed over REST and its push read back over REST, the same over gRPC
+# with buf curl, and /openapi.json answers without
 # credentials. SWITCHBOARD_BIN may name a server binary built already.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,7 +33,8 @@ for _ in $(seq 1 100); do
 done
 [ -n "$base" ] || fail "server did not start"
 
-curl -sSf "$base/openapi.json" | grep -q '"/v1/routing:routeIncomingMessage"' || fail "/openapi.json lacks the routing path"
+doc=$(curl -sSf "$base/openapi.json") || fail "/openapi.json failed"
+grep -q '"/v1/routing:routeIncomingMessage"' <<<"$doc" || fail "/openapi.json lacks the routing path"
 
 routed=$(curl -sSf -X POST "$base/v1/routing:routeIncomingMessage" \
   -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
@@ -54,4 +55,15 @@ channels=$(go tool buf curl --protocol grpc --http2-prior-knowledge -H "Authoriz
   "$base/switchboard.v1.DirectoryService/ListChannels") || fail "gRPC ListChannels failed"
 grep -q '"channels"' <<<"$channels" || fail "gRPC ListChannels answered $channels"
 
-echo "smoke: REST routed chat $chat and listed employee $employee's push; gRPC listed the channels"
+grouted=$(go tool buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer $key" \
+  -d '{"channelId":"1","senderPhone":"+7 916 765-43-21","senderName":"Boris","content":{"text":"Hello"},"gatewayMessageId":"smoke-2"}' \
+  "$base/switchboard.v1.RoutingService/RouteIncomingMessage") || fail "gRPC RouteIncomingMessage failed"
+gchat=$(grep -o '"chat": *{ *"id": *"[0-9]*"' <<<"$(tr -d '\n' <<<"$grouted")" | grep -o '[0-9]*' | head -n1)
+gemployee=$(tr -d '\n ' <<<"$grouted" | grep -o '"notifications":\[{[^]]*"employeeId":"[0-9]*"' | grep -o '"employeeId":"[0-9]*"' | head -n1 | grep -o '[0-9]*')
+[ -n "$gchat" ] && [ -n "$gemployee" ] || fail "gRPC routing answered without a chat or a push: $grouted"
+gpushes=$(go tool buf curl --protocol grpc --http2-prior-knowledge -H "Authorization: Bearer $key" \
+  -d "{\"employeeId\":\"$gemployee\"}" "$base/switchboard.v1.NotificationService/ListNotifications") ||
+  fail "gRPC ListNotifications failed"
+tr -d '\n ' <<<"$gpushes" | grep -q "\"chatId\":\"$gchat\"" || fail "gRPC: employee $gemployee has no push for chat $gchat: $gpushes"
+
+echo "smoke: REST routed chat $chat and listed employee $employee's push; gRPC (buf curl) listed the channels, routed chat $gchat and listed employee $gemployee's push"
