@@ -76,7 +76,7 @@ const guides: Partial<Record<CrmKind, Guide>> = {
     placeholder: "eu (or com, in, com.au, jp, ca, com.cn, sa)",
     token: "client_id:client_secret:refresh_token",
     tokenHelp:
-      "In the Zoho API console, create a self client and generate a refresh token with the scopes ZohoCRM.modules.ALL, ZohoCRM.settings.ALL, ZohoCRM.users.READ and ZohoCRM.notifications.ALL; paste client id, client secret and refresh token joined by colons.",
+      "In the Zoho API console, create a self client and generate a refresh token with the scopes ZohoCRM.modules.ALL, ZohoCRM.settings.ALL, ZohoCRM.users.READ, ZohoCRM.notifications.ALL and ZohoCRM.org.READ; paste client id, client secret and refresh token joined by colons.",
     webhookHelp: "Nothing to set up in Zoho CRM: Switchboard has opened its notification channel to this address and renews it before it lapses.",
   },
   [CrmKind.HUBSPOT]: {
