@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/accountsettings"
+	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/channel"
 	"github.com/switchboardhq/switchboard/ent/contact"
 	"github.com/switchboardhq/switchboard/ent/crmconnection"
@@ -29,6 +30,7 @@ import (
 	"github.com/switchboardhq/switchboard/server/errs"
 	"github.com/switchboardhq/switchboard/server/outbox"
 	"github.com/switchboardhq/switchboard/server/store"
+	"github.com/switchboardhq/switchboard/server/supervise"
 	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
@@ -335,6 +337,13 @@ func refreshFromCRM(ctx context.Context, st *store.Store, o CRMOptions, out *pb.
 // instead. It returns how many employees it deactivated.
 func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.RefreshFromCrmResponse) (int, error) {
 	change := func(format string, a ...any) { out.Changes = append(out.Changes, fmt.Sprintf(format, a...)) }
+	// access: the changes that change who may see and write chats (an
+	// employee deactivated or reactivated), for the assignment history.
+	var access []string
+	activity := func(format string, a ...any) {
+		change(format, a...)
+		access = append(access, fmt.Sprintf(format, a...))
+	}
 	emps, err := tx.Employee.Query().All(ctx)
 	if err != nil {
 		return 0, err
@@ -413,10 +422,10 @@ func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.
 			dirty = true
 			if u.Active {
 				out.EmployeesReactivated++
-				change("reactivated employee %s: active in the CRM again", name)
+				activity("reactivated employee %s: active in the CRM again", name)
 			} else {
 				out.EmployeesDeactivated++
-				change("deactivated employee %s: no longer active in the CRM", name)
+				activity("deactivated employee %s: no longer active in the CRM", name)
 			}
 		}
 		if dirty {
@@ -435,7 +444,13 @@ func applyDirectory(ctx context.Context, tx *ent.Tx, dir crm.Directory, out *pb.
 			return 0, err
 		}
 		out.EmployeesDeactivated++
-		change("deactivated employee %s: not a user of the CRM", e.Name)
+		activity("deactivated employee %s: not a user of the CRM", e.Name)
+	}
+	if len(access) > 0 {
+		if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseSETTINGS_EDIT, Actor: supervise.CRM,
+			Explanation: "a refresh from the CRM: " + strings.Join(access, "; "), Changes: access}); err != nil {
+			return 0, err
+		}
 	}
 	if err := applyPipelines(ctx, tx, dir.Pipelines, out, change); err != nil {
 		return 0, err

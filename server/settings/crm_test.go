@@ -163,6 +163,18 @@ func TestConnectCrm(t *testing.T) {
 		if ref.EmployeesAdded != 1 || ref.EmployeesUpdated != 1 || ref.EmployeesDeactivated != 2 || ref.EmployeesReactivated != 0 {
 			t.Fatalf("refresh: %v", ref)
 		}
+		// Who may see chats changed: the history says so, once, by the CRM.
+		hist, err := admin.Supervision.ListAssignmentHistory(ctx, &pb.ListAssignmentHistoryRequest{})
+		NoErr(t, err)
+		var byCRM []*pb.AssignmentEvent
+		for _, ev := range hist.Events {
+			if ev.Cause == pb.AssignmentCause_ASSIGNMENT_CAUSE_SETTINGS_EDIT && strings.Contains(ev.Explanation, "refresh from the CRM") {
+				byCRM = append(byCRM, ev)
+			}
+		}
+		if len(byCRM) != 1 || strings.Count(byCRM[0].Explanation, "deactivated employee") != 2 {
+			t.Fatalf("history of the refresh: %v, want one entry naming the two deactivated", byCRM)
+		}
 		n, err := env.Store.Ent.Employee.Query().Count(actx)
 		NoErr(t, err)
 		gone, err := env.Store.Ent.Employee.Query().Where(employee.CrmUserID("5004")).Only(actx)
@@ -246,6 +258,13 @@ func TestCrmWebhooks(t *testing.T) {
 		scrooge := reasons(t, admin, emps["5003"])
 		if tony[len(tony)-1] != pb.NotificationReason_NOTIFICATION_REASON_CHAT_REVOKED || scrooge[len(scrooge)-1] != pb.NotificationReason_NOTIFICATION_REASON_NEW_CLIENT_ASSIGNED {
 			t.Fatalf("pushes of the transfer: Tony %v, Scrooge %v", tony, scrooge)
+		}
+		// The history says the CRM did it, from Tony to Scrooge.
+		hist, err := admin.Supervision.ListAssignmentHistory(ctx, &pb.ListAssignmentHistoryRequest{ClientId: d.Client.Id})
+		NoErr(t, err)
+		if len(hist.Events) == 0 || hist.Events[0].Cause != pb.AssignmentCause_ASSIGNMENT_CAUSE_CRM_WEBHOOK ||
+			hist.Events[0].FromEmployeeId != emps["5002"] || hist.Events[0].ToEmployeeId != emps["5003"] {
+			t.Fatalf("history after the CRM's change: %v", hist.Events)
 		}
 
 		// The same webhook again, and an older one giving the lead back to
