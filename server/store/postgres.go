@@ -73,7 +73,9 @@ func (p *postgres) migrate(ctx context.Context, schema func() error) error {
 
 // lockTx takes a transaction-level advisory lock.
 func (p *postgres) lockTx(ctx context.Context, tx *ent.Tx, key int64) error {
-	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+	// Named within the schema: deployments (and tests) sharing one
+	// database in different schemas do not wait for each other's locks.
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.lock.' || $1::bigint::text, 0))", key)
 	return err
 }
 

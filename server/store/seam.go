@@ -161,7 +161,7 @@ func (s *Store) Limits() Limits { return s.backend }
 // LockTx takes the lock named key for the rest of tx, a transaction of Tx:
 // a transaction that takes the same key after it waits until tx commits or
 // rolls back, and then sees what tx committed. (On PostgreSQL a
-// transaction-level advisory lock; an SQLite store runs one write
+// transaction-level advisory lock named within the store's schema; an SQLite store runs one write
 // transaction at a time, so there it holds already.)
 func (s *Store) LockTx(ctx context.Context, tx *ent.Tx, key int64) error {
 	return s.backend.lockTx(ctx, tx, key)
