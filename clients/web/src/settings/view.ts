@@ -929,7 +929,7 @@ export class SettingsView {
             h("th", null, "Access"),
             h("th", null, "Receives new clients"),
             h("th", null, "Weight"),
-            h("th", { title: "The most open clients this member takes on this channel; 0 means no limit" }, "Most open clients"),
+            h("th", { title: "The most open clients this member takes on this channel; 0 means no limit" }, "Open clients at most"),
             h("th", null, ""),
           ),
         ),
@@ -1163,7 +1163,7 @@ export class SettingsView {
           max: 10000,
           step: 1,
           class: "weight",
-          "aria-label": "Most open clients (0 means no limit)",
+          "aria-label": "Open clients at most (0 means no limit)",
           title: "0 means no limit",
           "data-testid": t("capacity"),
           "data-field": `${path}.capacity`,
@@ -1212,7 +1212,7 @@ export class SettingsView {
       h("h4", null, "When someone is away"),
       h(
         "label",
-        { class: "check", title: "Away means outside working hours, not online, or at the most open clients" },
+        { class: "check", title: "Away means outside working hours, not online, or at the limit of open clients" },
         h("input", {
           type: "checkbox",
           "data-testid": t("absent-keep-turn"),
@@ -1245,7 +1245,7 @@ export class SettingsView {
       h(
         "p",
         { class: "muted" },
-        `New clients go only to employees who are online, within their working hours and below their most open clients. Hours are in the account's time zone (${tz}); someone with no hours works any time. A shift past midnight is two periods (22:00–24:00 and 00:00–06:00 the next day). Presence applies at once; hours are saved with Save.`,
+        `New clients go only to employees who are online, within their working hours and below their limit of open clients (set per channel below). Hours are in the account's time zone (${tz}); someone with no hours works any time. A shift past midnight is two periods (22:00–24:00 and 00:00–06:00 the next day). Presence applies at once; hours are saved with Save.`,
       ),
       h("div", { "data-errors-for": "settings.account.working_hours" }),
       h(
