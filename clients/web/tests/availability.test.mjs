@@ -111,6 +111,15 @@ test("hours, days off, presence, most open clients and the reply deadline are sa
   assert.equal(await T(`channel-${wa}-reply-deadline-minutes`).inputValue(), "15");
   assert.equal(await T(`channel-${wa}-absent-keep-turn`).isChecked(), true);
 
+  // Turning a rule on and off again leaves nothing to save.
+  const tg = d.channel("Telegram Support");
+  await T(`channel-${tg}-absent-keep-turn`).check();
+  await T("dirty-indicator").waitFor();
+  await T(`channel-${tg}-absent-keep-turn`).uncheck();
+  await T(`channel-${tg}-max-passes`).fill("4");
+  await T(`channel-${tg}-max-passes`).fill("0");
+  assert.equal(await T("dirty-indicator").count(), 0);
+
   // Removing every period and day off leaves Tony working any time.
   await T(`hours-${tony}-remove-period-1`).click();
   await T(`hours-${tony}-remove-period-0`).click();
@@ -158,7 +167,18 @@ test("an end before the start and a deadline too long show the server's field er
   await screenshot(page, "working-hours-error");
   assert.equal((await settingsNow()).revision, s.revision, "nothing was saved");
 
+  // Not a whole number: refused by the page itself, next to the input.
+  const ai = s.channels[ci].members.findIndex((m) => m.employeeId === alfred);
+  const capPath = `settings.channels[${ci}].members[${ai}].capacity`;
+  await T(`member-${wa}-${alfred}-capacity`).fill("1.5");
+  await T("save").click();
+  const capErr = page.locator(`[data-testid="field-error"][data-error-for="${capPath}"]`);
+  await capErr.first().waitFor();
+  assert.match(await capErr.first().textContent(), /whole number/);
+  assert.equal((await settingsNow()).revision, s.revision, "nothing was saved");
+
   // Fixed: saved.
+  await T(`member-${wa}-${alfred}-capacity`).fill("0");
   await T(`hours-${alfred}-end-0`).fill("24:00");
   await T(`channel-${wa}-reply-deadline-minutes`).fill("30");
   await T("save").click();

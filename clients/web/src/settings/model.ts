@@ -203,6 +203,12 @@ export function availabilityOf(cs: ChannelSettings): ChannelAvailability {
   return cs.availability;
 }
 
+/** Drops the channel's availability rules when all are off: the server reads and returns them as unset. */
+export function tidyAvailability(cs: ChannelSettings): void {
+  const a = cs.availability;
+  if (a && !a.absentKeepTurn && !a.replyDeadlineMinutes && !a.maxPasses && !a.streamGraceMinutes) cs.availability = undefined;
+}
+
 /** The index of the employee's working hours in the account settings, or -1. */
 export function hoursIndex(s: IntegrationSettings, employeeId: string): number {
   return s.account?.workingHours.findIndex((w) => w.employeeId === employeeId) ?? -1;

@@ -1201,6 +1201,7 @@ export class SettingsView {
           value: M.countText(av?.[field] ?? 0),
           oninput: (e: Event) => {
             M.availabilityOf(cs)[field] = M.parseCount((e.target as HTMLInputElement).value);
+            M.tidyAvailability(cs);
             this.dirtyChanged();
           },
         }),
@@ -1220,6 +1221,7 @@ export class SettingsView {
           checked: av?.absentKeepTurn ?? false,
           onchange: (e: Event) => {
             M.availabilityOf(cs).absentKeepTurn = (e.target as HTMLInputElement).checked;
+            M.tidyAvailability(cs);
             this.changed();
           },
         }),
