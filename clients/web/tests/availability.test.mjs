@@ -76,6 +76,7 @@ test("hours, days off, presence, most open clients and the reply deadline are sa
   await T(`channel-${wa}-absent-keep-turn`).check();
   await T(`channel-${wa}-reply-deadline-minutes`).fill("15");
   await T(`channel-${wa}-max-passes`).fill("2");
+  await T(`channel-${wa}-stream-grace-minutes`).fill("10");
 
   await T("dirty-indicator").waitFor();
   await T("working-hours").scrollIntoViewIfNeeded();
@@ -100,6 +101,7 @@ test("hours, days off, presence, most open clients and the reply deadline are sa
   assert.equal(ch.availability?.absentKeepTurn, true);
   assert.equal(ch.availability?.replyDeadlineMinutes, 15);
   assert.equal(ch.availability?.maxPasses, 2);
+  assert.equal(ch.availability?.streamGraceMinutes, 10);
 
   // The page shows the same after a reload.
   await page.reload();

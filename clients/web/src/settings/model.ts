@@ -193,6 +193,7 @@ export function countViolations(s: IntegrationSettings): FieldViolation[] {
     const a = c.availability;
     if (a?.replyDeadlineMinutes === NOT_A_COUNT) bad(`settings.channels[${ci}].availability.reply_deadline_minutes`);
     if (a?.maxPasses === NOT_A_COUNT) bad(`settings.channels[${ci}].availability.max_passes`);
+    if (a?.streamGraceMinutes === NOT_A_COUNT) bad(`settings.channels[${ci}].availability.stream_grace_minutes`);
   });
   return out;
 }

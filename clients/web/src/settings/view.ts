@@ -1186,7 +1186,7 @@ export class SettingsView {
   private renderAvailability(cs: ChannelSettings, path: string, t: (n: string) => string): HTMLElement {
     const av = cs.availability;
     const apath = `${path}.availability`;
-    const count = (name: string, field: "replyDeadlineMinutes" | "maxPasses", label: string, hint: string, max: number) =>
+    const count = (name: string, field: "replyDeadlineMinutes" | "maxPasses" | "streamGraceMinutes", label: string, hint: string, max: number) =>
       h(
         "label",
         null,
@@ -1232,6 +1232,7 @@ export class SettingsView {
         { class: "grid3" },
         count("reply-deadline-minutes", "replyDeadlineMinutes", "Minutes to answer a new client", "then the client goes to the next member; 0 means no limit", 10080),
         count("max-passes", "maxPasses", "Times a client may be passed on", "after that the channel's managers are told; 0 tells them at once", 20),
+        count("stream-grace-minutes", "streamGraceMinutes", "Minutes with the app closed before someone counts as away", "0 means never (only their presence counts)", 1440),
       ),
     );
   }
