@@ -9,9 +9,11 @@ import {
   EntityAction,
   GlobalChatVisibility,
   NotificationReason,
+  Presence,
   RepeatClientPolicy,
   ResponsibleSource,
   SaveMessagesMode,
+  Weekday,
 } from "@switchboard/sdk";
 
 export const crmKinds: Record<CrmKind, string> = {
@@ -151,3 +153,19 @@ export function regionLabel(code: string): string {
   }
   return name && name !== code ? `${name} (${code})` : code;
 }
+
+export const presences: { value: Presence; label: string }[] = [
+  { value: Presence.ONLINE, label: "Online" },
+  { value: Presence.AWAY, label: "Away" },
+  { value: Presence.OFFLINE, label: "Offline" },
+];
+
+export const weekdays: { value: Weekday; label: string }[] = [
+  { value: Weekday.MONDAY, label: "Monday" },
+  { value: Weekday.TUESDAY, label: "Tuesday" },
+  { value: Weekday.WEDNESDAY, label: "Wednesday" },
+  { value: Weekday.THURSDAY, label: "Thursday" },
+  { value: Weekday.FRIDAY, label: "Friday" },
+  { value: Weekday.SATURDAY, label: "Saturday" },
+  { value: Weekday.SUNDAY, label: "Sunday" },
+];

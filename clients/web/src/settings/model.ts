@@ -4,14 +4,20 @@
 import {
   ChannelAccess,
   ChannelAccessLevel,
+  ChannelAvailabilitySchema,
   ChannelMemberSchema,
   create,
   EmployeeRole,
+  Weekday,
+  WorkingHoursSchema,
+  WorkingPeriodSchema,
+  type ChannelAvailability,
   type ChannelMember,
   type ChannelSettings,
   type Employee,
   type FieldViolation,
   type IntegrationSettings,
+  type WorkingHours,
 } from "@switchboard/sdk";
 
 export function roleOf(m: ChannelMember): EmployeeRole {
@@ -158,4 +164,93 @@ export function weightViolations(s: IntegrationSettings): FieldViolation[] {
     }),
   );
   return out;
+}
+
+/** Marks a count input (capacity, minutes, passes) that holds no whole number of 0 or more. */
+export const NOT_A_COUNT = -1;
+
+/** Parses a count input: empty is 0 (off, no limit), a whole number as it is, anything else NOT_A_COUNT. */
+export function parseCount(text: string): number {
+  const t = text.trim();
+  if (t === "") return 0;
+  const n = Number(t);
+  if (!Number.isFinite(n) || !Number.isInteger(n) || n < 0) return NOT_A_COUNT;
+  return Math.min(2147483647, n);
+}
+
+export function countText(n: number): string {
+  return n === NOT_A_COUNT ? "" : String(n);
+}
+
+/** The counts of a draft that are no whole number (the server checks the ranges). */
+export function countViolations(s: IntegrationSettings): FieldViolation[] {
+  const out: FieldViolation[] = [];
+  const bad = (field: string) => out.push({ field, description: "enter a whole number, 0 or more" } as FieldViolation);
+  s.channels.forEach((c, ci) => {
+    c.members.forEach((m, mi) => {
+      if (m.capacity === NOT_A_COUNT) bad(`settings.channels[${ci}].members[${mi}].capacity`);
+    });
+    const a = c.availability;
+    if (a?.replyDeadlineMinutes === NOT_A_COUNT) bad(`settings.channels[${ci}].availability.reply_deadline_minutes`);
+    if (a?.maxPasses === NOT_A_COUNT) bad(`settings.channels[${ci}].availability.max_passes`);
+    if (a?.streamGraceMinutes === NOT_A_COUNT) bad(`settings.channels[${ci}].availability.stream_grace_minutes`);
+  });
+  return out;
+}
+
+/** The channel's availability rules, created (all off) when the channel has none yet. */
+export function availabilityOf(cs: ChannelSettings): ChannelAvailability {
+  cs.availability ??= create(ChannelAvailabilitySchema);
+  return cs.availability;
+}
+
+/** Drops the channel's availability rules when all are off: the server reads and returns them as unset. */
+export function tidyAvailability(cs: ChannelSettings): void {
+  const a = cs.availability;
+  if (a && !a.absentKeepTurn && !a.replyDeadlineMinutes && !a.maxPasses && !a.streamGraceMinutes) cs.availability = undefined;
+}
+
+/** The index of the employee's working hours in the account settings, or -1. */
+export function hoursIndex(s: IntegrationSettings, employeeId: string): number {
+  return s.account?.workingHours.findIndex((w) => w.employeeId === employeeId) ?? -1;
+}
+
+/** The employee's working hours, created (empty: works any time) when it has none. */
+export function hoursOf(s: IntegrationSettings, employeeId: string): WorkingHours {
+  const a = s.account!;
+  let w = a.workingHours.find((x) => x.employeeId === employeeId);
+  if (!w) {
+    w = create(WorkingHoursSchema, { employeeId });
+    a.workingHours.push(w);
+  }
+  return w;
+}
+
+/** Drops the employee's entry when it has neither periods nor days off (the same as no entry). */
+export function dropEmptyHours(s: IntegrationSettings, employeeId: string): void {
+  const a = s.account;
+  if (!a) return;
+  a.workingHours = a.workingHours.filter((w) => w.employeeId !== employeeId || w.weekly.length || w.daysOff.length);
+}
+
+/** Adds a period: the day after the last one (Monday first), 09:00–18:00. */
+export function addPeriod(s: IntegrationSettings, employeeId: string): void {
+  const w = hoursOf(s, employeeId);
+  const last = w.weekly[w.weekly.length - 1];
+  const day = last ? ((last.day % 7) + 1) as Weekday : Weekday.MONDAY;
+  w.weekly.push(create(WorkingPeriodSchema, { day, start: last?.start ?? "09:00", end: last?.end ?? "18:00" }));
+}
+
+export function removePeriod(s: IntegrationSettings, employeeId: string, index: number): void {
+  hoursOf(s, employeeId).weekly.splice(index, 1);
+  dropEmptyHours(s, employeeId);
+}
+
+export function addDayOff(s: IntegrationSettings, employeeId: string, date: string): void {
+  hoursOf(s, employeeId).daysOff.push(date);
+}
+
+export function removeDayOff(s: IntegrationSettings, employeeId: string, index: number): void {
+  hoursOf(s, employeeId).daysOff.splice(index, 1);
+  dropEmptyHours(s, employeeId);
 }

@@ -21,6 +21,7 @@ import {
   RepeatClientPolicy,
   SaveMessagesMode,
   GlobalChatVisibility,
+  Presence,
   timestampDate,
   type AccountSettings,
   type ChannelSettings,
@@ -153,7 +154,7 @@ export class SettingsView {
     if (!draft || this.busy) return false;
     // A weight the user typed is sent only if it is one: 0, empty or
     // out of range is refused here, next to its input, never replaced.
-    const local = M.weightViolations(draft);
+    const local = [...M.weightViolations(draft), ...M.countViolations(draft)];
     if (local.length) {
       this.violations = local;
       this.banner = {
@@ -525,6 +526,7 @@ export class SettingsView {
       this.saved?.crmConnection ? this.sync.show() : null,
       this.renderTestPanel(),
       this.renderAccount(s),
+      this.renderHours(s),
       h("h2", null, "Channels"),
       s.channels.length ? s.channels.map((cs, i) => this.renderChannel(s, cs, i)) : h("p", { class: "muted" }, "The account has no channels yet."),
       this.renderGrid(s),
@@ -910,6 +912,7 @@ export class SettingsView {
         ),
         this.renderEntity(cs, path, t),
       ),
+      this.renderAvailability(cs, path, t),
       h("h4", null, "Roles (in distribution order)"),
       h(
         "table",
@@ -926,6 +929,7 @@ export class SettingsView {
             h("th", null, "Access"),
             h("th", null, "Receives new clients"),
             h("th", null, "Weight"),
+            h("th", { title: "The most open clients this member takes on this channel; 0 means no limit" }, "Open clients at most"),
             h("th", null, ""),
           ),
         ),
@@ -934,7 +938,7 @@ export class SettingsView {
           null,
           cs.members.length
             ? cs.members.map((m, j) => this.renderMember(s, cs, i, j))
-            : h("tr", null, h("td", { colspan: 7, class: "muted" }, "Nobody has access to this channel.")),
+            : h("tr", null, h("td", { colspan: 8, class: "muted" }, "Nobody has access to this channel.")),
         ),
       ),
       h(
@@ -1153,9 +1157,219 @@ export class SettingsView {
       h(
         "td",
         null,
+        h("input", {
+          type: "number",
+          min: 0,
+          max: 10000,
+          step: 1,
+          class: "weight",
+          "aria-label": "Open clients at most (0 means no limit)",
+          title: "0 means no limit",
+          "data-testid": t("capacity"),
+          "data-field": `${path}.capacity`,
+          value: M.countText(m.capacity),
+          oninput: (e: Event) => {
+            m.capacity = M.parseCount((e.target as HTMLInputElement).value);
+            this.dirtyChanged();
+          },
+        }),
+      ),
+      h(
+        "td",
+        null,
         h("button", { type: "button", class: "icon", title: "Remove from channel", "aria-label": "Remove from channel", "data-testid": t("remove"), onclick: () => (M.removeMember(s, cs, j), this.changed(true)) }, "✕"),
       ),
     );
+  }
+
+  /** How the channel treats members who cannot take a client now (outside hours, not online, at their limit). */
+  private renderAvailability(cs: ChannelSettings, path: string, t: (n: string) => string): HTMLElement {
+    const av = cs.availability;
+    const apath = `${path}.availability`;
+    const count = (name: string, field: "replyDeadlineMinutes" | "maxPasses" | "streamGraceMinutes", label: string, hint: string, max: number) =>
+      h(
+        "label",
+        null,
+        label,
+        h("input", {
+          type: "number",
+          min: 0,
+          max,
+          step: 1,
+          "data-testid": t(name),
+          "data-field": `${apath}.${name.replace(/-/g, "_")}`,
+          value: M.countText(av?.[field] ?? 0),
+          oninput: (e: Event) => {
+            M.availabilityOf(cs)[field] = M.parseCount((e.target as HTMLInputElement).value);
+            M.tidyAvailability(cs);
+            this.dirtyChanged();
+          },
+        }),
+        h("small", { class: "muted" }, hint),
+      );
+    return h(
+      "div",
+      { class: "availability", "data-errors-for": apath },
+      h("h4", null, "When someone is away"),
+      h(
+        "label",
+        { class: "check", title: "Away means outside working hours, not online, or at the limit of open clients" },
+        h("input", {
+          type: "checkbox",
+          "data-testid": t("absent-keep-turn"),
+          "data-field": `${apath}.absent_keep_turn`,
+          checked: av?.absentKeepTurn ?? false,
+          onchange: (e: Event) => {
+            M.availabilityOf(cs).absentKeepTurn = (e.target as HTMLInputElement).checked;
+            M.tidyAvailability(cs);
+            this.changed();
+          },
+        }),
+        "Members who are away keep their turn (the next one covers for them, and the order goes on from them when they are back)",
+      ),
+      h(
+        "div",
+        { class: "grid3" },
+        count("reply-deadline-minutes", "replyDeadlineMinutes", "Minutes to answer a new client", "then the client goes to the next member; 0 means no limit", 10080),
+        count("max-passes", "maxPasses", "Times a client may be passed on", "after that the channel's managers are told; 0 tells them at once", 20),
+        count("stream-grace-minutes", "streamGraceMinutes", "Minutes with the app closed before someone counts as away", "0 means never (only their presence counts)", 1440),
+      ),
+    );
+  }
+
+  /** Working hours (saved with the settings) and presence (applied at once) of every employee. */
+  private renderHours(s: IntegrationSettings): HTMLElement {
+    const tz = s.account?.timeZone || "UTC";
+    const shown = this.employees.filter((e) => e.active || M.hoursIndex(s, e.id) >= 0);
+    return h(
+      "section",
+      { class: "panel", "data-testid": "working-hours" },
+      h("h2", null, "Working hours and presence"),
+      h(
+        "p",
+        { class: "muted" },
+        `New clients go only to employees who are online, within their working hours and below their limit of open clients (set per channel below). Hours are in the account's time zone (${tz}); someone with no hours works any time. A shift past midnight is two periods (22:00–24:00 and 00:00–06:00 the next day). Presence applies at once; hours are saved with Save.`,
+      ),
+      h("div", { "data-errors-for": "settings.account.working_hours" }),
+      h(
+        "table",
+        { class: "hours" },
+        h("thead", null, h("tr", null, h("th", null, "Employee"), h("th", null, "Presence"), h("th", null, "Weekly hours"), h("th", null, "Days off"))),
+        h("tbody", null, shown.map((e) => this.renderEmployeeHours(s, e))),
+      ),
+    );
+  }
+
+  private renderEmployeeHours(s: IntegrationSettings, e: Employee): HTMLElement {
+    const k = M.hoursIndex(s, e.id);
+    const w = k >= 0 ? s.account!.workingHours[k] : undefined;
+    const path = `settings.account.working_hours[${k}]`;
+    const t = (name: string) => `hours-${e.id}-${name}`;
+    const clock = (j: number, which: "start" | "end", v: string) =>
+      h("input", {
+        type: "text",
+        class: "clock",
+        inputmode: "numeric",
+        placeholder: which === "start" ? "09:00" : "18:00",
+        "aria-label": which === "start" ? "From" : "To",
+        "data-testid": t(`${which}-${j}`),
+        "data-field": `${path}.weekly[${j}].${which}`,
+        value: v,
+        oninput: (ev: Event) => {
+          M.hoursOf(s, e.id).weekly[j][which] = (ev.target as HTMLInputElement).value.trim();
+          this.dirtyChanged();
+        },
+      });
+    return h(
+      "tr",
+      { "data-testid": `hours-${e.id}` },
+      h("th", { scope: "row" }, this.employeeName(e.id), k >= 0 ? h("div", { "data-errors-for": path }) : null),
+      h(
+        "td",
+        null,
+        select(
+          {
+            "data-testid": `presence-${e.id}`,
+            "aria-label": `Presence of ${e.name}`,
+            disabled: this.busy,
+            onchange: (ev: Event) => void this.setPresence(e.id, Number((ev.target as HTMLSelectElement).value) as Presence),
+          },
+          L.presences.map((p) => ({ value: String(p.value), label: p.label })),
+          String(e.presence || Presence.ONLINE),
+        ),
+      ),
+      h(
+        "td",
+        null,
+        w?.weekly.length
+          ? w.weekly.map((p, j) =>
+              h(
+                "div",
+                { class: "row period", "data-testid": t(`period-${j}`) },
+                select(
+                  {
+                    "data-testid": t(`day-${j}`),
+                    "data-field": `${path}.weekly[${j}].day`,
+                    "aria-label": "Day",
+                    onchange: (ev: Event) => {
+                      M.hoursOf(s, e.id).weekly[j].day = Number((ev.target as HTMLSelectElement).value);
+                      this.changed();
+                    },
+                  },
+                  L.weekdays.map((d) => ({ value: String(d.value), label: d.label })),
+                  String(p.day),
+                ),
+                clock(j, "start", p.start),
+                "–",
+                clock(j, "end", p.end),
+                h("button", { type: "button", class: "icon", title: "Remove this period", "aria-label": "Remove this period", "data-testid": t(`remove-period-${j}`), onclick: () => (M.removePeriod(s, e.id, j), this.changed(true)) }, "✕"),
+              ),
+            )
+          : h("span", { class: "muted" }, "Any time"),
+        h("div", { "data-errors-for": `${path}.weekly` }),
+        h("button", { type: "button", class: "link", "data-testid": t("add-period"), onclick: () => (M.addPeriod(s, e.id), this.changed(true)) }, "add a period"),
+      ),
+      h(
+        "td",
+        null,
+        (w?.daysOff ?? []).map((d, j) =>
+          h(
+            "div",
+            { class: "row period" },
+            h("input", {
+              type: "date",
+              "aria-label": "Day off",
+              "data-testid": t(`day-off-${j}`),
+              "data-field": `${path}.days_off[${j}]`,
+              value: d,
+              oninput: (ev: Event) => {
+                M.hoursOf(s, e.id).daysOff[j] = (ev.target as HTMLInputElement).value;
+                this.dirtyChanged();
+              },
+            }),
+            h("button", { type: "button", class: "icon", title: "Remove this day off", "aria-label": "Remove this day off", "data-testid": t(`remove-day-off-${j}`), onclick: () => (M.removeDayOff(s, e.id, j), this.changed(true)) }, "✕"),
+          ),
+        ),
+        h("div", { "data-errors-for": `${path}.days_off` }),
+        h("button", { type: "button", class: "link", "data-testid": t("add-day-off"), onclick: () => (M.addDayOff(s, e.id, new Date().toISOString().slice(0, 10)), this.changed(true)) }, "add a day off"),
+      ),
+    );
+  }
+
+  /** Sets an employee's presence at once (not part of the saved settings). */
+  private async setPresence(employeeId: string, presence: Presence): Promise<void> {
+    this.busy = true;
+    try {
+      const res = await api.directory.setPresence({ employeeId, presence });
+      const i = this.employees.findIndex((e) => e.id === employeeId);
+      if (res.employee && i >= 0) this.employees[i] = res.employee;
+      this.banner = { kind: "ok", text: `${res.employee?.name} is now ${L.presences.find((p) => p.value === presence)?.label.toLowerCase()}.` };
+    } catch (err) {
+      this.banner = { kind: "error", text: `Presence not changed: ${describeError(err)}` };
+    } finally {
+      this.busy = false;
+    }
+    this.render();
   }
 
   private renderGrid(s: IntegrationSettings): HTMLElement {
