@@ -159,6 +159,9 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 				w.WaitingSince.In(sit.loc).Format("Mon 15:04"), pick.Name, why)}); err != nil {
 			return 0, false, nil, err
 		}
+		if err := r.scheduleDeadline(ctx, tx, ch, cl.AccountID, cl.ID, w.ID, to, sit.now, 0); err != nil {
+			return 0, false, nil, err
+		}
 		// Whoever saw the unassigned chat and no longer does hears so; the
 		// new responsible hears of this chat.
 		for _, d := range handover(snap, cl, chats, nil, fmt.Sprintf("%s waited and was given to %s", cl.Name, pick.Name)) {
