@@ -21,7 +21,11 @@ import (
 // first.
 func deadlineJobs(t *testing.T, env *Env, clientID int64) []routing.DeadlineArgs {
 	t.Helper()
-	rows, err := env.Store.DB.QueryContext(ctx, "SELECT args FROM river_job WHERE kind = 'reply_deadline' ORDER BY id")
+	q := "SELECT args::text FROM river_job WHERE kind = 'reply_deadline' ORDER BY id"
+	if env.Backend == "sqlite" {
+		q = "SELECT json(args) FROM river_job WHERE kind = 'reply_deadline' ORDER BY id" // River keeps JSONB there
+	}
+	rows, err := env.Store.DB.QueryContext(ctx, q)
 	NoErr(t, err)
 	defer rows.Close()
 	var out []routing.DeadlineArgs
