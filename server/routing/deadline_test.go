@@ -2,10 +2,13 @@ package routing_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/assignmentevent"
@@ -180,7 +183,7 @@ func TestReplyDeadline(t *testing.T) {
 			t.Fatalf("escalation pushes %v", got)
 		}
 		for _, id := range got["MANAGER_ESCALATION"] {
-			if !strings.Contains(strings.ToLower(byID[ids.Format(id)]), "") || id == 0 {
+			if id == 0 || byID[ids.Format(id)] == "" {
 				t.Fatalf("escalation to %d", id)
 			}
 		}
@@ -275,6 +278,70 @@ func TestReplyDeadlineOnce(t *testing.T) {
 		got, _ := pushesAfter(t, env, cl, 0)
 		if len(got["CHAT_REVOKED"]) != 1 || len(got["NEW_CLIENT_ASSIGNED"]) != 2 { // the first assignment's and the pass's
 			t.Fatalf("pushes %v", got)
+		}
+	})
+}
+
+// TestReplyDeadlineFromWaitingLine: a waiting client handed out gets a
+// deadline too; the worker run early snoozes for the rest (by the router's
+// clock), and once due passes the client past an away member.
+func TestReplyDeadlineFromWaitingLine(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		clk := &clock{t: moscow(t, "2026-11-30 12:00")}
+		env := New(t, b, withClock(clk))
+		co := env.Demo()
+		admin := env.Admin()
+		e := co.Employees
+		wa := co.Channels["WhatsApp Sales"]
+		withDeadline(t, env, wa, 15, 3)
+		all := []string{"Bruce Wayne", "Scrooge McDuck", "Tony Stark", "Constantine"}
+		presence := func(n string, p pb.Presence) {
+			_, err := admin.Directory.SetPresence(ctx, &pb.SetPresenceRequest{EmployeeId: e[n], Presence: p})
+			NoErr(t, err)
+		}
+		for _, n := range all {
+			presence(n, pb.Presence_PRESENCE_OFFLINE)
+		}
+		d := Route(t, admin, wa, Phone(1), "anyone?")
+		cl := ids.Value(d.Client.Id)
+		if d.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE || len(deadlineJobs(t, env, cl)) != 0 {
+			t.Fatalf("waiting client: %v", d.Assignment)
+		}
+		presence("Scrooge McDuck", pb.Presence_PRESENCE_ONLINE)
+		if responsibleOf(t, env, cl) != ids.Value(e["Scrooge McDuck"]) {
+			t.Fatalf("the waiting client went to %d", responsibleOf(t, env, cl))
+		}
+		jobs := deadlineJobs(t, env, cl)
+		if len(jobs) != 1 || jobs[0].Responsible != ids.Value(e["Scrooge McDuck"]) {
+			t.Fatalf("jobs %+v", jobs)
+		}
+		w := &routing.DeadlineWorker{Router: env.Server.App.Router()}
+		clk.Set(clk.Now().Add(14 * time.Minute))
+		err := w.Work(ctx, &river.Job[routing.DeadlineArgs]{Args: jobs[0]})
+		var snooze *river.JobSnoozeError
+		if !errors.As(err, &snooze) || snooze.Duration != time.Minute {
+			t.Fatalf("early run: %v, want a snooze of a minute", err)
+		}
+		// Tony is online, Bruce and Constantine are not: Tony takes it.
+		presence("Tony Stark", pb.Presence_PRESENCE_ONLINE)
+		clk.Set(clk.Now().Add(time.Minute))
+		NoErr(t, w.Work(ctx, &river.Job[routing.DeadlineArgs]{Args: jobs[0]}))
+		if responsibleOf(t, env, cl) != ids.Value(e["Tony Stark"]) {
+			t.Fatalf("passed to %d, want Tony", responsibleOf(t, env, cl))
+		}
+		evs := deadlineEvents(t, env, cl)
+		if len(evs) != 1 || !strings.HasPrefix(evs[0].Explanation, "Scrooge McDuck did not answer within 15 min; passed to Tony Stark (pass 1 of 3)") {
+			t.Fatalf("history %v", evs)
+		}
+		// Nobody else available: the managers are told at once.
+		presence("Scrooge McDuck", pb.Presence_PRESENCE_OFFLINE)
+		jobs = deadlineJobs(t, env, cl)
+		clk.Set(jobs[1].Due)
+		NoErr(t, w.Work(ctx, &river.Job[routing.DeadlineArgs]{Args: jobs[1]}))
+		evs = deadlineEvents(t, env, cl)
+		if responsibleOf(t, env, cl) != ids.Value(e["Tony Stark"]) || len(evs) != 2 ||
+			!strings.Contains(evs[1].Explanation, "nobody else could take the client") {
+			t.Fatalf("history %v", evs)
 		}
 	})
 }

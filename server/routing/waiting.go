@@ -153,10 +153,14 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 		cl.ResponsibleID = &pick.EmployeeID
 		why := pick.Explain(mode, len(view.members)) + skippedWords(skipped)
 		to := pick.EmployeeID
+		loc := sit.loc
+		if loc == nil { // no working hours read: the account's zone was not needed
+			loc = zone(snap.Settings.TimeZone)
+		}
 		if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseDISTRIBUTION, ClientID: &cl.ID,
 			ChannelID: &ch.ID, To: &to, Mode: string(ch.Distribution), Position: pick.Position, Actor: supervise.System,
 			Explanation: fmt.Sprintf("%s waited since %s and was given to %s (%s)", cl.Name,
-				w.WaitingSince.In(sit.loc).Format("Mon 15:04"), pick.Name, why)}); err != nil {
+				w.WaitingSince.In(loc).Format("Mon 15:04"), pick.Name, why)}); err != nil {
 			return 0, false, nil, err
 		}
 		if err := r.scheduleDeadline(ctx, tx, ch, cl.AccountID, cl.ID, w.ID, to, sit.now, 0); err != nil {
