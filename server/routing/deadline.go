@@ -35,6 +35,10 @@ import (
 // channel's managers are told (MANAGER_ESCALATION) and the client keeps
 // its responsible. The checks in the transaction make a stale or repeated
 // job do nothing, whichever replica runs it and however often.
+//
+// On a FIRST_RESPONDER channel a new client's deadline is the candidates'
+// window: if nobody claimed it (it still has no responsible) and nobody
+// wrote on the chat in time, the channel's managers are told the same way.
 
 // Jobs inserts outbox jobs in a transaction (outbox.Outbox).
 type Jobs interface {
@@ -90,7 +94,9 @@ func (w *DeadlineWorker) Work(ctx context.Context, job *river.Job[DeadlineArgs])
 // responsible on chatID at (the router's clock), after the assignment's
 // history entry is written. Nothing when the channel has no deadline.
 func (r *Router) scheduleDeadline(ctx context.Context, tx *ent.Tx, ch *ent.Channel, accountID, clientID, chatID, responsible int64, at time.Time, pass int) error {
-	if r.jobs == nil || ch.ReplyDeadlineMinutes <= 0 || modeOf(ch.Distribution) == distribution.FirstResponder {
+	// On a first-responder channel the deadline is the candidates' window
+	// (responsible 0): nobody is responsible yet.
+	if r.jobs == nil || ch.ReplyDeadlineMinutes <= 0 || (modeOf(ch.Distribution) == distribution.FirstResponder) != (responsible == 0) {
 		return nil
 	}
 	c := tx.Client()
@@ -151,8 +157,8 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 		return nil, false, err
 	}
 	ch := snap.Channels[a.ChannelID]
-	if ch == nil || ch.ReplyDeadlineMinutes <= 0 || modeOf(ch.Distribution) == distribution.FirstResponder {
-		return nil, false, nil // turned off since
+	if ch == nil || ch.ReplyDeadlineMinutes <= 0 || (modeOf(ch.Distribution) == distribution.FirstResponder) != (a.Responsible == 0) {
+		return nil, false, nil // turned off or the mode changed since
 	}
 	cur, version, err := lockCursorVersioned(ctx, tx, ch.ID)
 	if err != nil {
@@ -168,8 +174,8 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 	if err != nil {
 		return nil, false, err
 	}
-	if cl.ResponsibleID == nil || *cl.ResponsibleID != a.Responsible {
-		return nil, false, nil // changed hands since
+	if (cl.ResponsibleID == nil) != (a.Responsible == 0) || (cl.ResponsibleID != nil && *cl.ResponsibleID != a.Responsible) {
+		return nil, false, nil // changed hands (or was claimed) since
 	}
 	if last, err := lastEvent(ctx, c, cl.ID); err != nil || last != a.AfterEvent {
 		return nil, false, err // changed hands (and back), or this ran already
@@ -197,7 +203,10 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 	base := fmt.Sprintf("%s did not answer within %d min", old, ch.ReplyDeadlineMinutes)
 	var pushes []notify.Decision
 	why := ""
-	if a.Pass < ch.MaxPasses {
+	if a.Responsible == 0 {
+		base = fmt.Sprintf("nobody claimed %s within %d min", cl.Name, ch.ReplyDeadlineMinutes)
+	}
+	if a.Responsible != 0 && a.Pass < ch.MaxPasses {
 		present, skipped := view.present(sit.now, sit.loc, sit.open)
 		for i := range present {
 			if present[i].EmployeeID == prev {
@@ -265,6 +274,8 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 		}
 	}
 	switch {
+	case a.Responsible == 0:
+		why = base + " on " + ch.Name
 	case ch.MaxPasses == 0:
 		why = base + "; the channel allows no passes"
 	case a.Pass >= ch.MaxPasses:
@@ -277,9 +288,12 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 	} else {
 		why += "; the channel has no manager to tell"
 	}
-	if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseREPLY_DEADLINE, ClientID: &cl.ID,
-		ChannelID: &ch.ID, From: &prev, To: &prev, Mode: string(ch.Distribution), Actor: supervise.System,
-		Explanation: why}); err != nil {
+	ev := supervise.Event{Cause: assignmentevent.CauseREPLY_DEADLINE, ClientID: &cl.ID, ChannelID: &ch.ID,
+		Mode: string(ch.Distribution), Actor: supervise.System, Explanation: why}
+	if prev != 0 {
+		ev.From, ev.To = &prev, &prev
+	}
+	if err := supervise.Record(ctx, tx, ev); err != nil {
 		return nil, false, err
 	}
 	for _, id := range managers {

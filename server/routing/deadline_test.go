@@ -345,3 +345,56 @@ func TestReplyDeadlineFromWaitingLine(t *testing.T) {
 		}
 	})
 }
+
+// TestFirstResponderWindow: on a FIRST_RESPONDER channel a new client
+// nobody claims within the deadline is escalated to the managers (and
+// stays unassigned); one a candidate answered is not.
+func TestFirstResponderWindow(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		clk := &clock{t: moscow(t, "2026-11-30 12:00")}
+		env := New(t, b, withClock(clk))
+		co := env.Demo()
+		admin := env.Admin()
+		wa := co.Channels["WhatsApp Sales"]
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			cs := ChannelSettings(s, wa)
+			cs.Distribution = pb.DistributionMode_DISTRIBUTION_MODE_FIRST_RESPONDER
+			cs.Availability = &pb.ChannelAvailability{ReplyDeadlineMinutes: 10, MaxPasses: 2}
+		})
+		r := env.Server.App.Router()
+		d := Route(t, admin, wa, Phone(1), "hi")
+		if d.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER {
+			t.Fatalf("decision %v", d.Assignment)
+		}
+		cl := ids.Value(d.Client.Id)
+		jobs := deadlineJobs(t, env, cl)
+		if len(jobs) != 1 || jobs[0].Responsible != 0 {
+			t.Fatalf("jobs %+v", jobs)
+		}
+		_, mark := pushesAfter(t, env, cl, 0)
+		clk.Set(jobs[0].Due)
+		for i := 0; i < 2; i++ { // the second run finds it done
+			_, err := r.ReplyDeadline(ctx, jobs[0])
+			NoErr(t, err)
+		}
+		got, _ := pushesAfter(t, env, cl, mark)
+		evs := deadlineEvents(t, env, cl)
+		if len(got) != 1 || len(got["MANAGER_ESCALATION"]) == 0 || len(evs) != 1 ||
+			!strings.HasPrefix(evs[0].Explanation, "nobody claimed") || responsibleOf(t, env, cl) != 0 {
+			t.Fatalf("pushes %v, history %v", got, evs)
+		}
+
+		// Claimed by an answer: nothing.
+		d2 := Route(t, admin, wa, Phone(2), "hi")
+		cl2 := ids.Value(d2.Client.Id)
+		j2 := deadlineJobs(t, env, cl2)
+		_, err := write(admin, d2.Assignment.CandidateEmployeeIds[0], d2.Chat.Id)
+		NoErr(t, err)
+		clk.Set(j2[0].Due)
+		_, err = r.ReplyDeadline(ctx, j2[0])
+		NoErr(t, err)
+		if len(deadlineEvents(t, env, cl2)) != 0 || responsibleOf(t, env, cl2) != ids.Value(d2.Assignment.CandidateEmployeeIds[0]) {
+			t.Fatalf("a claimed client was escalated")
+		}
+	})
+}

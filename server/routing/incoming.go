@@ -144,6 +144,12 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 			return nil, err
 		}
 	}
+	if o.decision.Assignment.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER && o.decision.NewClient {
+		// The first-responder candidates' window.
+		if err := r.scheduleDeadline(ctx, tx, sit.channel, sit.settings.AccountID, rows.client.ID, rows.chat.ID, 0, sit.now, 0); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
