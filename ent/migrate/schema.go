@@ -542,7 +542,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "txid", Type: field.TypeInt64, Nullable: true, Default: map[string]schema.Expr{"postgres": "(pg_current_xact_id()::text)::bigint", "sqlite3": "0"}},
 		{Name: "employee_id", Type: field.TypeInt64, Nullable: true},
-		{Name: "reason", Type: field.TypeEnum, Enums: []string{"RESPONSIBLE", "NEW_CLIENT_ASSIGNED", "NEW_CLIENT_CANDIDATE", "MANAGER_ALL_MESSAGES", "GENERAL_CHAT", "CHAT_REVOKED"}},
+		{Name: "reason", Type: field.TypeEnum, Enums: []string{"RESPONSIBLE", "NEW_CLIENT_ASSIGNED", "NEW_CLIENT_CANDIDATE", "MANAGER_ALL_MESSAGES", "GENERAL_CHAT", "CHAT_REVOKED", "MANAGER_ESCALATION"}},
 		{Name: "chat_id", Type: field.TypeInt64},
 		{Name: "contact_id", Type: field.TypeInt64},
 		{Name: "contact_name", Type: field.TypeString, Default: ""},

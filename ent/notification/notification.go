@@ -111,6 +111,7 @@ const (
 	ReasonMANAGER_ALL_MESSAGES Reason = "MANAGER_ALL_MESSAGES"
 	ReasonGENERAL_CHAT         Reason = "GENERAL_CHAT"
 	ReasonCHAT_REVOKED         Reason = "CHAT_REVOKED"
+	ReasonMANAGER_ESCALATION   Reason = "MANAGER_ESCALATION"
 )
 
 func (r Reason) String() string {
@@ -120,7 +121,7 @@ func (r Reason) String() string {
 // ReasonValidator is a validator for the "reason" field enum values. It is called by the builders before save.
 func ReasonValidator(r Reason) error {
 	switch r {
-	case ReasonRESPONSIBLE, ReasonNEW_CLIENT_ASSIGNED, ReasonNEW_CLIENT_CANDIDATE, ReasonMANAGER_ALL_MESSAGES, ReasonGENERAL_CHAT, ReasonCHAT_REVOKED:
+	case ReasonRESPONSIBLE, ReasonNEW_CLIENT_ASSIGNED, ReasonNEW_CLIENT_CANDIDATE, ReasonMANAGER_ALL_MESSAGES, ReasonGENERAL_CHAT, ReasonCHAT_REVOKED, ReasonMANAGER_ESCALATION:
 		return nil
 	default:
 		return fmt.Errorf("notification: invalid enum value for reason field: %q", r)

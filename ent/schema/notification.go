@@ -27,7 +27,7 @@ func (Notification) Fields() []ent.Field {
 			})),
 		// employee_id is empty for a post to the general chat.
 		field.Int64("employee_id").Optional().Nillable().Immutable(),
-		field.Enum("reason").Values("RESPONSIBLE", "NEW_CLIENT_ASSIGNED", "NEW_CLIENT_CANDIDATE", "MANAGER_ALL_MESSAGES", "GENERAL_CHAT", "CHAT_REVOKED").Immutable(),
+		field.Enum("reason").Values("RESPONSIBLE", "NEW_CLIENT_ASSIGNED", "NEW_CLIENT_CANDIDATE", "MANAGER_ALL_MESSAGES", "GENERAL_CHAT", "CHAT_REVOKED", "MANAGER_ESCALATION").Immutable(),
 		field.Int64("chat_id").Immutable(),
 		field.Int64("contact_id").Immutable(),
 		field.String("contact_name").Default("").Immutable(),

@@ -150,11 +150,13 @@ func New(opts Options) (*App, error) {
 	crmWorkers := &crmsync.Workers{}
 	// The waiting line's timer (routing/waitingjob.go), the same way.
 	waiting := &routing.WaitingWorker{}
+	deadlines := &routing.DeadlineWorker{}
 	if opts.Outbox.Register == nil {
 		opts.Outbox.Register = func(ws *river.Workers) {
 			crmsync.Register(ws, crmWorkers)
 			supervise.Register(ws, opts.Store.Ent, opts.HistoryRetention)
 			river.AddWorker(ws, waiting)
+			river.AddWorker(ws, deadlines)
 		}
 		opts.Outbox.Periodic = append(crmsync.Periodic(), append(supervise.Periodic(opts.HistoryRetention), routing.WaitingPeriodic())...)
 	}
@@ -222,6 +224,8 @@ func New(opts Options) (*App, error) {
 	}
 	a.router = router
 	waiting.Router = router
+	deadlines.Router = router
+	router.SetJobs(out)
 	sealer, err := secrets.New(opts.SecretKey)
 	if err != nil {
 		return nil, err

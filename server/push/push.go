@@ -13,6 +13,9 @@ const (
 	ManagerAllMessages
 	GeneralChat
 	ChatRevoked
+	// ManagerEscalation: a reply deadline ran out with no pass left (SPEC
+	// §11); the channel's managers are told.
+	ManagerEscalation
 )
 
 func (r Reason) String() string {
@@ -29,6 +32,8 @@ func (r Reason) String() string {
 		return "GENERAL_CHAT"
 	case ChatRevoked:
 		return "CHAT_REVOKED"
+	case ManagerEscalation:
+		return "MANAGER_ESCALATION"
 	}
 	return "UNKNOWN"
 }

@@ -132,7 +132,25 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 			return nil, err
 		}
 	}
-	return r.persistMessage(ctx, tx, sit, rows, o)
+	d, err := r.persistMessage(ctx, tx, sit, rows, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.decision.Assignment.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED && o.responsible != nil && o.responsible.to != nil {
+		// The new responsible's reply deadline (deadline.go), after the
+		// message and its history entry are written.
+		if err := r.scheduleDeadline(ctx, tx, sit.channel, sit.settings.AccountID, rows.client.ID, rows.chat.ID,
+			*o.responsible.to, sit.now, 0); err != nil {
+			return nil, err
+		}
+	}
+	if o.decision.Assignment.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER && o.decision.NewClient {
+		// The first-responder candidates' window.
+		if err := r.scheduleDeadline(ctx, tx, sit.channel, sit.settings.AccountID, rows.client.ID, rows.chat.ID, 0, sit.now, 0); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // loadIncoming reads what a client's message is decided on: the settings

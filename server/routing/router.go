@@ -41,6 +41,8 @@ type Router struct {
 	committed func(accountID, pos int64)
 	// crm enqueues CRM writes (nil: none).
 	crm CRMWrites
+	// jobs schedules reply deadlines (nil: none; deadline.go).
+	jobs Jobs
 	// w makes the writes that differ by database.
 	w writer
 	// clock is the time availability is decided at (SPEC §11); tests move

@@ -3,7 +3,6 @@ package routing
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/assignmentevent"
@@ -154,10 +153,17 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 		cl.ResponsibleID = &pick.EmployeeID
 		why := pick.Explain(mode, len(view.members)) + skippedWords(skipped)
 		to := pick.EmployeeID
+		loc := sit.loc
+		if loc == nil { // no working hours read: the account's zone was not needed
+			loc = zone(snap.Settings.TimeZone)
+		}
 		if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseDISTRIBUTION, ClientID: &cl.ID,
 			ChannelID: &ch.ID, To: &to, Mode: string(ch.Distribution), Position: pick.Position, Actor: supervise.System,
 			Explanation: fmt.Sprintf("%s waited since %s and was given to %s (%s)", cl.Name,
-				waitedSince(*w.WaitingSince, sit.loc), pick.Name, why)}); err != nil {
+				w.WaitingSince.In(loc).Format("Mon 15:04 MST"), pick.Name, why)}); err != nil {
+			return 0, false, nil, err
+		}
+		if err := r.scheduleDeadline(ctx, tx, ch, cl.AccountID, cl.ID, w.ID, to, sit.now, 0); err != nil {
 			return 0, false, nil, err
 		}
 		// Whoever saw the unassigned chat and no longer does hears so; the
@@ -192,13 +198,4 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 		return 0, false, nil, err
 	}
 	return assigned, assigned == waitingBatch, told, nil
-}
-
-// waitedSince is when a client started waiting, in the account's time
-// zone when availability knows it (else UTC), for the history.
-func waitedSince(t time.Time, loc *time.Location) string {
-	if loc == nil {
-		return t.UTC().Format("Mon 15:04 UTC")
-	}
-	return t.In(loc).Format("Mon 15:04 MST")
 }

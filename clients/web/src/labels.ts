@@ -82,6 +82,7 @@ export const reasons: Record<NotificationReason, string> = {
   [NotificationReason.MANAGER_ALL_MESSAGES]: "Manager: all messages",
   [NotificationReason.GENERAL_CHAT]: "General chat",
   [NotificationReason.CHAT_REVOKED]: "Chat revoked",
+  [NotificationReason.MANAGER_ESCALATION]: "Manager: unanswered client",
 };
 
 export const accessRules: Record<AccessRule, string> = {

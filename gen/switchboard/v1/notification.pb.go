@@ -45,6 +45,11 @@ const (
 	// The employee lost the chat: another candidate claimed the client or the
 	// client was transferred. The app should hide the chat.
 	NotificationReason_NOTIFICATION_REASON_CHAT_REVOKED NotificationReason = 6
+	// The employee is a MANAGER of the channel and a client's responsible did
+	// not answer within the channel's reply deadline after the allowed passes
+	// (ChannelAvailability.max_passes), or nobody else could take the client:
+	// the client keeps its responsible and a manager should step in.
+	NotificationReason_NOTIFICATION_REASON_MANAGER_ESCALATION NotificationReason = 7
 )
 
 // Enum value maps for NotificationReason.
@@ -57,6 +62,7 @@ var (
 		4: "NOTIFICATION_REASON_MANAGER_ALL_MESSAGES",
 		5: "NOTIFICATION_REASON_GENERAL_CHAT",
 		6: "NOTIFICATION_REASON_CHAT_REVOKED",
+		7: "NOTIFICATION_REASON_MANAGER_ESCALATION",
 	}
 	NotificationReason_value = map[string]int32{
 		"NOTIFICATION_REASON_UNSPECIFIED":          0,
@@ -66,6 +72,7 @@ var (
 		"NOTIFICATION_REASON_MANAGER_ALL_MESSAGES": 4,
 		"NOTIFICATION_REASON_GENERAL_CHAT":         5,
 		"NOTIFICATION_REASON_CHAT_REVOKED":         6,
+		"NOTIFICATION_REASON_MANAGER_ESCALATION":   7,
 	}
 )
 
@@ -758,7 +765,7 @@ const file_switchboard_v1_notification_proto_rawDesc = "" +
 	"\x19ListNotificationsResponse\x12B\n" +
 	"\tdecisions\x18\x01 \x03(\v2$.switchboard.v1.NotificationDecisionR\tdecisions\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor*\xb3\x02\n" +
+	"nextCursor*\xdf\x02\n" +
 	"\x12NotificationReason\x12#\n" +
 	"\x1fNOTIFICATION_REASON_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fNOTIFICATION_REASON_RESPONSIBLE\x10\x01\x12+\n" +
@@ -766,7 +773,8 @@ const file_switchboard_v1_notification_proto_rawDesc = "" +
 	"(NOTIFICATION_REASON_NEW_CLIENT_CANDIDATE\x10\x03\x12,\n" +
 	"(NOTIFICATION_REASON_MANAGER_ALL_MESSAGES\x10\x04\x12$\n" +
 	" NOTIFICATION_REASON_GENERAL_CHAT\x10\x05\x12$\n" +
-	" NOTIFICATION_REASON_CHAT_REVOKED\x10\x062\xf2\x01\n" +
+	" NOTIFICATION_REASON_CHAT_REVOKED\x10\x06\x12*\n" +
+	"&NOTIFICATION_REASON_MANAGER_ESCALATION\x10\a2\xf2\x01\n" +
 	"\x13NotificationService\x12R\n" +
 	"\tSubscribe\x12 .switchboard.v1.SubscribeRequest\x1a!.switchboard.v1.SubscribeResponse0\x01\x12\x86\x01\n" +
 	"\x11ListNotifications\x12(.switchboard.v1.ListNotificationsRequest\x1a).switchboard.v1.ListNotificationsResponse\"\x1c\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/notifications\x90\x02\x01BGZEgithub.com/switchboardhq/switchboard/gen/switchboard/v1;switchboardv1b\x06proto3"

@@ -98,7 +98,11 @@ const (
 	// The client was already a contact in the CRM, whose responsible was
 	// adopted.
 	AssignmentCause_ASSIGNMENT_CAUSE_CRM_CONTACT AssignmentCause = 5
-	// The responsible did not answer before the channel's reply deadline.
+	// The responsible did not answer before the channel's reply deadline:
+	// the client passed to the next available member (from and to differ),
+	// or the channel's managers were told and the client stayed (from and to
+	// are the same employee; both empty for a first-responder client nobody
+	// claimed).
 	AssignmentCause_ASSIGNMENT_CAUSE_REPLY_DEADLINE AssignmentCause = 6
 	// A settings edit changed who may see or write chats (members, roles,
 	// access, distribution, visibility, chat admins).

@@ -636,7 +636,11 @@ export enum AssignmentCause {
   CRM_CONTACT = 5,
 
   /**
-   * The responsible did not answer before the channel's reply deadline.
+   * The responsible did not answer before the channel's reply deadline:
+   * the client passed to the next available member (from and to differ),
+   * or the channel's managers were told and the client stayed (from and to
+   * are the same employee; both empty for a first-responder client nobody
+   * claimed).
    *
    * @generated from enum value: ASSIGNMENT_CAUSE_REPLY_DEADLINE = 6;
    */
