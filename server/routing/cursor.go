@@ -59,6 +59,47 @@ func lockCursorVersioned(ctx context.Context, tx *ent.Tx, channelID int64) (*ent
 	return cur, version, err
 }
 
+// moveCursor stores next as the channel's cursor (row id), counting
+// assigned distributed clients, on the condition that the account's
+// directory is still at version, the one the distribution was decided on
+// (0: no condition); otherwise it returns an error wrapping store.ErrRetry
+// and the transaction runs again.
+//
+// lockCursorVersioned reads the version in its locking statement, but on
+// PostgreSQL that statement keeps the version it read before it waited for
+// the lock (a statement evaluated again after a wait re-reads only the rows
+// it locks): an edit of the member list that held the lock and committed
+// meanwhile shows only to a later statement, such as this one.
+func moveCursor(ctx context.Context, tx *ent.Tx, id int64, next distribution.Cursor, assigned int, version int64) error {
+	upd := tx.DistributionCursor.Update().Where(distributioncursor.ID(id)).SetStreak(next.Streak).AddAssigned(int64(assigned))
+	if next.Last == 0 {
+		upd = upd.ClearLastEmployeeID()
+	} else {
+		upd = upd.SetLastEmployeeID(next.Last)
+	}
+	if version != 0 {
+		upd = upd.Where(directoryAt(version))
+	}
+	n, err := upd.Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("directory moved past version %d while waiting for the cursor of row %d: %w", version, id, store.ErrRetry)
+	}
+	return nil
+}
+
+// directoryAt holds for a cursor whose account's directory is at version.
+func directoryAt(version int64) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		col := s.C(distributioncursor.FieldAccountID)
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("(SELECT directory_version FROM account_settings WHERE account_settings.account_id = " + col + ") = ").Arg(version)
+		}))
+	}
+}
+
 // cursorOf reads a stored cursor.
 func cursorOf(c *ent.DistributionCursor) distribution.Cursor {
 	out := distribution.Cursor{Streak: c.Streak}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/assignmentevent"
-	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	"github.com/switchboardhq/switchboard/ent/message"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/access"
@@ -230,13 +229,7 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 				}
 			}
 			at := pick.Cursor
-			upd := tx.DistributionCursor.Update().Where(distributioncursor.ID(cur.ID)).SetStreak(at.Streak).AddAssigned(1)
-			if at.Last == 0 {
-				upd = upd.ClearLastEmployeeID()
-			} else {
-				upd = upd.SetLastEmployeeID(at.Last)
-			}
-			if err := upd.Exec(ctx); err != nil {
+			if err := moveCursor(ctx, tx, cur.ID, at, 1, version); err != nil {
 				return nil, false, err
 			}
 			if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseREPLY_DEADLINE, ClientID: &cl.ID,

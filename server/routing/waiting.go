@@ -8,7 +8,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
-	"github.com/switchboardhq/switchboard/ent/distributioncursor"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -183,13 +182,7 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 		assigned++
 	}
 	if assigned > 0 {
-		upd := tx.DistributionCursor.Update().Where(distributioncursor.ID(cur.ID)).SetStreak(at.Streak).AddAssigned(int64(assigned))
-		if at.Last == 0 {
-			upd = upd.ClearLastEmployeeID()
-		} else {
-			upd = upd.SetLastEmployeeID(at.Last)
-		}
-		if err := upd.Exec(ctx); err != nil {
+		if err := moveCursor(ctx, tx, cur.ID, at, assigned, version); err != nil {
 			return 0, false, nil, err
 		}
 	}
