@@ -5,11 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/switchboardhq/switchboard/ent"
-	"github.com/switchboardhq/switchboard/ent/contact"
-	"github.com/switchboardhq/switchboard/ent/deal"
 )
 
 // Availability's reads (SPEC §11). Nothing is read while no member of the
@@ -19,7 +15,7 @@ import (
 // loadAvailability reads the account's time zone when a member of the
 // channel has working hours, and the members' open clients on the channel
 // when one has a capacity.
-func (r *Router) loadAvailability(ctx context.Context, c *ent.Client, sit *incomingSituation) error {
+func (r *Router) loadAvailability(ctx context.Context, tx *ent.Tx, sit *incomingSituation) error {
 	hours, capacity := false, false
 	for _, m := range sit.snap.Members[sit.channel.ID] {
 		if m.Capacity > 0 {
@@ -36,7 +32,7 @@ func (r *Router) loadAvailability(ctx context.Context, c *ent.Client, sit *incom
 		return nil
 	}
 	var err error
-	sit.open, err = openClients(ctx, c, sit.channel.ID)
+	sit.open, err = openClients(ctx, tx, sit.settings.AccountID, sit.channel.ID)
 	return err
 }
 
@@ -44,30 +40,39 @@ func (r *Router) loadAvailability(ctx context.Context, c *ent.Client, sit *incom
 // is responsible for with an OPEN deal or lead created on the channel. A
 // client is counted once however many such deals it has; closing them
 // frees the place (docs/DECISIONS.md).
-func openClients(ctx context.Context, c *ent.Client, channelID int64) (map[int64]int, error) {
-	var rows []struct {
-		ResponsibleID int64 `json:"responsible_id"`
-		Count         int   `json:"count"`
-	}
-	// From the channel's open deals (an index), not from the account's
-	// clients: the work grows with the channel's open clients only.
-	err := c.Deal.Query().Where(deal.ChannelID(channelID), deal.StateEQ(deal.StateOPEN)).
-		Modify(func(s *sql.Selector) {
-			t := sql.Table(contact.Table)
-			s.Join(t).On(s.C(deal.FieldContactID), t.C(contact.FieldID)).
-				Where(sql.NotNull(t.C(contact.FieldResponsibleID))).
-				Select(sql.As(t.C(contact.FieldResponsibleID), "responsible_id"), sql.As(sql.Count("DISTINCT "+t.C(contact.FieldID)), "count")).
-				GroupBy(t.C(contact.FieldResponsibleID))
-		}).Scan(ctx, &rows)
+//
+// It runs on every distribution of a channel where a member has a
+// capacity, under the channel's cursor lock, so it is one prepared
+// statement scanned by hand: from the channel's open deals (an index), not
+// from the account's clients, so the work grows with the channel's open
+// clients only.
+func openClients(ctx context.Context, tx *ent.Tx, accountID, channelID int64) (map[int64]int, error) {
+	rows, err := tx.QueryContext(ctx, openClientsSQL, accountID, channelID)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		out[r.ResponsibleID] = r.Count
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
 	}
-	return out, nil
+	return out, rows.Err()
 }
+
+// openClientsSQL is openClients' statement ($1 account, $2 channel), the
+// same on both stores; IN counts each client once. The deals' account
+// keeps it within the account (a deal's client is of the deal's account);
+// no condition on the clients' account, which the planner could take for
+// a walk over all the account's clients.
+const openClientsSQL = `SELECT c.responsible_id, count(*) FROM contacts c
+WHERE c.id IN (SELECT d.contact_id FROM deals d WHERE d.channel_id = $2 AND d.state = 'OPEN' AND d.account_id = $1)
+	AND c.responsible_id IS NOT NULL
+GROUP BY c.responsible_id`
 
 var zones sync.Map // IANA name → *time.Location
 

@@ -3,6 +3,7 @@ package routing_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/routing"
@@ -21,58 +22,105 @@ import (
 //	go test -run '^$' -bench BenchmarkAvailability -benchtime 3000x -count 3 ./server/routing/
 func BenchmarkAvailability(b *testing.B) {
 	for _, backend := range Backends(b) {
-		for _, rules := range []string{"off", "hours+presence", "hours+presence+capacity"} {
+		for _, rules := range availabilityRules {
 			b.Run(backend.Name+"/rules="+rules, func(b *testing.B) {
-				env := New(b, backend, Options{})
-				co := env.Demo()
-				admin := env.Admin()
-				var channels []int64
-				for i := 0; i < 100; i++ {
-					ch := Must[*pb.CreateChannelResponse](b)(admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{
-						Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: fmt.Sprintf("Sales %d", i)}))
-					channels = append(channels, mustID(b, ch.Channel.Id))
-				}
-				UpdateSettings(b, admin, func(s *pb.IntegrationSettings) {
-					var members []*pb.ChannelMember
-					for _, n := range loadNames {
-						w := int32(1)
-						if n == "Tony Stark" {
-							w = 2
-						}
-						m := Member(co.Employees[n], Rep, true, true, w)
-						if rules == "hours+presence+capacity" {
-							m.Capacity = 10000
-						}
-						members = append(members, m)
-						if rules != "off" {
-							var week []*pb.WorkingPeriod
-							for d := pb.Weekday_WEEKDAY_MONDAY; d <= pb.Weekday_WEEKDAY_SUNDAY; d++ {
-								week = append(week, &pb.WorkingPeriod{Day: d, Start: "00:00", End: "24:00"})
-							}
-							s.Account.WorkingHours = append(s.Account.WorkingHours, &pb.WorkingHours{EmployeeId: co.Employees[n], Weekly: week})
-						}
-					}
-					s.Account.TimeZone = "Europe/Moscow"
-					for _, cs := range s.Channels {
-						cs.Distribution = pb.DistributionMode_DISTRIBUTION_MODE_WEIGHTED
-						cs.Members = members
-					}
-				})
-				if rules != "off" {
-					_, err := admin.Directory.SetPresence(ctx, &pb.SetPresenceRequest{EmployeeId: co.Employees["Bruce Wayne"], Presence: pb.Presence_PRESENCE_ONLINE})
-					NoErr(b, err)
-				}
-				r := env.Server.App.Router()
-				actx := tenant.NewContext(ctx, env.AccountID)
+				route := availabilityBench(b, backend, rules)
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					_, _, err := r.RouteIncoming(actx, routing.Incoming{ChannelID: channels[i%len(channels)],
-						Phone: Phone(900000 + i), Content: routing.Content{Text: "hello"}, GatewayID: GatewayID()})
-					if err != nil {
-						b.Fatal(err)
-					}
+					route(i)
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkAvailabilityRatio routes the same sequence through the three
+// variants of BenchmarkAvailability in turn, one message each per
+// iteration, and reports each variant's mean time per message and the
+// ratios to "off": on a machine whose load varies, the variants see the
+// same load.
+//
+//	go test -run '^$' -bench BenchmarkAvailabilityRatio -benchtime 3000x -count 3 ./server/routing/
+func BenchmarkAvailabilityRatio(b *testing.B) {
+	for _, backend := range Backends(b) {
+		b.Run(backend.Name, func(b *testing.B) {
+			routes := make([]func(int), len(availabilityRules))
+			for v, rules := range availabilityRules {
+				routes[v] = availabilityBench(b, backend, rules)
+			}
+			spent := make([]time.Duration, len(routes))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for k := range routes {
+					v := (i + k) % len(routes) // each variant goes first in turn
+					t0 := time.Now()
+					routes[v](i)
+					spent[v] += time.Since(t0)
+				}
+			}
+			b.StopTimer()
+			per := func(v int) float64 { return float64(spent[v].Microseconds()) / float64(b.N) }
+			b.ReportMetric(per(0), "µs-off/msg")
+			b.ReportMetric(per(1), "µs-hours/msg")
+			b.ReportMetric(per(2), "µs-capacity/msg")
+			b.ReportMetric(per(1)/per(0), "hours/off")
+			b.ReportMetric(per(2)/per(0), "capacity/off")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+var availabilityRules = []string{"off", "hours+presence", "hours+presence+capacity"}
+
+// availabilityBench builds one variant's database and returns a function
+// routing the i-th new client of the run.
+func availabilityBench(b *testing.B, backend Backend, rules string) func(i int) {
+	env := New(b, backend, Options{})
+	co := env.Demo()
+	admin := env.Admin()
+	var channels []int64
+	for i := 0; i < 100; i++ {
+		ch := Must[*pb.CreateChannelResponse](b)(admin.Directory.CreateChannel(ctx, &pb.CreateChannelRequest{
+			Kind: pb.ChannelKind_CHANNEL_KIND_WHATSAPP, Name: fmt.Sprintf("Sales %d", i)}))
+		channels = append(channels, mustID(b, ch.Channel.Id))
+	}
+	UpdateSettings(b, admin, func(s *pb.IntegrationSettings) {
+		var members []*pb.ChannelMember
+		for _, n := range loadNames {
+			w := int32(1)
+			if n == "Tony Stark" {
+				w = 2
+			}
+			m := Member(co.Employees[n], Rep, true, true, w)
+			if rules == "hours+presence+capacity" {
+				m.Capacity = 10000
+			}
+			members = append(members, m)
+			if rules != "off" {
+				var week []*pb.WorkingPeriod
+				for d := pb.Weekday_WEEKDAY_MONDAY; d <= pb.Weekday_WEEKDAY_SUNDAY; d++ {
+					week = append(week, &pb.WorkingPeriod{Day: d, Start: "00:00", End: "24:00"})
+				}
+				s.Account.WorkingHours = append(s.Account.WorkingHours, &pb.WorkingHours{EmployeeId: co.Employees[n], Weekly: week})
+			}
+		}
+		s.Account.TimeZone = "Europe/Moscow"
+		for _, cs := range s.Channels {
+			cs.Distribution = pb.DistributionMode_DISTRIBUTION_MODE_WEIGHTED
+			cs.Members = members
+		}
+	})
+	if rules != "off" {
+		_, err := admin.Directory.SetPresence(ctx, &pb.SetPresenceRequest{EmployeeId: co.Employees["Bruce Wayne"], Presence: pb.Presence_PRESENCE_ONLINE})
+		NoErr(b, err)
+	}
+	r := env.Server.App.Router()
+	actx := tenant.NewContext(ctx, env.AccountID)
+	return func(i int) {
+		_, _, err := r.RouteIncoming(actx, routing.Incoming{ChannelID: channels[i%len(channels)],
+			Phone: Phone(900000 + i), Content: routing.Content{Text: "hello"}, GatewayID: GatewayID()})
+		if err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -189,7 +189,7 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 		return nil, false, err
 	}
 	sit := &incomingSituation{settings: snap.Settings, snap: snap, channel: ch, now: r.clock(), external: r.external(snap.Settings)}
-	if err := r.loadAvailability(ctx, c, sit); err != nil {
+	if err := r.loadAvailability(ctx, tx, sit); err != nil {
 		return nil, false, err
 	}
 	view := &channelView{ch: ch, settings: snap.Settings, members: membersFrom(snap, ch.ID)}

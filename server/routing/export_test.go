@@ -94,3 +94,9 @@ func (w TestWriter) StoreIncoming(ctx context.Context, tx *ent.Tx, a StoreArgs) 
 
 // IsResponsibleMoved reports a responsible changed meanwhile.
 func IsResponsibleMoved(err error) bool { return errors.Is(err, errResponsibleMoved) }
+
+// OpenClients counts each employee's open clients on a channel, as
+// capacity does.
+func OpenClients(ctx context.Context, tx *ent.Tx, accountID, channelID int64) (map[int64]int, error) {
+	return openClients(ctx, tx, accountID, channelID)
+}

@@ -120,7 +120,7 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 		}
 		// Open clients are counted under the cursor's lock: distributions
 		// of the channel, which fill capacities, take it too.
-		if err = r.loadAvailability(ctx, tx.Client(), sit); err != nil {
+		if err = r.loadAvailability(ctx, tx, sit); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +178,7 @@ func (r *Router) loadIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*in
 		content: in.Content, gatewayID: in.GatewayID, external: r.external(as), now: r.clock()}
 	if ch.Distribution == channel.DistributionFIRST_RESPONDER {
 		// Candidates are settled before the client's rows exist.
-		if err := r.loadAvailability(ctx, c, sit); err != nil {
+		if err := r.loadAvailability(ctx, tx, sit); err != nil {
 			return nil, err
 		}
 	}

@@ -108,7 +108,7 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 		return 0, false, nil, err
 	}
 	sit := &incomingSituation{settings: snap.Settings, snap: snap, channel: ch, now: r.clock(), external: r.external(snap.Settings)}
-	if err := r.loadAvailability(ctx, c, sit); err != nil {
+	if err := r.loadAvailability(ctx, tx, sit); err != nil {
 		return 0, false, nil, err
 	}
 	view := &channelView{ch: ch, settings: snap.Settings, members: membersFrom(snap, ch.ID)}
