@@ -107,12 +107,21 @@ func (r *Router) scheduleDeadline(ctx context.Context, tx *ent.Tx, ch *ent.Chann
 	if err != nil {
 		return err
 	}
-	due := at.Add(time.Duration(ch.ReplyDeadlineMinutes) * time.Minute)
+	due, _ := r.deadlineDue(ch, at)
 	args := DeadlineArgs{Account: outbox.Account{AccountID: accountID}, ClientID: clientID, ChatID: chatID, ChannelID: ch.ID,
 		Responsible: responsible, Due: due, AfterMessage: lastMsg, AfterEvent: lastEv, Pass: pass}
 	// River runs jobs by the wall clock; the job checks the router's.
 	_, err = r.jobs.Enqueue(ctx, tx, args, &river.InsertOpts{ScheduledAt: time.Now().Add(due.Sub(r.clock())), Queue: outbox.QueueDefault})
 	return err
+}
+
+// deadlineDue is when a reply deadline started at at falls on ch; ok
+// false when the channel has none (or the server runs no jobs).
+func (r *Router) deadlineDue(ch *ent.Channel, at time.Time) (time.Time, bool) {
+	if r.jobs == nil || ch.ReplyDeadlineMinutes <= 0 {
+		return time.Time{}, false
+	}
+	return at.Add(time.Duration(ch.ReplyDeadlineMinutes) * time.Minute), true
 }
 
 // lastEvent is the id of the client's latest history entry (0: none).

@@ -110,8 +110,8 @@ func TestReplyDeadline(t *testing.T) {
 
 		// Defaults: no deadline, no job.
 		d0 := Route(t, admin, wa, Phone(1), "hi")
-		if jobs := deadlineJobs(t, env, ids.Value(d0.Client.Id)); len(jobs) != 0 {
-			t.Fatalf("deadline without the setting: %v", jobs)
+		if jobs := deadlineJobs(t, env, ids.Value(d0.Client.Id)); len(jobs) != 0 || d0.Assignment.ReplyDueTime != nil {
+			t.Fatalf("deadline without the setting: %v, decision says %v", jobs, d0.Assignment.ReplyDueTime)
 		}
 
 		withDeadline(t, env, wa, 15, 2)
@@ -121,6 +121,13 @@ func TestReplyDeadline(t *testing.T) {
 		jobs := deadlineJobs(t, env, cl)
 		if len(jobs) != 1 || jobs[0].Responsible != first || !jobs[0].Due.Equal(clk.Now().Add(15*time.Minute)) || jobs[0].Pass != 0 {
 			t.Fatalf("jobs %+v, want one for %d due in 15 min", jobs, first)
+		}
+		if !d.Assignment.ReplyDueTime.AsTime().Equal(jobs[0].Due) {
+			t.Fatalf("the decision says a reply is due at %v, the job at %v", d.Assignment.ReplyDueTime.AsTime(), jobs[0].Due)
+		}
+		// A known client writing again starts no deadline and says none.
+		if again := Route(t, admin, wa, Phone(2), "still there?"); again.Assignment.ReplyDueTime != nil || len(deadlineJobs(t, env, cl)) != 1 {
+			t.Fatalf("a second message: due %v, %d jobs", again.Assignment.ReplyDueTime, len(deadlineJobs(t, env, cl)))
 		}
 		_, mark := pushesAfter(t, env, cl, 0)
 
@@ -368,8 +375,8 @@ func TestFirstResponderWindow(t *testing.T) {
 		}
 		cl := ids.Value(d.Client.Id)
 		jobs := deadlineJobs(t, env, cl)
-		if len(jobs) != 1 || jobs[0].Responsible != 0 {
-			t.Fatalf("jobs %+v", jobs)
+		if len(jobs) != 1 || jobs[0].Responsible != 0 || !d.Assignment.ReplyDueTime.AsTime().Equal(jobs[0].Due) {
+			t.Fatalf("jobs %+v, decision's due time %v", jobs, d.Assignment.ReplyDueTime)
 		}
 		_, mark := pushesAfter(t, env, cl, 0)
 		clk.Set(jobs[0].Due)

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/switchboardhq/switchboard/ent"
 	"github.com/switchboardhq/switchboard/ent/channel"
@@ -132,21 +133,30 @@ func (r *Router) routeIncoming(ctx context.Context, tx *ent.Tx, in Incoming) (*p
 			return nil, err
 		}
 	}
+	// The reply deadline (deadline.go) of a new responsible, or of the
+	// first-responder candidates' window for a new client; the decision
+	// says when it falls.
+	timed, responsible := false, int64(0)
+	switch asg := o.decision.Assignment; {
+	case asg.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED && o.responsible != nil && o.responsible.to != nil:
+		timed, responsible = true, *o.responsible.to
+	case asg.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER && o.decision.NewClient:
+		timed = true
+	}
+	if timed {
+		if due, ok := r.deadlineDue(sit.channel, sit.now); ok {
+			o.decision.Assignment.ReplyDueTime = timestamppb.New(due)
+		}
+	}
 	d, err := r.persistMessage(ctx, tx, sit, rows, o)
 	if err != nil {
 		return nil, err
 	}
-	if o.decision.Assignment.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_DISTRIBUTED && o.responsible != nil && o.responsible.to != nil {
-		// The new responsible's reply deadline (deadline.go), after the
-		// message and its history entry are written.
+	if timed {
+		// After the message and its history entry are written: the job
+		// notes the last of each.
 		if err := r.scheduleDeadline(ctx, tx, sit.channel, sit.settings.AccountID, rows.client.ID, rows.chat.ID,
-			*o.responsible.to, sit.now, 0); err != nil {
-			return nil, err
-		}
-	}
-	if o.decision.Assignment.Source == pb.ResponsibleSource_RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER && o.decision.NewClient {
-		// The first-responder candidates' window.
-		if err := r.scheduleDeadline(ctx, tx, sit.channel, sit.settings.AccountID, rows.client.ID, rows.chat.ID, 0, sit.now, 0); err != nil {
+			responsible, sit.now, 0); err != nil {
 			return nil, err
 		}
 	}

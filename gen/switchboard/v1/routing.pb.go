@@ -1371,7 +1371,14 @@ type Assignment struct {
 	// Eligible members who could not take the client when it was decided, in
 	// member-list order, and why (SPEC §11). Empty when every eligible member
 	// was available or the responsible was kept.
-	Skipped       []*SkippedMember `protobuf:"bytes,9,rep,name=skipped,proto3" json:"skipped,omitempty"`
+	Skipped []*SkippedMember `protobuf:"bytes,9,rep,name=skipped,proto3" json:"skipped,omitempty"`
+	// When the channel has a reply deadline (SPEC §11) and this decision
+	// started it: the time by which the new responsible — under
+	// FIRST_RESPONDER, one of the candidates — must answer. Unanswered then,
+	// the client passes to the next available member (or, past the channel's
+	// max_passes and under FIRST_RESPONDER, the managers are told). Unset
+	// otherwise.
+	ReplyDueTime  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=reply_due_time,json=replyDueTime,proto3" json:"reply_due_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1465,6 +1472,13 @@ func (x *Assignment) GetExplanation() string {
 func (x *Assignment) GetSkipped() []*SkippedMember {
 	if x != nil {
 		return x.Skipped
+	}
+	return nil
+}
+
+func (x *Assignment) GetReplyDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReplyDueTime
 	}
 	return nil
 }
@@ -2658,7 +2672,7 @@ const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"employeeId\x12#\n" +
 	"\remployee_name\x18\x02 \x01(\tR\femployeeName\x122\n" +
 	"\x06reason\x18\x03 \x01(\x0e2\x1a.switchboard.v1.SkipReasonR\x06reason\x12 \n" +
-	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\x8e\x03\n" +
+	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\xd0\x03\n" +
 	"\n" +
 	"Assignment\x129\n" +
 	"\x06source\x18\x01 \x01(\x0e2!.switchboard.v1.ResponsibleSourceR\x06source\x126\n" +
@@ -2669,7 +2683,9 @@ const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"\x04turn\x18\x06 \x01(\x05R\x04turn\x12\x16\n" +
 	"\x06weight\x18\a \x01(\x05R\x06weight\x12 \n" +
 	"\vexplanation\x18\b \x01(\tR\vexplanation\x127\n" +
-	"\askipped\x18\t \x03(\v2\x1d.switchboard.v1.SkippedMemberR\askipped\"\x8c\x01\n" +
+	"\askipped\x18\t \x03(\v2\x1d.switchboard.v1.SkippedMemberR\askipped\x12@\n" +
+	"\x0ereply_due_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\freplyDueTime\"\x8c\x01\n" +
 	"\fViewerAccess\x12\x1f\n" +
 	"\vemployee_id\x18\x01 \x01(\tR\n" +
 	"employeeId\x12#\n" +
@@ -2895,51 +2911,52 @@ var file_switchboard_v1_routing_proto_depIdxs = []int32{
 	5,  // 14: switchboard.v1.Assignment.source:type_name -> switchboard.v1.ResponsibleSource
 	35, // 15: switchboard.v1.Assignment.mode:type_name -> switchboard.v1.DistributionMode
 	16, // 16: switchboard.v1.Assignment.skipped:type_name -> switchboard.v1.SkippedMember
-	9,  // 17: switchboard.v1.ViewerAccess.access:type_name -> switchboard.v1.AccessDecision
-	10, // 18: switchboard.v1.RoutingDecision.client:type_name -> switchboard.v1.Client
-	12, // 19: switchboard.v1.RoutingDecision.chat:type_name -> switchboard.v1.Chat
-	4,  // 20: switchboard.v1.RoutingDecision.entity_action:type_name -> switchboard.v1.EntityAction
-	11, // 21: switchboard.v1.RoutingDecision.deal:type_name -> switchboard.v1.Deal
-	17, // 22: switchboard.v1.RoutingDecision.assignment:type_name -> switchboard.v1.Assignment
-	18, // 23: switchboard.v1.RoutingDecision.viewers:type_name -> switchboard.v1.ViewerAccess
-	36, // 24: switchboard.v1.RoutingDecision.notifications:type_name -> switchboard.v1.NotificationDecision
-	13, // 25: switchboard.v1.RoutingDecision.message:type_name -> switchboard.v1.Message
-	34, // 26: switchboard.v1.RouteOutgoingMessageRequest.content:type_name -> switchboard.v1.MessageContent
-	12, // 27: switchboard.v1.RouteOutgoingMessageResponse.chat:type_name -> switchboard.v1.Chat
-	7,  // 28: switchboard.v1.RouteOutgoingMessageResponse.channel_choice:type_name -> switchboard.v1.ChannelChoice
-	9,  // 29: switchboard.v1.RouteOutgoingMessageResponse.access:type_name -> switchboard.v1.AccessDecision
-	10, // 30: switchboard.v1.RouteOutgoingMessageResponse.client:type_name -> switchboard.v1.Client
-	13, // 31: switchboard.v1.RouteOutgoingMessageResponse.message:type_name -> switchboard.v1.Message
-	36, // 32: switchboard.v1.RouteOutgoingMessageResponse.notifications:type_name -> switchboard.v1.NotificationDecision
-	9,  // 33: switchboard.v1.CheckAccessResponse.access:type_name -> switchboard.v1.AccessDecision
-	12, // 34: switchboard.v1.VisibleChat.chat:type_name -> switchboard.v1.Chat
-	10, // 35: switchboard.v1.VisibleChat.client:type_name -> switchboard.v1.Client
-	9,  // 36: switchboard.v1.VisibleChat.access:type_name -> switchboard.v1.AccessDecision
-	25, // 37: switchboard.v1.ListVisibleChatsResponse.chats:type_name -> switchboard.v1.VisibleChat
-	13, // 38: switchboard.v1.ListChatMessagesResponse.messages:type_name -> switchboard.v1.Message
-	10, // 39: switchboard.v1.AssignResponsibleResponse.client:type_name -> switchboard.v1.Client
-	36, // 40: switchboard.v1.AssignResponsibleResponse.notifications:type_name -> switchboard.v1.NotificationDecision
-	8,  // 41: switchboard.v1.CloseDealRequest.outcome:type_name -> switchboard.v1.DealOutcome
-	11, // 42: switchboard.v1.CloseDealResponse.deal:type_name -> switchboard.v1.Deal
-	14, // 43: switchboard.v1.RoutingService.RouteIncomingMessage:input_type -> switchboard.v1.RouteIncomingMessageRequest
-	20, // 44: switchboard.v1.RoutingService.RouteOutgoingMessage:input_type -> switchboard.v1.RouteOutgoingMessageRequest
-	22, // 45: switchboard.v1.RoutingService.CheckAccess:input_type -> switchboard.v1.CheckAccessRequest
-	24, // 46: switchboard.v1.RoutingService.ListVisibleChats:input_type -> switchboard.v1.ListVisibleChatsRequest
-	27, // 47: switchboard.v1.RoutingService.ListChatMessages:input_type -> switchboard.v1.ListChatMessagesRequest
-	29, // 48: switchboard.v1.RoutingService.AssignResponsible:input_type -> switchboard.v1.AssignResponsibleRequest
-	31, // 49: switchboard.v1.RoutingService.CloseDeal:input_type -> switchboard.v1.CloseDealRequest
-	15, // 50: switchboard.v1.RoutingService.RouteIncomingMessage:output_type -> switchboard.v1.RouteIncomingMessageResponse
-	21, // 51: switchboard.v1.RoutingService.RouteOutgoingMessage:output_type -> switchboard.v1.RouteOutgoingMessageResponse
-	23, // 52: switchboard.v1.RoutingService.CheckAccess:output_type -> switchboard.v1.CheckAccessResponse
-	26, // 53: switchboard.v1.RoutingService.ListVisibleChats:output_type -> switchboard.v1.ListVisibleChatsResponse
-	28, // 54: switchboard.v1.RoutingService.ListChatMessages:output_type -> switchboard.v1.ListChatMessagesResponse
-	30, // 55: switchboard.v1.RoutingService.AssignResponsible:output_type -> switchboard.v1.AssignResponsibleResponse
-	32, // 56: switchboard.v1.RoutingService.CloseDeal:output_type -> switchboard.v1.CloseDealResponse
-	50, // [50:57] is the sub-list for method output_type
-	43, // [43:50] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	33, // 17: switchboard.v1.Assignment.reply_due_time:type_name -> google.protobuf.Timestamp
+	9,  // 18: switchboard.v1.ViewerAccess.access:type_name -> switchboard.v1.AccessDecision
+	10, // 19: switchboard.v1.RoutingDecision.client:type_name -> switchboard.v1.Client
+	12, // 20: switchboard.v1.RoutingDecision.chat:type_name -> switchboard.v1.Chat
+	4,  // 21: switchboard.v1.RoutingDecision.entity_action:type_name -> switchboard.v1.EntityAction
+	11, // 22: switchboard.v1.RoutingDecision.deal:type_name -> switchboard.v1.Deal
+	17, // 23: switchboard.v1.RoutingDecision.assignment:type_name -> switchboard.v1.Assignment
+	18, // 24: switchboard.v1.RoutingDecision.viewers:type_name -> switchboard.v1.ViewerAccess
+	36, // 25: switchboard.v1.RoutingDecision.notifications:type_name -> switchboard.v1.NotificationDecision
+	13, // 26: switchboard.v1.RoutingDecision.message:type_name -> switchboard.v1.Message
+	34, // 27: switchboard.v1.RouteOutgoingMessageRequest.content:type_name -> switchboard.v1.MessageContent
+	12, // 28: switchboard.v1.RouteOutgoingMessageResponse.chat:type_name -> switchboard.v1.Chat
+	7,  // 29: switchboard.v1.RouteOutgoingMessageResponse.channel_choice:type_name -> switchboard.v1.ChannelChoice
+	9,  // 30: switchboard.v1.RouteOutgoingMessageResponse.access:type_name -> switchboard.v1.AccessDecision
+	10, // 31: switchboard.v1.RouteOutgoingMessageResponse.client:type_name -> switchboard.v1.Client
+	13, // 32: switchboard.v1.RouteOutgoingMessageResponse.message:type_name -> switchboard.v1.Message
+	36, // 33: switchboard.v1.RouteOutgoingMessageResponse.notifications:type_name -> switchboard.v1.NotificationDecision
+	9,  // 34: switchboard.v1.CheckAccessResponse.access:type_name -> switchboard.v1.AccessDecision
+	12, // 35: switchboard.v1.VisibleChat.chat:type_name -> switchboard.v1.Chat
+	10, // 36: switchboard.v1.VisibleChat.client:type_name -> switchboard.v1.Client
+	9,  // 37: switchboard.v1.VisibleChat.access:type_name -> switchboard.v1.AccessDecision
+	25, // 38: switchboard.v1.ListVisibleChatsResponse.chats:type_name -> switchboard.v1.VisibleChat
+	13, // 39: switchboard.v1.ListChatMessagesResponse.messages:type_name -> switchboard.v1.Message
+	10, // 40: switchboard.v1.AssignResponsibleResponse.client:type_name -> switchboard.v1.Client
+	36, // 41: switchboard.v1.AssignResponsibleResponse.notifications:type_name -> switchboard.v1.NotificationDecision
+	8,  // 42: switchboard.v1.CloseDealRequest.outcome:type_name -> switchboard.v1.DealOutcome
+	11, // 43: switchboard.v1.CloseDealResponse.deal:type_name -> switchboard.v1.Deal
+	14, // 44: switchboard.v1.RoutingService.RouteIncomingMessage:input_type -> switchboard.v1.RouteIncomingMessageRequest
+	20, // 45: switchboard.v1.RoutingService.RouteOutgoingMessage:input_type -> switchboard.v1.RouteOutgoingMessageRequest
+	22, // 46: switchboard.v1.RoutingService.CheckAccess:input_type -> switchboard.v1.CheckAccessRequest
+	24, // 47: switchboard.v1.RoutingService.ListVisibleChats:input_type -> switchboard.v1.ListVisibleChatsRequest
+	27, // 48: switchboard.v1.RoutingService.ListChatMessages:input_type -> switchboard.v1.ListChatMessagesRequest
+	29, // 49: switchboard.v1.RoutingService.AssignResponsible:input_type -> switchboard.v1.AssignResponsibleRequest
+	31, // 50: switchboard.v1.RoutingService.CloseDeal:input_type -> switchboard.v1.CloseDealRequest
+	15, // 51: switchboard.v1.RoutingService.RouteIncomingMessage:output_type -> switchboard.v1.RouteIncomingMessageResponse
+	21, // 52: switchboard.v1.RoutingService.RouteOutgoingMessage:output_type -> switchboard.v1.RouteOutgoingMessageResponse
+	23, // 53: switchboard.v1.RoutingService.CheckAccess:output_type -> switchboard.v1.CheckAccessResponse
+	26, // 54: switchboard.v1.RoutingService.ListVisibleChats:output_type -> switchboard.v1.ListVisibleChatsResponse
+	28, // 55: switchboard.v1.RoutingService.ListChatMessages:output_type -> switchboard.v1.ListChatMessagesResponse
+	30, // 56: switchboard.v1.RoutingService.AssignResponsible:output_type -> switchboard.v1.AssignResponsibleResponse
+	32, // 57: switchboard.v1.RoutingService.CloseDeal:output_type -> switchboard.v1.CloseDealResponse
+	51, // [51:58] is the sub-list for method output_type
+	44, // [44:51] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_v1_routing_proto_init() }
