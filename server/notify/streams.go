@@ -13,9 +13,9 @@ import (
 
 // Presence from streams (SPEC §11). Every employee stream holds a lease, a
 // notification_streams row: inserted when the stream opens, renewed every
-// LeaseRenew while it stays open, ended (expires_at set to the moment) when
-// it closes. A replica that dies leaves leases that expire LeaseTTL after
-// their last renewal. SweepStreams, run every minute by the waiting line's
+// 30 s while it stays open, ended (expires_at set to the moment) when it
+// closes. A replica that dies leaves leases that expire 90 s after their
+// last renewal. SweepStreams, run every minute by the waiting line's
 // job, removes ended and expired leases and, when an employee has none left,
 // records on the employee when its last stream went (streams_closed_at, its
 // last renewal). The first stream to open clears it again.
@@ -28,7 +28,7 @@ import (
 // routing reads, and routing reads the closing time from the directory
 // snapshot it has anyway.
 
-// Lease timing.
+// Lease timing by default (Options.StreamLease, StreamRenew).
 const (
 	// LeaseRenew is how often an open stream renews its lease.
 	LeaseRenew = 30 * time.Second
@@ -105,7 +105,7 @@ func (l *lease) insert(ctx context.Context) (back bool, err error) {
 			}
 		}
 		row, err := tx.NotificationStream.Create().SetEmployeeID(l.employee).SetRenewedAt(now).
-			SetExpiresAt(now.Add(LeaseTTL)).Save(ctx)
+			SetExpiresAt(now.Add(l.s.hub.opts.StreamLease)).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (l *lease) insert(ctx context.Context) (back bool, err error) {
 // meanwhile (this replica stalled past its expiry) is opened again.
 func (l *lease) renew() {
 	defer close(l.done)
-	t := time.NewTicker(LeaseRenew)
+	t := time.NewTicker(l.s.hub.opts.StreamRenew)
 	defer t.Stop()
 	for {
 		select {
@@ -129,7 +129,7 @@ func (l *lease) renew() {
 		}
 		now := l.s.now()
 		n, err := l.s.st.Ent.NotificationStream.Update().Where(notificationstream.ID(l.id)).
-			SetRenewedAt(now).SetExpiresAt(now.Add(LeaseTTL)).Save(l.ctx)
+			SetRenewedAt(now).SetExpiresAt(now.Add(l.s.hub.opts.StreamLease)).Save(l.ctx)
 		if err == nil && n == 0 {
 			var back bool
 			if back, err = l.insert(l.ctx); err == nil && back && l.s.back != nil {
