@@ -2,13 +2,10 @@ package routing_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"connectrpc.com/connect"
 
 	"github.com/switchboardhq/switchboard/ent/employee"
 	"github.com/switchboardhq/switchboard/ent/notificationstream"
@@ -344,8 +341,9 @@ func TestStreamReplicaKilled(t *testing.T) {
 
 // TestStreamsConcurrent: streams of several employees opening and closing
 // at once, on two replicas where there is PostgreSQL, with sweeps running
-// meanwhile, end with each employee's closing time set exactly when it has
-// no stream left.
+// on each meanwhile: each time an employee's one stream closes while
+// another opens, it ends with no closing time; when its last closes, with
+// one.
 func TestStreamsConcurrent(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, b Backend) {
 		clk := &clock{t: moscow(t, "2026-11-30 12:00")}
@@ -355,17 +353,17 @@ func TestStreamsConcurrent(t *testing.T) {
 		if b.Name == "postgres" {
 			servers = append(servers, env.Replica(streamOptions(clk, 24*time.Hour)))
 		}
-		staff := []string{"Bruce Wayne", "Scrooge McDuck", "Tony Stark", "Constantine"}
-		const perEmployee, rounds = 6, 4
-		var wg sync.WaitGroup
+		var staff []string
+		for _, id := range co.Employees {
+			staff = append(staff, id)
+		}
 		done := make(chan struct{})
-		keep := make(chan func(), len(staff))
-		errs := make(chan error, 100)
-		// Sweeps on every replica while streams come and go.
+		var sweepers sync.WaitGroup
+		sweepErr := make(chan error, len(servers))
 		for _, s := range servers {
-			wg.Add(1)
+			sweepers.Add(1)
 			go func(r *Server) {
-				defer wg.Done()
+				defer sweepers.Done()
 				for {
 					select {
 					case <-done:
@@ -373,78 +371,82 @@ func TestStreamsConcurrent(t *testing.T) {
 					default:
 					}
 					if _, err := r.App.Router().SweepStreams(ctx); err != nil {
-						errs <- err
+						sweepErr <- err
 						return
 					}
 				}
 			}(s)
 		}
-		var streams sync.WaitGroup
-		for i, n := range staff {
-			for g := 0; g < perEmployee; g++ {
-				streams.Add(1)
-				go func(i, g int, emp string) {
-					defer streams.Done()
-					url := servers[(i+g)%len(servers)].URL
-					for k := 0; k < rounds; k++ {
-						sctx, cancel := context.WithCancel(ctx)
-						stream, err := client.New(url, env.AdminKey, client.Connect, nil).Notification.Subscribe(sctx,
-							&pb.SubscribeRequest{EmployeeId: emp})
-						if err != nil {
-							cancel()
-							errs <- err
-							return
-						}
-						caught := false
-						for !caught && stream.Receive() {
-							caught = stream.Msg().GetCaughtUp() != nil
-						}
-						if !caught {
-							cancel()
-							errs <- fmt.Errorf("stream ended: %v", stream.Err())
-							return
-						}
-						// Even employees keep one stream open at the end.
-						if i%2 == 0 && g == 0 && k == rounds-1 {
-							keep <- func() { cancel(); _ = stream.Close() }
-							return
-						}
-						cancel()
-						_ = stream.Close()
-					}
-				}(i, g, co.Employees[n])
+		stop := func() {
+			select {
+			case <-done:
+			default:
+				close(done)
+				sweepers.Wait()
 			}
 		}
-		streams.Wait()
-		close(done)
+		defer stop()
+		const iterations = 10
+		old := make([]func(), len(staff))
+		for i, emp := range staff {
+			old[i] = openStream(t, servers[i%len(servers)].URL, env.AdminKey, emp)
+		}
+		for it := 0; it < iterations; it++ {
+			// Each employee's stream closes while a new one opens on the
+			// other replica.
+			fresh := make([]func(), len(staff))
+			var wg sync.WaitGroup
+			for i, emp := range staff {
+				wg.Add(2)
+				go func() { defer wg.Done(); old[i]() }()
+				go func() {
+					defer wg.Done()
+					fresh[i] = openStream(t, servers[(i+it+1)%len(servers)].URL, env.AdminKey, emp)
+				}()
+			}
+			wg.Wait()
+			if t.Failed() {
+				return // a stream did not open
+			}
+			for _, emp := range staff {
+				waitLeases(t, env, emp, clk.Now(), 1)
+			}
+			_, err := env.Server.App.Router().SweepStreams(ctx)
+			NoErr(t, err)
+			for _, emp := range staff {
+				if got := streamsClosedAt(t, env, emp); got != nil {
+					t.Fatalf("iteration %d: employee %s has a stream open but a closing time %v", it, emp, got)
+				}
+			}
+			old = fresh
+		}
+		// The last streams close, all at once.
+		var wg sync.WaitGroup
+		for i := range staff {
+			wg.Add(1)
+			go func() { defer wg.Done(); old[i]() }()
+		}
 		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if connect.CodeOf(err) != connect.CodeCanceled {
-				t.Fatal(err)
-			}
+		for _, emp := range staff {
+			waitLeases(t, env, emp, clk.Now(), 0)
 		}
-		for i, n := range staff {
-			want := 0
-			if i%2 == 0 {
-				want = 1
-			}
-			waitLeases(t, env, co.Employees[n], clk.Now(), want)
+		stop()
+		select {
+		case err := <-sweepErr:
+			t.Fatalf("sweep: %v", err)
+		default:
 		}
 		_, err := env.Server.App.Router().SweepStreams(ctx)
 		NoErr(t, err)
-		for i, n := range staff {
-			got := streamsClosedAt(t, env, co.Employees[n])
-			if i%2 == 0 && got != nil {
-				t.Errorf("%s has a stream open but a closing time %v", n, got)
-			}
-			if i%2 == 1 && got == nil {
-				t.Errorf("%s has no stream but no closing time", n)
+		for _, emp := range staff {
+			if got := streamsClosedAt(t, env, emp); got == nil || !got.Equal(clk.Now()) {
+				t.Fatalf("employee %s has no stream left; closing time %v, want %v", emp, got, clk.Now())
 			}
 		}
-		close(keep)
-		for f := range keep {
-			f()
+		n, err := env.Store.Ent.NotificationStream.Query().Count(tenant.NewContext(ctx, env.AccountID))
+		NoErr(t, err)
+		if n != 0 {
+			t.Fatalf("%d leases left after the sweep", n)
 		}
 	})
 }
