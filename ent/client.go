@@ -30,6 +30,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/leadstatus"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/notificationstream"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/stage"
 
@@ -71,6 +72,8 @@ type Client struct {
 	Message *MessageClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
+	// NotificationStream is the client for interacting with the NotificationStream builders.
+	NotificationStream *NotificationStreamClient
 	// Pipeline is the client for interacting with the Pipeline builders.
 	Pipeline *PipelineClient
 	// Stage is the client for interacting with the Stage builders.
@@ -101,6 +104,7 @@ func (c *Client) init() {
 	c.LeadStatus = NewLeadStatusClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
+	c.NotificationStream = NewNotificationStreamClient(c.config)
 	c.Pipeline = NewPipelineClient(c.config)
 	c.Stage = NewStageClient(c.config)
 }
@@ -210,6 +214,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		LeadStatus:         NewLeadStatusClient(cfg),
 		Message:            NewMessageClient(cfg),
 		Notification:       NewNotificationClient(cfg),
+		NotificationStream: NewNotificationStreamClient(cfg),
 		Pipeline:           NewPipelineClient(cfg),
 		Stage:              NewStageClient(cfg),
 	}, nil
@@ -246,6 +251,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		LeadStatus:         NewLeadStatusClient(cfg),
 		Message:            NewMessageClient(cfg),
 		Notification:       NewNotificationClient(cfg),
+		NotificationStream: NewNotificationStreamClient(cfg),
 		Pipeline:           NewPipelineClient(cfg),
 		Stage:              NewStageClient(cfg),
 	}, nil
@@ -279,7 +285,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Account, c.AccountSettings, c.AssignmentEvent, c.Channel, c.ChannelMember,
 		c.Chat, c.Contact, c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor,
-		c.Employee, c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
+		c.Employee, c.LeadStatus, c.Message, c.Notification, c.NotificationStream,
+		c.Pipeline, c.Stage,
 	} {
 		n.Use(hooks...)
 	}
@@ -291,7 +298,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Account, c.AccountSettings, c.AssignmentEvent, c.Channel, c.ChannelMember,
 		c.Chat, c.Contact, c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor,
-		c.Employee, c.LeadStatus, c.Message, c.Notification, c.Pipeline, c.Stage,
+		c.Employee, c.LeadStatus, c.Message, c.Notification, c.NotificationStream,
+		c.Pipeline, c.Stage,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -330,6 +338,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Message.mutate(ctx, m)
 	case *NotificationMutation:
 		return c.Notification.mutate(ctx, m)
+	case *NotificationStreamMutation:
+		return c.NotificationStream.mutate(ctx, m)
 	case *PipelineMutation:
 		return c.Pipeline.mutate(ctx, m)
 	case *StageMutation:
@@ -2602,6 +2612,141 @@ func (c *NotificationClient) mutate(ctx context.Context, m *NotificationMutation
 	}
 }
 
+// NotificationStreamClient is a client for the NotificationStream schema.
+type NotificationStreamClient struct {
+	config
+}
+
+// NewNotificationStreamClient returns a client for the NotificationStream from the given config.
+func NewNotificationStreamClient(c config) *NotificationStreamClient {
+	return &NotificationStreamClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notificationstream.Hooks(f(g(h())))`.
+func (c *NotificationStreamClient) Use(hooks ...Hook) {
+	c.hooks.NotificationStream = append(c.hooks.NotificationStream, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notificationstream.Intercept(f(g(h())))`.
+func (c *NotificationStreamClient) Intercept(interceptors ...Interceptor) {
+	c.inters.NotificationStream = append(c.inters.NotificationStream, interceptors...)
+}
+
+// Create returns a builder for creating a NotificationStream entity.
+func (c *NotificationStreamClient) Create() *NotificationStreamCreate {
+	mutation := newNotificationStreamMutation(c.config, OpCreate)
+	return &NotificationStreamCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of NotificationStream entities.
+func (c *NotificationStreamClient) CreateBulk(builders ...*NotificationStreamCreate) *NotificationStreamCreateBulk {
+	return &NotificationStreamCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NotificationStreamClient) MapCreateBulk(slice any, setFunc func(*NotificationStreamCreate, int)) *NotificationStreamCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NotificationStreamCreateBulk{err: fmt.Errorf("calling to NotificationStreamClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NotificationStreamCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NotificationStreamCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for NotificationStream.
+func (c *NotificationStreamClient) Update() *NotificationStreamUpdate {
+	mutation := newNotificationStreamMutation(c.config, OpUpdate)
+	return &NotificationStreamUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NotificationStreamClient) UpdateOne(_m *NotificationStream) *NotificationStreamUpdateOne {
+	mutation := newNotificationStreamMutation(c.config, OpUpdateOne, withNotificationStream(_m))
+	return &NotificationStreamUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NotificationStreamClient) UpdateOneID(id int64) *NotificationStreamUpdateOne {
+	mutation := newNotificationStreamMutation(c.config, OpUpdateOne, withNotificationStreamID(id))
+	return &NotificationStreamUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for NotificationStream.
+func (c *NotificationStreamClient) Delete() *NotificationStreamDelete {
+	mutation := newNotificationStreamMutation(c.config, OpDelete)
+	return &NotificationStreamDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NotificationStreamClient) DeleteOne(_m *NotificationStream) *NotificationStreamDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NotificationStreamClient) DeleteOneID(id int64) *NotificationStreamDeleteOne {
+	builder := c.Delete().Where(notificationstream.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NotificationStreamDeleteOne{builder}
+}
+
+// Query returns a query builder for NotificationStream.
+func (c *NotificationStreamClient) Query() *NotificationStreamQuery {
+	return &NotificationStreamQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotificationStream},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a NotificationStream entity by its id.
+func (c *NotificationStreamClient) Get(ctx context.Context, id int64) (*NotificationStream, error) {
+	return c.Query().Where(notificationstream.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NotificationStreamClient) GetX(ctx context.Context, id int64) *NotificationStream {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NotificationStreamClient) Hooks() []Hook {
+	hooks := c.hooks.NotificationStream
+	return append(hooks[:len(hooks):len(hooks)], notificationstream.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NotificationStreamClient) Interceptors() []Interceptor {
+	inters := c.inters.NotificationStream
+	return append(inters[:len(inters):len(inters)], notificationstream.Interceptors[:]...)
+}
+
+func (c *NotificationStreamClient) mutate(ctx context.Context, m *NotificationStreamMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NotificationStreamCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NotificationStreamUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NotificationStreamUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NotificationStreamDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown NotificationStream mutation op: %q", m.Op())
+	}
+}
+
 // PipelineClient is a client for the Pipeline schema.
 type PipelineClient struct {
 	config
@@ -2909,12 +3054,14 @@ type (
 	hooks struct {
 		Account, AccountSettings, AssignmentEvent, Channel, ChannelMember, Chat,
 		Contact, Credential, CrmConnection, Deal, DistributionCursor, Employee,
-		LeadStatus, Message, Notification, Pipeline, Stage []ent.Hook
+		LeadStatus, Message, Notification, NotificationStream, Pipeline,
+		Stage []ent.Hook
 	}
 	inters struct {
 		Account, AccountSettings, AssignmentEvent, Channel, ChannelMember, Chat,
 		Contact, Credential, CrmConnection, Deal, DistributionCursor, Employee,
-		LeadStatus, Message, Notification, Pipeline, Stage []ent.Interceptor
+		LeadStatus, Message, Notification, NotificationStream, Pipeline,
+		Stage []ent.Interceptor
 	}
 )
 

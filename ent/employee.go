@@ -40,6 +40,8 @@ type Employee struct {
 	Presence employee.Presence `json:"presence,omitempty"`
 	// WorkingHours holds the value of the "working_hours" field.
 	WorkingHours *types.WorkingHours `json:"working_hours,omitempty"`
+	// StreamsClosedAt holds the value of the "streams_closed_at" field.
+	StreamsClosedAt *time.Time `json:"streams_closed_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EmployeeQuery when eager-loading is set.
 	Edges        EmployeeEdges `json:"edges"`
@@ -90,7 +92,7 @@ func (*Employee) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case employee.FieldName, employee.FieldCrmUserID, employee.FieldEmail, employee.FieldPresence:
 			values[i] = new(sql.NullString)
-		case employee.FieldCreatedAt:
+		case employee.FieldCreatedAt, employee.FieldStreamsClosedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -177,6 +179,13 @@ func (_m *Employee) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field working_hours: %w", err)
 				}
 			}
+		case employee.FieldStreamsClosedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field streams_closed_at", values[i])
+			} else if value.Valid {
+				_m.StreamsClosedAt = new(time.Time)
+				*_m.StreamsClosedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -256,6 +265,11 @@ func (_m *Employee) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("working_hours=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WorkingHours))
+	builder.WriteString(", ")
+	if v := _m.StreamsClosedAt; v != nil {
+		builder.WriteString("streams_closed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

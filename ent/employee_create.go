@@ -139,6 +139,20 @@ func (_c *EmployeeCreate) SetWorkingHours(v *types.WorkingHours) *EmployeeCreate
 	return _c
 }
 
+// SetStreamsClosedAt sets the "streams_closed_at" field.
+func (_c *EmployeeCreate) SetStreamsClosedAt(v time.Time) *EmployeeCreate {
+	_c.mutation.SetStreamsClosedAt(v)
+	return _c
+}
+
+// SetNillableStreamsClosedAt sets the "streams_closed_at" field if the given value is not nil.
+func (_c *EmployeeCreate) SetNillableStreamsClosedAt(v *time.Time) *EmployeeCreate {
+	if v != nil {
+		_c.SetStreamsClosedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *EmployeeCreate) SetID(v int64) *EmployeeCreate {
 	_c.mutation.SetID(v)
@@ -343,6 +357,10 @@ func (_c *EmployeeCreate) createSpec() (*Employee, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.WorkingHours(); ok {
 		_spec.SetField(employee.FieldWorkingHours, field.TypeJSON, value)
 		_node.WorkingHours = value
+	}
+	if value, ok := _c.mutation.StreamsClosedAt(); ok {
+		_spec.SetField(employee.FieldStreamsClosedAt, field.TypeTime, value)
+		_node.StreamsClosedAt = &value
 	}
 	if nodes := _c.mutation.DefaultOutgoingChannelIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

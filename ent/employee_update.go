@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -150,6 +151,26 @@ func (_u *EmployeeUpdate) SetWorkingHours(v *types.WorkingHours) *EmployeeUpdate
 // ClearWorkingHours clears the value of the "working_hours" field.
 func (_u *EmployeeUpdate) ClearWorkingHours() *EmployeeUpdate {
 	_u.mutation.ClearWorkingHours()
+	return _u
+}
+
+// SetStreamsClosedAt sets the "streams_closed_at" field.
+func (_u *EmployeeUpdate) SetStreamsClosedAt(v time.Time) *EmployeeUpdate {
+	_u.mutation.SetStreamsClosedAt(v)
+	return _u
+}
+
+// SetNillableStreamsClosedAt sets the "streams_closed_at" field if the given value is not nil.
+func (_u *EmployeeUpdate) SetNillableStreamsClosedAt(v *time.Time) *EmployeeUpdate {
+	if v != nil {
+		_u.SetStreamsClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearStreamsClosedAt clears the value of the "streams_closed_at" field.
+func (_u *EmployeeUpdate) ClearStreamsClosedAt() *EmployeeUpdate {
+	_u.mutation.ClearStreamsClosedAt()
 	return _u
 }
 
@@ -301,6 +322,12 @@ func (_u *EmployeeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.WorkingHoursCleared() {
 		_spec.ClearField(employee.FieldWorkingHours, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.StreamsClosedAt(); ok {
+		_spec.SetField(employee.FieldStreamsClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.StreamsClosedAtCleared() {
+		_spec.ClearField(employee.FieldStreamsClosedAt, field.TypeTime)
 	}
 	if _u.mutation.DefaultOutgoingChannelCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -520,6 +547,26 @@ func (_u *EmployeeUpdateOne) ClearWorkingHours() *EmployeeUpdateOne {
 	return _u
 }
 
+// SetStreamsClosedAt sets the "streams_closed_at" field.
+func (_u *EmployeeUpdateOne) SetStreamsClosedAt(v time.Time) *EmployeeUpdateOne {
+	_u.mutation.SetStreamsClosedAt(v)
+	return _u
+}
+
+// SetNillableStreamsClosedAt sets the "streams_closed_at" field if the given value is not nil.
+func (_u *EmployeeUpdateOne) SetNillableStreamsClosedAt(v *time.Time) *EmployeeUpdateOne {
+	if v != nil {
+		_u.SetStreamsClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearStreamsClosedAt clears the value of the "streams_closed_at" field.
+func (_u *EmployeeUpdateOne) ClearStreamsClosedAt() *EmployeeUpdateOne {
+	_u.mutation.ClearStreamsClosedAt()
+	return _u
+}
+
 // SetDefaultOutgoingChannel sets the "default_outgoing_channel" edge to the Channel entity.
 func (_u *EmployeeUpdateOne) SetDefaultOutgoingChannel(v *Channel) *EmployeeUpdateOne {
 	return _u.SetDefaultOutgoingChannelID(v.ID)
@@ -698,6 +745,12 @@ func (_u *EmployeeUpdateOne) sqlSave(ctx context.Context) (_node *Employee, err 
 	}
 	if _u.mutation.WorkingHoursCleared() {
 		_spec.ClearField(employee.FieldWorkingHours, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.StreamsClosedAt(); ok {
+		_spec.SetField(employee.FieldStreamsClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.StreamsClosedAtCleared() {
+		_spec.ClearField(employee.FieldStreamsClosedAt, field.TypeTime)
 	}
 	if _u.mutation.DefaultOutgoingChannelCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/leadstatus"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/notificationstream"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/stage"
 )
@@ -104,6 +105,7 @@ func checkColumn(t, c string) error {
 			leadstatus.Table:         leadstatus.ValidColumn,
 			message.Table:            message.ValidColumn,
 			notification.Table:       notification.ValidColumn,
+			notificationstream.Table: notificationstream.ValidColumn,
 			pipeline.Table:           pipeline.ValidColumn,
 			stage.Table:              stage.ValidColumn,
 		})

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/leadstatus"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/notificationstream"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
@@ -56,6 +57,7 @@ const (
 	TypeLeadStatus         = "LeadStatus"
 	TypeMessage            = "Message"
 	TypeNotification       = "Notification"
+	TypeNotificationStream = "NotificationStream"
 	TypePipeline           = "Pipeline"
 	TypeStage              = "Stage"
 )
@@ -11927,6 +11929,7 @@ type EmployeeMutation struct {
 	chat_admin                      *bool
 	presence                        *employee.Presence
 	working_hours                   **types.WorkingHours
+	streams_closed_at               *time.Time
 	clearedFields                   map[string]struct{}
 	default_outgoing_channel        *int64
 	cleareddefault_outgoing_channel bool
@@ -12461,6 +12464,55 @@ func (m *EmployeeMutation) ResetWorkingHours() {
 	delete(m.clearedFields, employee.FieldWorkingHours)
 }
 
+// SetStreamsClosedAt sets the "streams_closed_at" field.
+func (m *EmployeeMutation) SetStreamsClosedAt(t time.Time) {
+	m.streams_closed_at = &t
+}
+
+// StreamsClosedAt returns the value of the "streams_closed_at" field in the mutation.
+func (m *EmployeeMutation) StreamsClosedAt() (r time.Time, exists bool) {
+	v := m.streams_closed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStreamsClosedAt returns the old "streams_closed_at" field's value of the Employee entity.
+// If the Employee object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmployeeMutation) OldStreamsClosedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStreamsClosedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStreamsClosedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStreamsClosedAt: %w", err)
+	}
+	return oldValue.StreamsClosedAt, nil
+}
+
+// ClearStreamsClosedAt clears the value of the "streams_closed_at" field.
+func (m *EmployeeMutation) ClearStreamsClosedAt() {
+	m.streams_closed_at = nil
+	m.clearedFields[employee.FieldStreamsClosedAt] = struct{}{}
+}
+
+// StreamsClosedAtCleared returns if the "streams_closed_at" field was cleared in this mutation.
+func (m *EmployeeMutation) StreamsClosedAtCleared() bool {
+	_, ok := m.clearedFields[employee.FieldStreamsClosedAt]
+	return ok
+}
+
+// ResetStreamsClosedAt resets all changes to the "streams_closed_at" field.
+func (m *EmployeeMutation) ResetStreamsClosedAt() {
+	m.streams_closed_at = nil
+	delete(m.clearedFields, employee.FieldStreamsClosedAt)
+}
+
 // ClearDefaultOutgoingChannel clears the "default_outgoing_channel" edge to the Channel entity.
 func (m *EmployeeMutation) ClearDefaultOutgoingChannel() {
 	m.cleareddefault_outgoing_channel = true
@@ -12576,7 +12628,7 @@ func (m *EmployeeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EmployeeMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.account_id != nil {
 		fields = append(fields, employee.FieldAccountID)
 	}
@@ -12607,6 +12659,9 @@ func (m *EmployeeMutation) Fields() []string {
 	if m.working_hours != nil {
 		fields = append(fields, employee.FieldWorkingHours)
 	}
+	if m.streams_closed_at != nil {
+		fields = append(fields, employee.FieldStreamsClosedAt)
+	}
 	return fields
 }
 
@@ -12635,6 +12690,8 @@ func (m *EmployeeMutation) Field(name string) (ent.Value, bool) {
 		return m.Presence()
 	case employee.FieldWorkingHours:
 		return m.WorkingHours()
+	case employee.FieldStreamsClosedAt:
+		return m.StreamsClosedAt()
 	}
 	return nil, false
 }
@@ -12664,6 +12721,8 @@ func (m *EmployeeMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldPresence(ctx)
 	case employee.FieldWorkingHours:
 		return m.OldWorkingHours(ctx)
+	case employee.FieldStreamsClosedAt:
+		return m.OldStreamsClosedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Employee field %s", name)
 }
@@ -12743,6 +12802,13 @@ func (m *EmployeeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetWorkingHours(v)
 		return nil
+	case employee.FieldStreamsClosedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStreamsClosedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Employee field %s", name)
 }
@@ -12797,6 +12863,9 @@ func (m *EmployeeMutation) ClearedFields() []string {
 	if m.FieldCleared(employee.FieldWorkingHours) {
 		fields = append(fields, employee.FieldWorkingHours)
 	}
+	if m.FieldCleared(employee.FieldStreamsClosedAt) {
+		fields = append(fields, employee.FieldStreamsClosedAt)
+	}
 	return fields
 }
 
@@ -12819,6 +12888,9 @@ func (m *EmployeeMutation) ClearField(name string) error {
 		return nil
 	case employee.FieldWorkingHours:
 		m.ClearWorkingHours()
+		return nil
+	case employee.FieldStreamsClosedAt:
+		m.ClearStreamsClosedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Employee nullable field %s", name)
@@ -12857,6 +12929,9 @@ func (m *EmployeeMutation) ResetField(name string) error {
 		return nil
 	case employee.FieldWorkingHours:
 		m.ResetWorkingHours()
+		return nil
+	case employee.FieldStreamsClosedAt:
+		m.ResetStreamsClosedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Employee field %s", name)
@@ -15862,6 +15937,569 @@ func (m *NotificationMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *NotificationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Notification edge %s", name)
+}
+
+// NotificationStreamMutation represents an operation that mutates the NotificationStream nodes in the graph.
+type NotificationStreamMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int64
+	account_id     *int64
+	addaccount_id  *int64
+	employee_id    *int64
+	addemployee_id *int64
+	renewed_at     *time.Time
+	expires_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*NotificationStream, error)
+	predicates     []predicate.NotificationStream
+}
+
+var _ ent.Mutation = (*NotificationStreamMutation)(nil)
+
+// notificationstreamOption allows management of the mutation configuration using functional options.
+type notificationstreamOption func(*NotificationStreamMutation)
+
+// newNotificationStreamMutation creates new mutation for the NotificationStream entity.
+func newNotificationStreamMutation(c config, op Op, opts ...notificationstreamOption) *NotificationStreamMutation {
+	m := &NotificationStreamMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNotificationStream,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNotificationStreamID sets the ID field of the mutation.
+func withNotificationStreamID(id int64) notificationstreamOption {
+	return func(m *NotificationStreamMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *NotificationStream
+		)
+		m.oldValue = func(ctx context.Context) (*NotificationStream, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().NotificationStream.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNotificationStream sets the old NotificationStream of the mutation.
+func withNotificationStream(node *NotificationStream) notificationstreamOption {
+	return func(m *NotificationStreamMutation) {
+		m.oldValue = func(context.Context) (*NotificationStream, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NotificationStreamMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NotificationStreamMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of NotificationStream entities.
+func (m *NotificationStreamMutation) SetID(id int64) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NotificationStreamMutation) ID() (id int64, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NotificationStreamMutation) IDs(ctx context.Context) ([]int64, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int64{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().NotificationStream.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *NotificationStreamMutation) SetAccountID(i int64) {
+	m.account_id = &i
+	m.addaccount_id = nil
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *NotificationStreamMutation) AccountID() (r int64, exists bool) {
+	v := m.account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the NotificationStream entity.
+// If the NotificationStream object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationStreamMutation) OldAccountID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// AddAccountID adds i to the "account_id" field.
+func (m *NotificationStreamMutation) AddAccountID(i int64) {
+	if m.addaccount_id != nil {
+		*m.addaccount_id += i
+	} else {
+		m.addaccount_id = &i
+	}
+}
+
+// AddedAccountID returns the value that was added to the "account_id" field in this mutation.
+func (m *NotificationStreamMutation) AddedAccountID() (r int64, exists bool) {
+	v := m.addaccount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *NotificationStreamMutation) ResetAccountID() {
+	m.account_id = nil
+	m.addaccount_id = nil
+}
+
+// SetEmployeeID sets the "employee_id" field.
+func (m *NotificationStreamMutation) SetEmployeeID(i int64) {
+	m.employee_id = &i
+	m.addemployee_id = nil
+}
+
+// EmployeeID returns the value of the "employee_id" field in the mutation.
+func (m *NotificationStreamMutation) EmployeeID() (r int64, exists bool) {
+	v := m.employee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmployeeID returns the old "employee_id" field's value of the NotificationStream entity.
+// If the NotificationStream object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationStreamMutation) OldEmployeeID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmployeeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmployeeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmployeeID: %w", err)
+	}
+	return oldValue.EmployeeID, nil
+}
+
+// AddEmployeeID adds i to the "employee_id" field.
+func (m *NotificationStreamMutation) AddEmployeeID(i int64) {
+	if m.addemployee_id != nil {
+		*m.addemployee_id += i
+	} else {
+		m.addemployee_id = &i
+	}
+}
+
+// AddedEmployeeID returns the value that was added to the "employee_id" field in this mutation.
+func (m *NotificationStreamMutation) AddedEmployeeID() (r int64, exists bool) {
+	v := m.addemployee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEmployeeID resets all changes to the "employee_id" field.
+func (m *NotificationStreamMutation) ResetEmployeeID() {
+	m.employee_id = nil
+	m.addemployee_id = nil
+}
+
+// SetRenewedAt sets the "renewed_at" field.
+func (m *NotificationStreamMutation) SetRenewedAt(t time.Time) {
+	m.renewed_at = &t
+}
+
+// RenewedAt returns the value of the "renewed_at" field in the mutation.
+func (m *NotificationStreamMutation) RenewedAt() (r time.Time, exists bool) {
+	v := m.renewed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRenewedAt returns the old "renewed_at" field's value of the NotificationStream entity.
+// If the NotificationStream object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationStreamMutation) OldRenewedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRenewedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRenewedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRenewedAt: %w", err)
+	}
+	return oldValue.RenewedAt, nil
+}
+
+// ResetRenewedAt resets all changes to the "renewed_at" field.
+func (m *NotificationStreamMutation) ResetRenewedAt() {
+	m.renewed_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *NotificationStreamMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *NotificationStreamMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the NotificationStream entity.
+// If the NotificationStream object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationStreamMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *NotificationStreamMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// Where appends a list predicates to the NotificationStreamMutation builder.
+func (m *NotificationStreamMutation) Where(ps ...predicate.NotificationStream) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NotificationStreamMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NotificationStreamMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.NotificationStream, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NotificationStreamMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NotificationStreamMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (NotificationStream).
+func (m *NotificationStreamMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NotificationStreamMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.account_id != nil {
+		fields = append(fields, notificationstream.FieldAccountID)
+	}
+	if m.employee_id != nil {
+		fields = append(fields, notificationstream.FieldEmployeeID)
+	}
+	if m.renewed_at != nil {
+		fields = append(fields, notificationstream.FieldRenewedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, notificationstream.FieldExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NotificationStreamMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case notificationstream.FieldAccountID:
+		return m.AccountID()
+	case notificationstream.FieldEmployeeID:
+		return m.EmployeeID()
+	case notificationstream.FieldRenewedAt:
+		return m.RenewedAt()
+	case notificationstream.FieldExpiresAt:
+		return m.ExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NotificationStreamMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case notificationstream.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case notificationstream.FieldEmployeeID:
+		return m.OldEmployeeID(ctx)
+	case notificationstream.FieldRenewedAt:
+		return m.OldRenewedAt(ctx)
+	case notificationstream.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown NotificationStream field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationStreamMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case notificationstream.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case notificationstream.FieldEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmployeeID(v)
+		return nil
+	case notificationstream.FieldRenewedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRenewedAt(v)
+		return nil
+	case notificationstream.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NotificationStream field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NotificationStreamMutation) AddedFields() []string {
+	var fields []string
+	if m.addaccount_id != nil {
+		fields = append(fields, notificationstream.FieldAccountID)
+	}
+	if m.addemployee_id != nil {
+		fields = append(fields, notificationstream.FieldEmployeeID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NotificationStreamMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case notificationstream.FieldAccountID:
+		return m.AddedAccountID()
+	case notificationstream.FieldEmployeeID:
+		return m.AddedEmployeeID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NotificationStreamMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case notificationstream.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccountID(v)
+		return nil
+	case notificationstream.FieldEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEmployeeID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NotificationStream numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NotificationStreamMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NotificationStreamMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NotificationStreamMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown NotificationStream nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NotificationStreamMutation) ResetField(name string) error {
+	switch name {
+	case notificationstream.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case notificationstream.FieldEmployeeID:
+		m.ResetEmployeeID()
+		return nil
+	case notificationstream.FieldRenewedAt:
+		m.ResetRenewedAt()
+		return nil
+	case notificationstream.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown NotificationStream field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NotificationStreamMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NotificationStreamMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NotificationStreamMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NotificationStreamMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NotificationStreamMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NotificationStreamMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NotificationStreamMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown NotificationStream unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NotificationStreamMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown NotificationStream edge %s", name)
 }
 
 // PipelineMutation represents an operation that mutates the Pipeline nodes in the graph.

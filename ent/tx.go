@@ -44,6 +44,8 @@ type Tx struct {
 	Message *MessageClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
+	// NotificationStream is the client for interacting with the NotificationStream builders.
+	NotificationStream *NotificationStreamClient
 	// Pipeline is the client for interacting with the Pipeline builders.
 	Pipeline *PipelineClient
 	// Stage is the client for interacting with the Stage builders.
@@ -194,6 +196,7 @@ func (tx *Tx) init() {
 	tx.LeadStatus = NewLeadStatusClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
+	tx.NotificationStream = NewNotificationStreamClient(tx.config)
 	tx.Pipeline = NewPipelineClient(tx.config)
 	tx.Stage = NewStageClient(tx.config)
 }

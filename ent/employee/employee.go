@@ -36,6 +36,8 @@ const (
 	FieldPresence = "presence"
 	// FieldWorkingHours holds the string denoting the working_hours field in the database.
 	FieldWorkingHours = "working_hours"
+	// FieldStreamsClosedAt holds the string denoting the streams_closed_at field in the database.
+	FieldStreamsClosedAt = "streams_closed_at"
 	// EdgeDefaultOutgoingChannel holds the string denoting the default_outgoing_channel edge name in mutations.
 	EdgeDefaultOutgoingChannel = "default_outgoing_channel"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
@@ -71,6 +73,7 @@ var Columns = []string{
 	FieldDefaultOutgoingChannelID,
 	FieldPresence,
 	FieldWorkingHours,
+	FieldStreamsClosedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -187,6 +190,11 @@ func ByDefaultOutgoingChannelID(opts ...sql.OrderTermOption) OrderOption {
 // ByPresence orders the results by the presence field.
 func ByPresence(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPresence, opts...).ToFunc()
+}
+
+// ByStreamsClosedAt orders the results by the streams_closed_at field.
+func ByStreamsClosedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStreamsClosedAt, opts...).ToFunc()
 }
 
 // ByDefaultOutgoingChannelField orders the results by default_outgoing_channel field.

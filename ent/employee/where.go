@@ -95,6 +95,11 @@ func DefaultOutgoingChannelID(v int64) predicate.Employee {
 	return predicate.Employee(sql.FieldEQ(FieldDefaultOutgoingChannelID, v))
 }
 
+// StreamsClosedAt applies equality check predicate on the "streams_closed_at" field. It's identical to StreamsClosedAtEQ.
+func StreamsClosedAt(v time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldEQ(FieldStreamsClosedAt, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.Employee {
 	return predicate.Employee(sql.FieldEQ(FieldAccountID, v))
@@ -458,6 +463,56 @@ func WorkingHoursIsNil() predicate.Employee {
 // WorkingHoursNotNil applies the NotNil predicate on the "working_hours" field.
 func WorkingHoursNotNil() predicate.Employee {
 	return predicate.Employee(sql.FieldNotNull(FieldWorkingHours))
+}
+
+// StreamsClosedAtEQ applies the EQ predicate on the "streams_closed_at" field.
+func StreamsClosedAtEQ(v time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldEQ(FieldStreamsClosedAt, v))
+}
+
+// StreamsClosedAtNEQ applies the NEQ predicate on the "streams_closed_at" field.
+func StreamsClosedAtNEQ(v time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldNEQ(FieldStreamsClosedAt, v))
+}
+
+// StreamsClosedAtIn applies the In predicate on the "streams_closed_at" field.
+func StreamsClosedAtIn(vs ...time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldIn(FieldStreamsClosedAt, vs...))
+}
+
+// StreamsClosedAtNotIn applies the NotIn predicate on the "streams_closed_at" field.
+func StreamsClosedAtNotIn(vs ...time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldNotIn(FieldStreamsClosedAt, vs...))
+}
+
+// StreamsClosedAtGT applies the GT predicate on the "streams_closed_at" field.
+func StreamsClosedAtGT(v time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldGT(FieldStreamsClosedAt, v))
+}
+
+// StreamsClosedAtGTE applies the GTE predicate on the "streams_closed_at" field.
+func StreamsClosedAtGTE(v time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldGTE(FieldStreamsClosedAt, v))
+}
+
+// StreamsClosedAtLT applies the LT predicate on the "streams_closed_at" field.
+func StreamsClosedAtLT(v time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldLT(FieldStreamsClosedAt, v))
+}
+
+// StreamsClosedAtLTE applies the LTE predicate on the "streams_closed_at" field.
+func StreamsClosedAtLTE(v time.Time) predicate.Employee {
+	return predicate.Employee(sql.FieldLTE(FieldStreamsClosedAt, v))
+}
+
+// StreamsClosedAtIsNil applies the IsNil predicate on the "streams_closed_at" field.
+func StreamsClosedAtIsNil() predicate.Employee {
+	return predicate.Employee(sql.FieldIsNull(FieldStreamsClosedAt))
+}
+
+// StreamsClosedAtNotNil applies the NotNil predicate on the "streams_closed_at" field.
+func StreamsClosedAtNotNil() predicate.Employee {
+	return predicate.Employee(sql.FieldNotNull(FieldStreamsClosedAt))
 }
 
 // HasDefaultOutgoingChannel applies the HasEdge predicate on the "default_outgoing_channel" edge.

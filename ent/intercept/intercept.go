@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/leadstatus"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/notificationstream"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/stage"
@@ -489,6 +490,33 @@ func (f TraverseNotification) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.NotificationQuery", q)
 }
 
+// The NotificationStreamFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NotificationStreamFunc func(context.Context, *ent.NotificationStreamQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NotificationStreamFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NotificationStreamQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NotificationStreamQuery", q)
+}
+
+// The TraverseNotificationStream type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNotificationStream func(context.Context, *ent.NotificationStreamQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNotificationStream) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNotificationStream) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationStreamQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NotificationStreamQuery", q)
+}
+
 // The PipelineFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PipelineFunc func(context.Context, *ent.PipelineQuery) (ent.Value, error)
 
@@ -576,6 +604,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MessageQuery, predicate.Message, message.OrderOption]{typ: ent.TypeMessage, tq: q}, nil
 	case *ent.NotificationQuery:
 		return &query[*ent.NotificationQuery, predicate.Notification, notification.OrderOption]{typ: ent.TypeNotification, tq: q}, nil
+	case *ent.NotificationStreamQuery:
+		return &query[*ent.NotificationStreamQuery, predicate.NotificationStream, notificationstream.OrderOption]{typ: ent.TypeNotificationStream, tq: q}, nil
 	case *ent.PipelineQuery:
 		return &query[*ent.PipelineQuery, predicate.Pipeline, pipeline.OrderOption]{typ: ent.TypePipeline, tq: q}, nil
 	case *ent.StageQuery:

@@ -447,6 +447,7 @@ var (
 		{Name: "chat_admin", Type: field.TypeBool, Default: false},
 		{Name: "presence", Type: field.TypeEnum, Enums: []string{"ONLINE", "AWAY", "OFFLINE"}, Default: "ONLINE"},
 		{Name: "working_hours", Type: field.TypeJSON, Nullable: true},
+		{Name: "streams_closed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "default_outgoing_channel_id", Type: field.TypeInt64, Nullable: true},
 	}
 	// EmployeesTable holds the schema information for the "employees" table.
@@ -457,7 +458,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "employees_channels_default_outgoing_channel",
-				Columns:    []*schema.Column{EmployeesColumns[10]},
+				Columns:    []*schema.Column{EmployeesColumns[11]},
 				RefColumns: []*schema.Column{ChannelsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -576,6 +577,32 @@ var (
 			},
 		},
 	}
+	// NotificationStreamsColumns holds the columns for the "notification_streams" table.
+	NotificationStreamsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "account_id", Type: field.TypeInt64},
+		{Name: "employee_id", Type: field.TypeInt64},
+		{Name: "renewed_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// NotificationStreamsTable holds the schema information for the "notification_streams" table.
+	NotificationStreamsTable = &schema.Table{
+		Name:       "notification_streams",
+		Columns:    NotificationStreamsColumns,
+		PrimaryKey: []*schema.Column{NotificationStreamsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notificationstream_account_id_employee_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationStreamsColumns[1], NotificationStreamsColumns[2]},
+			},
+			{
+				Name:    "notificationstream_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationStreamsColumns[4]},
+			},
+		},
+	}
 	// PipelinesColumns holds the columns for the "pipelines" table.
 	PipelinesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt64, Increment: true},
@@ -646,6 +673,7 @@ var (
 		LeadStatusTable,
 		MessagesTable,
 		NotificationsTable,
+		NotificationStreamsTable,
 		PipelinesTable,
 		StagesTable,
 	}

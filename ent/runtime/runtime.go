@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/leadstatus"
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
+	"github.com/switchboardhq/switchboard/ent/notificationstream"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/stage"
@@ -610,6 +611,19 @@ func init() {
 	notificationDescExplanation := notificationFields[12].Descriptor()
 	// notification.DefaultExplanation holds the default value on creation for the explanation field.
 	notification.DefaultExplanation = notificationDescExplanation.Default.(string)
+	notificationstreamMixin := schema.NotificationStream{}.Mixin()
+	notificationstreamMixinHooks0 := notificationstreamMixin[0].Hooks()
+	notificationstream.Hooks[0] = notificationstreamMixinHooks0[0]
+	notificationstreamMixinInters0 := notificationstreamMixin[0].Interceptors()
+	notificationstream.Interceptors[0] = notificationstreamMixinInters0[0]
+	notificationstreamMixinFields0 := notificationstreamMixin[0].Fields()
+	_ = notificationstreamMixinFields0
+	notificationstreamFields := schema.NotificationStream{}.Fields()
+	_ = notificationstreamFields
+	// notificationstreamDescAccountID is the schema descriptor for account_id field.
+	notificationstreamDescAccountID := notificationstreamMixinFields0[0].Descriptor()
+	// notificationstream.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	notificationstream.AccountIDValidator = notificationstreamDescAccountID.Validators[0].(func(int64) error)
 	pipelineMixin := schema.Pipeline{}.Mixin()
 	pipelineMixinHooks0 := pipelineMixin[0].Hooks()
 	pipeline.Hooks[0] = pipelineMixinHooks0[0]

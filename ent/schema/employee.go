@@ -33,6 +33,12 @@ func (Employee) Fields() []ent.Field {
 		// working_hours (SPEC §11), in the account's time zone; NULL: works
 		// at any time.
 		field.JSON("working_hours", &types.WorkingHours{}).Optional(),
+		// streams_closed_at (SPEC §11, presence from streams): when the
+		// employee's last open notification stream closed; NULL while one
+		// is open, and for an employee who never opened one. It changes
+		// only when the first stream opens or the last one goes, so it can
+		// live in the directory routing reads.
+		field.Time("streams_closed_at").Optional().Nillable(),
 	}
 }
 

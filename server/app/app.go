@@ -92,8 +92,9 @@ type Options struct {
 	// store the same one to trace its statements as children. Nil: no
 	// tracing, at no cost.
 	TracerProvider trace.TracerProvider
-	// Clock is the time availability (working hours, days off) is decided
-	// at; nil means the wall clock. Tests move it.
+	// Clock is the time availability (working hours, days off, presence
+	// from streams) is decided at; nil means the wall clock. Tests move
+	// it.
 	Clock func() time.Time
 }
 
@@ -245,7 +246,10 @@ func New(opts Options) (*App, error) {
 	a.service(switchboardv1connect.NewRoutingServiceHandler(routing.NewService(router), interceptors))
 	a.watcher = supervise.NewWatcher(st, a.bus, opts.Logger, opts.Supervise)
 	router.OnChatsChanged(a.watcher.Changed)
-	a.service(switchboardv1connect.NewNotificationServiceHandler(notify.NewService(st, a.hub, a.auth).WithCounters(a.watcher), interceptors))
+	// An employee opening a stream after its streams had all closed may
+	// count as available again (SPEC §11, presence from streams).
+	notifySvc := notify.NewService(st, a.hub, a.auth).WithCounters(a.watcher).WithClock(opts.Clock).OnBack(assignWaiting)
+	a.service(switchboardv1connect.NewNotificationServiceHandler(notifySvc, interceptors))
 	a.service(switchboardv1connect.NewSupervisionServiceHandler(supervision{supervise.NewService(st), preview.NewService(st)}, interceptors))
 	// REST (the protos' google.api.http paths, all under /v1/) is
 	// transcoded by vanguard into Connect calls of the same handlers, so

@@ -1,6 +1,7 @@
 // Package availability decides whether a channel member can take a new
-// client right now (SPEC §11): inside its working hours, ONLINE, below its
-// capacity. Plain functions over plain values, with table tests; routing
+// client right now (SPEC §11): inside its working hours, ONLINE (and, where
+// the channel asks, with a notification stream open or closed only
+// briefly), below its capacity. Plain functions over plain values, with table tests; routing
 // feeds them the time, the account's time zone and the open-client counts
 // it read, and distribution skips whoever they say is absent.
 package availability
@@ -42,6 +43,7 @@ type Reason int
 const (
 	None Reason = iota
 	NotOnline
+	NoStream
 	DayOff
 	OutsideHours
 	AtCapacity
@@ -58,6 +60,13 @@ type Member struct {
 	// Open is the member's open clients on the channel (only read when
 	// Capacity > 0).
 	Open int
+	// StreamsClosedAt is when the member's last notification stream
+	// closed; nil while one is open or when it never opened one.
+	StreamsClosedAt *time.Time
+	// StreamGrace is the channel's grace for streams: a member ONLINE
+	// whose streams have all been closed for longer counts as AWAY. 0:
+	// streams are not looked at.
+	StreamGrace time.Duration
 }
 
 // Absence says why a member cannot take a client now.
@@ -72,10 +81,14 @@ type Absence struct {
 func (a Absence) Available() bool { return a.Reason == None }
 
 // Check says whether m can take a new client at now, its working hours read
-// in loc. The first reason found wins: presence, day off, hours, capacity.
+// in loc. The first reason found wins: presence, streams, day off, hours,
+// capacity.
 func Check(m Member, now time.Time, loc *time.Location) Absence {
 	if m.Presence != Online {
 		return Absence{NotOnline, fmt.Sprintf("%s: not online (%s)", m.Name, m.Presence)}
+	}
+	if gone, ok := StreamsGone(m.StreamsClosedAt, m.StreamGrace, now); ok {
+		return Absence{NoStream, fmt.Sprintf("%s: no notification stream for %d min (%s)", m.Name, int(gone/time.Minute), Away)}
 	}
 	if h := m.Hours; h != nil {
 		if loc == nil {
@@ -93,6 +106,18 @@ func Check(m Member, now time.Time, loc *time.Location) Absence {
 		return Absence{AtCapacity, fmt.Sprintf("%s: at capacity %d/%d", m.Name, m.Open, m.Capacity)}
 	}
 	return Absence{}
+}
+
+// StreamsGone says how long a member's streams have all been closed at now
+// and whether that is longer than grace (so it counts as away). A grace of 0
+// is off, and a member with no closing time (a stream open, or none ever
+// opened) is never away for streams.
+func StreamsGone(closedAt *time.Time, grace time.Duration, now time.Time) (time.Duration, bool) {
+	if grace <= 0 || closedAt == nil {
+		return 0, false
+	}
+	gone := now.Sub(*closedAt)
+	return gone, gone > grace
 }
 
 // Working reports whether t (already in the account's time zone) falls in

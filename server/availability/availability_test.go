@@ -50,6 +50,21 @@ func TestCheck(t *testing.T) {
 		{"at capacity", Member{Name: "Bruce Wayne", Capacity: 20, Open: 20}, at("2026-11-30 10:00"), AtCapacity, "Bruce Wayne: at capacity 20/20"},
 		{"below capacity", Member{Name: "Bruce Wayne", Capacity: 20, Open: 19}, at("2026-11-30 10:00"), None, ""},
 		{"no limit", Member{Name: "Bruce Wayne", Open: 500}, at("2026-11-30 10:00"), None, ""},
+		{"streams closed longer than the grace", Member{Name: "Tony Stark", StreamsClosedAt: ptr(at("2026-11-30 09:48")),
+			StreamGrace: 10 * time.Minute}, at("2026-11-30 10:00"), NoStream, "Tony Stark: no notification stream for 12 min (AWAY)"},
+		{"streams closed within the grace", Member{Name: "Tony Stark", StreamsClosedAt: ptr(at("2026-11-30 09:52")),
+			StreamGrace: 10 * time.Minute}, at("2026-11-30 10:00"), None, ""},
+		{"streams closed exactly the grace ago", Member{Name: "Tony Stark", StreamsClosedAt: ptr(at("2026-11-30 09:50")),
+			StreamGrace: 10 * time.Minute}, at("2026-11-30 10:00"), None, ""},
+		{"grace 0: streams not looked at", Member{Name: "Tony Stark", StreamsClosedAt: ptr(at("2026-11-01 09:00"))},
+			at("2026-11-30 10:00"), None, ""},
+		{"a stream open, or none ever", Member{Name: "Tony Stark", StreamGrace: time.Minute}, at("2026-11-30 10:00"), None, ""},
+		{"presence first", Member{Name: "Tony Stark", Presence: Offline, StreamsClosedAt: ptr(at("2026-11-30 09:00")),
+			StreamGrace: time.Minute}, at("2026-11-30 10:00"), NotOnline, "Tony Stark: not online (OFFLINE)"},
+		{"streams before hours", Member{Name: "Tony Stark", Hours: week, StreamsClosedAt: ptr(at("2026-11-30 06:00")),
+			StreamGrace: time.Minute}, at("2026-11-30 08:00"), NoStream, "Tony Stark: no notification stream for 120 min (AWAY)"},
+		{"streams but at capacity", Member{Name: "Bruce Wayne", Capacity: 1, Open: 1, StreamsClosedAt: ptr(at("2026-11-30 09:59")),
+			StreamGrace: 5 * time.Minute}, at("2026-11-30 10:00"), AtCapacity, "Bruce Wayne: at capacity 1/1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -98,3 +113,5 @@ func TestNextStart(t *testing.T) {
 		t.Error("no hours: a start")
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -31,6 +31,10 @@ type Options struct {
 	Retention time.Duration
 	// PruneEvery is how often pruning runs (default 10 minutes).
 	PruneEvery time.Duration
+	// StreamLease is how long an employee stream's lease lasts without a
+	// renewal (default 90s); StreamRenew how often an open stream renews
+	// it (default 30s). See streams.go.
+	StreamLease, StreamRenew time.Duration
 }
 
 func (o *Options) defaults() {
@@ -48,6 +52,12 @@ func (o *Options) defaults() {
 	}
 	if o.PruneEvery <= 0 {
 		o.PruneEvery = 10 * time.Minute
+	}
+	if o.StreamLease <= 0 {
+		o.StreamLease = LeaseTTL
+	}
+	if o.StreamRenew <= 0 {
+		o.StreamRenew = LeaseRenew
 	}
 }
 

@@ -22,6 +22,8 @@ type Service struct {
 	hub      *Hub
 	creds    *auth.Authenticator
 	counters CounterFeed
+	clock    func() time.Time
+	back     func(context.Context)
 }
 
 // CounterFeed streams an employee's unanswered counters: the current ones
@@ -129,6 +131,12 @@ func (s *Service) Subscribe(ctx context.Context, req *pb.SubscribeRequest, strea
 	if err != nil {
 		return err
 	}
+	// The stream counts for its employee's presence while open (streams.go).
+	l, err := s.openLease(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer l.close()
 	var counters <-chan *pb.UnansweredCounters
 	if req.UnansweredCounters && s.counters != nil {
 		feed, stop := s.counters.Watch(a.Account, a.Employee)

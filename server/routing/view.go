@@ -33,6 +33,9 @@ type member struct {
 	Presence availability.Presence
 	Hours    *types.WorkingHours
 	Capacity int
+	// StreamsClosedAt: when the employee's last notification stream
+	// closed (nil: one is open, or none ever was).
+	StreamsClosedAt *time.Time
 }
 
 // channelView is one channel with its members, in list order, and the
@@ -101,6 +104,8 @@ func membersFrom(snap *snapshot.Snapshot, channelID int64) []member {
 			Presence:   presenceOf(e.Presence),
 			Hours:      e.WorkingHours,
 			Capacity:   m.Capacity,
+			// Presence from streams (SPEC §11).
+			StreamsClosedAt: e.StreamsClosedAt,
 		})
 	}
 	return out
@@ -215,18 +220,22 @@ func (v *channelView) hoursUsed() bool {
 
 // present is the member list for distribution at now (SPEC §11): eligible
 // members who cannot take a client now are marked absent, and listed in
-// skipped, in list order, with why. open maps an employee to its open
+// skipped, in list order, with why. The channel's stream grace is read from
+// the channel itself, the streams' closing times from the directory: no
+// statement is added for them. open maps an employee to its open
 // clients on the channel (nil when no member has a capacity); loc reads
 // working hours.
 func (v *channelView) present(now time.Time, loc *time.Location, open map[int64]int) ([]distribution.Member, []*pb.SkippedMember) {
 	out := v.distribution()
 	var skipped []*pb.SkippedMember
+	grace := time.Duration(v.ch.StreamGraceMinutes) * time.Minute
 	for i, m := range v.members {
-		if !out[i].Eligible || (m.Presence == availability.Online && m.Hours == nil && m.Capacity == 0) {
+		streams := grace > 0 && m.StreamsClosedAt != nil
+		if !out[i].Eligible || (m.Presence == availability.Online && m.Hours == nil && m.Capacity == 0 && !streams) {
 			continue
 		}
 		a := availability.Check(availability.Member{Name: m.Name, Presence: m.Presence, Hours: m.Hours,
-			Capacity: m.Capacity, Open: open[m.EmployeeID]}, now, loc)
+			Capacity: m.Capacity, Open: open[m.EmployeeID], StreamsClosedAt: m.StreamsClosedAt, StreamGrace: grace}, now, loc)
 		if a.Available() {
 			continue
 		}
@@ -239,6 +248,7 @@ func (v *channelView) present(now time.Time, loc *time.Location, open map[int64]
 
 var skipReasons = map[availability.Reason]pb.SkipReason{
 	availability.NotOnline:    pb.SkipReason_SKIP_REASON_NOT_ONLINE,
+	availability.NoStream:     pb.SkipReason_SKIP_REASON_NO_STREAM,
 	availability.DayOff:       pb.SkipReason_SKIP_REASON_DAY_OFF,
 	availability.OutsideHours: pb.SkipReason_SKIP_REASON_OUTSIDE_HOURS,
 	availability.AtCapacity:   pb.SkipReason_SKIP_REASON_AT_CAPACITY,

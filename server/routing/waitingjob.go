@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/switchboardhq/switchboard/ent/chat"
+	"github.com/switchboardhq/switchboard/server/notify"
 	"github.com/switchboardhq/switchboard/server/tenant"
 )
 
@@ -18,7 +19,8 @@ import (
 // leader's, not a process's memory). Whichever replica works it hands out
 // every account's waiting clients that someone can take by then. A stale
 // or repeated run does nothing: each client is taken under its channel's
-// cursor lock and only while it still has no responsible.
+// cursor lock and only while it still has no responsible. The same job
+// sweeps the leases of notification streams (presence from streams).
 
 // WaitingInterval is how often waiting clients are looked at without a
 // change that calls for it: a shift's start reaches its first waiting
@@ -39,8 +41,21 @@ type WaitingWorker struct {
 
 // Work implements river.Worker.
 func (w *WaitingWorker) Work(ctx context.Context, _ *river.Job[WaitingArgs]) error {
+	_, sweepErr := w.Router.SweepStreams(ctx)
 	_, err := w.Router.AssignWaitingEverywhere(ctx)
+	if err == nil {
+		err = sweepErr
+	}
 	return err
+}
+
+// SweepStreams records, by the router's clock, the employees whose
+// notification streams have all gone (notify.SweepStreams): leases ended
+// or expired are removed. Run with the waiting line every minute, so a
+// closed stream counts within a minute, a dead replica's within its lease
+// and a minute more.
+func (r *Router) SweepStreams(ctx context.Context) (int, error) {
+	return notify.SweepStreams(ctx, r.st, r.clock())
 }
 
 // WaitingPeriodic is the periodic job of the waiting line.

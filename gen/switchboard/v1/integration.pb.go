@@ -813,8 +813,11 @@ type ChannelAvailability struct {
 	MaxPasses int32 `protobuf:"varint,3,opt,name=max_passes,json=maxPasses,proto3" json:"max_passes,omitempty"`
 	// Presence from streams: an employee whose notification streams
 	// (NotificationService.Subscribe) have all been closed for longer than
-	// this many minutes is treated as AWAY on this channel. 0 (the default)
-	// means off; 1..1440.
+	// this many minutes is treated as AWAY on this channel: distribution
+	// skips it with SKIP_REASON_NO_STREAM. Only employees who have opened a
+	// stream are judged; one that never did is not. A stream's close counts
+	// within about a minute (a replica that stops without closing its streams:
+	// within about three). 0 (the default) means off; 1..1440.
 	StreamGraceMinutes int32 `protobuf:"varint,4,opt,name=stream_grace_minutes,json=streamGraceMinutes,proto3" json:"stream_grace_minutes,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache

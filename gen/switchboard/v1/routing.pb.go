@@ -419,6 +419,10 @@ const (
 	SkipReason_SKIP_REASON_NOT_ONLINE SkipReason = 3
 	// The member has as many open clients on the channel as its capacity.
 	SkipReason_SKIP_REASON_AT_CAPACITY SkipReason = 4
+	// The member is ONLINE but none of its notification streams
+	// (NotificationService.Subscribe) has been open for longer than the
+	// channel's stream_grace_minutes, so it counts as AWAY on this channel.
+	SkipReason_SKIP_REASON_NO_STREAM SkipReason = 5
 )
 
 // Enum value maps for SkipReason.
@@ -429,6 +433,7 @@ var (
 		2: "SKIP_REASON_DAY_OFF",
 		3: "SKIP_REASON_NOT_ONLINE",
 		4: "SKIP_REASON_AT_CAPACITY",
+		5: "SKIP_REASON_NO_STREAM",
 	}
 	SkipReason_value = map[string]int32{
 		"SKIP_REASON_UNSPECIFIED":   0,
@@ -436,6 +441,7 @@ var (
 		"SKIP_REASON_DAY_OFF":       2,
 		"SKIP_REASON_NOT_ONLINE":    3,
 		"SKIP_REASON_AT_CAPACITY":   4,
+		"SKIP_REASON_NO_STREAM":     5,
 	}
 )
 
@@ -2813,14 +2819,15 @@ const file_switchboard_v1_routing_proto_rawDesc = "" +
 	"\x1eRESPONSIBLE_SOURCE_DISTRIBUTED\x10\x02\x12.\n" +
 	"*RESPONSIBLE_SOURCE_PENDING_FIRST_RESPONDER\x10\x03\x12$\n" +
 	" RESPONSIBLE_SOURCE_NONE_ELIGIBLE\x10\x04\x12%\n" +
-	"!RESPONSIBLE_SOURCE_NONE_AVAILABLE\x10\x05*\x9a\x01\n" +
+	"!RESPONSIBLE_SOURCE_NONE_AVAILABLE\x10\x05*\xb5\x01\n" +
 	"\n" +
 	"SkipReason\x12\x1b\n" +
 	"\x17SKIP_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19SKIP_REASON_OUTSIDE_HOURS\x10\x01\x12\x17\n" +
 	"\x13SKIP_REASON_DAY_OFF\x10\x02\x12\x1a\n" +
 	"\x16SKIP_REASON_NOT_ONLINE\x10\x03\x12\x1b\n" +
-	"\x17SKIP_REASON_AT_CAPACITY\x10\x04*\xa9\x01\n" +
+	"\x17SKIP_REASON_AT_CAPACITY\x10\x04\x12\x19\n" +
+	"\x15SKIP_REASON_NO_STREAM\x10\x05*\xa9\x01\n" +
 	"\rChannelChoice\x12\x1e\n" +
 	"\x1aCHANNEL_CHOICE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13CHANNEL_CHOICE_CHAT\x10\x01\x12\x18\n" +

@@ -535,8 +535,11 @@ export type ChannelAvailability = Message<"switchboard.v1.ChannelAvailability"> 
   /**
    * Presence from streams: an employee whose notification streams
    * (NotificationService.Subscribe) have all been closed for longer than
-   * this many minutes is treated as AWAY on this channel. 0 (the default)
-   * means off; 1..1440.
+   * this many minutes is treated as AWAY on this channel: distribution
+   * skips it with SKIP_REASON_NO_STREAM. Only employees who have opened a
+   * stream are judged; one that never did is not. A stream's close counts
+   * within about a minute (a replica that stops without closing its streams:
+   * within about three). 0 (the default) means off; 1..1440.
    *
    * @generated from field: int32 stream_grace_minutes = 4;
    */
