@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -94,3 +95,17 @@ func (w TestWriter) StoreIncoming(ctx context.Context, tx *ent.Tx, a StoreArgs) 
 
 // IsResponsibleMoved reports a responsible changed meanwhile.
 func IsResponsibleMoved(err error) bool { return errors.Is(err, errResponsibleMoved) }
+
+// SetFault has fault run where the timers' work can be cut short (see
+// Router.fault): "deadline" and "waiting" in the transaction after its
+// writes (raw is the transaction's connection), "deadline committed" and
+// "waiting committed" after the commit (raw nil).
+func (r *Router) SetFault(fault func(ctx context.Context, raw *sql.Tx, point string) error) {
+	r.fault = func(ctx context.Context, tx *ent.Tx, point string) error {
+		var raw *sql.Tx
+		if tx != nil {
+			raw, _ = r.st.SQLTx(tx)
+		}
+		return fault(ctx, raw, point)
+	}
+}
