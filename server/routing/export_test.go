@@ -101,11 +101,12 @@ func IsResponsibleMoved(err error) bool { return errors.Is(err, errResponsibleMo
 // writes (raw is the transaction's connection), "deadline committed" and
 // "waiting committed" after the commit (raw nil).
 func (r *Router) SetFault(fault func(ctx context.Context, raw *sql.Tx, point string) error) {
-	r.fault = func(ctx context.Context, tx *ent.Tx, point string) error {
+	f := faultFunc(func(ctx context.Context, tx *ent.Tx, point string) error {
 		var raw *sql.Tx
 		if tx != nil {
 			raw, _ = r.st.SQLTx(tx)
 		}
 		return fault(ctx, raw, point)
-	}
+	})
+	r.fault.Store(&f)
 }

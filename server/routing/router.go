@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -56,15 +57,17 @@ type Router struct {
 	// can be cut short: in its transaction after its writes (tx set) and
 	// after its commit (tx nil). An error it returns is the work's, as a
 	// crash or a lost connection at that point would be.
-	fault func(ctx context.Context, tx *ent.Tx, point string) error
+	fault atomic.Pointer[faultFunc]
 }
+
+type faultFunc func(ctx context.Context, tx *ent.Tx, point string) error
 
 // faultAt runs the test's fault at point (nothing outside tests).
 func (r *Router) faultAt(ctx context.Context, tx *ent.Tx, point string) error {
-	if r.fault == nil {
-		return nil
+	if f := r.fault.Load(); f != nil {
+		return (*f)(ctx, tx, point)
 	}
-	return r.fault(ctx, tx, point)
+	return nil
 }
 
 // OnChatsChanged has fn told, after each commit that stored a message or
