@@ -145,10 +145,15 @@ func (r *Router) ReplyDeadline(ctx context.Context, a DeadlineArgs) (time.Durati
 	var moved bool
 	err := r.st.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		told, moved, err = r.replyDeadline(ctx, tx, a)
-		return err
+		if told, moved, err = r.replyDeadline(ctx, tx, a); err != nil {
+			return err
+		}
+		return r.faultAt(ctx, tx, "deadline")
 	})
 	if err != nil {
+		return 0, err
+	}
+	if err := r.faultAt(ctx, nil, "deadline committed"); err != nil {
 		return 0, err
 	}
 	r.told(ctx, told)

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -99,4 +100,19 @@ func IsResponsibleMoved(err error) bool { return errors.Is(err, errResponsibleMo
 // capacity does.
 func OpenClients(ctx context.Context, tx *ent.Tx, accountID, channelID int64) (map[int64]int, error) {
 	return openClients(ctx, tx, accountID, channelID)
+}
+
+// SetFault has fault run where the timers' work can be cut short (see
+// Router.fault): "deadline" and "waiting" in the transaction after its
+// writes (raw is the transaction's connection), "deadline committed" and
+// "waiting committed" after the commit (raw nil).
+func (r *Router) SetFault(fault func(ctx context.Context, raw *sql.Tx, point string) error) {
+	f := faultFunc(func(ctx context.Context, tx *ent.Tx, point string) error {
+		var raw *sql.Tx
+		if tx != nil {
+			raw, _ = r.st.SQLTx(tx)
+		}
+		return fault(ctx, raw, point)
+	})
+	r.fault.Store(&f)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -52,6 +53,21 @@ type Router struct {
 	// wait for an answer differently: a message was stored or a client
 	// changed hands.
 	chatsChanged func(accountID int64)
+	// fault, set only by tests (export_test.go), runs where a timer's work
+	// can be cut short: in its transaction after its writes (tx set) and
+	// after its commit (tx nil). An error it returns is the work's, as a
+	// crash or a lost connection at that point would be.
+	fault atomic.Pointer[faultFunc]
+}
+
+type faultFunc func(ctx context.Context, tx *ent.Tx, point string) error
+
+// faultAt runs the test's fault at point (nothing outside tests).
+func (r *Router) faultAt(ctx context.Context, tx *ent.Tx, point string) error {
+	if f := r.fault.Load(); f != nil {
+		return (*f)(ctx, tx, point)
+	}
+	return nil
 }
 
 // OnChatsChanged has fn told, after each commit that stored a message or

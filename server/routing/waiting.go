@@ -57,11 +57,18 @@ func (r *Router) AssignWaiting(ctx context.Context, channelID int64) (int, error
 		var told []*pb.NotificationDecision
 		err := r.st.Tx(ctx, func(tx *ent.Tx) error {
 			var err error
-			n, more, told, err = r.assignWaiting(ctx, tx, channelID)
-			return err
+			if n, more, told, err = r.assignWaiting(ctx, tx, channelID); err != nil || n == 0 {
+				return err
+			}
+			return r.faultAt(ctx, tx, "waiting")
 		})
 		if err != nil {
 			return total, err
+		}
+		if n > 0 {
+			if err := r.faultAt(ctx, nil, "waiting committed"); err != nil {
+				return total, err
+			}
 		}
 		r.told(ctx, told)
 		if n > 0 {
