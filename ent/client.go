@@ -31,6 +31,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/notificationstream"
+	"github.com/switchboardhq/switchboard/ent/openclientcount"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/stage"
 
@@ -74,6 +75,8 @@ type Client struct {
 	Notification *NotificationClient
 	// NotificationStream is the client for interacting with the NotificationStream builders.
 	NotificationStream *NotificationStreamClient
+	// OpenClientCount is the client for interacting with the OpenClientCount builders.
+	OpenClientCount *OpenClientCountClient
 	// Pipeline is the client for interacting with the Pipeline builders.
 	Pipeline *PipelineClient
 	// Stage is the client for interacting with the Stage builders.
@@ -105,6 +108,7 @@ func (c *Client) init() {
 	c.Message = NewMessageClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.NotificationStream = NewNotificationStreamClient(c.config)
+	c.OpenClientCount = NewOpenClientCountClient(c.config)
 	c.Pipeline = NewPipelineClient(c.config)
 	c.Stage = NewStageClient(c.config)
 }
@@ -215,6 +219,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Message:            NewMessageClient(cfg),
 		Notification:       NewNotificationClient(cfg),
 		NotificationStream: NewNotificationStreamClient(cfg),
+		OpenClientCount:    NewOpenClientCountClient(cfg),
 		Pipeline:           NewPipelineClient(cfg),
 		Stage:              NewStageClient(cfg),
 	}, nil
@@ -252,6 +257,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Message:            NewMessageClient(cfg),
 		Notification:       NewNotificationClient(cfg),
 		NotificationStream: NewNotificationStreamClient(cfg),
+		OpenClientCount:    NewOpenClientCountClient(cfg),
 		Pipeline:           NewPipelineClient(cfg),
 		Stage:              NewStageClient(cfg),
 	}, nil
@@ -286,7 +292,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Account, c.AccountSettings, c.AssignmentEvent, c.Channel, c.ChannelMember,
 		c.Chat, c.Contact, c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor,
 		c.Employee, c.LeadStatus, c.Message, c.Notification, c.NotificationStream,
-		c.Pipeline, c.Stage,
+		c.OpenClientCount, c.Pipeline, c.Stage,
 	} {
 		n.Use(hooks...)
 	}
@@ -299,7 +305,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Account, c.AccountSettings, c.AssignmentEvent, c.Channel, c.ChannelMember,
 		c.Chat, c.Contact, c.Credential, c.CrmConnection, c.Deal, c.DistributionCursor,
 		c.Employee, c.LeadStatus, c.Message, c.Notification, c.NotificationStream,
-		c.Pipeline, c.Stage,
+		c.OpenClientCount, c.Pipeline, c.Stage,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -340,6 +346,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Notification.mutate(ctx, m)
 	case *NotificationStreamMutation:
 		return c.NotificationStream.mutate(ctx, m)
+	case *OpenClientCountMutation:
+		return c.OpenClientCount.mutate(ctx, m)
 	case *PipelineMutation:
 		return c.Pipeline.mutate(ctx, m)
 	case *StageMutation:
@@ -2747,6 +2755,141 @@ func (c *NotificationStreamClient) mutate(ctx context.Context, m *NotificationSt
 	}
 }
 
+// OpenClientCountClient is a client for the OpenClientCount schema.
+type OpenClientCountClient struct {
+	config
+}
+
+// NewOpenClientCountClient returns a client for the OpenClientCount from the given config.
+func NewOpenClientCountClient(c config) *OpenClientCountClient {
+	return &OpenClientCountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `openclientcount.Hooks(f(g(h())))`.
+func (c *OpenClientCountClient) Use(hooks ...Hook) {
+	c.hooks.OpenClientCount = append(c.hooks.OpenClientCount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `openclientcount.Intercept(f(g(h())))`.
+func (c *OpenClientCountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OpenClientCount = append(c.inters.OpenClientCount, interceptors...)
+}
+
+// Create returns a builder for creating a OpenClientCount entity.
+func (c *OpenClientCountClient) Create() *OpenClientCountCreate {
+	mutation := newOpenClientCountMutation(c.config, OpCreate)
+	return &OpenClientCountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OpenClientCount entities.
+func (c *OpenClientCountClient) CreateBulk(builders ...*OpenClientCountCreate) *OpenClientCountCreateBulk {
+	return &OpenClientCountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OpenClientCountClient) MapCreateBulk(slice any, setFunc func(*OpenClientCountCreate, int)) *OpenClientCountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OpenClientCountCreateBulk{err: fmt.Errorf("calling to OpenClientCountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OpenClientCountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OpenClientCountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OpenClientCount.
+func (c *OpenClientCountClient) Update() *OpenClientCountUpdate {
+	mutation := newOpenClientCountMutation(c.config, OpUpdate)
+	return &OpenClientCountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OpenClientCountClient) UpdateOne(_m *OpenClientCount) *OpenClientCountUpdateOne {
+	mutation := newOpenClientCountMutation(c.config, OpUpdateOne, withOpenClientCount(_m))
+	return &OpenClientCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OpenClientCountClient) UpdateOneID(id int64) *OpenClientCountUpdateOne {
+	mutation := newOpenClientCountMutation(c.config, OpUpdateOne, withOpenClientCountID(id))
+	return &OpenClientCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OpenClientCount.
+func (c *OpenClientCountClient) Delete() *OpenClientCountDelete {
+	mutation := newOpenClientCountMutation(c.config, OpDelete)
+	return &OpenClientCountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OpenClientCountClient) DeleteOne(_m *OpenClientCount) *OpenClientCountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OpenClientCountClient) DeleteOneID(id int64) *OpenClientCountDeleteOne {
+	builder := c.Delete().Where(openclientcount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OpenClientCountDeleteOne{builder}
+}
+
+// Query returns a query builder for OpenClientCount.
+func (c *OpenClientCountClient) Query() *OpenClientCountQuery {
+	return &OpenClientCountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOpenClientCount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OpenClientCount entity by its id.
+func (c *OpenClientCountClient) Get(ctx context.Context, id int64) (*OpenClientCount, error) {
+	return c.Query().Where(openclientcount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OpenClientCountClient) GetX(ctx context.Context, id int64) *OpenClientCount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OpenClientCountClient) Hooks() []Hook {
+	hooks := c.hooks.OpenClientCount
+	return append(hooks[:len(hooks):len(hooks)], openclientcount.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OpenClientCountClient) Interceptors() []Interceptor {
+	inters := c.inters.OpenClientCount
+	return append(inters[:len(inters):len(inters)], openclientcount.Interceptors[:]...)
+}
+
+func (c *OpenClientCountClient) mutate(ctx context.Context, m *OpenClientCountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OpenClientCountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OpenClientCountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OpenClientCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OpenClientCountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OpenClientCount mutation op: %q", m.Op())
+	}
+}
+
 // PipelineClient is a client for the Pipeline schema.
 type PipelineClient struct {
 	config
@@ -3054,14 +3197,14 @@ type (
 	hooks struct {
 		Account, AccountSettings, AssignmentEvent, Channel, ChannelMember, Chat,
 		Contact, Credential, CrmConnection, Deal, DistributionCursor, Employee,
-		LeadStatus, Message, Notification, NotificationStream, Pipeline,
-		Stage []ent.Hook
+		LeadStatus, Message, Notification, NotificationStream, OpenClientCount,
+		Pipeline, Stage []ent.Hook
 	}
 	inters struct {
 		Account, AccountSettings, AssignmentEvent, Channel, ChannelMember, Chat,
 		Contact, Credential, CrmConnection, Deal, DistributionCursor, Employee,
-		LeadStatus, Message, Notification, NotificationStream, Pipeline,
-		Stage []ent.Interceptor
+		LeadStatus, Message, Notification, NotificationStream, OpenClientCount,
+		Pipeline, Stage []ent.Interceptor
 	}
 )
 

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/notificationstream"
+	"github.com/switchboardhq/switchboard/ent/openclientcount"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/stage"
 )
@@ -106,6 +107,7 @@ func checkColumn(t, c string) error {
 			message.Table:            message.ValidColumn,
 			notification.Table:       notification.ValidColumn,
 			notificationstream.Table: notificationstream.ValidColumn,
+			openclientcount.Table:    openclientcount.ValidColumn,
 			pipeline.Table:           pipeline.ValidColumn,
 			stage.Table:              stage.ValidColumn,
 		})

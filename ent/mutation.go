@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/notificationstream"
+	"github.com/switchboardhq/switchboard/ent/openclientcount"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/schema/types"
@@ -58,6 +59,7 @@ const (
 	TypeMessage            = "Message"
 	TypeNotification       = "Notification"
 	TypeNotificationStream = "NotificationStream"
+	TypeOpenClientCount    = "OpenClientCount"
 	TypePipeline           = "Pipeline"
 	TypeStage              = "Stage"
 )
@@ -16500,6 +16502,635 @@ func (m *NotificationStreamMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *NotificationStreamMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown NotificationStream edge %s", name)
+}
+
+// OpenClientCountMutation represents an operation that mutates the OpenClientCount nodes in the graph.
+type OpenClientCountMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int64
+	account_id     *int64
+	addaccount_id  *int64
+	channel_id     *int64
+	addchannel_id  *int64
+	employee_id    *int64
+	addemployee_id *int64
+	clients        *int64
+	addclients     *int64
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*OpenClientCount, error)
+	predicates     []predicate.OpenClientCount
+}
+
+var _ ent.Mutation = (*OpenClientCountMutation)(nil)
+
+// openclientcountOption allows management of the mutation configuration using functional options.
+type openclientcountOption func(*OpenClientCountMutation)
+
+// newOpenClientCountMutation creates new mutation for the OpenClientCount entity.
+func newOpenClientCountMutation(c config, op Op, opts ...openclientcountOption) *OpenClientCountMutation {
+	m := &OpenClientCountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOpenClientCount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOpenClientCountID sets the ID field of the mutation.
+func withOpenClientCountID(id int64) openclientcountOption {
+	return func(m *OpenClientCountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OpenClientCount
+		)
+		m.oldValue = func(ctx context.Context) (*OpenClientCount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OpenClientCount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOpenClientCount sets the old OpenClientCount of the mutation.
+func withOpenClientCount(node *OpenClientCount) openclientcountOption {
+	return func(m *OpenClientCountMutation) {
+		m.oldValue = func(context.Context) (*OpenClientCount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OpenClientCountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OpenClientCountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of OpenClientCount entities.
+func (m *OpenClientCountMutation) SetID(id int64) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OpenClientCountMutation) ID() (id int64, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OpenClientCountMutation) IDs(ctx context.Context) ([]int64, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int64{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OpenClientCount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *OpenClientCountMutation) SetAccountID(i int64) {
+	m.account_id = &i
+	m.addaccount_id = nil
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *OpenClientCountMutation) AccountID() (r int64, exists bool) {
+	v := m.account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the OpenClientCount entity.
+// If the OpenClientCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OpenClientCountMutation) OldAccountID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// AddAccountID adds i to the "account_id" field.
+func (m *OpenClientCountMutation) AddAccountID(i int64) {
+	if m.addaccount_id != nil {
+		*m.addaccount_id += i
+	} else {
+		m.addaccount_id = &i
+	}
+}
+
+// AddedAccountID returns the value that was added to the "account_id" field in this mutation.
+func (m *OpenClientCountMutation) AddedAccountID() (r int64, exists bool) {
+	v := m.addaccount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *OpenClientCountMutation) ResetAccountID() {
+	m.account_id = nil
+	m.addaccount_id = nil
+}
+
+// SetChannelID sets the "channel_id" field.
+func (m *OpenClientCountMutation) SetChannelID(i int64) {
+	m.channel_id = &i
+	m.addchannel_id = nil
+}
+
+// ChannelID returns the value of the "channel_id" field in the mutation.
+func (m *OpenClientCountMutation) ChannelID() (r int64, exists bool) {
+	v := m.channel_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannelID returns the old "channel_id" field's value of the OpenClientCount entity.
+// If the OpenClientCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OpenClientCountMutation) OldChannelID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannelID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannelID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannelID: %w", err)
+	}
+	return oldValue.ChannelID, nil
+}
+
+// AddChannelID adds i to the "channel_id" field.
+func (m *OpenClientCountMutation) AddChannelID(i int64) {
+	if m.addchannel_id != nil {
+		*m.addchannel_id += i
+	} else {
+		m.addchannel_id = &i
+	}
+}
+
+// AddedChannelID returns the value that was added to the "channel_id" field in this mutation.
+func (m *OpenClientCountMutation) AddedChannelID() (r int64, exists bool) {
+	v := m.addchannel_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetChannelID resets all changes to the "channel_id" field.
+func (m *OpenClientCountMutation) ResetChannelID() {
+	m.channel_id = nil
+	m.addchannel_id = nil
+}
+
+// SetEmployeeID sets the "employee_id" field.
+func (m *OpenClientCountMutation) SetEmployeeID(i int64) {
+	m.employee_id = &i
+	m.addemployee_id = nil
+}
+
+// EmployeeID returns the value of the "employee_id" field in the mutation.
+func (m *OpenClientCountMutation) EmployeeID() (r int64, exists bool) {
+	v := m.employee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmployeeID returns the old "employee_id" field's value of the OpenClientCount entity.
+// If the OpenClientCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OpenClientCountMutation) OldEmployeeID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmployeeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmployeeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmployeeID: %w", err)
+	}
+	return oldValue.EmployeeID, nil
+}
+
+// AddEmployeeID adds i to the "employee_id" field.
+func (m *OpenClientCountMutation) AddEmployeeID(i int64) {
+	if m.addemployee_id != nil {
+		*m.addemployee_id += i
+	} else {
+		m.addemployee_id = &i
+	}
+}
+
+// AddedEmployeeID returns the value that was added to the "employee_id" field in this mutation.
+func (m *OpenClientCountMutation) AddedEmployeeID() (r int64, exists bool) {
+	v := m.addemployee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEmployeeID resets all changes to the "employee_id" field.
+func (m *OpenClientCountMutation) ResetEmployeeID() {
+	m.employee_id = nil
+	m.addemployee_id = nil
+}
+
+// SetClients sets the "clients" field.
+func (m *OpenClientCountMutation) SetClients(i int64) {
+	m.clients = &i
+	m.addclients = nil
+}
+
+// Clients returns the value of the "clients" field in the mutation.
+func (m *OpenClientCountMutation) Clients() (r int64, exists bool) {
+	v := m.clients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClients returns the old "clients" field's value of the OpenClientCount entity.
+// If the OpenClientCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OpenClientCountMutation) OldClients(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClients is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClients requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClients: %w", err)
+	}
+	return oldValue.Clients, nil
+}
+
+// AddClients adds i to the "clients" field.
+func (m *OpenClientCountMutation) AddClients(i int64) {
+	if m.addclients != nil {
+		*m.addclients += i
+	} else {
+		m.addclients = &i
+	}
+}
+
+// AddedClients returns the value that was added to the "clients" field in this mutation.
+func (m *OpenClientCountMutation) AddedClients() (r int64, exists bool) {
+	v := m.addclients
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetClients resets all changes to the "clients" field.
+func (m *OpenClientCountMutation) ResetClients() {
+	m.clients = nil
+	m.addclients = nil
+}
+
+// Where appends a list predicates to the OpenClientCountMutation builder.
+func (m *OpenClientCountMutation) Where(ps ...predicate.OpenClientCount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OpenClientCountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OpenClientCountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OpenClientCount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OpenClientCountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OpenClientCountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OpenClientCount).
+func (m *OpenClientCountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OpenClientCountMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.account_id != nil {
+		fields = append(fields, openclientcount.FieldAccountID)
+	}
+	if m.channel_id != nil {
+		fields = append(fields, openclientcount.FieldChannelID)
+	}
+	if m.employee_id != nil {
+		fields = append(fields, openclientcount.FieldEmployeeID)
+	}
+	if m.clients != nil {
+		fields = append(fields, openclientcount.FieldClients)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OpenClientCountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case openclientcount.FieldAccountID:
+		return m.AccountID()
+	case openclientcount.FieldChannelID:
+		return m.ChannelID()
+	case openclientcount.FieldEmployeeID:
+		return m.EmployeeID()
+	case openclientcount.FieldClients:
+		return m.Clients()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OpenClientCountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case openclientcount.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case openclientcount.FieldChannelID:
+		return m.OldChannelID(ctx)
+	case openclientcount.FieldEmployeeID:
+		return m.OldEmployeeID(ctx)
+	case openclientcount.FieldClients:
+		return m.OldClients(ctx)
+	}
+	return nil, fmt.Errorf("unknown OpenClientCount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OpenClientCountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case openclientcount.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case openclientcount.FieldChannelID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannelID(v)
+		return nil
+	case openclientcount.FieldEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmployeeID(v)
+		return nil
+	case openclientcount.FieldClients:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClients(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OpenClientCount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OpenClientCountMutation) AddedFields() []string {
+	var fields []string
+	if m.addaccount_id != nil {
+		fields = append(fields, openclientcount.FieldAccountID)
+	}
+	if m.addchannel_id != nil {
+		fields = append(fields, openclientcount.FieldChannelID)
+	}
+	if m.addemployee_id != nil {
+		fields = append(fields, openclientcount.FieldEmployeeID)
+	}
+	if m.addclients != nil {
+		fields = append(fields, openclientcount.FieldClients)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OpenClientCountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case openclientcount.FieldAccountID:
+		return m.AddedAccountID()
+	case openclientcount.FieldChannelID:
+		return m.AddedChannelID()
+	case openclientcount.FieldEmployeeID:
+		return m.AddedEmployeeID()
+	case openclientcount.FieldClients:
+		return m.AddedClients()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OpenClientCountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case openclientcount.FieldAccountID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccountID(v)
+		return nil
+	case openclientcount.FieldChannelID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChannelID(v)
+		return nil
+	case openclientcount.FieldEmployeeID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEmployeeID(v)
+		return nil
+	case openclientcount.FieldClients:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddClients(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OpenClientCount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OpenClientCountMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OpenClientCountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OpenClientCountMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown OpenClientCount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OpenClientCountMutation) ResetField(name string) error {
+	switch name {
+	case openclientcount.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case openclientcount.FieldChannelID:
+		m.ResetChannelID()
+		return nil
+	case openclientcount.FieldEmployeeID:
+		m.ResetEmployeeID()
+		return nil
+	case openclientcount.FieldClients:
+		m.ResetClients()
+		return nil
+	}
+	return fmt.Errorf("unknown OpenClientCount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OpenClientCountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OpenClientCountMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OpenClientCountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OpenClientCountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OpenClientCountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OpenClientCountMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OpenClientCountMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OpenClientCount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OpenClientCountMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OpenClientCount edge %s", name)
 }
 
 // PipelineMutation represents an operation that mutates the Pipeline nodes in the graph.

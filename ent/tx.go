@@ -46,6 +46,8 @@ type Tx struct {
 	Notification *NotificationClient
 	// NotificationStream is the client for interacting with the NotificationStream builders.
 	NotificationStream *NotificationStreamClient
+	// OpenClientCount is the client for interacting with the OpenClientCount builders.
+	OpenClientCount *OpenClientCountClient
 	// Pipeline is the client for interacting with the Pipeline builders.
 	Pipeline *PipelineClient
 	// Stage is the client for interacting with the Stage builders.
@@ -197,6 +199,7 @@ func (tx *Tx) init() {
 	tx.Message = NewMessageClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.NotificationStream = NewNotificationStreamClient(tx.config)
+	tx.OpenClientCount = NewOpenClientCountClient(tx.config)
 	tx.Pipeline = NewPipelineClient(tx.config)
 	tx.Stage = NewStageClient(tx.config)
 }

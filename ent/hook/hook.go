@@ -201,6 +201,18 @@ func (f NotificationStreamFunc) Mutate(ctx context.Context, m ent.Mutation) (ent
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NotificationStreamMutation", m)
 }
 
+// The OpenClientCountFunc type is an adapter to allow the use of ordinary
+// function as OpenClientCount mutator.
+type OpenClientCountFunc func(context.Context, *ent.OpenClientCountMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OpenClientCountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OpenClientCountMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OpenClientCountMutation", m)
+}
+
 // The PipelineFunc type is an adapter to allow the use of ordinary
 // function as Pipeline mutator.
 type PipelineFunc func(context.Context, *ent.PipelineMutation) (ent.Value, error)

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/notificationstream"
+	"github.com/switchboardhq/switchboard/ent/openclientcount"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/predicate"
 	"github.com/switchboardhq/switchboard/ent/stage"
@@ -517,6 +518,33 @@ func (f TraverseNotificationStream) Traverse(ctx context.Context, q ent.Query) e
 	return fmt.Errorf("unexpected query type %T. expect *ent.NotificationStreamQuery", q)
 }
 
+// The OpenClientCountFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OpenClientCountFunc func(context.Context, *ent.OpenClientCountQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OpenClientCountFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OpenClientCountQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OpenClientCountQuery", q)
+}
+
+// The TraverseOpenClientCount type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOpenClientCount func(context.Context, *ent.OpenClientCountQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOpenClientCount) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOpenClientCount) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OpenClientCountQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OpenClientCountQuery", q)
+}
+
 // The PipelineFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PipelineFunc func(context.Context, *ent.PipelineQuery) (ent.Value, error)
 
@@ -606,6 +634,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.NotificationQuery, predicate.Notification, notification.OrderOption]{typ: ent.TypeNotification, tq: q}, nil
 	case *ent.NotificationStreamQuery:
 		return &query[*ent.NotificationStreamQuery, predicate.NotificationStream, notificationstream.OrderOption]{typ: ent.TypeNotificationStream, tq: q}, nil
+	case *ent.OpenClientCountQuery:
+		return &query[*ent.OpenClientCountQuery, predicate.OpenClientCount, openclientcount.OrderOption]{typ: ent.TypeOpenClientCount, tq: q}, nil
 	case *ent.PipelineQuery:
 		return &query[*ent.PipelineQuery, predicate.Pipeline, pipeline.OrderOption]{typ: ent.TypePipeline, tq: q}, nil
 	case *ent.StageQuery:

@@ -603,6 +603,27 @@ var (
 			},
 		},
 	}
+	// OpenClientCountsColumns holds the columns for the "open_client_counts" table.
+	OpenClientCountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "account_id", Type: field.TypeInt64},
+		{Name: "channel_id", Type: field.TypeInt64},
+		{Name: "employee_id", Type: field.TypeInt64},
+		{Name: "clients", Type: field.TypeInt64, Default: 0},
+	}
+	// OpenClientCountsTable holds the schema information for the "open_client_counts" table.
+	OpenClientCountsTable = &schema.Table{
+		Name:       "open_client_counts",
+		Columns:    OpenClientCountsColumns,
+		PrimaryKey: []*schema.Column{OpenClientCountsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "openclientcount_channel_id_employee_id",
+				Unique:  true,
+				Columns: []*schema.Column{OpenClientCountsColumns[2], OpenClientCountsColumns[3]},
+			},
+		},
+	}
 	// PipelinesColumns holds the columns for the "pipelines" table.
 	PipelinesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt64, Increment: true},
@@ -674,6 +695,7 @@ var (
 		MessagesTable,
 		NotificationsTable,
 		NotificationStreamsTable,
+		OpenClientCountsTable,
 		PipelinesTable,
 		StagesTable,
 	}

@@ -54,6 +54,9 @@ type Notification func(*sql.Selector)
 // NotificationStream is the predicate function for notificationstream builders.
 type NotificationStream func(*sql.Selector)
 
+// OpenClientCount is the predicate function for openclientcount builders.
+type OpenClientCount func(*sql.Selector)
+
 // Pipeline is the predicate function for pipeline builders.
 type Pipeline func(*sql.Selector)
 

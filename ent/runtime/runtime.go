@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/ent/message"
 	"github.com/switchboardhq/switchboard/ent/notification"
 	"github.com/switchboardhq/switchboard/ent/notificationstream"
+	"github.com/switchboardhq/switchboard/ent/openclientcount"
 	"github.com/switchboardhq/switchboard/ent/pipeline"
 	"github.com/switchboardhq/switchboard/ent/schema"
 	"github.com/switchboardhq/switchboard/ent/stage"
@@ -624,6 +625,23 @@ func init() {
 	notificationstreamDescAccountID := notificationstreamMixinFields0[0].Descriptor()
 	// notificationstream.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
 	notificationstream.AccountIDValidator = notificationstreamDescAccountID.Validators[0].(func(int64) error)
+	openclientcountMixin := schema.OpenClientCount{}.Mixin()
+	openclientcountMixinHooks0 := openclientcountMixin[0].Hooks()
+	openclientcount.Hooks[0] = openclientcountMixinHooks0[0]
+	openclientcountMixinInters0 := openclientcountMixin[0].Interceptors()
+	openclientcount.Interceptors[0] = openclientcountMixinInters0[0]
+	openclientcountMixinFields0 := openclientcountMixin[0].Fields()
+	_ = openclientcountMixinFields0
+	openclientcountFields := schema.OpenClientCount{}.Fields()
+	_ = openclientcountFields
+	// openclientcountDescAccountID is the schema descriptor for account_id field.
+	openclientcountDescAccountID := openclientcountMixinFields0[0].Descriptor()
+	// openclientcount.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	openclientcount.AccountIDValidator = openclientcountDescAccountID.Validators[0].(func(int64) error)
+	// openclientcountDescClients is the schema descriptor for clients field.
+	openclientcountDescClients := openclientcountFields[3].Descriptor()
+	// openclientcount.DefaultClients holds the default value on creation for the clients field.
+	openclientcount.DefaultClients = openclientcountDescClients.Default.(int64)
 	pipelineMixin := schema.Pipeline{}.Mixin()
 	pipelineMixinHooks0 := pipelineMixin[0].Hooks()
 	pipeline.Hooks[0] = pipelineMixinHooks0[0]

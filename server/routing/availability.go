@@ -36,18 +36,15 @@ func (r *Router) loadAvailability(ctx context.Context, tx *ent.Tx, sit *incoming
 	return err
 }
 
-// openClients counts each employee's open clients on a channel: clients it
-// is responsible for with an OPEN deal or lead created on the channel. A
-// client is counted once however many such deals it has; closing them
-// frees the place (docs/DECISIONS.md).
-//
-// It runs on every distribution of a channel where a member has a
-// capacity, under the channel's cursor lock, so it is one prepared
-// statement scanned by hand: from the channel's open deals (an index), not
-// from the account's clients, so the work grows with the channel's open
-// clients only.
+// openClients is each employee's open clients on a channel: clients it is
+// responsible for with an OPEN deal or lead created on the channel, each
+// counted once; closing them frees the place (docs/DECISIONS.md). The
+// database keeps the counts (ent/schema/open_client_count.go) in every
+// transaction that opens, closes or deletes a deal or changes a client's
+// responsible, so reading them is one row per member, however many clients
+// are open.
 func openClients(ctx context.Context, tx *ent.Tx, accountID, channelID int64) (map[int64]int, error) {
-	rows, err := tx.QueryContext(ctx, openClientsSQL, accountID, channelID)
+	rows, err := tx.QueryContext(ctx, openClientsSQL, channelID, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -64,15 +61,11 @@ func openClients(ctx context.Context, tx *ent.Tx, accountID, channelID int64) (m
 	return out, rows.Err()
 }
 
-// openClientsSQL is openClients' statement ($1 account, $2 channel), the
-// same on both stores; IN counts each client once. The deals' account
-// keeps it within the account (a deal's client is of the deal's account);
-// no condition on the clients' account, which the planner could take for
-// a walk over all the account's clients.
-const openClientsSQL = `SELECT c.responsible_id, count(*) FROM contacts c
-WHERE c.id IN (SELECT d.contact_id FROM deals d WHERE d.channel_id = $2 AND d.state = 'OPEN' AND d.account_id = $1)
-	AND c.responsible_id IS NOT NULL
-GROUP BY c.responsible_id`
+// openClientsSQL is openClients' statement ($1 channel, $2 account), the
+// same on both stores, scanned by hand: it runs on every distribution of a
+// channel where a member has a capacity, under the channel's cursor lock.
+const openClientsSQL = `SELECT employee_id, clients FROM open_client_counts
+WHERE channel_id = $1 AND account_id = $2 AND clients > 0`
 
 var zones sync.Map // IANA name → *time.Location
 

@@ -252,7 +252,9 @@ func (w entWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*e
 // order) at the transaction's next log position, and returns the message's
 // id with each push's id and position, and whether the responsible was
 // changed. Taking the log position takes the log's lock until the commit,
-// so this is the transaction's last statement.
+// so this is the transaction's last statement, and it is taken after the
+// responsible changed (pos waits for resp): the change's triggers lock the
+// open-client counts, which every transaction locks before the log's lock.
 const storeSQL = `WITH moved AS (
 	UPDATE distribution_cursors SET last_employee_id = NULLIF($23::bigint, 0), streak = $24, assigned = assigned + 1
 	WHERE id = $5 AND account_id = $1 AND $5 <> 0
@@ -272,7 +274,7 @@ history AS (
 		distribution_mode, position, actor_kind, actor_id, actor_name, explanation, changes)
 	SELECT $1::bigint, $2::timestamptz, 'DISTRIBUTION', $6::bigint, $25::bigint, $13::bigint, $3::bigint,
 		$26::varchar, $27::bigint, 'SYSTEM', '', '', $28::text, '' FROM resp WHERE $29::bool),
-pos AS (` + store.NextLogPositionSQL + ` WHERE $12),
+pos AS (` + store.NextLogPositionSQL + ` WHERE $12 AND (SELECT count(*) FROM resp) >= 0),
 n AS (
 	INSERT INTO notifications (account_id, created_at, txid, employee_id, reason, chat_id, contact_id, contact_name,
 		channel_id, channel_name, channel_kind, message_id, preview, explanation)
