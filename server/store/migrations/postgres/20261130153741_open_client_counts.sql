@@ -10,12 +10,6 @@ CREATE UNIQUE INDEX "openclientcount_channel_id_employee_id" ON "open_client_cou
 -- locks the client's row, so two transactions closing a client's two deals
 -- at once see each other's work.
 -- +goose StatementBegin
-CREATE FUNCTION open_clients_add(acct bigint, ch bigint, emp bigint, delta bigint) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO open_client_counts AS o (account_id, channel_id, employee_id, clients) VALUES (acct, ch, emp, delta)
-  ON CONFLICT (channel_id, employee_id) DO UPDATE SET clients = o.clients + EXCLUDED.clients
-$$;
--- +goose StatementEnd
--- +goose StatementBegin
 CREATE FUNCTION open_clients_deal() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   was boolean := TG_OP <> 'INSERT' AND OLD.state = 'OPEN';
@@ -32,7 +26,9 @@ BEGIN
       AND x.state = 'OPEN' AND x.id <> d.id) THEN
     RETURN NULL;
   END IF;
-  PERFORM open_clients_add(d.account_id, d.channel_id, resp, CASE WHEN is_open THEN 1 ELSE -1 END);
+  INSERT INTO open_client_counts AS o (account_id, channel_id, employee_id, clients)
+  VALUES (d.account_id, d.channel_id, resp, CASE WHEN is_open THEN 1 ELSE -1 END)
+  ON CONFLICT (channel_id, employee_id) DO UPDATE SET clients = o.clients + EXCLUDED.clients;
   RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -51,7 +47,9 @@ BEGIN
     -- same two employees lock their counts in the same order.
     FOR m IN SELECT x.emp, x.delta FROM (VALUES (OLD.responsible_id, -1), (new_resp, 1)) AS x(emp, delta)
         WHERE x.emp IS NOT NULL ORDER BY x.emp LOOP
-      PERFORM open_clients_add(OLD.account_id, ch, m.emp, m.delta);
+      INSERT INTO open_client_counts AS o (account_id, channel_id, employee_id, clients)
+      VALUES (OLD.account_id, ch, m.emp, m.delta)
+      ON CONFLICT (channel_id, employee_id) DO UPDATE SET clients = o.clients + EXCLUDED.clients;
     END LOOP;
   END LOOP;
   IF TG_OP = 'DELETE' THEN
@@ -60,8 +58,12 @@ BEGIN
   RETURN NEW;
 END $$;
 -- +goose StatementEnd
-CREATE TRIGGER open_clients_deal AFTER INSERT OR DELETE OR UPDATE OF state ON deals
-  FOR EACH ROW EXECUTE FUNCTION open_clients_deal();
+CREATE TRIGGER open_clients_deal_insert AFTER INSERT ON deals
+  FOR EACH ROW WHEN (NEW.state = 'OPEN') EXECUTE FUNCTION open_clients_deal();
+CREATE TRIGGER open_clients_deal_state AFTER UPDATE OF state ON deals
+  FOR EACH ROW WHEN ((OLD.state = 'OPEN') <> (NEW.state = 'OPEN')) EXECUTE FUNCTION open_clients_deal();
+CREATE TRIGGER open_clients_deal_delete AFTER DELETE ON deals
+  FOR EACH ROW WHEN (OLD.state = 'OPEN') EXECUTE FUNCTION open_clients_deal();
 -- Before the row changes rather than at the end of the statement: a
 -- statement that also takes the notification log's lock (routing's last)
 -- takes the counts' row locks first, as every other transaction does.
