@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"time"
 
@@ -44,7 +45,11 @@ func (r *Router) loadAvailability(ctx context.Context, tx *ent.Tx, sit *incoming
 // responsible, so reading them is one row per member, however many clients
 // are open.
 func openClients(ctx context.Context, tx *ent.Tx, accountID, channelID int64) (map[int64]int, error) {
-	rows, err := tx.QueryContext(ctx, openClientsSQL, channelID, accountID)
+	return countsOf(tx.QueryContext(ctx, openClientsSQL, channelID, accountID))
+}
+
+// countsOf reads rows of (employee id, count).
+func countsOf(rows *sql.Rows, err error) (map[int64]int, error) {
 	if err != nil {
 		return nil, err
 	}

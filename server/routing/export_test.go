@@ -120,21 +120,7 @@ func (r *Router) SetFault(fault func(ctx context.Context, raw *sql.Tx, point str
 // RecountOpenClients counts each employee's open clients on a channel
 // from the deals and clients themselves, as OpenClients' counts must be.
 func RecountOpenClients(ctx context.Context, tx *ent.Tx, channelID int64) (map[int64]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT c.responsible_id, count(DISTINCT c.id) FROM deals d
+	return countsOf(tx.QueryContext(ctx, `SELECT c.responsible_id, count(DISTINCT c.id) FROM deals d
 		JOIN contacts c ON c.id = d.contact_id
-		WHERE d.channel_id = $1 AND d.state = 'OPEN' AND c.responsible_id IS NOT NULL GROUP BY c.responsible_id`, channelID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64]int{}
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+		WHERE d.channel_id = $1 AND d.state = 'OPEN' AND c.responsible_id IS NOT NULL GROUP BY c.responsible_id`, channelID))
 }
