@@ -249,9 +249,20 @@ func insertOldRows(t testing.TB, st *store.Store) int64 {
 	_, err := st.DB.Exec(q(`INSERT INTO account_settings (account_id, updated_at, time_zone, save_messages) VALUES (?, ?, ?, ?)`),
 		id, now, "Europe/Moscow", "DAILY")
 	NoErr(t, err)
-	_, err = st.DB.Exec(q(`INSERT INTO channels (account_id, created_at, kind, name) VALUES (?, ?, ?, ?)`),
-		id, now, "TELEGRAM", "Support")
-	NoErr(t, err)
+	var ch, emp, cl int64
+	NoErr(t, st.DB.QueryRow(q(`INSERT INTO channels (account_id, created_at, kind, name) VALUES (?, ?, ?, ?) RETURNING id`),
+		id, now, "TELEGRAM", "Support").Scan(&ch))
+	// A client of an employee with two open deals on the channel and a won
+	// one: one open client once the counts exist.
+	NoErr(t, st.DB.QueryRow(q(`INSERT INTO employees (account_id, created_at, name) VALUES (?, ?, ?) RETURNING id`),
+		id, now, "Ann").Scan(&emp))
+	NoErr(t, st.DB.QueryRow(q(`INSERT INTO contacts (account_id, created_at, identity, responsible_id) VALUES (?, ?, ?, ?) RETURNING id`),
+		id, now, "+79160000001", emp).Scan(&cl))
+	for _, state := range []string{"OPEN", "OPEN", "WON"} {
+		_, err = st.DB.Exec(q(`INSERT INTO deals (account_id, created_at, channel_id, kind, contact_id, state) VALUES (?, ?, ?, ?, ?, ?)`),
+			id, now, ch, "LEAD", cl, state)
+		NoErr(t, err)
+	}
 	return id
 }
 
@@ -266,6 +277,11 @@ func checkOldRows(t testing.TB, st *store.Store, acct int64) {
 	NoErr(t, err)
 	if a.Name != "Old Co" || s.TimeZone != "Europe/Moscow" || s.SaveMessages != "DAILY" || ch.Name != "Support" || ch.Kind != "TELEGRAM" {
 		t.Fatalf("after migrating: account %q, settings %q %q, channel %q %q", a.Name, s.TimeZone, s.SaveMessages, ch.Name, ch.Kind)
+	}
+	var n int
+	NoErr(t, st.DB.QueryRow(`SELECT coalesce(sum(clients), 0) FROM open_client_counts WHERE account_id = `+fmt.Sprint(acct)).Scan(&n))
+	if n != 1 {
+		t.Fatalf("after migrating: %d open clients counted, want 1", n)
 	}
 }
 
