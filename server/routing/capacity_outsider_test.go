@@ -1,0 +1,139 @@
+package routing_test
+
+import (
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/ent"
+	"github.com/switchboardhq/switchboard/ent/chat"
+	"github.com/switchboardhq/switchboard/ent/contact"
+	"github.com/switchboardhq/switchboard/ent/deal"
+	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
+	"github.com/switchboardhq/switchboard/server/ids"
+	"github.com/switchboardhq/switchboard/server/routing"
+	"github.com/switchboardhq/switchboard/server/tenant"
+	. "github.com/switchboardhq/switchboard/server/testenv"
+)
+
+// TestCapacityOneUnderReplaysAndCloses: every member of a weighted channel
+// takes one client; 50 new clients write at once, each message sent three
+// times with its gateway id; then, round after round, the open deals are
+// won at once while the waiting line drains. Nobody ever holds more than
+// one open client, every copy of a message answers with one decision, the
+// kept counts equal a recount after every round, and in the end every
+// client has had a responsible and nobody waits.
+func TestCapacityOneUnderReplaysAndCloses(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		admin := env.Admin()
+		wa := co.Channels["WhatsApp Sales"]
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			for _, m := range ChannelSettings(s, wa).Members {
+				m.Capacity = 1
+			}
+		})
+		const n, copies = 50, 3
+		decisions := make([][copies]*pb.RoutingDecision, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			for c := 0; c < copies; c++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := admin.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{ChannelId: wa,
+						Sender:  &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(820000 + i)},
+						Content: &pb.MessageContent{Text: "hi"}, GatewayMessageId: fmt.Sprintf("cap1-%d", i)})
+					if err != nil {
+						t.Errorf("client %d copy %d: %v", i, c, err)
+						return
+					}
+					decisions[i][c] = res.Decision
+				}()
+			}
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		for i := range decisions {
+			for c := 1; c < copies; c++ {
+				a, b := decisions[i][0], decisions[i][c]
+				if a.Message.Id != b.Message.Id || a.Client.ResponsibleEmployeeId != b.Client.ResponsibleEmployeeId ||
+					a.Assignment.Source != b.Assignment.Source {
+					t.Fatalf("client %d: copies decided differently: %v / %v", i, a, b)
+				}
+			}
+		}
+		actx := tenant.NewContext(ctx, env.AccountID)
+		chID := ids.Value(wa)
+		type state struct {
+			open    []int64 // open deals of clients with a responsible
+			waiting int
+		}
+		check := func(round int) state {
+			t.Helper()
+			var st state
+			NoErr(t, env.Store.Tx(actx, func(tx *ent.Tx) error {
+				kept, err := routing.OpenClients(actx, tx, env.AccountID, chID)
+				if err != nil {
+					return err
+				}
+				recount, err := routing.RecountOpenClients(actx, tx, chID)
+				if err != nil {
+					return err
+				}
+				if !maps.Equal(kept, recount) {
+					t.Errorf("round %d: counts kept %v, recounted %v", round, kept, recount)
+				}
+				for emp, k := range recount {
+					if k > 1 {
+						t.Errorf("round %d: employee %d holds %d open clients, capacity 1", round, emp, k)
+					}
+				}
+				if st.open, err = tx.Deal.Query().Where(deal.ChannelID(chID), deal.StateEQ(deal.StateOPEN),
+					deal.HasContactWith(contact.ResponsibleIDNotNil())).IDs(actx); err != nil {
+					return err
+				}
+				st.waiting, err = tx.Chat.Query().Where(chat.ChannelID(chID), chat.WaitingSinceNotNil()).Count(actx)
+				return err
+			}))
+			if t.Failed() {
+				t.FailNow()
+			}
+			return st
+		}
+		st := check(0)
+		if len(st.open) != 4 || st.waiting != n-4 {
+			t.Fatalf("after the burst: %d open with a responsible, %d waiting; want 4 and %d", len(st.open), st.waiting, n-4)
+		}
+		for round := 1; st.waiting > 0; round++ {
+			if round > n {
+				t.Fatalf("the waiting line does not drain: %d still waiting", st.waiting)
+			}
+			var wg sync.WaitGroup
+			for _, id := range st.open {
+				// Twice each: one wins, the other finds it closed.
+				for k := 0; k < 2; k++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, _ = admin.Routing.CloseDeal(ctx, &pb.CloseDealRequest{DealId: ids.Format(id), Outcome: pb.DealOutcome_DEAL_OUTCOME_WON})
+					}()
+				}
+			}
+			wg.Wait()
+			st = check(round)
+		}
+		// Every client ended with a responsible.
+		NoErr(t, env.Store.Tx(actx, func(tx *ent.Tx) error {
+			left, err := tx.Contact.Query().Where(contact.ResponsibleIDIsNil(), contact.HasDealsWith(deal.ChannelID(chID))).Count(actx)
+			if err == nil && left != 0 {
+				t.Errorf("%d clients never got a responsible", left)
+			}
+			return err
+		}))
+	})
+}
