@@ -137,3 +137,87 @@ func TestCapacityOneUnderReplaysAndCloses(t *testing.T) {
 		}))
 	})
 }
+
+// TestCapacityOneWhileSettingsSaved: settings saves that leave capacity
+// alone (the stream grace moving) race a burst of new clients on a channel
+// whose members take one client each: still nobody holds more than one,
+// exactly the rest wait, and the counts equal a recount.
+func TestCapacityOneWhileSettingsSaved(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		admin := env.Admin()
+		wa := co.Channels["WhatsApp Sales"]
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			for _, m := range ChannelSettings(s, wa).Members {
+				m.Capacity = 1
+			}
+		})
+		const n = 40
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		saves := 0
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := int32(1); ; g++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s := Must[*pb.GetIntegrationSettingsResponse](t)(admin.Integration.GetIntegrationSettings(ctx, &pb.GetIntegrationSettingsRequest{})).Settings
+				ChannelSettings(s, wa).Availability = &pb.ChannelAvailability{StreamGraceMinutes: 100 + g%50}
+				if _, err := admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: s}); err == nil {
+					saves++
+				}
+			}
+		}()
+		var rg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			rg.Add(1)
+			go func() {
+				defer rg.Done()
+				_, err := admin.Routing.RouteIncomingMessage(ctx, &pb.RouteIncomingMessageRequest{ChannelId: wa,
+					Sender:  &pb.RouteIncomingMessageRequest_SenderPhone{SenderPhone: Phone(850000 + i)},
+					Content: &pb.MessageContent{Text: "hi"}, GatewayMessageId: fmt.Sprintf("capsave-%d", i)})
+				if err != nil {
+					t.Errorf("client %d: %v", i, err)
+				}
+			}()
+		}
+		rg.Wait()
+		close(stop)
+		wg.Wait()
+		if saves == 0 {
+			t.Fatal("no save went through: nothing raced")
+		}
+		actx := tenant.NewContext(ctx, env.AccountID)
+		chID := ids.Value(wa)
+		NoErr(t, env.Store.Tx(actx, func(tx *ent.Tx) error {
+			kept, err := routing.OpenClients(actx, tx, env.AccountID, chID)
+			if err != nil {
+				return err
+			}
+			recount, err := routing.RecountOpenClients(actx, tx, chID)
+			if err != nil {
+				return err
+			}
+			if !maps.Equal(kept, recount) {
+				t.Errorf("counts kept %v, recounted %v", kept, recount)
+			}
+			total := 0
+			for emp, k := range recount {
+				total += k
+				if k > 1 {
+					t.Errorf("employee %d holds %d open clients, capacity 1", emp, k)
+				}
+			}
+			waiting, err := tx.Chat.Query().Where(chat.ChannelID(chID), chat.WaitingSinceNotNil()).Count(actx)
+			if err == nil && (total != 4 || waiting != n-4) {
+				t.Errorf("%d given, %d waiting; want 4 and %d", total, waiting, n-4)
+			}
+			return err
+		}))
+	})
+}
