@@ -72,7 +72,13 @@ func TestAvailabilityInputEdges(t *testing.T) {
 		s.Account.WorkingHours = []*pb.WorkingHours{{EmployeeId: foreign, DaysOff: []string{"2026-12-31"}}}
 		_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: s})
 		WantViolations(t, err, "settings.account.working_hours[0].employee_id")
-		if after := get(); after.Revision != before.Revision || len(after.Account.WorkingHours) != 0 {
+		// "Local" is the server's own zone, not an IANA name: hours read in
+		// it would follow wherever each replica runs.
+		s = get()
+		s.Account.TimeZone = "Local"
+		_, err = admin.Integration.UpdateIntegrationSettings(ctx, &pb.UpdateIntegrationSettingsRequest{Settings: s})
+		WantViolations(t, err, "settings.account.time_zone")
+		if after := get(); after.Revision != before.Revision || len(after.Account.WorkingHours) != 0 || after.Account.TimeZone != before.Account.TimeZone {
 			t.Fatalf("changed: %v", after)
 		}
 
