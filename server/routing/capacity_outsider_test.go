@@ -221,3 +221,56 @@ func TestCapacityOneWhileSettingsSaved(t *testing.T) {
 		}))
 	})
 }
+
+// TestWaitingClientWithClosedDeal: a waiting client whose deal was lost
+// while it waited takes no place when handed out, so the next waiting
+// client goes to the member who still has room in the same hand-out,
+// rather than waiting for the next one.
+func TestWaitingClientWithClosedDeal(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, b Backend) {
+		env := New(t, b, Options{})
+		co := env.Demo()
+		admin := env.Admin()
+		wa := co.Channels["WhatsApp Sales"]
+		UpdateSettings(t, admin, func(s *pb.IntegrationSettings) {
+			for _, m := range ChannelSettings(s, wa).Members {
+				m.Capacity = 1
+			}
+		})
+		var ds []*pb.RoutingDecision
+		for i := 0; i < 6; i++ {
+			ds = append(ds, Route(t, admin, wa, Phone(860000+i), "hi"))
+		}
+		for _, d := range ds[4:] {
+			if d.Assignment.Source != pb.ResponsibleSource_RESPONSIBLE_SOURCE_NONE_AVAILABLE {
+				t.Fatalf("a fifth and sixth client with everyone at capacity: %v", d.Assignment)
+			}
+		}
+		_, err := admin.Routing.CloseDeal(ctx, &pb.CloseDealRequest{DealId: ds[4].Deal.Id, Outcome: pb.DealOutcome_DEAL_OUTCOME_LOST})
+		NoErr(t, err)
+		// A place is freed: both waiting clients are handed out, the lost
+		// one taking no place.
+		_, err = admin.Routing.CloseDeal(ctx, &pb.CloseDealRequest{DealId: ds[0].Deal.Id, Outcome: pb.DealOutcome_DEAL_OUTCOME_WON})
+		NoErr(t, err)
+		actx := tenant.NewContext(ctx, env.AccountID)
+		chID := ids.Value(wa)
+		NoErr(t, env.Store.Tx(actx, func(tx *ent.Tx) error {
+			recount, err := routing.RecountOpenClients(actx, tx, chID)
+			if err != nil {
+				return err
+			}
+			waiting, err := tx.Chat.Query().Where(chat.ChannelID(chID), chat.WaitingSinceNotNil()).Count(actx)
+			if err != nil {
+				return err
+			}
+			total := 0
+			for _, k := range recount {
+				total += k
+			}
+			if waiting != 0 || total != 4 {
+				t.Errorf("%d waiting, %d open clients given (%v); want 0 and 4", waiting, total, recount)
+			}
+			return nil
+		}))
+	})
+}
