@@ -194,7 +194,9 @@ func NextStart(h *types.WorkingHours, now time.Time, loc *time.Location) (time.T
 		}
 		slices.Sort(starts)
 		for _, m := range starts {
-			c := day.Add(time.Duration(m) * time.Minute)
+			// The wall time, not midnight plus minutes: a day the clocks
+			// change on is 23 or 25 hours long.
+			c := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
 			if c.After(now) && at(c) && !at(c.Add(-time.Minute)) {
 				return c, true
 			}

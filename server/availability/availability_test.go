@@ -115,3 +115,36 @@ func TestNextStart(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestNextStartAcrossDST: a shift starts at its wall-clock time on the days
+// the clocks change, not an hour off.
+func TestNextStartAcrossDST(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	week := &types.WorkingHours{Weekly: []types.WorkingPeriod{
+		{Day: time.Sunday, Start: 9 * 60, End: 18 * 60},
+		{Day: time.Monday, Start: 9 * 60, End: 18 * 60},
+	}}
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", s, ny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	cases := []struct{ now, want string }{
+		{"2026-03-08 01:00", "2026-03-08 09:00"}, // spring forward at 02:00
+		{"2026-03-07 20:00", "2026-03-08 09:00"},
+		{"2026-11-01 00:30", "2026-11-01 09:00"}, // fall back at 02:00
+		{"2026-10-31 20:00", "2026-11-01 09:00"},
+		{"2026-11-01 19:00", "2026-11-02 09:00"},
+	}
+	for _, c := range cases {
+		got, ok := NextStart(week, at(c.now), ny)
+		if !ok || !got.Equal(at(c.want)) {
+			t.Errorf("after %s: %v %v, want %s", c.now, got.In(ny), ok, c.want)
+		}
+	}
+}

@@ -119,7 +119,9 @@ func checkShape(v *errs.Violations, at string, s *pb.IntegrationSettings) {
 			seen[d.EmployeeId] = true
 		}
 		if a.TimeZone != "" {
-			if _, err := time.LoadLocation(a.TimeZone); err != nil || len(a.TimeZone) > 64 {
+			// "Local" loads as the server's own zone, which is no IANA name
+			// and differs between hosts.
+			if _, err := time.LoadLocation(a.TimeZone); err != nil || len(a.TimeZone) > 64 || a.TimeZone == "Local" {
 				v.Add(at+".account.time_zone", "%q is not an IANA time zone name", a.TimeZone)
 			}
 		}
