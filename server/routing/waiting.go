@@ -8,7 +8,6 @@ import (
 	"github.com/switchboardhq/switchboard/ent/assignmentevent"
 	"github.com/switchboardhq/switchboard/ent/chat"
 	"github.com/switchboardhq/switchboard/ent/contact"
-	"github.com/switchboardhq/switchboard/ent/deal"
 	pb "github.com/switchboardhq/switchboard/gen/switchboard/v1"
 	"github.com/switchboardhq/switchboard/server/distribution"
 	"github.com/switchboardhq/switchboard/server/notify"
@@ -185,14 +184,11 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 			Explanation: fmt.Sprintf("waiting client %s on %s is yours (%s)", cl.Name, ch.Name, why)})
 		at = pick.Cursor
 		if sit.open != nil {
-			// A place is taken only by a client with an open deal here: one
-			// lost or won while it waited counts for nobody.
-			open, err := c.Deal.Query().Where(deal.ContactID(cl.ID), deal.ChannelID(ch.ID), deal.StateEQ(deal.StateOPEN)).Exist(ctx)
-			if err != nil {
+			// The database counted the hand-out (a client whose deal closed
+			// while it waited takes no place): read the counts again for
+			// the next client.
+			if sit.open, err = openClients(ctx, tx, sit.settings.AccountID, ch.ID); err != nil {
 				return 0, false, nil, err
-			}
-			if open {
-				sit.open[pick.EmployeeID]++
 			}
 		}
 		assigned++
