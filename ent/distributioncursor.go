@@ -25,7 +25,9 @@ type DistributionCursor struct {
 	// Streak holds the value of the "streak" field.
 	Streak int `json:"streak,omitempty"`
 	// Assigned holds the value of the "assigned" field.
-	Assigned     int64 `json:"assigned,omitempty"`
+	Assigned int64 `json:"assigned,omitempty"`
+	// Edits holds the value of the "edits" field.
+	Edits        int64 `json:"edits,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -34,7 +36,7 @@ func (*DistributionCursor) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case distributioncursor.FieldID, distributioncursor.FieldAccountID, distributioncursor.FieldChannelID, distributioncursor.FieldLastEmployeeID, distributioncursor.FieldStreak, distributioncursor.FieldAssigned:
+		case distributioncursor.FieldID, distributioncursor.FieldAccountID, distributioncursor.FieldChannelID, distributioncursor.FieldLastEmployeeID, distributioncursor.FieldStreak, distributioncursor.FieldAssigned, distributioncursor.FieldEdits:
 			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -88,6 +90,12 @@ func (_m *DistributionCursor) assignValues(columns []string, values []any) error
 			} else if value.Valid {
 				_m.Assigned = value.Int64
 			}
+		case distributioncursor.FieldEdits:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field edits", values[i])
+			} else if value.Valid {
+				_m.Edits = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -140,6 +148,9 @@ func (_m *DistributionCursor) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("assigned=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Assigned))
+	builder.WriteString(", ")
+	builder.WriteString("edits=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Edits))
 	builder.WriteByte(')')
 	return builder.String()
 }

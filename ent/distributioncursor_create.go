@@ -73,6 +73,20 @@ func (_c *DistributionCursorCreate) SetNillableAssigned(v *int64) *DistributionC
 	return _c
 }
 
+// SetEdits sets the "edits" field.
+func (_c *DistributionCursorCreate) SetEdits(v int64) *DistributionCursorCreate {
+	_c.mutation.SetEdits(v)
+	return _c
+}
+
+// SetNillableEdits sets the "edits" field if the given value is not nil.
+func (_c *DistributionCursorCreate) SetNillableEdits(v *int64) *DistributionCursorCreate {
+	if v != nil {
+		_c.SetEdits(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *DistributionCursorCreate) SetID(v int64) *DistributionCursorCreate {
 	_c.mutation.SetID(v)
@@ -124,6 +138,10 @@ func (_c *DistributionCursorCreate) defaults() error {
 		v := distributioncursor.DefaultAssigned
 		_c.mutation.SetAssigned(v)
 	}
+	if _, ok := _c.mutation.Edits(); !ok {
+		v := distributioncursor.DefaultEdits
+		_c.mutation.SetEdits(v)
+	}
 	return nil
 }
 
@@ -145,6 +163,9 @@ func (_c *DistributionCursorCreate) check() error {
 	}
 	if _, ok := _c.mutation.Assigned(); !ok {
 		return &ValidationError{Name: "assigned", err: errors.New(`ent: missing required field "DistributionCursor.assigned"`)}
+	}
+	if _, ok := _c.mutation.Edits(); !ok {
+		return &ValidationError{Name: "edits", err: errors.New(`ent: missing required field "DistributionCursor.edits"`)}
 	}
 	return nil
 }
@@ -197,6 +218,10 @@ func (_c *DistributionCursorCreate) createSpec() (*DistributionCursor, *sqlgraph
 	if value, ok := _c.mutation.Assigned(); ok {
 		_spec.SetField(distributioncursor.FieldAssigned, field.TypeInt64, value)
 		_node.Assigned = value
+	}
+	if value, ok := _c.mutation.Edits(); ok {
+		_spec.SetField(distributioncursor.FieldEdits, field.TypeInt64, value)
+		_node.Edits = value
 	}
 	return _node, _spec
 }

@@ -97,6 +97,27 @@ func (_u *DistributionCursorUpdate) AddAssigned(v int64) *DistributionCursorUpda
 	return _u
 }
 
+// SetEdits sets the "edits" field.
+func (_u *DistributionCursorUpdate) SetEdits(v int64) *DistributionCursorUpdate {
+	_u.mutation.ResetEdits()
+	_u.mutation.SetEdits(v)
+	return _u
+}
+
+// SetNillableEdits sets the "edits" field if the given value is not nil.
+func (_u *DistributionCursorUpdate) SetNillableEdits(v *int64) *DistributionCursorUpdate {
+	if v != nil {
+		_u.SetEdits(*v)
+	}
+	return _u
+}
+
+// AddEdits adds value to the "edits" field.
+func (_u *DistributionCursorUpdate) AddEdits(v int64) *DistributionCursorUpdate {
+	_u.mutation.AddEdits(v)
+	return _u
+}
+
 // Mutation returns the DistributionCursorMutation object of the builder.
 func (_u *DistributionCursorUpdate) Mutation() *DistributionCursorMutation {
 	return _u.mutation
@@ -164,6 +185,12 @@ func (_u *DistributionCursorUpdate) sqlSave(ctx context.Context) (_node int, err
 	}
 	if value, ok := _u.mutation.AddedAssigned(); ok {
 		_spec.AddField(distributioncursor.FieldAssigned, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Edits(); ok {
+		_spec.SetField(distributioncursor.FieldEdits, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedEdits(); ok {
+		_spec.AddField(distributioncursor.FieldEdits, field.TypeInt64, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -253,6 +280,27 @@ func (_u *DistributionCursorUpdateOne) SetNillableAssigned(v *int64) *Distributi
 // AddAssigned adds value to the "assigned" field.
 func (_u *DistributionCursorUpdateOne) AddAssigned(v int64) *DistributionCursorUpdateOne {
 	_u.mutation.AddAssigned(v)
+	return _u
+}
+
+// SetEdits sets the "edits" field.
+func (_u *DistributionCursorUpdateOne) SetEdits(v int64) *DistributionCursorUpdateOne {
+	_u.mutation.ResetEdits()
+	_u.mutation.SetEdits(v)
+	return _u
+}
+
+// SetNillableEdits sets the "edits" field if the given value is not nil.
+func (_u *DistributionCursorUpdateOne) SetNillableEdits(v *int64) *DistributionCursorUpdateOne {
+	if v != nil {
+		_u.SetEdits(*v)
+	}
+	return _u
+}
+
+// AddEdits adds value to the "edits" field.
+func (_u *DistributionCursorUpdateOne) AddEdits(v int64) *DistributionCursorUpdateOne {
+	_u.mutation.AddEdits(v)
 	return _u
 }
 
@@ -353,6 +401,12 @@ func (_u *DistributionCursorUpdateOne) sqlSave(ctx context.Context) (_node *Dist
 	}
 	if value, ok := _u.mutation.AddedAssigned(); ok {
 		_spec.AddField(distributioncursor.FieldAssigned, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Edits(); ok {
+		_spec.SetField(distributioncursor.FieldEdits, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedEdits(); ok {
+		_spec.AddField(distributioncursor.FieldEdits, field.TypeInt64, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &DistributionCursor{config: _u.config}

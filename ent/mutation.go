@@ -11192,6 +11192,8 @@ type DistributionCursorMutation struct {
 	addstreak           *int
 	assigned            *int64
 	addassigned         *int64
+	edits               *int64
+	addedits            *int64
 	clearedFields       map[string]struct{}
 	done                bool
 	oldValue            func(context.Context) (*DistributionCursor, error)
@@ -11596,6 +11598,62 @@ func (m *DistributionCursorMutation) ResetAssigned() {
 	m.addassigned = nil
 }
 
+// SetEdits sets the "edits" field.
+func (m *DistributionCursorMutation) SetEdits(i int64) {
+	m.edits = &i
+	m.addedits = nil
+}
+
+// Edits returns the value of the "edits" field in the mutation.
+func (m *DistributionCursorMutation) Edits() (r int64, exists bool) {
+	v := m.edits
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEdits returns the old "edits" field's value of the DistributionCursor entity.
+// If the DistributionCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DistributionCursorMutation) OldEdits(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEdits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEdits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEdits: %w", err)
+	}
+	return oldValue.Edits, nil
+}
+
+// AddEdits adds i to the "edits" field.
+func (m *DistributionCursorMutation) AddEdits(i int64) {
+	if m.addedits != nil {
+		*m.addedits += i
+	} else {
+		m.addedits = &i
+	}
+}
+
+// AddedEdits returns the value that was added to the "edits" field in this mutation.
+func (m *DistributionCursorMutation) AddedEdits() (r int64, exists bool) {
+	v := m.addedits
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEdits resets all changes to the "edits" field.
+func (m *DistributionCursorMutation) ResetEdits() {
+	m.edits = nil
+	m.addedits = nil
+}
+
 // Where appends a list predicates to the DistributionCursorMutation builder.
 func (m *DistributionCursorMutation) Where(ps ...predicate.DistributionCursor) {
 	m.predicates = append(m.predicates, ps...)
@@ -11630,7 +11688,7 @@ func (m *DistributionCursorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DistributionCursorMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.account_id != nil {
 		fields = append(fields, distributioncursor.FieldAccountID)
 	}
@@ -11645,6 +11703,9 @@ func (m *DistributionCursorMutation) Fields() []string {
 	}
 	if m.assigned != nil {
 		fields = append(fields, distributioncursor.FieldAssigned)
+	}
+	if m.edits != nil {
+		fields = append(fields, distributioncursor.FieldEdits)
 	}
 	return fields
 }
@@ -11664,6 +11725,8 @@ func (m *DistributionCursorMutation) Field(name string) (ent.Value, bool) {
 		return m.Streak()
 	case distributioncursor.FieldAssigned:
 		return m.Assigned()
+	case distributioncursor.FieldEdits:
+		return m.Edits()
 	}
 	return nil, false
 }
@@ -11683,6 +11746,8 @@ func (m *DistributionCursorMutation) OldField(ctx context.Context, name string) 
 		return m.OldStreak(ctx)
 	case distributioncursor.FieldAssigned:
 		return m.OldAssigned(ctx)
+	case distributioncursor.FieldEdits:
+		return m.OldEdits(ctx)
 	}
 	return nil, fmt.Errorf("unknown DistributionCursor field %s", name)
 }
@@ -11727,6 +11792,13 @@ func (m *DistributionCursorMutation) SetField(name string, value ent.Value) erro
 		}
 		m.SetAssigned(v)
 		return nil
+	case distributioncursor.FieldEdits:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEdits(v)
+		return nil
 	}
 	return fmt.Errorf("unknown DistributionCursor field %s", name)
 }
@@ -11750,6 +11822,9 @@ func (m *DistributionCursorMutation) AddedFields() []string {
 	if m.addassigned != nil {
 		fields = append(fields, distributioncursor.FieldAssigned)
 	}
+	if m.addedits != nil {
+		fields = append(fields, distributioncursor.FieldEdits)
+	}
 	return fields
 }
 
@@ -11768,6 +11843,8 @@ func (m *DistributionCursorMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedStreak()
 	case distributioncursor.FieldAssigned:
 		return m.AddedAssigned()
+	case distributioncursor.FieldEdits:
+		return m.AddedEdits()
 	}
 	return nil, false
 }
@@ -11811,6 +11888,13 @@ func (m *DistributionCursorMutation) AddField(name string, value ent.Value) erro
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAssigned(v)
+		return nil
+	case distributioncursor.FieldEdits:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEdits(v)
 		return nil
 	}
 	return fmt.Errorf("unknown DistributionCursor numeric field %s", name)
@@ -11862,6 +11946,9 @@ func (m *DistributionCursorMutation) ResetField(name string) error {
 		return nil
 	case distributioncursor.FieldAssigned:
 		m.ResetAssigned()
+		return nil
+	case distributioncursor.FieldEdits:
+		m.ResetEdits()
 		return nil
 	}
 	return fmt.Errorf("unknown DistributionCursor field %s", name)

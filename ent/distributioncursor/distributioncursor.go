@@ -22,6 +22,8 @@ const (
 	FieldStreak = "streak"
 	// FieldAssigned holds the string denoting the assigned field in the database.
 	FieldAssigned = "assigned"
+	// FieldEdits holds the string denoting the edits field in the database.
+	FieldEdits = "edits"
 	// Table holds the table name of the distributioncursor in the database.
 	Table = "distribution_cursors"
 )
@@ -34,6 +36,7 @@ var Columns = []string{
 	FieldLastEmployeeID,
 	FieldStreak,
 	FieldAssigned,
+	FieldEdits,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -60,6 +63,8 @@ var (
 	DefaultStreak int
 	// DefaultAssigned holds the default value on creation for the "assigned" field.
 	DefaultAssigned int64
+	// DefaultEdits holds the default value on creation for the "edits" field.
+	DefaultEdits int64
 )
 
 // OrderOption defines the ordering options for the DistributionCursor queries.
@@ -93,4 +98,9 @@ func ByStreak(opts ...sql.OrderTermOption) OrderOption {
 // ByAssigned orders the results by the assigned field.
 func ByAssigned(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAssigned, opts...).ToFunc()
+}
+
+// ByEdits orders the results by the edits field.
+func ByEdits(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEdits, opts...).ToFunc()
 }

@@ -77,6 +77,11 @@ func Assigned(v int64) predicate.DistributionCursor {
 	return predicate.DistributionCursor(sql.FieldEQ(FieldAssigned, v))
 }
 
+// Edits applies equality check predicate on the "edits" field. It's identical to EditsEQ.
+func Edits(v int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldEQ(FieldEdits, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v int64) predicate.DistributionCursor {
 	return predicate.DistributionCursor(sql.FieldEQ(FieldAccountID, v))
@@ -285,6 +290,46 @@ func AssignedLT(v int64) predicate.DistributionCursor {
 // AssignedLTE applies the LTE predicate on the "assigned" field.
 func AssignedLTE(v int64) predicate.DistributionCursor {
 	return predicate.DistributionCursor(sql.FieldLTE(FieldAssigned, v))
+}
+
+// EditsEQ applies the EQ predicate on the "edits" field.
+func EditsEQ(v int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldEQ(FieldEdits, v))
+}
+
+// EditsNEQ applies the NEQ predicate on the "edits" field.
+func EditsNEQ(v int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldNEQ(FieldEdits, v))
+}
+
+// EditsIn applies the In predicate on the "edits" field.
+func EditsIn(vs ...int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldIn(FieldEdits, vs...))
+}
+
+// EditsNotIn applies the NotIn predicate on the "edits" field.
+func EditsNotIn(vs ...int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldNotIn(FieldEdits, vs...))
+}
+
+// EditsGT applies the GT predicate on the "edits" field.
+func EditsGT(v int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldGT(FieldEdits, v))
+}
+
+// EditsGTE applies the GTE predicate on the "edits" field.
+func EditsGTE(v int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldGTE(FieldEdits, v))
+}
+
+// EditsLT applies the LT predicate on the "edits" field.
+func EditsLT(v int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldLT(FieldEdits, v))
+}
+
+// EditsLTE applies the LTE predicate on the "edits" field.
+func EditsLTE(v int64) predicate.DistributionCursor {
+	return predicate.DistributionCursor(sql.FieldLTE(FieldEdits, v))
 }
 
 // And groups predicates with the AND operator between them.

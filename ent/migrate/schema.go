@@ -416,6 +416,7 @@ var (
 		{Name: "last_employee_id", Type: field.TypeInt64, Nullable: true},
 		{Name: "streak", Type: field.TypeInt, Default: 0},
 		{Name: "assigned", Type: field.TypeInt64, Default: 0},
+		{Name: "edits", Type: field.TypeInt64, Default: 0},
 	}
 	// DistributionCursorsTable holds the schema information for the "distribution_cursors" table.
 	DistributionCursorsTable = &schema.Table{

@@ -452,6 +452,10 @@ func init() {
 	distributioncursorDescAssigned := distributioncursorFields[4].Descriptor()
 	// distributioncursor.DefaultAssigned holds the default value on creation for the assigned field.
 	distributioncursor.DefaultAssigned = distributioncursorDescAssigned.Default.(int64)
+	// distributioncursorDescEdits is the schema descriptor for edits field.
+	distributioncursorDescEdits := distributioncursorFields[5].Descriptor()
+	// distributioncursor.DefaultEdits holds the default value on creation for the edits field.
+	distributioncursor.DefaultEdits = distributioncursorDescEdits.Default.(int64)
 	employeeMixin := schema.Employee{}.Mixin()
 	employeeMixinHooks0 := employeeMixin[0].Hooks()
 	employee.Hooks[0] = employeeMixinHooks0[0]

@@ -23,6 +23,9 @@ func (DistributionCursor) Fields() []ent.Field {
 		field.Int("streak").Default(0),
 		// assigned counts every client distributed on the channel.
 		field.Int64("assigned").Default(0),
+		// edits counts edits of the channel's member list, each of which
+		// writes it while holding the row (routing/cursor.go).
+		field.Int64("edits").Default(0),
 	}
 }
 

@@ -18,11 +18,21 @@ import (
 // are package distribution's; this is their storage.
 
 // LockCursor locks a channel's stored cursor until the transaction ends,
-// creating it if missing. Editing a channel's member list takes it (package
-// settings), as distributing a client does.
+// creating it if missing, for an edit of the channel's member list (package
+// settings); distributing a client locks it with lockCursorVersioned.
+//
+// The edit counts itself on the row (edits), so that a distribution that
+// waited on the row meanwhile learns of it: see lockCursorVersioned.
 func LockCursor(ctx context.Context, tx *ent.Tx, channelID int64) (*ent.DistributionCursor, error) {
-	cur, _, err := lockCursorVersioned(ctx, tx, channelID)
-	return cur, err
+	n, err := tx.DistributionCursor.Update().Where(distributioncursor.ChannelID(channelID)).AddEdits(1).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		cur, _, err := lockCursorVersioned(ctx, tx, channelID)
+		return cur, err
+	}
+	return tx.DistributionCursor.Query().Where(distributioncursor.ChannelID(channelID)).Only(ctx)
 }
 
 // lockCursorVersioned is LockCursor that also returns the account's
@@ -33,6 +43,12 @@ func lockCursorVersioned(ctx context.Context, tx *ent.Tx, channelID int64) (*ent
 	q.Modify(func(s *sql.Selector) {
 		s.AppendSelectExprAs(sql.Expr("(SELECT directory_version FROM account_settings WHERE account_settings.account_id = "+
 			s.C(distributioncursor.FieldAccountID)+")"), "directory_version")
+		// The row's edits as the statement first saw it: on PostgreSQL a
+		// statement that waited for the lock returns the row as the edit
+		// that held it left it, but reads other rows — the version above,
+		// this subquery — as they were before the wait.
+		s.AppendSelectExprAs(sql.Expr("(SELECT c.edits FROM distribution_cursors c WHERE c.id = "+
+			s.C(distributioncursor.FieldID)+")"), "edits_before")
 	})
 	cur, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
@@ -56,48 +72,34 @@ func lockCursorVersioned(ctx context.Context, tx *ent.Tx, channelID int64) (*ent
 		return nil, 0, err
 	}
 	version, err := store.Int64(v)
-	return cur, version, err
+	if err != nil {
+		return nil, 0, err
+	}
+	if v, err = cur.Value("edits_before"); err != nil {
+		return nil, 0, err
+	}
+	before, err := store.Int64(v)
+	if err != nil {
+		return nil, 0, err
+	}
+	if before != cur.Edits {
+		// A member edit committed while this waited: the version read is
+		// older than the list the cursor now goes with.
+		return nil, 0, fmt.Errorf("cursor of channel %d edited while waiting for it: %w", channelID, store.ErrRetry)
+	}
+	return cur, version, nil
 }
 
 // moveCursor stores next as the channel's cursor (row id), counting
-// assigned distributed clients, on the condition that the account's
-// directory is still at version, the one the distribution was decided on
-// (0: no condition); otherwise it returns an error wrapping store.ErrRetry
-// and the transaction runs again.
-//
-// lockCursorVersioned reads the version in its locking statement, but on
-// PostgreSQL that statement keeps the version it read before it waited for
-// the lock (a statement evaluated again after a wait re-reads only the rows
-// it locks): an edit of the member list that held the lock and committed
-// meanwhile shows only to a later statement, such as this one.
-func moveCursor(ctx context.Context, tx *ent.Tx, id int64, next distribution.Cursor, assigned int, version int64) error {
+// assigned distributed clients.
+func moveCursor(ctx context.Context, tx *ent.Tx, id int64, next distribution.Cursor, assigned int) error {
 	upd := tx.DistributionCursor.Update().Where(distributioncursor.ID(id)).SetStreak(next.Streak).AddAssigned(int64(assigned))
 	if next.Last == 0 {
 		upd = upd.ClearLastEmployeeID()
 	} else {
 		upd = upd.SetLastEmployeeID(next.Last)
 	}
-	if version != 0 {
-		upd = upd.Where(directoryAt(version))
-	}
-	n, err := upd.Save(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("directory moved past version %d while waiting for the cursor of row %d: %w", version, id, store.ErrRetry)
-	}
-	return nil
-}
-
-// directoryAt holds for a cursor whose account's directory is at version.
-func directoryAt(version int64) func(*sql.Selector) {
-	return func(s *sql.Selector) {
-		col := s.C(distributioncursor.FieldAccountID)
-		s.Where(sql.P(func(b *sql.Builder) {
-			b.WriteString("(SELECT directory_version FROM account_settings WHERE account_settings.account_id = " + col + ") = ").Arg(version)
-		}))
-	}
+	return upd.Exec(ctx)
 }
 
 // cursorOf reads a stored cursor.

@@ -243,7 +243,7 @@ func (r *Router) replyDeadline(ctx context.Context, tx *ent.Tx, a DeadlineArgs) 
 				}
 			}
 			at := pick.Cursor
-			if err := moveCursor(ctx, tx, cur.ID, at, 1, version); err != nil {
+			if err := moveCursor(ctx, tx, cur.ID, at, 1); err != nil {
 				return nil, false, err
 			}
 			if err := supervise.Record(ctx, tx, supervise.Event{Cause: assignmentevent.CauseREPLY_DEADLINE, ClientID: &cl.ID,

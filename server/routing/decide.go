@@ -290,7 +290,7 @@ func decideMessage(sit *incomingSituation, p *incomingPlan, rows *incomingRows) 
 			asg.ResponsibleEmployeeId = ids.Format(pick.EmployeeID)
 			asg.Position, asg.Turn, asg.Weight = int32(pick.Position), int32(pick.Turn), int32(pick.Weight)
 			asg.Explanation = pick.Explain(mode, len(view.members)) + skippedWords(skipped)
-			out.cursor = &cursorMove{id: sit.cursor.id, next: pick.Cursor, version: sit.snap.Version}
+			out.cursor = &cursorMove{id: sit.cursor.id, next: pick.Cursor}
 		} else {
 			nobody(asg, view, present)
 		}

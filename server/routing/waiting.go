@@ -194,7 +194,7 @@ func (r *Router) assignWaiting(ctx context.Context, tx *ent.Tx, channelID int64)
 		assigned++
 	}
 	if assigned > 0 {
-		if err := moveCursor(ctx, tx, cur.ID, at, assigned, version); err != nil {
+		if err := moveCursor(ctx, tx, cur.ID, at, assigned); err != nil {
 			return 0, false, nil, err
 		}
 	}

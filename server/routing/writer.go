@@ -182,12 +182,10 @@ type stored struct {
 }
 
 // cursorMove moves a channel's cursor (row id) to next, counting a
-// distributed client, if the account's directory is still at version (the
-// one the distribution was decided on; moveCursor).
+// distributed client.
 type cursorMove struct {
-	id      int64
-	next    distribution.Cursor
-	version int64
+	id   int64
+	next distribution.Cursor
 }
 
 // responsibleMove changes a client's responsible from the one this
@@ -199,7 +197,7 @@ type responsibleMove struct {
 
 func (w entWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.NotificationDecision, error) {
 	if c := s.cursor; c != nil {
-		if err := moveCursor(ctx, tx, c.id, c.next, 1, c.version); err != nil {
+		if err := moveCursor(ctx, tx, c.id, c.next, 1); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -242,8 +240,7 @@ func (w entWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*e
 	return msg, notes, err
 }
 
-// storeSQL moves the cursor (row $5, when not 0, if the account's directory
-// is at version $30 — see moveCursor) and changes the
+// storeSQL moves the cursor (row $5, when not 0) and changes the
 // responsible to $3 (when $4, and the client's responsible is still $13),
 // records the change in the assignment history (when $29: channel $25,
 // mode $26, position $27, explanation $28), inserts the message (marking
@@ -257,9 +254,7 @@ func (w entWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*e
 // open-client counts, which every transaction locks before the log's lock.
 const storeSQL = `WITH moved AS (
 	UPDATE distribution_cursors SET last_employee_id = NULLIF($23::bigint, 0), streak = $24, assigned = assigned + 1
-	WHERE id = $5 AND account_id = $1 AND $5 <> 0
-		AND ($30::bigint = 0 OR (SELECT directory_version FROM account_settings WHERE account_id = $1) = $30)
-	RETURNING id),
+	WHERE id = $5 AND account_id = $1 AND $5 <> 0),
 resp AS (
 	UPDATE contacts SET responsible_id = $3::bigint, claimed_at = NULL
 	WHERE id = $6 AND account_id = $1 AND $4::bool AND responsible_id IS NOT DISTINCT FROM $13::bigint
@@ -286,14 +281,14 @@ n AS (
 			preview, explanation, ord)
 	ORDER BY u.ord
 	RETURNING id, txid)
-SELECT m.id, n.id, n.txid, EXISTS (SELECT FROM resp), EXISTS (SELECT FROM moved) FROM m LEFT JOIN n ON true`
+SELECT m.id, n.id, n.txid, EXISTS (SELECT FROM resp) FROM m LEFT JOIN n ON true`
 
 func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.Message, []*pb.NotificationDecision, error) {
 	t := now()
-	var cursorID, last, version int64
+	var cursorID, last int64
 	var streak int
 	if c := s.cursor; c != nil {
-		cursorID, last, streak, version = c.id, c.next.Last, c.next.Streak, c.version
+		cursorID, last, streak = c.id, c.next.Last, c.next.Streak
 	}
 	var to, from *int64
 	if m := s.responsible; m != nil {
@@ -325,7 +320,7 @@ func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.
 	rows, err := tx.QueryContext(ctx, storeSQL, s.accountID, t, to, s.responsible != nil, cursorID, s.clientID,
 		s.chatID, s.content.Text, attachments, s.gatewayID, s.decision, n > 0, from,
 		employees, reasons, chats, clientNames, channels, channelNames, kinds, previews, explanations,
-		last, streak, h.channelID, h.mode, h.position, h.explanation, s.history != nil, version)
+		last, streak, h.channelID, h.mode, h.position, h.explanation, s.history != nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -333,11 +328,11 @@ func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.
 	type row struct{ id, pos int64 }
 	var got []row
 	var msgID int64
-	var set, moved bool
+	var set bool
 	rowsSeen := 0
 	for rows.Next() {
 		var pushID, pos sql.NullInt64
-		if err := rows.Scan(&msgID, &pushID, &pos, &set, &moved); err != nil {
+		if err := rows.Scan(&msgID, &pushID, &pos, &set); err != nil {
 			return nil, nil, err
 		}
 		rowsSeen++
@@ -350,10 +345,6 @@ func (pgWriter) storeIncoming(ctx context.Context, tx *ent.Tx, s *stored) (*ent.
 	}
 	if rowsSeen == 0 || len(got) != n {
 		return nil, nil, fmt.Errorf("routing: storing a message returned %d rows for %d pushes", rowsSeen, n)
-	}
-	if cursorID != 0 && !moved {
-		// Everything this statement wrote goes with the transaction.
-		return nil, nil, fmt.Errorf("directory moved past version %d while waiting for the cursor of row %d: %w", version, cursorID, store.ErrRetry)
 	}
 	if s.responsible != nil && !set {
 		return nil, nil, errResponsibleMoved
